@@ -1,0 +1,60 @@
+/*
+ * cfg.h - the configuration tree.
+ *
+ * Both config syntaxes (YAML via libyaml, and the CoreDNS Corefile) are read
+ * into this one tree of maps, sequences and scalars, each node remembering
+ * its file and line. Consumers (the core, each plugin) read the keys they
+ * know; a key nobody read is an "unknown key" error. Every error message has
+ * the form "FILE:LINE: problem", one line.
+ */
+#ifndef VMDNS_CONFIG_CFG_H
+#define VMDNS_CONFIG_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { CFG_SCALAR, CFG_SEQ, CFG_MAP } cfg_kind_t;
+
+typedef struct cfg_node cfg_node_t;
+struct cfg_node {
+    cfg_kind_t kind;
+    const char *file; /* shared by all nodes of one file; owned by the root */
+    int line;         /* 1-based */
+    char *value;      /* CFG_SCALAR: the text */
+    size_t n;         /* CFG_SEQ/CFG_MAP: number of items */
+    char **keys;      /* CFG_MAP: keys[i] names items[i] */
+    cfg_node_t **items;
+    bool used; /* set by cfg_get on a map entry */
+};
+
+/* An error message buffer: "FILE:LINE: problem". */
+typedef struct cfg_error {
+    char msg[512];
+} cfg_error_t;
+
+/* Read a YAML file into a tree. NULL on error (err says file, line, what). */
+cfg_node_t *cfg_load_yaml(const char *path, cfg_error_t *err);
+
+/* Free a tree from cfg_load_yaml (or built by the Corefile reader). */
+void cfg_free(cfg_node_t *root);
+
+/* Map lookup; marks the entry used. NULL if absent or `map` is not a map. */
+cfg_node_t *cfg_get(cfg_node_t *map, const char *key);
+
+/* Format an error at a node ("FILE:LINE: ..."); returns -1 for chaining. */
+int cfg_fail(cfg_error_t *err, const cfg_node_t *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Typed readers: on a wrong type or value they fill err and return -1. */
+int cfg_string(const cfg_node_t *n, const char **out, cfg_error_t *err);
+int cfg_uint(const cfg_node_t *n, uint64_t min, uint64_t max, uint64_t *out, cfg_error_t *err);
+int cfg_bool(const cfg_node_t *n, bool *out, cfg_error_t *err);
+/* Durations: "10s", "500ms", "1m", "2h", or a bare number of seconds. */
+int cfg_duration_ms(const cfg_node_t *n, uint64_t *out_ms, cfg_error_t *err);
+
+/* The first map key anywhere under root that no cfg_get() read, as an
+ * error "FILE:LINE: unknown key 'k'". Returns 0 if all keys were read. */
+int cfg_check_unused(const cfg_node_t *root, cfg_error_t *err);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * plugin.h - the plugin chain.
+ *
+ * As in CoreDNS, every request passes through the compiled-in plugins in the
+ * fixed order of plugins/plugin.cfg. A plugin lives in plugins/<name>/ and
+ * defines `const plugin_t plugin_<name>`; the build generates the list from
+ * plugin.cfg, so adding one touches one list and one folder.
+ *
+ * A plugin may:
+ *  - read its own config section at setup (data sources such as `file` and
+ *    `redis` fill the view there and need no per-query hook at all);
+ *  - look at a request before it is answered (`query`), and answer it
+ *    itself by filling req->resp and returning PLUGIN_DONE;
+ *  - look at the finished response (`done`), for logs and metrics.
+ * Only plugins with a hook are put in the per-query arrays, so a plugin that
+ * is not configured costs nothing. If no plugin answers, the core answers
+ * from the view.
+ */
+#ifndef VMDNS_CORE_PLUGIN_H
+#define VMDNS_CORE_PLUGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "config/cfg.h"
+#include "dns/answer.h"
+#include "dns/wire.h"
+#include "view/view.h"
+
+struct event_base;
+
+/* Transport of a request. */
+typedef enum { REQ_UDP = 0, REQ_TCP = 1 } req_proto_t;
+
+/* One request as it goes down the chain. Lives on the worker's stack. */
+typedef struct request {
+    const wire_query_t *q;          /* parsed query (verdict WIRE_ANSWER) */
+    req_proto_t proto;              /* udp or tcp */
+    const struct sockaddr *peer;    /* client address */
+    socklen_t peer_len;
+    unsigned worker;                /* index of the worker thread (per-worker counters) */
+    uint64_t start_ns;              /* CLOCK_MONOTONIC when received */
+    uint8_t *resp;                  /* response buffer */
+    size_t resp_cap;                /* its size: the largest message allowed */
+    size_t resp_len;                /* bytes written */
+    answer_meta_t meta;             /* rcode/AA/TC/zone of the response */
+    const char *answered_by;        /* name of the plugin that wrote resp */
+} request_t;
+
+/* What a query hook decided. */
+typedef enum { PLUGIN_NEXT = 0, PLUGIN_DONE = 1 } plugin_result_t;
+
+/* What setup gets to work with. */
+typedef struct plugin_env {
+    view_t *view;                 /* the shared view (writers: the plugin's own thread) */
+    struct event_base *control;   /* the control thread's event loop (HTTP, timers) */
+    unsigned workers;             /* number of worker threads */
+    const answer_limits_t *limits;
+} plugin_env_t;
+
+typedef struct plugin {
+    const char *name;
+    /* Top-level config key this plugin reads (NULL: none); setup is called
+     * only when the key is present, with its node. */
+    const char *config_key;
+    /* Read config and start. On error fill err ("FILE:LINE: ...") and
+     * return -1. *state is passed to the hooks. */
+    int (*setup)(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err);
+    /* Optional: called once all plugins are set up and workers run. */
+    int (*start)(void *state);
+    /* Optional per-query hooks (worker threads; must not block). */
+    plugin_result_t (*query)(void *state, request_t *req);
+    void (*done)(void *state, request_t *req);
+    /* Optional: ready for /ready? (fill `why` with what is not ready.) */
+    bool (*ready)(void *state, char *why, size_t why_len);
+    /* Stop and free. */
+    void (*teardown)(void *state);
+} plugin_t;
+
+/* The compiled-in plugins in chain order (generated from plugin.cfg). */
+extern const plugin_t *const plugin_registry[];
+extern const size_t plugin_registry_count;
+
+#endif

@@ -1,0 +1,124 @@
+/*
+ * wire.h - the query parser of the hot path.
+ *
+ * Parses the 12-byte header, the single question and an optional EDNS0 OPT
+ * record by hand (no ldns, no allocation) into a wire_query_t on the
+ * caller's stack, deciding on the way whether the packet is dropped,
+ * answered with FORMERR/NOTIMP, or passed on to be answered.
+ */
+#ifndef VMDNS_DNS_WIRE_H
+#define VMDNS_DNS_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns/name.h"
+
+#define WIRE_HEADER_SIZE 12
+#define WIRE_MAX_UDP     65535
+#define WIRE_MIN_UDP     512
+
+/* Record types and classes vmdns knows by name. */
+enum {
+    WIRE_TYPE_A = 1,
+    WIRE_TYPE_NS = 2,
+    WIRE_TYPE_CNAME = 5,
+    WIRE_TYPE_SOA = 6,
+    WIRE_TYPE_PTR = 12,
+    WIRE_TYPE_HINFO = 13,
+    WIRE_TYPE_MX = 15,
+    WIRE_TYPE_TXT = 16,
+    WIRE_TYPE_AAAA = 28,
+    WIRE_TYPE_SRV = 33,
+    WIRE_TYPE_DNAME = 39,
+    WIRE_TYPE_OPT = 41,
+    WIRE_TYPE_DS = 43,
+    WIRE_TYPE_IXFR = 251,
+    WIRE_TYPE_AXFR = 252,
+    WIRE_TYPE_MAILB = 253,
+    WIRE_TYPE_MAILA = 254,
+    WIRE_TYPE_ANY = 255,
+    WIRE_TYPE_CAA = 257,
+};
+#define WIRE_CLASS_IN  1
+#define WIRE_CLASS_ANY 255
+
+/* Response codes (the low 4 bits; BADVERS is extended, via OPT). */
+enum {
+    WIRE_RCODE_NOERROR = 0,
+    WIRE_RCODE_FORMERR = 1,
+    WIRE_RCODE_SERVFAIL = 2,
+    WIRE_RCODE_NXDOMAIN = 3,
+    WIRE_RCODE_NOTIMP = 4,
+    WIRE_RCODE_REFUSED = 5,
+    WIRE_RCODE_BADVERS = 16,
+};
+
+/* Header flag bits in the second 16-bit word. */
+#define WIRE_FLAG_QR 0x8000
+#define WIRE_FLAG_AA 0x0400
+#define WIRE_FLAG_TC 0x0200
+#define WIRE_FLAG_RD 0x0100
+#define WIRE_FLAG_RA 0x0080
+#define WIRE_FLAG_AD 0x0020
+#define WIRE_FLAG_CD 0x0010
+#define WIRE_OPCODE(flags) (((flags) >> 11) & 0xF)
+#define WIRE_OPCODE_QUERY  0
+
+/* What to do with a packet after parsing. */
+typedef enum {
+    WIRE_ANSWER,  /* well-formed query: answer it */
+    WIRE_DROP,    /* shorter than a header, or QR=1: send nothing */
+    WIRE_FORMERR, /* reply FORMERR (question echoed only if has_question) */
+    WIRE_NOTIMP,  /* opcode other than QUERY */
+} wire_verdict_t;
+
+/* A parsed query. Lives on the worker's stack; points into the packet. */
+typedef struct wire_query {
+    const uint8_t *pkt;  /* the packet as received */
+    size_t len;          /* its length */
+    uint16_t id;         /* header ID */
+    uint16_t flags;      /* header flags word as received */
+    bool has_question;   /* question parsed (qname..qclass valid) */
+    uint16_t qtype;
+    uint16_t qclass;
+    uint8_t qname[NAME_MAX_WIRE]; /* lower-cased wire form */
+    uint8_t qname_len;             /* bytes, including the root label */
+    uint8_t qname_labels;          /* labels, root not counted */
+    uint8_t label_off[NAME_MAX_LABELS]; /* offset of each label in qname */
+    size_t question_end; /* offset in pkt just after QCLASS */
+    bool has_edns;       /* an OPT record was present */
+    uint8_t edns_version;
+    bool edns_do;        /* DO bit */
+    uint16_t edns_udp;   /* client's advertised payload size */
+} wire_query_t;
+
+/* Parse a query packet. Always fills q->id/flags when len >= 12. */
+wire_verdict_t wire_parse_query(const uint8_t *pkt, size_t len, wire_query_t *q);
+
+static inline uint16_t wire_read_u16(const uint8_t *p)
+{
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t wire_read_u32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static inline void wire_write_u16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static inline void wire_write_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+#endif
