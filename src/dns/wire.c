@@ -1,0 +1,163 @@
+/*
+ * wire.c - hand-written query parser for the hot path (see wire.h).
+ *
+ * The rules (DESIGN.md "Answering"): fewer than 12 bytes or QR=1 is dropped
+ * silently (never answer a response: that is how reflection loops start);
+ * an opcode other than QUERY gets NOTIMP; QDCOUNT != 1, a question that is
+ * cut short or uses a compression pointer, a malformed record in the other
+ * sections, more than one OPT, or bytes after the last record get FORMERR.
+ */
+#include "dns/wire.h"
+
+#include <string.h>
+
+/* Parse the question name at pkt[*pos]: no compression allowed. Writes the
+ * lower-cased name and label offsets into q. */
+static bool parse_qname(const uint8_t *pkt, size_t len, size_t *pos, wire_query_t *q)
+{
+    size_t p = *pos, out = 0;
+    unsigned labels = 0;
+    for (;;) {
+        if (p >= len)
+            return false;
+        uint8_t l = pkt[p];
+        if (l == 0) {
+            q->qname[out++] = 0;
+            p++;
+            break;
+        }
+        if (l > NAME_MAX_LABEL) /* compression pointer or reserved label type */
+            return false;
+        if (p + 1 + l > len || out + 1 + l + 1 > NAME_MAX_WIRE)
+            return false;
+        q->label_off[labels++] = (uint8_t)out;
+        q->qname[out++] = l;
+        for (uint8_t k = 0; k < l; k++) {
+            uint8_t c = pkt[p + 1 + k];
+            q->qname[out++] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+        }
+        p += (size_t)l + 1;
+    }
+    q->qname_len = (uint8_t)out;
+    q->qname_labels = (uint8_t)labels;
+    *pos = p;
+    return true;
+}
+
+/* Skip a possibly compressed name in a non-question section. Only checks
+ * that it is well formed enough to find its end. */
+static bool skip_name(const uint8_t *pkt, size_t len, size_t *pos)
+{
+    size_t p = *pos, total = 0;
+    for (;;) {
+        if (p >= len)
+            return false;
+        uint8_t l = pkt[p];
+        if (l == 0) {
+            p++;
+            break;
+        }
+        if ((l & 0xC0) == 0xC0) {
+            if (p + 2 > len)
+                return false;
+            p += 2;
+            break;
+        }
+        if (l > NAME_MAX_LABEL)
+            return false;
+        total += (size_t)l + 1;
+        if (total > NAME_MAX_WIRE || p + 1 + l > len)
+            return false;
+        p += (size_t)l + 1;
+    }
+    *pos = p;
+    return true;
+}
+
+/* Validate the options inside an OPT RDATA. */
+static bool options_well_formed(const uint8_t *rdata, size_t rdlen)
+{
+    size_t p = 0;
+    while (p < rdlen) {
+        if (p + 4 > rdlen)
+            return false;
+        size_t olen = wire_read_u16(rdata + p + 2);
+        p += 4 + olen;
+    }
+    return p == rdlen;
+}
+
+/* Parse one resource record of the answer/authority/additional sections;
+ * records an OPT in the additional section into q. */
+static bool parse_rr(const uint8_t *pkt, size_t len, size_t *pos, bool additional, wire_query_t *q)
+{
+    size_t p = *pos;
+    size_t owner = p;
+    if (!skip_name(pkt, len, &p) || p + 10 > len)
+        return false;
+    uint16_t type = wire_read_u16(pkt + p);
+    uint16_t rdlen = wire_read_u16(pkt + p + 8);
+    if (p + 10 + rdlen > len)
+        return false;
+    if (type == WIRE_TYPE_OPT) {
+        /* RFC 6891 6.1.1: only in additional, only once, owner is root. */
+        if (!additional || q->has_edns || pkt[owner] != 0 || p != owner + 1)
+            return false;
+        if (!options_well_formed(pkt + p + 10, rdlen))
+            return false;
+        q->has_edns = true;
+        q->edns_udp = wire_read_u16(pkt + p + 2);
+        q->edns_version = pkt[p + 5];
+        q->edns_do = (pkt[p + 6] & 0x80) != 0;
+    }
+    *pos = p + 10 + rdlen;
+    return true;
+}
+
+wire_verdict_t wire_parse_query(const uint8_t *pkt, size_t len, wire_query_t *q)
+{
+    q->pkt = pkt;
+    q->len = len;
+    q->has_question = false;
+    q->has_edns = false;
+    q->edns_version = 0;
+    q->edns_do = false;
+    q->edns_udp = 0;
+    if (len < WIRE_HEADER_SIZE)
+        return WIRE_DROP;
+    q->id = wire_read_u16(pkt);
+    q->flags = wire_read_u16(pkt + 2);
+    if (q->flags & WIRE_FLAG_QR)
+        return WIRE_DROP;
+
+    uint16_t qdcount = wire_read_u16(pkt + 4);
+    uint16_t ancount = wire_read_u16(pkt + 6);
+    uint16_t nscount = wire_read_u16(pkt + 8);
+    uint16_t arcount = wire_read_u16(pkt + 10);
+    size_t pos = WIRE_HEADER_SIZE;
+
+    if (qdcount == 1) {
+        if (parse_qname(pkt, len, &pos, q) && pos + 4 <= len) {
+            q->qtype = wire_read_u16(pkt + pos);
+            q->qclass = wire_read_u16(pkt + pos + 2);
+            pos += 4;
+            q->question_end = pos;
+            q->has_question = true;
+        }
+    }
+    if (WIRE_OPCODE(q->flags) != WIRE_OPCODE_QUERY)
+        return WIRE_NOTIMP;
+    if (!q->has_question)
+        return WIRE_FORMERR;
+
+    unsigned total = (unsigned)ancount + nscount + arcount;
+    for (unsigned i = 0; i < total; i++) {
+        if (!parse_rr(pkt, len, &pos, i >= (unsigned)ancount + nscount, q)) {
+            q->has_edns = false; /* do not trust a half-parsed OPT */
+            return WIRE_FORMERR;
+        }
+    }
+    if (pos != len)
+        return WIRE_FORMERR; /* trailing garbage */
+    return WIRE_ANSWER;
+}
