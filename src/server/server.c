@@ -1,0 +1,307 @@
+/*
+ * server.c - start, run and stop the worker threads.
+ *
+ * server_start() does everything that can fail before any thread runs:
+ * it opens every socket of every worker (so "address already in use" is
+ * reported at startup, not half-way through), creates the event_bases and
+ * allocates the buffers. Only then are the threads spawned, with all
+ * signals blocked so that SIGTERM/SIGINT reach main's thread and not a
+ * worker. A listen address with port 0 gets a free port from the kernel on
+ * its first socket; every other socket of that address (UDP and TCP, all
+ * workers) then binds to that same port.
+ *
+ * Each worker thread registers with RCU (it reads the view), runs its
+ * event loop until server_stop() writes to its eventfd, closes its TCP
+ * connections and unregisters.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <urcu.h>
+
+#include "core/log.h"
+#include "server/server.h"
+#include "server/worker.h"
+
+#define SERVER_MAX_WORKERS 1024
+
+struct server {
+    worker_shared_t shared;
+    unsigned nworkers;
+    worker_t *workers;
+    size_t naddr;
+    struct sockaddr_storage *addr; /* port patched after a port-0 bind */
+    socklen_t *addr_len;
+    uint16_t *bound_port;
+    bool running; /* threads were spawned and not joined */
+    bool tried;   /* server_start() was called (it is not repeatable) */
+};
+
+server_t *server_new(const server_opts_t *o, const view_t *view, const chain_t *chain, char *err,
+                     size_t errlen)
+{
+    if (o == NULL || o->nlisten == 0 || o->listen == NULL) {
+        snprintf(err, errlen, "no listen address");
+        return NULL;
+    }
+    unsigned nworkers = o->workers;
+    if (nworkers == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        nworkers = n > 0 ? (unsigned)n : 1;
+    }
+    if (nworkers > SERVER_MAX_WORKERS) {
+        snprintf(err, errlen, "workers: %u is more than %d", nworkers, SERVER_MAX_WORKERS);
+        return NULL;
+    }
+    server_t *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->naddr = o->nlisten;
+    s->nworkers = nworkers;
+    s->addr = calloc(o->nlisten, sizeof(*s->addr));
+    s->addr_len = calloc(o->nlisten, sizeof(*s->addr_len));
+    s->bound_port = calloc(o->nlisten, sizeof(*s->bound_port));
+    s->workers = calloc(nworkers, sizeof(*s->workers));
+    if (s->addr == NULL || s->addr_len == NULL || s->bound_port == NULL || s->workers == NULL) {
+        snprintf(err, errlen, "out of memory");
+        server_free(s);
+        return NULL;
+    }
+    for (size_t i = 0; i < o->nlisten; i++) {
+        if (server_parse_listen(o->listen[i], &s->addr[i], &s->addr_len[i], err, errlen) != 0) {
+            server_free(s);
+            return NULL;
+        }
+    }
+    s->shared.chain = chain;
+    s->shared.view = view;
+    s->shared.limits = o->limits;
+    s->shared.tcp_max = o->tcp_max_connections;
+    s->shared.tcp_idle_ms = o->tcp_idle_timeout_ms;
+    atomic_init(&s->shared.tcp_open, 0);
+    for (unsigned i = 0; i < nworkers; i++) {
+        worker_t *w = &s->workers[i];
+        w->index = i;
+        w->shared = &s->shared;
+        w->lim = o->limits;
+        w->stop_fd = -1;
+    }
+    return s;
+}
+
+static void set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+    if (ss->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+    else
+        ((struct sockaddr_in *)ss)->sin_port = htons(port);
+}
+
+static uint16_t get_port(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+    return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
+/* Free everything a worker set up (its thread is not running). */
+static void worker_teardown(worker_t *w, size_t naddr)
+{
+    if (w->base != NULL)
+        tcp_worker_free(w); /* deletes connection events: before the base goes */
+    if (w->base != NULL)
+        event_base_free(w->base); /* also drops the socket events */
+    w->base = NULL;
+    for (size_t i = 0; w->udp != NULL && i < naddr; i++)
+        if (w->udp[i].fd >= 0)
+            close(w->udp[i].fd);
+    for (size_t i = 0; w->tcp != NULL && i < naddr; i++)
+        if (w->tcp[i].fd >= 0)
+            close(w->tcp[i].fd);
+    free(w->udp);
+    free(w->tcp);
+    w->udp = NULL;
+    w->tcp = NULL;
+    if (w->stop_fd >= 0)
+        close(w->stop_fd);
+    w->stop_fd = -1;
+    udp_worker_free(w);
+}
+
+static void worker_on_stop(evutil_socket_t fd, short what, void *arg)
+{
+    worker_t *w = arg;
+    uint64_t v;
+    (void)what;
+    (void)!read(fd, &v, sizeof(v));
+    event_base_loopbreak(w->base);
+}
+
+/* Open the sockets of address i for worker w. */
+static int worker_open_addr(server_t *s, worker_t *w, size_t i, char *err, size_t errlen)
+{
+    struct sockaddr *sa = (struct sockaddr *)&s->addr[i];
+    int fd = sock_udp_open(sa, s->addr_len[i], sock_is_wildcard(sa), err, errlen);
+    if (fd < 0)
+        return -1;
+    w->udp[i].fd = fd;
+    w->udp[i].pktinfo = sock_is_wildcard(sa);
+    if (get_port(&s->addr[i]) == 0) { /* port 0: use the one the kernel chose, everywhere */
+        uint16_t port = sock_local_port(fd);
+        if (port == 0) {
+            snprintf(err, errlen, "udp: cannot read the bound port: %s", strerror(errno));
+            return -1;
+        }
+        set_port(&s->addr[i], port);
+    }
+    fd = sock_tcp_open(sa, s->addr_len[i], err, errlen);
+    if (fd < 0)
+        return -1;
+    w->tcp[i].fd = fd;
+    s->bound_port[i] = get_port(&s->addr[i]);
+    return 0;
+}
+
+/* Everything but the thread: base, sockets, buffers, events. */
+static int worker_prepare(server_t *s, worker_t *w, char *err, size_t errlen)
+{
+    struct event_config *cfg = event_config_new();
+    if (cfg == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* Only this worker's thread ever touches its base. */
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+    w->base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    w->udp = calloc(s->naddr, sizeof(*w->udp));
+    w->tcp = calloc(s->naddr, sizeof(*w->tcp));
+    for (size_t i = 0; w->udp != NULL && w->tcp != NULL && i < s->naddr; i++)
+        w->udp[i].fd = w->tcp[i].fd = -1;
+    w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->base == NULL || w->udp == NULL || w->tcp == NULL || w->stop_fd < 0 ||
+        udp_worker_init(w) != 0 || tcp_worker_init(w) != 0) {
+        snprintf(err, errlen, "worker %u: cannot set up: %s", w->index, strerror(errno));
+        return -1;
+    }
+    for (size_t i = 0; i < s->naddr; i++) {
+        if (worker_open_addr(s, w, i, err, errlen) != 0)
+            return -1;
+        w->udp[i].w = w;
+        w->tcp[i].w = w;
+        event_assign(&w->udp[i].ev, w->base, w->udp[i].fd, EV_READ | EV_PERSIST, udp_on_readable,
+                     &w->udp[i]);
+        event_assign(&w->tcp[i].ev, w->base, w->tcp[i].fd, EV_READ | EV_PERSIST, tcp_on_accept,
+                     &w->tcp[i]);
+        evtimer_assign(&w->tcp[i].retry, w->base, tcp_on_retry, &w->tcp[i]);
+        if (event_add(&w->udp[i].ev, NULL) != 0 || event_add(&w->tcp[i].ev, NULL) != 0) {
+            snprintf(err, errlen, "worker %u: event_add failed", w->index);
+            return -1;
+        }
+    }
+    event_assign(&w->stop_ev, w->base, w->stop_fd, EV_READ | EV_PERSIST, worker_on_stop, w);
+    if (event_add(&w->stop_ev, NULL) != 0) {
+        snprintf(err, errlen, "worker %u: event_add failed", w->index);
+        return -1;
+    }
+    return 0;
+}
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    rcu_register_thread();
+    event_base_dispatch(w->base);
+    tcp_worker_free(w); /* close this worker's connections from its own thread */
+    rcu_unregister_thread();
+    return NULL;
+}
+
+int server_start(server_t *s)
+{
+    char err[256];
+    sigset_t all, old;
+
+    if (s == NULL || s->tried) {
+        log_error("server: server_start called twice");
+        return -1;
+    }
+    s->tried = true;
+    for (unsigned i = 0; i < s->nworkers; i++) {
+        if (worker_prepare(s, &s->workers[i], err, sizeof(err)) != 0) {
+            log_error("server: %s", err);
+            for (unsigned j = 0; j <= i; j++)
+                worker_teardown(&s->workers[j], s->naddr);
+            return -1;
+        }
+    }
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    for (unsigned i = 0; i < s->nworkers; i++) {
+        worker_t *w = &s->workers[i];
+        int rc = pthread_create(&w->thread, NULL, worker_main, w);
+        if (rc != 0) {
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            log_error("server: cannot start worker %u: %s", i, strerror(rc));
+            s->running = true;
+            server_stop(s);
+            for (unsigned j = 0; j < s->nworkers; j++)
+                worker_teardown(&s->workers[j], s->naddr);
+            return -1;
+        }
+        w->started = true;
+        char name[16];
+        snprintf(name, sizeof(name), "vmdns-w%u", i % SERVER_MAX_WORKERS);
+        pthread_setname_np(w->thread, name);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    s->running = true;
+    return 0;
+}
+
+void server_stop(server_t *s)
+{
+    if (s == NULL || !s->running)
+        return;
+    for (unsigned i = 0; i < s->nworkers; i++) {
+        worker_t *w = &s->workers[i];
+        uint64_t one = 1;
+        if (w->started)
+            (void)!write(w->stop_fd, &one, sizeof(one));
+    }
+    for (unsigned i = 0; i < s->nworkers; i++) {
+        worker_t *w = &s->workers[i];
+        if (w->started)
+            pthread_join(w->thread, NULL);
+        w->started = false;
+    }
+    s->running = false;
+}
+
+void server_free(server_t *s)
+{
+    if (s == NULL)
+        return;
+    server_stop(s);
+    for (unsigned i = 0; s->workers != NULL && i < s->nworkers; i++)
+        worker_teardown(&s->workers[i], s->naddr);
+    free(s->workers);
+    free(s->addr);
+    free(s->addr_len);
+    free(s->bound_port);
+    free(s);
+}
+
+uint16_t server_bound_port(const server_t *s, size_t i)
+{
+    if (s == NULL || i >= s->naddr)
+        return 0;
+    return s->bound_port[i];
+}

@@ -1,0 +1,70 @@
+/*
+ * server.h - vmdnsd's listeners and worker threads.
+ *
+ * Every listen address gets a UDP and a TCP listener. There is one worker
+ * thread per `workers`; each has its own libevent event_base and, for every
+ * address, its own SO_REUSEPORT UDP socket and its own SO_REUSEPORT TCP
+ * listening socket, so the kernel spreads datagrams and connections over the
+ * workers and no two workers ever touch the same socket or lock. UDP is read
+ * and answered in batches (recvmmsg/sendmmsg); TCP follows RFC 7766
+ * (pipelining, several messages per segment, messages split over segments,
+ * idle timeout, a connection limit across all workers).
+ *
+ * Every packet is answered by chain_process(); the server only moves bytes.
+ *
+ * Threading: each worker's event_base is touched only by its own thread;
+ * server_stop() reaches the workers through an eventfd each, so no
+ * evthread_use_pthreads() is needed for the server (main may still call it
+ * for its own event_bases).
+ */
+#ifndef VMDNS_SERVER_SERVER_H
+#define VMDNS_SERVER_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/chain.h"
+#include "dns/answer.h"
+#include "view/view.h"
+
+/* What the server is told by the config. */
+typedef struct server_opts {
+    const char **listen;          /* "127.0.0.1:5300", "[::1]:5300", ... */
+    size_t nlisten;               /* at least 1 */
+    unsigned workers;             /* worker threads; 0 = one per online CPU */
+    uint32_t tcp_max_connections; /* open TCP connections, all workers; 0 = no limit */
+    uint32_t tcp_idle_timeout_ms; /* close a TCP connection idle this long; 0 = never */
+    answer_limits_t limits;       /* copied; `now` is filled in by the workers */
+} server_opts_t;
+
+typedef struct server server_t;
+
+/* Check the options and parse the listen addresses; nothing is bound yet.
+ * Returns NULL with a one-line reason in err on a bad address or option.
+ * The view and chain must outlive the server. */
+server_t *server_new(const server_opts_t *o, const view_t *view, const chain_t *chain, char *err,
+                     size_t errlen);
+
+/* Bind every socket (all of them, before any thread starts, so a port in use
+ * fails here) and spawn the worker threads with all signals blocked. Returns
+ * 0, or -1 after logging the reason to stderr (nothing is left running). */
+int server_start(server_t *s);
+
+/* Ask every worker to stop and join them. Safe from any thread except a
+ * worker; safe to call twice or without a successful start. */
+void server_stop(server_t *s);
+
+/* Stop if needed, close every socket and free the server. NULL is fine. */
+void server_free(server_t *s);
+
+/* The port listen address i is bound to after server_start() (useful when
+ * the config said port 0), or 0 if there is no such address or not started. */
+uint16_t server_bound_port(const server_t *s, size_t i);
+
+/* Parse "127.0.0.1:5300", "[::1]:5300", "0.0.0.0:53", "[::]:53" into a
+ * socket address. Returns 0, or -1 with the reason in err. */
+int server_parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len, char *err,
+                        size_t errlen);
+
+#endif

@@ -1,0 +1,437 @@
+/*
+ * tcp.c - DNS over TCP as RFC 7766 wants it.
+ *
+ * Each worker accepts on its own SO_REUSEPORT listening socket (the kernel
+ * spreads new connections over the workers, so there is no acceptor thread
+ * and no hand-off between threads) and serves its connections itself.
+ * Messages carry a 2-byte length prefix; a client may send several in one
+ * segment, split one over many segments, and pipeline: every complete
+ * message is answered as soon as it is read, in order.
+ *
+ * Buffers, and why there is no allocation per query:
+ *  - Reads go into the worker's scratch buffer (tcp_in). Complete messages
+ *    are answered straight from it; only the bytes of a message that has
+ *    not fully arrived are kept in the connection's own `in` buffer (which
+ *    the next reads then fill directly, so a message trickling in byte by
+ *    byte costs no copying).
+ *  - Answers go into the worker's scratch buffer (tcp_out) with their
+ *    length prefix, and are written with one send() per read. Only what the
+ *    socket does not take is copied into the connection's `out` buffer.
+ * So an idle connection holds no buffer at all, and a busy one owns at most
+ * one partial query and its unsent answers.
+ *
+ * Backpressure: when a connection has TCP_OUT_HIGH bytes of unsent answers
+ * the worker stops reading from it (and stops answering what it already
+ * read) until the client has taken them all.
+ *
+ * Limits: a connection with no activity (nothing read, nothing written) for
+ * tcp_idle_ms is closed; connections beyond tcp_max (counted across all
+ * workers) are accepted and closed at once, so they neither wait in the
+ * backlog nor cost the open ones anything. When accept() runs out of file
+ * descriptors, accepting pauses for TCP_PAUSE_MS instead of spinning.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "server/worker.h"
+
+#define TCP_MSG_MAX      65535       /* largest DNS message */
+#define TCP_READ_CHUNK   (64 * 1024) /* bytes read per event */
+#define TCP_OUT_HIGH     (64 * 1024) /* unsent bytes that stop reading */
+#define TCP_OUT_SCRATCH  (TCP_OUT_HIGH + 2 * (2 + TCP_MSG_MAX))
+#define TCP_IN_MIN       512 /* smallest `in` allocation */
+#define TCP_ACCEPT_BATCH 32  /* accepts per readiness event */
+#define TCP_PAUSE_MS     100
+
+typedef struct tcp_conn {
+    int fd;
+    worker_t *w;
+    struct tcp_conn *prev, *next;
+    struct event rev; /* readable, or idle */
+    struct event wev; /* writable (only while answers are pending), or idle */
+    bool reading;     /* rev is added */
+    bool writing;     /* wev is added */
+    bool eof;         /* the client closed its side: send what is pending, close */
+    bool dead;        /* a send failed: close as soon as we are back in a callback */
+    uint8_t *in;      /* the start of a message not fully read yet */
+    size_t in_len, in_cap;
+    uint8_t *out; /* answers the socket did not take yet: out[out_off..out_len) */
+    size_t out_off, out_len, out_cap;
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+} tcp_conn_t;
+
+int tcp_worker_init(worker_t *w)
+{
+    w->tcp_in = malloc(TCP_READ_CHUNK);
+    w->tcp_out = malloc(TCP_OUT_SCRATCH);
+    w->tcp_out_len = 0;
+    w->conns = NULL;
+    w->idle_tv = NULL;
+    if (w->tcp_in == NULL || w->tcp_out == NULL)
+        return -1;
+    if (w->shared->tcp_idle_ms > 0) {
+        struct timeval tv = {.tv_sec = w->shared->tcp_idle_ms / 1000,
+                             .tv_usec = (w->shared->tcp_idle_ms % 1000) * 1000};
+        /* All connections share one timeout length: libevent keeps them in
+         * a queue instead of the timer heap, O(1) per reschedule. */
+        w->idle_tv = event_base_init_common_timeout(w->base, &tv);
+        if (w->idle_tv == NULL)
+            return -1;
+    }
+    return 0;
+}
+
+static size_t conn_pending(const tcp_conn_t *c)
+{
+    return c->out_len - c->out_off;
+}
+
+static void conn_close(tcp_conn_t *c)
+{
+    worker_t *w = c->w;
+    event_del(&c->rev);
+    event_del(&c->wev);
+    close(c->fd);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        w->conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    atomic_fetch_sub(&w->shared->tcp_open, 1);
+    free(c->in);
+    free(c->out);
+    free(c);
+}
+
+void tcp_worker_free(worker_t *w)
+{
+    while (w->conns != NULL)
+        conn_close(w->conns);
+    free(w->tcp_in);
+    free(w->tcp_out);
+    w->tcp_in = NULL;
+    w->tcp_out = NULL;
+}
+
+static void conn_start_reading(tcp_conn_t *c)
+{
+    if (!c->reading && event_add(&c->rev, c->w->idle_tv) == 0)
+        c->reading = true;
+}
+
+static void conn_stop_reading(tcp_conn_t *c)
+{
+    if (c->reading) {
+        event_del(&c->rev);
+        c->reading = false;
+    }
+}
+
+/* Make `in` hold at least n bytes. */
+static int conn_in_reserve(tcp_conn_t *c, size_t n)
+{
+    if (c->in_cap >= n)
+        return 0;
+    size_t cap = n < TCP_IN_MIN ? TCP_IN_MIN : n;
+    uint8_t *p = realloc(c->in, cap);
+    if (p == NULL)
+        return -1;
+    c->in = p;
+    c->in_cap = cap;
+    return 0;
+}
+
+/* Keep bytes the socket did not take, after what is already pending. */
+static int conn_out_append(tcp_conn_t *c, const uint8_t *data, size_t len)
+{
+    if (c->out_off > 0) { /* slide pending bytes to the front first */
+        memmove(c->out, c->out + c->out_off, conn_pending(c));
+        c->out_len -= c->out_off;
+        c->out_off = 0;
+    }
+    if (c->out_cap - c->out_len < len) {
+        size_t cap = c->out_cap ? c->out_cap : 4096;
+        while (cap - c->out_len < len)
+            cap *= 2;
+        uint8_t *p = realloc(c->out, cap);
+        if (p == NULL)
+            return -1;
+        c->out = p;
+        c->out_cap = cap;
+    }
+    memcpy(c->out + c->out_len, data, len);
+    c->out_len += len;
+    return 0;
+}
+
+/* Send the worker's answer scratch for this connection; keep what the
+ * socket does not take and wait for it to become writable. */
+static void conn_flush(tcp_conn_t *c)
+{
+    worker_t *w = c->w;
+    const uint8_t *data = w->tcp_out;
+    size_t len = w->tcp_out_len;
+
+    w->tcp_out_len = 0;
+    if (len == 0 || c->dead)
+        return;
+    if (conn_pending(c) == 0) {
+        ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                c->dead = true;
+                return;
+            }
+            n = 0;
+        }
+        if ((size_t)n == len)
+            return;
+        data += n;
+        len -= (size_t)n;
+    }
+    if (conn_out_append(c, data, len) != 0) {
+        c->dead = true;
+        return;
+    }
+    if (!c->writing && event_add(&c->wev, w->idle_tv) == 0)
+        c->writing = true;
+}
+
+/* Answer the complete messages in buf[0..len), as long as the connection is
+ * not backed up. Returns how many bytes were consumed. */
+static size_t conn_answer(tcp_conn_t *c, const uint8_t *buf, size_t len)
+{
+    worker_t *w = c->w;
+    const worker_shared_t *sh = w->shared;
+    size_t off = 0;
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t start_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    w->lim.now = (int64_t)time(NULL);
+    for (;;) {
+        bool incomplete = false;
+        while (!c->dead) {
+            if (len - off < 2) {
+                incomplete = true;
+                break;
+            }
+            size_t mlen = ((size_t)buf[off] << 8) | buf[off + 1];
+            if (len - off - 2 < mlen) {
+                incomplete = true;
+                break;
+            }
+            if (conn_pending(c) + w->tcp_out_len >= TCP_OUT_HIGH)
+                break;
+            chain_packet_t p = {
+                .pkt = buf + off + 2,
+                .len = mlen,
+                .proto = REQ_TCP,
+                .peer = (const struct sockaddr *)&c->peer,
+                .peer_len = c->peer_len,
+                .worker = w->index,
+                .start_ns = start_ns,
+            };
+            uint8_t *o = w->tcp_out + w->tcp_out_len;
+            size_t rlen = chain_process(sh->chain, sh->view, &w->lim, &p, o + 2, TCP_MSG_MAX);
+            if (rlen > 0) {
+                o[0] = (uint8_t)(rlen >> 8);
+                o[1] = (uint8_t)rlen;
+                w->tcp_out_len += 2 + rlen;
+            }
+            off += 2 + mlen;
+        }
+        conn_flush(c);
+        /* Stop at a partial message, on error, or while backed up; when the
+         * socket took everything, go on with what is left. */
+        if (incomplete || c->dead || conn_pending(c) >= TCP_OUT_HIGH)
+            return off;
+    }
+}
+
+/* After answering from buf (the worker's scratch or c->in), keep the
+ * unanswered rest in c->in. */
+static int conn_keep_rest(tcp_conn_t *c, const uint8_t *buf, size_t len, size_t used)
+{
+    size_t rest = len - used;
+    if (buf == c->in) {
+        memmove(c->in, c->in + used, rest);
+    } else if (rest > 0) {
+        if (conn_in_reserve(c, rest) != 0)
+            return -1;
+        memcpy(c->in, buf + used, rest);
+    }
+    c->in_len = rest;
+    return 0;
+}
+
+static void conn_on_read(evutil_socket_t fd, short what, void *arg)
+{
+    tcp_conn_t *c = arg;
+    worker_t *w = c->w;
+    uint8_t *buf;
+    size_t have;
+    ssize_t n;
+
+    if (what & EV_TIMEOUT) {
+        conn_close(c);
+        return;
+    }
+    if (c->in_len > 0) {
+        /* Part of a message is here: read the rest into c->in directly. */
+        size_t need = c->in_len >= 2 ? 2 + (((size_t)c->in[0] << 8) | c->in[1]) : 2;
+        if (need <= c->in_len) /* cannot happen (complete messages are answered); be safe */
+            need = c->in_len + TCP_IN_MIN;
+        if (conn_in_reserve(c, need) != 0) {
+            conn_close(c);
+            return;
+        }
+        n = recv(fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+        buf = c->in;
+        have = c->in_len + (n > 0 ? (size_t)n : 0);
+    } else {
+        n = recv(fd, w->tcp_in, TCP_READ_CHUNK, 0);
+        buf = w->tcp_in;
+        have = n > 0 ? (size_t)n : 0;
+    }
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return;
+        conn_close(c);
+        return;
+    }
+    if (n == 0) { /* the client is done; a partial message will never complete */
+        c->eof = true;
+        c->in_len = 0;
+        conn_stop_reading(c);
+        if (conn_pending(c) == 0)
+            conn_close(c);
+        return;
+    }
+    size_t used = conn_answer(c, buf, have);
+    if (c->dead || conn_keep_rest(c, buf, have, used) != 0) {
+        conn_close(c);
+        return;
+    }
+    if (conn_pending(c) >= TCP_OUT_HIGH)
+        conn_stop_reading(c);
+}
+
+static void conn_on_write(evutil_socket_t fd, short what, void *arg)
+{
+    tcp_conn_t *c = arg;
+    worker_t *w = c->w;
+
+    if (what & EV_TIMEOUT) {
+        conn_close(c);
+        return;
+    }
+    ssize_t n = send(fd, c->out + c->out_off, conn_pending(c), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return;
+        conn_close(c);
+        return;
+    }
+    c->out_off += (size_t)n;
+    if (c->reading && w->idle_tv != NULL)
+        event_add(&c->rev, w->idle_tv); /* the client is active: restart its idle clock */
+    if (conn_pending(c) > 0)
+        return;
+    c->out_off = c->out_len = 0;
+    event_del(&c->wev);
+    c->writing = false;
+    if (c->eof) {
+        conn_close(c);
+        return;
+    }
+    if (!c->reading) {
+        /* Backed up until now: answer what was read meanwhile, then read on. */
+        size_t used = conn_answer(c, c->in, c->in_len);
+        if (c->dead || conn_keep_rest(c, c->in, c->in_len, used) != 0) {
+            conn_close(c);
+            return;
+        }
+        if (conn_pending(c) < TCP_OUT_HIGH)
+            conn_start_reading(c);
+    }
+}
+
+/* Take over an accepted socket. Returns -1 if out of memory. */
+static int conn_new(worker_t *w, int fd, const struct sockaddr_storage *peer, socklen_t peer_len)
+{
+    int one = 1;
+    tcp_conn_t *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return -1;
+    /* Answers go out in one send() per read; do not let Nagle hold the next
+     * one back waiting for the client's delayed ACK. */
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    c->fd = fd;
+    c->w = w;
+    c->peer = *peer;
+    c->peer_len = peer_len;
+    event_assign(&c->rev, w->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
+    event_assign(&c->wev, w->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
+    c->next = w->conns;
+    if (w->conns != NULL)
+        w->conns->prev = c;
+    w->conns = c;
+    conn_start_reading(c);
+    return 0;
+}
+
+/* Stop accepting for a moment (no fds or memory left right now). */
+static void listener_pause(tcp_listener_t *l)
+{
+    struct timeval tv = {.tv_sec = 0, .tv_usec = TCP_PAUSE_MS * 1000};
+    event_del(&l->ev);
+    l->paused = true;
+    evtimer_add(&l->retry, &tv);
+}
+
+void tcp_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    tcp_listener_t *l = arg;
+    (void)fd;
+    (void)what;
+    if (l->paused && event_add(&l->ev, NULL) == 0)
+        l->paused = false;
+}
+
+void tcp_on_accept(evutil_socket_t fd, short what, void *arg)
+{
+    tcp_listener_t *l = arg;
+    worker_t *w = l->w;
+    worker_shared_t *sh = w->shared;
+
+    (void)what;
+    for (int i = 0; i < TCP_ACCEPT_BATCH; i++) {
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof(peer);
+        int cfd = accept4(fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                log_warn("tcp: accept: %s; pausing %d ms", strerror(errno), TCP_PAUSE_MS);
+                listener_pause(l);
+                return;
+            }
+            continue; /* ECONNABORTED and friends: that client is gone */
+        }
+        uint_fast32_t open = atomic_fetch_add(&sh->tcp_open, 1);
+        if ((sh->tcp_max > 0 && open >= sh->tcp_max) || conn_new(w, cfd, &peer, plen) != 0) {
+            atomic_fetch_sub(&sh->tcp_open, 1);
+            close(cfd);
+        }
+    }
+}
