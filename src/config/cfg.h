@@ -24,6 +24,7 @@ struct cfg_node {
     char *value;      /* CFG_SCALAR: the text */
     size_t n;         /* CFG_SEQ/CFG_MAP: number of items */
     char **keys;      /* CFG_MAP: keys[i] names items[i] */
+    int *key_lines;   /* CFG_MAP: line of keys[i] (the value may start later) */
     cfg_node_t **items;
     bool used; /* set by cfg_get on a map entry */
 };
@@ -35,6 +36,9 @@ typedef struct cfg_error {
 
 /* Read a YAML file into a tree. NULL on error (err says file, line, what). */
 cfg_node_t *cfg_load_yaml(const char *path, cfg_error_t *err);
+
+/* The same from a buffer; `name` stands for the file in nodes and errors. */
+cfg_node_t *cfg_parse_yaml(const char *text, size_t len, const char *name, cfg_error_t *err);
 
 /* Free a tree from cfg_load_yaml (or built by the Corefile reader). */
 void cfg_free(cfg_node_t *root);

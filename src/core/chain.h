@@ -22,6 +22,11 @@ typedef struct chain chain_t;
  * those with no config key), in plugin.cfg order. NULL on error (err filled). */
 chain_t *chain_new(const plugin_env_t *env, cfg_node_t *root, cfg_error_t *err);
 
+/* The same with an explicit plugin list instead of plugin_registry[] (tests,
+ * tools that embed the server with their own plugins). */
+chain_t *chain_new_from(const plugin_t *const *plugins, size_t nplugins, const plugin_env_t *env,
+                        cfg_node_t *root, cfg_error_t *err);
+
 /* Call each plugin's start hook. Returns -1 on the first failure. */
 int chain_start(chain_t *chain, cfg_error_t *err);
 

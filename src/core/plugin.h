@@ -58,6 +58,7 @@ typedef struct plugin_env {
     struct event_base *control;   /* the control thread's event loop (HTTP, timers) */
     unsigned workers;             /* number of worker threads */
     const answer_limits_t *limits;
+    bool check_only;              /* --check-config: load and check, start nothing */
 } plugin_env_t;
 
 typedef struct plugin {

@@ -1,0 +1,139 @@
+/*
+ * file.c - the `file` plugin: serve RFC 1035 zone files.
+ *
+ *   zones:
+ *     - origin: example.com.
+ *       file: example.com.zone   # relative to the config file's directory
+ *
+ * A pure data source: at setup it loads every listed zone file into the
+ * view and then has no per-query hook, so it costs nothing while serving.
+ * All files are read and checked before any zone is published, so a broken
+ * file stops startup without leaving half a configuration in the view.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/plugin.h"
+#include "dns/name.h"
+#include "file/zonefile.h"
+
+/* One configured zone while loading. */
+typedef struct file_zone {
+    uint8_t origin[NAME_MAX_WIRE];
+    size_t origin_len;
+    char path[4096];
+    const cfg_node_t *at; /* its config entry, for messages */
+    view_zone_t *zone;
+    zone_file_stats_t stats;
+} file_zone_t;
+
+/* Resolve `file` against the directory of the config file it came from. */
+static int file_resolve(const cfg_node_t *at, const char *file, char *out, size_t cap,
+                        cfg_error_t *err)
+{
+    int n;
+    if (file[0] == '/' || at->file == NULL || strchr(at->file, '/') == NULL) {
+        n = snprintf(out, cap, "%s", file);
+    } else {
+        char dir[4096];
+        snprintf(dir, sizeof(dir), "%s", at->file);
+        n = snprintf(out, cap, "%s/%s", dirname(dir), file);
+    }
+    if (n < 0 || (size_t)n >= cap) {
+        return cfg_fail(err, at, "zone file path too long");
+    }
+    return 0;
+}
+
+/* Read one `- origin: ..., file: ...` entry. */
+static int file_read_entry(cfg_node_t *item, file_zone_t *fz, cfg_error_t *err)
+{
+    if (item->kind != CFG_MAP) {
+        return cfg_fail(err, item, "zones: each entry needs 'origin' and 'file'");
+    }
+    cfg_node_t *origin = cfg_get(item, "origin");
+    cfg_node_t *file = cfg_get(item, "file");
+    const char *origin_text, *file_text;
+    if (origin == NULL) {
+        return cfg_fail(err, item, "zones: entry without 'origin'");
+    }
+    if (file == NULL) {
+        return cfg_fail(err, item, "zones: entry without 'file'");
+    }
+    if (cfg_string(origin, &origin_text, err) != 0 || cfg_string(file, &file_text, err) != 0) {
+        return -1;
+    }
+    fz->origin_len = name_from_text(origin_text, fz->origin);
+    if (fz->origin_len == 0) {
+        return cfg_fail(err, origin, "bad zone origin '%s'", origin_text);
+    }
+    fz->at = file;
+    return file_resolve(file, file_text, fz->path, sizeof(fz->path), err);
+}
+
+/* Load one zone file (not published yet). */
+static int file_load(file_zone_t *fz, cfg_error_t *err)
+{
+    FILE *fp = fopen(fz->path, "r");
+    if (fp == NULL) {
+        return cfg_fail(err, fz->at, "cannot open zone file '%s': %s", fz->path, strerror(errno));
+    }
+    fz->zone = zone_file_read(fp, fz->path, fz->origin, fz->origin_len, &fz->stats, err);
+    fclose(fp);
+    return fz->zone != NULL ? 0 : -1;
+}
+
+static int file_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+{
+    *state = NULL;
+    if (cfg->kind != CFG_SEQ) {
+        return cfg_fail(err, cfg, "zones: expected a list of {origin, file}");
+    }
+    file_zone_t *zones = calloc(cfg->n > 0 ? cfg->n : 1, sizeof(*zones));
+    if (zones == NULL) {
+        return cfg_fail(err, cfg, "out of memory");
+    }
+    int rc = 0;
+    size_t loaded = 0;
+    for (size_t i = 0; i < cfg->n && rc == 0; i++) {
+        file_zone_t *fz = &zones[i];
+        rc = file_read_entry(cfg->items[i], fz, err);
+        for (size_t j = 0; j < i && rc == 0; j++) {
+            if (zones[j].origin_len == fz->origin_len &&
+                memcmp(zones[j].origin, fz->origin, fz->origin_len) == 0) {
+                rc = cfg_fail(err, cfg->items[i], "zone listed twice (also on line %d)",
+                              cfg->items[j]->line);
+            }
+        }
+        if (rc == 0) {
+            rc = file_load(fz, err);
+            loaded += rc == 0;
+        }
+    }
+    for (size_t i = 0; i < loaded; i++) {
+        file_zone_t *fz = &zones[i];
+        if (rc != 0) {
+            view_zone_free(fz->zone);
+            continue;
+        }
+        char name[NAME_MAX_WIRE * 4 + 2];
+        if (name_to_text(fz->origin, fz->origin_len, name, sizeof(name)) == 0) {
+            snprintf(name, sizeof(name), "?");
+        }
+        view_publish_zone(env->view, fz->zone);
+        log_info("file: zone %s from %s: %zu records, %zu names, serial %u", name, fz->path,
+                 fz->stats.records, fz->stats.names, fz->stats.serial);
+    }
+    free(zones);
+    return rc;
+}
+
+const plugin_t plugin_file = {
+    .name = "file",
+    .config_key = "zones",
+    .setup = file_setup,
+};

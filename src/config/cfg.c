@@ -1,0 +1,571 @@
+/*
+ * cfg.c - the configuration tree and its YAML reader.
+ *
+ * libyaml's document loader gives us a graph of nodes with their positions;
+ * we copy it into our own small tree (maps, sequences, scalars, each with
+ * file and line) and throw libyaml's away, so consumers never see libyaml
+ * and the Corefile reader can produce the very same tree.
+ *
+ * The tree records which map entries were read (cfg_get). After the core
+ * and every plugin have read their part, cfg_check_unused() reports the
+ * first entry in file order that nobody read: that is how a misspelt key
+ * becomes an error instead of a silently ignored line.
+ *
+ * YAML aliases are expanded by copying; a depth and node budget keeps a
+ * hostile file ("billion laughs", recursive aliases) from exhausting memory.
+ */
+#include "config/cfg.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define CFG_MAX_DEPTH 64
+#define CFG_MAX_NODES 100000
+
+/* State of one conversion from a libyaml document. */
+typedef struct cfg_builder {
+    yaml_document_t *doc;
+    const char *file;
+    size_t nodes; /* nodes made so far (the budget) */
+    cfg_error_t *err;
+} cfg_builder_t;
+
+int cfg_fail(cfg_error_t *err, const cfg_node_t *at, const char *fmt, ...)
+{
+    if (err == NULL) {
+        return -1;
+    }
+    size_t off = 0;
+    if (at != NULL && at->file != NULL) {
+        int n = snprintf(err->msg, sizeof(err->msg), "%s:%d: ", at->file, at->line);
+        off = n < 0 ? 0 : (size_t)n < sizeof(err->msg) ? (size_t)n : sizeof(err->msg) - 1;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg + off, sizeof(err->msg) - off, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Error at a position that has no node (yet): "FILE:LINE: ...". */
+static void cfg_fail_at(cfg_error_t *err, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void cfg_fail_at(cfg_error_t *err, const char *file, int line, const char *fmt, ...)
+{
+    int n = snprintf(err->msg, sizeof(err->msg), "%s:%d: ", file, line);
+    size_t off = n < 0 ? 0 : (size_t)n < sizeof(err->msg) ? (size_t)n : sizeof(err->msg) - 1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg + off, sizeof(err->msg) - off, fmt, ap);
+    va_end(ap);
+}
+
+static void cfg_free_node(cfg_node_t *n)
+{
+    if (n == NULL) {
+        return;
+    }
+    free(n->value);
+    for (size_t i = 0; i < n->n; i++) {
+        if (n->keys != NULL) {
+            free(n->keys[i]);
+        }
+        cfg_free_node(n->items[i]);
+    }
+    free(n->keys);
+    free(n->key_lines);
+    free(n->items);
+    free(n);
+}
+
+void cfg_free(cfg_node_t *root)
+{
+    if (root == NULL) {
+        return;
+    }
+    char *file = (char *)root->file; /* the root owns the shared file name */
+    cfg_free_node(root);
+    free(file);
+}
+
+static cfg_node_t *cfg_node_alloc(cfg_builder_t *b, cfg_kind_t kind, const yaml_node_t *y)
+{
+    if (++b->nodes > CFG_MAX_NODES) {
+        cfg_fail_at(b->err, b->file, (int)y->start_mark.line + 1,
+                    "too many nodes (more than %d, after expanding aliases)", CFG_MAX_NODES);
+        return NULL;
+    }
+    cfg_node_t *n = calloc(1, sizeof(*n));
+    if (n == NULL) {
+        cfg_fail_at(b->err, b->file, (int)y->start_mark.line + 1, "out of memory");
+        return NULL;
+    }
+    n->kind = kind;
+    n->file = b->file;
+    n->line = (int)y->start_mark.line + 1;
+    return n;
+}
+
+/* Copy a libyaml scalar's text, refusing embedded NUL bytes. */
+static char *cfg_scalar_text(cfg_builder_t *b, const yaml_node_t *y)
+{
+    const char *v = (const char *)y->data.scalar.value;
+    size_t len = y->data.scalar.length;
+    if (memchr(v, '\0', len) != NULL) {
+        cfg_fail_at(b->err, b->file, (int)y->start_mark.line + 1, "NUL byte in a value");
+        return NULL;
+    }
+    char *s = malloc(len + 1);
+    if (s == NULL) {
+        cfg_fail_at(b->err, b->file, (int)y->start_mark.line + 1, "out of memory");
+        return NULL;
+    }
+    memcpy(s, v, len);
+    s[len] = '\0';
+    return s;
+}
+
+static cfg_node_t *cfg_convert(cfg_builder_t *b, int index, int depth);
+
+static cfg_node_t *cfg_convert_seq(cfg_builder_t *b, const yaml_node_t *y, int depth)
+{
+    cfg_node_t *n = cfg_node_alloc(b, CFG_SEQ, y);
+    if (n == NULL) {
+        return NULL;
+    }
+    size_t count = (size_t)(y->data.sequence.items.top - y->data.sequence.items.start);
+    if (count > 0) {
+        n->items = calloc(count, sizeof(*n->items));
+        if (n->items == NULL) {
+            cfg_fail_at(b->err, b->file, n->line, "out of memory");
+            cfg_free_node(n);
+            return NULL;
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        cfg_node_t *item = cfg_convert(b, y->data.sequence.items.start[i], depth + 1);
+        if (item == NULL) {
+            cfg_free_node(n);
+            return NULL;
+        }
+        n->items[n->n++] = item;
+    }
+    return n;
+}
+
+static cfg_node_t *cfg_convert_map(cfg_builder_t *b, const yaml_node_t *y, int depth)
+{
+    cfg_node_t *n = cfg_node_alloc(b, CFG_MAP, y);
+    if (n == NULL) {
+        return NULL;
+    }
+    size_t count = (size_t)(y->data.mapping.pairs.top - y->data.mapping.pairs.start);
+    if (count > 0) {
+        n->items = calloc(count, sizeof(*n->items));
+        n->keys = calloc(count, sizeof(*n->keys));
+        n->key_lines = calloc(count, sizeof(*n->key_lines));
+        if (n->items == NULL || n->keys == NULL || n->key_lines == NULL) {
+            cfg_fail_at(b->err, b->file, n->line, "out of memory");
+            cfg_free_node(n);
+            return NULL;
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        const yaml_node_pair_t *pair = &y->data.mapping.pairs.start[i];
+        const yaml_node_t *ky = yaml_document_get_node(b->doc, pair->key);
+        if (ky == NULL || ky->type != YAML_SCALAR_NODE) {
+            cfg_fail_at(b->err, b->file, ky ? (int)ky->start_mark.line + 1 : n->line,
+                        "a map key must be a plain string");
+            cfg_free_node(n);
+            return NULL;
+        }
+        int key_line = (int)ky->start_mark.line + 1;
+        char *key = cfg_scalar_text(b, ky);
+        if (key == NULL) {
+            cfg_free_node(n);
+            return NULL;
+        }
+        for (size_t j = 0; j < n->n; j++) {
+            if (strcmp(n->keys[j], key) == 0) {
+                cfg_fail_at(b->err, b->file, key_line, "duplicate key '%s' (first on line %d)", key,
+                            n->key_lines[j]);
+                free(key);
+                cfg_free_node(n);
+                return NULL;
+            }
+        }
+        cfg_node_t *value = cfg_convert(b, pair->value, depth + 1);
+        if (value == NULL) {
+            free(key);
+            cfg_free_node(n);
+            return NULL;
+        }
+        n->keys[n->n] = key;
+        n->key_lines[n->n] = key_line;
+        n->items[n->n++] = value;
+    }
+    return n;
+}
+
+/* Convert libyaml node `index` (1-based) and everything below it. */
+static cfg_node_t *cfg_convert(cfg_builder_t *b, int index, int depth)
+{
+    const yaml_node_t *y = yaml_document_get_node(b->doc, index);
+    if (y == NULL) {
+        cfg_fail_at(b->err, b->file, 1, "broken YAML document");
+        return NULL;
+    }
+    if (depth > CFG_MAX_DEPTH) {
+        cfg_fail_at(b->err, b->file, (int)y->start_mark.line + 1, "nested too deeply (over %d)",
+                    CFG_MAX_DEPTH);
+        return NULL;
+    }
+    switch (y->type) {
+    case YAML_SCALAR_NODE: {
+        cfg_node_t *n = cfg_node_alloc(b, CFG_SCALAR, y);
+        if (n == NULL) {
+            return NULL;
+        }
+        n->value = cfg_scalar_text(b, y);
+        if (n->value == NULL) {
+            cfg_free_node(n);
+            return NULL;
+        }
+        return n;
+    }
+    case YAML_SEQUENCE_NODE:
+        return cfg_convert_seq(b, y, depth);
+    case YAML_MAPPING_NODE:
+        return cfg_convert_map(b, y, depth);
+    case YAML_NO_NODE:
+    default:
+        cfg_fail_at(b->err, b->file, (int)y->start_mark.line + 1, "unexpected YAML node");
+        return NULL;
+    }
+}
+
+/* Format libyaml's parser error as "FILE:LINE: YAML: problem (context)". */
+static void cfg_yaml_error(const yaml_parser_t *p, const char *file, cfg_error_t *err)
+{
+    int line = (int)p->problem_mark.line + 1;
+    const char *problem = p->problem ? p->problem : "syntax error";
+    if (p->error == YAML_MEMORY_ERROR) {
+        problem = "out of memory";
+    }
+    if (p->context != NULL) {
+        cfg_fail_at(err, file, line, "YAML: %s %s", problem, p->context);
+    } else {
+        cfg_fail_at(err, file, line, "YAML: %s", problem);
+    }
+}
+
+cfg_node_t *cfg_parse_yaml(const char *text, size_t len, const char *name, cfg_error_t *err)
+{
+    char *file = strdup(name);
+    if (file == NULL) {
+        cfg_fail_at(err, name, 1, "out of memory");
+        return NULL;
+    }
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser)) {
+        cfg_fail_at(err, file, 1, "out of memory");
+        free(file);
+        return NULL;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+
+    yaml_document_t doc;
+    cfg_node_t *root = NULL;
+    if (!yaml_parser_load(&parser, &doc)) {
+        cfg_yaml_error(&parser, file, err);
+        goto out;
+    }
+    if (yaml_document_get_root_node(&doc) == NULL) {
+        /* An empty file: a config with every default. */
+        yaml_node_t fake = {.type = YAML_MAPPING_NODE};
+        cfg_builder_t b = {.doc = &doc, .file = file, .err = err};
+        root = cfg_node_alloc(&b, CFG_MAP, &fake);
+    } else {
+        cfg_builder_t b = {.doc = &doc, .file = file, .err = err};
+        root = cfg_convert(&b, 1, 0);
+    }
+    yaml_document_delete(&doc);
+    if (root == NULL) {
+        goto out;
+    }
+    if (root->kind != CFG_MAP) {
+        cfg_fail(err, root, "the config must be a map of keys (like 'listen:')");
+        goto fail;
+    }
+    /* A second document would be ignored silently; refuse it. */
+    yaml_document_t more;
+    if (!yaml_parser_load(&parser, &more)) {
+        cfg_yaml_error(&parser, file, err);
+        goto fail;
+    }
+    bool extra = yaml_document_get_root_node(&more) != NULL;
+    int extra_line = extra ? (int)yaml_document_get_root_node(&more)->start_mark.line + 1 : 0;
+    yaml_document_delete(&more);
+    if (extra) {
+        cfg_fail_at(err, file, extra_line, "only one YAML document is allowed");
+        goto fail;
+    }
+    yaml_parser_delete(&parser);
+    return root; /* root->file is `file`: the root owns it */
+
+fail:
+    cfg_free_node(root);
+    root = NULL;
+out:
+    yaml_parser_delete(&parser);
+    free(file);
+    return NULL;
+}
+
+cfg_node_t *cfg_load_yaml(const char *path, cfg_error_t *err)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL) {
+        snprintf(err->msg, sizeof(err->msg), "%s:0: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (cap - len < 4096) {
+            cap = cap ? cap * 2 : 8192;
+            char *grown = realloc(text, cap);
+            if (grown == NULL) {
+                free(text);
+                fclose(fp);
+                snprintf(err->msg, sizeof(err->msg), "%s:0: out of memory", path);
+                return NULL;
+            }
+            text = grown;
+        }
+        size_t got = fread(text + len, 1, cap - len, fp);
+        len += got;
+        if (got == 0) {
+            break;
+        }
+    }
+    bool bad = ferror(fp) != 0;
+    int saved = errno;
+    fclose(fp);
+    if (bad) {
+        free(text);
+        snprintf(err->msg, sizeof(err->msg), "%s:0: cannot read: %s", path, strerror(saved));
+        return NULL;
+    }
+    cfg_node_t *root = cfg_parse_yaml(text, len, path, err);
+    free(text);
+    return root;
+}
+
+cfg_node_t *cfg_get(cfg_node_t *map, const char *key)
+{
+    if (map == NULL || map->kind != CFG_MAP) {
+        return NULL;
+    }
+    for (size_t i = 0; i < map->n; i++) {
+        if (strcmp(map->keys[i], key) == 0) {
+            map->items[i]->used = true;
+            return map->items[i];
+        }
+    }
+    return NULL;
+}
+
+static const char *cfg_kind_name(cfg_kind_t k)
+{
+    return k == CFG_MAP ? "a map" : k == CFG_SEQ ? "a list" : "a value";
+}
+
+int cfg_string(const cfg_node_t *n, const char **out, cfg_error_t *err)
+{
+    if (n == NULL || n->kind != CFG_SCALAR) {
+        return cfg_fail(err, n, "expected a string, got %s",
+                        n ? cfg_kind_name(n->kind) : "nothing");
+    }
+    if (n->value[0] == '\0') {
+        return cfg_fail(err, n, "expected a string, got an empty value");
+    }
+    *out = n->value;
+    return 0;
+}
+
+/* Parse decimal digits only (no sign, no spaces, no hex) into *out. */
+static bool cfg_parse_decimal(const char *s, uint64_t *out)
+{
+    if (*s < '0' || *s > '9') {
+        return false;
+    }
+    uint64_t v = 0;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10) {
+            return false;
+        }
+        v = v * 10 + d;
+    }
+    if (*s != '\0') {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+int cfg_uint(const cfg_node_t *n, uint64_t min, uint64_t max, uint64_t *out, cfg_error_t *err)
+{
+    uint64_t v;
+    if (n == NULL || n->kind != CFG_SCALAR || !cfg_parse_decimal(n->value, &v) || v < min ||
+        v > max) {
+        return cfg_fail(
+            err, n, "expected a whole number from %llu to %llu, got %s%s%s",
+            (unsigned long long)min, (unsigned long long)max, n && n->kind == CFG_SCALAR ? "'" : "",
+            n && n->kind == CFG_SCALAR ? n->value : (n ? cfg_kind_name(n->kind) : "nothing"),
+            n && n->kind == CFG_SCALAR ? "'" : "");
+    }
+    *out = v;
+    return 0;
+}
+
+int cfg_bool(const cfg_node_t *n, bool *out, cfg_error_t *err)
+{
+    static const char *const yes[] = {"true", "yes",  "on",  "True", "Yes",
+                                      "On",   "TRUE", "YES", "ON"};
+    static const char *const no[] = {"false", "no",    "off", "False", "No",
+                                     "Off",   "FALSE", "NO",  "OFF"};
+    if (n != NULL && n->kind == CFG_SCALAR) {
+        for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+            if (strcmp(n->value, yes[i]) == 0) {
+                *out = true;
+                return 0;
+            }
+            if (strcmp(n->value, no[i]) == 0) {
+                *out = false;
+                return 0;
+            }
+        }
+    }
+    return cfg_fail(
+        err, n, "expected true or false, got %s%s%s", n && n->kind == CFG_SCALAR ? "'" : "",
+        n && n->kind == CFG_SCALAR ? n->value : (n ? cfg_kind_name(n->kind) : "nothing"),
+        n && n->kind == CFG_SCALAR ? "'" : "");
+}
+
+/* Milliseconds in one unit of a duration suffix, or 0 if unknown. */
+static uint64_t cfg_unit_ms(const char *unit, size_t len)
+{
+    if (len == 2 && memcmp(unit, "ms", 2) == 0) {
+        return 1;
+    }
+    if (len == 1) {
+        switch (unit[0]) {
+        case 's':
+            return 1000;
+        case 'm':
+            return 60 * 1000;
+        case 'h':
+            return 3600 * 1000;
+        case 'd':
+            return 86400 * 1000;
+        default:
+            return 0;
+        }
+    }
+    return 0;
+}
+
+int cfg_duration_ms(const cfg_node_t *n, uint64_t *out_ms, cfg_error_t *err)
+{
+    if (n == NULL || n->kind != CFG_SCALAR) {
+        return cfg_fail(err, n, "expected a duration like 10s, 500ms, 1m or 2h, got %s",
+                        n ? cfg_kind_name(n->kind) : "nothing");
+    }
+    const char *s = n->value;
+    uint64_t bare;
+    if (cfg_parse_decimal(s, &bare)) { /* a bare number: seconds */
+        if (bare > UINT64_MAX / 1000) {
+            goto bad;
+        }
+        *out_ms = bare * 1000;
+        return 0;
+    }
+    /* One or more <number><unit> parts: "1m30s", "1h", "250ms". */
+    uint64_t total = 0;
+    if (*s == '\0') {
+        goto bad;
+    }
+    while (*s != '\0') {
+        if (*s < '0' || *s > '9') {
+            goto bad;
+        }
+        uint64_t v = 0;
+        for (; *s >= '0' && *s <= '9'; s++) {
+            unsigned d = (unsigned)(*s - '0');
+            if (v > (UINT64_MAX - d) / 10) {
+                goto bad;
+            }
+            v = v * 10 + d;
+        }
+        const char *unit = s;
+        while (*s >= 'a' && *s <= 'z') {
+            s++;
+        }
+        uint64_t ms = cfg_unit_ms(unit, (size_t)(s - unit));
+        if (ms == 0 || v > (UINT64_MAX - total) / ms) {
+            goto bad;
+        }
+        total += v * ms;
+    }
+    *out_ms = total;
+    return 0;
+bad:
+    return cfg_fail(err, n, "bad duration '%s' (use e.g. 10s, 500ms, 1m, 2h)", n->value);
+}
+
+/* Depth-first in file order: the first map entry nobody read. */
+static const cfg_node_t *cfg_find_unused(const cfg_node_t *n, const char **key, int *line)
+{
+    if (n->kind == CFG_MAP) {
+        for (size_t i = 0; i < n->n; i++) {
+            if (!n->items[i]->used) {
+                *key = n->keys[i];
+                *line = n->key_lines != NULL ? n->key_lines[i] : n->items[i]->line;
+                return n;
+            }
+            const cfg_node_t *hit = cfg_find_unused(n->items[i], key, line);
+            if (hit != NULL) {
+                return hit;
+            }
+        }
+    } else if (n->kind == CFG_SEQ) {
+        for (size_t i = 0; i < n->n; i++) {
+            const cfg_node_t *hit = cfg_find_unused(n->items[i], key, line);
+            if (hit != NULL) {
+                return hit;
+            }
+        }
+    }
+    return NULL;
+}
+
+int cfg_check_unused(const cfg_node_t *root, cfg_error_t *err)
+{
+    if (root == NULL) {
+        return 0;
+    }
+    const char *key = NULL;
+    int line = 0;
+    const cfg_node_t *map = cfg_find_unused(root, &key, &line);
+    if (map == NULL) {
+        return 0;
+    }
+    cfg_fail_at(err, map->file, line, "unknown key '%s'", key);
+    return -1;
+}

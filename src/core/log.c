@@ -1,0 +1,85 @@
+/*
+ * log.c - one line to stderr per call, written atomically.
+ *
+ * The line is built in a stack buffer and handed to the kernel in one
+ * write(2), which keeps lines from several worker and backend threads whole
+ * without a lock (stderr is a pipe or a terminal, and our lines are shorter
+ * than PIPE_BUF). stdio is not used, so a log call never blocks on another
+ * thread's stdio lock and never allocates.
+ */
+#include "core/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LOG_LINE_MAX 1024
+
+static const char *log_prefix(log_level_t level)
+{
+    switch (level) {
+    case LOG_LEVEL_WARN:
+        return "[WARNING] ";
+    case LOG_LEVEL_ERROR:
+        return "[ERROR] ";
+    case LOG_LEVEL_INFO:
+    default:
+        return "[INFO] ";
+    }
+}
+
+void log_vmsg(log_level_t level, const char *fmt, va_list ap)
+{
+    char line[LOG_LINE_MAX];
+    const char *prefix = log_prefix(level);
+    size_t len = strlen(prefix);
+    memcpy(line, prefix, len);
+
+    int n = vsnprintf(line + len, sizeof(line) - len - 1, fmt, ap);
+    if (n < 0) {
+        n = 0;
+    }
+    len += (size_t)n < sizeof(line) - len - 1 ? (size_t)n : sizeof(line) - len - 2;
+    line[len++] = '\n';
+
+    int saved = errno; /* logging must not disturb the caller's errno */
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(STDERR_FILENO, line + off, len - off);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            break;
+        }
+        off += (size_t)w;
+    }
+    errno = saved;
+}
+
+void log_msg(log_level_t level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vmsg(level, fmt, ap);
+    va_end(ap);
+}
+
+bool log_once(log_once_t *once, log_level_t level, const char *fmt, ...)
+{
+    if (atomic_load_explicit(&once->done, memory_order_relaxed) ||
+        atomic_exchange(&once->done, true)) {
+        return false;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    log_vmsg(level, fmt, ap);
+    va_end(ap);
+    return true;
+}
+
+void log_once_reset(log_once_t *once)
+{
+    atomic_store(&once->done, false);
+}
