@@ -427,7 +427,9 @@ view_zone_t *zone_file_read(FILE *fp, const char *name, const uint8_t *origin, s
     if (zone_read(&z, fp) != 0) {
         goto out;
     }
-    qsort(z.recs.v, z.recs.n, sizeof(*z.recs.v), zone_rec_cmp);
+    if (z.recs.n > 0) {
+        qsort(z.recs.v, z.recs.n, sizeof(*z.recs.v), zone_rec_cmp);
+    }
     const zone_rec_t *soa;
     if (zone_check(&z, &soa) != 0) {
         goto out;

@@ -1,0 +1,500 @@
+/*
+ * test_chain.c - the plugin chain: which plugins are set up, in what order
+ * their hooks run, who answers, and what chain_process() does with drops,
+ * FORMERR, NOTIMP and the UDP/TCP size limits.
+ *
+ * The chain is built both from the real registry (plugins/plugin.cfg, so
+ * the `file` plugin loads data/test.zone) and from test plugins defined
+ * here: one that answers TXT queries itself, one that only watches, one
+ * that is never configured, and one whose setup fails.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <urcu.h>
+
+#include <cmocka.h>
+
+#include "config/cfg.h"
+#include "core/chain.h"
+#include "dns/name.h"
+#include "dns/wire.h"
+#include "view/view.h"
+
+/* What the test plugins saw (test-only shared state). */
+typedef struct seen {
+    int setups, teardowns, starts;
+    int answer_queries, watch_queries, watch_dones, absent_calls;
+    char order[16]; /* teardown order, one letter per plugin */
+    const char *answered_by;
+    uint8_t rcode;
+    bool aa, tc, zone;
+    size_t resp_len, resp_cap;
+    req_proto_t proto;
+} seen_t;
+
+static seen_t seen;
+
+static void note_teardown(char who)
+{
+    size_t n = strlen(seen.order);
+    if (n + 1 < sizeof(seen.order)) {
+        seen.order[n] = who;
+    }
+    seen.teardowns++;
+}
+
+/* "answer": configured by `answer: <rcode>`; answers TXT queries itself
+ * with that rcode (the question echoed), passes everything else on. */
+typedef struct answer_state {
+    uint8_t rcode;
+} answer_state_t;
+
+static int answer_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+{
+    uint64_t rcode;
+    if (cfg_uint(cfg, 0, 15, &rcode, err) != 0) {
+        return -1;
+    }
+    answer_state_t *st = malloc(sizeof(*st));
+    st->rcode = (uint8_t)rcode;
+    *state = st;
+    seen.setups++;
+    return 0;
+}
+
+static plugin_result_t answerer_query(void *state, request_t *req)
+{
+    const answer_state_t *st = state;
+    seen.answer_queries++;
+    if (req->q->qtype != WIRE_TYPE_TXT) {
+        return PLUGIN_NEXT;
+    }
+    size_t len = req->q->question_end;
+    memcpy(req->resp, req->q->pkt, len);
+    wire_write_u16(req->resp + 2, (uint16_t)(WIRE_FLAG_QR | st->rcode));
+    memset(req->resp + 6, 0, 6); /* no answer, authority, additional */
+    req->resp_len = len;
+    req->meta.rcode = st->rcode;
+    return PLUGIN_DONE;
+}
+
+static void answer_teardown(void *state)
+{
+    free(state);
+    note_teardown('a');
+}
+
+static const plugin_t plugin_answer = {
+    .name = "answer",
+    .config_key = "answer",
+    .setup = answer_setup,
+    .query = answerer_query,
+    .teardown = answer_teardown,
+};
+
+/* "watch": no config key (always set up); counts queries, records the
+ * finished response; not ready until started. */
+static int watch_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+{
+    assert_null(cfg);
+    *state = &seen;
+    seen.setups++;
+    return 0;
+}
+
+static int watch_start(void *state)
+{
+    seen.starts++;
+    return 0;
+}
+
+static plugin_result_t watch_query(void *state, request_t *req)
+{
+    seen.watch_queries++;
+    return PLUGIN_NEXT;
+}
+
+static void watch_done(void *state, request_t *req)
+{
+    assert_ptr_equal(state, &seen);
+    seen.watch_dones++;
+    seen.answered_by = req->answered_by;
+    seen.rcode = req->meta.rcode;
+    seen.aa = req->meta.authoritative;
+    seen.tc = req->meta.truncated;
+    seen.zone = req->meta.zone != NULL;
+    seen.resp_len = req->resp_len;
+    seen.resp_cap = req->resp_cap;
+    seen.proto = req->proto;
+}
+
+static bool watch_ready(void *state, char *why, size_t len)
+{
+    if (seen.starts > 0) {
+        return true;
+    }
+    snprintf(why, len, "not started");
+    return false;
+}
+
+static void watch_teardown(void *state)
+{
+    note_teardown('w');
+}
+
+static const plugin_t plugin_watch = {
+    .name = "watch",
+    .setup = watch_setup,
+    .start = watch_start,
+    .query = watch_query,
+    .done = watch_done,
+    .ready = watch_ready,
+    .teardown = watch_teardown,
+};
+
+/* "absent": its key is never in the config, so nothing of it may run. */
+static int absent_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+{
+    seen.absent_calls++;
+    return 0;
+}
+
+static plugin_result_t absent_query(void *state, request_t *req)
+{
+    seen.absent_calls++;
+    return PLUGIN_DONE;
+}
+
+static void absent_done(void *state, request_t *req)
+{
+    seen.absent_calls++;
+}
+
+static const plugin_t plugin_absent = {
+    .name = "absent",
+    .config_key = "absent",
+    .setup = absent_setup,
+    .query = absent_query,
+    .done = absent_done,
+};
+
+/* "broken": setup fails with a config error. */
+static int broken_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+{
+    return cfg_fail(err, cfg, "broken: cannot set up");
+}
+
+static const plugin_t plugin_broken = {
+    .name = "broken",
+    .config_key = "broken",
+    .setup = broken_setup,
+    .teardown = answer_teardown, /* must never run: setup failed */
+};
+
+extern const plugin_t plugin_file;
+
+/* ---- harness ---- */
+
+typedef struct fixture {
+    view_t *view;
+    cfg_node_t *cfg;
+    chain_t *chain;
+    answer_limits_t lim;
+} fixture_t;
+
+/* Build a chain of `plugins` over the config text; the zones of
+ * data/test.zone are served when the list contains the file plugin. */
+static void fixture_init(fixture_t *f, const plugin_t *const *plugins, size_t n, const char *yaml)
+{
+    memset(&seen, 0, sizeof(seen));
+    memset(f, 0, sizeof(*f));
+    f->view = view_new();
+    f->lim.edns_udp_size = 1232;
+    cfg_error_t err = {{0}};
+    f->cfg = cfg_parse_yaml(yaml, strlen(yaml), VMDNS_TEST_DATA "/chain.yaml", &err);
+    assert_non_null(f->cfg);
+    plugin_env_t env = {.view = f->view, .workers = 1, .limits = &f->lim};
+    f->chain = chain_new_from(plugins, n, &env, f->cfg, &err);
+    if (f->chain == NULL) {
+        fail_msg("chain_new_from: %s", err.msg);
+    }
+    assert_int_equal(cfg_check_unused(f->cfg, &err), 0);
+}
+
+static void fixture_free(fixture_t *f)
+{
+    chain_free(f->chain);
+    view_free(f->view);
+    cfg_free(f->cfg);
+}
+
+/* A query: header with `flags` and `qdcount`, one question, optional OPT. */
+static size_t make_query(uint8_t *out, uint16_t flags, uint16_t qdcount, const char *name,
+                         uint16_t type, uint16_t edns_udp)
+{
+    uint8_t qname[NAME_MAX_WIRE];
+    size_t qlen = name_from_text(name, qname);
+    assert_true(qlen > 0);
+    memset(out, 0, 12);
+    wire_write_u16(out, 0x1234);
+    wire_write_u16(out + 2, flags);
+    wire_write_u16(out + 4, qdcount);
+    size_t len = 12;
+    memcpy(out + len, qname, qlen);
+    len += qlen;
+    wire_write_u16(out + len, type);
+    wire_write_u16(out + len + 2, WIRE_CLASS_IN);
+    len += 4;
+    if (edns_udp > 0) {
+        wire_write_u16(out + 10, 1);
+        out[len] = 0; /* root owner */
+        wire_write_u16(out + len + 1, WIRE_TYPE_OPT);
+        wire_write_u16(out + len + 3, edns_udp);
+        memset(out + len + 5, 0, 6); /* ext rcode, version, flags, rdlen */
+        len += 11;
+    }
+    return len;
+}
+
+/* Run one query through the chain; returns the response length. */
+static size_t run(const fixture_t *f, const uint8_t *pkt, size_t len, req_proto_t proto,
+                  uint8_t *out, size_t cap)
+{
+    chain_packet_t p = {.pkt = pkt, .len = len, .proto = proto};
+    return chain_process(f->chain, f->view, &f->lim, &p, out, cap);
+}
+
+#define RCODE(r)   (wire_read_u16((r) + 2) & 0xF)
+#define FLAGS(r)   wire_read_u16((r) + 2)
+#define ANCOUNT(r) wire_read_u16((r) + 6)
+
+/* ---- tests ---- */
+
+static const plugin_t *const all[] = {&plugin_answer, &plugin_absent, &plugin_watch, &plugin_file};
+
+static void test_view_answers(void **state)
+{
+    fixture_t f;
+    fixture_init(&f, all, 4, "answer: 5\nzones:\n  - origin: test.example.\n    file: test.zone\n");
+    uint8_t q[512], r[65535];
+    size_t len = make_query(q, WIRE_FLAG_RD, 1, "ns1.test.example.", WIRE_TYPE_A, 0);
+    size_t rlen = run(&f, q, len, REQ_UDP, r, sizeof(r));
+    assert_true(rlen > len);
+    assert_int_equal(wire_read_u16(r), 0x1234);
+    assert_true(FLAGS(r) & WIRE_FLAG_QR);
+    assert_true(FLAGS(r) & WIRE_FLAG_AA);
+    assert_int_equal(RCODE(r), WIRE_RCODE_NOERROR);
+    assert_int_equal(ANCOUNT(r), 1);
+    assert_memory_equal(r + rlen - 4, "\xc0\x00\x02\x35", 4); /* 192.0.2.53 */
+
+    /* Every configured query hook ran (answer passed it on), then the view
+     * answered, then the done hook saw the result. */
+    assert_int_equal(seen.answer_queries, 1);
+    assert_int_equal(seen.watch_queries, 1);
+    assert_int_equal(seen.watch_dones, 1);
+    assert_null(seen.answered_by);
+    assert_true(seen.aa);
+    assert_true(seen.zone);
+    assert_int_equal(seen.resp_len, rlen);
+    assert_int_equal(seen.resp_cap, 512);
+    assert_int_equal(seen.absent_calls, 0);
+
+    /* Outside every zone: REFUSED from the view. */
+    len = make_query(q, 0, 1, "www.elsewhere.", WIRE_TYPE_A, 0);
+    rlen = run(&f, q, len, REQ_UDP, r, sizeof(r));
+    assert_int_equal(RCODE(r), WIRE_RCODE_REFUSED);
+    assert_false(seen.zone);
+    fixture_free(&f);
+}
+
+static void test_plugin_answers(void **state)
+{
+    fixture_t f;
+    fixture_init(&f, all, 4, "answer: 3\nzones:\n  - origin: test.example.\n    file: test.zone\n");
+    uint8_t q[512], r[65535];
+    size_t len = make_query(q, 0, 1, "ns1.test.example.", WIRE_TYPE_TXT, 0);
+    size_t rlen = run(&f, q, len, REQ_TCP, r, sizeof(r));
+    assert_int_equal(rlen, len);
+    assert_int_equal(RCODE(r), 3);
+    assert_int_equal(ANCOUNT(r), 0);
+    /* The first PLUGIN_DONE wins: the later query hook is skipped, the done
+     * hook still runs and knows who answered. */
+    assert_int_equal(seen.answer_queries, 1);
+    assert_int_equal(seen.watch_queries, 0);
+    assert_int_equal(seen.watch_dones, 1);
+    assert_string_equal(seen.answered_by, "answer");
+    assert_int_equal(seen.rcode, 3);
+    assert_int_equal(seen.proto, REQ_TCP);
+    assert_int_equal(seen.resp_cap, 65535);
+    fixture_free(&f);
+}
+
+static void test_unconfigured_plugins(void **state)
+{
+    /* Without `answer:` and `zones:` only `watch` is in the chain. */
+    fixture_t f;
+    fixture_init(&f, all, 4, "{}\n");
+    assert_int_equal(seen.setups, 1);
+    uint8_t q[512], r[65535];
+    size_t len = make_query(q, 0, 1, "ns1.test.example.", WIRE_TYPE_TXT, 0);
+    run(&f, q, len, REQ_UDP, r, sizeof(r));
+    assert_int_equal(RCODE(r), WIRE_RCODE_REFUSED); /* no zones */
+    assert_int_equal(seen.answer_queries, 0);
+    assert_int_equal(seen.watch_queries, 1);
+    assert_int_equal(seen.absent_calls, 0);
+    fixture_free(&f);
+    assert_string_equal(seen.order, "w");
+}
+
+static void test_drop_formerr_notimp(void **state)
+{
+    fixture_t f;
+    fixture_init(&f, all, 4, "answer: 5\nzones:\n  - origin: test.example.\n    file: test.zone\n");
+    uint8_t q[512], r[65535];
+    size_t len = make_query(q, WIRE_FLAG_QR, 1, "ns1.test.example.", WIRE_TYPE_A, 0);
+    assert_int_equal(run(&f, q, len, REQ_UDP, r, sizeof(r)), 0); /* a response: dropped */
+    assert_int_equal(run(&f, q, 11, REQ_UDP, r, sizeof(r)), 0);  /* shorter than a header */
+
+    len = make_query(q, 0, 2, "ns1.test.example.", WIRE_TYPE_A, 0);
+    size_t rlen = run(&f, q, len, REQ_UDP, r, sizeof(r));
+    assert_true(rlen >= 12);
+    assert_int_equal(RCODE(r), WIRE_RCODE_FORMERR);
+
+    len = make_query(q, 2 << 11 /* opcode STATUS */, 1, "ns1.test.example.", WIRE_TYPE_A, 0);
+    rlen = run(&f, q, len, REQ_TCP, r, sizeof(r));
+    assert_true(rlen >= 12);
+    assert_int_equal(RCODE(r), WIRE_RCODE_NOTIMP);
+
+    /* None of these reached a plugin. */
+    assert_int_equal(seen.answer_queries + seen.watch_queries + seen.watch_dones, 0);
+    fixture_free(&f);
+}
+
+static void test_size_limits(void **state)
+{
+    fixture_t f;
+    fixture_init(&f, all, 4, "zones:\n  - origin: test.example.\n    file: test.zone\n");
+    uint8_t q[512], r[65535];
+
+    /* 40 A records: about 660 bytes. Plain UDP: 512 and TC. */
+    size_t len = make_query(q, 0, 1, "many.test.example.", WIRE_TYPE_A, 0);
+    size_t rlen = run(&f, q, len, REQ_UDP, r, sizeof(r));
+    assert_true(rlen <= 512);
+    assert_true(FLAGS(r) & WIRE_FLAG_TC);
+    assert_true(seen.tc);
+
+    /* TCP: everything. */
+    rlen = run(&f, q, len, REQ_TCP, r, sizeof(r));
+    assert_true(rlen > 512);
+    assert_false(FLAGS(r) & WIRE_FLAG_TC);
+    assert_int_equal(ANCOUNT(r), 40);
+
+    /* EDNS 4096 from the client, 1232 configured: fits in 1232. */
+    len = make_query(q, 0, 1, "many.test.example.", WIRE_TYPE_A, 4096);
+    rlen = run(&f, q, len, REQ_UDP, r, sizeof(r));
+    assert_true(rlen > 512 && rlen <= 1232);
+    assert_false(FLAGS(r) & WIRE_FLAG_TC);
+    assert_int_equal(seen.resp_cap, 1232);
+
+    /* The caller's buffer is a hard limit too. */
+    rlen = run(&f, q, len, REQ_TCP, r, 600);
+    assert_true(rlen <= 600);
+    assert_true(FLAGS(r) & WIRE_FLAG_TC);
+    fixture_free(&f);
+}
+
+static void test_setup_failure(void **state)
+{
+    static const plugin_t *const list[] = {&plugin_answer, &plugin_watch, &plugin_broken,
+                                           &plugin_file};
+    memset(&seen, 0, sizeof(seen));
+    view_t *view = view_new();
+    const char *yaml = "answer: 1\nbroken: yes\nzones: []\n";
+    cfg_error_t err = {{0}};
+    cfg_node_t *cfg = cfg_parse_yaml(yaml, strlen(yaml), "c.yaml", &err);
+    answer_limits_t lim = {.edns_udp_size = 1232};
+    plugin_env_t env = {.view = view, .workers = 1, .limits = &lim};
+    assert_null(chain_new_from(list, 4, &env, cfg, &err));
+    assert_string_equal(err.msg, "c.yaml:2: broken: cannot set up");
+    /* What was set up is torn down, in reverse order; nothing else is. */
+    assert_int_equal(seen.setups, 2);
+    assert_string_equal(seen.order, "wa");
+    cfg_free(cfg);
+
+    /* A bad value in a plugin's section: its own message and line. */
+    yaml = "\nanswer: many\n";
+    cfg = cfg_parse_yaml(yaml, strlen(yaml), "c.yaml", &err);
+    assert_null(chain_new_from(list, 4, &env, cfg, &err));
+    assert_string_equal(err.msg, "c.yaml:2: expected a whole number from 0 to 15, got 'many'");
+    cfg_free(cfg);
+    view_free(view);
+}
+
+static void test_start_ready_teardown(void **state)
+{
+    fixture_t f;
+    fixture_init(&f, all, 4, "answer: 0\n");
+    char why[128];
+    assert_false(chain_ready(f.chain, why, sizeof(why)));
+    assert_string_equal(why, "watch: not started");
+    cfg_error_t err = {{0}};
+    assert_int_equal(chain_start(f.chain, &err), 0);
+    assert_int_equal(seen.starts, 1);
+    assert_true(chain_ready(f.chain, why, sizeof(why)));
+    assert_string_equal(why, "");
+    fixture_free(&f);
+    assert_string_equal(seen.order, "wa");
+}
+
+static void test_registry_chain(void **state)
+{
+    /* The generated registry has the file plugin: chain_new() with a
+     * `zones:` section serves the zone. */
+    memset(&seen, 0, sizeof(seen));
+    view_t *view = view_new();
+    cfg_error_t err = {{0}};
+    cfg_node_t *cfg = cfg_load_yaml(VMDNS_TEST_DATA "/zones.yaml", &err);
+    answer_limits_t lim = {.edns_udp_size = 1232};
+    plugin_env_t env = {.view = view, .workers = 1, .limits = &lim};
+    chain_t *chain = chain_new(&env, cfg, &err);
+    assert_non_null(chain);
+    assert_int_equal(cfg_check_unused(cfg, &err), 0);
+    uint8_t q[512], r[65535];
+    size_t len = make_query(q, 0, 1, "Mixed.Test.Example.", WIRE_TYPE_A, 0);
+    chain_packet_t p = {.pkt = q, .len = len, .proto = REQ_UDP};
+    size_t rlen = chain_process(chain, view, &lim, &p, r, sizeof(r));
+    assert_true(rlen > len);
+    assert_int_equal(RCODE(r), WIRE_RCODE_NOERROR);
+    assert_int_equal(ANCOUNT(r), 2);
+    chain_free(chain);
+    cfg_free(cfg);
+    view_free(view);
+}
+
+static int group_setup(void **state)
+{
+    rcu_register_thread();
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    rcu_unregister_thread();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_view_answers),         cmocka_unit_test(test_plugin_answers),
+        cmocka_unit_test(test_unconfigured_plugins), cmocka_unit_test(test_drop_formerr_notimp),
+        cmocka_unit_test(test_size_limits),          cmocka_unit_test(test_setup_failure),
+        cmocka_unit_test(test_start_ready_teardown), cmocka_unit_test(test_registry_chain),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
