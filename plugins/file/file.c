@@ -87,6 +87,18 @@ static int file_load(file_zone_t *fz, cfg_error_t *err)
     return fz->zone != NULL ? 0 : -1;
 }
 
+/* What is kept after setup: one line per zone for the startup log. */
+typedef struct file_loaded {
+    char name[NAME_MAX_WIRE * 4 + 2];
+    char path[4096];
+    zone_file_stats_t stats;
+} file_loaded_t;
+
+typedef struct file_state {
+    size_t n;
+    file_loaded_t *zones;
+} file_state_t;
+
 static int file_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
 {
     *state = NULL;
@@ -94,7 +106,11 @@ static int file_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cf
         return cfg_fail(err, cfg, "zones: expected a list of {origin, file}");
     }
     file_zone_t *zones = calloc(cfg->n > 0 ? cfg->n : 1, sizeof(*zones));
-    if (zones == NULL) {
+    file_state_t *st = calloc(1, sizeof(*st));
+    if (zones == NULL || st == NULL ||
+        (st->zones = calloc(cfg->n > 0 ? cfg->n : 1, sizeof(*st->zones))) == NULL) {
+        free(zones);
+        free(st);
         return cfg_fail(err, cfg, "out of memory");
     }
     int rc = 0;
@@ -114,26 +130,58 @@ static int file_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cf
             loaded += rc == 0;
         }
     }
+    /* Publish only when every file loaded. */
     for (size_t i = 0; i < loaded; i++) {
         file_zone_t *fz = &zones[i];
         if (rc != 0) {
             view_zone_free(fz->zone);
             continue;
         }
-        char name[NAME_MAX_WIRE * 4 + 2];
-        if (name_to_text(fz->origin, fz->origin_len, name, sizeof(name)) == 0) {
-            snprintf(name, sizeof(name), "?");
+        file_loaded_t *done = &st->zones[st->n++];
+        if (name_to_text(fz->origin, fz->origin_len, done->name, sizeof(done->name)) == 0) {
+            snprintf(done->name, sizeof(done->name), "?");
         }
+        memcpy(done->path, fz->path, sizeof(done->path));
+        done->stats = fz->stats;
         view_publish_zone(env->view, fz->zone);
-        log_info("file: zone %s from %s: %zu records, %zu names, serial %u", name, fz->path,
-                 fz->stats.records, fz->stats.names, fz->stats.serial);
     }
     free(zones);
-    return rc;
+    if (rc != 0) {
+        free(st->zones);
+        free(st);
+        return rc;
+    }
+    *state = st;
+    return 0;
+}
+
+/* Say what is served, once the server runs (not in --check-config, whose
+ * output is only the verdict). */
+static int file_start(void *state)
+{
+    const file_state_t *st = state;
+    for (size_t i = 0; i < st->n; i++) {
+        const file_loaded_t *z = &st->zones[i];
+        log_info("file: zone %s from %s: %zu records, %zu names, serial %u", z->name, z->path,
+                 z->stats.records, z->stats.names, z->stats.serial);
+    }
+    return 0;
+}
+
+/* The zones stay in the view, which owns them; only the summary goes. */
+static void file_teardown(void *state)
+{
+    file_state_t *st = state;
+    if (st != NULL) {
+        free(st->zones);
+        free(st);
+    }
 }
 
 const plugin_t plugin_file = {
     .name = "file",
     .config_key = "zones",
     .setup = file_setup,
+    .start = file_start,
+    .teardown = file_teardown,
 };

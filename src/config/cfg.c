@@ -131,6 +131,18 @@ static char *cfg_scalar_text(cfg_builder_t *b, const yaml_node_t *y)
 
 static cfg_node_t *cfg_convert(cfg_builder_t *b, int index, int depth);
 
+/* Name a node by its key; list items below it (converted before their
+ * parent's key was known) take the same name. */
+static void cfg_set_key(cfg_node_t *n, const char *key)
+{
+    n->key = key;
+    if (n->kind == CFG_SEQ) {
+        for (size_t i = 0; i < n->n; i++) {
+            cfg_set_key(n->items[i], key);
+        }
+    }
+}
+
 static cfg_node_t *cfg_convert_seq(cfg_builder_t *b, const yaml_node_t *y, int depth)
 {
     cfg_node_t *n = cfg_node_alloc(b, CFG_SEQ, y);
@@ -207,6 +219,7 @@ static cfg_node_t *cfg_convert_map(cfg_builder_t *b, const yaml_node_t *y, int d
         n->keys[n->n] = key;
         n->key_lines[n->n] = key_line;
         n->items[n->n++] = value;
+        cfg_set_key(value, key);
     }
     return n;
 }
@@ -385,14 +398,30 @@ static const char *cfg_kind_name(cfg_kind_t k)
     return k == CFG_MAP ? "a map" : k == CFG_SEQ ? "a list" : "a value";
 }
 
+/* A typed reader's error: "FILE:LINE: key: problem". */
+static int cfg_fail_value(cfg_error_t *err, const cfg_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int cfg_fail_value(cfg_error_t *err, const cfg_node_t *n, const char *fmt, ...)
+{
+    char problem[sizeof(err->msg)];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(problem, sizeof(problem), fmt, ap);
+    va_end(ap);
+    if (n != NULL && n->key != NULL) {
+        return cfg_fail(err, n, "%s: %s", n->key, problem);
+    }
+    return cfg_fail(err, n, "%s", problem);
+}
+
 int cfg_string(const cfg_node_t *n, const char **out, cfg_error_t *err)
 {
     if (n == NULL || n->kind != CFG_SCALAR) {
-        return cfg_fail(err, n, "expected a string, got %s",
-                        n ? cfg_kind_name(n->kind) : "nothing");
+        return cfg_fail_value(err, n, "expected a string, got %s",
+                              n ? cfg_kind_name(n->kind) : "nothing");
     }
     if (n->value[0] == '\0') {
-        return cfg_fail(err, n, "expected a string, got an empty value");
+        return cfg_fail_value(err, n, "expected a string, got an empty value");
     }
     *out = n->value;
     return 0;
@@ -424,7 +453,7 @@ int cfg_uint(const cfg_node_t *n, uint64_t min, uint64_t max, uint64_t *out, cfg
     uint64_t v;
     if (n == NULL || n->kind != CFG_SCALAR || !cfg_parse_decimal(n->value, &v) || v < min ||
         v > max) {
-        return cfg_fail(
+        return cfg_fail_value(
             err, n, "expected a whole number from %llu to %llu, got %s%s%s",
             (unsigned long long)min, (unsigned long long)max, n && n->kind == CFG_SCALAR ? "'" : "",
             n && n->kind == CFG_SCALAR ? n->value : (n ? cfg_kind_name(n->kind) : "nothing"),
@@ -452,7 +481,7 @@ int cfg_bool(const cfg_node_t *n, bool *out, cfg_error_t *err)
             }
         }
     }
-    return cfg_fail(
+    return cfg_fail_value(
         err, n, "expected true or false, got %s%s%s", n && n->kind == CFG_SCALAR ? "'" : "",
         n && n->kind == CFG_SCALAR ? n->value : (n ? cfg_kind_name(n->kind) : "nothing"),
         n && n->kind == CFG_SCALAR ? "'" : "");
@@ -484,8 +513,8 @@ static uint64_t cfg_unit_ms(const char *unit, size_t len)
 int cfg_duration_ms(const cfg_node_t *n, uint64_t *out_ms, cfg_error_t *err)
 {
     if (n == NULL || n->kind != CFG_SCALAR) {
-        return cfg_fail(err, n, "expected a duration like 10s, 500ms, 1m or 2h, got %s",
-                        n ? cfg_kind_name(n->kind) : "nothing");
+        return cfg_fail_value(err, n, "expected a duration like 10s, 500ms, 1m or 2h, got %s",
+                              n ? cfg_kind_name(n->kind) : "nothing");
     }
     const char *s = n->value;
     uint64_t bare;
@@ -526,7 +555,7 @@ int cfg_duration_ms(const cfg_node_t *n, uint64_t *out_ms, cfg_error_t *err)
     *out_ms = total;
     return 0;
 bad:
-    return cfg_fail(err, n, "bad duration '%s' (use e.g. 10s, 500ms, 1m, 2h)", n->value);
+    return cfg_fail_value(err, n, "bad duration '%s' (use e.g. 10s, 500ms, 1m, 2h)", n->value);
 }
 
 /* Depth-first in file order: the first map entry nobody read. */

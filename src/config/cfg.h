@@ -21,6 +21,8 @@ struct cfg_node {
     cfg_kind_t kind;
     const char *file; /* shared by all nodes of one file; owned by the root */
     int line;         /* 1-based */
+    const char *key;  /* the map key naming this node, or the list's key for
+                         a list item; NULL for the root. For messages. */
     char *value;      /* CFG_SCALAR: the text */
     size_t n;         /* CFG_SEQ/CFG_MAP: number of items */
     char **keys;      /* CFG_MAP: keys[i] names items[i] */
@@ -50,7 +52,8 @@ cfg_node_t *cfg_get(cfg_node_t *map, const char *key);
 int cfg_fail(cfg_error_t *err, const cfg_node_t *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Typed readers: on a wrong type or value they fill err and return -1. */
+/* Typed readers: on a wrong type or value they fill err and return -1.
+ * Their messages name the node's key: "FILE:LINE: key: expected ...". */
 int cfg_string(const cfg_node_t *n, const char **out, cfg_error_t *err);
 int cfg_uint(const cfg_node_t *n, uint64_t min, uint64_t max, uint64_t *out, cfg_error_t *err);
 int cfg_bool(const cfg_node_t *n, bool *out, cfg_error_t *err);

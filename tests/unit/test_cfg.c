@@ -188,7 +188,8 @@ static void test_bad_numbers(void **state)
     msg = server_err("workers: -2\n", &err);
     assert_true(strncmp(msg, "t.yaml:1: ", 10) == 0);
     msg = server_err("\nlimits:\n  edns_udp_size: 100\n", &err);
-    assert_string_equal(msg, "t.yaml:3: expected a whole number from 512 to 4096, got '100'");
+    assert_string_equal(
+        msg, "t.yaml:3: edns_udp_size: expected a whole number from 512 to 4096, got '100'");
     msg = server_err("limits:\n  tcp_max_connections: 99999999999999999999999\n", &err);
     assert_true(strncmp(msg, "t.yaml:2: ", 10) == 0);
     msg = server_err("limits:\n  tcp_max_connections: 0x10\n", &err);
@@ -203,7 +204,8 @@ static void test_bad_duration(void **state)
 {
     cfg_error_t err = {{0}};
     const char *msg = server_err("limits:\n  tcp_idle_timeout: 10x\n", &err);
-    assert_string_equal(msg, "t.yaml:2: bad duration '10x' (use e.g. 10s, 500ms, 1m, 2h)");
+    assert_string_equal(
+        msg, "t.yaml:2: tcp_idle_timeout: bad duration '10x' (use e.g. 10s, 500ms, 1m, 2h)");
     msg = server_err("limits:\n  tcp_idle_timeout: 0s\n", &err);
     assert_true(strncmp(msg, "t.yaml:2: ", 10) == 0);
     msg = server_err("limits:\n  tcp_idle_timeout: 2h\n", &err);
@@ -246,14 +248,19 @@ static void test_typed_readers(void **state)
     assert_int_equal(cfg_bool(cfg_get(root, "b"), &v, &err), 0);
     assert_false(v);
     assert_int_equal(cfg_bool(cfg_get(root, "c"), &v, &err), -1);
-    assert_string_equal(err.msg, "t.yaml:3: expected true or false, got 'maybe'");
+    assert_string_equal(err.msg, "t.yaml:3: c: expected true or false, got 'maybe'");
     const char *s;
     assert_int_equal(cfg_string(cfg_get(root, "d"), &s, &err), -1);
-    assert_string_equal(err.msg, "t.yaml:4: expected a string, got a list");
+    assert_string_equal(err.msg, "t.yaml:4: d: expected a string, got a list");
     assert_int_equal(cfg_string(cfg_get(root, "e"), &s, &err), -1);
     uint64_t u;
     assert_int_equal(cfg_uint(cfg_get(root, "f"), 0, UINT64_MAX, &u, &err), 0);
     assert_true(u == UINT64_MAX);
+    /* List items are named by the list's key. */
+    cfg_free(root);
+    root = parse_ok("g:\n  - a\n  - [b]\n");
+    assert_int_equal(cfg_string(cfg_get(root, "g")->items[1], &s, &err), -1);
+    assert_string_equal(err.msg, "t.yaml:3: g: expected a string, got a list");
     assert_null(cfg_get(root, "missing"));
     assert_null(cfg_get(cfg_get(root, "a"), "x")); /* not a map */
     cfg_free(root);

@@ -430,7 +430,8 @@ static void test_setup_failure(void **state)
     yaml = "\nanswer: many\n";
     cfg = cfg_parse_yaml(yaml, strlen(yaml), "c.yaml", &err);
     assert_null(chain_new_from(list, 4, &env, cfg, &err));
-    assert_string_equal(err.msg, "c.yaml:2: expected a whole number from 0 to 15, got 'many'");
+    assert_string_equal(err.msg,
+                        "c.yaml:2: answer: expected a whole number from 0 to 15, got 'many'");
     cfg_free(cfg);
     view_free(view);
 }

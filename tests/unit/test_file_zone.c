@@ -246,9 +246,12 @@ static int setup_plugin(view_t *view, const char *name, const char *text, cfg_er
     cfg_node_t *zones = cfg_get(root, plugin_file.config_key);
     assert_non_null(zones);
     int rc = plugin_file.setup(&env, zones, &pstate, err);
-    assert_null(pstate);
     if (rc == 0) {
         assert_int_equal(cfg_check_unused(root, err), 0);
+        assert_non_null(pstate);
+        plugin_file.teardown(pstate);
+    } else {
+        assert_null(pstate);
     }
     cfg_free(root);
     return rc;
@@ -274,6 +277,9 @@ static void test_plugin_setup(void **state)
     assert_int_equal(plugin_file.setup(&env, cfg_get(root, "zones"), &pstate, &err), 0);
     assert_int_equal(cfg_check_unused(root, &err), 0);
     assert_true(has_zone(view, APEX));
+    assert_int_equal(plugin_file.start(pstate), 0);
+    plugin_file.teardown(pstate);
+    assert_true(has_zone(view, APEX)); /* the view owns the zones */
     cfg_free(root);
     view_free(view);
 }
