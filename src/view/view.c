@@ -504,10 +504,14 @@ size_t view_zone_expire(view_zone_t *zone, int64_t now)
         return 0;
     }
     struct cds_lfht_iter iter;
-    view_node_t *node;
+    struct cds_lfht_node *ht;
     rcu_read_lock();
-    cds_lfht_for_each_entry(zone->names, &iter, node, ht)
+    /* cds_lfht_for_each, not _for_each_entry: the latter applies
+     * container_of to the NULL that ends the walk, which UBSan reports
+     * (pointer arithmetic on NULL) and aborts the sanitizer build. */
+    cds_lfht_for_each(zone->names, &iter, ht)
     {
+        view_node_t *node = caa_container_of(ht, view_node_t, ht);
         if (node->expires == 0 || node->expires > now)
             continue;
         if (n == cap) {
@@ -563,12 +567,13 @@ void view_free(view_t *view)
     if (!view)
         return;
     struct cds_lfht_iter iter;
-    view_zone_t *zone;
+    struct cds_lfht_node *ht;
     size_t n = 0, cap = 0;
     view_zone_t **zones = NULL;
     rcu_read_lock();
-    cds_lfht_for_each_entry(view->zones, &iter, zone, ht)
+    cds_lfht_for_each(view->zones, &iter, ht) /* not _for_each_entry: see view_zone_expire */
     {
+        view_zone_t *zone = caa_container_of(ht, view_zone_t, ht);
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 16;
             view_zone_t **grown = realloc(zones, ncap * sizeof(*zones));
@@ -603,10 +608,11 @@ static view_zone_t *zones_find(const view_t *view, const uint8_t *apex, size_t l
 static void recompute_label_bounds(view_t *view)
 {
     struct cds_lfht_iter iter;
-    view_zone_t *zone;
+    struct cds_lfht_node *ht;
     unsigned lo = NAME_MAX_LABELS, hi = 0;
-    cds_lfht_for_each_entry(view->zones, &iter, zone, ht)
+    cds_lfht_for_each(view->zones, &iter, ht) /* not _for_each_entry: see view_zone_expire */
     {
+        const view_zone_t *zone = caa_container_of(ht, view_zone_t, ht);
         if (zone->apex_labels < lo)
             lo = zone->apex_labels;
         if (zone->apex_labels > hi)
