@@ -25,8 +25,8 @@
 #define NOW 1700000000
 
 static const char *const example_rrs[] = {
-    "example.com. 3600 IN SOA ns1.example.com. hostmaster.example.com. 2024010101 3600 600 "
-    "86400 300",
+    ("example.com. 3600 IN SOA ns1.example.com. hostmaster.example.com. 2024010101 3600 600 "
+     "86400 300"),
     "example.com. 3600 IN NS ns1.example.com.",
     "example.com. 3600 IN NS ns2.example.com.",
     "example.com. 300 IN MX 10 mail.example.com.",
@@ -55,8 +55,7 @@ static const char *const example_rrs[] = {
     "a.b.ent.example.com. 300 IN A 192.0.2.7",
     "sub.example.com. 3600 IN NS ns.sub.example.com.",
     "sub.example.com. 3600 IN NS ns.other.net.",
-    "sub.example.com. 3600 IN DS 12345 8 2 "
-    "49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE0FAD0E2E9FE5B5B1B8E8F0A1",
+    "sub.example.com. 3600 IN DS 12345 8 1 49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE",
     "ns.sub.example.com. 3600 IN A 192.0.2.153",
     "tosub.example.com. 300 IN CNAME www.sub.example.com.",
 };

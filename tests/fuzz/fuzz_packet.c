@@ -1,0 +1,165 @@
+/*
+ * fuzz_packet.c - libFuzzer harness for the hot path: query parser +
+ * answer builder.
+ *
+ * Any bytes a client can send go through wire_parse_query() and then
+ * answer_query() or answer_error(), exactly as a worker does, with the
+ * response limited to 512 bytes (plain UDP), to the negotiated UDP size and
+ * to 65535 (TCP). The zone behind it (built once) has every feature the
+ * answer path handles: CNAME chains and a loop, wildcards, an empty
+ * non-terminal, a delegation with glue, MX/SRV/NS targets, a big RRset,
+ * a sub-zone. Checked on every response:
+ *   - nothing is sent for < 12 bytes or QR=1, always something otherwise;
+ *   - the length is within the limit, ID echoed, QR set, opcode echoed;
+ *   - ldns parses the response, its rcode matches what the builder says,
+ *     the question is echoed byte for byte, OPT present iff the query had
+ *     one, and a 65535-byte response is never truncated.
+ */
+#include <ldns/ldns.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <urcu.h>
+
+#include "dns/answer.h"
+#include "dns/wire.h"
+#include "view/view.h"
+#include "zone_builder.h"
+
+#define FUZZ_CHECK(cond)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "fuzz_packet: check failed: %s (line %d)\n", #cond, __LINE__);         \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+
+static const char *const zone_rrs[] = {
+    "example.com. 3600 IN SOA ns1.example.com. hostmaster.example.com. 7 3600 600 86400 300",
+    "example.com. 3600 IN NS ns1.example.com.",
+    "example.com. 3600 IN NS ns2.other.net.",
+    "example.com. 300 IN MX 10 mail.example.com.",
+    "example.com. 300 IN TXT \"v=spf1 -all\" \"second string\"",
+    "example.com. 300 IN CAA 0 issue \"letsencrypt.org\"",
+    "ns1.example.com. 300 IN A 192.0.2.53",
+    "ns1.example.com. 300 IN AAAA 2001:db8::53",
+    "mail.example.com. 300 IN A 192.0.2.25",
+    "www.example.com. 300 IN A 192.0.2.80",
+    "www.example.com. 300 IN AAAA 2001:db8::80",
+    "c1.example.com. 300 IN CNAME c2.example.com.",
+    "c2.example.com. 300 IN CNAME c3.example.com.",
+    "c3.example.com. 300 IN CNAME www.example.com.",
+    "out.example.com. 300 IN CNAME www.example.net.",
+    "loop1.example.com. 300 IN CNAME loop2.example.com.",
+    "loop2.example.com. 300 IN CNAME loop1.example.com.",
+    "*.wild.example.com. 300 IN A 192.0.2.99",
+    "*.wild.example.com. 300 IN TXT \"wild\"",
+    "host.wild.example.com. 300 IN A 192.0.2.98",
+    "wc.example.com. 300 IN CNAME x.wild.example.com.",
+    "a.b.ent.example.com. 300 IN A 192.0.2.7",
+    "sub.example.com. 300 IN NS ns.sub.example.com.",
+    "sub.example.com. 300 IN DS 12345 8 1 49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE",
+    "ns.sub.example.com. 300 IN A 192.0.2.54",
+    "_ssh._tcp.vm-1.example.com. 30 IN SRV 0 0 38291 vm-1.example.com.",
+    "vm-1.example.com. 30 IN A 10.1.2.3",
+    "vm-1.example.com. 30 IN AAAA fd00::3",
+    "1.2.1.10.in-addr.example.com. 30 IN PTR vm-1.example.com.",
+};
+
+static const char *const inner_rrs[] = {
+    "inner.example.com. 60 IN SOA ns1.example.com. h.example.com. 1 3600 600 86400 60",
+    "inner.example.com. 60 IN NS ns1.example.com.",
+    "x.inner.example.com. 60 IN A 192.0.2.200",
+};
+
+/* The view, built on the first call (libFuzzer has no per-process setup
+ * hook that the replay main also calls). */
+static view_t *fuzz_view(void)
+{
+    static view_t *view;
+    if (view)
+        return view;
+    rcu_register_thread();
+    view = view_new();
+    FUZZ_CHECK(view != NULL);
+    zb_publish(view, "example.com.", zone_rrs, sizeof(zone_rrs) / sizeof(zone_rrs[0]));
+    zb_publish(view, "inner.example.com.", inner_rrs, sizeof(inner_rrs) / sizeof(inner_rrs[0]));
+    /* 60 A records: too big for 512 bytes */
+    char big[60][64];
+    const char *big_rrs[60];
+    for (int i = 0; i < 60; i++) {
+        snprintf(big[i], sizeof(big[i]), "big.example.com. 300 IN A 198.51.100.%d", i + 1);
+        big_rrs[i] = big[i];
+    }
+    uint8_t apex[NAME_MAX_WIRE];
+    size_t apex_len = zb_name("example.com.", apex);
+    zb_zone_put(view_zone_get(view, apex, apex_len), big_rrs, 60, 0);
+    return view;
+}
+
+/* Check one response against the query and the limit. */
+static void check_response(const wire_query_t *q, const uint8_t *out, size_t len, size_t max,
+                           int rcode)
+{
+    FUZZ_CHECK(len >= WIRE_HEADER_SIZE && len <= max);
+    FUZZ_CHECK(wire_read_u16(out) == q->id);
+    uint16_t flags = wire_read_u16(out + 2);
+    FUZZ_CHECK(flags & WIRE_FLAG_QR);
+    FUZZ_CHECK(WIRE_OPCODE(flags) == WIRE_OPCODE(q->flags));
+    FUZZ_CHECK((flags & 0x0F) == (rcode & 0x0F));
+    if (q->has_question && wire_read_u16(out + 4) == 1)
+        FUZZ_CHECK(memcmp(out + WIRE_HEADER_SIZE, q->pkt + WIRE_HEADER_SIZE,
+                          q->question_end - WIRE_HEADER_SIZE) == 0);
+    if (max == WIRE_MAX_UDP)
+        FUZZ_CHECK(!(flags & WIRE_FLAG_TC));
+
+    ldns_pkt *pkt = NULL;
+    FUZZ_CHECK(ldns_wire2pkt(&pkt, out, len) == LDNS_STATUS_OK);
+    FUZZ_CHECK(ldns_pkt_id(pkt) == q->id);
+    FUZZ_CHECK(ldns_pkt_qr(pkt));
+    FUZZ_CHECK(ldns_pkt_edns(pkt) == q->has_edns);
+    if (q->has_edns)
+        FUZZ_CHECK(ldns_pkt_edns_extended_rcode(pkt) == (rcode >> 4));
+    ldns_pkt_free(pkt);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static uint8_t out[WIRE_MAX_UDP];
+    const view_t *view = fuzz_view();
+    answer_limits_t lim = {.edns_udp_size = 1232, .now = 1700000000};
+    wire_query_t q;
+    wire_verdict_t v = wire_parse_query(data, size, &q);
+
+    if (size < WIRE_HEADER_SIZE || (data[2] & 0x80)) {
+        FUZZ_CHECK(v == WIRE_DROP);
+        return 0;
+    }
+    FUZZ_CHECK(v != WIRE_DROP);
+    if (v == WIRE_ANSWER) {
+        FUZZ_CHECK(q.has_question);
+        FUZZ_CHECK(q.qname_len >= 1 && name_is_valid_wire(q.qname, q.qname_len));
+        FUZZ_CHECK(q.question_end <= size);
+    }
+
+    size_t limits[3] = {WIRE_MIN_UDP, answer_udp_limit(&q, &lim), WIRE_MAX_UDP};
+    FUZZ_CHECK(limits[1] >= WIRE_MIN_UDP && limits[1] <= lim.edns_udp_size);
+    for (int i = 0; i < 3; i++) {
+        size_t len;
+        int rcode;
+        if (v == WIRE_ANSWER) {
+            answer_meta_t meta;
+            rcu_read_lock();
+            len = answer_query(view, &q, &lim, out, limits[i], &meta);
+            rcu_read_unlock();
+            rcode = meta.rcode;
+            FUZZ_CHECK(meta.truncated == ((wire_read_u16(out + 2) & WIRE_FLAG_TC) != 0));
+            FUZZ_CHECK(meta.authoritative == ((wire_read_u16(out + 2) & WIRE_FLAG_AA) != 0));
+        } else {
+            rcode = v == WIRE_NOTIMP ? WIRE_RCODE_NOTIMP : WIRE_RCODE_FORMERR;
+            len = answer_error(&q, (uint8_t)rcode, &lim, out, limits[i]);
+        }
+        check_response(&q, out, len, limits[i], rcode);
+    }
+    return 0;
+}
