@@ -176,8 +176,13 @@ best_min() { [ -z "${1:-}" ] && echo "$2" || awk -v a="$1" -v b="$2" 'BEGIN { pr
 
 for round in $(seq "$ROUNDS"); do
   for s in $SERVERS; do
+    before=$($LIB cpu "${PID[$s]}")
     read -r done qps <<<"$(run "$s" "$TMP/sat-$s-$round.txt")"
-    printf 'round %d  %-7s saturated: %10.0f qps (%d queries)\n' "$round" "$s" "$qps" "$done"
+    after=$($LIB cpu "${PID[$s]}")
+    # Server CPU busy: near 100% means the server is the bottleneck, less
+    # means dnsperf (one core) is.
+    busy=$(awk -v t=$((after - before)) -v hz="$HZ" -v s="$SECONDS_PER_RUN" 'BEGIN { printf "%.0f", t * 100 / hz / s }')
+    printf 'round %d  %-7s saturated: %10.0f qps (%d queries, server CPU %s%%)\n' "$round" "$s" "$qps" "$done" "$busy"
     SAT[$s]=$(best_max "${SAT[$s]:-}" "$qps")
   done
   for s in $SERVERS; do
