@@ -1,0 +1,79 @@
+/*
+ * batch.c - commands formatted in the Redis protocol into one buffer.
+ *
+ * A batch is built once and can be sent twice (to the old master and, after
+ * a failover, to the new one) without being rebuilt, and many commands go
+ * out in one write: that is what makes pipelined registration fast.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registrar_int.h"
+
+/* Append raw bytes. */
+static void put(batch_t *b, const void *p, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n > b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 4096;
+        while (nc < b->len + n)
+            nc *= 2;
+        char *nb = realloc(b->buf, nc);
+        if (!nb) {
+            b->oom = 1;
+            return;
+        }
+        b->buf = nb;
+        b->cap = nc;
+    }
+    memcpy(b->buf + b->len, p, n);
+    b->len += n;
+}
+
+/* Append "<c><n>\r\n". */
+static void put_num(batch_t *b, char c, size_t n)
+{
+    char tmp[32];
+    int l = snprintf(tmp, sizeof(tmp), "%c%zu\r\n", c, n);
+    put(b, tmp, (size_t)l);
+}
+
+void batch_argv(batch_t *b, int argc, const char *const *argv, const size_t *lens)
+{
+    put_num(b, '*', (size_t)argc);
+    for (int i = 0; i < argc; i++) {
+        size_t l = lens ? lens[i] : strlen(argv[i]);
+        put_num(b, '$', l);
+        put(b, argv[i], l);
+        put(b, "\r\n", 2);
+    }
+    b->ncmd++;
+}
+
+void batch_cmd(batch_t *b, const char *arg0, ...)
+{
+    const char *argv[64];
+    int argc = 0;
+    va_list ap;
+    va_start(ap, arg0);
+    for (const char *a = arg0; a && argc < 64; a = va_arg(ap, const char *))
+        argv[argc++] = a;
+    va_end(ap);
+    batch_argv(b, argc, argv, NULL);
+}
+
+void batch_reset(batch_t *b)
+{
+    b->len = 0;
+    b->ncmd = 0;
+    b->oom = 0;
+}
+
+void batch_free(batch_t *b)
+{
+    free(b->buf);
+    memset(b, 0, sizeof(*b));
+}

@@ -1,0 +1,367 @@
+/*
+ * conn.c - the one blocking connection a registrar writes through, and how
+ * it finds the master again when the master goes away.
+ *
+ * A write must reach the current master. We never trust a node to be one:
+ * after connecting (and AUTH, SELECT) we ask ROLE and skip replicas. The
+ * master comes either from the configured node list (tried in order,
+ * starting after the node that just failed) or from the sentinels
+ * (SENTINEL get-master-addr-by-name, first sentinel that answers). While a
+ * failover is under way there may be no master for a moment, so the search
+ * is repeated with a short backoff until failover_timeout_ms has passed.
+ *
+ * conn_run sends a whole pipeline and reads every reply. If the connection
+ * breaks, a reply times out, or a reply says the node is not (or no longer)
+ * a writable master (READONLY, MASTERDOWN, LOADING), the batch is sent once
+ * more to the master found next. Batches are idempotent by construction, so
+ * sending one twice is harmless; what is never done is reporting success
+ * without having read the reply that confirms it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "registrar_int.h"
+
+/* Monotonic milliseconds. */
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(uint32_t ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+static struct timeval tv_ms(uint32_t ms)
+{
+    return (struct timeval){.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* Parse a list of addresses into a fresh array. */
+static int parse_list(const char *const *in, size_t n, int dport, vmdns_addr_t **out,
+                      vmdns_error_t *err)
+{
+    *out = NULL;
+    if (n == 0)
+        return 0;
+    *out = calloc(n, sizeof(**out));
+    if (!*out)
+        return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        if (addr_parse(in[i], dport, &(*out)[i], err) < 0)
+            return -1;
+    return 0;
+}
+
+int conn_init(conn_t *c, const vmdns_registrar_opts_t *o, vmdns_error_t *err)
+{
+    memset(c, 0, sizeof(*c));
+    if (o->n_nodes == 0 && o->n_sentinels == 0)
+        return vmdns_fail(err, VMDNS_ERR_INVALID, "no Redis node or sentinel given");
+    if (o->n_sentinels && (!o->master_name || !*o->master_name))
+        return vmdns_fail(err, VMDNS_ERR_INVALID, "sentinels given without a master name");
+    if (parse_list(o->nodes, o->n_nodes, 6379, &c->nodes, err) < 0 ||
+        parse_list(o->sentinels, o->n_sentinels, 26379, &c->sentinels, err) < 0)
+        return -1;
+    c->n_nodes = o->n_nodes;
+    c->n_sentinels = o->n_sentinels;
+    c->master_name = dup_or_null(o->master_name);
+    c->sentinel_password = dup_or_null(o->sentinel_password);
+    c->username = dup_or_null(o->username);
+    c->password = dup_or_null(o->password);
+    c->db = o->db;
+    c->connect_timeout_ms = o->connect_timeout_ms ? o->connect_timeout_ms : 1000;
+    c->command_timeout_ms = o->command_timeout_ms ? o->command_timeout_ms : 2000;
+    c->failover_timeout_ms = o->failover_timeout_ms;
+    return 0;
+}
+
+/* Drop the current connection (after an error). */
+static void drop(conn_t *c)
+{
+    if (c->ctx) {
+        redisFree(c->ctx);
+        c->ctx = NULL;
+    }
+}
+
+void conn_destroy(conn_t *c)
+{
+    drop(c);
+    free(c->nodes);
+    free(c->sentinels);
+    free(c->master_name);
+    free(c->sentinel_password);
+    free(c->username);
+    free(c->password);
+    memset(c, 0, sizeof(*c));
+}
+
+/* Open a TCP or unix connection with the connect and command timeouts. */
+static redisContext *dial(const conn_t *c, const vmdns_addr_t *a, char *why, size_t wl)
+{
+    char as[300];
+    redisContext *ctx =
+        a->port ? redisConnectWithTimeout(a->host, a->port, tv_ms(c->connect_timeout_ms))
+                : redisConnectUnixWithTimeout(a->host, tv_ms(c->connect_timeout_ms));
+    if (!ctx || ctx->err) {
+        snprintf(why, wl, "%s: %s", addr_str(a, as, sizeof(as)),
+                 ctx ? ctx->errstr : "out of memory");
+        if (ctx)
+            redisFree(ctx);
+        return NULL;
+    }
+    redisSetTimeout(ctx, tv_ms(c->command_timeout_ms));
+    return ctx;
+}
+
+/* Run one command; returns the reply or NULL with why filled. */
+static redisReply *call(redisContext *ctx, const vmdns_addr_t *a, char *why, size_t wl, int argc,
+                        const char **argv)
+{
+    char as[300];
+    redisReply *rep = redisCommandArgv(ctx, argc, argv, NULL);
+    if (!rep) {
+        snprintf(why, wl, "%s: %s", addr_str(a, as, sizeof(as)), ctx->errstr);
+        return NULL;
+    }
+    if (rep->type == REDIS_REPLY_ERROR) {
+        snprintf(why, wl, "%s: %s: %s", addr_str(a, as, sizeof(as)), argv[0], rep->str);
+        freeReplyObject(rep);
+        return NULL;
+    }
+    return rep;
+}
+
+/* Outcome of trying one node. */
+enum { NODE_MASTER, NODE_NOT_MASTER, NODE_DOWN, NODE_AUTH };
+
+/* Connect to a, authenticate, select the db and require ROLE master. */
+static int try_node(conn_t *c, const vmdns_addr_t *a, char *why, size_t wl)
+{
+    redisContext *ctx = dial(c, a, why, wl);
+    redisReply *rep;
+    char db[16];
+    if (!ctx)
+        return NODE_DOWN;
+    if (c->password) {
+        const char *argv[3] = {"AUTH", c->username ? c->username : c->password, c->password};
+        if (!(rep = call(ctx, a, why, wl, c->username ? 3 : 2, argv))) {
+            redisFree(ctx);
+            return NODE_AUTH;
+        }
+        freeReplyObject(rep);
+    }
+    if (c->db) {
+        snprintf(db, sizeof(db), "%d", c->db);
+        const char *argv[2] = {"SELECT", db};
+        if (!(rep = call(ctx, a, why, wl, 2, argv))) {
+            redisFree(ctx);
+            return NODE_AUTH;
+        }
+        freeReplyObject(rep);
+    }
+    const char *argv[1] = {"ROLE"};
+    if (!(rep = call(ctx, a, why, wl, 1, argv))) {
+        int down = ctx->err != 0;
+        redisFree(ctx);
+        return down ? NODE_DOWN : NODE_AUTH;
+    }
+    int master = rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
+                 rep->element[0]->type == REDIS_REPLY_STRING &&
+                 strcmp(rep->element[0]->str, "master") == 0;
+    freeReplyObject(rep);
+    if (!master) {
+        char as[300];
+        snprintf(why, wl, "%s: not a master", addr_str(a, as, sizeof(as)));
+        redisFree(ctx);
+        return NODE_NOT_MASTER;
+    }
+    c->ctx = ctx;
+    addr_str(a, c->where, sizeof(c->where));
+    return NODE_MASTER;
+}
+
+/* One pass over the node list, starting at c->cur. */
+static int pass_nodes(conn_t *c, char *why, size_t wl)
+{
+    int worst = NODE_DOWN;
+    for (size_t k = 0; k < c->n_nodes; k++) {
+        size_t i = (c->cur + k) % c->n_nodes;
+        int rc = try_node(c, &c->nodes[i], why, wl);
+        if (rc == NODE_MASTER) {
+            c->cur = i;
+            return NODE_MASTER;
+        }
+        if (rc == NODE_AUTH)
+            worst = NODE_AUTH;
+    }
+    return worst;
+}
+
+/* One pass over the sentinels: the first that names a master we can use. */
+static int pass_sentinels(conn_t *c, char *why, size_t wl)
+{
+    int worst = NODE_DOWN;
+    for (size_t k = 0; k < c->n_sentinels; k++) {
+        const vmdns_addr_t *s = &c->sentinels[k];
+        redisContext *ctx = dial(c, s, why, wl);
+        redisReply *rep;
+        if (!ctx)
+            continue;
+        if (c->sentinel_password) {
+            const char *argv[2] = {"AUTH", c->sentinel_password};
+            if (!(rep = call(ctx, s, why, wl, 2, argv))) {
+                redisFree(ctx);
+                continue;
+            }
+            freeReplyObject(rep);
+        }
+        const char *argv[3] = {"SENTINEL", "get-master-addr-by-name", c->master_name};
+        rep = call(ctx, s, why, wl, 3, argv);
+        redisFree(ctx);
+        if (!rep)
+            continue;
+        vmdns_addr_t m;
+        memset(&m, 0, sizeof(m));
+        if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+            rep->element[0]->type == REDIS_REPLY_STRING &&
+            rep->element[1]->type == REDIS_REPLY_STRING &&
+            strlen(rep->element[0]->str) < sizeof(m.host)) {
+            strcpy(m.host, rep->element[0]->str);
+            m.port = atoi(rep->element[1]->str);
+        } else {
+            char as[300];
+            snprintf(why, wl, "sentinel %s does not know master '%s'", addr_str(s, as, sizeof(as)),
+                     c->master_name);
+        }
+        freeReplyObject(rep);
+        if (m.port <= 0)
+            continue;
+        int rc = try_node(c, &m, why, wl);
+        if (rc == NODE_MASTER)
+            return rc;
+        if (rc == NODE_AUTH)
+            worst = NODE_AUTH;
+    }
+    return worst;
+}
+
+int conn_ensure(conn_t *c, vmdns_error_t *err)
+{
+    if (c->ctx)
+        return 0;
+    char why[400] = "no node answered";
+    uint64_t deadline = now_ms() + c->failover_timeout_ms;
+    uint32_t backoff = 20;
+    for (;;) {
+        int rc =
+            c->n_sentinels ? pass_sentinels(c, why, sizeof(why)) : pass_nodes(c, why, sizeof(why));
+        if (rc == NODE_MASTER)
+            return 0;
+        if (rc == NODE_AUTH || now_ms() + backoff > deadline)
+            break;
+        sleep_ms(backoff);
+        backoff = backoff * 2 > 250 ? 250 : backoff * 2;
+    }
+    return vmdns_fail(err, VMDNS_ERR_CONNECT, "no Redis master reachable (%s)", why);
+}
+
+/* True for an error reply that means "this node cannot take writes now". */
+static int not_master_error(const redisReply *r)
+{
+    if (!r)
+        return 0;
+    if (r->type == REDIS_REPLY_ERROR)
+        return strncmp(r->str, "READONLY", 8) == 0 || strncmp(r->str, "MASTERDOWN", 10) == 0 ||
+               strncmp(r->str, "LOADING", 7) == 0;
+    return 0;
+}
+
+void conn_free_replies(redisReply **replies, size_t n)
+{
+    if (!replies)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (replies[i])
+            freeReplyObject(replies[i]);
+    free(replies);
+}
+
+/* One attempt: 0 = all replies read and none says "not master",
+ * 1 = fail over and retry (why says why). */
+static int attempt(conn_t *c, const batch_t *b, redisReply **out, char *why, size_t wl)
+{
+    if (redisAppendFormattedCommand(c->ctx, b->buf, b->len) != REDIS_OK) {
+        snprintf(why, wl, "%.200s: %.150s", c->where, c->ctx->errstr);
+        return 1;
+    }
+    for (size_t i = 0; i < b->ncmd; i++) {
+        void *rep = NULL;
+        if (redisGetReply(c->ctx, &rep) != REDIS_OK) {
+            snprintf(why, wl, "%.200s: %.150s", c->where,
+                     c->ctx->errstr[0] ? c->ctx->errstr : "connection lost");
+            return 1;
+        }
+        out[i] = rep;
+        if (not_master_error(out[i])) {
+            snprintf(why, wl, "%.200s: %.150s", c->where, out[i]->str);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int conn_run(conn_t *c, const batch_t *b, int writes, redisReply ***replies, vmdns_error_t *err)
+{
+    *replies = NULL;
+    if (b->oom)
+        return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory building a Redis command");
+    if (b->ncmd == 0)
+        return 0;
+    redisReply **out = calloc(b->ncmd, sizeof(*out));
+    if (!out)
+        return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
+    char why[400] = "";
+    int sent = 0;
+    for (int round = 0; round < 2; round++) {
+        vmdns_error_t e;
+        if (conn_ensure(c, &e) < 0) {
+            conn_free_replies(out, b->ncmd);
+            if (sent && writes)
+                return vmdns_fail(err, VMDNS_ERR_UNCONFIRMED, "write not confirmed: %s; then %s",
+                                  why, e.message);
+            return vmdns_fail(err, e.code, "%s", e.message);
+        }
+        sent = 1;
+        if (attempt(c, b, out, why, sizeof(why)) == 0) {
+            *replies = out;
+            return 0;
+        }
+        for (size_t i = 0; i < b->ncmd; i++)
+            if (out[i]) {
+                freeReplyObject(out[i]);
+                out[i] = NULL;
+            }
+        drop(c);
+        if (c->n_nodes)
+            c->cur = (c->cur + 1) % c->n_nodes;
+    }
+    conn_free_replies(out, b->ncmd);
+    if (writes)
+        return vmdns_fail(err, VMDNS_ERR_UNCONFIRMED, "write not confirmed after failover: %s",
+                          why);
+    return vmdns_fail(err, VMDNS_ERR_CONNECT, "Redis request failed after failover: %s", why);
+}

@@ -1,0 +1,109 @@
+/*
+ * record_text.c - records in presentation (zone file) form, via ldns.
+ *
+ * People and scripts give rdata as text ("10 mx.example.com.") and read
+ * zones back as text (vmdnsctl list). ldns knows every type's syntax, so it
+ * does the parsing and printing; the result is then held to the schema's
+ * rules with vmdns_rdata_check. None of this is on vmdnsd's query path.
+ */
+#include <ldns/ldns.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "codec.h"
+#include "err.h"
+
+int vmdns_rdata_from_text(uint16_t type, const char *text, const char *origin, uint8_t *out,
+                          size_t cap, size_t *len, vmdns_error_t *err)
+{
+    const char *mn = vmdns_type_name(type);
+    if (!mn)
+        return vmdns_fail(err, VMDNS_ERR_UNSUPPORTED, "record type %u is not supported",
+                          (unsigned)type);
+    if (!text || !*text || strpbrk(text, "\n\r;"))
+        return vmdns_fail(err, VMDNS_ERR_RDATA, "%s: empty rdata or a newline or ';' in it", mn);
+
+    ldns_rdf *org = ldns_dname_new_frm_str(origin && *origin ? origin : ".");
+    if (!org)
+        return vmdns_fail(err, VMDNS_ERR_NAME, "bad origin '%.100s'", origin);
+    size_t ll = strlen(text) + 32;
+    char *line = malloc(ll);
+    if (!line) {
+        ldns_rdf_deep_free(org);
+        return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
+    }
+    snprintf(line, ll, "x. 0 IN %s %s", mn, text);
+    ldns_rr *rr = NULL;
+    ldns_status st = ldns_rr_new_frm_str(&rr, line, 0, org, NULL);
+    free(line);
+    ldns_rdf_deep_free(org);
+    if (st != LDNS_STATUS_OK || !rr) {
+        return vmdns_fail(err, VMDNS_ERR_RDATA, "bad %s rdata '%.100s': %s", mn, text,
+                          ldns_get_errorstr_by_id(st));
+    }
+    int rc = 0;
+    ldns_buffer *buf = ldns_buffer_new(256);
+    if (!buf) {
+        rc = vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
+    } else if (ldns_rr_get_type(rr) != type || ldns_rr_rd_count(rr) == 0) {
+        rc = vmdns_fail(err, VMDNS_ERR_RDATA, "bad %s rdata '%.100s'", mn, text);
+    } else if (ldns_rr_rdata2buffer_wire(buf, rr) != LDNS_STATUS_OK) {
+        rc = vmdns_fail(err, VMDNS_ERR_RDATA, "bad %s rdata '%.100s'", mn, text);
+    } else if (ldns_buffer_position(buf) > cap) {
+        rc = vmdns_fail(err, VMDNS_ERR_SPACE, "%s rdata longer than %zu bytes", mn, cap);
+    } else {
+        *len = ldns_buffer_position(buf);
+        memcpy(out, ldns_buffer_begin(buf), *len);
+        vmdns_error_t e;
+        if (vmdns_rdata_check(type, out, *len, &e) < 0)
+            rc = vmdns_fail(err, e.code, "%s rdata '%.100s': %s", mn, text, e.message);
+    }
+    ldns_buffer_free(buf);
+    ldns_rr_free(rr);
+    if (rc == 0)
+        vmdns_ok(err);
+    return rc;
+}
+
+int vmdns_rr_to_text(const char *owner, const vmdns_rr_t *rr, char *out, size_t cap)
+{
+    uint8_t owire[VMDNS_NAME_MAXWIRE];
+    size_t nl, pos = 0;
+    if (!rr || (rr->rdlen && !rr->rdata) || vmdns_name_to_wire(owner, owire, &nl, NULL) < 0 ||
+        cap == 0)
+        return -1;
+    uint8_t *wire = malloc(nl + 10 + (size_t)rr->rdlen);
+    if (!wire)
+        return -1;
+    memcpy(wire, owire, nl);
+    size_t w = nl;
+    codec_put16(wire + w, rr->type);
+    codec_put16(wire + w + 2, 1); /* IN */
+    codec_put32(wire + w + 4, rr->ttl);
+    codec_put16(wire + w + 8, rr->rdlen);
+    memcpy(wire + w + 10, rr->rdata, rr->rdlen);
+    w += 10 + rr->rdlen;
+
+    ldns_rr *lr = NULL;
+    ldns_status st = ldns_wire2rr(&lr, wire, w, &pos, LDNS_SECTION_ANSWER);
+    free(wire);
+    if (st != LDNS_STATUS_OK || pos != w) {
+        ldns_rr_free(lr);
+        return -1;
+    }
+    char *s = ldns_rr2str(lr);
+    ldns_rr_free(lr);
+    if (!s)
+        return -1;
+    size_t sl = strlen(s);
+    while (sl > 0 && (s[sl - 1] == '\n' || s[sl - 1] == ' '))
+        sl--;
+    int rc = -1;
+    if (sl < cap) {
+        memcpy(out, s, sl);
+        out[sl] = '\0';
+        rc = (int)sl;
+    }
+    free(s);
+    return rc;
+}

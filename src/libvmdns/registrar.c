@@ -1,0 +1,118 @@
+/*
+ * registrar.c - opening and closing a registrar handle.
+ *
+ * The handle owns the options (copied), the connection to the master and
+ * the lock that lets threads share it. Opening validates every option and
+ * connects at once, so a wrong address or password shows up at startup of
+ * the agent, not at its first VM.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "registrar_int.h"
+
+void vmdns_registrar_opts_init(vmdns_registrar_opts_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->prefix = "";
+    o->suffix = "";
+    o->connect_timeout_ms = 1000;
+    o->command_timeout_ms = 2000;
+    o->failover_timeout_ms = 2000;
+    o->stream_maxlen = 1000000;
+    o->default_ttl = 30;
+    o->min_replicas_timeout_ms = 100;
+    o->wait_visible_timeout_ms = 5000;
+}
+
+int64_t reg_now(void)
+{
+    return (int64_t)time(NULL);
+}
+
+char *reg_zone_key(const vmdns_registrar_t *r, const char *zone)
+{
+    size_t pl = strlen(r->prefix), zl = strlen(zone), sl = strlen(r->suffix);
+    char *k = malloc(pl + zl + sl + 1);
+    if (k) {
+        memcpy(k, r->prefix, pl);
+        memcpy(k + pl, zone, zl);
+        memcpy(k + pl + zl, r->suffix, sl + 1);
+    }
+    return k;
+}
+
+vmdns_registrar_t *vmdns_registrar_open(const vmdns_registrar_opts_t *o, vmdns_error_t *err)
+{
+    if (!o)
+        return vmdns_fail(err, VMDNS_ERR_INVALID, "no options"), NULL;
+    if (o->default_ttl > VMDNS_MAX_TTL)
+        return vmdns_fail(err, VMDNS_ERR_TTL, "default TTL above %u", VMDNS_MAX_TTL), NULL;
+    if (o->stream_maxlen == 0)
+        return vmdns_fail(err, VMDNS_ERR_INVALID, "stream_maxlen must be > 0"), NULL;
+    if (o->db < 0)
+        return vmdns_fail(err, VMDNS_ERR_INVALID, "db must be >= 0"), NULL;
+
+    vmdns_registrar_t *r = calloc(1, sizeof(*r));
+    if (!r)
+        return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory"), NULL;
+    /* Recursive, so a vmdns_list() callback may call back into the handle. */
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&r->lock, &ma);
+    pthread_mutexattr_destroy(&ma);
+    const char *prefix = o->prefix ? o->prefix : "", *suffix = o->suffix ? o->suffix : "";
+    r->prefix = strdup(prefix);
+    r->suffix = strdup(suffix);
+    size_t kl = strlen(prefix) + strlen(suffix) + sizeof("vmdns:changes");
+    r->stream_key = malloc(kl);
+    if (!r->prefix || !r->suffix || !r->stream_key) {
+        vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    snprintf(r->stream_key, kl, "%svmdns:changes%s", prefix, suffix);
+    snprintf(r->maxlen, sizeof(r->maxlen), "%llu", (unsigned long long)o->stream_maxlen);
+    r->default_ttl = o->default_ttl ? o->default_ttl : 30;
+    r->min_replicas = o->min_replicas;
+    r->min_replicas_timeout_ms = o->min_replicas_timeout_ms;
+    r->visible_timeout_ms = o->wait_visible_timeout_ms ? o->wait_visible_timeout_ms : 5000;
+    if (o->n_wait_visible) {
+        r->visible = calloc(o->n_wait_visible, sizeof(*r->visible));
+        if (!r->visible) {
+            vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+        r->n_visible = o->n_wait_visible;
+        for (size_t i = 0; i < o->n_wait_visible; i++) {
+            if (addr_parse(o->wait_visible[i], 53, &r->visible[i], err) < 0)
+                goto fail;
+            if (r->visible[i].port == 0) {
+                vmdns_fail(err, VMDNS_ERR_INVALID, "wait_visible needs host:port, not a path");
+                goto fail;
+            }
+        }
+    }
+    if (conn_init(&r->conn, o, err) < 0 || conn_ensure(&r->conn, err) < 0)
+        goto fail;
+    vmdns_ok(err);
+    return r;
+fail:
+    vmdns_registrar_close(r);
+    return NULL;
+}
+
+void vmdns_registrar_close(vmdns_registrar_t *r)
+{
+    if (!r)
+        return;
+    conn_destroy(&r->conn);
+    pthread_mutex_destroy(&r->lock);
+    free(r->prefix);
+    free(r->suffix);
+    free(r->stream_key);
+    free(r->visible);
+    free(r);
+}

@@ -1,0 +1,183 @@
+/*
+ * registrar_int.h - the inside of a registrar handle, shared by the files
+ * that implement its operations (one job each): addresses, command batches,
+ * the failover connection, zone lookup, writes, compare-and-set edits,
+ * listing, gc and the DNS visibility wait.
+ */
+#ifndef VMDNS_LIB_REGISTRAR_INT_H
+#define VMDNS_LIB_REGISTRAR_INT_H
+
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "vmdns/registrar.h"
+
+/* ---- addr.c: "host:port", "[v6]:port", "/unix/path" ---- */
+
+typedef struct vmdns_addr {
+    char host[256]; /* host name or address; the socket path if port == 0 */
+    int port;       /* 0 = unix socket */
+} vmdns_addr_t;
+
+/* Parse an address; a missing port is default_port. */
+int addr_parse(const char *text, int default_port, vmdns_addr_t *out, vmdns_error_t *err);
+
+/* "host:port" (or the path) for messages. */
+const char *addr_str(const vmdns_addr_t *a, char *buf, size_t cap);
+
+/* ---- batch.c: a pipeline of commands in RESP form ---- */
+
+typedef struct batch {
+    char *buf;
+    size_t len, cap;
+    size_t ncmd;
+    int oom;
+} batch_t;
+
+/* Append one command of argc binary-safe arguments. */
+void batch_argv(batch_t *b, int argc, const char *const *argv, const size_t *lens);
+
+/* Append one command of NUL-terminated arguments, the list ending in NULL. */
+void batch_cmd(batch_t *b, const char *arg0, ...) __attribute__((sentinel));
+
+/* Forget the commands, keep the memory. */
+void batch_reset(batch_t *b);
+
+/* Free the memory. */
+void batch_free(batch_t *b);
+
+/* ---- conn.c: the connection to the current master, with failover ---- */
+
+typedef struct conn {
+    vmdns_addr_t *nodes;
+    size_t n_nodes, cur;
+    vmdns_addr_t *sentinels;
+    size_t n_sentinels;
+    char *master_name, *sentinel_password, *username, *password;
+    int db;
+    uint32_t connect_timeout_ms, command_timeout_ms, failover_timeout_ms;
+    redisContext *ctx;
+    char where[300]; /* the master we talk to, for messages */
+} conn_t;
+
+/* Copy the connection options (no I/O). */
+int conn_init(conn_t *c, const vmdns_registrar_opts_t *o, vmdns_error_t *err);
+
+/* Connect to a master now (looking for one up to failover_timeout_ms). */
+int conn_ensure(conn_t *c, vmdns_error_t *err);
+
+/* Close the connection and free the options. */
+void conn_destroy(conn_t *c);
+
+/* Send the batch and read one reply per command into *replies (an array of
+ * b->ncmd replies, free with conn_free_replies). On an I/O error, a timeout
+ * or a READONLY/MASTERDOWN/LOADING reply it fails over and sends the whole
+ * batch again, once. `writes` says whether the batch changes data (a lost
+ * batch is then VMDNS_ERR_UNCONFIRMED rather than VMDNS_ERR_CONNECT). */
+int conn_run(conn_t *c, const batch_t *b, int writes, redisReply ***replies, vmdns_error_t *err);
+
+/* Free what conn_run returned. */
+void conn_free_replies(redisReply **replies, size_t n);
+
+/* ---- the handle ---- */
+
+struct vmdns_registrar {
+    pthread_mutex_t lock;
+    conn_t conn;
+    char *prefix, *suffix;
+    char *stream_key;
+    char maxlen[24]; /* stream_maxlen as text */
+    uint32_t default_ttl;
+    unsigned min_replicas;
+    uint32_t min_replicas_timeout_ms;
+    vmdns_addr_t *visible;
+    size_t n_visible;
+    uint32_t visible_timeout_ms;
+};
+
+/* Key of a zone hash: prefix + zone + suffix (malloc'd, or NULL). */
+char *reg_zone_key(const vmdns_registrar_t *r, const char *zone);
+
+/* ---- zone.c: which zone a name is in ---- */
+
+/* For each canonical name (lower case, final dot), the offset in it where
+ * its zone starts (the longest existing zone hash that is a suffix of it),
+ * or -1. Also checks that the change stream key is a stream or absent. */
+int zone_resolve(vmdns_registrar_t *r, const char *const *names, size_t n, long *zoff,
+                 vmdns_error_t *err);
+
+/* The field of `name` in zone `zone` ("@" at the apex) into out. */
+void zone_field(const char *name, size_t zoff, char *out, size_t cap);
+
+/* ---- txn.c: one atomic change of several fields of one zone ---- */
+
+typedef struct change {
+    const char *field;
+    const char *value; /* NULL = delete the field */
+} change_t;
+
+/* Append MULTI, HSET/HDEL, one XADD per change, EXEC to b; returns the
+ * index of the EXEC reply. */
+size_t txn_append(vmdns_registrar_t *r, batch_t *b, const char *zone_key, const char *zone,
+                  const change_t *ch, size_t n);
+
+/* True if an EXEC reply says every queued command succeeded; else fills err. */
+int txn_exec_ok(const redisReply *exec, vmdns_error_t *err);
+
+/* Append WAIT if min_replicas is set; returns 1 if appended. */
+int txn_append_wait(vmdns_registrar_t *r, batch_t *b);
+
+/* Check the WAIT reply. */
+int txn_wait_ok(vmdns_registrar_t *r, const redisReply *rep, vmdns_error_t *err);
+
+/* Compare-and-set: if every field still holds `expect` (NULL = absent),
+ * apply its `value` (NULL = delete, or unchanged if keep is set) with
+ * change-stream entries, atomically (Lua). 1 = applied, 0 = something
+ * changed meanwhile, -1 = error. */
+typedef struct cas_item {
+    const char *field;
+    const char *expect;
+    const char *value;
+    int keep;
+} cas_item_t;
+int txn_cas(vmdns_registrar_t *r, const char *zone_key, const char *zone, const cas_item_t *items,
+            size_t n, vmdns_error_t *err);
+
+/* ---- scan.c: walking zones and their fields ---- */
+
+/* Called per zone (zone text and its key); non-zero stops the walk. */
+typedef int (*zone_cb)(const char *zone, const char *key, void *ud);
+
+/* Called per field of a zone hash; non-zero stops the walk. */
+typedef int (*field_cb)(const char *field, const char *value, size_t vlen, void *ud);
+
+/* SCAN for zone hashes. 0 = done, 1 = stopped by cb, -1 = error. */
+int scan_zones(vmdns_registrar_t *r, zone_cb cb, void *ud, vmdns_error_t *err);
+
+/* HSCAN one zone hash. 0 = done, 1 = stopped by cb, -1 = error. */
+int scan_fields(vmdns_registrar_t *r, const char *key, field_cb cb, void *ud, vmdns_error_t *err);
+
+/* ---- visible.c: read-your-writes over DNS ---- */
+
+/* What one query must show. */
+typedef struct vis_check {
+    char name[VMDNS_NAME_MAXTEXT];
+    uint16_t qtype;
+    int present;        /* 1: an answer with this rdata; 0: no answer of qtype */
+    uint8_t rdata[300]; /* for present checks */
+    size_t rdlen;
+} vis_check_t;
+
+/* Poll every server until all checks hold or timeout_ms passes. */
+int visible_wait(const vmdns_addr_t *servers, size_t n_servers, const vis_check_t *checks,
+                 size_t n_checks, uint32_t timeout_ms, vmdns_error_t *err);
+
+/* ---- misc ---- */
+
+/* Current unix time in seconds. */
+int64_t reg_now(void);
+
+#endif

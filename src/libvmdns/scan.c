@@ -1,0 +1,106 @@
+/*
+ * scan.c - walking every zone hash of a backend, and every field of one,
+ * with SCAN/HSCAN so that a backend with a million names is read in slices
+ * without blocking Redis. Used by list and gc.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registrar_int.h"
+
+/* Append s to out escaping glob characters. */
+static size_t glob_escape(const char *s, char *out)
+{
+    size_t o = 0;
+    for (; *s; s++) {
+        if (strchr("*?[]\\", *s))
+            out[o++] = '\\';
+        out[o++] = *s;
+    }
+    out[o] = '\0';
+    return o;
+}
+
+/* One SCAN/HSCAN step: returns the reply (cursor, items) or NULL. */
+static redisReply *step(vmdns_registrar_t *r, int argc, const char **argv, vmdns_error_t *err)
+{
+    batch_t b = {0};
+    redisReply **rep;
+    batch_argv(&b, argc, argv, NULL);
+    int rc = conn_run(&r->conn, &b, 0, &rep, err);
+    batch_free(&b);
+    if (rc < 0)
+        return NULL;
+    redisReply *x = rep[0];
+    free(rep);
+    if (x->type != REDIS_REPLY_ARRAY || x->elements != 2 ||
+        x->element[0]->type != REDIS_REPLY_STRING || x->element[1]->type != REDIS_REPLY_ARRAY) {
+        vmdns_fail(err, VMDNS_ERR_BACKEND, "%s: %s", argv[0],
+                   x->type == REDIS_REPLY_ERROR ? x->str : "odd reply");
+        freeReplyObject(x);
+        return NULL;
+    }
+    return x;
+}
+
+int scan_zones(vmdns_registrar_t *r, zone_cb cb, void *ud, vmdns_error_t *err)
+{
+    size_t pl = strlen(r->prefix), sl = strlen(r->suffix);
+    char *pattern = malloc(2 * (pl + sl) + 4), cursor[32] = "0";
+    if (!pattern)
+        return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
+    size_t o = glob_escape(r->prefix, pattern);
+    strcpy(pattern + o, "*.");
+    glob_escape(r->suffix, pattern + o + 2);
+    int rc = 0;
+    do {
+        const char *argv[] = {"SCAN", cursor, "MATCH", pattern, "COUNT", "1000", "TYPE", "hash"};
+        redisReply *x = step(r, 8, argv, err);
+        if (!x) {
+            rc = -1;
+            break;
+        }
+        snprintf(cursor, sizeof(cursor), "%s", x->element[0]->str);
+        redisReply *keys = x->element[1];
+        for (size_t i = 0; i < keys->elements && rc == 0; i++) {
+            redisReply *k = keys->element[i];
+            if (k->type != REDIS_REPLY_STRING || k->len < pl + sl + 1 || strlen(k->str) != k->len)
+                continue;
+            char *zone = strndup(k->str + pl, k->len - pl - sl);
+            if (!zone) {
+                rc = vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
+                break;
+            }
+            if (cb(zone, k->str, ud))
+                rc = 1;
+            free(zone);
+        }
+        freeReplyObject(x);
+    } while (rc == 0 && strcmp(cursor, "0") != 0);
+    free(pattern);
+    return rc;
+}
+
+int scan_fields(vmdns_registrar_t *r, const char *key, field_cb cb, void *ud, vmdns_error_t *err)
+{
+    char cursor[32] = "0";
+    int rc = 0;
+    do {
+        const char *argv[] = {"HSCAN", key, cursor, "COUNT", "1000"};
+        redisReply *x = step(r, 5, argv, err);
+        if (!x)
+            return -1;
+        snprintf(cursor, sizeof(cursor), "%s", x->element[0]->str);
+        redisReply *kv = x->element[1];
+        for (size_t i = 0; i + 1 < kv->elements && rc == 0; i += 2) {
+            redisReply *f = kv->element[i], *v = kv->element[i + 1];
+            if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+                continue;
+            if (cb(f->str, v->str, v->len, ud))
+                rc = 1;
+        }
+        freeReplyObject(x);
+    } while (rc == 0 && strcmp(cursor, "0") != 0);
+    return rc;
+}

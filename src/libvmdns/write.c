@@ -1,0 +1,319 @@
+/*
+ * write.c - register and deregister VMs: the agent's hot path.
+ *
+ * Each VM is validated and encoded first (nothing is sent if it is bad),
+ * then a chunk of VMs costs two round trips however large it is: one
+ * pipeline of TYPE lookups to find their zones, one pipeline of
+ * MULTI/HSET/HDEL/XADD/EXEC transactions (one per VM, so each VM is atomic
+ * on its own and one bad VM does not hold back the others).
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "registrar_int.h"
+
+#define CHUNK 512 /* VMs per pipeline */
+
+/* One VM, validated and encoded. */
+typedef struct prep {
+    char name[VMDNS_NAME_MAXTEXT]; /* canonical */
+    char *json;                    /* value of the name's field */
+    char *srv_json;                /* value of _ssh._tcp.<name>, or NULL */
+    uint8_t a[4], aaaa[16];
+    int has_a, has_aaaa;
+    uint16_t ssh_port;
+    vmdns_error_t e;
+} prep_t;
+
+/* Validate and encode one VM. */
+static int prepare(vmdns_registrar_t *r, const vmdns_vm_t *vm, prep_t *p)
+{
+    vmdns_error_t *err = &p->e;
+    vmdns_rr_t rrs[2];
+    size_t n = 0;
+    if (!vm || !vm->name)
+        return vmdns_fail(err, VMDNS_ERR_INVALID, "VM without a name");
+    if (vmdns_hostname_check(vm->name, err) < 0 ||
+        vmdns_name_canonical(vm->name, p->name, sizeof(p->name), err) < 0)
+        return -1;
+    uint32_t ttl = vm->ttl ? vm->ttl : r->default_ttl;
+    if (ttl > VMDNS_MAX_TTL)
+        return vmdns_fail(err, VMDNS_ERR_TTL, "%s: TTL %u above %u", p->name, ttl, VMDNS_MAX_TTL);
+    if (vm->ipv4 && *vm->ipv4) {
+        if (inet_pton(AF_INET, vm->ipv4, p->a) != 1)
+            return vmdns_fail(err, VMDNS_ERR_ADDRESS, "bad IPv4 address '%.60s'", vm->ipv4);
+        rrs[n++] = (vmdns_rr_t){VMDNS_TYPE_A, ttl, 4, p->a};
+        p->has_a = 1;
+    }
+    if (vm->ipv6 && *vm->ipv6) {
+        if (inet_pton(AF_INET6, vm->ipv6, p->aaaa) != 1)
+            return vmdns_fail(err, VMDNS_ERR_ADDRESS, "bad IPv6 address '%.60s'", vm->ipv6);
+        rrs[n++] = (vmdns_rr_t){VMDNS_TYPE_AAAA, ttl, 16, p->aaaa};
+        p->has_aaaa = 1;
+    }
+    if (n == 0)
+        return vmdns_fail(err, VMDNS_ERR_ADDRESS, "%s: no IPv4 or IPv6 address given", p->name);
+    int64_t expires = vm->lease_s ? reg_now() + vm->lease_s : 0;
+    if (!(p->json = vmdns_record_to_json(rrs, n, expires, err)))
+        return -1;
+    p->ssh_port = vm->ssh_port;
+    if (vm->ssh_port) {
+        uint8_t srv[6 + VMDNS_NAME_MAXWIRE];
+        size_t nl;
+        codec_put16(srv, 0);
+        codec_put16(srv + 2, 0);
+        codec_put16(srv + 4, vm->ssh_port);
+        if (vmdns_name_to_wire(p->name, srv + 6, &nl, err) < 0)
+            return -1;
+        vmdns_rr_t rr = {VMDNS_TYPE_SRV, ttl, (uint16_t)(6 + nl), srv};
+        if (!(p->srv_json = vmdns_record_to_json(&rr, 1, expires, err)))
+            return -1;
+    }
+    vmdns_ok(err);
+    return 0;
+}
+
+/* "_ssh._tcp." + field ("_ssh._tcp" at an apex). */
+static void srv_field(const char *field, char *out, size_t cap)
+{
+    if (strcmp(field, "@") == 0)
+        snprintf(out, cap, "_ssh._tcp");
+    else
+        snprintf(out, cap, "_ssh._tcp.%s", field);
+}
+
+/* The DNS checks that show a VM registered (or gone, if !present). */
+static size_t vm_checks(const prep_t *p, int present, vis_check_t *c)
+{
+    size_t n = 0;
+    if (!present || p->has_a) {
+        snprintf(c[n].name, sizeof(c[n].name), "%s", p->name);
+        c[n].qtype = VMDNS_TYPE_A;
+        c[n].present = present;
+        memcpy(c[n].rdata, p->a, 4);
+        c[n++].rdlen = 4;
+    }
+    if (!present || p->has_aaaa) {
+        snprintf(c[n].name, sizeof(c[n].name), "%s", p->name);
+        c[n].qtype = VMDNS_TYPE_AAAA;
+        c[n].present = present;
+        memcpy(c[n].rdata, p->aaaa, 16);
+        c[n++].rdlen = 16;
+    }
+    if (!present || p->ssh_port) {
+        size_t nl;
+        snprintf(c[n].name, sizeof(c[n].name), "_ssh._tcp.%s", p->name);
+        c[n].qtype = VMDNS_TYPE_SRV;
+        c[n].present = present;
+        memset(c[n].rdata, 0, 4);
+        codec_put16(c[n].rdata + 4, p->ssh_port);
+        if (vmdns_name_to_wire(p->name, c[n].rdata + 6, &nl, NULL) == 0) {
+            c[n].rdlen = 6 + nl;
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Wait until the servers show the state of the written VMs. */
+static int wait_vms(vmdns_registrar_t *r, prep_t *p, size_t n, int present, vmdns_error_t *err)
+{
+    if (!r->n_visible)
+        return 0;
+    vis_check_t *c = calloc(3 * n, sizeof(*c));
+    size_t nc = 0;
+    if (!c)
+        return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        if (p[i].e.code == VMDNS_OK)
+            nc += vm_checks(&p[i], present, c + nc);
+    int rc = visible_wait(r->visible, r->n_visible, c, nc, r->visible_timeout_ms, err);
+    free(c);
+    return rc;
+}
+
+/* Find zones for the prepared VMs of a chunk and write them. */
+static void write_chunk(vmdns_registrar_t *r, prep_t *p, size_t n)
+{
+    const char *names[CHUNK];
+    size_t idx[CHUNK], m = 0;
+    long zoff[CHUNK];
+    vmdns_error_t e;
+    for (size_t i = 0; i < n; i++)
+        if (p[i].e.code == VMDNS_OK) {
+            idx[m] = i;
+            names[m++] = p[i].name;
+        }
+    if (m == 0)
+        return;
+    if (zone_resolve(r, names, m, zoff, &e) < 0) {
+        for (size_t k = 0; k < m; k++)
+            p[idx[k]].e = e;
+        return;
+    }
+    batch_t b = {0};
+    size_t exec_at[CHUNK];
+    for (size_t k = 0; k < m; k++) {
+        prep_t *q = &p[idx[k]];
+        exec_at[k] = SIZE_MAX;
+        if (zoff[k] < 0) {
+            vmdns_fail(&q->e, VMDNS_ERR_NO_ZONE, "%s is in no zone of the backend", q->name);
+            continue;
+        }
+        if (zoff[k] == 0) {
+            vmdns_fail(&q->e, VMDNS_ERR_CONFLICT, "%s is a zone apex, not a VM name", q->name);
+            continue;
+        }
+        char field[VMDNS_NAME_MAXTEXT], sfield[VMDNS_NAME_MAXTEXT + 16];
+        zone_field(q->name, (size_t)zoff[k], field, sizeof(field));
+        srv_field(field, sfield, sizeof(sfield));
+        char *key = reg_zone_key(r, q->name + zoff[k]);
+        if (!key) {
+            vmdns_fail(&q->e, VMDNS_ERR_NOMEM, "out of memory");
+            continue;
+        }
+        change_t ch[2] = {{field, q->json}, {sfield, q->srv_json}};
+        exec_at[k] = txn_append(r, &b, key, q->name + zoff[k], ch, 2);
+        free(key);
+    }
+    int waited = txn_append_wait(r, &b);
+    redisReply **rep = NULL;
+    if (b.ncmd > (size_t)waited && conn_run(&r->conn, &b, 1, &rep, &e) < 0) {
+        for (size_t k = 0; k < m; k++)
+            if (exec_at[k] != SIZE_MAX)
+                p[idx[k]].e = e;
+    } else if (rep) {
+        int wait_ok = !waited || txn_wait_ok(r, rep[b.ncmd - 1], &e) == 0;
+        for (size_t k = 0; k < m; k++) {
+            if (exec_at[k] == SIZE_MAX)
+                continue;
+            if (txn_exec_ok(rep[exec_at[k]], &p[idx[k]].e) == 0 && !wait_ok)
+                p[idx[k]].e = e;
+        }
+        conn_free_replies(rep, b.ncmd);
+    }
+    batch_free(&b);
+}
+
+/* Register n VMs with the lock held. */
+static int register_locked(vmdns_registrar_t *r, const vmdns_vm_t *vms, size_t n,
+                           vmdns_error_t *errs, size_t *n_ok, vmdns_error_t *err)
+{
+    prep_t *p = calloc(n < CHUNK ? n : CHUNK, sizeof(*p));
+    size_t ok = 0;
+    int first_bad = -1, rc = 0;
+    if (!p)
+        return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
+    for (size_t base = 0; base < n; base += CHUNK) {
+        size_t cn = n - base < CHUNK ? n - base : CHUNK;
+        memset(p, 0, cn * sizeof(*p));
+        for (size_t i = 0; i < cn; i++)
+            prepare(r, &vms[base + i], &p[i]);
+        write_chunk(r, p, cn);
+        vmdns_error_t we;
+        int vis = wait_vms(r, p, cn, 1, &we);
+        for (size_t i = 0; i < cn; i++) {
+            if (errs)
+                errs[base + i] = p[i].e;
+            if (p[i].e.code == VMDNS_OK)
+                ok++;
+            else if (first_bad < 0) {
+                first_bad = (int)(base + i);
+                if (err)
+                    *err = p[i].e;
+            }
+            free(p[i].json);
+            free(p[i].srv_json);
+        }
+        if (vis < 0 && rc == 0) {
+            rc = -1;
+            if (first_bad < 0 && err)
+                *err = we;
+        }
+    }
+    free(p);
+    if (n_ok)
+        *n_ok = ok;
+    if (first_bad >= 0)
+        return -1;
+    if (rc == 0)
+        vmdns_ok(err);
+    return rc;
+}
+
+int vmdns_register_vms(vmdns_registrar_t *r, const vmdns_vm_t *vms, size_t n, vmdns_error_t *errs,
+                       size_t *n_ok, vmdns_error_t *err)
+{
+    if (!r || (!vms && n))
+        return vmdns_fail(err, VMDNS_ERR_INVALID, "no registrar or no VMs");
+    pthread_mutex_lock(&r->lock);
+    int rc = register_locked(r, vms, n, errs, n_ok, err);
+    pthread_mutex_unlock(&r->lock);
+    return rc;
+}
+
+int vmdns_register_vm(vmdns_registrar_t *r, const vmdns_vm_t *vm, vmdns_error_t *err)
+{
+    if (!vm)
+        return vmdns_fail(err, VMDNS_ERR_INVALID, "no VM");
+    return vmdns_register_vms(r, vm, 1, NULL, NULL, err);
+}
+
+/* Deregister with the lock held. */
+static int deregister_locked(vmdns_registrar_t *r, const char *fqdn, vmdns_error_t *err)
+{
+    prep_t p = {0};
+    if (!fqdn)
+        return vmdns_fail(err, VMDNS_ERR_INVALID, "no name");
+    if (vmdns_owner_name_check(fqdn, err) < 0 ||
+        vmdns_name_canonical(fqdn, p.name, sizeof(p.name), err) < 0)
+        return -1;
+    const char *names[1] = {p.name};
+    long zoff;
+    if (zone_resolve(r, names, 1, &zoff, err) < 0)
+        return -1;
+    if (zoff < 0)
+        return vmdns_fail(err, VMDNS_ERR_NO_ZONE, "%s is in no zone of the backend", p.name);
+    if (zoff == 0)
+        return vmdns_fail(err, VMDNS_ERR_CONFLICT,
+                          "%s is a zone apex; deregistering it would delete the zone's SOA",
+                          p.name);
+    char field[VMDNS_NAME_MAXTEXT], sfield[VMDNS_NAME_MAXTEXT + 16];
+    zone_field(p.name, (size_t)zoff, field, sizeof(field));
+    srv_field(field, sfield, sizeof(sfield));
+    char *key = reg_zone_key(r, p.name + zoff);
+    if (!key)
+        return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
+    change_t ch[2] = {{field, NULL}, {sfield, NULL}};
+    batch_t b = {0};
+    size_t at = txn_append(r, &b, key, p.name + zoff, ch, 2);
+    int waited = txn_append_wait(r, &b);
+    free(key);
+    redisReply **rep;
+    int rc = conn_run(&r->conn, &b, 1, &rep, err);
+    if (rc == 0) {
+        rc = txn_exec_ok(rep[at], err);
+        if (rc == 0 && waited)
+            rc = txn_wait_ok(r, rep[b.ncmd - 1], err);
+        conn_free_replies(rep, b.ncmd);
+    }
+    batch_free(&b);
+    if (rc == 0)
+        rc = wait_vms(r, &p, 1, 0, err);
+    if (rc == 0)
+        vmdns_ok(err);
+    return rc;
+}
+
+int vmdns_deregister(vmdns_registrar_t *r, const char *fqdn, vmdns_error_t *err)
+{
+    if (!r)
+        return vmdns_fail(err, VMDNS_ERR_INVALID, "no registrar");
+    pthread_mutex_lock(&r->lock);
+    int rc = deregister_locked(r, fqdn, err);
+    pthread_mutex_unlock(&r->lock);
+    return rc;
+}
