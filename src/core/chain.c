@@ -170,6 +170,11 @@ bool chain_ready(const chain_t *chain, char *why, size_t why_len)
     return ready;
 }
 
+const char *chain_plugin_name(const chain_t *chain, size_t i)
+{
+    return i < chain->nslots ? chain->slots[i].plugin->name : NULL;
+}
+
 void chain_free(chain_t *chain)
 {
     if (chain == NULL) {

@@ -33,6 +33,10 @@ int chain_start(chain_t *chain, cfg_error_t *err);
 /* True when every plugin says it is ready; otherwise `why` lists who is not. */
 bool chain_ready(const chain_t *chain, char *why, size_t why_len);
 
+/* Name of the i-th plugin that was set up (chain order), or NULL past the
+ * end (for coredns_plugin_enabled). */
+const char *chain_plugin_name(const chain_t *chain, size_t i);
+
 /* Tear every plugin down, in reverse order, and free the chain. */
 void chain_free(chain_t *chain);
 

@@ -19,17 +19,20 @@
 #ifndef VMDNS_CORE_PLUGIN_H
 #define VMDNS_CORE_PLUGIN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
 #include "config/cfg.h"
+#include "core/metrics.h"
 #include "dns/answer.h"
 #include "dns/wire.h"
 #include "view/view.h"
 
 struct event_base;
+struct chain;
 
 /* Transport of a request. */
 typedef enum { REQ_UDP = 0, REQ_TCP = 1 } req_proto_t;
@@ -52,6 +55,25 @@ typedef struct request {
 /* What a query hook decided. */
 typedef enum { PLUGIN_NEXT = 0, PLUGIN_DONE = 1 } plugin_result_t;
 
+/* What main owns for the life of the process and shares with the plugins.
+ * main zero-initialises it; plugins keep the pointer (env->shared), never a
+ * copy. Everything here is read and written on the control thread, except
+ * `lameduck`, which is atomic.
+ *  - chain: set by main right after chain_new(); `ready` calls chain_ready()
+ *    on it (NULL until then: /ready says 503).
+ *  - lameduck: set by main when shutdown starts (SIGTERM); from then on
+ *    `ready` answers 503 while the workers keep answering queries.
+ *  - lameduck_ms: set by `health` at setup (its `lameduck` option): how long
+ *    main keeps serving in lameduck before it stops the workers.
+ *  - metrics: extra collectors appended to /metrics by `prometheus`
+ *    (e.g. the redis plugin's vmdns_* gauges); see core/metrics.h. */
+typedef struct plugin_shared {
+    struct chain *chain;
+    atomic_bool lameduck;
+    uint64_t lameduck_ms;
+    metrics_registry_t metrics;
+} plugin_shared_t;
+
 /* What setup gets to work with. */
 typedef struct plugin_env {
     view_t *view;                 /* the shared view (writers: the plugin's own thread) */
@@ -59,6 +81,9 @@ typedef struct plugin_env {
     unsigned workers;             /* number of worker threads */
     const answer_limits_t *limits;
     bool check_only;              /* --check-config: load and check, start nothing */
+    plugin_shared_t *shared;      /* owned by main; see above */
+    const char *const *listen;    /* the DNS listen addresses ("127.0.0.1:53") */
+    size_t nlisten;
 } plugin_env_t;
 
 typedef struct plugin {

@@ -1,0 +1,182 @@
+/*
+ * errors.c - the `errors` plugin: log failed answers, repeats consolidated.
+ *
+ *   errors: true
+ *   errors: {consolidate: 10s}   # the default window
+ *
+ * As CoreDNS's `errors`, this reports what went wrong on the server side:
+ * every SERVFAIL vmdnsd answers (a zone whose data is not there, an internal
+ * failure), as `[ERROR] plugin/errors: 2 NAME. TYPE: SERVFAIL`. A storm of
+ * them must neither flood the log nor slow the workers, so:
+ *  - the `done` hook only counts, and leaves a sample line in its worker's
+ *    slot when the slot is empty (no lock, no write(2) on a worker);
+ *  - a timer on the control thread looks every second: the first error of a
+ *    quiet period is logged as it is; further ones within the window are
+ *    counted and reported once when it closes, as
+ *    `N errors like '<first>' occurred in the last 10s` (errwin.c).
+ */
+#include <event2/event.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/mnemonic.h"
+#include "core/plugin.h"
+#include "errors/errwin.h"
+
+#define ERRORS_DEFAULT_WINDOW_MS 10000u
+#define ERRORS_TICK_MS           1000u
+
+/* One worker's slot: written by that worker, read by the control thread. */
+typedef struct errors_worker {
+    _Alignas(64) _Atomic uint64_t count;
+    _Atomic int sample_ready; /* 1: `sample` holds a line not yet taken */
+    char sample[ERRWIN_SAMPLE_MAX];
+} errors_worker_t;
+
+typedef struct errors {
+    unsigned nworkers;
+    errors_worker_t *workers;
+    struct event *tick;
+    uint64_t seen; /* control thread: sum of counts at the last tick */
+    errwin_t win;
+} errors_t;
+
+static uint64_t errors_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void errors_done(void *state, request_t *req)
+{
+    errors_t *e = state;
+    if (e == NULL || req->meta.rcode != WIRE_RCODE_SERVFAIL || req->worker >= e->nworkers) {
+        return;
+    }
+    errors_worker_t *w = &e->workers[req->worker];
+    uint64_t c = atomic_load_explicit(&w->count, memory_order_relaxed);
+    atomic_store_explicit(&w->count, c + 1, memory_order_relaxed);
+    if (atomic_load_explicit(&w->sample_ready, memory_order_acquire) == 0) {
+        char name[NAME_MAX_WIRE * 4 + 2], tbuf[MNEMONIC_BUF];
+        const wire_query_t *q = req->q;
+        if (name_to_text(q->qname, q->qname_len, name, sizeof(name)) == 0) {
+            snprintf(name, sizeof(name), ".");
+        }
+        snprintf(w->sample, sizeof(w->sample), "%u %s %s: SERVFAIL", (unsigned)req->meta.rcode,
+                 name, mnemonic_type(q->qtype, tbuf));
+        atomic_store_explicit(&w->sample_ready, 1, memory_order_release);
+    }
+}
+
+/* errwin's output: the server log. */
+static void errors_emit(void *ctx, const char *line)
+{
+    log_error("plugin/errors: %s", line);
+}
+
+static void errors_tick(evutil_socket_t fd, short what, void *arg)
+{
+    errors_t *e = arg;
+    uint64_t total = 0;
+    char sample[ERRWIN_SAMPLE_MAX] = "";
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        errors_worker_t *w = &e->workers[i];
+        total += atomic_load_explicit(&w->count, memory_order_relaxed);
+        if (atomic_load_explicit(&w->sample_ready, memory_order_acquire) == 1) {
+            if (sample[0] == '\0') {
+                memcpy(sample, w->sample, sizeof(sample));
+            }
+            atomic_store_explicit(&w->sample_ready, 0, memory_order_release);
+        }
+    }
+    uint64_t fresh = total - e->seen;
+    e->seen = total;
+    errwin_add(&e->win, errors_now_ms(), fresh, sample, errors_emit, NULL);
+}
+
+static int errors_start(void *state)
+{
+    errors_t *e = state;
+    if (e == NULL) {
+        return 0;
+    }
+    struct timeval tv = {ERRORS_TICK_MS / 1000, (ERRORS_TICK_MS % 1000) * 1000};
+    return e->tick != NULL ? evtimer_add(e->tick, &tv) : -1;
+}
+
+static void errors_teardown(void *state)
+{
+    errors_t *e = state;
+    if (e == NULL) {
+        return;
+    }
+    if (e->tick != NULL) {
+        errors_tick(-1, 0, e); /* what the workers counted since the last tick */
+        errwin_flush(&e->win, errors_emit, NULL);
+        event_free(e->tick);
+    }
+    free(e->workers);
+    free(e);
+}
+
+static int errors_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+{
+    uint64_t window_ms = ERRORS_DEFAULT_WINDOW_MS;
+    bool enabled = true;
+    *state = NULL;
+    if (cfg->kind == CFG_SCALAR) {
+        if (cfg_bool(cfg, &enabled, err) != 0) {
+            return -1;
+        }
+    } else if (cfg->kind == CFG_MAP) {
+        cfg_node_t *c = cfg_get(cfg, "consolidate");
+        if (c != NULL && cfg_duration_ms(c, &window_ms, err) != 0) {
+            return -1;
+        }
+        if (window_ms < ERRORS_TICK_MS) {
+            return cfg_fail(err, c, "errors: consolidate must be at least 1s");
+        }
+    } else {
+        return cfg_fail(err, cfg, "errors: expected true/false or {consolidate: DURATION}");
+    }
+    if (!enabled) {
+        return 0;
+    }
+    errors_t *e = calloc(1, sizeof(*e));
+    unsigned workers = env->workers;
+    if (workers == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        workers = n > 0 ? (unsigned)n : 1;
+    }
+    if (e == NULL || (e->workers = aligned_alloc(64, sizeof(*e->workers) * workers)) == NULL) {
+        free(e);
+        return cfg_fail(err, cfg, "errors: out of memory");
+    }
+    memset(e->workers, 0, sizeof(*e->workers) * workers);
+    e->nworkers = workers;
+    errwin_init(&e->win, window_ms);
+    if (!env->check_only) {
+        e->tick = event_new(env->control, -1, EV_PERSIST, errors_tick, e);
+        if (e->tick == NULL) {
+            errors_teardown(e);
+            return cfg_fail(err, cfg, "errors: cannot create the timer");
+        }
+    }
+    *state = e;
+    return 0;
+}
+
+const plugin_t plugin_errors = {
+    .name = "errors",
+    .config_key = "errors",
+    .setup = errors_setup,
+    .start = errors_start,
+    .done = errors_done,
+    .teardown = errors_teardown,
+};

@@ -1,0 +1,127 @@
+/*
+ * health.c - the `health` plugin: a liveness probe, as CoreDNS's.
+ *
+ *   health:
+ *     listen: "127.0.0.1:8080"   # default "localhost:8080"; also `health: true`
+ *     lameduck: 5s               # on SIGTERM, keep answering this long
+ *
+ * GET /health answers 200 "OK" for as long as the process runs its control
+ * loop, including during lameduck (liveness is not readiness: `ready` is
+ * what turns 503 then). The lameduck duration is handed to main through
+ * env->shared->lameduck_ms; main goes lameduck on SIGTERM, waits that long
+ * while the workers keep answering, then stops.
+ */
+#include <event2/http.h>
+#include <stdlib.h>
+
+#include "core/httpd.h"
+#include "core/log.h"
+#include "core/plugin.h"
+
+#define HEALTH_DEFAULT_LISTEN  "localhost:8080"
+#define HEALTH_MAX_LAMEDUCK_MS (3600u * 1000u)
+
+typedef struct health {
+    struct evhttp *http;
+} health_t;
+
+static void health_http(struct evhttp_request *req, void *arg)
+{
+    httpd_reply_text(req, 200, "OK", "OK");
+}
+
+static void health_http_other(struct evhttp_request *req, void *arg)
+{
+    httpd_reply_text(req, 404, "Not Found", "404 page not found\n");
+}
+
+static void health_teardown(void *state)
+{
+    health_t *h = state;
+    if (h == NULL) {
+        return;
+    }
+    if (h->http != NULL) {
+        evhttp_free(h->http);
+    }
+    free(h);
+}
+
+/* `health: true` or `health: {listen: ADDR, lameduck: DURATION}`. */
+static int health_read_config(cfg_node_t *cfg, const char **listen, uint64_t *lameduck_ms,
+                              bool *enabled, cfg_error_t *err)
+{
+    *listen = HEALTH_DEFAULT_LISTEN;
+    *lameduck_ms = 0;
+    *enabled = true;
+    if (cfg->kind == CFG_SCALAR) {
+        return cfg_bool(cfg, enabled, err);
+    }
+    if (cfg->kind != CFG_MAP) {
+        return cfg_fail(err, cfg,
+                        "health: expected true/false or {listen: ADDR, lameduck: DURATION}");
+    }
+    cfg_node_t *l = cfg_get(cfg, "listen");
+    cfg_node_t *ld = cfg_get(cfg, "lameduck");
+    if (l != NULL && cfg_string(l, listen, err) != 0) {
+        return -1;
+    }
+    if (ld != NULL) {
+        if (cfg_duration_ms(ld, lameduck_ms, err) != 0) {
+            return -1;
+        }
+        if (*lameduck_ms > HEALTH_MAX_LAMEDUCK_MS) {
+            return cfg_fail(err, ld, "health: lameduck longer than 1h");
+        }
+    }
+    return 0;
+}
+
+static int health_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+{
+    const char *listen;
+    uint64_t lameduck_ms;
+    bool enabled;
+    char why[256];
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    *state = NULL;
+    if (health_read_config(cfg, &listen, &lameduck_ms, &enabled, err) != 0) {
+        return -1;
+    }
+    if (httpd_parse_addr(listen, &ss, &sslen, why, sizeof(why)) != 0) {
+        return cfg_fail(err, cfg, "health: %s", why);
+    }
+    if (!enabled) {
+        return 0;
+    }
+    if (env->shared != NULL) {
+        env->shared->lameduck_ms = lameduck_ms;
+    }
+    health_t *h = calloc(1, sizeof(*h));
+    if (h == NULL) {
+        return cfg_fail(err, cfg, "health: out of memory");
+    }
+    *state = h;
+    if (env->check_only) {
+        return 0;
+    }
+    uint16_t port = 0;
+    h->http = httpd_listen(env->control, listen, &port, why, sizeof(why));
+    if (h->http == NULL) {
+        health_teardown(h);
+        *state = NULL;
+        return cfg_fail(err, cfg, "health: %s", why);
+    }
+    evhttp_set_cb(h->http, "/health", health_http, h);
+    evhttp_set_gencb(h->http, health_http_other, h);
+    log_info("plugin/health: serving /health on %s (port %u)", listen, (unsigned)port);
+    return 0;
+}
+
+const plugin_t plugin_health = {
+    .name = "health",
+    .config_key = "health",
+    .setup = health_setup,
+    .teardown = health_teardown,
+};

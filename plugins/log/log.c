@@ -1,0 +1,283 @@
+/*
+ * log.c - the `log` plugin: one line per query, CoreDNS's default format.
+ *
+ *   log: true                       # every query
+ *   log: {class: [denial, error]}   # or: all | success | denial | error
+ *
+ * Workers must never wait on a terminal or a pipe, so the `done` hook only
+ * formats the line (logfmt.c) into the worker's own ring (ring.c); one
+ * writer thread drains every ring to stdout. When the output is slower than
+ * the queries, a full ring drops lines instead of blocking: the drops are
+ * counted (vmdns_log_lines_dropped_total on /metrics) and reported every
+ * 10 seconds in the server log. Lines still in the rings at shutdown are
+ * written by teardown, after the workers have stopped.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/plugin.h"
+#include "log/logfmt.h"
+#include "log/ring.h"
+
+#define QLOG_RING_BYTES (512u * 1024u)
+#define QLOG_IDLE_NS    (10 * 1000 * 1000) /* writer sleep when all rings are empty */
+#define QLOG_REPORT_NS  10000000000ull     /* drop report interval */
+
+typedef struct qlog {
+    unsigned classes; /* LOGFMT_CLASS_* bits to log */
+    unsigned nrings;
+    log_ring_t *rings; /* one per worker */
+    int fd;            /* output (stdout) */
+    pthread_t writer;
+    bool writer_running;
+    atomic_bool stop;
+    uint64_t reported_drops; /* writer thread only */
+    plugin_shared_t *shared;
+} qlog_t;
+
+static uint64_t qlog_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void qlog_done(void *state, request_t *req)
+{
+    qlog_t *l = state;
+    if (l == NULL || req->worker >= l->nrings || !(logfmt_classify(req) & l->classes)) {
+        return;
+    }
+    char line[LOGFMT_LINE_MAX];
+    size_t len = logfmt_line(req, qlog_now_ns(), line, sizeof(line));
+    if (len > 0) {
+        log_ring_put(&l->rings[req->worker], line, len);
+    }
+}
+
+/* Write everything the rings hold. Returns the bytes written (or that
+ * could not be written because the output is gone). */
+static size_t qlog_drain(qlog_t *l)
+{
+    size_t total = 0;
+    for (unsigned i = 0; i < l->nrings; i++) {
+        struct iovec iov[2];
+        size_t len = log_ring_peek(&l->rings[i], iov);
+        if (len == 0) {
+            continue;
+        }
+        ssize_t n = writev(l->fd, iov, iov[1].iov_len > 0 ? 2 : 1);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        /* A broken output is not a reason to stop the workers: discard. */
+        size_t done = n < 0 ? len : (size_t)n;
+        log_ring_consume(&l->rings[i], done);
+        total += done;
+    }
+    return total;
+}
+
+static uint64_t qlog_dropped(const qlog_t *l)
+{
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < l->nrings; i++) {
+        sum += log_ring_dropped(&l->rings[i]);
+    }
+    return sum;
+}
+
+static void qlog_report_drops(qlog_t *l)
+{
+    uint64_t dropped = qlog_dropped(l);
+    if (dropped > l->reported_drops) {
+        log_warn("plugin/log: %llu query log lines dropped (output slower than the queries)",
+                 (unsigned long long)(dropped - l->reported_drops));
+        l->reported_drops = dropped;
+    }
+}
+
+static void *qlog_writer(void *arg)
+{
+    qlog_t *l = arg;
+    uint64_t next_report = qlog_now_ns() + QLOG_REPORT_NS;
+    while (!atomic_load(&l->stop)) {
+        if (qlog_drain(l) == 0) {
+            struct timespec idle = {0, QLOG_IDLE_NS};
+            nanosleep(&idle, NULL);
+        }
+        uint64_t now = qlog_now_ns();
+        if (now >= next_report) {
+            qlog_report_drops(l);
+            next_report = now + QLOG_REPORT_NS;
+        }
+    }
+    return NULL;
+}
+
+static void qlog_collect(void *ctx, metrics_out_t *out)
+{
+    const qlog_t *l = ctx;
+    metrics_family(out, "vmdns_log_lines_dropped_total", "counter",
+                   "Query log lines dropped because the output was slower than the queries.");
+    metrics_sample_u64(out, "vmdns_log_lines_dropped_total", NULL, qlog_dropped(l));
+}
+
+static int qlog_start(void *state)
+{
+    qlog_t *l = state;
+    if (l == NULL) {
+        return 0;
+    }
+    /* The writer takes no signals: they belong to the control thread. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&l->writer, NULL, qlog_writer, l);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        log_error("plugin/log: cannot start the writer thread: %s", strerror(rc));
+        return -1;
+    }
+    l->writer_running = true;
+    return 0;
+}
+
+static void qlog_teardown(void *state)
+{
+    qlog_t *l = state;
+    if (l == NULL) {
+        return;
+    }
+    if (l->writer_running) {
+        atomic_store(&l->stop, true);
+        pthread_join(l->writer, NULL);
+    }
+    if (l->shared != NULL) {
+        metrics_unregister_collector(&l->shared->metrics, l);
+    }
+    if (l->rings != NULL) {
+        /* The workers have stopped: what is left is written now. */
+        while (qlog_drain(l) > 0) {
+        }
+        qlog_report_drops(l);
+        for (unsigned i = 0; i < l->nrings; i++) {
+            log_ring_free(&l->rings[i]);
+        }
+        free(l->rings);
+    }
+    free(l);
+}
+
+/* One class name into bits. */
+static int qlog_class(const cfg_node_t *n, unsigned *bits, cfg_error_t *err)
+{
+    static const struct {
+        const char *name;
+        unsigned bits;
+    } names[] = {{"all", LOGFMT_CLASS_ALL},
+                 {"success", LOGFMT_CLASS_SUCCESS},
+                 {"denial", LOGFMT_CLASS_DENIAL},
+                 {"error", LOGFMT_CLASS_ERROR}};
+    const char *s;
+    if (cfg_string(n, &s, err) != 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(s, names[i].name) == 0) {
+            *bits |= names[i].bits;
+            return 0;
+        }
+    }
+    return cfg_fail(err, n, "log: unknown class '%s' (all, success, denial or error)", s);
+}
+
+/* `log: true|false` or `log: {class: NAME | [NAME, ...]}`. */
+static int qlog_read_config(cfg_node_t *cfg, unsigned *classes, cfg_error_t *err)
+{
+    *classes = LOGFMT_CLASS_ALL;
+    if (cfg->kind == CFG_SCALAR) {
+        bool on;
+        if (cfg_bool(cfg, &on, err) != 0) {
+            return -1;
+        }
+        *classes = on ? LOGFMT_CLASS_ALL : 0;
+        return 0;
+    }
+    if (cfg->kind != CFG_MAP) {
+        return cfg_fail(err, cfg,
+                        "log: expected true/false or {class: [all|success|denial|error]}");
+    }
+    cfg_node_t *c = cfg_get(cfg, "class");
+    if (c == NULL) {
+        return 0;
+    }
+    *classes = 0;
+    if (c->kind != CFG_SEQ) {
+        return qlog_class(c, classes, err);
+    }
+    if (c->n == 0) {
+        return cfg_fail(err, c, "log: class: give at least one class");
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        if (qlog_class(c->items[i], classes, err) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int qlog_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+{
+    unsigned classes;
+    *state = NULL;
+    if (qlog_read_config(cfg, &classes, err) != 0) {
+        return -1;
+    }
+    if (classes == 0) {
+        return 0; /* `log: false` */
+    }
+    qlog_t *l = calloc(1, sizeof(*l));
+    unsigned workers = env->workers;
+    if (workers == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        workers = n > 0 ? (unsigned)n : 1;
+    }
+    if (l == NULL || (l->rings = calloc(workers, sizeof(*l->rings))) == NULL) {
+        free(l);
+        return cfg_fail(err, cfg, "log: out of memory");
+    }
+    l->classes = classes;
+    l->fd = STDOUT_FILENO;
+    l->nrings = workers;
+    for (unsigned i = 0; i < workers; i++) {
+        if (log_ring_init(&l->rings[i], QLOG_RING_BYTES) != 0) {
+            l->nrings = i;
+            qlog_teardown(l);
+            return cfg_fail(err, cfg, "log: out of memory");
+        }
+    }
+    l->shared = env->shared;
+    if (l->shared != NULL) {
+        metrics_register_collector(&l->shared->metrics, "log", qlog_collect, l);
+    }
+    *state = l;
+    return 0;
+}
+
+const plugin_t plugin_log = {
+    .name = "log",
+    .config_key = "log",
+    .setup = qlog_setup,
+    .start = qlog_start,
+    .done = qlog_done,
+    .teardown = qlog_teardown,
+};

@@ -1,0 +1,496 @@
+/*
+ * dnsstats.c - count queries per worker; sum and render them on a scrape.
+ *
+ * dnsstats_record() is on the hot path (every answered query, from the
+ * `done` hook): a pointer-keyed table probe, a few array indexes and plain
+ * adds into the worker's own block. dnsstats_render() runs on the control
+ * thread, allocates freely, and writes the text the way the Prometheus Go
+ * client (and so CoreDNS) does: families sorted by name, one child per
+ * label combination that has been observed.
+ */
+#include "prometheus/dnsstats.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mnemonic.h"
+
+const double dnsstats_duration_bounds[DNSSTATS_DUR_BOUNDS] = {
+    0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032,
+    0.064,   0.128,  0.256, 0.512, 1.024, 2.048, 4.096, 8.192,
+};
+
+const double dnsstats_size_bounds[DNSSTATS_SIZE_BOUNDS] = {
+    0, 100, 200, 300, 400, 511, 1023, 2047, 4095, 8291, 16000, 32000, 48000, 64000,
+};
+
+/* The qtypes CoreDNS reports by name (plugin/metrics/vars/monitor.go);
+ * every other type is counted as "other", the last index. */
+static const struct {
+    uint16_t type;
+    const char *label;
+} dnsstats_types[DNSSTATS_TYPES - 1] = {
+    {1, "A"},      {28, "AAAA"}, {5, "CNAME"},  {48, "DNSKEY"}, {43, "DS"},    {15, "MX"},
+    {50, "NSEC3"}, {47, "NSEC"}, {2, "NS"},     {12, "PTR"},    {46, "RRSIG"}, {6, "SOA"},
+    {33, "SRV"},   {16, "TXT"},  {65, "HTTPS"}, {251, "IXFR"},  {252, "AXFR"}, {255, "ANY"},
+};
+
+static const char *const dnsstats_proto_label[2] = {"udp", "tcp"};
+static const char *const dnsstats_family_label[2] = {"1", "2"};
+
+static inline void ctr_add(dnsstats_ctr_t *c, uint64_t v)
+{
+    /* Single writer: a relaxed load and store compile to a plain add. */
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+                          memory_order_relaxed);
+}
+
+static inline uint64_t ctr_get(const dnsstats_ctr_t *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+unsigned dnsstats_type_index(uint16_t qtype)
+{
+    /* Direct tests for the common ones, the table for the rest. */
+    if (qtype == 1) {
+        return 0;
+    }
+    if (qtype == 28) {
+        return 1;
+    }
+    for (unsigned i = 2; i < DNSSTATS_TYPES - 1; i++) {
+        if (dnsstats_types[i].type == qtype) {
+            return i;
+        }
+    }
+    return DNSSTATS_TYPES - 1;
+}
+
+const char *dnsstats_type_label(unsigned index)
+{
+    return index < DNSSTATS_TYPES - 1 ? dnsstats_types[index].label : "other";
+}
+
+unsigned dnsstats_duration_bucket(uint64_t ns)
+{
+    /* Bounds are 0.25 ms * 2^i; compare in integer nanoseconds. */
+    uint64_t bound = 250000;
+    for (unsigned i = 0; i < DNSSTATS_DUR_BOUNDS; i++, bound *= 2) {
+        if (ns <= bound) {
+            return i;
+        }
+    }
+    return DNSSTATS_DUR_BOUNDS;
+}
+
+unsigned dnsstats_size_bucket(size_t bytes)
+{
+    for (unsigned i = 0; i < DNSSTATS_SIZE_BOUNDS; i++) {
+        if ((double)bytes <= dnsstats_size_bounds[i]) {
+            return i;
+        }
+    }
+    return DNSSTATS_SIZE_BOUNDS;
+}
+
+int dnsstats_init(dnsstats_t *s, unsigned nworkers)
+{
+    s->nworkers = nworkers > 0 ? nworkers : 1;
+    size_t size = sizeof(dnsstats_worker_t) * s->nworkers;
+    s->workers = aligned_alloc(_Alignof(dnsstats_worker_t), size);
+    if (s->workers == NULL) {
+        return -1;
+    }
+    memset(s->workers, 0, size);
+    for (unsigned i = 0; i < s->nworkers; i++) {
+        dnsstats_worker_t *w = &s->workers[i];
+        strcpy(w->zone_label[DNSSTATS_ZONE_NONE], ".");
+        strcpy(w->zone_label[DNSSTATS_ZONE_OTHER], "other");
+        w->plugin[0] = "";
+        atomic_store_explicit(&w->nzones, 2, memory_order_release);
+        atomic_store_explicit(&w->nplugins, 1, memory_order_release);
+    }
+    return 0;
+}
+
+void dnsstats_free(dnsstats_t *s)
+{
+    free(s->workers);
+    s->workers = NULL;
+    s->nworkers = 0;
+}
+
+static inline size_t dnsstats_map_hash(const void *zone)
+{
+    uint64_t h = (uint64_t)(uintptr_t)zone * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 58) & (DNSSTATS_ZONE_MAP - 1); /* top 6 bits: 64 entries */
+}
+
+/* Slow path: find or claim the slot for this apex, then cache the pointer. */
+static uint32_t dnsstats_zone_claim(dnsstats_worker_t *w, const void *zone, const uint8_t *apex,
+                                    size_t apex_len)
+{
+    uint32_t n = atomic_load_explicit(&w->nzones, memory_order_relaxed);
+    uint32_t slot = DNSSTATS_ZONE_OTHER;
+    for (uint32_t i = 2; i < n; i++) {
+        if (w->apex_len[i] == apex_len && memcmp(w->apex[i], apex, apex_len) == 0) {
+            slot = i;
+            break;
+        }
+    }
+    if (slot == DNSSTATS_ZONE_OTHER && n < DNSSTATS_ZONES && apex_len <= NAME_MAX_WIRE &&
+        name_to_text(apex, apex_len, w->zone_label[n], DNSSTATS_LABEL_MAX) > 0) {
+        memcpy(w->apex[n], apex, apex_len);
+        w->apex_len[n] = (uint8_t)apex_len;
+        slot = n;
+        /* The name is written before the slot is published. */
+        atomic_store_explicit(&w->nzones, n + 1, memory_order_release);
+    }
+    if (w->map_used >= DNSSTATS_ZONE_MAP * 3 / 4) {
+        memset(w->map, 0, sizeof(w->map)); /* a cache: forget and refill */
+        w->map_used = 0;
+    }
+    size_t h = dnsstats_map_hash(zone);
+    while (w->map[h].zone != NULL) {
+        h = (h + 1) & (DNSSTATS_ZONE_MAP - 1);
+    }
+    w->map[h].zone = zone;
+    w->map[h].slot = slot;
+    w->map_used++;
+    return slot;
+}
+
+static inline uint32_t dnsstats_zone_slot(dnsstats_worker_t *w, const void *zone,
+                                          const uint8_t *apex, size_t apex_len)
+{
+    if (zone == NULL) {
+        return DNSSTATS_ZONE_NONE;
+    }
+    size_t h = dnsstats_map_hash(zone);
+    while (w->map[h].zone != NULL) {
+        if (w->map[h].zone == zone) {
+            uint32_t slot = w->map[h].slot;
+            /* A freed zone's address may be reused by another zone: check. */
+            if (slot == DNSSTATS_ZONE_OTHER ||
+                (w->apex_len[slot] == apex_len && memcmp(w->apex[slot], apex, apex_len) == 0)) {
+                return slot;
+            }
+            w->map[h].zone = (const void *)&w->map; /* tombstone: never a zone */
+            break;
+        }
+        h = (h + 1) & (DNSSTATS_ZONE_MAP - 1);
+    }
+    return dnsstats_zone_claim(w, zone, apex, apex_len);
+}
+
+static inline unsigned dnsstats_plugin_slot(dnsstats_worker_t *w, const char *plugin)
+{
+    if (plugin == NULL || plugin[0] == '\0') {
+        return 0;
+    }
+    uint32_t n = atomic_load_explicit(&w->nplugins, memory_order_relaxed);
+    for (uint32_t i = 1; i < n; i++) {
+        if (w->plugin[i] == plugin) {
+            return i;
+        }
+    }
+    if (n >= DNSSTATS_PLUGINS) {
+        return 0;
+    }
+    w->plugin[n] = plugin;
+    atomic_store_explicit(&w->nplugins, n + 1, memory_order_release);
+    return n;
+}
+
+void dnsstats_record(dnsstats_worker_t *w, const dnsstats_obs_t *o)
+{
+    uint32_t slot = dnsstats_zone_slot(w, o->zone, o->apex, o->apex_len);
+    dnsstats_zone_t *z = &w->zone[slot];
+    unsigned proto = o->proto ? 1 : 0;
+    unsigned type = dnsstats_type_index(o->qtype);
+    unsigned rcode = o->rcode < DNSSTATS_RCODES - 1 ? o->rcode : DNSSTATS_RCODES - 1;
+
+    ctr_add(&z->requests[proto][o->family ? 1 : 0][type], 1);
+    if (o->do_bit) {
+        ctr_add(&z->do_requests, 1);
+    }
+    ctr_add(&z->responses[rcode][dnsstats_plugin_slot(w, o->plugin)], 1);
+    ctr_add(&z->duration[type][dnsstats_duration_bucket(o->duration_ns)], 1);
+    ctr_add(&z->duration_sum_ns[type], o->duration_ns);
+    ctr_add(&z->req_size[proto][dnsstats_size_bucket(o->req_size)], 1);
+    ctr_add(&z->req_size_sum[proto], o->req_size);
+    ctr_add(&z->resp_size[proto][dnsstats_size_bucket(o->resp_size)], 1);
+    ctr_add(&z->resp_size_sum[proto], o->resp_size);
+}
+
+/* ---- scrape side ---- */
+
+#define DNSSTATS_MERGED_PLUGINS (DNSSTATS_PLUGINS * 2)
+
+/* One zone label summed over every worker. */
+typedef struct sum_zone {
+    const char *label;
+    uint64_t requests[2][2][DNSSTATS_TYPES];
+    uint64_t do_requests;
+    uint64_t responses[DNSSTATS_RCODES][DNSSTATS_MERGED_PLUGINS];
+    uint64_t duration[DNSSTATS_TYPES][DNSSTATS_DUR_BOUNDS + 1];
+    uint64_t duration_sum_ns[DNSSTATS_TYPES];
+    uint64_t req_size[2][DNSSTATS_SIZE_BOUNDS + 1];
+    uint64_t req_size_sum[2];
+    uint64_t resp_size[2][DNSSTATS_SIZE_BOUNDS + 1];
+    uint64_t resp_size_sum[2];
+} sum_zone_t;
+
+typedef struct sum {
+    size_t nzones;
+    sum_zone_t *zones;
+    size_t nplugins;
+    const char *plugins[DNSSTATS_MERGED_PLUGINS];
+} sum_t;
+
+static sum_zone_t *sum_zone_for(sum_t *sum, const char *label)
+{
+    for (size_t i = 0; i < sum->nzones; i++) {
+        if (strcmp(sum->zones[i].label, label) == 0) {
+            return &sum->zones[i];
+        }
+    }
+    sum_zone_t *z = &sum->zones[sum->nzones++];
+    z->label = label;
+    return z;
+}
+
+static size_t sum_plugin_for(sum_t *sum, const char *name)
+{
+    for (size_t i = 0; i < sum->nplugins; i++) {
+        if (strcmp(sum->plugins[i], name) == 0) {
+            return i;
+        }
+    }
+    if (sum->nplugins >= DNSSTATS_MERGED_PLUGINS) {
+        return 0;
+    }
+    sum->plugins[sum->nplugins] = name;
+    return sum->nplugins++;
+}
+
+static void sum_add_zone(sum_t *sum, sum_zone_t *d, const dnsstats_zone_t *z, const size_t *pmap)
+{
+    for (int p = 0; p < 2; p++) {
+        for (int f = 0; f < 2; f++) {
+            for (int t = 0; t < DNSSTATS_TYPES; t++) {
+                d->requests[p][f][t] += ctr_get(&z->requests[p][f][t]);
+            }
+        }
+        for (int b = 0; b <= DNSSTATS_SIZE_BOUNDS; b++) {
+            d->req_size[p][b] += ctr_get(&z->req_size[p][b]);
+            d->resp_size[p][b] += ctr_get(&z->resp_size[p][b]);
+        }
+        d->req_size_sum[p] += ctr_get(&z->req_size_sum[p]);
+        d->resp_size_sum[p] += ctr_get(&z->resp_size_sum[p]);
+    }
+    d->do_requests += ctr_get(&z->do_requests);
+    for (int r = 0; r < DNSSTATS_RCODES; r++) {
+        for (int p = 0; p < DNSSTATS_PLUGINS; p++) {
+            d->responses[r][pmap[p]] += ctr_get(&z->responses[r][p]);
+        }
+    }
+    for (int t = 0; t < DNSSTATS_TYPES; t++) {
+        for (int b = 0; b <= DNSSTATS_DUR_BOUNDS; b++) {
+            d->duration[t][b] += ctr_get(&z->duration[t][b]);
+        }
+        d->duration_sum_ns[t] += ctr_get(&z->duration_sum_ns[t]);
+    }
+    (void)sum;
+}
+
+static int sum_zone_cmp(const void *a, const void *b)
+{
+    return strcmp(((const sum_zone_t *)a)->label, ((const sum_zone_t *)b)->label);
+}
+
+/* Sum all workers into `sum` (zones sorted by label). Returns 0 or -1. */
+static int dnsstats_sum(const dnsstats_t *s, sum_t *sum)
+{
+    memset(sum, 0, sizeof(*sum));
+    sum->zones = calloc((size_t)s->nworkers * DNSSTATS_ZONES, sizeof(*sum->zones));
+    if (sum->zones == NULL) {
+        return -1;
+    }
+    sum->plugins[sum->nplugins++] = "";
+    for (unsigned i = 0; i < s->nworkers; i++) {
+        dnsstats_worker_t *w = &s->workers[i];
+        uint32_t np = atomic_load_explicit(&w->nplugins, memory_order_acquire);
+        size_t pmap[DNSSTATS_PLUGINS] = {0};
+        for (uint32_t p = 1; p < np; p++) {
+            pmap[p] = sum_plugin_for(sum, w->plugin[p]);
+        }
+        uint32_t nz = atomic_load_explicit(&w->nzones, memory_order_acquire);
+        for (uint32_t z = 0; z < nz; z++) {
+            sum_add_zone(sum, sum_zone_for(sum, w->zone_label[z]), &w->zone[z], pmap);
+        }
+    }
+    qsort(sum->zones, sum->nzones, sizeof(*sum->zones), sum_zone_cmp);
+    return 0;
+}
+
+static bool any_nonzero(const uint64_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] != 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void render_do_requests(const sum_t *sum, const char *server, metrics_out_t *out)
+{
+    bool header = false;
+    for (size_t i = 0; i < sum->nzones; i++) {
+        const sum_zone_t *z = &sum->zones[i];
+        if (z->do_requests == 0) {
+            continue;
+        }
+        if (!header) {
+            metrics_family(out, "coredns_dns_do_requests_total", "counter",
+                           "Counter of DNS requests with DO bit set per zone.");
+            header = true;
+        }
+        const char *labels[] = {"server", server, "zone", z->label, "view", "", NULL};
+        metrics_sample_u64(out, "coredns_dns_do_requests_total", labels, z->do_requests);
+    }
+}
+
+static void render_duration(const sum_t *sum, const char *server, metrics_out_t *out)
+{
+    bool header = false;
+    for (size_t i = 0; i < sum->nzones; i++) {
+        const sum_zone_t *z = &sum->zones[i];
+        for (unsigned t = 0; t < DNSSTATS_TYPES; t++) {
+            if (!any_nonzero(z->duration[t], DNSSTATS_DUR_BOUNDS + 1)) {
+                continue;
+            }
+            if (!header) {
+                metrics_family(out, "coredns_dns_request_duration_seconds", "histogram",
+                               "Histogram of the time (in seconds) each request took per zone.");
+                header = true;
+            }
+            const char *labels[] = {"server", server, "zone", z->label,
+                                    "view",   "",     "type", dnsstats_type_label(t),
+                                    NULL};
+            metrics_histogram(out, "coredns_dns_request_duration_seconds", labels,
+                              dnsstats_duration_bounds, DNSSTATS_DUR_BOUNDS, z->duration[t],
+                              (double)z->duration_sum_ns[t] / 1e9);
+        }
+    }
+}
+
+static void render_size(const sum_t *sum, const char *server, bool request, metrics_out_t *out)
+{
+    const char *name =
+        request ? "coredns_dns_request_size_bytes" : "coredns_dns_response_size_bytes";
+    bool header = false;
+    for (size_t i = 0; i < sum->nzones; i++) {
+        const sum_zone_t *z = &sum->zones[i];
+        for (unsigned p = 0; p < 2; p++) {
+            const uint64_t *counts = request ? z->req_size[p] : z->resp_size[p];
+            if (!any_nonzero(counts, DNSSTATS_SIZE_BOUNDS + 1)) {
+                continue;
+            }
+            if (!header) {
+                metrics_family(out, name, "histogram",
+                               request ? "Size of the request in bytes per zone and protocol."
+                                       : "Size of the returned response in bytes.");
+                header = true;
+            }
+            const char *labels[] = {"server", server, "zone",  z->label,
+                                    "view",   "",     "proto", dnsstats_proto_label[p],
+                                    NULL};
+            metrics_histogram(out, name, labels, dnsstats_size_bounds, DNSSTATS_SIZE_BOUNDS, counts,
+                              (double)(request ? z->req_size_sum[p] : z->resp_size_sum[p]));
+        }
+    }
+}
+
+static void render_requests(const sum_t *sum, const char *server, metrics_out_t *out)
+{
+    bool header = false;
+    for (size_t i = 0; i < sum->nzones; i++) {
+        const sum_zone_t *z = &sum->zones[i];
+        for (unsigned p = 0; p < 2; p++) {
+            for (unsigned f = 0; f < 2; f++) {
+                for (unsigned t = 0; t < DNSSTATS_TYPES; t++) {
+                    if (z->requests[p][f][t] == 0) {
+                        continue;
+                    }
+                    if (!header) {
+                        metrics_family(
+                            out, "coredns_dns_requests_total", "counter",
+                            "Counter of DNS requests made per zone, protocol and family.");
+                        header = true;
+                    }
+                    const char *labels[] = {"server", server,
+                                            "zone",   z->label,
+                                            "view",   "",
+                                            "proto",  dnsstats_proto_label[p],
+                                            "family", dnsstats_family_label[f],
+                                            "type",   dnsstats_type_label(t),
+                                            NULL};
+                    metrics_sample_u64(out, "coredns_dns_requests_total", labels,
+                                       z->requests[p][f][t]);
+                }
+            }
+        }
+    }
+}
+
+static void render_responses(const sum_t *sum, const char *server, metrics_out_t *out)
+{
+    bool header = false;
+    for (size_t i = 0; i < sum->nzones; i++) {
+        const sum_zone_t *z = &sum->zones[i];
+        for (unsigned r = 0; r < DNSSTATS_RCODES; r++) {
+            char rbuf[16];
+            const char *rcode = mnemonic_rcode(r);
+            if (r == DNSSTATS_RCODES - 1) {
+                rcode = "other";
+            } else if (rcode == NULL) {
+                snprintf(rbuf, sizeof(rbuf), "RCODE%u", r);
+                rcode = rbuf;
+            }
+            for (size_t p = 0; p < sum->nplugins; p++) {
+                if (z->responses[r][p] == 0) {
+                    continue;
+                }
+                if (!header) {
+                    metrics_family(out, "coredns_dns_responses_total", "counter",
+                                   "Counter of response status codes.");
+                    header = true;
+                }
+                const char *labels[] = {"server", server, "zone",   z->label,        "view", "",
+                                        "rcode",  rcode,  "plugin", sum->plugins[p], NULL};
+                metrics_sample_u64(out, "coredns_dns_responses_total", labels, z->responses[r][p]);
+            }
+        }
+    }
+}
+
+void dnsstats_render(const dnsstats_t *s, const char *server, metrics_out_t *out)
+{
+    sum_t sum;
+    if (dnsstats_sum(s, &sum) != 0) {
+        out->failed = true;
+        return;
+    }
+    /* Sorted by family name, as the Go client writes them. */
+    render_do_requests(&sum, server, out);
+    render_duration(&sum, server, out);
+    render_size(&sum, server, true, out);
+    render_requests(&sum, server, out);
+    render_size(&sum, server, false, out);
+    render_responses(&sum, server, out);
+    free(sum.zones);
+}

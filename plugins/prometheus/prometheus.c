@@ -1,0 +1,220 @@
+/*
+ * prometheus.c - the `prometheus` plugin: CoreDNS's metrics on /metrics.
+ *
+ *   metrics:
+ *     listen: "127.0.0.1:9153"   # default "localhost:9153"; also `metrics: true`
+ *
+ * An operator moving from CoreDNS keeps their dashboards: the names, labels
+ * and buckets are CoreDNS's (coredns_build_info, coredns_dns_requests_total,
+ * coredns_dns_responses_total, coredns_dns_request_duration_seconds,
+ * coredns_dns_request_size_bytes, coredns_dns_response_size_bytes,
+ * coredns_dns_do_requests_total, coredns_panics_total,
+ * coredns_plugin_enabled), followed by process_* and by whatever other
+ * plugins registered in env->shared->metrics (vmdns_*).
+ *
+ * The `done` hook counts each answered query into its worker's own block
+ * (dnsstats.c); the HTTP endpoint is an evhttp on the control thread's
+ * event_base, never on a worker, and sums the blocks when scraped.
+ */
+#include <event2/http.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/chain.h"
+#include "core/httpd.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/plugin.h"
+#include "prometheus/dnsstats.h"
+#include "prometheus/process.h"
+
+#define PROM_DEFAULT_LISTEN "localhost:9153"
+
+#ifndef VMDNS_REVISION
+#define VMDNS_REVISION ""
+#endif
+
+typedef struct prom {
+    dnsstats_t stats;
+    struct evhttp *http;
+    char server[300]; /* the `server` label: "dns://127.0.0.1:53" */
+    plugin_shared_t *shared;
+    metrics_out_t out;   /* reused between scrapes */
+    process_info_t proc; /* process_* metrics */
+} prom_t;
+
+static void prom_render_build_info(metrics_out_t *out)
+{
+    metrics_family(out, "coredns_build_info", "gauge",
+                   "A metric with a constant '1' value labeled by version, revision, and "
+                   "goversion from which CoreDNS was built.");
+    const char *labels[] = {"version",   VMDNS_VERSION,     "revision", VMDNS_REVISION,
+                            "goversion", "cc " __VERSION__, NULL};
+    metrics_sample(out, "coredns_build_info", labels, 1);
+}
+
+static void prom_render_plugins(const prom_t *p, metrics_out_t *out)
+{
+    metrics_family(out, "coredns_panics_total", "counter",
+                   "A metrics that counts the number of panics.");
+    metrics_sample(out, "coredns_panics_total", NULL, 0);
+
+    const chain_t *chain = p->shared != NULL ? p->shared->chain : NULL;
+    if (chain == NULL) {
+        return;
+    }
+    metrics_family(out, "coredns_plugin_enabled", "gauge",
+                   "A metric that indicates whether a plugin is enabled on per server and zone "
+                   "basis.");
+    const char *name;
+    for (size_t i = 0; (name = chain_plugin_name(chain, i)) != NULL; i++) {
+        const char *labels[] = {"server", p->server, "zone", ".", "view", "", "name", name, NULL};
+        metrics_sample(out, "coredns_plugin_enabled", labels, 1);
+    }
+}
+
+/* Render everything /metrics shows into p->out. */
+static void prom_render(prom_t *p)
+{
+    metrics_out_t *out = &p->out;
+    metrics_out_reset(out);
+    prom_render_build_info(out);
+    dnsstats_render(&p->stats, p->server, out);
+    prom_render_plugins(p, out);
+    process_render(&p->proc, out);
+    if (p->shared != NULL) {
+        metrics_collect_all(&p->shared->metrics, out);
+    }
+}
+
+static void prom_http(struct evhttp_request *req, void *arg)
+{
+    prom_t *p = arg;
+    prom_render(p);
+    if (p->out.failed) {
+        httpd_reply_text(req, 500, "Internal Server Error", "out of memory\n");
+        return;
+    }
+    httpd_reply(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", p->out.buf, p->out.len);
+}
+
+static void prom_http_other(struct evhttp_request *req, void *arg)
+{
+    httpd_reply_text(req, 404, "Not Found", "404 page not found\n");
+}
+
+static void prom_teardown(void *state)
+{
+    prom_t *p = state;
+    if (p == NULL) {
+        return;
+    }
+    if (p->http != NULL) {
+        evhttp_free(p->http);
+    }
+    dnsstats_free(&p->stats);
+    metrics_out_free(&p->out);
+    free(p);
+}
+
+/* `metrics: true` or `metrics: {listen: ADDR}`. */
+static int prom_read_config(cfg_node_t *cfg, const char **listen, bool *enabled, cfg_error_t *err)
+{
+    *listen = PROM_DEFAULT_LISTEN;
+    *enabled = true;
+    if (cfg->kind == CFG_SCALAR) {
+        return cfg_bool(cfg, enabled, err);
+    }
+    if (cfg->kind != CFG_MAP) {
+        return cfg_fail(err, cfg, "metrics: expected true/false or {listen: ADDR}");
+    }
+    cfg_node_t *l = cfg_get(cfg, "listen");
+    return l != NULL ? cfg_string(l, listen, err) : 0;
+}
+
+static int prom_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+{
+    const char *listen;
+    bool enabled;
+    *state = NULL;
+    if (prom_read_config(cfg, &listen, &enabled, err) != 0) {
+        return -1;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    char why[256];
+    if (httpd_parse_addr(listen, &ss, &sslen, why, sizeof(why)) != 0) {
+        return cfg_fail(err, cfg, "metrics: %s", why);
+    }
+    if (!enabled) {
+        return 0; /* `metrics: false`: in the chain, idle (prom_done checks) */
+    }
+    prom_t *p = calloc(1, sizeof(*p));
+    unsigned workers = env->workers;
+    if (workers == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        workers = n > 0 ? (unsigned)n : 1;
+    }
+    if (p == NULL || dnsstats_init(&p->stats, workers) != 0) {
+        free(p);
+        return cfg_fail(err, cfg, "metrics: out of memory");
+    }
+    p->shared = env->shared;
+    snprintf(p->server, sizeof(p->server), "dns://%s",
+             env->listen != NULL && env->nlisten > 0 ? env->listen[0] : ":53");
+    process_init(&p->proc);
+    *state = p;
+    if (env->check_only) {
+        return 0;
+    }
+    uint16_t port = 0;
+    p->http = httpd_listen(env->control, listen, &port, why, sizeof(why));
+    if (p->http == NULL) {
+        prom_teardown(p);
+        *state = NULL;
+        return cfg_fail(err, cfg, "metrics: %s", why);
+    }
+    evhttp_set_cb(p->http, "/metrics", prom_http, p);
+    evhttp_set_gencb(p->http, prom_http_other, p);
+    log_info("plugin/prometheus: serving /metrics on %s (port %u)", listen, (unsigned)port);
+    return 0;
+}
+
+static void prom_done(void *state, request_t *req)
+{
+    prom_t *p = state;
+    if (p == NULL || req->worker >= p->stats.nworkers) {
+        return;
+    }
+    const wire_query_t *q = req->q;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    dnsstats_obs_t o = {
+        .zone = req->meta.zone,
+        .proto = req->proto == REQ_TCP,
+        .family = req->peer != NULL && req->peer->sa_family == AF_INET6,
+        .qtype = q->qtype,
+        .do_bit = q->has_edns && q->edns_do,
+        .rcode = req->meta.rcode,
+        .plugin = req->answered_by,
+        .req_size = q->len,
+        .resp_size = req->resp_len,
+        .duration_ns = now > req->start_ns ? now - req->start_ns : 0,
+    };
+    if (o.zone != NULL) {
+        o.apex = view_zone_apex(req->meta.zone, &o.apex_len);
+    }
+    dnsstats_record(&p->stats.workers[req->worker], &o);
+}
+
+const plugin_t plugin_prometheus = {
+    .name = "prometheus",
+    .config_key = "metrics",
+    .setup = prom_setup,
+    .done = prom_done,
+    .teardown = prom_teardown,
+};

@@ -1,0 +1,128 @@
+/*
+ * ready.c - the `ready` plugin: a readiness probe, as CoreDNS's.
+ *
+ *   ready:
+ *     listen: "127.0.0.1:8181"   # default "localhost:8181"; also `ready: true`
+ *
+ * GET /ready answers 200 "OK" once every plugin in the chain says it is
+ * ready (chain_ready(): e.g. the redis backends have done their first
+ * load), and 503 with the names of what is not ready otherwise, one per
+ * line. It also answers 503 while main is in lameduck (shutting down but
+ * still answering), so a load balancer stops sending queries before the
+ * listeners close.
+ */
+#include <event2/http.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/chain.h"
+#include "core/httpd.h"
+#include "core/log.h"
+#include "core/plugin.h"
+
+#define READY_DEFAULT_LISTEN "localhost:8181"
+
+typedef struct ready {
+    struct evhttp *http;
+    plugin_shared_t *shared;
+} ready_t;
+
+static void ready_http(struct evhttp_request *req, void *arg)
+{
+    ready_t *r = arg;
+    char why[1024];
+    if (r->shared == NULL || r->shared->chain == NULL) {
+        httpd_reply_text(req, 503, "Service Unavailable", "starting\n");
+        return;
+    }
+    if (atomic_load(&r->shared->lameduck)) {
+        httpd_reply_text(req, 503, "Service Unavailable", "shutting down (lameduck)\n");
+        return;
+    }
+    if (chain_ready(r->shared->chain, why, sizeof(why))) {
+        httpd_reply_text(req, 200, "OK", "OK");
+        return;
+    }
+    char body[1100];
+    snprintf(body, sizeof(body), "%s\n", why);
+    httpd_reply_text(req, 503, "Service Unavailable", body);
+}
+
+static void ready_http_other(struct evhttp_request *req, void *arg)
+{
+    httpd_reply_text(req, 404, "Not Found", "404 page not found\n");
+}
+
+static void ready_teardown(void *state)
+{
+    ready_t *r = state;
+    if (r == NULL) {
+        return;
+    }
+    if (r->http != NULL) {
+        evhttp_free(r->http);
+    }
+    free(r);
+}
+
+/* `ready: true` or `ready: {listen: ADDR}`. */
+static int ready_read_config(cfg_node_t *cfg, const char **listen, bool *enabled, cfg_error_t *err)
+{
+    *listen = READY_DEFAULT_LISTEN;
+    *enabled = true;
+    if (cfg->kind == CFG_SCALAR) {
+        return cfg_bool(cfg, enabled, err);
+    }
+    if (cfg->kind != CFG_MAP) {
+        return cfg_fail(err, cfg, "ready: expected true/false or {listen: ADDR}");
+    }
+    cfg_node_t *l = cfg_get(cfg, "listen");
+    return l != NULL ? cfg_string(l, listen, err) : 0;
+}
+
+static int ready_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+{
+    const char *listen;
+    bool enabled;
+    char why[256];
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    *state = NULL;
+    if (ready_read_config(cfg, &listen, &enabled, err) != 0) {
+        return -1;
+    }
+    if (httpd_parse_addr(listen, &ss, &sslen, why, sizeof(why)) != 0) {
+        return cfg_fail(err, cfg, "ready: %s", why);
+    }
+    if (!enabled) {
+        return 0;
+    }
+    ready_t *r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        return cfg_fail(err, cfg, "ready: out of memory");
+    }
+    r->shared = env->shared;
+    *state = r;
+    if (env->check_only) {
+        return 0;
+    }
+    uint16_t port = 0;
+    r->http = httpd_listen(env->control, listen, &port, why, sizeof(why));
+    if (r->http == NULL) {
+        ready_teardown(r);
+        *state = NULL;
+        return cfg_fail(err, cfg, "ready: %s", why);
+    }
+    evhttp_set_cb(r->http, "/ready", ready_http, r);
+    evhttp_set_gencb(r->http, ready_http_other, r);
+    log_info("plugin/ready: serving /ready on %s (port %u)", listen, (unsigned)port);
+    return 0;
+}
+
+const plugin_t plugin_ready = {
+    .name = "ready",
+    .config_key = "ready",
+    .setup = ready_setup,
+    .teardown = ready_teardown,
+};

@@ -1,0 +1,157 @@
+/*
+ * httpd.c - bind and answer the control thread's HTTP endpoints.
+ *
+ * The socket is created and bound here rather than by
+ * evhttp_bind_socket_with_handle() so that the error says which address
+ * failed and why (EADDRINUSE, EACCES), and so that ":0" can report the port
+ * it got. The fd is then handed to evhttp, which owns it from there on.
+ */
+#include "core/httpd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/util.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int httpd_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len, char *err,
+                     size_t errlen)
+{
+    char host[64];
+    const char *port_text;
+    if (text[0] == '[') {
+        const char *end = strchr(text, ']');
+        if (end == NULL || end[1] != ':' || (size_t)(end - text - 1) >= sizeof(host)) {
+            snprintf(err, errlen, "bad address '%s' (expected [v6addr]:port)", text);
+            return -1;
+        }
+        memcpy(host, text + 1, (size_t)(end - text - 1));
+        host[end - text - 1] = '\0';
+        port_text = end + 2;
+    } else {
+        const char *colon = strrchr(text, ':');
+        if (colon == NULL || (size_t)(colon - text) >= sizeof(host) ||
+            memchr(text, ':', (size_t)(colon - text)) != NULL) {
+            snprintf(err, errlen, "bad address '%s' (expected host:port or :port)", text);
+            return -1;
+        }
+        memcpy(host, text, (size_t)(colon - text));
+        host[colon - text] = '\0';
+        port_text = colon + 1;
+    }
+    char *end;
+    errno = 0;
+    unsigned long port = strtoul(port_text, &end, 10);
+    if (port_text[0] == '\0' || *end != '\0' || errno != 0 || port > 65535) {
+        snprintf(err, errlen, "bad port in address '%s'", text);
+        return -1;
+    }
+    memset(ss, 0, sizeof(*ss));
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+    if (host[0] == '\0') {
+        v4->sin_family = AF_INET;
+        v4->sin_addr.s_addr = htonl(INADDR_ANY);
+        v4->sin_port = htons((uint16_t)port);
+        *len = sizeof(*v4);
+    } else if (strcmp(host, "localhost") == 0 || inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        if (strcmp(host, "localhost") == 0) {
+            v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        }
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        *len = sizeof(*v4);
+    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        *len = sizeof(*v6);
+    } else {
+        snprintf(err, errlen, "bad address '%s' (the host must be a numeric address)", text);
+        return -1;
+    }
+    return 0;
+}
+
+/* A non-blocking listening socket on the address. Returns the fd or -1. */
+static int httpd_socket(const struct sockaddr_storage *ss, socklen_t len, const char *addr,
+                        uint16_t *bound_port, char *err, size_t errlen)
+{
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create a socket for %s: %s", addr, strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (ss->ss_family == AF_INET6) {
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    }
+    if (bind(fd, (const struct sockaddr *)ss, len) != 0 || listen(fd, 64) != 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", addr, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (bound_port != NULL) {
+        struct sockaddr_storage got;
+        socklen_t got_len = sizeof(got);
+        *bound_port = 0;
+        if (getsockname(fd, (struct sockaddr *)&got, &got_len) == 0) {
+            *bound_port = ntohs(got.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&got)->sin6_port
+                                                          : ((struct sockaddr_in *)&got)->sin_port);
+        }
+    }
+    return fd;
+}
+
+struct evhttp *httpd_listen(struct event_base *base, const char *addr, uint16_t *bound_port,
+                            char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (httpd_parse_addr(addr, &ss, &len, err, errlen) != 0) {
+        return NULL;
+    }
+    int fd = httpd_socket(&ss, len, addr, bound_port, err, errlen);
+    if (fd < 0) {
+        return NULL;
+    }
+    struct evhttp *http = evhttp_new(base);
+    if (http == NULL || evhttp_accept_socket_with_handle(http, fd) == NULL) {
+        snprintf(err, errlen, "cannot start the HTTP server on %s", addr);
+        if (http != NULL) {
+            evhttp_free(http);
+        }
+        close(fd);
+        return NULL;
+    }
+    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+    evhttp_set_timeout(http, 10);
+    evhttp_set_max_headers_size(http, 16384);
+    evhttp_set_max_body_size(http, 4096);
+    return http;
+}
+
+void httpd_reply(struct evhttp_request *req, int code, const char *reason, const char *content_type,
+                 const char *body, size_t len)
+{
+    struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
+    evhttp_add_header(headers, "Content-Type", content_type);
+    struct evbuffer *buf = evbuffer_new();
+    if (buf == NULL) {
+        evhttp_send_error(req, 500, "Internal Server Error");
+        return;
+    }
+    evbuffer_add(buf, body, len);
+    evhttp_send_reply(req, code, reason, buf);
+    evbuffer_free(buf);
+}
+
+void httpd_reply_text(struct evhttp_request *req, int code, const char *reason, const char *body)
+{
+    httpd_reply(req, code, reason, "text/plain; charset=utf-8", body, strlen(body));
+}

@@ -1,0 +1,328 @@
+/*
+ * test_metrics.c - the Prometheus text writer (core/metrics.c) and the
+ * per-worker DNS counters of the prometheus plugin (dnsstats.c): number
+ * formatting as the Go client does it, label escaping, histogram
+ * bucketing with CoreDNS's buckets, the collector registry, summing
+ * several workers' blocks, and the zone slot table (pointer reuse, a zone
+ * replaced by a new object, overflow into "other").
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/metrics.h"
+#include "dns/name.h"
+#include "prometheus/dnsstats.h"
+
+static const char *fmt(double v)
+{
+    static char buf[64];
+    return metrics_format_double(v, buf, sizeof(buf));
+}
+
+static void test_format_double(void **st)
+{
+    assert_string_equal(fmt(0), "0");
+    assert_string_equal(fmt(1), "1");
+    assert_string_equal(fmt(100), "100");
+    assert_string_equal(fmt(511), "511");
+    assert_string_equal(fmt(16000), "16000");
+    assert_string_equal(fmt(64000), "64000");
+    assert_string_equal(fmt(0.00025), "0.00025");
+    assert_string_equal(fmt(0.0005), "0.0005");
+    assert_string_equal(fmt(8.192), "8.192");
+    assert_string_equal(fmt(0.1), "0.1");
+    assert_string_equal(fmt(1e6), "1e+06");
+    assert_string_equal(fmt(1234567), "1.234567e+06");
+    assert_string_equal(fmt(5.0495e-05), "5.0495e-05");
+    assert_string_equal(fmt(-2.5), "-2.5");
+    assert_string_equal(fmt(1.0 / 3.0), "0.3333333333333333");
+    assert_string_equal(fmt(1.0 / 0.0), "+Inf");
+    assert_string_equal(fmt(-1.0 / 0.0), "-Inf");
+    assert_string_equal(fmt(0.0 / 0.0), "NaN");
+}
+
+static void test_sample_and_escaping(void **st)
+{
+    metrics_out_t out = {0};
+    metrics_family(&out, "x_total", "counter", "Things.");
+    const char *labels[] = {"a", "plain", "b", "q\"uo\\te\nnl", NULL};
+    metrics_sample(&out, "x_total", labels, 2.5);
+    metrics_sample_u64(&out, "x_total", NULL, 18446744073709551615ull);
+    assert_false(out.failed);
+    assert_string_equal(out.buf, "# HELP x_total Things.\n"
+                                 "# TYPE x_total counter\n"
+                                 "x_total{a=\"plain\",b=\"q\\\"uo\\\\te\\nnl\"} 2.5\n"
+                                 "x_total 18446744073709551615\n");
+    /* Growing past the first allocation keeps everything. */
+    metrics_out_reset(&out);
+    for (int i = 0; i < 2000; i++) {
+        metrics_printf(&out, "line %d\n", i);
+    }
+    assert_non_null(strstr(out.buf, "line 0\nline 1\n"));
+    assert_non_null(strstr(out.buf, "line 1999\n"));
+    metrics_out_free(&out);
+}
+
+static void test_histogram_cumulative(void **st)
+{
+    metrics_out_t out = {0};
+    const double bounds[] = {1, 2.5};
+    const uint64_t counts[] = {3, 0, 2}; /* 3 <= 1, 0 in (1, 2.5], 2 above */
+    const char *labels[] = {"k", "v", NULL};
+    metrics_histogram(&out, "h", labels, bounds, 2, counts, 12.5);
+    assert_string_equal(out.buf, "h_bucket{k=\"v\",le=\"1\"} 3\n"
+                                 "h_bucket{k=\"v\",le=\"2.5\"} 3\n"
+                                 "h_bucket{k=\"v\",le=\"+Inf\"} 5\n"
+                                 "h_sum{k=\"v\"} 12.5\n"
+                                 "h_count{k=\"v\"} 5\n");
+    metrics_out_free(&out);
+}
+
+static void collect_a(void *ctx, metrics_out_t *out)
+{
+    metrics_printf(out, "a %d\n", *(int *)ctx);
+}
+
+static void collect_b(void *ctx, metrics_out_t *out)
+{
+    metrics_printf(out, "b %d\n", *(int *)ctx);
+}
+
+static void test_registry(void **st)
+{
+    metrics_registry_t reg = {0};
+    int one = 1, two = 2;
+    assert_int_equal(metrics_register_collector(&reg, "a", collect_a, &one), 0);
+    assert_int_equal(metrics_register_collector(&reg, "b", collect_b, &two), 0);
+    metrics_out_t out = {0};
+    metrics_collect_all(&reg, &out);
+    assert_string_equal(out.buf, "a 1\nb 2\n");
+    metrics_unregister_collector(&reg, &one);
+    metrics_out_reset(&out);
+    metrics_collect_all(&reg, &out);
+    assert_string_equal(out.buf, "b 2\n");
+    for (int i = 1; i < METRICS_MAX_COLLECTORS; i++) {
+        assert_int_equal(metrics_register_collector(&reg, "x", collect_a, &one), 0);
+    }
+    assert_int_equal(metrics_register_collector(&reg, "full", collect_a, &one), -1);
+    metrics_out_free(&out);
+}
+
+static void test_buckets(void **st)
+{
+    /* Prometheus buckets are "less than or equal": a value on a bound
+     * belongs to that bound's bucket. */
+    assert_int_equal(dnsstats_duration_bucket(0), 0);
+    assert_int_equal(dnsstats_duration_bucket(250000), 0);
+    assert_int_equal(dnsstats_duration_bucket(250001), 1);
+    assert_int_equal(dnsstats_duration_bucket(1000000), 2);
+    assert_int_equal(dnsstats_duration_bucket(1000001), 3);
+    assert_int_equal(dnsstats_duration_bucket(8192000000ull), 15);
+    assert_int_equal(dnsstats_duration_bucket(8192000001ull), 16);
+    for (int i = 0; i < DNSSTATS_DUR_BOUNDS; i++) {
+        uint64_t ns = (uint64_t)(dnsstats_duration_bounds[i] * 1e9 + 0.5);
+        assert_int_equal(dnsstats_duration_bucket(ns), i);
+    }
+    assert_int_equal(dnsstats_size_bucket(0), 0);
+    assert_int_equal(dnsstats_size_bucket(1), 1);
+    assert_int_equal(dnsstats_size_bucket(100), 1);
+    assert_int_equal(dnsstats_size_bucket(101), 2);
+    assert_int_equal(dnsstats_size_bucket(511), 5);
+    assert_int_equal(dnsstats_size_bucket(512), 6);
+    assert_int_equal(dnsstats_size_bucket(8291), 9);
+    assert_int_equal(dnsstats_size_bucket(64000), 13);
+    assert_int_equal(dnsstats_size_bucket(65535), 14);
+}
+
+static void test_type_labels(void **st)
+{
+    assert_string_equal(dnsstats_type_label(dnsstats_type_index(1)), "A");
+    assert_string_equal(dnsstats_type_label(dnsstats_type_index(28)), "AAAA");
+    assert_string_equal(dnsstats_type_label(dnsstats_type_index(33)), "SRV");
+    assert_string_equal(dnsstats_type_label(dnsstats_type_index(65)), "HTTPS");
+    assert_string_equal(dnsstats_type_label(dnsstats_type_index(255)), "ANY");
+    assert_string_equal(dnsstats_type_label(dnsstats_type_index(252)), "AXFR");
+    /* Not monitored by CoreDNS: "other". */
+    assert_string_equal(dnsstats_type_label(dnsstats_type_index(13)), "other");
+    assert_string_equal(dnsstats_type_label(dnsstats_type_index(257)), "other");
+    assert_string_equal(dnsstats_type_label(dnsstats_type_index(65280)), "other");
+}
+
+/* The rendered text, for substring checks. */
+static char *render(const dnsstats_t *s)
+{
+    metrics_out_t out = {0};
+    dnsstats_render(s, "dns://127.0.0.1:53", &out);
+    assert_false(out.failed);
+    return out.buf != NULL ? out.buf : strdup("");
+}
+
+static void obs_for(dnsstats_obs_t *o, const void *zone, const uint8_t *apex, size_t apex_len)
+{
+    *o = (dnsstats_obs_t){.zone = zone, .apex = apex, .apex_len = apex_len, .qtype = 1};
+}
+
+static void test_sum_over_workers(void **st)
+{
+    dnsstats_t s;
+    assert_int_equal(dnsstats_init(&s, 2), 0);
+    assert_int_equal((uintptr_t)s.workers % 64, 0);
+    assert_int_equal((uintptr_t)&s.workers[1] % 64, 0);
+    uint8_t apex[NAME_MAX_WIRE];
+    size_t apex_len = name_from_text("vm.example.com.", apex);
+    int zone_obj; /* stands for a view_zone_t: only its address matters */
+
+    char *empty = render(&s);
+    assert_null(strstr(empty, "coredns_dns_requests_total"));
+    free(empty);
+
+    dnsstats_obs_t o;
+    for (int i = 0; i < 20; i++) {
+        obs_for(&o, &zone_obj, apex, apex_len);
+        o.rcode = 0;
+        o.req_size = 40;
+        o.resp_size = 120;
+        o.duration_ns = 100000; /* 0.1 ms */
+        dnsstats_record(&s.workers[i % 2], &o);
+    }
+    for (int i = 0; i < 20; i++) {
+        obs_for(&o, &zone_obj, apex, apex_len);
+        o.rcode = 3;
+        o.proto = 1;
+        o.family = 1;
+        o.qtype = 28;
+        o.do_bit = true;
+        o.req_size = 60;
+        o.resp_size = 600;
+        o.duration_ns = 3000000; /* 3 ms */
+        dnsstats_record(&s.workers[1], &o);
+    }
+    /* Answered by a plugin, and from no zone at all. */
+    obs_for(&o, &zone_obj, apex, apex_len);
+    o.qtype = 255;
+    o.plugin = "any";
+    dnsstats_record(&s.workers[0], &o);
+    obs_for(&o, NULL, NULL, 0);
+    o.rcode = 5;
+    dnsstats_record(&s.workers[1], &o);
+
+    char *text = render(&s);
+#define SRV  "server=\"dns://127.0.0.1:53\""
+#define ZONE SRV ",zone=\"vm.example.com.\",view=\"\""
+    assert_non_null(
+        strstr(text, "coredns_dns_responses_total{" ZONE ",rcode=\"NOERROR\",plugin=\"\"} 20\n"));
+    assert_non_null(
+        strstr(text, "coredns_dns_responses_total{" ZONE ",rcode=\"NXDOMAIN\",plugin=\"\"} 20\n"));
+    assert_non_null(
+        strstr(text, "coredns_dns_responses_total{" ZONE ",rcode=\"NOERROR\",plugin=\"any\"} 1\n"));
+    assert_non_null(strstr(text, "coredns_dns_responses_total{" SRV
+                                 ",zone=\".\",view=\"\",rcode=\"REFUSED\",plugin=\"\"} 1\n"));
+    assert_non_null(strstr(text, "coredns_dns_requests_total{" ZONE
+                                 ",proto=\"udp\",family=\"1\",type=\"A\"} 20\n"));
+    assert_non_null(strstr(text, "coredns_dns_requests_total{" ZONE
+                                 ",proto=\"tcp\",family=\"2\",type=\"AAAA\"} 20\n"));
+    assert_non_null(strstr(text, "coredns_dns_do_requests_total{" ZONE "} 20\n"));
+    /* 20 A queries at 0.1 ms: all in the first bucket; sum 2 ms. */
+    assert_non_null(strstr(text, "coredns_dns_request_duration_seconds_bucket{" ZONE
+                                 ",type=\"A\",le=\"0.00025\"} 20\n"));
+    assert_non_null(
+        strstr(text, "coredns_dns_request_duration_seconds_sum{" ZONE ",type=\"A\"} 0.002\n"));
+    /* 20 AAAA at 3 ms: not <= 0.002, all <= 0.004. */
+    assert_non_null(strstr(text, "coredns_dns_request_duration_seconds_bucket{" ZONE
+                                 ",type=\"AAAA\",le=\"0.002\"} 0\n"));
+    assert_non_null(strstr(text, "coredns_dns_request_duration_seconds_bucket{" ZONE
+                                 ",type=\"AAAA\",le=\"0.004\"} 20\n"));
+    assert_non_null(
+        strstr(text, "coredns_dns_request_duration_seconds_count{" ZONE ",type=\"AAAA\"} 20\n"));
+    /* Response sizes over TCP: 600 bytes is in (511, 1023]. */
+    assert_non_null(strstr(text, "coredns_dns_response_size_bytes_bucket{" ZONE
+                                 ",proto=\"tcp\",le=\"511\"} 0\n"));
+    assert_non_null(strstr(text, "coredns_dns_response_size_bytes_bucket{" ZONE
+                                 ",proto=\"tcp\",le=\"1023\"} 20\n"));
+    assert_non_null(
+        strstr(text, "coredns_dns_response_size_bytes_sum{" ZONE ",proto=\"tcp\"} 12000\n"));
+    assert_non_null(
+        strstr(text, "coredns_dns_request_size_bytes_count{" ZONE ",proto=\"udp\"} 21\n"));
+    /* One family header each, even with two workers' samples merged. */
+    char *first = strstr(text, "# TYPE coredns_dns_responses_total counter");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "# TYPE coredns_dns_responses_total counter"));
+    /* Families in name order, as the Go client writes them. */
+    assert_true(strstr(text, "coredns_dns_do_requests_total") <
+                strstr(text, "coredns_dns_request_duration_seconds"));
+    assert_true(strstr(text, "coredns_dns_requests_total") <
+                strstr(text, "coredns_dns_response_size_bytes"));
+    assert_true(strstr(text, "coredns_dns_response_size_bytes") <
+                strstr(text, "coredns_dns_responses_total"));
+    free(text);
+#undef ZONE
+#undef SRV
+    dnsstats_free(&s);
+}
+
+static void test_zone_slots(void **st)
+{
+    dnsstats_t s;
+    assert_int_equal(dnsstats_init(&s, 1), 0);
+    dnsstats_worker_t *w = &s.workers[0];
+    uint8_t a[NAME_MAX_WIRE], b[NAME_MAX_WIRE];
+    size_t alen = name_from_text("a.test.", a), blen = name_from_text("b.test.", b);
+    int objs[64];
+    dnsstats_obs_t o;
+
+    /* Zone a, then a replaced by a new object: still zone a. */
+    obs_for(&o, &objs[0], a, alen);
+    dnsstats_record(w, &o);
+    obs_for(&o, &objs[1], a, alen);
+    dnsstats_record(w, &o);
+    /* The first object's address reused for zone b: counted as b. */
+    obs_for(&o, &objs[0], b, blen);
+    dnsstats_record(w, &o);
+    char *text = render(&s);
+    assert_non_null(strstr(text, "zone=\"a.test.\",view=\"\",rcode=\"NOERROR\",plugin=\"\"} 2\n"));
+    assert_non_null(strstr(text, "zone=\"b.test.\",view=\"\",rcode=\"NOERROR\",plugin=\"\"} 1\n"));
+    free(text);
+
+    /* Many zones: past the table they are counted as "other"; many
+     * pointers: the cache is refilled and nothing is lost. */
+    char name[32];
+    uint8_t wire[NAME_MAX_WIRE];
+    for (int i = 0; i < 60; i++) {
+        snprintf(name, sizeof(name), "z%02d.test.", i);
+        size_t len = name_from_text(name, wire);
+        obs_for(&o, &objs[i + 2 < 64 ? i + 2 : 63], wire, len);
+        dnsstats_record(w, &o);
+    }
+    text = render(&s);
+    assert_non_null(
+        strstr(text, "zone=\"z00.test.\",view=\"\",rcode=\"NOERROR\",plugin=\"\"} 1\n"));
+    /* 32 slots: ".", "other", a, b, z00..z27; z28..z59 are "other". */
+    assert_non_null(
+        strstr(text, "zone=\"z27.test.\",view=\"\",rcode=\"NOERROR\",plugin=\"\"} 1\n"));
+    assert_null(strstr(text, "zone=\"z28.test.\""));
+    assert_non_null(strstr(text, "zone=\"other\",view=\"\",rcode=\"NOERROR\",plugin=\"\"} 32\n"));
+    free(text);
+    dnsstats_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_format_double),
+        cmocka_unit_test(test_sample_and_escaping),
+        cmocka_unit_test(test_histogram_cumulative),
+        cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_buckets),
+        cmocka_unit_test(test_type_labels),
+        cmocka_unit_test(test_sum_over_workers),
+        cmocka_unit_test(test_zone_slots),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
