@@ -422,12 +422,16 @@ void tcp_on_accept(evutil_socket_t fd, short what, void *arg)
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                log_warn("tcp: accept: %s; pausing %d ms", strerror(errno), TCP_PAUSE_MS);
+                log_once(&l->paused_logged, LOG_LEVEL_WARN,
+                         "tcp: accept: %s; pausing %d ms (logged once until it recovers)",
+                         strerror(errno), TCP_PAUSE_MS);
                 listener_pause(l);
                 return;
             }
             continue; /* ECONNABORTED and friends: that client is gone */
         }
+        if (l->paused_logged.done)
+            log_once_reset(&l->paused_logged);
         uint_fast32_t open = atomic_fetch_add(&sh->tcp_open, 1);
         if ((sh->tcp_max > 0 && open >= sh->tcp_max) || conn_new(w, cfd, &peer, plen) != 0) {
             atomic_fetch_sub(&sh->tcp_open, 1);

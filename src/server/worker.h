@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "core/chain.h"
+#include "core/log.h"
 
 struct worker;
 struct udp_batch;
@@ -36,7 +37,8 @@ typedef struct udp_sock {
 /* One TCP listening socket of one worker. */
 typedef struct tcp_listener {
     int fd;
-    bool paused;        /* accept() ran out of fds/memory: waiting on `retry` */
+    bool paused; /* accept() ran out of fds/memory: waiting on `retry` */
+    log_once_t paused_logged;
     struct event ev;    /* readable: connections to accept */
     struct event retry; /* re-enables ev after a pause */
     struct worker *w;

@@ -581,6 +581,53 @@ static void test_bind_conflict(void **state)
     assert_non_null(strstr(err, "localhost:53"));
 }
 
+/* Bound to a wildcard, the server answers from the address it was asked
+ * on: a connected client socket only accepts replies from that address. */
+static void test_wildcard_reply_source(void **state)
+{
+    fixture_t *f = *state;
+    char err[256];
+    const char *listen[] = {"0.0.0.0:0", "[::]:0"};
+    server_opts_t o = {.listen = listen, .nlisten = f->v6 ? 2 : 1, .workers = 1};
+    o.limits.edns_udp_size = 1232;
+    server_t *s = server_new(&o, f->view, f->chain, err, sizeof(err));
+    assert_non_null(s);
+    assert_int_equal(server_start(s), 0);
+
+    const char *dests[] = {"127.0.0.1", "127.0.0.2", "::1"};
+    for (size_t i = 0; i < (f->v6 ? 3u : 2u); i++) {
+        struct sockaddr_storage ss = {0};
+        socklen_t len;
+        int family = strchr(dests[i], ':') ? AF_INET6 : AF_INET;
+        if (family == AF_INET6) {
+            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+            a->sin6_family = AF_INET6;
+            a->sin6_port = htons(server_bound_port(s, 1));
+            inet_pton(AF_INET6, dests[i], &a->sin6_addr);
+            len = sizeof(*a);
+        } else {
+            struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+            a->sin_family = AF_INET;
+            a->sin_port = htons(server_bound_port(s, 0));
+            inet_pton(AF_INET, dests[i], &a->sin_addr);
+            len = sizeof(*a);
+        }
+        uint8_t q[512], r[2048];
+        size_t qlen = make_query(q, (uint16_t)(50 + i), "www.example.com", false, 0);
+        int fd = socket(family, SOCK_DGRAM, 0);
+        assert_true(fd >= 0);
+        set_timeout(fd, 2000);
+        assert_int_equal(connect(fd, (struct sockaddr *)&ss, len), 0);
+        assert_int_equal(send(fd, q, qlen, 0), (ssize_t)qlen);
+        ssize_t n = recv(fd, r, sizeof(r), 0);
+        if (n <= 0)
+            fail_msg("no reply from %s (%s)", dests[i], strerror(errno));
+        check_www(r, (size_t)n, (uint16_t)(50 + i));
+        close(fd);
+    }
+    server_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -594,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_tcp_idle_timeout),
         cmocka_unit_test(test_tcp_connection_limit),
         cmocka_unit_test(test_bind_conflict),
+        cmocka_unit_test(test_wildcard_reply_source),
         cmocka_unit_test(test_stop_is_prompt), /* last: stops the server */
     };
     return cmocka_run_group_tests(tests, setup, teardown);
