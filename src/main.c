@@ -10,13 +10,15 @@
  *   config (YAML) -> server options -> view -> plugins (load their data)
  *   -> unknown-key check -> sockets and workers -> plugin start -> ready
  *
- * Shutdown is the reverse: stop and join the workers, tear the plugins
- * down, free the view. `--check-config` stops after the unknown-key check.
+ * Shutdown is the reverse: (after an optional lameduck period, during which
+ * /ready fails but queries are answered) stop and join the workers, tear
+ * the plugins down, free the view. `--check-config` stops after the unknown-key check.
  */
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,12 +37,14 @@ enum { EXIT_CONFIG = 1, EXIT_USAGE = 2 };
 typedef struct vmdnsd {
     cfg_node_t *cfg;
     cfg_server_t server_cfg;
+    plugin_shared_t shared; /* what the plugins share with main (plugin.h) */
     view_t *view;
     struct event_base *base;
     chain_t *chain;
     server_t *server;
     struct event *sigterm;
     struct event *sigint;
+    struct event *lameduck; /* timer: end of the lameduck period */
 } vmdnsd_t;
 
 static void usage(FILE *out)
@@ -53,11 +57,33 @@ static void usage(FILE *out)
                  "config/vmdns.yaml for a commented configuration.\n");
 }
 
+static void on_lameduck_over(evutil_socket_t fd, short what, void *arg)
+{
+    vmdnsd_t *d = arg;
+    event_base_loopbreak(d->base);
+}
+
+/* SIGTERM/SIGINT: go lameduck (/ready says 503, queries are still
+ * answered) for the time the `health` plugin asked for, then stop. A second
+ * signal stops at once. */
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
-    struct event_base *base = arg;
-    log_info("caught %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    event_base_loopbreak(base);
+    vmdnsd_t *d = arg;
+    const char *name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+    if (atomic_exchange(&d->shared.lameduck, true) || d->shared.lameduck_ms == 0) {
+        log_info("caught %s, shutting down", name);
+        event_base_loopbreak(d->base);
+        return;
+    }
+    struct timeval tv = {.tv_sec = (time_t)(d->shared.lameduck_ms / 1000),
+                         .tv_usec = (suseconds_t)(d->shared.lameduck_ms % 1000) * 1000};
+    d->lameduck = evtimer_new(d->base, on_lameduck_over, d);
+    if (d->lameduck == NULL || evtimer_add(d->lameduck, &tv) != 0) {
+        event_base_loopbreak(d->base);
+        return;
+    }
+    log_info("caught %s, lameduck for %llums, then shutting down", name,
+             (unsigned long long)d->shared.lameduck_ms);
 }
 
 static void vmdnsd_free(vmdnsd_t *d)
@@ -66,8 +92,12 @@ static void vmdnsd_free(vmdnsd_t *d)
         server_stop(d->server);
         server_free(d->server);
     }
+    d->shared.chain = NULL;
     chain_free(d->chain);
     view_free(d->view);
+    if (d->lameduck != NULL) {
+        event_free(d->lameduck);
+    }
     if (d->sigterm != NULL) {
         event_free(d->sigterm);
     }
@@ -101,11 +131,15 @@ static int vmdnsd_load(vmdnsd_t *d, const char *path, bool check_only, cfg_error
         .workers = d->server_cfg.opts.workers,
         .limits = &d->server_cfg.opts.limits,
         .check_only = check_only,
+        .shared = &d->shared,
+        .listen = d->server_cfg.opts.listen,
+        .nlisten = d->server_cfg.opts.nlisten,
     };
     d->chain = chain_new(&env, d->cfg, err);
     if (d->chain == NULL || cfg_check_unused(d->cfg, err) != 0) {
         return -1;
     }
+    d->shared.chain = d->chain;
     return 0;
 }
 
@@ -117,14 +151,14 @@ static int vmdnsd_start(vmdnsd_t *d, cfg_error_t *err)
         return -1;
     }
     if (server_start(d->server) != 0) {
-        snprintf(err->msg, sizeof(err->msg), "cannot start the listeners (see above)");
+        err->msg[0] = '\0'; /* the server has said why, in one line */
         return -1;
     }
     if (chain_start(d->chain, err) != 0) {
         return -1;
     }
-    d->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d->base);
-    d->sigint = evsignal_new(d->base, SIGINT, on_signal, d->base);
+    d->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
+    d->sigint = evsignal_new(d->base, SIGINT, on_signal, d);
     if (d->sigterm == NULL || d->sigint == NULL || evsignal_add(d->sigterm, NULL) != 0 ||
         evsignal_add(d->sigint, NULL) != 0) {
         snprintf(err->msg, sizeof(err->msg), "cannot install signal handlers");
@@ -203,7 +237,9 @@ int main(int argc, char **argv)
     } else if (check_only) {
         printf("%s: configuration OK\n", path);
     } else if (vmdnsd_start(&d, &err) != 0) {
-        log_error("%s", err.msg);
+        if (err.msg[0] != '\0') {
+            log_error("%s", err.msg);
+        }
         rc = EXIT_FAILURE;
     } else {
         log_ready(&d);
