@@ -285,6 +285,16 @@ class TestListeners(unittest.TestCase):
         r = dns.query.tcp(query("www.example.com."), "127.0.0.1", port=self.port, timeout=2)
         self.check_www(r)
 
+    def test_half_close_after_queries(self):
+        # A client may send its queries and shut its side down at once: the
+        # answers still come, then the server closes.
+        s = self.tcp()
+        s.sendall(frame(query("www.example.com.", qid=801)) + frame(query("www.example.com.", qid=802)))
+        s.shutdown(socket.SHUT_WR)
+        self.check_www(read_msg(s), 801)
+        self.check_www(read_msg(s), 802)
+        self.assertTrue(closed_by_peer(s, 2.0))
+
     # ---- limits ----
 
     def test_idle_timeout(self):
