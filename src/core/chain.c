@@ -184,6 +184,26 @@ void chain_free(chain_t *chain)
     chain_free_arrays(chain);
 }
 
+/* Let the done hooks see an error reply that no plugin handled. */
+static void run_done_hooks(const chain_t *chain, const wire_query_t *q, const chain_packet_t *p,
+                           uint8_t *out, size_t len, uint8_t rcode)
+{
+    request_t req = {
+        .q = q,
+        .proto = p->proto,
+        .peer = p->peer,
+        .peer_len = p->peer_len,
+        .worker = p->worker,
+        .start_ns = p->start_ns,
+        .resp = out,
+        .resp_cap = len,
+        .resp_len = len,
+    };
+    req.meta.rcode = rcode;
+    for (size_t i = 0; i < chain->ndone; i++)
+        chain->done[i].fn(chain->done[i].state, &req);
+}
+
 size_t chain_process(const chain_t *chain, const view_t *view, const answer_limits_t *lim,
                      const chain_packet_t *p, uint8_t *out, size_t cap)
 {
@@ -192,16 +212,25 @@ size_t chain_process(const chain_t *chain, const view_t *view, const answer_limi
     if (max > cap) {
         max = cap;
     }
+    uint8_t error_rcode = 0;
     switch (wire_parse_query(p->pkt, p->len, &q)) {
     case WIRE_DROP:
         return 0;
     case WIRE_FORMERR:
-        return answer_error(&q, WIRE_RCODE_FORMERR, lim, out, max);
+        error_rcode = WIRE_RCODE_FORMERR;
+        break;
     case WIRE_NOTIMP:
-        return answer_error(&q, WIRE_RCODE_NOTIMP, lim, out, max);
+        error_rcode = WIRE_RCODE_NOTIMP;
+        break;
     case WIRE_ANSWER:
     default:
         break;
+    }
+    if (error_rcode) {
+        size_t n = answer_error(&q, error_rcode, lim, out, max);
+        if (q.has_question) /* logs and metrics see these too, as in CoreDNS */
+            run_done_hooks(chain, &q, p, out, n, error_rcode);
+        return n;
     }
     if (p->proto == REQ_UDP) {
         max = answer_udp_limit(&q, lim);

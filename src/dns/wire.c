@@ -145,18 +145,21 @@ wire_verdict_t wire_parse_query(const uint8_t *pkt, size_t len, wire_query_t *q)
             q->has_question = true;
         }
     }
-    if (WIRE_OPCODE(q->flags) != WIRE_OPCODE_QUERY)
-        return WIRE_NOTIMP;
+    bool query = WIRE_OPCODE(q->flags) == WIRE_OPCODE_QUERY;
     if (!q->has_question)
-        return WIRE_FORMERR;
+        return query ? WIRE_FORMERR : WIRE_NOTIMP;
 
+    /* The other sections are read for an OPT, also for opcodes we do not
+     * implement: their NOTIMP carries an OPT when the query had one. */
     unsigned total = (unsigned)ancount + nscount + arcount;
     for (unsigned i = 0; i < total; i++) {
         if (!parse_rr(pkt, len, &pos, i >= (unsigned)ancount + nscount, q)) {
             q->has_edns = false; /* do not trust a half-parsed OPT */
-            return WIRE_FORMERR;
+            return query ? WIRE_FORMERR : WIRE_NOTIMP;
         }
     }
+    if (!query)
+        return WIRE_NOTIMP;
     if (pos != len)
         return WIRE_FORMERR; /* trailing garbage */
     return WIRE_ANSWER;
