@@ -17,6 +17,7 @@
  * sending one twice is harmless; what is never done is reporting success
  * without having read the reply that confirms it.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,38 @@
 #include <time.h>
 
 #include "registrar_int.h"
+
+/* hiredis writes with write(2): a peer that closed the connection would
+ * raise SIGPIPE and kill the host agent. A library must not change the
+ * process's signal handling, so while it does I/O the calling thread blocks
+ * SIGPIPE, and afterwards consumes a SIGPIPE it caused itself. */
+typedef struct pipe_guard {
+    sigset_t old;
+    int was_pending;
+} pipe_guard_t;
+
+static void guard_begin(pipe_guard_t *g)
+{
+    sigset_t set, pending;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    sigpending(&pending);
+    g->was_pending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, &g->old);
+}
+
+static void guard_end(pipe_guard_t *g)
+{
+    sigset_t set, pending;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    sigpending(&pending);
+    if (!g->was_pending && sigismember(&pending, SIGPIPE)) {
+        struct timespec zero = {0, 0};
+        sigtimedwait(&set, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
 
 /* Monotonic milliseconds. */
 static uint64_t now_ms(void)
@@ -259,7 +292,18 @@ static int pass_sentinels(conn_t *c, char *why, size_t wl)
     return worst;
 }
 
+static int ensure(conn_t *c, vmdns_error_t *err);
+
 int conn_ensure(conn_t *c, vmdns_error_t *err)
+{
+    pipe_guard_t g;
+    guard_begin(&g);
+    int rc = ensure(c, err);
+    guard_end(&g);
+    return rc;
+}
+
+static int ensure(conn_t *c, vmdns_error_t *err)
 {
     if (c->ctx)
         return 0;
@@ -324,7 +368,18 @@ static int attempt(conn_t *c, const batch_t *b, redisReply **out, char *why, siz
     return 0;
 }
 
+static int run(conn_t *c, const batch_t *b, int writes, redisReply ***replies, vmdns_error_t *err);
+
 int conn_run(conn_t *c, const batch_t *b, int writes, redisReply ***replies, vmdns_error_t *err)
+{
+    pipe_guard_t g;
+    guard_begin(&g);
+    int rc = run(c, b, writes, replies, err);
+    guard_end(&g);
+    return rc;
+}
+
+static int run(conn_t *c, const batch_t *b, int writes, redisReply ***replies, vmdns_error_t *err)
 {
     *replies = NULL;
     if (b->oom)
@@ -338,7 +393,7 @@ int conn_run(conn_t *c, const batch_t *b, int writes, redisReply ***replies, vmd
     int sent = 0;
     for (int round = 0; round < 2; round++) {
         vmdns_error_t e;
-        if (conn_ensure(c, &e) < 0) {
+        if (ensure(c, &e) < 0) {
             conn_free_replies(out, b->ncmd);
             if (sent && writes)
                 return vmdns_fail(err, VMDNS_ERR_UNCONFIRMED, "write not confirmed: %s; then %s",

@@ -8,10 +8,73 @@
  */
 #include <ldns/ldns.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "codec.h"
 #include "err.h"
+
+/* True if text has a ';' (a zone-file comment) outside double quotes. */
+static int has_comment(const char *text)
+{
+    int quoted = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p == '\\' && p[1])
+            p++;
+        else if (*p == '"')
+            quoted = !quoted;
+        else if (*p == ';' && !quoted)
+            return 1;
+    }
+    return 0;
+}
+
+/* ldns takes "70000" for a 16-bit field and keeps the low bits, so the
+ * plain numeric fields are range-checked here first: for each type, which
+ * leading whitespace-separated tokens are numbers, and their maximum. */
+static int check_numbers(uint16_t type, const char *text, const char *mn, vmdns_error_t *err)
+{
+    unsigned first = 0, count = 0;
+    unsigned long long max = 0;
+    switch (type) {
+    case VMDNS_TYPE_MX:
+        count = 1, max = 65535;
+        break;
+    case VMDNS_TYPE_SRV:
+        count = 3, max = 65535;
+        break;
+    case VMDNS_TYPE_CAA:
+        count = 1, max = 255;
+        break;
+    case VMDNS_TYPE_SOA:
+        first = 2, count = 5, max = UINT32_MAX; /* "1h"-style periods are left to ldns */
+        break;
+    default:
+        return 0;
+    }
+    const char *p = text;
+    for (unsigned i = 0; i < first + count; i++) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *tok = p;
+        while (*p && *p != ' ' && *p != '\t')
+            p++;
+        if (i < first)
+            continue;
+        int digits = p > tok;
+        for (const char *q = tok; q < p; q++)
+            digits &= *q >= '0' && *q <= '9';
+        if (!digits && (type != VMDNS_TYPE_SOA || p == tok || *tok == '-'))
+            return vmdns_fail(err, VMDNS_ERR_RDATA,
+                              "bad %s rdata '%.100s': field %u is not a "
+                              "number",
+                              mn, text, i + 1);
+        if (digits && (p - tok > 10 || strtoull(tok, NULL, 10) > max))
+            return vmdns_fail(err, VMDNS_ERR_RDATA, "bad %s rdata '%.100s': field %u is above %llu",
+                              mn, text, i + 1, max);
+    }
+    return 0;
+}
 
 int vmdns_rdata_from_text(uint16_t type, const char *text, const char *origin, uint8_t *out,
                           size_t cap, size_t *len, vmdns_error_t *err)
@@ -20,8 +83,11 @@ int vmdns_rdata_from_text(uint16_t type, const char *text, const char *origin, u
     if (!mn)
         return vmdns_fail(err, VMDNS_ERR_UNSUPPORTED, "record type %u is not supported",
                           (unsigned)type);
-    if (!text || !*text || strpbrk(text, "\n\r;"))
-        return vmdns_fail(err, VMDNS_ERR_RDATA, "%s: empty rdata or a newline or ';' in it", mn);
+    if (!text || !*text || strpbrk(text, "\n\r") || has_comment(text))
+        return vmdns_fail(err, VMDNS_ERR_RDATA,
+                          "%s: empty rdata, a newline, or a ';' outside quotes in it", mn);
+    if (check_numbers(type, text, mn, err) < 0)
+        return -1;
 
     ldns_rdf *org = ldns_dname_new_frm_str(origin && *origin ? origin : ".");
     if (!org)
