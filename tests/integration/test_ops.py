@@ -26,6 +26,7 @@ import urllib.error
 import urllib.request
 
 import dns.flags
+import dns.opcode
 import dns.message
 import dns.rcode
 import dns.rdatatype
@@ -317,6 +318,27 @@ class ProbesAndLogTest(unittest.TestCase):
         self.assertEqual((m.group("do"), m.group("bufsize")), ("true", "65535"))
         self.assertEqual((m.group("rcode"), m.group("flags")), ("NXDOMAIN", "qr,aa"))
         self.assertEqual(int(m.group("rsize")), len(r.to_wire()))
+
+    def test_notimp_is_logged_and_counted(self):
+        # Refused by the core before any plugin (opcode STATUS): still one
+        # log line and one count, as CoreDNS does.
+        before = value(self.server.metrics()[0], "coredns_dns_responses_total",
+                       server="dns://127.0.0.1:%d" % self.server.port, zone=".", view="",
+                       rcode="NOTIMP", plugin="")
+        msg = query("www.example.net.", "A")
+        msg.set_opcode(dns.opcode.STATUS)
+        msg.id = 777
+        r = udp(msg, self.server.port)
+        self.assertEqual(r.rcode(), dns.rcode.NOTIMP)
+        lines = self.wait_log(lambda l: " - 777 " in l and "NOTIMP" in l,
+                              "the log line of query 777")
+        m = LOG_LINE.match(lines[-1])
+        self.assertIsNotNone(m, lines[-1])
+        self.assertEqual(m.group("name"), "www.example.net.")
+        after = value(self.server.metrics()[0], "coredns_dns_responses_total",
+                      server="dns://127.0.0.1:%d" % self.server.port, zone=".", view="",
+                      rcode="NOTIMP", plugin="")
+        self.assertEqual(after, before + 1)
 
     def test_any_hinfo(self):
         for name in ("www.example.net.", "does-not-exist.example.net."):
