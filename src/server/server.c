@@ -148,25 +148,38 @@ static void worker_on_stop(evutil_socket_t fd, short what, void *arg)
 static int worker_open_addr(server_t *s, worker_t *w, size_t i, char *err, size_t errlen)
 {
     struct sockaddr *sa = (struct sockaddr *)&s->addr[i];
-    int fd = sock_udp_open(sa, s->addr_len[i], sock_is_wildcard(sa), err, errlen);
-    if (fd < 0)
-        return -1;
-    w->udp[i].fd = fd;
-    w->udp[i].pktinfo = sock_is_wildcard(sa);
-    if (get_port(&s->addr[i]) == 0) { /* port 0: use the one the kernel chose, everywhere */
-        uint16_t port = sock_local_port(fd);
-        if (port == 0) {
-            snprintf(err, errlen, "udp: cannot read the bound port: %s", strerror(errno));
+    bool wildcard = sock_is_wildcard(sa);
+    /* Port 0: the kernel picks a free UDP port; it may be taken for TCP, so
+     * try again with another one a few times. */
+    int tries = get_port(&s->addr[i]) == 0 ? 20 : 1;
+
+    for (;;) {
+        bool chosen = get_port(&s->addr[i]) == 0;
+        int fd = sock_udp_open(sa, s->addr_len[i], wildcard, err, errlen);
+        if (fd < 0)
             return -1;
+        w->udp[i].fd = fd;
+        w->udp[i].pktinfo = wildcard;
+        if (chosen) { /* use the port the kernel chose, for everything */
+            uint16_t port = sock_local_port(fd);
+            if (port == 0) {
+                snprintf(err, errlen, "udp: cannot read the bound port: %s", strerror(errno));
+                return -1;
+            }
+            set_port(&s->addr[i], port);
         }
-        set_port(&s->addr[i], port);
+        fd = sock_tcp_open(sa, s->addr_len[i], err, errlen);
+        if (fd >= 0) {
+            w->tcp[i].fd = fd;
+            s->bound_port[i] = get_port(&s->addr[i]);
+            return 0;
+        }
+        if (!chosen || errno != EADDRINUSE || --tries == 0)
+            return -1;
+        close(w->udp[i].fd);
+        w->udp[i].fd = -1;
+        set_port(&s->addr[i], 0);
     }
-    fd = sock_tcp_open(sa, s->addr_len[i], err, errlen);
-    if (fd < 0)
-        return -1;
-    w->tcp[i].fd = fd;
-    s->bound_port[i] = get_port(&s->addr[i]);
-    return 0;
 }
 
 /* Everything but the thread: base, sockets, buffers, events. */

@@ -48,6 +48,7 @@ static int fail(int fd, const struct sockaddr *sa, const char *proto, const char
     snprintf(err, errlen, "%s %s: %s: %s", proto, addr, what, strerror(e));
     if (fd >= 0)
         close(fd);
+    errno = e; /* callers look at it (EADDRINUSE) */
     return -1;
 }
 

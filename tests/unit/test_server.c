@@ -81,6 +81,7 @@ static int setup(void **state)
     FILE *z;
 
     assert_non_null(f);
+    *state = f;
     snprintf(f->dir, sizeof(f->dir), "/tmp/vmdns-test-server-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->zone, sizeof(f->zone), "%s/example.com.zone", f->dir);
@@ -124,13 +125,14 @@ static int setup(void **state)
     assert_int_not_equal(f->port, 0);
     if (f->v6)
         assert_int_not_equal(server_bound_port(f->srv, 1), 0);
-    *state = f;
     return 0;
 }
 
 static int teardown(void **state)
 {
     fixture_t *f = *state;
+    if (f == NULL)
+        return 0;
     server_free(f->srv);
     chain_free(f->chain);
     view_free(f->view);
