@@ -1,0 +1,169 @@
+/*
+ * redis_apply.c - what Redis says, turned into merge calls.
+ *
+ * Two sources feed a backend's data: loads (fields read with HSCAN) and
+ * the change stream (entries "zone Z name N op set|del|delzone value V").
+ * Both parse outside the merge lock (JSON is the expensive part) and apply
+ * under it. While a load runs, the stream keeps being applied; every name
+ * (and deleted zone) the stream touches is remembered, and the load skips
+ * what it read for those, since the stream's version is the newer one.
+ *
+ * Bad data is counted on the backend and logged once per key and field
+ * (up to a bound, then once in all).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "redis/redis_backend_int.h"
+#include "redis/redis_names.h"
+
+#define BAD_LOGGED_MAX 10000
+
+void apply_bad(redis_backend_t *b, const char *key, const char *field, size_t skipped,
+               const char *why)
+{
+    redis_stat_add(&b->stats->bad_records, (int64_t)skipped);
+    int fresh = strset_count(b->bad_logged) < BAD_LOGGED_MAX
+                    ? strset_add2(b->bad_logged, key, strlen(key) + 1, field, strlen(field))
+                    : -1;
+    if (fresh == 1) {
+        log_warn("redis: backend %s: key '%s' field '%s': %zu bad record(s) skipped: %s",
+                 b->cfg->name, key, field, skipped, why);
+    } else if (fresh < 0) {
+        log_once(&b->bad_more, LOG_LEVEL_WARN,
+                 "redis: backend %s: more bad records (only counted from now on)", b->cfg->name);
+    }
+}
+
+/* A field name as a C string for messages. */
+static void field_text(const char *field, size_t len, char *out, size_t cap)
+{
+    snprintf(out, cap, "%.*s", (int)(len < 300 ? len : 300), field);
+}
+
+bool apply_parse_field(redis_backend_t *b, const redis_zone_ctx_t *ctx, const char *key,
+                       const char *field, size_t field_len, const char *value, size_t value_len,
+                       apply_item_t *out)
+{
+    out->node = NULL;
+    out->owner_len = redis_field_to_owner(field, field_len, ctx->apex, ctx->apex_len, out->owner);
+    if (out->owner_len == 0) {
+        char f[320];
+        field_text(field, field_len, f, sizeof(f));
+        apply_bad(b, key, f, 1, "not a valid name in this zone (bad label, or too long)");
+        return false;
+    }
+    redis_parse_t res;
+    out->node = redis_node_from_json(ctx, out->owner, out->owner_len, value, value_len, &res);
+    if (res.skipped > 0) {
+        char f[320];
+        field_text(field, field_len, f, sizeof(f));
+        apply_bad(b, key, f, res.skipped, res.why);
+    }
+    return true;
+}
+
+/* The string value of `name` in a flat field/value array, or NULL. */
+static const redisReply *entry_field(const redisReply *fields, const char *name)
+{
+    for (size_t i = 0; i + 1 < fields->elements; i += 2) {
+        const redisReply *k = fields->element[i];
+        if (k->type == REDIS_REPLY_STRING && strcmp(k->str, name) == 0 &&
+            fields->element[i + 1]->type == REDIS_REPLY_STRING) {
+            return fields->element[i + 1];
+        }
+    }
+    return NULL;
+}
+
+void apply_parse_entry(redis_backend_t *b, const redisReply *fields, apply_op_t *op)
+{
+    op->kind = APPLY_SKIP;
+    op->item.node = NULL;
+    if (fields->type != REDIS_REPLY_ARRAY) {
+        apply_bad(b, b->stream_key, "(entry)", 1, "stream entry without fields");
+        return;
+    }
+    const redisReply *zone = entry_field(fields, "zone"), *name = entry_field(fields, "name");
+    const redisReply *kind = entry_field(fields, "op"), *value = entry_field(fields, "value");
+    if (zone == NULL || kind == NULL ||
+        (op->apex_len = redis_zone_from_text(zone->str, zone->len, op->apex)) == 0) {
+        apply_bad(b, b->stream_key, "(entry)", 1, "stream entry without a valid zone or op");
+        return;
+    }
+    char key[REDIS_KEY_MAX];
+    if (redis_zone_key(b->cfg->prefix, op->apex, op->apex_len, b->cfg->suffix, key, sizeof(key)) ==
+        0) {
+        snprintf(key, sizeof(key), "%s", b->stream_key);
+    }
+    if (strcmp(kind->str, "delzone") == 0) {
+        op->kind = APPLY_DELZONE;
+        return;
+    }
+    bool set = strcmp(kind->str, "set") == 0;
+    if ((!set && strcmp(kind->str, "del") != 0) || name == NULL || (set && value == NULL)) {
+        apply_bad(b, key, name ? name->str : "(entry)", 1,
+                  "stream entry with an unknown op or without name/value");
+        return;
+    }
+    redis_zone_ctx_t ctx = {&b->gcfg->defaults, b->gcfg->default_ttl, (uint32_t)time(NULL),
+                            op->apex, op->apex_len};
+    if (set) {
+        if (apply_parse_field(b, &ctx, key, name->str, name->len, value->str, value->len,
+                              &op->item)) {
+            op->kind = APPLY_SET;
+        }
+        return;
+    }
+    op->item.owner_len =
+        redis_field_to_owner(name->str, name->len, op->apex, op->apex_len, op->item.owner);
+    if (op->item.owner_len == 0) {
+        apply_bad(b, key, name->str, 1, "not a valid name in this zone");
+        return;
+    }
+    op->kind = APPLY_DEL;
+}
+
+void apply_entry(redis_backend_t *b, apply_op_t *op, int64_t now)
+{
+    bool loading = b->load != NULL;
+    switch (op->kind) {
+    case APPLY_SET:
+        merge_set(b->merge, b->index, op->apex, op->apex_len, op->item.owner, op->item.owner_len,
+                  op->item.node, now);
+        op->item.node = NULL;
+        break;
+    case APPLY_DEL:
+        merge_del(b->merge, b->index, op->apex, op->apex_len, op->item.owner, op->item.owner_len,
+                  now);
+        break;
+    case APPLY_DELZONE:
+        merge_delzone(b->merge, b->index, op->apex, op->apex_len, now);
+        if (loading) {
+            strset_add(b->touched_zones, op->apex, op->apex_len);
+        }
+        break;
+    case APPLY_SKIP:
+        return;
+    }
+    if (loading && op->kind != APPLY_DELZONE) {
+        strset_add2(b->touched, op->apex, op->apex_len, op->item.owner, op->item.owner_len);
+    }
+    if (b->ks_stream != NULL) {
+        notify_stream_entry(b, op->apex, op->apex_len);
+    }
+}
+
+void apply_loaded(redis_backend_t *b, const uint8_t *apex, size_t apex_len, apply_item_t *item,
+                  int64_t now)
+{
+    if (strset_has(b->touched_zones, apex, apex_len) ||
+        strset_has2(b->touched, apex, apex_len, item->owner, item->owner_len)) {
+        view_node_free(item->node);
+        item->node = NULL;
+        return;
+    }
+    merge_set(b->merge, b->index, apex, apex_len, item->owner, item->owner_len, item->node, now);
+    item->node = NULL;
+}

@@ -1,0 +1,177 @@
+/*
+ * redis_backend_int.h - the state of one backend thread, shared by the
+ * files that make up its work: redis_backend.c (thread, connections,
+ * failover), redis_loader.c (full and per-zone loads), redis_stream.c (the
+ * change stream), redis_notify.c (keyspace notifications) and
+ * redis_apply.c (turning what Redis says into merge calls).
+ *
+ * Everything in here is touched only by the backend's own thread, except
+ * `settled` (read by the ready hook) and the stats (atomics).
+ */
+#ifndef VMDNS_REDIS_BACKEND_INT_H
+#define VMDNS_REDIS_BACKEND_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/log.h"
+#include "redis/redis_backend.h"
+#include "redis/redis_conn.h"
+#include "redis/redis_sentinel.h"
+#include "redis/redis_strset.h"
+
+#define REDIS_STREAM_ID_MAX   48
+#define REDIS_XREAD_BLOCK_MS  2000
+#define REDIS_XREAD_COUNT     1000
+#define REDIS_SCAN_COUNT      1000
+#define REDIS_NOTIFY_DELAY_MS 200
+#define REDIS_KEY_MAX         1100
+
+struct event;
+typedef struct redis_load redis_load_t;
+
+struct redis_backend {
+    unsigned index;
+    const redis_config_t *gcfg;
+    const redis_backend_config_t *cfg;
+    merge_t *merge;
+    redis_stats_t *stats;
+    atomic_bool settled;
+
+    /* the thread */
+    pthread_t thread;
+    bool started;
+    struct event_base *base;
+    int stop_fd;
+    struct event *stop_ev, *retry_timer, *tick_timer, *resync_timer, *notify_timer;
+
+    /* where to connect, and how it went */
+    redis_addr_t nodes[SENTINEL_MAX_NODES];
+    size_t nnodes, node_idx, round_tries;
+    unsigned backoff; /* exponent */
+    uint64_t rng;
+    sentinel_query_t *sq;
+    bool ever_up;
+
+    /* the session: cmd for loads, blk for XREAD BLOCK, sub for notifications */
+    redis_conn_t *cmd, *blk, *sub;
+    unsigned conns_ready, conns_needed;
+    bool up;
+
+    /* key names */
+    char stream_key[REDIS_KEY_MAX];
+    char pattern[2 * REDIS_KEY_MAX];
+
+    /* loads */
+    redis_load_t *load;      /* running or interrupted; NULL when idle */
+    bool want_full;          /* a full reload is due */
+    strset_t *dirty_zones;   /* zones to reread (apex wire) */
+    strset_t *touched;       /* apex+owner the stream changed during the load */
+    strset_t *touched_zones; /* apexes the stream deleted during the load */
+    bool loaded_once;
+
+    /* the stream */
+    char last_id[REDIS_STREAM_ID_MAX];
+    bool have_last_id;
+    bool xread_pending;
+    bool check_pending;                   /* an XINFO gap check is outstanding */
+    bool unverified;                      /* entries applied since check_from not yet checked */
+    char check_from[REDIS_STREAM_ID_MAX]; /* oldest id whose following batches are unchecked */
+    char check_sent[REDIS_STREAM_ID_MAX]; /* the id the check in flight checks from */
+    bool lag_pending;
+
+    /* keyspace notifications: per zone, events seen vs stream entries */
+    strset_t *ks_events;
+    strset_t *ks_stream;
+
+    /* bad data */
+    strset_t *bad_logged;
+    log_once_t bad_more;
+};
+
+/* ---- redis_backend.c ---- */
+
+/* The session failed (a reply that cannot be used); reconnect. */
+void backend_session_failed(redis_backend_t *b, const char *why);
+
+/* Start the next load (full if wanted, else a dirty zone) if none runs. */
+void backend_next_load(redis_backend_t *b);
+
+/* ---- redis_loader.c ---- */
+
+/* Begin a load: all zones (apex NULL) or one. Replaces nothing if one runs. */
+int loader_begin(redis_backend_t *b, const uint8_t *apex, size_t apex_len);
+
+/* (Re)issue the commands of the current load on b->cmd (after connecting). */
+void loader_run(redis_backend_t *b);
+
+/* Forget the current load (teardown). */
+void loader_free(redis_load_t *load);
+
+/* ---- redis_stream.c ---- */
+
+/* Start following on b->blk from b->last_id, checking first that the
+ * stream still holds it. */
+void stream_start(redis_backend_t *b);
+
+/* Ask for the stream's newest id (lag) on b->cmd. */
+void stream_poll_lag(redis_backend_t *b);
+
+/* Compare stream ids "ms-seq": <0, 0, >0. */
+int stream_id_cmp(const char *a, const char *b);
+
+/* ---- redis_notify.c ---- */
+
+/* Subscribe to keyspace notifications on b->sub. */
+void notify_subscribe(redis_backend_t *b);
+
+/* A stream entry for this zone was applied (to balance its notification). */
+void notify_stream_entry(redis_backend_t *b, const uint8_t *apex, size_t apex_len);
+
+/* The debounce timer fired: queue rereads of zones changed behind the
+ * stream's back. */
+void notify_flush(redis_backend_t *b);
+
+/* ---- redis_apply.c ---- */
+
+/* What a hash field parsed into, before it is applied under the lock. */
+typedef struct apply_item {
+    uint8_t owner[NAME_MAX_WIRE];
+    size_t owner_len;
+    view_node_t *node; /* NULL: nothing to serve (bad or empty) */
+} apply_item_t;
+
+/* Parse a field of zone `ctx` (from a load or the stream), counting and
+ * logging bad data. Returns false if the field is not a name in the zone. */
+bool apply_parse_field(redis_backend_t *b, const redis_zone_ctx_t *ctx, const char *key,
+                       const char *field, size_t field_len, const char *value, size_t value_len,
+                       apply_item_t *out);
+
+/* One change-stream entry, parsed (outside the lock), then applied. */
+typedef enum { APPLY_SET, APPLY_DEL, APPLY_DELZONE, APPLY_SKIP } apply_kind_t;
+typedef struct apply_op {
+    apply_kind_t kind;
+    uint8_t apex[NAME_MAX_WIRE];
+    size_t apex_len;
+    apply_item_t item;
+} apply_op_t;
+
+/* Parse the field/value array of a stream entry. Bad entries become
+ * APPLY_SKIP (counted and logged). */
+void apply_parse_entry(redis_backend_t *b, const redisReply *fields, apply_op_t *op);
+
+/* Apply a parsed entry; call with the merge lock held. Takes the node. */
+void apply_entry(redis_backend_t *b, apply_op_t *op, int64_t now);
+
+/* Apply a field read by a load unless the stream changed it meanwhile;
+ * call with the merge lock held. Takes the node. */
+void apply_loaded(redis_backend_t *b, const uint8_t *apex, size_t apex_len, apply_item_t *item,
+                  int64_t now);
+
+/* Count and log (once per key and field) a bad record. */
+void apply_bad(redis_backend_t *b, const char *key, const char *field, size_t skipped,
+               const char *why);
+
+#endif

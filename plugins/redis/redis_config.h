@@ -1,0 +1,103 @@
+/*
+ * redis_config.h - the `redis:` section of the config, read once at setup.
+ *
+ *   redis:
+ *     backends:
+ *       - name: us-east
+ *         addresses: ["10.0.0.1:6379", "10.0.0.2:6379"]  # one deployment, tried in order
+ *         username: vmdns          # optional (Redis ACLs)
+ *         password: secret         # optional
+ *         db: 0
+ *         prefix: ""               # key = prefix + zone FQDN + suffix
+ *         suffix: ""
+ *       - name: eu-west
+ *         sentinel: {addresses: ["10.1.0.1:26379"], master: eu-west}
+ *     connect_timeout: 1s
+ *     read_timeout: 5s
+ *     resync_interval: 60s        # 0: never
+ *     stream_maxlen: 1000000
+ *     default_ttl: 300
+ *     max_backoff: 5s
+ *     keyspace_notifications: true
+ *     defaults:
+ *       soa: {ns: ns1.vm.example.com., mbox: hostmaster.vm.example.com., ttl: 300,
+ *             refresh: 3600, retry: 600, expire: 86400, minttl: 30}
+ *       ns: [ns1.vm.example.com., ns2.vm.example.com.]
+ *
+ * Everything is checked here, with "FILE:LINE: problem" errors, so the
+ * backend threads never meet a config they cannot use. The result is plain
+ * data owned by one redis_config_t and read-only after setup.
+ */
+#ifndef VMDNS_REDIS_CONFIG_H
+#define VMDNS_REDIS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/cfg.h"
+#include "dns/name.h"
+
+#define REDIS_MAX_BACKENDS   31 /* one bit each in a 32-bit mask, plus the defaults */
+#define REDIS_MAX_DEFAULT_NS 13
+
+/* One TCP endpoint. */
+typedef struct redis_addr {
+    char host[256];
+    uint16_t port;
+} redis_addr_t;
+
+/* One Redis deployment: a list of nodes, or the sentinels that know them. */
+typedef struct redis_backend_config {
+    char *name;
+    redis_addr_t *addrs; /* nodes, or sentinels when `sentinel` is set */
+    size_t naddrs;
+    bool sentinel;
+    char *master;            /* sentinel: the monitored master's name */
+    char *sentinel_username; /* sentinel: AUTH for the sentinels (optional) */
+    char *sentinel_password;
+    char *username; /* AUTH for the data nodes (optional) */
+    char *password;
+    unsigned db;
+    char *prefix;
+    char *suffix;
+} redis_backend_config_t;
+
+/* The SOA and NS records given to a zone whose `@` has none. */
+typedef struct redis_defaults {
+    uint8_t mname[NAME_MAX_WIRE]; /* SOA MNAME; empty: the first NS, else the apex */
+    size_t mname_len;
+    uint8_t mbox[NAME_MAX_WIRE]; /* SOA RNAME; empty: hostmaster.<apex> */
+    size_t mbox_len;
+    uint32_t ttl, refresh, retry, expire, minttl;
+    uint8_t ns[REDIS_MAX_DEFAULT_NS][NAME_MAX_WIRE];
+    size_t ns_len[REDIS_MAX_DEFAULT_NS];
+    size_t nns;
+} redis_defaults_t;
+
+typedef struct redis_config {
+    redis_backend_config_t *backends;
+    size_t nbackends;
+    uint64_t connect_timeout_ms;
+    uint64_t read_timeout_ms;
+    uint64_t resync_interval_ms; /* 0: no periodic reload */
+    uint64_t max_backoff_ms;
+    uint64_t stream_maxlen; /* what writers trim the stream to (for operators; the
+                               server only reads) */
+    uint32_t default_ttl;   /* TTL of a stored record without "ttl" */
+    bool keyspace_notifications;
+    redis_defaults_t defaults;
+} redis_config_t;
+
+/* Read the `redis:` node into cfg (zeroed first). Returns 0, or -1 with err
+ * ("FILE:LINE: problem"); cfg is then empty (nothing to free). */
+int redis_config_read(cfg_node_t *node, redis_config_t *cfg, cfg_error_t *err);
+
+/* Free what redis_config_read allocated. */
+void redis_config_free(redis_config_t *cfg);
+
+/* Parse "host:port", "[v6]:port" or "host" (default_port) into out.
+ * Returns 0, or -1 if the text is not an address. */
+int redis_addr_parse(const char *text, uint16_t default_port, redis_addr_t *out);
+
+#endif

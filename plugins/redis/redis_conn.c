@@ -1,0 +1,342 @@
+/*
+ * redis_conn.c - one async Redis connection with handshake and timeouts
+ * (see redis_conn.h).
+ *
+ * Ownership is the subtle part of hiredis' async API: the library frees the
+ * redisAsyncContext itself after a failed connect or a disconnect, may defer
+ * a redisAsyncFree() called from inside one of its callbacks, and calls
+ * every outstanding reply callback with NULL while freeing. So:
+ *
+ *  - every command goes through a small heap "trampoline" holding the
+ *    user's callback; on a NULL reply it calls the user without touching
+ *    the connection (which may be gone), and frees itself;
+ *  - when we let go of a context we first detach it (data = NULL, no
+ *    connect/disconnect callbacks), so hiredis never calls back into a
+ *    redis_conn_t that no longer exists;
+ *  - the owner is told about a failure exactly once, and nothing in this
+ *    file touches `c` after calling the owner (the owner may close it).
+ */
+#include "redis/redis_conn.h"
+
+#include <event2/event.h>
+#include <hiredis/async.h>
+#include <hiredis/adapters/libevent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct redis_conn {
+    redisAsyncContext *ac;
+    struct event_base *base;
+    struct event *connect_timer;
+    struct event *read_timer;
+    struct event *fail_later; /* reports a failure found inside open() */
+    redis_conn_event_fn fn;
+    void *arg;
+    uint64_t read_timeout_ms;
+    unsigned pending;   /* commands sent and not answered (not counting subscriptions) */
+    unsigned handshake; /* handshake replies still expected */
+    bool ready;
+    bool failed;
+    char why[128];
+    char peer[280];
+};
+
+typedef struct trampoline {
+    redis_conn_t *conn;
+    redis_reply_fn fn;
+    void *privdata;
+} trampoline_t;
+
+static void timer_arm(struct event *ev, uint64_t ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    event_add(ev, &tv);
+}
+
+/* Let go of the hiredis context without any further callback into c. */
+static void detach(redis_conn_t *c)
+{
+    redisAsyncContext *ac = c->ac;
+    if (ac == NULL) {
+        return;
+    }
+    c->ac = NULL;
+    ac->data = NULL;
+    ac->onConnect = NULL;
+    ac->onDisconnect = NULL;
+    redisAsyncFree(ac); /* deferred by hiredis when inside its callback */
+}
+
+void redis_conn_fail(redis_conn_t *c, const char *why)
+{
+    if (c->failed) {
+        return;
+    }
+    c->failed = true;
+    c->ready = false;
+    snprintf(c->why, sizeof(c->why), "%s", why);
+    event_del(c->connect_timer);
+    event_del(c->read_timer);
+    detach(c);
+    c->fn(c, REDIS_CONN_FAILED, c->why, c->arg); /* may close c: touch nothing after */
+}
+
+static void on_ready(redis_conn_t *c)
+{
+    c->ready = true;
+    event_del(c->connect_timer);
+    c->fn(c, REDIS_CONN_READY, "", c->arg);
+}
+
+static void on_connect_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    redis_conn_fail(arg, "connect timeout");
+}
+
+static void on_read_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    redis_conn_fail(arg, "read timeout");
+}
+
+static void on_fail_later(evutil_socket_t fd, short what, void *arg)
+{
+    redis_conn_t *c = arg;
+    redis_conn_fail(c, c->why);
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+    redis_conn_t *c = ac->data;
+    if (c == NULL) {
+        return;
+    }
+    if (status != REDIS_OK) {
+        c->ac = NULL; /* hiredis frees it after this callback */
+        redis_conn_fail(c, ac->errstr[0] ? ac->errstr : "connect failed");
+        return;
+    }
+    if (c->handshake == 0) {
+        on_ready(c);
+    }
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+    redis_conn_t *c = ac->data;
+    if (c == NULL) {
+        return;
+    }
+    c->ac = NULL; /* hiredis frees it after this callback */
+    redis_conn_fail(c, status == REDIS_OK ? "connection closed"
+                                          : (ac->errstr[0] ? ac->errstr : "connection lost"));
+}
+
+static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    trampoline_t t = *(trampoline_t *)privdata;
+    free(privdata);
+    if (r == NULL) {
+        t.fn(NULL, NULL, t.privdata);
+        return;
+    }
+    redis_conn_t *c = t.conn;
+    if (c->pending > 0 && --c->pending > 0) {
+        timer_arm(c->read_timer, c->read_timeout_ms);
+    } else {
+        event_del(c->read_timer);
+    }
+    t.fn(c, r, t.privdata);
+}
+
+static void on_handshake(redis_conn_t *c, redisReply *reply, void *privdata)
+{
+    if (c == NULL) {
+        return;
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+        char why[160];
+        snprintf(why, sizeof(why), "%s failed: %.120s", (const char *)privdata, reply->str);
+        redis_conn_fail(c, why);
+        return;
+    }
+    if (--c->handshake == 0 && !c->ready && !c->failed) {
+        on_ready(c);
+    }
+}
+
+static int send_prepared(redis_conn_t *c, trampoline_t *t, int rc)
+{
+    if (rc != REDIS_OK) {
+        free(t);
+        return -1;
+    }
+    if (c->pending++ == 0) {
+        timer_arm(c->read_timer, c->read_timeout_ms);
+    }
+    return 0;
+}
+
+static trampoline_t *trampoline(redis_conn_t *c, redis_reply_fn fn, void *privdata)
+{
+    if (c->ac == NULL || c->failed) {
+        return NULL;
+    }
+    trampoline_t *t = malloc(sizeof(*t));
+    if (t != NULL) {
+        *t = (trampoline_t){c, fn, privdata};
+    }
+    return t;
+}
+
+int redis_conn_cmd(redis_conn_t *c, redis_reply_fn fn, void *privdata, const char *fmt, ...)
+{
+    trampoline_t *t = trampoline(c, fn, privdata);
+    if (t == NULL) {
+        return -1;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = redisvAsyncCommand(c->ac, on_reply, t, fmt, ap);
+    va_end(ap);
+    return send_prepared(c, t, rc);
+}
+
+int redis_conn_argv(redis_conn_t *c, redis_reply_fn fn, void *privdata, int argc, const char **argv,
+                    const size_t *lens)
+{
+    trampoline_t *t = trampoline(c, fn, privdata);
+    if (t == NULL) {
+        return -1;
+    }
+    return send_prepared(c, t, redisAsyncCommandArgv(c->ac, on_reply, t, argc, argv, lens));
+}
+
+/* Subscription messages: hiredis keeps calling the same callback for
+ * every message and once more with NULL when the context is freed, which
+ * is when the context struct goes. The connection is found through
+ * ac->data, which detach() clears. */
+typedef struct sub_ctx {
+    redis_reply_fn fn;
+    void *privdata;
+} sub_ctx_t;
+
+static void on_sub_message(redisAsyncContext *ac, void *r, void *privdata)
+{
+    sub_ctx_t *sub = privdata;
+    if (r == NULL) {
+        free(sub);
+        return;
+    }
+    redis_conn_t *c = ac->data;
+    if (c != NULL) {
+        sub->fn(c, r, sub->privdata);
+    }
+}
+
+int redis_conn_psubscribe(redis_conn_t *c, redis_reply_fn fn, void *privdata, const char *pattern)
+{
+    if (c->ac == NULL || c->failed) {
+        return -1;
+    }
+    sub_ctx_t *sub = malloc(sizeof(*sub));
+    if (sub == NULL) {
+        return -1;
+    }
+    *sub = (sub_ctx_t){fn, privdata};
+    if (redisAsyncCommand(c->ac, on_sub_message, sub, "PSUBSCRIBE %s", pattern) != REDIS_OK) {
+        free(sub);
+        return -1;
+    }
+    return 0;
+}
+
+redis_conn_t *redis_conn_open(struct event_base *base, const redis_conn_opts_t *o,
+                              redis_conn_event_fn fn, void *arg)
+{
+    redis_conn_t *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        return NULL;
+    }
+    c->base = base;
+    c->fn = fn;
+    c->arg = arg;
+    c->read_timeout_ms = o->read_timeout_ms + o->extra_wait_ms;
+    snprintf(c->peer, sizeof(c->peer), strchr(o->host, ':') ? "[%s]:%u" : "%s:%u", o->host,
+             (unsigned)o->port);
+    c->connect_timer = evtimer_new(base, on_connect_timeout, c);
+    c->read_timer = evtimer_new(base, on_read_timeout, c);
+    c->fail_later = evtimer_new(base, on_fail_later, c);
+    if (c->connect_timer == NULL || c->read_timer == NULL || c->fail_later == NULL) {
+        redis_conn_close(c);
+        return NULL;
+    }
+    timer_arm(c->connect_timer, o->connect_timeout_ms);
+
+    redisAsyncContext *ac = redisAsyncConnect(o->host, o->port);
+    if (ac == NULL || ac->err) {
+        snprintf(c->why, sizeof(c->why), "%s", ac ? ac->errstr : "out of memory");
+        if (ac != NULL) {
+            redisAsyncFree(ac);
+        }
+        timer_arm(c->fail_later, 0);
+        return c;
+    }
+    ac->data = c;
+    c->ac = ac;
+    if (redisLibeventAttach(ac, base) != REDIS_OK) {
+        snprintf(c->why, sizeof(c->why), "cannot attach to the event loop");
+        detach(c);
+        timer_arm(c->fail_later, 0);
+        return c;
+    }
+    redisAsyncSetConnectCallback(ac, on_connect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    if (o->password != NULL) {
+        c->handshake++;
+        int rc =
+            o->username != NULL
+                ? redis_conn_cmd(c, on_handshake, "AUTH", "AUTH %s %s", o->username, o->password)
+                : redis_conn_cmd(c, on_handshake, "AUTH", "AUTH %s", o->password);
+        if (rc != 0) {
+            c->handshake--;
+        }
+    }
+    if (o->db != 0) {
+        c->handshake++;
+        if (redis_conn_cmd(c, on_handshake, "SELECT", "SELECT %u", o->db) != 0) {
+            c->handshake--;
+        }
+    }
+    return c;
+}
+
+void redis_conn_close(redis_conn_t *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    c->failed = true;
+    detach(c);
+    if (c->connect_timer) {
+        event_free(c->connect_timer);
+    }
+    if (c->read_timer) {
+        event_free(c->read_timer);
+    }
+    if (c->fail_later) {
+        event_free(c->fail_later);
+    }
+    free(c);
+}
+
+const char *redis_conn_peer(const redis_conn_t *c)
+{
+    return c->peer;
+}
+
+bool redis_conn_ready(const redis_conn_t *c)
+{
+    return c->ready && !c->failed;
+}

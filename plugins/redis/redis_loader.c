@@ -1,0 +1,347 @@
+/*
+ * redis_loader.c - read a backend's zones: all of them, or one.
+ *
+ * A full load is: (the first time) note the change stream's newest id, so
+ * the follower can start from there at once and nothing written during the
+ * load is lost; SCAN for the zone keys (MATCH prefix*.suffix TYPE hash);
+ * then HSCAN each zone, 1,000 fields at a time, parsing a batch outside the
+ * merge lock and applying it under the lock. A one-zone load (a keyspace
+ * notification said a writer bypassed the stream) is the same for one key.
+ *
+ * The merge notes what the load sees (merge_mark_begin); at the end,
+ * whatever the backend held in scope and the load did not see is deleted
+ * (merge_mark_end), so a reload is a diff: names that did not change are
+ * not touched at all, and each changed name changes atomically.
+ *
+ * A load interrupted by a lost connection is restarted from the beginning
+ * on the next session; what it already applied stays.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "redis/redis_backend_int.h"
+#include "redis/redis_names.h"
+
+typedef enum { LOAD_STREAM_ID, LOAD_SCAN, LOAD_ZONES } load_phase_t;
+
+struct redis_load {
+    bool full;
+    bool first; /* the backend's first load: zones wait to be published */
+    uint8_t apex[NAME_MAX_WIRE];
+    size_t apex_len;
+    load_phase_t phase;
+    bool scan_without_type; /* the server does not know SCAN ... TYPE */
+    char **keys;
+    size_t nkeys, cap, next_key;
+    char cursor[32];
+    /* the zone being read */
+    uint8_t zone[NAME_MAX_WIRE];
+    size_t zone_len;
+    bool zone_added;
+    size_t names;
+    struct timespec started;
+};
+
+static void load_step(redis_backend_t *b);
+
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+void loader_free(redis_load_t *load)
+{
+    if (load == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < load->nkeys; i++) {
+        free(load->keys[i]);
+    }
+    free(load->keys);
+    free(load);
+}
+
+static int add_key(redis_load_t *load, const char *key, size_t len)
+{
+    if (load->nkeys == load->cap) {
+        size_t cap = load->cap ? load->cap * 2 : 64;
+        char **grown = realloc(load->keys, cap * sizeof(*grown));
+        if (grown == NULL) {
+            return -1;
+        }
+        load->keys = grown;
+        load->cap = cap;
+    }
+    char *copy = strndup(key, len);
+    if (copy == NULL) {
+        return -1;
+    }
+    load->keys[load->nkeys++] = copy;
+    return 0;
+}
+
+static void load_finish(redis_backend_t *b)
+{
+    redis_load_t *load = b->load;
+    int64_t now = now_s();
+    merge_lock(b->merge);
+    size_t dropped =
+        merge_mark_end(b->merge, b->index, load->full ? NULL : load->apex, load->apex_len, now);
+    if (load->first) {
+        merge_set_loading(b->merge, b->index, false);
+        merge_publish_pending(b->merge);
+    }
+    merge_unlock(b->merge);
+    strset_clear(b->touched);
+    strset_clear(b->touched_zones);
+    b->load = NULL;
+
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    double ms = (double)(end.tv_sec - load->started.tv_sec) * 1e3 +
+                (double)(end.tv_nsec - load->started.tv_nsec) / 1e6;
+    if (load->full) {
+        redis_stat_add(&b->stats->reloads, 1);
+        atomic_store(&b->stats->loaded, true);
+        log_info("redis: backend %s: %s %zu zones, %zu names in %.0f ms from %s "
+                 "(%zu names gone since the last load)",
+                 b->cfg->name, load->first ? "loaded" : "reloaded", load->nkeys, load->names, ms,
+                 b->cmd ? redis_conn_peer(b->cmd) : "?", dropped);
+        b->loaded_once = true;
+        atomic_store(&b->settled, true);
+    }
+    loader_free(load);
+    backend_next_load(b);
+}
+
+/* Move on to the next zone key, or finish. */
+static void next_zone(redis_backend_t *b)
+{
+    redis_load_t *load = b->load;
+    while (load->next_key < load->nkeys) {
+        const char *key = load->keys[load->next_key];
+        load->zone_len =
+            redis_key_to_apex(key, strlen(key), b->cfg->prefix, b->cfg->suffix, load->zone);
+        if (load->zone_len == 0 || strset_has(b->touched_zones, load->zone, load->zone_len)) {
+            load->next_key++; /* not a zone key, or deleted by the stream meanwhile */
+            continue;
+        }
+        load->zone_added = false;
+        snprintf(load->cursor, sizeof(load->cursor), "0");
+        load_step(b);
+        return;
+    }
+    load_finish(b);
+}
+
+/* Parse a HSCAN batch outside the lock, apply it under the lock. */
+static void apply_batch(redis_backend_t *b, const char *key, const redisReply *items)
+{
+    redis_load_t *load = b->load;
+    size_t n = items->elements / 2;
+    apply_item_t *parsed = malloc((n ? n : 1) * sizeof(*parsed));
+    if (parsed == NULL) {
+        return;
+    }
+    redis_zone_ctx_t ctx = {&b->gcfg->defaults, b->gcfg->default_ttl, (uint32_t)time(NULL),
+                            load->zone, load->zone_len};
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *f = items->element[2 * i], *v = items->element[2 * i + 1];
+        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
+            continue;
+        }
+        if (apply_parse_field(b, &ctx, key, f->str, f->len, v->str, v->len, &parsed[k])) {
+            k++;
+        }
+    }
+    int64_t now = now_s();
+    merge_lock(b->merge);
+    if (!load->zone_added) {
+        merge_zone_add(b->merge, b->index, load->zone, load->zone_len);
+        load->zone_added = true;
+    }
+    for (size_t i = 0; i < k; i++) {
+        apply_loaded(b, load->zone, load->zone_len, &parsed[i], now);
+    }
+    merge_unlock(b->merge);
+    load->names += k;
+    free(parsed);
+}
+
+static void on_hscan(redis_conn_t *c, redisReply *r, void *privdata)
+{
+    redis_backend_t *b = privdata;
+    if (c == NULL || b->load == NULL || b->load->phase != LOAD_ZONES) {
+        return;
+    }
+    redis_load_t *load = b->load;
+    const char *key = load->keys[load->next_key];
+    if (r->type == REDIS_REPLY_ERROR) {
+        if (strncmp(r->str, "WRONGTYPE", 9) != 0) {
+            backend_session_failed(b, r->str);
+            return;
+        }
+        load->next_key++; /* not a hash (SCAN without TYPE) */
+        next_zone(b);
+        return;
+    }
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_ARRAY) {
+        backend_session_failed(b, "unexpected HSCAN reply");
+        return;
+    }
+    snprintf(load->cursor, sizeof(load->cursor), "%s", r->element[0]->str);
+    if (r->element[1]->elements > 0) {
+        apply_batch(b, key, r->element[1]);
+    }
+    if (strcmp(load->cursor, "0") == 0) {
+        load->next_key++;
+        next_zone(b);
+    } else {
+        load_step(b);
+    }
+}
+
+static void on_scan(redis_conn_t *c, redisReply *r, void *privdata)
+{
+    redis_backend_t *b = privdata;
+    if (c == NULL || b->load == NULL || b->load->phase != LOAD_SCAN) {
+        return;
+    }
+    redis_load_t *load = b->load;
+    if (r->type == REDIS_REPLY_ERROR && !load->scan_without_type) {
+        load->scan_without_type = true; /* Redis < 6: no TYPE option */
+        load_step(b);
+        return;
+    }
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_ARRAY) {
+        backend_session_failed(b, r->type == REDIS_REPLY_ERROR ? r->str : "unexpected SCAN reply");
+        return;
+    }
+    const redisReply *keys = r->element[1];
+    for (size_t i = 0; i < keys->elements; i++) {
+        if (keys->element[i]->type == REDIS_REPLY_STRING &&
+            add_key(load, keys->element[i]->str, keys->element[i]->len) != 0) {
+            backend_session_failed(b, "out of memory");
+            return;
+        }
+    }
+    snprintf(load->cursor, sizeof(load->cursor), "%s", r->element[0]->str);
+    if (strcmp(load->cursor, "0") != 0) {
+        load_step(b);
+        return;
+    }
+    load->phase = LOAD_ZONES;
+    load->next_key = 0;
+    next_zone(b);
+}
+
+/* The stream's newest id before anything is read: the follower's start. */
+static void on_stream_id(redis_conn_t *c, redisReply *r, void *privdata)
+{
+    redis_backend_t *b = privdata;
+    if (c == NULL || b->load == NULL || b->load->phase != LOAD_STREAM_ID) {
+        return;
+    }
+    snprintf(b->last_id, sizeof(b->last_id), "0-0");
+    if (r->type == REDIS_REPLY_ARRAY) {
+        for (size_t i = 0; i + 1 < r->elements; i += 2) {
+            const redisReply *k = r->element[i], *v = r->element[i + 1];
+            if (k->type == REDIS_REPLY_STRING && strcmp(k->str, "last-generated-id") == 0 &&
+                v->type == REDIS_REPLY_STRING && v->len < sizeof(b->last_id)) {
+                snprintf(b->last_id, sizeof(b->last_id), "%s", v->str);
+            }
+        }
+    } /* an error: no stream yet, follow it from the start once it exists */
+    b->have_last_id = true;
+    stream_start(b);
+    b->load->phase = LOAD_SCAN;
+    snprintf(b->load->cursor, sizeof(b->load->cursor), "0");
+    load_step(b);
+}
+
+/* Send the command for the current phase. */
+static void load_step(redis_backend_t *b)
+{
+    redis_load_t *load = b->load;
+    int rc = 0;
+    switch (load->phase) {
+    case LOAD_STREAM_ID:
+        rc = redis_conn_cmd(b->cmd, on_stream_id, b, "XINFO STREAM %s", b->stream_key);
+        break;
+    case LOAD_SCAN:
+        rc = load->scan_without_type
+                 ? redis_conn_cmd(b->cmd, on_scan, b, "SCAN %s MATCH %s COUNT %d", load->cursor,
+                                  b->pattern, REDIS_SCAN_COUNT)
+                 : redis_conn_cmd(b->cmd, on_scan, b, "SCAN %s MATCH %s COUNT %d TYPE hash",
+                                  load->cursor, b->pattern, REDIS_SCAN_COUNT);
+        break;
+    case LOAD_ZONES:
+        rc = redis_conn_cmd(b->cmd, on_hscan, b, "HSCAN %s %s COUNT %d", load->keys[load->next_key],
+                            load->cursor, REDIS_SCAN_COUNT);
+        break;
+    }
+    if (rc != 0) {
+        backend_session_failed(b, "cannot send a command");
+    }
+}
+
+void loader_run(redis_backend_t *b)
+{
+    redis_load_t *load = b->load;
+    if (load == NULL || b->cmd == NULL || !redis_conn_ready(b->cmd)) {
+        return;
+    }
+    snprintf(load->cursor, sizeof(load->cursor), "0");
+    load->next_key = 0;
+    if (load->full) {
+        for (size_t i = 0; i < load->nkeys; i++) {
+            free(load->keys[i]);
+        }
+        load->nkeys = 0;
+        load->phase = b->have_last_id ? LOAD_SCAN : LOAD_STREAM_ID;
+        load_step(b);
+    } else {
+        load->phase = LOAD_ZONES;
+        next_zone(b);
+    }
+}
+
+int loader_begin(redis_backend_t *b, const uint8_t *apex, size_t apex_len)
+{
+    if (b->load != NULL) {
+        return 0;
+    }
+    redis_load_t *load = calloc(1, sizeof(*load));
+    if (load == NULL) {
+        return -1;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &load->started);
+    load->full = apex == NULL;
+    load->first = load->full && !b->loaded_once;
+    if (!load->full) {
+        char key[REDIS_KEY_MAX];
+        memcpy(load->apex, apex, apex_len);
+        load->apex_len = apex_len;
+        if (redis_zone_key(b->cfg->prefix, apex, apex_len, b->cfg->suffix, key, sizeof(key)) == 0 ||
+            add_key(load, key, strlen(key)) != 0) {
+            loader_free(load);
+            return -1;
+        }
+    }
+    strset_clear(b->touched);
+    strset_clear(b->touched_zones);
+    merge_lock(b->merge);
+    merge_mark_begin(b->merge, b->index, load->full ? NULL : load->apex, load->apex_len);
+    if (load->first) {
+        merge_set_loading(b->merge, b->index, true);
+    }
+    merge_unlock(b->merge);
+    b->load = load;
+    loader_run(b);
+    return 0;
+}

@@ -1,0 +1,892 @@
+/*
+ * redis_merge.c - the union of the backends (see redis_merge.h).
+ *
+ * Data structures, all owned by the merge and touched only under its lock:
+ *
+ *  - zones: a chained hash of merge_zone_t keyed by apex; each zone points
+ *    to its view_zone_t (published, or pending until a load ends);
+ *  - per zone, a chained hash of merge_entry_t, one per owner name that some
+ *    backend holds data for, keyed by the name relative to the apex; the
+ *    entry's mask says which backends hold it; the lowest bit is the winner
+ *    whose node is in the view; the others' nodes hang off the entry as
+ *    shadows, sorted by backend;
+ *  - per zone, a binary min-heap of the winners' lease ends, each entry
+ *    knowing its heap slot so a change or delete costs O(log n).
+ */
+#include "redis/redis_merge.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <urcu.h>
+
+#include "core/log.h"
+#include "dns/name.h"
+
+typedef struct merge_shadow {
+    struct merge_shadow *next;
+    view_node_t *node;
+    unsigned backend;
+} merge_shadow_t;
+
+typedef struct merge_entry {
+    struct merge_entry *next;
+    merge_shadow_t *shadows;
+    uint32_t mask;
+    uint32_t seen;  /* backends that saw it since their reload began */
+    uint32_t lease; /* slot in the lease heap + 1; 0: none */
+    uint8_t len;
+    uint8_t rel[]; /* owner labels above the apex (no root) */
+} merge_entry_t;
+
+typedef struct merge_lease {
+    int64_t expires;
+    merge_entry_t *entry;
+} merge_lease_t;
+
+typedef struct merge_zone {
+    struct merge_zone *next;
+    view_zone_t *vz;
+    bool published;
+    uint32_t backends;     /* backends with a key for this zone */
+    uint32_t seen;         /* backends that saw the zone since their reload began */
+    uint32_t serial_base;  /* unix time when the zone was created */
+    uint32_t *names;       /* per backend (and the defaults): names held */
+    merge_entry_t **table; /* entries */
+    size_t nbuckets, count;
+    merge_lease_t *heap;
+    size_t nheap, heap_cap;
+    uint8_t apex_len;
+    uint8_t apex[NAME_MAX_WIRE];
+} merge_zone_t;
+
+struct merge {
+    pthread_mutex_t lock;
+    view_t *view;
+    size_t nb; /* real backends; bit nb is the defaults */
+    const char *const *names;
+    redis_stats_t *stats;
+    const redis_defaults_t *defaults;
+    uint32_t default_ttl;
+    bool loading[REDIS_MAX_BACKENDS];
+    bool marking[REDIS_MAX_BACKENDS]; /* a reload is noting what it sees */
+    log_once_t conflict_logged[REDIS_MAX_BACKENDS];
+    merge_zone_t **zones;
+    size_t zone_buckets, nzones;
+};
+
+/* ---- small helpers ---- */
+
+static unsigned lowest_bit(uint32_t mask)
+{
+    return (unsigned)__builtin_ctz(mask);
+}
+
+static uint64_t rel_hash(const uint8_t *rel, size_t len)
+{
+    return name_hash(rel, len);
+}
+
+static void owner_text(const merge_zone_t *z, const merge_entry_t *e, char *out, size_t cap)
+{
+    uint8_t owner[NAME_MAX_WIRE];
+    memcpy(owner, e->rel, e->len);
+    memcpy(owner + e->len, z->apex, z->apex_len);
+    if (name_to_text(owner, e->len + z->apex_len, out, cap) == 0) {
+        snprintf(out, cap, "?");
+    }
+}
+
+static redis_zone_ctx_t zone_ctx(const merge_t *m, const merge_zone_t *z)
+{
+    return (redis_zone_ctx_t){m->defaults, m->default_ttl, z->serial_base, z->apex, z->apex_len};
+}
+
+/* ---- lease heap ---- */
+
+static void heap_set(merge_zone_t *z, size_t i, merge_lease_t item)
+{
+    z->heap[i] = item;
+    item.entry->lease = (uint32_t)i + 1;
+}
+
+static void heap_sift_up(merge_zone_t *z, size_t i)
+{
+    merge_lease_t item = z->heap[i];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (z->heap[parent].expires <= item.expires) {
+            break;
+        }
+        heap_set(z, i, z->heap[parent]);
+        i = parent;
+    }
+    heap_set(z, i, item);
+}
+
+static void heap_sift_down(merge_zone_t *z, size_t i)
+{
+    merge_lease_t item = z->heap[i];
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= z->nheap) {
+            break;
+        }
+        if (child + 1 < z->nheap && z->heap[child + 1].expires < z->heap[child].expires) {
+            child++;
+        }
+        if (item.expires <= z->heap[child].expires) {
+            break;
+        }
+        heap_set(z, i, z->heap[child]);
+        i = child;
+    }
+    heap_set(z, i, item);
+}
+
+static void heap_remove(merge_zone_t *z, merge_entry_t *e)
+{
+    if (e->lease == 0) {
+        return;
+    }
+    size_t i = e->lease - 1;
+    e->lease = 0;
+    z->nheap--;
+    if (i == z->nheap) {
+        return;
+    }
+    merge_entry_t *moved = z->heap[z->nheap].entry;
+    heap_set(z, i, z->heap[z->nheap]);
+    heap_sift_up(z, i);
+    heap_sift_down(z, moved->lease - 1);
+}
+
+/* Track the winner's lease of e (0: none). */
+static void heap_update(merge_zone_t *z, merge_entry_t *e, int64_t expires)
+{
+    if (expires == 0) {
+        heap_remove(z, e);
+        return;
+    }
+    if (e->lease != 0) {
+        size_t i = e->lease - 1;
+        z->heap[i].expires = expires;
+        heap_sift_up(z, i);
+        heap_sift_down(z, e->lease - 1);
+        return;
+    }
+    if (z->nheap == z->heap_cap) {
+        size_t cap = z->heap_cap ? z->heap_cap * 2 : 64;
+        merge_lease_t *grown = realloc(z->heap, cap * sizeof(*grown));
+        if (grown == NULL) {
+            return; /* out of memory: view_lookup still hides it at expiry */
+        }
+        z->heap = grown;
+        z->heap_cap = cap;
+    }
+    z->heap[z->nheap] = (merge_lease_t){expires, e};
+    e->lease = (uint32_t)++z->nheap;
+    heap_sift_up(z, z->nheap - 1);
+}
+
+/* ---- entries ---- */
+
+static merge_entry_t **entry_slot(merge_zone_t *z, const uint8_t *rel, size_t len)
+{
+    merge_entry_t **slot = &z->table[rel_hash(rel, len) & (z->nbuckets - 1)];
+    for (; *slot != NULL; slot = &(*slot)->next) {
+        if ((*slot)->len == len && memcmp((*slot)->rel, rel, len) == 0) {
+            break;
+        }
+    }
+    return slot;
+}
+
+static void table_grow(merge_zone_t *z)
+{
+    size_t n = z->nbuckets * 2;
+    merge_entry_t **table = calloc(n, sizeof(*table));
+    if (table == NULL) {
+        return; /* stays correct, just slower */
+    }
+    for (size_t i = 0; i < z->nbuckets; i++) {
+        for (merge_entry_t *e = z->table[i], *next; e != NULL; e = next) {
+            next = e->next;
+            merge_entry_t **slot = &table[rel_hash(e->rel, e->len) & (n - 1)];
+            e->next = *slot;
+            *slot = e;
+        }
+    }
+    free(z->table);
+    z->table = table;
+    z->nbuckets = n;
+}
+
+static merge_entry_t *entry_add(merge_zone_t *z, merge_entry_t **slot, const uint8_t *rel,
+                                size_t len)
+{
+    merge_entry_t *e = malloc(sizeof(*e) + len);
+    if (e == NULL) {
+        return NULL;
+    }
+    e->next = NULL;
+    e->shadows = NULL;
+    e->mask = 0;
+    e->seen = 0;
+    e->lease = 0;
+    e->len = (uint8_t)len;
+    memcpy(e->rel, rel, len);
+    *slot = e;
+    if (++z->count > z->nbuckets) {
+        table_grow(z);
+    }
+    return e;
+}
+
+static void entry_free(merge_entry_t *e)
+{
+    for (merge_shadow_t *s = e->shadows, *next; s != NULL; s = next) {
+        next = s->next;
+        view_node_free(s->node);
+        free(s);
+    }
+    free(e);
+}
+
+/* Unlink e (found by its name) from the table and free it. */
+static void entry_remove(merge_zone_t *z, merge_entry_t *e)
+{
+    merge_entry_t **slot = entry_slot(z, e->rel, e->len);
+    if (*slot == e) {
+        *slot = e->next;
+        z->count--;
+    }
+    heap_remove(z, e);
+    entry_free(e);
+}
+
+/* The shadow of backend b, detached from e (or NULL). */
+static view_node_t *shadow_take(merge_entry_t *e, unsigned b)
+{
+    for (merge_shadow_t **p = &e->shadows; *p != NULL; p = &(*p)->next) {
+        if ((*p)->backend == b) {
+            merge_shadow_t *s = *p;
+            view_node_t *node = s->node;
+            *p = s->next;
+            free(s);
+            return node;
+        }
+    }
+    return NULL;
+}
+
+/* Store node as b's shadow, replacing any; returns the old node or NULL.
+ * On allocation failure the node is freed and *failed set. */
+static view_node_t *shadow_put(merge_entry_t *e, unsigned b, view_node_t *node, bool *failed)
+{
+    merge_shadow_t **p = &e->shadows;
+    for (; *p != NULL && (*p)->backend < b; p = &(*p)->next) {
+    }
+    if (*p != NULL && (*p)->backend == b) {
+        view_node_t *old = (*p)->node;
+        (*p)->node = node;
+        return old;
+    }
+    merge_shadow_t *s = malloc(sizeof(*s));
+    if (s == NULL) {
+        view_node_free(node);
+        *failed = true;
+        return NULL;
+    }
+    s->node = node;
+    s->backend = b;
+    s->next = *p;
+    *p = s;
+    return NULL;
+}
+
+/* ---- zones ---- */
+
+static merge_zone_t **zone_slot(merge_t *m, const uint8_t *apex, size_t len)
+{
+    merge_zone_t **slot = &m->zones[name_hash(apex, len) & (m->zone_buckets - 1)];
+    for (; *slot != NULL; slot = &(*slot)->next) {
+        if ((*slot)->apex_len == len && memcmp((*slot)->apex, apex, len) == 0) {
+            break;
+        }
+    }
+    return slot;
+}
+
+static void zones_grow(merge_t *m)
+{
+    size_t n = m->zone_buckets * 2;
+    merge_zone_t **table = calloc(n, sizeof(*table));
+    if (table == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < m->zone_buckets; i++) {
+        for (merge_zone_t *z = m->zones[i], *next; z != NULL; z = next) {
+            next = z->next;
+            merge_zone_t **slot = &table[name_hash(z->apex, z->apex_len) & (n - 1)];
+            z->next = *slot;
+            *slot = z;
+        }
+    }
+    free(m->zones);
+    m->zones = table;
+    m->zone_buckets = n;
+}
+
+static void zone_free_index(merge_zone_t *z)
+{
+    for (size_t i = 0; i < z->nbuckets; i++) {
+        for (merge_entry_t *e = z->table[i], *next; e != NULL; e = next) {
+            next = e->next;
+            entry_free(e);
+        }
+    }
+    free(z->table);
+    free(z->heap);
+    free(z->names);
+    free(z);
+}
+
+static void zone_publish(merge_t *m, merge_zone_t *z)
+{
+    uint32_t serial = view_zone_serial(z->vz);
+    if ((int32_t)(z->serial_base - serial) > 0) {
+        view_zone_set_serial(z->vz, z->serial_base);
+    }
+    view_publish_zone(m->view, z->vz);
+    z->published = true;
+}
+
+/* Find the zone, or create it (empty but for the default apex) for b. */
+static merge_zone_t *zone_get(merge_t *m, unsigned b, const uint8_t *apex, size_t len, bool create)
+{
+    merge_zone_t **slot = zone_slot(m, apex, len);
+    merge_zone_t *z = *slot;
+    if (z != NULL || !create) {
+        if (z != NULL && create) {
+            if (!(z->backends & (1u << b))) {
+                z->backends |= 1u << b;
+                redis_stat_add(&m->stats[b].zones, 1);
+            }
+            if (m->marking[b]) {
+                z->seen |= 1u << b;
+            }
+        }
+        return z;
+    }
+    z = calloc(1, sizeof(*z));
+    if (z == NULL) {
+        return NULL;
+    }
+    memcpy(z->apex, apex, len);
+    z->apex_len = (uint8_t)len;
+    z->serial_base = (uint32_t)time(NULL);
+    z->nbuckets = 64;
+    z->table = calloc(z->nbuckets, sizeof(*z->table));
+    z->names = calloc(m->nb + 1, sizeof(*z->names));
+    z->vz = view_zone_new(apex, len);
+    redis_zone_ctx_t ctx = zone_ctx(m, z);
+    view_node_t *apex_node = z->vz ? redis_default_apex(&ctx) : NULL;
+    static const uint8_t at_apex[1] = {0}; /* the apex: an empty relative name */
+    merge_entry_t *e =
+        z->table && z->names ? entry_add(z, entry_slot(z, at_apex, 0), at_apex, 0) : NULL;
+    if (e == NULL || apex_node == NULL || view_zone_put(z->vz, apex_node) != 0) {
+        if (e == NULL) {
+            view_node_free(apex_node);
+        }
+        if (z->vz != NULL) {
+            view_zone_free(z->vz);
+        }
+        zone_free_index(z);
+        return NULL;
+    }
+    e->mask = 1u << m->nb;
+    z->names[m->nb] = 1;
+    z->backends = 1u << b;
+    z->seen = m->marking[b] ? 1u << b : 0;
+    redis_stat_add(&m->stats[b].zones, 1);
+    *slot = z;
+    if (++m->nzones > m->zone_buckets) {
+        zones_grow(m);
+    }
+    if (!m->loading[b]) {
+        zone_publish(m, z);
+    }
+    return z;
+}
+
+/* Remove a zone no backend has any more. */
+static void zone_remove(merge_t *m, merge_zone_t *z)
+{
+    merge_zone_t **slot = zone_slot(m, z->apex, z->apex_len);
+    *slot = z->next;
+    m->nzones--;
+    if (z->published) {
+        view_remove_zone(m->view, z->apex, z->apex_len);
+    } else {
+        view_zone_free(z->vz);
+    }
+    zone_free_index(z);
+}
+
+/* b lets go of zone z; it goes away when nobody has it. Returns true if the
+ * zone was removed. */
+static bool zone_release(merge_t *m, merge_zone_t *z, unsigned b)
+{
+    if (z->backends & (1u << b)) {
+        z->backends &= ~(1u << b);
+        redis_stat_add(&m->stats[b].zones, -1);
+    }
+    if (z->backends == 0) {
+        zone_remove(m, z);
+        return true;
+    }
+    return false;
+}
+
+/* ---- the union ---- */
+
+/* The view's node for e (the winner's), inside rcu_read_lock. */
+static const view_node_t *winner_node(const merge_zone_t *z, const uint8_t *owner, size_t len)
+{
+    return view_lookup(z->vz, owner, len, 0);
+}
+
+static void count_names(merge_t *m, merge_zone_t *z, unsigned b, int delta)
+{
+    z->names[b] = (uint32_t)((int64_t)z->names[b] + delta);
+    if (b < m->nb) {
+        redis_stat_add(&m->stats[b].names, delta);
+    }
+}
+
+static void count_records(merge_t *m, unsigned b, const view_node_t *node, int sign)
+{
+    if (b < m->nb && node != NULL) {
+        redis_stat_add(&m->stats[b].records, sign * (int64_t)redis_node_records(node));
+    }
+}
+
+static bool expired(const view_node_t *node, int64_t now)
+{
+    int64_t exp = view_node_expires(node);
+    return exp != 0 && exp <= now;
+}
+
+/* The winner of e went away: show the next backend's data, or delete the
+ * name when nobody else has it. */
+static void promote(merge_t *m, merge_zone_t *z, merge_entry_t *e, const uint8_t *owner,
+                    size_t owner_len, int64_t now)
+{
+    while (e->mask != 0) {
+        unsigned w = lowest_bit(e->mask);
+        view_node_t *node;
+        if (w == m->nb) {
+            redis_zone_ctx_t ctx = zone_ctx(m, z);
+            node = redis_default_apex(&ctx);
+        } else {
+            node = shadow_take(e, w);
+        }
+        if (node != NULL && !expired(node, now)) {
+            int64_t exp = view_node_expires(node);
+            if (view_zone_put(z->vz, node) == 0) {
+                heap_update(z, e, exp);
+                return;
+            }
+            node = NULL; /* freed by view_zone_put */
+        }
+        if (node != NULL) {
+            count_records(m, w, node, -1);
+            view_node_free(node);
+        }
+        e->mask &= ~(1u << w);
+        count_names(m, z, w, -1);
+    }
+    view_zone_delete(z->vz, owner, owner_len);
+    entry_remove(z, e);
+}
+
+static void note_conflict(merge_t *m, merge_zone_t *z, merge_entry_t *e, unsigned loser,
+                          unsigned winner)
+{
+    if (loser >= m->nb || winner >= m->nb) {
+        return;
+    }
+    redis_stat_add(&m->stats[loser].conflicts, 1);
+    char name[NAME_MAX_WIRE * 4 + 2];
+    owner_text(z, e, name, sizeof(name));
+    log_once(&m->conflict_logged[loser], LOG_LEVEL_WARN,
+             "redis: backend %s: %s is also on backend %s, listed first, which wins "
+             "(further conflicts are only counted)",
+             m->names[loser], name, m->names[winner]);
+}
+
+int merge_set(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, const uint8_t *owner,
+              size_t owner_len, view_node_t *node, int64_t now)
+{
+    if (node == NULL || expired(node, now)) {
+        view_node_free(node);
+        merge_del(m, b, apex, apex_len, owner, owner_len, now);
+        return 0;
+    }
+    merge_zone_t *z = zone_get(m, b, apex, apex_len, true);
+    if (z == NULL || owner_len < apex_len) {
+        view_node_free(node);
+        return -1;
+    }
+    const uint8_t *rel = owner;
+    size_t rel_len = owner_len - apex_len;
+    merge_entry_t **slot = entry_slot(z, rel, rel_len);
+    merge_entry_t *e = *slot;
+    if (e == NULL && (e = entry_add(z, slot, rel, rel_len)) == NULL) {
+        view_node_free(node);
+        return -1;
+    }
+    uint32_t bit = 1u << b;
+    int64_t exp = view_node_expires(node);
+    bool fresh = !(e->mask & bit);
+    if (m->marking[b]) {
+        e->seen |= bit;
+    }
+    unsigned w = e->mask ? lowest_bit(e->mask) : b;
+
+    if (e->mask == 0 || b <= w) {
+        /* b is (or becomes) the winner: its node goes into the view. */
+        rcu_read_lock();
+        const view_node_t *cur = e->mask ? winner_node(z, owner, owner_len) : NULL;
+        if (cur != NULL && b == w && redis_node_equal(cur, node)) {
+            rcu_read_unlock();
+            view_node_free(node);
+            return 0;
+        }
+        if (b < w && cur != NULL && w < m->nb) {
+            bool failed = false;
+            view_node_t *copy = redis_node_clone(cur);
+            if (copy != NULL) {
+                shadow_put(e, w, copy, &failed);
+            }
+            if (copy == NULL || failed) { /* cannot keep w's data: w loses the name */
+                count_records(m, w, cur, -1);
+                e->mask &= ~(1u << w);
+                count_names(m, z, w, -1);
+            }
+            note_conflict(m, z, e, w, b);
+        }
+        if (b == w && cur != NULL) {
+            count_records(m, b, cur, -1);
+        }
+        rcu_read_unlock();
+        count_records(m, b, node, +1);
+        if (fresh) {
+            e->mask |= bit;
+            count_names(m, z, b, +1);
+        }
+        if (view_zone_put(z->vz, node) != 0) {
+            return -1;
+        }
+        heap_update(z, e, exp);
+        return 0;
+    }
+
+    /* An earlier backend wins: keep b's data aside. */
+    bool failed = false;
+    int64_t records = (int64_t)redis_node_records(node);
+    view_node_t *old = shadow_put(e, b, node, &failed);
+    if (failed) {
+        return -1;
+    }
+    redis_stat_add(&m->stats[b].records, records);
+    count_records(m, b, old, -1);
+    view_node_free(old);
+    if (fresh) {
+        e->mask |= bit;
+        count_names(m, z, b, +1);
+        note_conflict(m, z, e, b, w);
+    }
+    return 0;
+}
+
+int merge_del(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, const uint8_t *owner,
+              size_t owner_len, int64_t now)
+{
+    merge_zone_t *z = zone_get(m, b, apex, apex_len, false);
+    if (z == NULL || owner_len < apex_len) {
+        return 0;
+    }
+    merge_entry_t *e = *entry_slot(z, owner, owner_len - apex_len);
+    uint32_t bit = 1u << b;
+    if (e == NULL || !(e->mask & bit)) {
+        return 0;
+    }
+    unsigned w = lowest_bit(e->mask);
+    e->mask &= ~bit;
+    count_names(m, z, b, -1);
+    if (b == w) {
+        rcu_read_lock();
+        count_records(m, b, winner_node(z, owner, owner_len), -1);
+        rcu_read_unlock();
+        heap_remove(z, e);
+        promote(m, z, e, owner, owner_len, now);
+    } else {
+        view_node_t *old = shadow_take(e, b);
+        count_records(m, b, old, -1);
+        view_node_free(old);
+    }
+    if (z->names[b] == 0) {
+        zone_release(m, z, b);
+    }
+    return 1;
+}
+
+/* Delete the names of b in z, all of them or only those not seen since
+ * b's reload began. Returns how many; *removed is set if z went away. */
+static size_t zone_drop_names(merge_t *m, merge_zone_t *z, unsigned b, bool only_unseen,
+                              int64_t now, bool *removed)
+{
+    size_t dropped = 0, cap = 0, n = 0;
+    uint8_t(*owners)[NAME_MAX_WIRE] = NULL;
+    uint8_t *lens = NULL;
+    uint32_t bit = 1u << b;
+    /* Collect first: deleting reshapes the table. */
+    for (size_t i = 0; i < z->nbuckets; i++) {
+        for (merge_entry_t *e = z->table[i]; e != NULL; e = e->next) {
+            if (!(e->mask & bit) || (only_unseen && (e->seen & bit))) {
+                continue;
+            }
+            if (n == cap) {
+                size_t ncap = cap ? cap * 2 : 64;
+                void *a = realloc(owners, ncap * NAME_MAX_WIRE), *l = realloc(lens, ncap);
+                owners = a ? a : owners;
+                lens = l ? l : lens;
+                if (a == NULL || l == NULL) {
+                    goto apply;
+                }
+                cap = ncap;
+            }
+            memcpy(owners[n], e->rel, e->len);
+            memcpy(owners[n] + e->len, z->apex, z->apex_len);
+            lens[n++] = (uint8_t)(e->len + z->apex_len);
+        }
+    }
+apply:;
+    uint8_t apex[NAME_MAX_WIRE];
+    size_t apex_len = z->apex_len;
+    memcpy(apex, z->apex, apex_len);
+    for (size_t i = 0; i < n; i++) {
+        dropped += (size_t)merge_del(m, b, apex, apex_len, owners[i], lens[i], now);
+    }
+    free(owners);
+    free(lens);
+    *removed = zone_get(m, b, apex, apex_len, false) == NULL;
+    return dropped;
+}
+
+void merge_delzone(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, int64_t now)
+{
+    merge_zone_t *z = zone_get(m, b, apex, apex_len, false);
+    bool removed;
+    if (z == NULL) {
+        return;
+    }
+    zone_drop_names(m, z, b, false, now, &removed);
+    if (!removed && (z = zone_get(m, b, apex, apex_len, false)) != NULL) {
+        z->seen &= ~(1u << b);
+        zone_release(m, z, b);
+    }
+}
+
+/* The apexes of the zones in scope (all, or the one given) that b has a
+ * key or names in; malloc'd, *n set. */
+static uint8_t (*scope_zones(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len,
+                             uint8_t **lens, size_t *n))[NAME_MAX_WIRE]
+{
+    uint8_t(*apexes)[NAME_MAX_WIRE] = malloc((m->nzones + 1) * NAME_MAX_WIRE);
+    *lens = malloc(m->nzones + 1);
+    *n = 0;
+    if (apexes == NULL || *lens == NULL) {
+        free(apexes);
+        free(*lens);
+        *lens = NULL;
+        return NULL;
+    }
+    for (size_t i = 0; i < m->zone_buckets; i++) {
+        for (merge_zone_t *z = m->zones[i]; z != NULL; z = z->next) {
+            if (apex != NULL && (z->apex_len != apex_len || memcmp(z->apex, apex, apex_len))) {
+                continue;
+            }
+            if ((z->backends & (1u << b)) || z->names[b] > 0) {
+                memcpy(apexes[*n], z->apex, z->apex_len);
+                (*lens)[(*n)++] = z->apex_len;
+            }
+        }
+    }
+    return apexes;
+}
+
+void merge_mark_begin(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len)
+{
+    uint32_t bit = 1u << b;
+    m->marking[b] = true;
+    for (size_t i = 0; i < m->zone_buckets; i++) {
+        for (merge_zone_t *z = m->zones[i]; z != NULL; z = z->next) {
+            if (apex != NULL && (z->apex_len != apex_len || memcmp(z->apex, apex, apex_len))) {
+                continue;
+            }
+            z->seen &= ~bit;
+            for (size_t k = 0; k < z->nbuckets; k++) {
+                for (merge_entry_t *e = z->table[k]; e != NULL; e = e->next) {
+                    e->seen &= ~bit;
+                }
+            }
+        }
+    }
+}
+
+size_t merge_mark_end(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, int64_t now)
+{
+    size_t dropped = 0, n;
+    uint8_t *lens;
+    uint8_t(*apexes)[NAME_MAX_WIRE] = scope_zones(m, b, apex, apex_len, &lens, &n);
+    m->marking[b] = false;
+    for (size_t i = 0; i < n; i++) {
+        merge_zone_t *z = zone_get(m, b, apexes[i], lens[i], false);
+        bool removed = false;
+        if (z == NULL) {
+            continue;
+        }
+        if (z->names[b] > 0) {
+            dropped += zone_drop_names(m, z, b, true, now, &removed);
+        }
+        if (!removed && (z = zone_get(m, b, apexes[i], lens[i], false)) != NULL &&
+            z->names[b] == 0 && !(z->seen & (1u << b))) {
+            zone_release(m, z, b);
+        }
+    }
+    free(apexes);
+    free(lens);
+    return dropped;
+}
+
+size_t merge_expire(merge_t *m, int64_t now)
+{
+    size_t dropped = 0;
+    for (size_t i = 0; i < m->zone_buckets; i++) {
+        for (merge_zone_t *z = m->zones[i], *next; z != NULL; z = next) {
+            next = z->next;
+            uint8_t apex[NAME_MAX_WIRE];
+            size_t apex_len = z->apex_len;
+            memcpy(apex, z->apex, apex_len);
+            while (z != NULL && z->nheap > 0 && z->heap[0].expires <= now) {
+                merge_entry_t *e = z->heap[0].entry;
+                uint8_t owner[NAME_MAX_WIRE];
+                memcpy(owner, e->rel, e->len);
+                memcpy(owner + e->len, apex, apex_len);
+                unsigned w = lowest_bit(e->mask);
+                heap_remove(z, e);
+                dropped += (size_t)merge_del(m, w, apex, apex_len, owner, e->len + apex_len, now);
+                z = zone_get(m, w, apex, apex_len, false);
+            }
+        }
+    }
+    return dropped;
+}
+
+/* ---- setup and small entry points ---- */
+
+int merge_zone_add(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len)
+{
+    return zone_get(m, b, apex, apex_len, true) ? 0 : -1;
+}
+
+int merge_zone_ctx(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len,
+                   redis_zone_ctx_t *ctx)
+{
+    merge_zone_t *z = zone_get(m, b, apex, apex_len, true);
+    if (z == NULL) {
+        return -1;
+    }
+    *ctx = zone_ctx(m, z);
+    return 0;
+}
+
+void merge_set_loading(merge_t *m, unsigned backend, bool loading)
+{
+    m->loading[backend] = loading;
+}
+
+void merge_publish_pending(merge_t *m)
+{
+    for (size_t i = 0; i < m->zone_buckets; i++) {
+        for (merge_zone_t *z = m->zones[i]; z != NULL; z = z->next) {
+            if (!z->published) {
+                zone_publish(m, z);
+            }
+        }
+    }
+}
+
+size_t merge_zone_count(const merge_t *m)
+{
+    return m->nzones;
+}
+
+merge_t *merge_new(const merge_params_t *p)
+{
+    if (p->nbackends == 0 || p->nbackends > REDIS_MAX_BACKENDS) {
+        return NULL;
+    }
+    merge_t *m = calloc(1, sizeof(*m));
+    if (m == NULL) {
+        return NULL;
+    }
+    m->zone_buckets = 64;
+    m->zones = calloc(m->zone_buckets, sizeof(*m->zones));
+    if (m->zones == NULL) {
+        free(m);
+        return NULL;
+    }
+    pthread_mutex_init(&m->lock, NULL);
+    m->view = p->view;
+    m->nb = p->nbackends;
+    m->names = p->names;
+    m->stats = p->stats;
+    m->defaults = p->defaults;
+    m->default_ttl = p->default_ttl;
+    return m;
+}
+
+void merge_free(merge_t *m)
+{
+    if (m == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < m->zone_buckets; i++) {
+        for (merge_zone_t *z = m->zones[i], *next; z != NULL; z = next) {
+            next = z->next;
+            if (!z->published) {
+                view_zone_free(z->vz);
+            }
+            zone_free_index(z);
+        }
+    }
+    free(m->zones);
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}
+
+void merge_lock(merge_t *m)
+{
+    pthread_mutex_lock(&m->lock);
+}
+
+void merge_unlock(merge_t *m)
+{
+    pthread_mutex_unlock(&m->lock);
+}

@@ -1,0 +1,113 @@
+/*
+ * redis_merge.h - the union of every backend's zones, as the view serves it.
+ *
+ * Several backends may hold the same zone, and even the same owner name.
+ * The view holds one node per name, so something must decide which one is
+ * served and remember the others: this module. For every name it keeps a
+ * bit mask of the backends that have it; the first backend listed wins (its
+ * node is in the view), the others' nodes are kept aside ("shadows") so that
+ * when the winner deletes the name the next one shows at once, even if that
+ * backend is down. A conflict is counted on the hidden backend and logged
+ * once per backend.
+ *
+ * An index entry is small (the name relative to the zone, the mask, a lease
+ * slot) and shadows exist only for names held twice, so the cost over the
+ * view itself stays well below the data.
+ *
+ * Each zone's apex also has a virtual last backend, the config defaults: it
+ * provides the SOA (and NS) of a zone no backend gives an `@` for, and
+ * shows again if every backend deletes its `@`.
+ *
+ * Leases: the winner's `expires` is kept in a per-zone min-heap; expired
+ * names are dropped from the view as if their backend had deleted them
+ * (merge_expire), and a value that is already expired is treated as absent.
+ *
+ * Zones appear when a backend first has them and disappear when no backend
+ * has them any more. A zone created while its backend is loading is
+ * published when a load finishes (merge_publish_pending), so a zone is
+ * never answered half-loaded at startup; later ones are published at once.
+ *
+ * Locking: every function except merge_new/merge_free must be called with
+ * merge_lock() held; backend threads take it once per batch of changes.
+ * The caller must be an RCU-registered thread.
+ */
+#ifndef VMDNS_REDIS_MERGE_H
+#define VMDNS_REDIS_MERGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "redis/redis_config.h"
+#include "redis/redis_records.h"
+#include "redis/redis_stats.h"
+#include "view/view.h"
+
+typedef struct merge merge_t;
+
+/* What merge_new needs: the view, the backends (names for messages, stats
+ * to keep), and how default apex records are made. */
+typedef struct merge_params {
+    view_t *view;
+    size_t nbackends;
+    const char *const *names; /* nbackends names */
+    redis_stats_t *stats;     /* nbackends counters */
+    const redis_defaults_t *defaults;
+    uint32_t default_ttl;
+} merge_params_t;
+
+/* Create an empty merge. NULL on allocation failure. */
+merge_t *merge_new(const merge_params_t *p);
+
+/* Free the index and shadows. Published zones stay in the view (the view's
+ * owner frees them); zones never published are freed here. */
+void merge_free(merge_t *m);
+
+void merge_lock(merge_t *m);
+void merge_unlock(merge_t *m);
+
+/* While a backend is loading, zones it creates wait for merge_publish_pending. */
+void merge_set_loading(merge_t *m, unsigned backend, bool loading);
+
+/* Publish every zone still waiting. */
+void merge_publish_pending(merge_t *m);
+
+/* Backend `b` has a key for this zone: create the zone if needed.
+ * Returns 0, or -1 on allocation failure. */
+int merge_zone_add(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len);
+
+/* The context to build nodes for a zone (valid until the lock is
+ * released); the zone is created for backend b if needed. -1 on failure. */
+int merge_zone_ctx(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len,
+                   redis_zone_ctx_t *ctx);
+
+/* Backend b's data for `owner` (at or below apex) is `node` (taken over;
+ * NULL or an expired node means b has nothing there, as merge_del).
+ * Returns 0, or -1 on failure (node freed). */
+int merge_set(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, const uint8_t *owner,
+              size_t owner_len, view_node_t *node, int64_t now);
+
+/* Backend b no longer has `owner`. Returns 1 if it had it. */
+int merge_del(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, const uint8_t *owner,
+              size_t owner_len, int64_t now);
+
+/* Backend b no longer has the zone: drop all its names there. */
+void merge_delzone(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, int64_t now);
+
+/* A reload of backend b (of the zone `apex`, or of all its zones when apex
+ * is NULL) begins: from now on merge_set and merge_zone_add note what b
+ * still has. */
+void merge_mark_begin(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len);
+
+/* The reload ended: b's names in scope that were not set since
+ * merge_mark_begin are deleted, and b lets go of zones in scope it did not
+ * add and holds no name in. Returns the names deleted. */
+size_t merge_mark_end(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, int64_t now);
+
+/* Drop names whose lease ended at or before now. Returns how many. */
+size_t merge_expire(merge_t *m, int64_t now);
+
+/* Number of zones in the merge (published or pending). */
+size_t merge_zone_count(const merge_t *m);
+
+#endif

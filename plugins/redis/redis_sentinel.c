@@ -1,0 +1,231 @@
+/*
+ * redis_sentinel.c - one round of questions to the sentinels (see
+ * redis_sentinel.h).
+ *
+ * One connection at a time: connect to sentinel i, pipeline the two
+ * questions, and on any failure move to sentinel i+1. The query object
+ * belongs to the backend until `done` is called; it frees itself just
+ * before calling done.
+ */
+#include "redis/redis_sentinel.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "redis/redis_conn.h"
+
+struct sentinel_query {
+    struct event_base *base;
+    const redis_backend_config_t *cfg;
+    uint64_t connect_timeout_ms, read_timeout_ms;
+    sentinel_done_fn done;
+    void *arg;
+    size_t next; /* next sentinel to ask */
+    redis_conn_t *conn;
+    int replies; /* answers received from the current sentinel */
+    bool have_master;
+    redis_addr_t master;
+    redis_addr_t replicas[SENTINEL_MAX_NODES];
+    size_t nreplicas;
+    char why[256];
+};
+
+static void ask_next(sentinel_query_t *q);
+
+/* Deliver and free. */
+static void finish(sentinel_query_t *q)
+{
+    redis_addr_t nodes[SENTINEL_MAX_NODES + 1];
+    size_t n = 0;
+    if (q->have_master) {
+        nodes[n++] = q->master;
+    }
+    for (size_t i = 0; i < q->nreplicas && n < SENTINEL_MAX_NODES; i++) {
+        if (!q->have_master || strcmp(q->replicas[i].host, q->master.host) != 0 ||
+            q->replicas[i].port != q->master.port) {
+            nodes[n++] = q->replicas[i];
+        }
+    }
+    char why[256];
+    snprintf(why, sizeof(why), "%s", q->why);
+    sentinel_done_fn done = q->done;
+    void *arg = q->arg;
+    redis_conn_close(q->conn);
+    free(q);
+    done(arg, nodes, n, why);
+}
+
+static const char *field(const redisReply *r, const char *key)
+{
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const redisReply *k = r->element[i], *v = r->element[i + 1];
+        if (k->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING &&
+            strcmp(k->str, key) == 0) {
+            return v->str;
+        }
+    }
+    return NULL;
+}
+
+int sentinel_parse_replica(const redisReply *r, redis_addr_t *out)
+{
+    if (r->type != REDIS_REPLY_ARRAY) {
+        return -1;
+    }
+    const char *ip = field(r, "ip"), *port = field(r, "port"), *flags = field(r, "flags");
+    if (ip == NULL || port == NULL || strlen(ip) >= sizeof(out->host)) {
+        return -1;
+    }
+    if (flags != NULL &&
+        (strstr(flags, "s_down") || strstr(flags, "o_down") || strstr(flags, "disconnected"))) {
+        return -1;
+    }
+    int p = atoi(port);
+    if (p <= 0 || p > 65535) {
+        return -1;
+    }
+    snprintf(out->host, sizeof(out->host), "%s", ip);
+    out->port = (uint16_t)p;
+    return 0;
+}
+
+/* The current sentinel is no good: note why and ask the next one. */
+static void sentinel_failed(sentinel_query_t *q, const char *why)
+{
+    snprintf(q->why, sizeof(q->why), "sentinel %s: %s", q->conn ? redis_conn_peer(q->conn) : "?",
+             why);
+    redis_conn_close(q->conn);
+    q->conn = NULL;
+    ask_next(q);
+}
+
+static void answered(sentinel_query_t *q)
+{
+    if (++q->replies < 2) {
+        return;
+    }
+    if (!q->have_master && q->nreplicas == 0) {
+        sentinel_failed(q, "knows no node of this master");
+        return;
+    }
+    finish(q);
+}
+
+static void on_master(redis_conn_t *c, redisReply *r, void *privdata)
+{
+    if (c == NULL) {
+        return;
+    }
+    sentinel_query_t *q = privdata;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING &&
+        strlen(r->element[0]->str) < sizeof(q->master.host)) {
+        int port = atoi(r->element[1]->str);
+        if (port > 0 && port <= 65535) {
+            snprintf(q->master.host, sizeof(q->master.host), "%s", r->element[0]->str);
+            q->master.port = (uint16_t)port;
+            q->have_master = true;
+        }
+    } else if (r->type == REDIS_REPLY_ERROR) {
+        sentinel_failed(q, r->str);
+        return;
+    }
+    answered(q);
+}
+
+static void on_replicas(redis_conn_t *c, redisReply *r, void *privdata)
+{
+    if (c == NULL) {
+        return;
+    }
+    sentinel_query_t *q = privdata;
+    if (r->type == REDIS_REPLY_ARRAY) {
+        for (size_t i = 0; i < r->elements && q->nreplicas < SENTINEL_MAX_NODES; i++) {
+            if (sentinel_parse_replica(r->element[i], &q->replicas[q->nreplicas]) == 0) {
+                q->nreplicas++;
+            }
+        }
+    }
+    answered(q);
+}
+
+static void on_conn(redis_conn_t *c, redis_conn_event_t ev, const char *why, void *arg)
+{
+    sentinel_query_t *q = arg;
+    if (ev == REDIS_CONN_FAILED) {
+        sentinel_failed(q, why);
+        return;
+    }
+    q->replies = 0;
+    q->have_master = false;
+    q->nreplicas = 0;
+    if (redis_conn_cmd(c, on_master, q, "SENTINEL get-master-addr-by-name %s", q->cfg->master) ||
+        redis_conn_cmd(c, on_replicas, q, "SENTINEL replicas %s", q->cfg->master)) {
+        sentinel_failed(q, "cannot send");
+    }
+}
+
+/* Connect to the next sentinel; false if none is left. */
+static bool open_next(sentinel_query_t *q)
+{
+    while (q->next < q->cfg->naddrs) {
+        const redis_addr_t *a = &q->cfg->addrs[q->next++];
+        redis_conn_opts_t o = {
+            .host = a->host,
+            .port = a->port,
+            .username = q->cfg->sentinel_username,
+            .password = q->cfg->sentinel_password,
+            .connect_timeout_ms = q->connect_timeout_ms,
+            .read_timeout_ms = q->read_timeout_ms,
+        };
+        q->conn = redis_conn_open(q->base, &o, on_conn, q);
+        if (q->conn != NULL) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void ask_next(sentinel_query_t *q)
+{
+    if (open_next(q)) {
+        return;
+    }
+    if (q->why[0] == '\0') {
+        snprintf(q->why, sizeof(q->why), "no sentinel answered");
+    }
+    q->have_master = false;
+    q->nreplicas = 0;
+    finish(q);
+}
+
+sentinel_query_t *sentinel_query_start(struct event_base *base, const redis_backend_config_t *cfg,
+                                       uint64_t connect_timeout_ms, uint64_t read_timeout_ms,
+                                       sentinel_done_fn done, void *arg)
+{
+    sentinel_query_t *q = calloc(1, sizeof(*q));
+    if (q == NULL) {
+        return NULL;
+    }
+    q->base = base;
+    q->cfg = cfg;
+    q->connect_timeout_ms = connect_timeout_ms;
+    q->read_timeout_ms = read_timeout_ms;
+    q->done = done;
+    q->arg = arg;
+    if (!open_next(q)) {
+        free(q);
+        return NULL;
+    }
+    return q;
+}
+
+void sentinel_query_cancel(sentinel_query_t *q)
+{
+    if (q != NULL) {
+        redis_conn_close(q->conn);
+        free(q);
+    }
+}

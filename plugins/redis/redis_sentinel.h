@@ -1,0 +1,44 @@
+/*
+ * redis_sentinel.h - ask Redis Sentinel where a backend's nodes are.
+ *
+ * For a backend configured with `sentinel`, each connection round starts
+ * here: the sentinels are asked in order (the first that answers wins)
+ * for the current master (SENTINEL get-master-addr-by-name) and its
+ * replicas (SENTINEL replicas). The result is a list of nodes to try,
+ * master first, then the replicas that the sentinel does not consider
+ * down: the server only reads, so a replica serves as well while a
+ * failover is under way.
+ */
+#ifndef VMDNS_REDIS_SENTINEL_H
+#define VMDNS_REDIS_SENTINEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "redis/redis_config.h"
+
+struct event_base;
+
+#define SENTINEL_MAX_NODES 16
+
+/* The answer: n nodes (0 if no sentinel answered; why says what failed). */
+typedef void (*sentinel_done_fn)(void *arg, const redis_addr_t *nodes, size_t n, const char *why);
+
+typedef struct sentinel_query sentinel_query_t;
+
+/* Start asking; done is called exactly once, from the event loop, unless
+ * the query is cancelled first. NULL on allocation failure (done is then
+ * never called). */
+sentinel_query_t *sentinel_query_start(struct event_base *base, const redis_backend_config_t *cfg,
+                                       uint64_t connect_timeout_ms, uint64_t read_timeout_ms,
+                                       sentinel_done_fn done, void *arg);
+
+/* Stop a query that has not called done yet, and free it. */
+void sentinel_query_cancel(sentinel_query_t *q);
+
+/* Parse one entry of a SENTINEL replicas reply (a flat key/value array)
+ * into out; returns 0 if it is a usable replica (not down/disconnected). */
+struct redisReply;
+int sentinel_parse_replica(const struct redisReply *r, redis_addr_t *out);
+
+#endif
