@@ -1,0 +1,1 @@
+"""Helpers for test_registrar*.py (the libvmdns / vmdnsctl integration tests)."""
