@@ -1,0 +1,424 @@
+/*
+ * test_redis_merge.c - unit tests of plugins/redis/redis_merge.c: the union
+ * of several backends over the view. Covers: names from different backends
+ * side by side; a name on two backends (first listed wins, the conflict is
+ * counted once, the other shows when the winner deletes it, whichever came
+ * first); the default apex SOA/NS and its return when every backend drops
+ * its `@`; leases (expired values are absent, expired names are dropped,
+ * a hidden backend's value shows after the winner's lease ends); reload
+ * sweeps (names not seen again go, names seen stay); delzone; zones waiting
+ * for the end of a first load; unchanged values not touching the serial.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include <urcu.h>
+
+#include "dns/name.h"
+#include "dns/wire.h"
+#include "redis/redis_merge.h"
+#include "redis/redis_records.h"
+
+typedef struct fixture {
+    view_t *view;
+    merge_t *merge;
+    redis_stats_t stats[3];
+    redis_defaults_t defaults;
+} fixture_t;
+
+static const char *const names[] = {"first", "second", "third"};
+
+static int setup(void **state)
+{
+    rcu_register_thread();
+    fixture_t *f = calloc(1, sizeof(*f));
+    f->view = view_new();
+    f->defaults = (redis_defaults_t){
+        .ttl = 300, .refresh = 3600, .retry = 600, .expire = 86400, .minttl = 30};
+    f->defaults.mbox_len = name_from_text("hostmaster.vm.example.", f->defaults.mbox);
+    f->defaults.ns_len[0] = name_from_text("ns1.vm.example.", f->defaults.ns[0]);
+    f->defaults.nns = 1;
+    merge_params_t p = {f->view, 3, names, f->stats, &f->defaults, 300};
+    f->merge = merge_new(&p);
+    assert_non_null(f->merge);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    merge_free(f->merge);
+    view_free(f->view);
+    free(f);
+    rcu_unregister_thread();
+    return 0;
+}
+
+static size_t wire(const char *text, uint8_t out[NAME_MAX_WIRE])
+{
+    size_t len = name_from_text(text, out);
+    assert_true(len > 0);
+    return len;
+}
+
+/* Build backend data for `owner` in `zone` from JSON. */
+static view_node_t *node(const char *zone, const char *owner, const char *json)
+{
+    uint8_t apex[NAME_MAX_WIRE], own[NAME_MAX_WIRE];
+    size_t apex_len = wire(zone, apex), own_len = wire(owner, own);
+    redis_defaults_t d = {.ttl = 300};
+    redis_zone_ctx_t ctx = {&d, 300, 1000, apex, apex_len};
+    redis_parse_t res;
+    view_node_t *n = redis_node_from_json(&ctx, own, own_len, json, strlen(json), &res);
+    assert_non_null(n);
+    return n;
+}
+
+static void set(fixture_t *f, unsigned b, const char *zone, const char *owner, const char *json,
+                int64_t now)
+{
+    uint8_t apex[NAME_MAX_WIRE], own[NAME_MAX_WIRE];
+    size_t apex_len = wire(zone, apex), own_len = wire(owner, own);
+    merge_lock(f->merge);
+    assert_int_equal(
+        merge_set(f->merge, b, apex, apex_len, own, own_len, node(zone, owner, json), now), 0);
+    merge_unlock(f->merge);
+}
+
+static int del(fixture_t *f, unsigned b, const char *zone, const char *owner)
+{
+    uint8_t apex[NAME_MAX_WIRE], own[NAME_MAX_WIRE];
+    size_t apex_len = wire(zone, apex), own_len = wire(owner, own);
+    merge_lock(f->merge);
+    int rc = merge_del(f->merge, b, apex, apex_len, own, own_len, time(NULL));
+    merge_unlock(f->merge);
+    return rc;
+}
+
+static view_zone_t *zone_of(fixture_t *f, const char *zone)
+{
+    uint8_t apex[NAME_MAX_WIRE];
+    size_t len = wire(zone, apex);
+    return view_zone_get(f->view, apex, len);
+}
+
+/* The address of owner's A record as text ("" if no node, "-" if no A). */
+static const char *a_of(fixture_t *f, const char *zone, const char *owner)
+{
+    static char out[INET_ADDRSTRLEN];
+    view_zone_t *z = zone_of(f, zone);
+    if (z == NULL) {
+        return "";
+    }
+    uint8_t own[NAME_MAX_WIRE];
+    size_t len = wire(owner, own);
+    rcu_read_lock();
+    const view_node_t *n = view_lookup(z, own, len, time(NULL));
+    const view_rrset_t *a = n ? view_node_rrset(n, WIRE_TYPE_A) : NULL;
+    snprintf(out, sizeof(out), "%s", n == NULL ? "" : "-");
+    if (a != NULL) {
+        inet_ntop(AF_INET, a->wire + 10, out, sizeof(out));
+    }
+    rcu_read_unlock();
+    return out;
+}
+
+/* The RNAME of the apex SOA, as text ("" if none). */
+static const char *soa_mbox(fixture_t *f, const char *zone)
+{
+    static char out[NAME_MAX_WIRE * 4];
+    view_zone_t *z = zone_of(f, zone);
+    uint8_t apex[NAME_MAX_WIRE];
+    size_t len = wire(zone, apex);
+    out[0] = '\0';
+    if (z == NULL) {
+        return out;
+    }
+    rcu_read_lock();
+    const view_node_t *n = view_lookup(z, apex, len, 0);
+    const view_rrset_t *soa = n ? view_node_rrset(n, WIRE_TYPE_SOA) : NULL;
+    if (soa != NULL) {
+        const uint8_t *rd = soa->wire + 10;
+        size_t p = 0;
+        while (rd[p] != 0) {
+            p += rd[p] + 1;
+        }
+        p++;
+        size_t q = p;
+        while (rd[q] != 0) {
+            q += rd[q] + 1;
+        }
+        name_to_text(rd + p, q + 1 - p, out, sizeof(out));
+    }
+    rcu_read_unlock();
+    return out;
+}
+
+static uint64_t stat(atomic_uint_fast64_t *v)
+{
+    return atomic_load(v);
+}
+
+static void test_union_of_backends(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    set(f, 0, "vm.example.", "a.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.1\"}]}", now);
+    set(f, 1, "vm.example.", "b.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.2\"}]}", now);
+    set(f, 2, "other.example.", "c.other.example.", "{\"a\":[{\"ip\":\"10.0.0.3\"}]}", now);
+    assert_string_equal(a_of(f, "vm.example.", "a.vm.example."), "10.0.0.1");
+    assert_string_equal(a_of(f, "vm.example.", "b.vm.example."), "10.0.0.2");
+    assert_string_equal(a_of(f, "other.example.", "c.other.example."), "10.0.0.3");
+    assert_int_equal(merge_zone_count(f->merge), 2);
+    assert_int_equal(stat(&f->stats[0].names), 1);
+    assert_int_equal(stat(&f->stats[0].zones), 1);
+    assert_int_equal(stat(&f->stats[1].zones), 1);
+    assert_int_equal(stat(&f->stats[2].records), 1);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(stat(&f->stats[i].conflicts), 0);
+    }
+}
+
+static void test_first_listed_wins_and_next_shows(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    const char *z = "vm.example.", *x = "x.vm.example.";
+    set(f, 1, z, x, "{\"a\":[{\"ip\":\"10.0.0.2\"}]}", now);
+    set(f, 2, z, x, "{\"a\":[{\"ip\":\"10.0.0.3\"}]}", now);
+    assert_string_equal(a_of(f, z, x), "10.0.0.2");
+    assert_int_equal(stat(&f->stats[2].conflicts), 1);
+    set(f, 0, z, x, "{\"a\":[{\"ip\":\"10.0.0.1\"}]}", now); /* the first listed arrives */
+    assert_string_equal(a_of(f, z, x), "10.0.0.1");
+    assert_int_equal(stat(&f->stats[1].conflicts), 1);
+    set(f, 2, z, x, "{\"a\":[{\"ip\":\"10.0.0.33\"}]}", now); /* update of a hidden one */
+    assert_string_equal(a_of(f, z, x), "10.0.0.1");
+    assert_int_equal(stat(&f->stats[2].conflicts), 1); /* counted once */
+    assert_int_equal(stat(&f->stats[2].names), 1);
+
+    assert_int_equal(del(f, 0, z, x), 1);
+    assert_string_equal(a_of(f, z, x), "10.0.0.2"); /* backend 1's copy survived */
+    assert_int_equal(del(f, 1, z, x), 1);
+    assert_string_equal(a_of(f, z, x), "10.0.0.33");
+    assert_int_equal(del(f, 1, z, x), 0);
+    assert_int_equal(del(f, 2, z, x), 1);
+    assert_string_equal(a_of(f, z, x), "");
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(stat(&f->stats[i].records), 0);
+    }
+}
+
+static void test_hidden_backend_delete_keeps_winner(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    const char *z = "vm.example.", *x = "x.vm.example.";
+    set(f, 0, z, x, "{\"a\":[{\"ip\":\"10.0.0.1\"}]}", now);
+    set(f, 1, z, "keep.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.9\"}]}", now);
+    set(f, 1, z, x, "{\"a\":[{\"ip\":\"10.0.0.2\"}]}", now);
+    assert_int_equal(del(f, 1, z, x), 1);
+    assert_string_equal(a_of(f, z, x), "10.0.0.1");
+    assert_int_equal(del(f, 0, z, x), 1);
+    assert_string_equal(a_of(f, z, x), "");
+}
+
+static void test_default_apex_and_its_return(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    const char *z = "vm.example.";
+    set(f, 0, z, "a.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.1\"}]}", now);
+    assert_string_equal(soa_mbox(f, z), "hostmaster.vm.example.");
+    set(f, 1, z, z,
+        "{\"soa\":{\"ns\":\"ns.vm.example.\",\"mbox\":\"admin.vm.example.\",\"ttl\":60}}", now);
+    assert_string_equal(soa_mbox(f, z), "admin.vm.example.");
+    set(f, 0, z, z, "{\"soa\":{\"ns\":\"ns.vm.example.\",\"mbox\":\"root.vm.example.\"}}", now);
+    assert_string_equal(soa_mbox(f, z), "root.vm.example.");
+    del(f, 0, z, z);
+    assert_string_equal(soa_mbox(f, z), "admin.vm.example.");
+    del(f, 1, z, z);
+    assert_string_equal(soa_mbox(f, z), "hostmaster.vm.example.");
+}
+
+static void test_leases(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    const char *z = "vm.example.", *x = "x.vm.example.";
+    char json[128];
+    snprintf(json, sizeof(json), "{\"a\":[{\"ip\":\"10.0.0.1\"}],\"expires\":%lld",
+             (long long)(now - 5));
+    strcat(json, "}");
+    set(f, 0, z, "keep.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.9\"}]}", now);
+    set(f, 0, z, x, json, now); /* already expired: as if absent */
+    assert_string_equal(a_of(f, z, x), "");
+    assert_int_equal(stat(&f->stats[0].names), 1);
+
+    snprintf(json, sizeof(json), "{\"a\":[{\"ip\":\"10.0.0.1\"}],\"expires\":%lld}",
+             (long long)(now + 100));
+    set(f, 0, z, x, json, now);
+    set(f, 1, z, x, "{\"a\":[{\"ip\":\"10.0.0.2\"}]}", now);
+    assert_string_equal(a_of(f, z, x), "10.0.0.1");
+    merge_lock(f->merge);
+    assert_int_equal(merge_expire(f->merge, now + 50), 0);
+    assert_int_equal(merge_expire(f->merge, now + 100), 1);
+    merge_unlock(f->merge);
+    assert_string_equal(a_of(f, z, x), "10.0.0.2"); /* the hidden value shows */
+    assert_int_equal(stat(&f->stats[0].names), 1);
+    merge_lock(f->merge);
+    assert_int_equal(merge_expire(f->merge, now + 1000), 0);
+    merge_unlock(f->merge);
+}
+
+static void test_many_leases_expire_in_order(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    const char *z = "vm.example.";
+    char owner[64], json[128];
+    for (int i = 0; i < 200; i++) {
+        snprintf(owner, sizeof(owner), "vm-%d.vm.example.", i);
+        snprintf(json, sizeof(json), "{\"a\":[{\"ip\":\"10.0.0.1\"}],\"expires\":%lld}",
+                 (long long)(now + 1 + (i * 37) % 200));
+        set(f, 0, z, owner, json, now);
+    }
+    assert_int_equal(stat(&f->stats[0].names), 200);
+    merge_lock(f->merge);
+    size_t gone = merge_expire(f->merge, now + 100);
+    merge_unlock(f->merge);
+    assert_int_equal(gone, 100);
+    for (int i = 0; i < 200; i++) {
+        snprintf(owner, sizeof(owner), "vm-%d.vm.example.", i);
+        bool alive = now + 1 + (i * 37) % 200 > now + 100;
+        assert_string_equal(a_of(f, z, owner), alive ? "10.0.0.1" : "");
+    }
+}
+
+static void test_reload_sweep(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    const char *z = "vm.example.";
+    set(f, 0, z, "x.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.1\"}]}", now);
+    set(f, 0, z, "y.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.2\"}]}", now);
+    set(f, 0, "gone.example.", "g.gone.example.", "{\"a\":[{\"ip\":\"10.0.0.3\"}]}", now);
+    set(f, 1, z, "y.vm.example.", "{\"a\":[{\"ip\":\"10.0.1.2\"}]}", now);
+    merge_lock(f->merge);
+    merge_mark_begin(f->merge, 0, NULL, 0);
+    merge_unlock(f->merge);
+    set(f, 0, z, "x.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.1\"}]}", now);
+    merge_lock(f->merge);
+    assert_int_equal(merge_mark_end(f->merge, 0, NULL, 0, now), 2);
+    merge_unlock(f->merge);
+    assert_string_equal(a_of(f, z, "x.vm.example."), "10.0.0.1");
+    assert_string_equal(a_of(f, z, "y.vm.example."), "10.0.1.2");
+    assert_null(zone_of(f, "gone.example."));
+    assert_int_equal(stat(&f->stats[0].zones), 1);
+    assert_int_equal(stat(&f->stats[0].names), 1);
+}
+
+static void test_one_zone_sweep_leaves_others(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    uint8_t apex[NAME_MAX_WIRE];
+    size_t len = wire("vm.example.", apex);
+    set(f, 0, "vm.example.", "x.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.1\"}]}", now);
+    set(f, 0, "other.example.", "o.other.example.", "{\"a\":[{\"ip\":\"10.0.0.2\"}]}", now);
+    merge_lock(f->merge);
+    merge_mark_begin(f->merge, 0, apex, len);
+    assert_int_equal(merge_mark_end(f->merge, 0, apex, len, now), 1);
+    merge_unlock(f->merge);
+    assert_null(zone_of(f, "vm.example."));
+    assert_string_equal(a_of(f, "other.example.", "o.other.example."), "10.0.0.2");
+}
+
+static void test_delzone(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    const char *z = "vm.example.";
+    uint8_t apex[NAME_MAX_WIRE];
+    size_t len = wire(z, apex);
+    set(f, 0, z, "x.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.1\"}]}", now);
+    set(f, 0, z, "y.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.2\"}]}", now);
+    set(f, 1, z, "y.vm.example.", "{\"a\":[{\"ip\":\"10.0.1.2\"}]}", now);
+    merge_lock(f->merge);
+    merge_delzone(f->merge, 0, apex, len, now);
+    merge_unlock(f->merge);
+    assert_string_equal(a_of(f, z, "x.vm.example."), "");
+    assert_string_equal(a_of(f, z, "y.vm.example."), "10.0.1.2");
+    assert_int_equal(stat(&f->stats[0].zones), 0);
+    merge_lock(f->merge);
+    merge_delzone(f->merge, 1, apex, len, now);
+    merge_unlock(f->merge);
+    assert_null(zone_of(f, z));
+    assert_int_equal(merge_zone_count(f->merge), 0);
+}
+
+static void test_last_name_deleted_removes_zone(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    set(f, 0, "vm.example.", "x.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.1\"}]}", now);
+    assert_non_null(zone_of(f, "vm.example."));
+    del(f, 0, "vm.example.", "x.vm.example.");
+    assert_null(zone_of(f, "vm.example."));
+}
+
+static void test_first_load_publishes_at_the_end(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    merge_lock(f->merge);
+    merge_set_loading(f->merge, 0, true);
+    merge_unlock(f->merge);
+    set(f, 0, "vm.example.", "x.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.1\"}]}", now);
+    assert_null(zone_of(f, "vm.example."));
+    merge_lock(f->merge);
+    merge_set_loading(f->merge, 0, false);
+    merge_publish_pending(f->merge);
+    merge_unlock(f->merge);
+    assert_string_equal(a_of(f, "vm.example.", "x.vm.example."), "10.0.0.1");
+    /* the serial starts from the clock, so a restart never goes back */
+    assert_true(view_zone_serial(zone_of(f, "vm.example.")) >= (uint32_t)now);
+}
+
+static void test_unchanged_value_keeps_serial(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    const char *z = "vm.example.", *x = "x.vm.example.";
+    set(f, 0, z, x, "{\"a\":[{\"ip\":\"10.0.0.1\"}]}", now);
+    uint32_t serial = view_zone_serial(zone_of(f, z));
+    set(f, 0, z, x, "{\"a\":[{\"ip\":\"10.0.0.1\",\"ttl\":300}]}", now);
+    assert_int_equal(view_zone_serial(zone_of(f, z)), serial);
+    set(f, 0, z, x, "{\"a\":[{\"ip\":\"10.0.0.5\"}]}", now);
+    assert_int_equal(view_zone_serial(zone_of(f, z)), serial + 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_union_of_backends, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_listed_wins_and_next_shows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hidden_backend_delete_keeps_winner, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_apex_and_its_return, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_leases_expire_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reload_sweep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_zone_sweep_leaves_others, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delzone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_last_name_deleted_removes_zone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_load_publishes_at_the_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unchanged_value_keeps_serial, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
