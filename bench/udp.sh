@@ -45,17 +45,20 @@ TMP=$(mktemp -d /tmp/vmdns-bench.XXXXXX)
 declare -A PID PORT SAT CPU
 STARTED=()
 
+# ours PID: is PID still a child of this script (not a reused PID)?
+ours() { [ "$(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ')" = "$$" ]; }
+
 cleanup() {
   local p
   for p in "${STARTED[@]}"; do
-    kill -TERM "$p" 2>/dev/null || true
+    if ours "$p"; then kill -TERM "$p" 2>/dev/null || true; fi
   done
   for p in "${STARTED[@]}"; do
     for _ in $(seq 50); do
       kill -0 "$p" 2>/dev/null || break
       sleep 0.1
     done
-    kill -KILL "$p" 2>/dev/null || true
+    if ours "$p"; then kill -KILL "$p" 2>/dev/null || true; fi
     wait "$p" 2>/dev/null || true
   done
   rm -rf "$TMP"
