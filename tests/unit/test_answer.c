@@ -614,7 +614,12 @@ static void truncation(void **state)
     assert_int_equal(count(x, LDNS_SECTION_ANSWER), 29);
     exchange_free(x);
 
-    /* 1232 and 65535: all 60 */
+    /* 1232, 4096 and 65535: all 60 */
+    o.udp = 4096;
+    x = ask_opts(*state, "big.example.com.", LDNS_RR_TYPE_A, &o, 4096);
+    assert_false(ldns_pkt_tc(x->pkt));
+    assert_int_equal(count(x, LDNS_SECTION_ANSWER), 60);
+    exchange_free(x);
     o.udp = 1232;
     x = ask_opts(*state, "big.example.com.", LDNS_RR_TYPE_A, &o, 1232);
     assert_false(ldns_pkt_tc(x->pkt));
