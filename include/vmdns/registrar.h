@@ -104,7 +104,9 @@ VMDNS_API int vmdns_register_vm(vmdns_registrar_t *r, const vmdns_vm_t *vm, vmdn
 /* Publish n VMs in pipelined batches (one transaction per VM, many per
  * round trip). errs, if not NULL, has n entries: errs[i].code is VMDNS_OK
  * for each VM written. *n_ok (if not NULL) counts them. Returns 0 if all
- * were written, else -1 with err describing the first failure. */
+ * were written, else -1 with err describing the first failure. With
+ * wait_visible, -1 and VMDNS_ERR_TIMEOUT (errs all VMDNS_OK) means every
+ * VM was written but not every server showed them in time. */
 VMDNS_API int vmdns_register_vms(vmdns_registrar_t *r, const vmdns_vm_t *vms, size_t n,
                                  vmdns_error_t *errs, size_t *n_ok, vmdns_error_t *err);
 

@@ -87,17 +87,41 @@ static int commit(builder_t *b, uint16_t type, uint32_t ttl, size_t len)
     return 0;
 }
 
-/* A member of obj by case-insensitive key, or NULL. */
+/* A member of obj by case-insensitive key, or NULL. The exact (lower-case)
+ * key is a hash lookup and the common case; other spellings need a scan. */
 static json_t *member(json_t *obj, const char *key)
 {
+    json_t *v = json_object_get(obj, key);
+    if (v)
+        return v;
     const char *k;
-    json_t *v;
     json_object_foreach(obj, k, v)
     {
         if (strcasecmp(k, key) == 0)
             return v;
     }
     return NULL;
+}
+
+/* Key kinds at the top level of a value. */
+enum { KEY_EXPIRES = -2, KEY_UNKNOWN = -1 };
+
+/* Classify a top-level key: a type index, KEY_EXPIRES or KEY_UNKNOWN. */
+static int classify(const char *key)
+{
+    char low[8];
+    size_t i;
+    for (i = 0; key[i] && i < sizeof(low) - 1; i++)
+        low[i] = (char)(key[i] >= 'A' && key[i] <= 'Z' ? key[i] - 'A' + 'a' : key[i]);
+    if (key[i])
+        return KEY_UNKNOWN;
+    low[i] = '\0';
+    if (strcmp(low, "expires") == 0)
+        return KEY_EXPIRES;
+    for (size_t t = 0; t < codec_ntypes; t++)
+        if (strcmp(low, codec_types[t].key) == 0)
+            return (int)t;
+    return KEY_UNKNOWN;
 }
 
 /* A record's reason for being bad, built while parsing it. */
@@ -423,20 +447,28 @@ int vmdns_record_parse_json(const char *json, size_t len, uint32_t default_ttl, 
     builder_t b = {.default_ttl = default_ttl};
     const char *key;
     json_t *v;
-    for (size_t ti = 0; ti < codec_ntypes && !b.oom; ti++) {
-        size_t type_start = b.n;
-        json_object_foreach(root, key, v)
-        {
-            if (strcasecmp(key, codec_types[ti].key) == 0)
-                parse_type(&b, ti, type_start, key, v);
-        }
-    }
+    int kinds[32];
+    size_t nk = 0;
+    int many = json_object_size(root) > sizeof(kinds) / sizeof(kinds[0]);
     json_object_foreach(root, key, v)
     {
-        if (strcasecmp(key, "expires") == 0)
+        int k = classify(key);
+        if (!many)
+            kinds[nk++] = k;
+        if (k == KEY_EXPIRES)
             parse_expires(&b, v, out);
-        else if (codec_type_index(vmdns_type_from_name(key)) < 0)
+        else if (k == KEY_UNKNOWN)
             skip(&b, "unsupported type key \"%.60s\"", key);
+    }
+    /* Records in the writer's type order, whatever the order of the keys. */
+    for (size_t ti = 0; ti < codec_ntypes && !b.oom; ti++) {
+        size_t type_start = b.n, i = 0;
+        json_object_foreach(root, key, v)
+        {
+            if ((many ? classify(key) : kinds[i]) == (int)ti)
+                parse_type(&b, ti, type_start, key, v);
+            i++;
+        }
     }
     cname_rule(&b);
     json_decref(root);

@@ -276,6 +276,35 @@ class TestRegister(CtlTestCase):
         self.assertIn("; zone vm.example.com.", out)
 
 
+class TestAuth(unittest.TestCase):
+    def test_password_username_and_db(self):
+        r = Redis().start()
+        self.addCleanup(r.stop)
+        r.cli("CONFIG", "SET", "requirepass", "s3cret")
+        base = [vmdnsctl(), "--redis", "127.0.0.1:%d" % r.port]
+        run = lambda *a: subprocess.run(base + list(a), capture_output=True, text=True,
+                                        timeout=30)
+        p = run("--password", "s3cret", "--db", "3", "zone-create", ZONE, "--ns",
+                "ns1.example.com", "--mbox", "h.example.com")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with Resp(r.port) as c:
+            c("AUTH", "s3cret")
+            c("SELECT", "3")
+            self.assertEqual(c("TYPE", ZONE), "hash")
+            c("ACL", "SETUSER", "agent", "on", ">pw", "~*", "+@all")
+        p = run("--username", "agent", "--password", "pw", "--db", "3", "register",
+                "x.vm.example.com", "--ipv4", "10.0.0.1")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        t0 = time.monotonic()
+        p = run("--password", "wrong", "gc")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("AUTH", p.stderr)
+        self.assertLess(time.monotonic() - t0, 1.5)  # a bad password is not retried
+        p = run("gc")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("NOAUTH", p.stderr)
+
+
 class TestConcurrency(CtlTestCase):
     def test_two_agents_register_1000_names_each(self):
         self.zone()
