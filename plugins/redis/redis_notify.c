@@ -84,6 +84,9 @@ static void flush_zone(void *arg, const void *apex, size_t len, long events)
 
 void notify_flush(redis_backend_t *b)
 {
+    if (b->ks_stream == NULL) {
+        return; /* notifications are off */
+    }
     flush_ctx_t ctx = {b, 0};
     strset_each(b->ks_events, flush_zone, &ctx);
     strset_clear(b->ks_events);
