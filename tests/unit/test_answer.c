@@ -768,6 +768,7 @@ static void error_responses(void **state)
     assert_int_equal(ldns_wire2pkt(&pkt, out, len), LDNS_STATUS_OK);
     assert_int_equal(ldns_pkt_get_opcode(pkt), LDNS_PACKET_NOTIFY);
     assert_int_equal(ldns_pkt_get_rcode(pkt), LDNS_RCODE_NOTIMPL);
+    assert_true(ldns_pkt_edns(pkt)); /* the query had an OPT */
     ldns_pkt_free(pkt);
 
     /* FORMERR without a question: a bare header */

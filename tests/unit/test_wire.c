@@ -185,6 +185,18 @@ static void notimp(void **state)
         assert_true(q.has_question); /* echoed in the NOTIMP reply */
         assert_int_equal(WIRE_OPCODE(q.flags), opcodes[i]);
     }
+    /* the OPT of a NOTIMP query is read (the reply carries one), and a
+     * malformed rest does not turn NOTIMP into FORMERR */
+    header(&p, 7, 5 << 11, 1, 0, 0, 1);
+    question(&p, "example.com", WIRE_TYPE_SOA, WIRE_CLASS_IN);
+    opt(&p, 4096, 0, true, NULL, 0);
+    assert_int_equal(parse(&p, &q), WIRE_NOTIMP);
+    assert_true(q.has_edns);
+    assert_true(q.edns_do);
+    put(&p, "junk", 4);
+    assert_int_equal(parse(&p, &q), WIRE_NOTIMP);
+    p.b[11] = 2;
+    assert_int_equal(parse(&p, &q), WIRE_NOTIMP);
     /* NOTIMP wins over a missing question */
     header(&p, 7, 4 << 11, 0, 0, 0, 0);
     assert_int_equal(parse(&p, &q), WIRE_NOTIMP);
