@@ -13,7 +13,10 @@
  *   - the length is within the limit, ID echoed, QR set, opcode echoed;
  *   - ldns parses the response, its rcode matches what the builder says,
  *     the question is echoed byte for byte, OPT present iff the query had
- *     one, and a 65535-byte response is never truncated.
+ *     one, and a 65535-byte response is never truncated;
+ *   - a smaller limit changes nothing when the full response fits in it;
+ *     otherwise it sets TC and keeps at most as many answer records, or
+ *     leaves out only (optional) additional records.
  */
 #include <ldns/ldns.h>
 #include <stdio.h>
@@ -125,7 +128,8 @@ static void check_response(const wire_query_t *q, const uint8_t *out, size_t len
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static uint8_t out[WIRE_MAX_UDP];
+    static uint8_t out[WIRE_MAX_UDP], full[WIRE_MAX_UDP];
+    size_t full_len = 0;
     const view_t *view = fuzz_view();
     answer_limits_t lim = {.edns_udp_size = 1232, .now = 1700000000};
     wire_query_t q;
@@ -142,7 +146,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(q.question_end <= size);
     }
 
-    size_t limits[3] = {WIRE_MIN_UDP, answer_udp_limit(&q, &lim), WIRE_MAX_UDP};
+    /* TCP size first: a smaller limit must give the same bytes when the
+     * full response fits in it, and a prefix of its answer when not. */
+    size_t limits[3] = {WIRE_MAX_UDP, answer_udp_limit(&q, &lim), WIRE_MIN_UDP};
     FUZZ_CHECK(limits[1] >= WIRE_MIN_UDP && limits[1] <= lim.edns_udp_size);
     for (int i = 0; i < 3; i++) {
         size_t len;
@@ -160,6 +166,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             len = answer_error(&q, (uint8_t)rcode, &lim, out, limits[i]);
         }
         check_response(&q, out, len, limits[i], rcode);
+        if (i == 0) {
+            full_len = len;
+            memcpy(full, out, len);
+        } else if (full_len <= limits[i]) {
+            FUZZ_CHECK(len == full_len && memcmp(out, full, len) == 0);
+        } else if (v == WIRE_ANSWER) {
+            FUZZ_CHECK(memcmp(out + 4, full + 4, 2) == 0); /* same QDCOUNT */
+            if (wire_read_u16(out + 2) & WIRE_FLAG_TC) {
+                FUZZ_CHECK(wire_read_u16(out + 6) <= wire_read_u16(full + 6));
+            } else {
+                /* only optional additional records may be left out */
+                FUZZ_CHECK(memcmp(out + 6, full + 6, 4) == 0);
+                FUZZ_CHECK(wire_read_u16(out + 10) < wire_read_u16(full + 10));
+            }
+        }
     }
     return 0;
 }
