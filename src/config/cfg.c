@@ -87,9 +87,129 @@ void cfg_free(cfg_node_t *root)
     if (root == NULL) {
         return;
     }
-    char *file = (char *)root->file; /* the root owns the shared file name */
+    char *file = (char *)root->file; /* the root owns the shared file names */
+    char **files = root->files;
+    size_t nfiles = root->nfiles;
     cfg_free_node(root);
     free(file);
+    for (size_t i = 0; i < nfiles; i++) {
+        free(files[i]);
+    }
+    free(files);
+}
+
+cfg_node_t *cfg_new_root(const char *file)
+{
+    char *copy = strdup(file);
+    cfg_node_t *root = copy != NULL ? cfg_new_node(CFG_MAP, copy, 1, NULL) : NULL;
+    if (root == NULL) {
+        free(copy);
+    }
+    return root;
+}
+
+const char *cfg_own_file(cfg_node_t *root, const char *file)
+{
+    if (strcmp(root->file, file) == 0) {
+        return root->file;
+    }
+    for (size_t i = 0; i < root->nfiles; i++) {
+        if (strcmp(root->files[i], file) == 0) {
+            return root->files[i];
+        }
+    }
+    char **grown = realloc(root->files, (root->nfiles + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        return NULL;
+    }
+    root->files = grown;
+    if ((grown[root->nfiles] = strdup(file)) == NULL) {
+        return NULL;
+    }
+    return grown[root->nfiles++];
+}
+
+cfg_node_t *cfg_new_node(cfg_kind_t kind, const char *file, int line, const char *value)
+{
+    cfg_node_t *n = calloc(1, sizeof(*n));
+    if (n == NULL) {
+        return NULL;
+    }
+    n->kind = kind;
+    n->file = file;
+    n->line = line;
+    if (kind == CFG_SCALAR && (n->value = strdup(value != NULL ? value : "")) == NULL) {
+        free(n);
+        return NULL;
+    }
+    return n;
+}
+
+/* Make room for one more item (and key, for a map). */
+static int cfg_grow(cfg_node_t *parent)
+{
+    size_t cap = parent->n + 1;
+    cfg_node_t **items = realloc(parent->items, cap * sizeof(*items));
+    if (items == NULL) {
+        return -1;
+    }
+    parent->items = items;
+    if (parent->kind == CFG_MAP) {
+        char **keys = realloc(parent->keys, cap * sizeof(*keys));
+        if (keys == NULL) {
+            return -1;
+        }
+        parent->keys = keys;
+        int *lines = realloc(parent->key_lines, cap * sizeof(*lines));
+        if (lines == NULL) {
+            return -1;
+        }
+        parent->key_lines = lines;
+    }
+    return 0;
+}
+
+static void cfg_set_key(cfg_node_t *n, const char *key);
+
+int cfg_map_add(cfg_node_t *map, const char *key, int key_line, cfg_node_t *value)
+{
+    char *copy = strdup(key);
+    if (value == NULL || copy == NULL || map->kind != CFG_MAP || cfg_grow(map) != 0) {
+        free(copy);
+        cfg_free_node(value);
+        return -1;
+    }
+    map->keys[map->n] = copy;
+    map->key_lines[map->n] = key_line;
+    map->items[map->n++] = value;
+    cfg_set_key(value, copy);
+    return 0;
+}
+
+int cfg_seq_add(cfg_node_t *seq, cfg_node_t *item)
+{
+    if (item == NULL || seq->kind != CFG_SEQ || cfg_grow(seq) != 0) {
+        cfg_free_node(item);
+        return -1;
+    }
+    seq->items[seq->n++] = item;
+    if (seq->key != NULL) {
+        cfg_set_key(item, seq->key);
+    }
+    return 0;
+}
+
+cfg_node_t *cfg_peek(const cfg_node_t *map, const char *key)
+{
+    if (map == NULL || map->kind != CFG_MAP) {
+        return NULL;
+    }
+    for (size_t i = 0; i < map->n; i++) {
+        if (strcmp(map->keys[i], key) == 0) {
+            return map->items[i];
+        }
+    }
+    return NULL;
 }
 
 static cfg_node_t *cfg_node_alloc(cfg_builder_t *b, cfg_kind_t kind, const yaml_node_t *y)

@@ -29,6 +29,10 @@ struct cfg_node {
     int *key_lines;   /* CFG_MAP: line of keys[i] (the value may start later) */
     cfg_node_t **items;
     bool used; /* set by cfg_get on a map entry */
+    /* Root only: more file names that nodes point to (files a Corefile
+     * imports), owned by the root with `file` (see cfg_own_file). */
+    char **files;
+    size_t nfiles;
 };
 
 /* An error message buffer: "FILE:LINE: problem". */
@@ -44,6 +48,32 @@ cfg_node_t *cfg_parse_yaml(const char *text, size_t len, const char *name, cfg_e
 
 /* Free a tree from cfg_load_yaml (or built by the Corefile reader). */
 void cfg_free(cfg_node_t *root);
+
+/* ---- Building a tree by hand (the Corefile reader, tests) ----
+ * Nodes are created empty (map, list) or with a copy of their text
+ * (scalar), then attached at once; an attached node is freed with its
+ * root. The root of a hand-built tree is a map made with cfg_new_root(). */
+
+/* A new empty root map for `file` (copied; owned by the root), line 1. */
+cfg_node_t *cfg_new_root(const char *file);
+
+/* The root's copy of a file name, made on first use: every node from that
+ * file points to it, and it lives as long as the root. NULL: out of memory. */
+const char *cfg_own_file(cfg_node_t *root, const char *file);
+
+/* A new node: an empty map or list, or a scalar with a copy of `value`.
+ * `file` must be owned by the tree (cfg_own_file). NULL: out of memory. */
+cfg_node_t *cfg_new_node(cfg_kind_t kind, const char *file, int line, const char *value);
+
+/* Append value under `key` (copied; the line of the key is key_line) to a
+ * map, or an item to a list. Ownership of the new node passes to the
+ * parent, even on failure (it is then freed). Duplicate keys are not
+ * checked. Return 0, or -1 out of memory. */
+int cfg_map_add(cfg_node_t *map, const char *key, int key_line, cfg_node_t *value);
+int cfg_seq_add(cfg_node_t *seq, cfg_node_t *item);
+
+/* Map lookup that does not mark the entry used (for builders). */
+cfg_node_t *cfg_peek(const cfg_node_t *map, const char *key);
 
 /* Map lookup; marks the entry used. NULL if absent or `map` is not a map. */
 cfg_node_t *cfg_get(cfg_node_t *map, const char *key);

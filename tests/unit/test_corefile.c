@@ -1,0 +1,319 @@
+/*
+ * test_corefile.c - the Corefile reader: each directive becomes the tree a
+ * YAML user would have written (compared through a compact dump of the
+ * tree), the textual features work ({$ENV}, quotes, comments, snippets with
+ * arguments, imported files and globs), and every mistake is one
+ * "FILE:LINE: problem" naming the right file and line.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config/cfg.h"
+#include "config/corefile.h"
+#include "config/server_config.h"
+
+/* Dump a tree as {k:v,...}, [a,...] and bare scalars, in tree order. */
+static void dump(const cfg_node_t *n, char *out, size_t cap, size_t *off)
+{
+#define PUT(...)                                                                                   \
+    do {                                                                                           \
+        int w_ = snprintf(out + *off, cap - *off, __VA_ARGS__);                                    \
+        *off += w_ > 0 && (size_t)w_ < cap - *off ? (size_t)w_ : 0;                                \
+    } while (0)
+    if (n->kind == CFG_SCALAR) {
+        PUT("%s", n->value);
+        return;
+    }
+    PUT("%c", n->kind == CFG_MAP ? '{' : '[');
+    for (size_t i = 0; i < n->n; i++) {
+        if (i > 0) {
+            PUT(",");
+        }
+        if (n->kind == CFG_MAP) {
+            PUT("%s:", n->keys[i]);
+        }
+        dump(n->items[i], out, cap, off);
+    }
+    PUT("%c", n->kind == CFG_MAP ? '}' : ']');
+#undef PUT
+}
+
+/* Parse text as "t/Corefile" and compare its dump with `want`. */
+static void expect_tree(const char *text, const char *want)
+{
+    cfg_error_t err = {{0}};
+    cfg_node_t *root = cfg_parse_corefile(text, strlen(text), "t/Corefile", &err);
+    if (root == NULL) {
+        fail_msg("unexpected error: %s", err.msg);
+    }
+    char got[4096];
+    size_t off = 0;
+    dump(root, got, sizeof(got), &off);
+    assert_string_equal(got, want);
+    cfg_free(root);
+}
+
+/* Parse text that must fail; compare the message. */
+static void expect_error(const char *text, const char *want)
+{
+    cfg_error_t err = {{0}};
+    cfg_node_t *root = cfg_parse_corefile(text, strlen(text), "t/Corefile", &err);
+    assert_null(root);
+    assert_string_equal(err.msg, want);
+}
+
+static void test_directives(void **state)
+{
+    expect_tree("vm.example.com:5300 {\n"
+                "    bind 127.0.0.1 ::1\n"
+                "    file db.vm vm.example.com\n"
+                "    prometheus 127.0.0.1:9153\n"
+                "    health 127.0.0.1:8080 {\n"
+                "        lameduck 5s\n"
+                "    }\n"
+                "    ready 127.0.0.1:8181\n"
+                "    log\n"
+                "    errors\n"
+                "    any\n"
+                "    reload 10s 2s\n"
+                "    cache 30\n"
+                "}\n",
+                "{zones:[{origin:vm.example.com.,file:db.vm}],metrics:{listen:127.0.0.1:9153},"
+                "health:{listen:127.0.0.1:8080,lameduck:5s},ready:{listen:127.0.0.1:8181},"
+                "log:true,errors:true,any:true,reload:{interval:10s,jitter:2s},"
+                "listen:[127.0.0.1:5300,[::1]:5300]}");
+}
+
+static void test_defaults_and_keys(void **state)
+{
+    /* No bind: 0.0.0.0 and [::]; no port: 53; file zones from the keys. */
+    expect_tree("Example.COM {\n  file db.example\n}\n",
+                "{zones:[{origin:example.com.,file:db.example}],listen:[0.0.0.0:53,[::]:53]}");
+    /* Several keys, commas, a scheme, per-key ports, the root zone. */
+    expect_tree("dns://a.test:5300, b.test:5301,\n"
+                "  c.test. {\n"
+                "  bind 127.0.0.1\n"
+                "  file db\n"
+                "}\n",
+                "{zones:[{origin:a.test.,file:db},{origin:b.test.,file:db},"
+                "{origin:c.test.,file:db}],"
+                "listen:[127.0.0.1:5300,127.0.0.1:5301,127.0.0.1:53]}");
+    /* Two blocks on the same address: one listener. */
+    expect_tree(". { bind 127.0.0.1\n}\nx.test { bind 127.0.0.1\n}\n", "{listen:[127.0.0.1:53]}");
+    /* log/errors/health/prometheus with blocks and bare. */
+    expect_tree(". {\n bind 127.0.0.1\n log . {\n  class denial error\n }\n"
+                " errors {\n  consolidate 30s\n }\n health\n prometheus\n}\n",
+                "{log:{class:[denial,error]},errors:{consolidate:30s},health:{},metrics:{},"
+                "listen:[127.0.0.1:53]}");
+    /* One-line blocks. */
+    expect_tree(". {\n bind 127.0.0.1\n health { lameduck 1s }\n}\n",
+                "{health:{lameduck:1s},listen:[127.0.0.1:53]}");
+}
+
+static void test_redis(void **state)
+{
+    expect_tree("vm.example.com {\n"
+                "  bind 127.0.0.1\n"
+                "  redis {\n"
+                "    address 10.0.0.1:6379\n"
+                "    address 10.0.0.2:6379\n"
+                "    password s3cret\n"
+                "    prefix _dns:\n"
+                "    suffix \"\"\n"
+                "    connect_timeout 100\n"
+                "    read_timeout 2s\n"
+                "    ttl 60\n"
+                "  }\n"
+                "  redis {\n"
+                "    address 10.1.0.1\n"
+                "    db 2\n"
+                "    connect_timeout 100\n"
+                "  }\n"
+                "}\n",
+                "{redis:{backends:[{addresses:[10.0.0.1:6379,10.0.0.2:6379],password:s3cret,"
+                "prefix:_dns:,name:redis1},{addresses:[10.1.0.1],db:2,name:redis2}],"
+                "connect_timeout:100ms,read_timeout:2s,default_ttl:60},listen:[127.0.0.1:53]}");
+    expect_error(". {\n redis {\n  address a:1\n  connect_timeout 100\n }\n"
+                 " redis {\n  address b:1\n  connect_timeout 200\n }\n}\n",
+                 "t/Corefile:8: redis: connect_timeout differs from t/Corefile:4 (it applies to "
+                 "all redis blocks)");
+    expect_error(". {\n redis {\n  password x\n }\n}\n",
+                 "t/Corefile:2: redis: give at least one 'address HOST:PORT'");
+    expect_error(". {\n redis {\n  address a:1\n  pool_size 10\n }\n}\n",
+                 "t/Corefile:4: redis: unknown option 'pool_size'");
+    expect_error(". {\n redis example.org {\n  address a:1\n }\n}\n",
+                 "t/Corefile:2: redis: takes no arguments (the zones are found in Redis); put the "
+                 "options in a block");
+}
+
+static void test_env_quotes_comments(void **state)
+{
+    setenv("VMDNS_TEST_PORT", "5399", 1);
+    setenv("VMDNS_TEST_ADDR", "127.0.0.2", 1);
+    unsetenv("VMDNS_TEST_UNSET");
+    expect_tree("# a comment line\n"
+                "example.com:{$VMDNS_TEST_PORT} { # after the brace\n"
+                "  bind {%VMDNS_TEST_ADDR%} {$VMDNS_TEST_UNSET:127.0.0.3}\n"
+                "  file \"my zones/db \\\"x\\\" #1\"  # the file name has a space, quotes, #\n"
+                "}\n",
+                "{zones:[{origin:example.com.,file:my zones/db \"x\" #1}],"
+                "listen:[127.0.0.2:5399,127.0.0.3:5399]}");
+    /* An unset variable without a default is empty. */
+    expect_error(". {\n  bind {$VMDNS_TEST_UNSET}\n}\n",
+                 "t/Corefile:2: bind: '' is not an IP address (interface names are not "
+                 "supported)");
+}
+
+static void test_snippets(void **state)
+{
+    expect_tree("(common) {\n"
+                "  log\n"
+                "  errors\n"
+                "}\n"
+                "(listen) {\n"
+                "  bind {args[0]}\n"
+                "  prometheus {args[0]}:{args[1]}\n"
+                "}\n"
+                "a.test {\n"
+                "  import common\n"
+                "  import listen 127.0.0.1 9153\n"
+                "}\n"
+                "b.test {\n"
+                "  import common\n"
+                "  bind 127.0.0.1\n"
+                "  import listen 127.0.0.1 9153\n"
+                "}\n",
+                "{log:true,errors:true,metrics:{listen:127.0.0.1:9153},"
+                "listen:[127.0.0.1:53]}");
+    /* A snippet's error points into the snippet. */
+    expect_error("(bad) {\n  log\n  forward . 8.8.8.8\n}\n. {\n  import bad\n}\n",
+                 "t/Corefile:3: unknown directive 'forward'");
+    expect_error("(loop) {\n  import loop\n}\n. {\n  import loop\n}\n",
+                 "t/Corefile:2: imports nested more than 10 deep (an import cycle?)");
+    expect_error("(a) {\n log\n}\n(a) {\n errors\n}\n",
+                 "t/Corefile:4: snippet 'a' is defined twice");
+}
+
+/* Write `text` to dir/name. */
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static void test_import_files(void **state)
+{
+    char dir[] = "/tmp/vmdns-corefile-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char sub[600], main_path[600];
+    snprintf(sub, sizeof(sub), "%s/conf.d", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    write_file(sub, "10-a.conf", "a.test {\n  bind 127.0.0.1\n  file a.db\n}\n");
+    write_file(sub, "20-b.conf", "b.test {\n  bind 127.0.0.1\n  file b.db\n}\n");
+    write_file(dir, "common", "log\nerrors\n");
+    write_file(dir, "Corefile", "import conf.d/*.conf\nc.test {\n  import common\n}\n");
+    snprintf(main_path, sizeof(main_path), "%s/Corefile", dir);
+
+    cfg_error_t err = {{0}};
+    cfg_node_t *root = cfg_load_corefile(main_path, &err);
+    if (root == NULL) {
+        fail_msg("unexpected error: %s", err.msg);
+    }
+    char got[2048];
+    size_t off = 0;
+    dump(root, got, sizeof(got), &off);
+    assert_string_equal(got, "{zones:[{origin:a.test.,file:a.db},{origin:b.test.,file:b.db}],"
+                             "listen:[127.0.0.1:53,0.0.0.0:53,[::]:53],log:true,errors:true}");
+    /* Nodes remember the file they came from (zone files resolve against it). */
+    const cfg_node_t *zones = cfg_peek(root, "zones");
+    char want[700];
+    snprintf(want, sizeof(want), "%s/conf.d/20-b.conf", dir);
+    assert_string_equal(zones->items[1]->file, want);
+    assert_int_equal(zones->items[1]->line, 3);
+    cfg_server_t s;
+    assert_int_equal(cfg_server_read(root, &s, &err), 0);
+    assert_int_equal(s.opts.nlisten, 3);
+    cfg_server_free(&s);
+    cfg_free(root);
+
+    /* An error in an imported file names that file and line. */
+    write_file(sub, "30-c.conf", "c.test {\n  bind 127.0.0.1\n  hosts /etc/hosts\n}\n");
+    assert_null(cfg_load_corefile(main_path, &err));
+    snprintf(want, sizeof(want), "%s/conf.d/30-c.conf:3: unknown directive 'hosts'", dir);
+    assert_string_equal(err.msg, want);
+
+    /* A missing file (no wildcard) is an error at the import line. */
+    write_file(dir, "Corefile", "\n. {\n  import nothere\n}\n");
+    assert_null(cfg_load_corefile(main_path, &err));
+    snprintf(want, sizeof(want), "%s/Corefile:3: import: %s/nothere:0: cannot open: ", dir, dir);
+    assert_memory_equal(err.msg, want, strlen(want));
+
+    char cmd[700];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_braceless(void **state)
+{
+    expect_tree("example.com:5301\nbind 127.0.0.1\nfile db\n",
+                "{zones:[{origin:example.com.,file:db}],listen:[127.0.0.1:5301]}");
+}
+
+static void test_errors(void **state)
+{
+    expect_error(".:53 {\n  log\n  forward . 1.1.1.1\n}\n",
+                 "t/Corefile:3: unknown directive 'forward'");
+    expect_error(". {\n  file \"db\n}\n", "t/Corefile:2: unterminated quoted string");
+    expect_error(". {\n  log\n", "t/Corefile:1: the server block has no closing '}'");
+    expect_error("# nothing\n", "t/Corefile:1: no server blocks (e.g. 'example.com { ... }')");
+    expect_error(". {\n bind eth0\n}\n",
+                 "t/Corefile:2: bind: 'eth0' is not an IP address (interface names are not "
+                 "supported)");
+    expect_error("tls://example.com {\n}\n",
+                 "t/Corefile:1: 'tls://': only dns:// servers are supported");
+    expect_error("example.com:99999 {\n}\n",
+                 "t/Corefile:1: bad port in server block key 'example.com:99999'");
+    expect_error("10.0.0.0/8 {\n}\n",
+                 "t/Corefile:1: '10.0.0.0/8': zones in CIDR notation are not supported (name "
+                 "the in-addr.arpa or ip6.arpa zone)");
+    expect_error("a.test {\n prometheus :9153\n}\nb.test {\n prometheus :9253\n}\n",
+                 "t/Corefile:5: prometheus: differs from the one on t/Corefile:2 (vmdnsd has one "
+                 "plugin chain for all server blocks: give it once, or the same everywhere)");
+    expect_error(". {\n health :8080 {\n  lameduck 1s\n  bogus 2\n }\n}\n",
+                 "t/Corefile:4: health: unknown option 'bogus'");
+    expect_error(". {\n ready :1 :2\n}\n", "t/Corefile:2: ready: too many arguments (at most 1)");
+    expect_error(". {\n any {\n }\n}\n", "t/Corefile:2: any: takes no block");
+    expect_error(". {\n log {\n  class a {\n  }\n }\n}\n",
+                 "t/Corefile:3: log: nested blocks are not supported");
+    expect_error(". {\n file\n}\n",
+                 "t/Corefile:2: file: give the zone file (file DBFILE [ZONES...])");
+    expect_error(". {\n file db bad..name\n}\n", "t/Corefile:2: bad zone name 'bad..name'");
+    expect_error(". {\n log\n}\n}\n", "t/Corefile:4: unexpected '}'");
+    expect_error("a.test\nb.test {\n}\n", "t/Corefile:2: unknown directive 'b.test'");
+    expect_error(". {\n  import\n}\n",
+                 "t/Corefile:2: import: give a snippet name or a file pattern");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_directives), cmocka_unit_test(test_defaults_and_keys),
+        cmocka_unit_test(test_redis),      cmocka_unit_test(test_env_quotes_comments),
+        cmocka_unit_test(test_snippets),   cmocka_unit_test(test_import_files),
+        cmocka_unit_test(test_braceless),  cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
