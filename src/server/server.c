@@ -80,8 +80,14 @@ server_t *server_new(const server_opts_t *o, const view_t *view, const chain_t *
             return NULL;
         }
     }
-    s->shared.chain = chain;
-    s->shared.view = view;
+    s->shared.gen = malloc(sizeof(*s->shared.gen));
+    if (s->shared.gen == NULL) {
+        snprintf(err, errlen, "out of memory");
+        server_free(s);
+        return NULL;
+    }
+    *s->shared.gen = (worker_gen_t){chain, view};
+    atomic_init(&s->shared.mode, WORKER_RUN);
     s->shared.limits = o->limits;
     s->shared.tcp_max = o->tcp_max_connections;
     s->shared.tcp_idle_ms = o->tcp_idle_timeout_ms;
@@ -89,6 +95,7 @@ server_t *server_new(const server_opts_t *o, const view_t *view, const chain_t *
     for (unsigned i = 0; i < nworkers; i++) {
         worker_t *w = &s->workers[i];
         w->index = i;
+        w->naddr = s->naddr;
         w->shared = &s->shared;
         w->lim = o->limits;
         w->stop_fd = -1;
@@ -135,13 +142,52 @@ static void worker_teardown(worker_t *w, size_t naddr)
     udp_worker_free(w);
 }
 
+static void worker_on_drain_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    worker_t *w = arg;
+    (void)fd;
+    (void)what;
+    event_base_loopbreak(w->base);
+}
+
+/* The control thread wrote to stop_fd: stop now, or start draining. */
 static void worker_on_stop(evutil_socket_t fd, short what, void *arg)
 {
     worker_t *w = arg;
     uint64_t v;
     (void)what;
     (void)!read(fd, &v, sizeof(v));
-    event_base_loopbreak(w->base);
+    if (atomic_load(&w->shared->mode) != WORKER_DRAIN) {
+        event_base_loopbreak(w->base);
+        return;
+    }
+    if (w->draining)
+        return;
+    uint32_t ms = w->shared->drain_ms;
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    w->draining = true;
+    evtimer_assign(&w->drain_timer, w->base, worker_on_drain_deadline, w);
+    if (evtimer_add(&w->drain_timer, &tv) != 0) {
+        event_base_loopbreak(w->base);
+        return;
+    }
+    tcp_worker_drain(w);
+}
+
+/* After a drain: answer what is still queued on the UDP sockets and close
+ * them at once, so that (when a new server shares the port) the kernel
+ * sends the next datagrams to the sockets that stay. */
+static void worker_close_udp(worker_t *w)
+{
+    for (size_t i = 0; i < w->naddr; i++) {
+        udp_sock_t *us = &w->udp[i];
+        if (us->fd < 0)
+            continue;
+        event_del(&us->ev);
+        udp_on_readable(us->fd, EV_READ, us);
+        close(us->fd);
+        us->fd = -1;
+    }
 }
 
 /* Open the sockets of address i for worker w. */
@@ -232,6 +278,10 @@ static void *worker_main(void *arg)
     worker_t *w = arg;
     rcu_register_thread();
     event_base_dispatch(w->base);
+    if (w->draining) {
+        event_del(&w->drain_timer);
+        worker_close_udp(w);
+    }
     tcp_worker_free(w); /* close this worker's connections from its own thread */
     rcu_unregister_thread();
     return NULL;
@@ -279,10 +329,12 @@ int server_start(server_t *s)
     return 0;
 }
 
-void server_stop(server_t *s)
+/* Tell every worker what to do (WORKER_STOP/WORKER_DRAIN) and join them. */
+static void server_end(server_t *s, int mode)
 {
     if (s == NULL || !s->running)
         return;
+    atomic_store(&s->shared.mode, mode);
     for (unsigned i = 0; i < s->nworkers; i++) {
         worker_t *w = &s->workers[i];
         uint64_t one = 1;
@@ -298,6 +350,31 @@ void server_stop(server_t *s)
     s->running = false;
 }
 
+void server_stop(server_t *s)
+{
+    server_end(s, WORKER_STOP);
+}
+
+void server_drain(server_t *s, uint32_t timeout_ms)
+{
+    if (s == NULL)
+        return;
+    s->shared.drain_ms = timeout_ms;
+    server_end(s, WORKER_DRAIN);
+}
+
+int server_swap(server_t *s, const view_t *view, const chain_t *chain)
+{
+    worker_gen_t *g = malloc(sizeof(*g));
+    if (g == NULL)
+        return -1;
+    *g = (worker_gen_t){chain, view};
+    worker_gen_t *old = rcu_xchg_pointer(&s->shared.gen, g);
+    synchronize_rcu(); /* no worker is still answering with `old` */
+    free(old);
+    return 0;
+}
+
 void server_free(server_t *s)
 {
     if (s == NULL)
@@ -306,6 +383,7 @@ void server_free(server_t *s)
     for (unsigned i = 0; s->workers != NULL && i < s->nworkers; i++)
         worker_teardown(&s->workers[i], s->naddr);
     free(s->workers);
+    free(s->shared.gen);
     free(s->addr);
     free(s->addr_len);
     free(s->bound_port);

@@ -11,6 +11,9 @@
  * idle timeout, a connection limit across all workers).
  *
  * Every packet is answered by chain_process(); the server only moves bytes.
+ * The (view, chain) pair it answers with can be replaced while it runs
+ * (server_swap, for a config reload), and it can stop gracefully
+ * (server_drain: finish what TCP clients sent, then close).
  *
  * Threading: each worker's event_base is touched only by its own thread;
  * server_stop() reaches the workers through an eventfd each, so no
@@ -54,6 +57,22 @@ int server_start(server_t *s);
 /* Ask every worker to stop and join them. Safe from any thread except a
  * worker; safe to call twice or without a successful start. */
 void server_stop(server_t *s);
+
+/* A graceful stop: every worker accepts what is in its TCP backlog, closes
+ * its listening sockets, answers every query its connections have sent,
+ * closes each connection once it has nothing left to do, and leaves when
+ * its last connection is closed or after timeout_ms, whichever is first
+ * (UDP is answered until then); then they are joined. Same rules as
+ * server_stop(). */
+void server_drain(server_t *s, uint32_t timeout_ms);
+
+/* Answer with `view` and `chain` from now on (a config reload). Workers
+ * switch between two packets, without pausing or dropping any. Returns
+ * once no worker can still be using the previous pair (synchronize_rcu),
+ * so the caller may free them then. Call from an RCU-registered thread
+ * outside any read-side section (the control thread). -1: out of memory,
+ * nothing changed. */
+int server_swap(server_t *s, const view_t *view, const chain_t *chain);
 
 /* Stop if needed, close every socket and free the server. NULL is fine. */
 void server_free(server_t *s);

@@ -29,6 +29,13 @@
  * workers) are accepted and closed at once, so they neither wait in the
  * backlog nor cost the open ones anything. When accept() runs out of file
  * descriptors, accepting pauses for TCP_PAUSE_MS instead of spinning.
+ *
+ * Draining (server_drain: a graceful stop, or listeners replaced on a
+ * reload): the listening sockets are closed after their backlog is
+ * accepted; a connection is closed as soon as it has nothing left to do,
+ * i.e. every query it sent has been answered and the answers handed to
+ * the kernel; the worker leaves when its last connection is gone (or at
+ * the drain deadline).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -109,6 +116,23 @@ static void conn_close(tcp_conn_t *c)
     free(c->in);
     free(c->out);
     free(c);
+    if (w->draining && w->conns == NULL)
+        event_base_loopbreak(w->base); /* drained: the worker may leave */
+}
+
+/* Draining: close the connection if it has nothing left to do (no part
+ * of a query, no unsent answer, nothing unread in the socket, so the
+ * close sends a FIN after the answers, never a reset). Returns true if
+ * it was closed. */
+static bool conn_drain_check(tcp_conn_t *c)
+{
+    uint8_t byte;
+    if (!c->w->draining || c->in_len > 0 || conn_pending(c) > 0)
+        return false;
+    if (recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+        return false; /* more queries: the read event answers them first */
+    conn_close(c);
+    return true;
 }
 
 void tcp_worker_free(worker_t *w)
@@ -210,7 +234,6 @@ static void conn_flush(tcp_conn_t *c)
 static size_t conn_answer(tcp_conn_t *c, const uint8_t *buf, size_t len)
 {
     worker_t *w = c->w;
-    const worker_shared_t *sh = w->shared;
     size_t off = 0;
     struct timespec ts;
 
@@ -241,7 +264,7 @@ static size_t conn_answer(tcp_conn_t *c, const uint8_t *buf, size_t len)
                 .start_ns = start_ns,
             };
             uint8_t *o = w->tcp_out + w->tcp_out_len;
-            size_t rlen = chain_process(sh->chain, sh->view, &w->lim, &p, o + 2, TCP_MSG_MAX);
+            size_t rlen = worker_answer(w, &p, o + 2, TCP_MSG_MAX);
             if (rlen > 0) {
                 o[0] = (uint8_t)(rlen >> 8);
                 o[1] = (uint8_t)rlen;
@@ -323,6 +346,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
     }
     if (conn_pending(c) >= TCP_OUT_HIGH)
         conn_stop_reading(c);
+    conn_drain_check(c);
 }
 
 static void conn_on_write(evutil_socket_t fd, short what, void *arg)
@@ -363,6 +387,7 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg)
         if (conn_pending(c) < TCP_OUT_HIGH)
             conn_start_reading(c);
     }
+    conn_drain_check(c);
 }
 
 /* Take over an accepted socket. Returns -1 if out of memory. */
@@ -407,26 +432,26 @@ void tcp_on_retry(evutil_socket_t fd, short what, void *arg)
         l->paused = false;
 }
 
-void tcp_on_accept(evutil_socket_t fd, short what, void *arg)
+/* Accept up to TCP_ACCEPT_BATCH connections. Returns true if the batch
+ * was full (more may be waiting). */
+static bool listener_accept(tcp_listener_t *l)
 {
-    tcp_listener_t *l = arg;
     worker_t *w = l->w;
     worker_shared_t *sh = w->shared;
 
-    (void)what;
     for (int i = 0; i < TCP_ACCEPT_BATCH; i++) {
         struct sockaddr_storage peer;
         socklen_t plen = sizeof(peer);
-        int cfd = accept4(fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int cfd = accept4(l->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (cfd < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return;
+                return false;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 log_once(&l->paused_logged, LOG_LEVEL_WARN,
                          "tcp: accept: %s; pausing %d ms (logged once until it recovers)",
                          strerror(errno), TCP_PAUSE_MS);
                 listener_pause(l);
-                return;
+                return false;
             }
             continue; /* ECONNABORTED and friends: that client is gone */
         }
@@ -438,4 +463,36 @@ void tcp_on_accept(evutil_socket_t fd, short what, void *arg)
             close(cfd);
         }
     }
+    return true;
+}
+
+void tcp_on_accept(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    listener_accept(arg);
+}
+
+void tcp_worker_drain(worker_t *w)
+{
+    for (size_t i = 0; w->tcp != NULL && i < w->naddr; i++) {
+        tcp_listener_t *l = &w->tcp[i];
+        if (l->fd < 0)
+            continue;
+        /* Connections the kernel completed are clients that may have sent
+         * queries already: take them before the socket goes (closing it
+         * would reset them). */
+        event_del(&l->ev);
+        while (!l->paused && listener_accept(l))
+            ;
+        event_del(&l->retry);
+        close(l->fd);
+        l->fd = -1;
+    }
+    for (tcp_conn_t *c = w->conns, *next; c != NULL; c = next) {
+        next = c->next;
+        conn_drain_check(c);
+    }
+    if (w->conns == NULL)
+        event_base_loopbreak(w->base);
 }

@@ -176,7 +176,6 @@ void udp_on_readable(evutil_socket_t fd, short what, void *arg)
     udp_sock_t *us = arg;
     worker_t *w = us->w;
     struct udp_batch *b = w->ub;
-    const worker_shared_t *sh = w->shared;
     unsigned nrecv = UDP_BATCH;
     struct timespec ts;
 
@@ -210,7 +209,7 @@ void udp_on_readable(evutil_socket_t fd, short what, void *arg)
                 .start_ns = start_ns,
             };
             uint8_t *out = b->out + (size_t)nout * b->out_stride;
-            size_t len = chain_process(sh->chain, sh->view, &w->lim, &p, out, b->out_cap);
+            size_t len = worker_answer(w, &p, out, b->out_cap);
             if (len == 0)
                 continue;
             struct msghdr *oh = &b->smsg[nout].msg_hdr;

@@ -5,7 +5,9 @@
  * and one TCP listening socket of its own (SO_REUSEPORT), plus the buffers
  * its hot path works in, allocated once at start. Nothing in a worker is
  * touched by another thread except the shared TCP connection counter (an
- * atomic in the server) and the stop eventfd that server_stop() writes to.
+ * atomic in the server), the generation pointer (swapped under RCU by
+ * server_swap) and the stop eventfd that server_stop()/server_drain()
+ * write to.
  * (So the event_bases need no locks, and libevent no evthread setup.)
  */
 #ifndef VMDNS_SERVER_WORKER_H
@@ -18,6 +20,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+#include <urcu.h>
 
 #include "core/chain.h"
 #include "core/log.h"
@@ -44,10 +48,22 @@ typedef struct tcp_listener {
     struct worker *w;
 } tcp_listener_t;
 
-/* State shared by all workers of one server (owned by the server). */
-typedef struct worker_shared {
+/* What the workers answer with. Replaced as a whole by server_swap():
+ * workers read the pointer with rcu_dereference() inside a read-side
+ * section, so a reload never pauses them. */
+typedef struct worker_gen {
     const chain_t *chain;
     const view_t *view;
+} worker_gen_t;
+
+/* What server_stop()/server_drain() asked of the workers. */
+enum { WORKER_RUN = 0, WORKER_DRAIN = 1, WORKER_STOP = 2 };
+
+/* State shared by all workers of one server (owned by the server). */
+typedef struct worker_shared {
+    worker_gen_t *gen; /* RCU-protected; see worker_answer() */
+    atomic_int mode;   /* WORKER_RUN/DRAIN/STOP, read when stop_fd fires */
+    uint32_t drain_ms; /* WORKER_DRAIN: how long TCP may take to finish */
     answer_limits_t limits;
     uint32_t tcp_max;              /* 0: no limit */
     uint32_t tcp_idle_ms;          /* 0: no idle timeout */
@@ -60,9 +76,11 @@ typedef struct worker {
     struct event_base *base;
     pthread_t thread;
     bool started; /* thread was created and not yet joined */
-    int stop_fd;  /* eventfd: server_stop() writes, the worker leaves its loop */
+    int stop_fd;  /* eventfd: server_stop()/server_drain() write, the worker acts */
     struct event stop_ev;
-    answer_limits_t lim; /* shared->limits with `now` refreshed per event */
+    bool draining;            /* WORKER_DRAIN seen: no new connections, finish the open ones */
+    struct event drain_timer; /* the end of the drain, whatever is still open */
+    answer_limits_t lim;      /* shared->limits with `now` refreshed per event */
 
     udp_sock_t *udp; /* one per listen address */
     tcp_listener_t *tcp;
@@ -93,6 +111,16 @@ bool sock_is_wildcard(const struct sockaddr *sa);
 /* The local port of a bound socket, or 0. */
 uint16_t sock_local_port(int fd);
 
+/* Answer one packet with the current generation (worker threads). */
+static inline size_t worker_answer(worker_t *w, const chain_packet_t *p, uint8_t *out, size_t cap)
+{
+    rcu_read_lock();
+    const worker_gen_t *g = rcu_dereference(w->shared->gen);
+    size_t n = chain_process(g->chain, g->view, &w->lim, p, out, cap);
+    rcu_read_unlock();
+    return n;
+}
+
 /* ---- udp.c ---- */
 
 /* Allocate the worker's UDP batch buffers. 0 or -1. */
@@ -116,5 +144,11 @@ void tcp_on_accept(evutil_socket_t fd, short what, void *arg);
 
 /* Timer callback of a tcp_listener_t: resume accepting after a pause. */
 void tcp_on_retry(evutil_socket_t fd, short what, void *arg);
+
+/* Start draining (w->draining is set): accept what is in the backlog,
+ * close the listening sockets, close the connections that have nothing
+ * left to do; the others close as soon as they have answered what they
+ * sent. The worker's loop is broken when its last connection is gone. */
+void tcp_worker_drain(worker_t *w);
 
 #endif
