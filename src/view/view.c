@@ -622,8 +622,19 @@ static void recompute_label_bounds(view_t *view)
     uatomic_set(&view->max_labels, hi);
 }
 
+/* Size the name table for what a bulk load put in it, so lookups walk
+ * about one node per bucket (auto-resize lags behind a fast bulk load). */
+static void size_names_table(view_zone_t *zone)
+{
+    unsigned long want = 1024;
+    while (want < uatomic_read(&zone->size) && want < (1ul << 30))
+        want <<= 1;
+    cds_lfht_resize(zone->names, want);
+}
+
 void view_publish_zone(view_t *view, view_zone_t *zone)
 {
+    size_names_table(zone);
     pthread_mutex_lock(&view->lock);
     zone->published = true;
     rcu_read_lock();
