@@ -39,6 +39,13 @@ static void timer_arm_ms(struct event *ev, uint64_t ms)
     event_add(ev, &tv);
 }
 
+uint64_t backend_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static uint64_t next_random(redis_backend_t *b)
 {
     /* xorshift64*: jitter only, not security */
@@ -70,7 +77,12 @@ static void round_failed(redis_backend_t *b, const char *why)
                  "serving without it, retrying in the background",
                  b->cfg->name, why);
         atomic_store(&b->settled, true);
+    } else if (!b->quiet) {
+        log_warn("redis: backend %s: no node reachable (%s); retrying in the background, "
+                 "quietly, at most every %llu ms",
+                 b->cfg->name, why, (unsigned long long)b->gcfg->max_backoff_ms);
     }
+    b->quiet = true;
     uint64_t cap = b->gcfg->max_backoff_ms;
     uint64_t delay = BACKOFF_BASE_MS << (b->backoff < 20 ? b->backoff : 20);
     if (delay > cap) {
@@ -89,7 +101,7 @@ void backend_session_failed(redis_backend_t *b, const char *why)
     if (was_up) {
         log_warn("redis: backend %s: lost %s: %s; its data stays served", b->cfg->name, peer, why);
         redis_stat_add(&b->stats->reconnects, 1);
-    } else {
+    } else if (!b->quiet) {
         log_warn("redis: backend %s: cannot use %s: %s", b->cfg->name, peer, why);
     }
     b->up = false;
@@ -119,6 +131,7 @@ static void session_up(redis_backend_t *b)
 {
     b->up = true;
     b->ever_up = true;
+    b->quiet = false;
     b->backoff = 0;
     b->round_tries = 0;
     atomic_store(&b->stats->up, true);
@@ -204,6 +217,23 @@ static void round_start(redis_backend_t *b)
                                  b->gcfg->read_timeout_ms, on_sentinel, b);
     if (b->sq == NULL) {
         round_failed(b, "out of memory");
+    }
+}
+
+/* The sentinels announced a new master: leave the old one now. */
+static void on_master_switch(void *arg, const char *host, uint16_t port)
+{
+    redis_backend_t *b = arg;
+    const redis_addr_t *cur = b->nnodes ? &b->nodes[b->node_idx] : NULL;
+    log_info("redis: backend %s: the sentinels switched the master to %s:%u", b->cfg->name, host,
+             (unsigned)port);
+    if (b->up) {
+        if (cur == NULL || strcmp(cur->host, host) != 0 || cur->port != port) {
+            backend_session_failed(b, "the sentinels switched the master");
+        }
+    } else if (b->sq == NULL && event_pending(b->retry_timer, EV_TIMEOUT, NULL)) {
+        event_del(b->retry_timer); /* waiting out a backoff: try the new master now */
+        round_start(b);
     }
 }
 
@@ -298,6 +328,10 @@ static void *backend_main(void *arg)
 {
     redis_backend_t *b = arg;
     rcu_register_thread();
+    if (b->cfg->sentinel) {
+        b->watch =
+            sentinel_watch_start(b->base, b->cfg, b->gcfg->connect_timeout_ms, on_master_switch, b);
+    }
     round_start(b);
     timer_arm_ms(b->tick_timer, TICK_MS);
     if (b->gcfg->resync_interval_ms > 0) {
@@ -308,6 +342,8 @@ static void *backend_main(void *arg)
      * to apply, but a reply callback may still run during the close). */
     sentinel_query_cancel(b->sq);
     b->sq = NULL;
+    sentinel_watch_free(b->watch);
+    b->watch = NULL;
     close_session(b);
     rcu_unregister_thread();
     return NULL;

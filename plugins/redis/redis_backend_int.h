@@ -53,7 +53,9 @@ struct redis_backend {
     unsigned backoff; /* exponent */
     uint64_t rng;
     sentinel_query_t *sq;
+    sentinel_watch_t *watch;
     bool ever_up;
+    bool quiet; /* a whole round failed: do not log every further attempt */
 
     /* the session: cmd for loads, blk for XREAD BLOCK, sub for notifications */
     redis_conn_t *cmd, *blk, *sub;
@@ -65,21 +67,26 @@ struct redis_backend {
     char pattern[2 * REDIS_KEY_MAX];
 
     /* loads */
-    redis_load_t *load;      /* running or interrupted; NULL when idle */
-    bool want_full;          /* a full reload is due */
-    strset_t *dirty_zones;   /* zones to reread (apex wire) */
-    strset_t *touched;       /* apex+owner the stream changed during the load */
-    strset_t *touched_zones; /* apexes the stream deleted during the load */
+    redis_load_t *load;       /* running or interrupted; NULL when idle */
+    bool want_full;           /* a full reload is due */
+    uint64_t full_started_ms; /* monotonic start of the running full load; 0: none */
+    strset_t *dirty_zones;    /* zones to reread (apex wire) */
+    strset_t *touched;        /* apex+owner the stream changed during the load */
+    strset_t *touched_zones;  /* apexes the stream deleted during the load */
     bool loaded_once;
 
     /* the stream */
     char last_id[REDIS_STREAM_ID_MAX];
+    long long last_id_base; /* entries ever added up to last_id if it is a noted
+                               position rather than an entry read; else -1 */
     bool have_last_id;
     bool xread_pending;
     bool check_pending;                   /* an XINFO gap check is outstanding */
     bool unverified;                      /* entries applied since check_from not yet checked */
     char check_from[REDIS_STREAM_ID_MAX]; /* oldest id whose following batches are unchecked */
     char check_sent[REDIS_STREAM_ID_MAX]; /* the id the check in flight checks from */
+    long long check_from_base, check_sent_base; /* as last_id_base */
+    uint64_t check_sent_ms;                     /* monotonic, when the check was sent */
     bool lag_pending;
 
     /* keyspace notifications: per zone, events seen vs stream entries */
@@ -92,6 +99,9 @@ struct redis_backend {
 };
 
 /* ---- redis_backend.c ---- */
+
+/* Monotonic milliseconds. */
+uint64_t backend_now_ms(void);
 
 /* The session failed (a reply that cannot be used); reconnect. */
 void backend_session_failed(redis_backend_t *b, const char *why);

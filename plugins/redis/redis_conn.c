@@ -285,6 +285,7 @@ redis_conn_t *redis_conn_open(struct event_base *base, const redis_conn_opts_t *
     }
     ac->data = c;
     c->ac = ac;
+    redisEnableKeepAlive(&ac->c); /* notice dead peers on idle subscriptions too */
     if (redisLibeventAttach(ac, base) != REDIS_OK) {
         snprintf(c->why, sizeof(c->why), "cannot attach to the event loop");
         detach(c);
@@ -308,6 +309,12 @@ redis_conn_t *redis_conn_open(struct event_base *base, const redis_conn_opts_t *
         if (redis_conn_cmd(c, on_handshake, "SELECT", "SELECT %u", o->db) != 0) {
             c->handshake--;
         }
+    }
+    /* A node is up when it answers, not when TCP connects (a proxy or a
+     * half-dead host accepts connections too). */
+    c->handshake++;
+    if (redis_conn_cmd(c, on_handshake, "PING", "PING") != 0) {
+        c->handshake--;
     }
     return c;
 }

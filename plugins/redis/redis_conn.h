@@ -4,8 +4,8 @@
  * A thin layer over hiredis' async API (0.14: no built-in timeouts) on a
  * libevent base, adding what every user of a connection needs:
  *
- *  - a handshake: AUTH and SELECT are sent right after connecting, and the
- *    connection only reports READY once they succeeded;
+ *  - a handshake: AUTH, SELECT and a PING are sent right after connecting,
+ *    and the connection only reports READY once they all succeeded;
  *  - a connect timeout (TCP connect + handshake) and a read timeout (no
  *    reply to an outstanding command for that long, plus `extra_wait_ms`
  *    for connections that run blocking commands such as XREAD BLOCK),

@@ -97,6 +97,7 @@ static void load_finish(redis_backend_t *b)
     strset_clear(b->touched);
     strset_clear(b->touched_zones);
     b->load = NULL;
+    b->full_started_ms = 0;
 
     struct timespec end;
     clock_gettime(CLOCK_MONOTONIC, &end);
@@ -248,12 +249,18 @@ static void on_stream_id(redis_conn_t *c, redisReply *r, void *privdata)
         return;
     }
     snprintf(b->last_id, sizeof(b->last_id), "0-0");
+    b->last_id_base = 0;
     if (r->type == REDIS_REPLY_ARRAY) {
         for (size_t i = 0; i + 1 < r->elements; i += 2) {
             const redisReply *k = r->element[i], *v = r->element[i + 1];
-            if (k->type == REDIS_REPLY_STRING && strcmp(k->str, "last-generated-id") == 0 &&
-                v->type == REDIS_REPLY_STRING && v->len < sizeof(b->last_id)) {
+            if (k->type != REDIS_REPLY_STRING) {
+                continue;
+            }
+            if (strcmp(k->str, "last-generated-id") == 0 && v->type == REDIS_REPLY_STRING &&
+                v->len < sizeof(b->last_id)) {
                 snprintf(b->last_id, sizeof(b->last_id), "%s", v->str);
+            } else if (strcmp(k->str, "entries-added") == 0 && v->type == REDIS_REPLY_INTEGER) {
+                b->last_id_base = v->integer;
             }
         }
     } /* an error: no stream yet, follow it from the start once it exists */
@@ -323,6 +330,9 @@ int loader_begin(redis_backend_t *b, const uint8_t *apex, size_t apex_len)
     clock_gettime(CLOCK_MONOTONIC, &load->started);
     load->full = apex == NULL;
     load->first = load->full && !b->loaded_once;
+    if (load->full) {
+        b->full_started_ms = backend_now_ms();
+    }
     if (!load->full) {
         char key[REDIS_KEY_MAX];
         memcpy(load->apex, apex, apex_len);

@@ -6,9 +6,14 @@
  * questions, and on any failure move to sentinel i+1. The query object
  * belongs to the backend until `done` is called; it frees itself just
  * before calling done.
+ *
+ * The watch is the other half: a long-lived subscription to the
+ * sentinels' +switch-master announcements, so the backend leaves a demoted
+ * master the moment a failover completes.
  */
 #include "redis/redis_sentinel.h"
 
+#include <event2/event.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,4 +233,112 @@ void sentinel_query_cancel(sentinel_query_t *q)
         redis_conn_close(q->conn);
         free(q);
     }
+}
+
+/* ---- the watch ---- */
+
+#define WATCH_RETRY_MS 1000
+
+struct sentinel_watch {
+    struct event_base *base;
+    const redis_backend_config_t *cfg;
+    uint64_t connect_timeout_ms;
+    sentinel_switch_fn fn;
+    void *arg;
+    size_t next;
+    redis_conn_t *conn;
+    struct event *retry;
+};
+
+int sentinel_parse_switch(const char *msg, const char *master, redis_addr_t *out)
+{
+    char name[256], old_ip[256], new_ip[256];
+    unsigned old_port, new_port;
+    if (sscanf(msg, "%255s %255s %u %255s %u", name, old_ip, &old_port, new_ip, &new_port) != 5 ||
+        strcmp(name, master) != 0 || new_port == 0 || new_port > 65535) {
+        return -1;
+    }
+    snprintf(out->host, sizeof(out->host), "%s", new_ip);
+    out->port = (uint16_t)new_port;
+    return 0;
+}
+
+static void on_switch(redis_conn_t *c, redisReply *r, void *privdata)
+{
+    sentinel_watch_t *w = privdata;
+    redis_addr_t to;
+    /* ["pmessage", pattern, channel, "name old-ip old-port new-ip new-port"] */
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 4 &&
+        r->element[3]->type == REDIS_REPLY_STRING &&
+        sentinel_parse_switch(r->element[3]->str, w->cfg->master, &to) == 0) {
+        w->fn(w->arg, to.host, to.port);
+    }
+}
+
+static void watch_connect(sentinel_watch_t *w);
+
+static void on_watch_conn(redis_conn_t *c, redis_conn_event_t ev, const char *why, void *arg)
+{
+    sentinel_watch_t *w = arg;
+    if (ev == REDIS_CONN_READY) {
+        if (redis_conn_psubscribe(c, on_switch, w, "+switch-master") == 0) {
+            return;
+        }
+    }
+    redis_conn_close(w->conn);
+    w->conn = NULL;
+    struct timeval tv = {WATCH_RETRY_MS / 1000, (WATCH_RETRY_MS % 1000) * 1000};
+    event_add(w->retry, &tv);
+}
+
+static void on_watch_retry(evutil_socket_t fd, short what, void *arg)
+{
+    watch_connect(arg);
+}
+
+static void watch_connect(sentinel_watch_t *w)
+{
+    const redis_addr_t *a = &w->cfg->addrs[w->next++ % w->cfg->naddrs];
+    redis_conn_opts_t o = {
+        .host = a->host,
+        .port = a->port,
+        .username = w->cfg->sentinel_username,
+        .password = w->cfg->sentinel_password,
+        .connect_timeout_ms = w->connect_timeout_ms,
+        .read_timeout_ms = w->connect_timeout_ms,
+    };
+    w->conn = redis_conn_open(w->base, &o, on_watch_conn, w);
+    if (w->conn == NULL) {
+        struct timeval tv = {WATCH_RETRY_MS / 1000, (WATCH_RETRY_MS % 1000) * 1000};
+        event_add(w->retry, &tv);
+    }
+}
+
+sentinel_watch_t *sentinel_watch_start(struct event_base *base, const redis_backend_config_t *cfg,
+                                       uint64_t connect_timeout_ms, sentinel_switch_fn fn,
+                                       void *arg)
+{
+    sentinel_watch_t *w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        return NULL;
+    }
+    *w = (sentinel_watch_t){
+        .base = base, .cfg = cfg, .connect_timeout_ms = connect_timeout_ms, .fn = fn, .arg = arg};
+    w->retry = evtimer_new(base, on_watch_retry, w);
+    if (w->retry == NULL) {
+        free(w);
+        return NULL;
+    }
+    watch_connect(w);
+    return w;
+}
+
+void sentinel_watch_free(sentinel_watch_t *w)
+{
+    if (w == NULL) {
+        return;
+    }
+    redis_conn_close(w->conn);
+    event_free(w->retry);
+    free(w);
 }

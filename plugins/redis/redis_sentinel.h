@@ -36,6 +36,26 @@ sentinel_query_t *sentinel_query_start(struct event_base *base, const redis_back
 /* Stop a query that has not called done yet, and free it. */
 void sentinel_query_cancel(sentinel_query_t *q);
 
+/* A failover: the sentinels now name (host, port) as the master. */
+typedef void (*sentinel_switch_fn)(void *arg, const char *host, uint16_t port);
+
+typedef struct sentinel_watch sentinel_watch_t;
+
+/* Keep a subscription to +switch-master on one of the sentinels (the next
+ * one, a second later, whenever it drops) and call fn when the backend's
+ * master changes, so a failover is followed at once rather than when the
+ * old master is finally demoted. NULL on allocation failure. */
+sentinel_watch_t *sentinel_watch_start(struct event_base *base, const redis_backend_config_t *cfg,
+                                       uint64_t connect_timeout_ms, sentinel_switch_fn fn,
+                                       void *arg);
+
+/* Stop watching and free. */
+void sentinel_watch_free(sentinel_watch_t *w);
+
+/* Parse a +switch-master message ("name old-ip old-port new-ip new-port")
+ * for `master`; returns 0 and fills out if it is about that master. */
+int sentinel_parse_switch(const char *msg, const char *master, redis_addr_t *out);
+
 /* Parse one entry of a SENTINEL replicas reply (a flat key/value array)
  * into out; returns 0 if it is a usable replica (not down/disconnected). */
 struct redisReply;

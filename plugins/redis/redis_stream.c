@@ -89,12 +89,15 @@ static void note_lag(redis_backend_t *b, const char *newest)
 typedef struct stream_info {
     const char *last_generated;
     const char *max_deleted; /* Redis >= 7 */
-    const char *first_entry;
+    const char *first_entry; /* NULL: the stream is empty */
+    long long entries_added; /* Redis >= 7; -1 if absent */
+    long long length;
 } stream_info_t;
 
 static void info_parse(const redisReply *r, stream_info_t *info)
 {
     memset(info, 0, sizeof(*info));
+    info->entries_added = -1;
     for (size_t i = 0; i + 1 < r->elements; i += 2) {
         const redisReply *k = r->element[i], *v = r->element[i + 1];
         if (k->type != REDIS_REPLY_STRING) {
@@ -107,8 +110,34 @@ static void info_parse(const redisReply *r, stream_info_t *info)
         } else if (strcmp(k->str, "first-entry") == 0 && v->type == REDIS_REPLY_ARRAY &&
                    v->elements >= 1 && v->element[0]->type == REDIS_REPLY_STRING) {
             info->first_entry = v->element[0]->str;
+        } else if (strcmp(k->str, "entries-added") == 0 && v->type == REDIS_REPLY_INTEGER) {
+            info->entries_added = v->integer;
+        } else if (strcmp(k->str, "length") == 0 && v->type == REDIS_REPLY_INTEGER) {
+            info->length = v->integer;
         }
     }
+}
+
+/* Were entries newer than `from` deleted? `base` is, for a position that
+ * is not an entry we read (the newest id noted before a load, or 0-0),
+ * how many entries the stream had ever had up to it (-1 otherwise).
+ *  - XDEL of a newer entry: max-deleted-entry-id is newer than from;
+ *  - trimming: for an entry we read, it is gone iff the oldest entry left
+ *    is newer (or the stream is empty while it grew past from); for a
+ *    noted position, more entries were deleted in all than existed up to
+ *    it. */
+static bool entries_lost(const stream_info_t *info, const char *from, long long base)
+{
+    if (info->max_deleted != NULL && stream_id_cmp(info->max_deleted, from) > 0) {
+        return true;
+    }
+    if (base >= 0 && info->entries_added >= 0) {
+        return info->entries_added - info->length > base;
+    }
+    if (info->first_entry == NULL) {
+        return info->last_generated != NULL && stream_id_cmp(info->last_generated, from) > 0;
+    }
+    return stream_id_cmp(info->first_entry, from) > 0;
 }
 
 static void want_reload(redis_backend_t *b, const char *why)
@@ -142,13 +171,13 @@ static void on_check(redis_conn_t *c, redisReply *r, void *privdata)
     if (info.last_generated != NULL) {
         note_lag(b, info.last_generated);
     }
-    bool lost = info.max_deleted != NULL
-                    ? stream_id_cmp(info.max_deleted, from) > 0
-                    : info.first_entry != NULL && stream_id_cmp(info.first_entry, from) > 0;
-    if (lost) {
+    /* A full load queued, or begun after this check was sent, covers it. */
+    bool covered =
+        b->want_full || (b->full_started_ms != 0 && b->full_started_ms > b->check_sent_ms);
+    if (!covered && entries_lost(&info, from, b->check_sent_base)) {
         char why[200];
-        snprintf(why, sizeof(why), "the change stream was trimmed past %s (oldest deleted %s)",
-                 from, info.max_deleted ? info.max_deleted : "?");
+        snprintf(why, sizeof(why), "the change stream was trimmed past %s (oldest left: %s)", from,
+                 info.first_entry ? info.first_entry : "none");
         want_reload(b, why);
     }
 }
@@ -160,6 +189,8 @@ static void send_check(redis_backend_t *b)
     }
     if (redis_conn_cmd(b->blk, on_check, b, "XINFO STREAM %s", b->stream_key) == 0) {
         snprintf(b->check_sent, sizeof(b->check_sent), "%s", b->check_from);
+        b->check_sent_base = b->check_from_base;
+        b->check_sent_ms = backend_now_ms();
         b->check_pending = true;
         b->unverified = false;
     }
@@ -189,6 +220,7 @@ static void note_batch(redis_backend_t *b, const char *prev, const char *first_i
     }
     b->unverified = true;
     snprintf(b->check_from, sizeof(b->check_from), "%s", prev);
+    b->check_from_base = b->last_id_base;
 }
 
 static void apply_entries(redis_backend_t *b, const redisReply *entries)
@@ -254,6 +286,7 @@ static void on_xread(redis_conn_t *c, redisReply *r, void *privdata)
     note_batch(b, prev, entries->element[0]->element[0]->str);
     snprintf(b->last_id, sizeof(b->last_id), "%s",
              entries->element[entries->elements - 1]->element[0]->str);
+    b->last_id_base = -1; /* an entry we read */
     send_check(b);
     send_xread(b);
     apply_entries(b, entries);
@@ -270,9 +303,11 @@ void stream_start(redis_backend_t *b)
         b->check_pending = false;
         b->unverified = true;
         snprintf(b->check_from, sizeof(b->check_from), "%s", b->check_sent);
+        b->check_from_base = b->check_sent_base;
     } else if (!b->unverified) {
         b->unverified = true;
         snprintf(b->check_from, sizeof(b->check_from), "%s", b->last_id);
+        b->check_from_base = b->last_id_base;
     }
     send_check(b);
     send_xread(b);
