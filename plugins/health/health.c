@@ -107,7 +107,7 @@ static int health_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, 
         return 0;
     }
     uint16_t port = 0;
-    h->http = httpd_listen(env->control, listen, &port, why, sizeof(why));
+    h->http = httpd_listen(env->httpd, env->control, listen, &port, why, sizeof(why));
     if (h->http == NULL) {
         health_teardown(h);
         *state = NULL;

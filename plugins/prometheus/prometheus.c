@@ -171,7 +171,7 @@ static int prom_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cf
         return 0;
     }
     uint16_t port = 0;
-    p->http = httpd_listen(env->control, listen, &port, why, sizeof(why));
+    p->http = httpd_listen(env->httpd, env->control, listen, &port, why, sizeof(why));
     if (p->http == NULL) {
         prom_teardown(p);
         *state = NULL;

@@ -108,7 +108,7 @@ static int ready_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, c
         return 0;
     }
     uint16_t port = 0;
-    r->http = httpd_listen(env->control, listen, &port, why, sizeof(why));
+    r->http = httpd_listen(env->httpd, env->control, listen, &port, why, sizeof(why));
     if (r->http == NULL) {
         ready_teardown(r);
         *state = NULL;

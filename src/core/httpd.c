@@ -5,11 +5,17 @@
  * evhttp_bind_socket_with_handle() so that the error says which address
  * failed and why (EADDRINUSE, EACCES), and so that ":0" can report the port
  * it got. The fd is then handed to evhttp, which owns it from there on.
+ *
+ * With a pool (main's, across reloads), the pool keeps its own descriptor
+ * of every listening socket and evhttp gets a duplicate: the old and the
+ * new configuration then accept on the very same socket while they
+ * overlap, and the socket closes only when no configuration uses it.
  */
 #include "core/httpd.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/util.h>
@@ -108,15 +114,105 @@ static int httpd_socket(const struct sockaddr_storage *ss, socklen_t len, const 
     return fd;
 }
 
-struct evhttp *httpd_listen(struct event_base *base, const char *addr, uint16_t *bound_port,
-                            char *err, size_t errlen)
+void httpd_pool_begin(httpd_pool_t *pool)
+{
+    for (size_t i = 0; i < pool->n; i++) {
+        pool->e[i].pending = false;
+    }
+}
+
+/* End a reload: on commit the new configuration's sockets become the
+ * active ones; either way, close the sockets no active one uses. */
+static void httpd_pool_prune(httpd_pool_t *pool, bool commit)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < pool->n; i++) {
+        httpd_pool_entry_t *e = &pool->e[i];
+        if (commit) {
+            e->active = e->pending;
+        }
+        e->pending = false;
+        if (!e->active) {
+            close(e->fd);
+            continue;
+        }
+        pool->e[out++] = *e;
+    }
+    pool->n = out;
+}
+
+void httpd_pool_commit(httpd_pool_t *pool)
+{
+    httpd_pool_prune(pool, true);
+}
+
+void httpd_pool_abort(httpd_pool_t *pool)
+{
+    httpd_pool_prune(pool, false);
+}
+
+void httpd_pool_close(httpd_pool_t *pool)
+{
+    for (size_t i = 0; i < pool->n; i++) {
+        close(pool->e[i].fd);
+    }
+    pool->n = 0;
+}
+
+/* A descriptor of a listening socket for addr: a duplicate of the pool's
+ * socket for it, else a new one (kept in the pool when there is one). */
+static int httpd_pool_socket(httpd_pool_t *pool, const struct sockaddr_storage *ss, socklen_t len,
+                             const char *addr, uint16_t *bound_port, char *err, size_t errlen)
+{
+    if (pool == NULL) {
+        return httpd_socket(ss, len, addr, bound_port, err, errlen);
+    }
+    for (size_t i = 0; i < pool->n; i++) {
+        httpd_pool_entry_t *e = &pool->e[i];
+        if (e->len == len && memcmp(&e->addr, ss, len) == 0) {
+            int fd = fcntl(e->fd, F_DUPFD_CLOEXEC, 0);
+            if (fd < 0) {
+                snprintf(err, errlen, "cannot reuse the socket of %s: %s", addr, strerror(errno));
+                return -1;
+            }
+            e->pending = true;
+            if (bound_port != NULL) {
+                *bound_port = e->port;
+            }
+            return fd;
+        }
+    }
+    if (pool->n == HTTPD_POOL_MAX) {
+        snprintf(err, errlen, "more than %d HTTP endpoints", HTTPD_POOL_MAX);
+        return -1;
+    }
+    uint16_t port = 0;
+    int fd = httpd_socket(ss, len, addr, &port, err, errlen);
+    if (fd < 0) {
+        return -1;
+    }
+    int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (dup < 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", addr, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    pool->e[pool->n++] = (httpd_pool_entry_t){*ss, len, fd, port, false, true};
+    if (bound_port != NULL) {
+        *bound_port = port;
+    }
+    return dup;
+}
+
+struct evhttp *httpd_listen(httpd_pool_t *pool, struct event_base *base, const char *addr,
+                            uint16_t *bound_port, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     socklen_t len;
     if (httpd_parse_addr(addr, &ss, &len, err, errlen) != 0) {
         return NULL;
     }
-    int fd = httpd_socket(&ss, len, addr, bound_port, err, errlen);
+    int fd = httpd_pool_socket(pool, &ss, len, addr, bound_port, err, errlen);
     if (fd < 0) {
         return NULL;
     }

@@ -5,12 +5,14 @@
  * never on a worker, so a slow scraper can never delay a DNS answer. This
  * module only does the parts the three plugins share: parsing the listen
  * address the CoreDNS way ("127.0.0.1:9153", "[::1]:8080", ":8181"),
- * binding it (so a port in use fails at startup with a clear message), and
+ * binding it (so a port in use fails at startup with a clear message),
+ * keeping the bound sockets across config reloads (httpd_pool_t), and
  * replying with text.
  */
 #ifndef VMDNS_CORE_HTTPD_H
 #define VMDNS_CORE_HTTPD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -25,11 +27,49 @@ struct evhttp_request;
 int httpd_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len, char *err,
                      size_t errlen);
 
-/* Create an evhttp on `base` listening on `addr` (GET and HEAD only).
- * *bound_port (if not NULL) gets the port actually bound (for ":0").
- * Returns NULL with a reason in err. Free with evhttp_free(). */
-struct evhttp *httpd_listen(struct event_base *base, const char *addr, uint16_t *bound_port,
-                            char *err, size_t errlen);
+/* Listening sockets kept across config reloads. On a reload the new
+ * configuration's plugins are set up while the old ones still serve; an
+ * endpoint whose address did not change gets (a duplicate of) the same
+ * listening socket instead of a new bind, so there is no "address in use",
+ * and no connection is refused or reset while the two overlap. Owned by
+ * main, used on the control thread only. A pool starts zeroed. */
+#define HTTPD_POOL_MAX 16
+
+typedef struct httpd_pool_entry {
+    struct sockaddr_storage addr;
+    socklen_t len;
+    int fd;        /* the pool's own descriptor of the listening socket */
+    uint16_t port; /* the port it is bound to */
+    bool active;   /* used by the running configuration */
+    bool pending;  /* used by the configuration being set up */
+} httpd_pool_entry_t;
+
+typedef struct httpd_pool {
+    size_t n;
+    httpd_pool_entry_t e[HTTPD_POOL_MAX];
+} httpd_pool_t;
+
+/* A new configuration is about to be set up (its httpd_listen calls mark
+ * the sockets they use). */
+void httpd_pool_begin(httpd_pool_t *pool);
+
+/* The new configuration is now the running one: close the sockets that
+ * only the old one used. */
+void httpd_pool_commit(httpd_pool_t *pool);
+
+/* The new configuration was dropped: close the sockets only it opened. */
+void httpd_pool_abort(httpd_pool_t *pool);
+
+/* Close every socket of the pool (at exit). */
+void httpd_pool_close(httpd_pool_t *pool);
+
+/* Create an evhttp on `base` listening on `addr` (GET and HEAD only),
+ * taking the socket from `pool` when the pool has one for that address
+ * (pool may be NULL: always bind). *bound_port (if not NULL) gets the port
+ * actually bound (for ":0"). Returns NULL with a reason in err. Free with
+ * evhttp_free(). */
+struct evhttp *httpd_listen(httpd_pool_t *pool, struct event_base *base, const char *addr,
+                            uint16_t *bound_port, char *err, size_t errlen);
 
 /* Send a complete reply: status code, reason phrase, content type and body. */
 void httpd_reply(struct evhttp_request *req, int code, const char *reason, const char *content_type,

@@ -33,6 +33,7 @@
 
 struct event_base;
 struct chain;
+struct httpd_pool;
 
 /* Transport of a request. */
 typedef enum { REQ_UDP = 0, REQ_TCP = 1 } req_proto_t;
@@ -66,12 +67,21 @@ typedef enum { PLUGIN_NEXT = 0, PLUGIN_DONE = 1 } plugin_result_t;
  *  - lameduck_ms: set by `health` at setup (its `lameduck` option): how long
  *    main keeps serving in lameduck before it stops the workers.
  *  - metrics: extra collectors appended to /metrics by `prometheus`
- *    (e.g. the redis plugin's vmdns_* gauges); see core/metrics.h. */
+ *    (e.g. the redis plugin's vmdns_* gauges); see core/metrics.h.
+ *  - reload: set by main; a plugin calls reload(reload_ctx) to have the
+ *    config read again (the `reload` plugin, when the file changed). Main
+ *    does it later from its own loop, never inside the call.
+ * On a reload, the next configuration's plugins are set up while the
+ * running ones still serve: main keeps the collectors and lameduck_ms a
+ * setup registers apart until the new configuration takes over, and
+ * points `chain` at the chain that answers. */
 typedef struct plugin_shared {
     struct chain *chain;
     atomic_bool lameduck;
     uint64_t lameduck_ms;
     metrics_registry_t metrics;
+    void (*reload)(void *reload_ctx);
+    void *reload_ctx;
 } plugin_shared_t;
 
 /* What setup gets to work with. */
@@ -84,6 +94,8 @@ typedef struct plugin_env {
     plugin_shared_t *shared;      /* owned by main; see above */
     const char *const *listen;    /* the DNS listen addresses ("127.0.0.1:53") */
     size_t nlisten;
+    struct httpd_pool *httpd;     /* HTTP sockets kept across reloads (httpd_listen), or NULL */
+    const char *config_path;      /* the config file given on the command line, or NULL */
 } plugin_env_t;
 
 typedef struct plugin {
