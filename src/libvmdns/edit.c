@@ -243,21 +243,49 @@ static int set_edit(json_t *o, int idx, void *ud, vmdns_error_t *err)
     return 0;
 }
 
-/* Parse the rdata texts of set_rrset into records (rdata in one buffer). */
-static int parse_rdata(uint16_t type, uint32_t ttl, const char *const *rdata, size_t n,
-                       vmdns_rr_t *rrs, uint8_t *buf, size_t cap, vmdns_error_t *err)
+/* The JSON array (or SOA object) the codec writes for n records given as
+ * rdata text: parsed one by one into a scratch buffer, collected in one
+ * growing buffer, then encoded. NULL with err on any bad record. */
+static json_t *records_part(uint16_t type, uint32_t ttl, const char *const *rdata, size_t n,
+                            const char *tkey, vmdns_error_t *err)
 {
+    vmdns_rr_t *rrs = calloc(n, sizeof(*rrs));
+    size_t *offs = calloc(n, sizeof(*offs));
+    uint8_t *scratch = malloc(65536), *all = NULL;
     size_t used = 0;
+    json_t *part = NULL;
+    if (!rrs || !offs || !scratch) {
+        vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
+        goto out;
+    }
     for (size_t i = 0; i < n; i++) {
         size_t len;
-        if (!rdata[i])
-            return vmdns_fail(err, VMDNS_ERR_RDATA, "missing rdata");
-        if (vmdns_rdata_from_text(type, rdata[i], NULL, buf + used, cap - used, &len, err) < 0)
-            return -1;
-        rrs[i] = (vmdns_rr_t){type, ttl, (uint16_t)len, buf + used};
+        if (!rdata[i]) {
+            vmdns_fail(err, VMDNS_ERR_RDATA, "missing rdata");
+            goto out;
+        }
+        if (vmdns_rdata_from_text(type, rdata[i], NULL, scratch, 65536, &len, err) < 0)
+            goto out;
+        uint8_t *grown = realloc(all, used + len + 1);
+        if (!grown) {
+            vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        all = grown;
+        memcpy(all + used, scratch, len);
+        rrs[i] = (vmdns_rr_t){type, ttl, (uint16_t)len, NULL};
+        offs[i] = used;
         used += len;
     }
-    return 0;
+    for (size_t i = 0; i < n; i++)
+        rrs[i].rdata = all + offs[i];
+    part = encoded_part(rrs, n, tkey, err);
+out:
+    free(rrs);
+    free(offs);
+    free(scratch);
+    free(all);
+    return part;
 }
 
 /* set_rrset with the lock held. */
@@ -283,29 +311,19 @@ static int set_locked(vmdns_registrar_t *r, const char *fqdn, uint16_t type, uin
 
     char name[VMDNS_NAME_MAXTEXT], field[VMDNS_NAME_MAXTEXT];
     set_ctx_t s = {.tkey = codec_types[ti].key, .part = NULL, .name = name};
-    size_t cap = 65536 * (n ? n : 1);
-    vmdns_rr_t *rrs = calloc(n ? n : 1, sizeof(*rrs));
-    uint8_t *buf = malloc(cap);
+    if (n && !(s.part = records_part(type, ttl, rdata, n, s.tkey, err)))
+        return -1;
     long zoff;
-    int rc = -1;
-    if (!rrs || !buf)
-        vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
-    else if (parse_rdata(type, ttl, rdata, n, rrs, buf, cap, err) < 0)
-        ;
-    else if (n && !(s.part = encoded_part(rrs, n, s.tkey, err)))
-        ;
-    else if (locate(r, fqdn, name, sizeof(name), &zoff, err) < 0)
-        ;
-    else if (type == VMDNS_TYPE_SOA && zoff != 0)
-        vmdns_fail(err, VMDNS_ERR_CONFLICT, "SOA only at a zone apex, and %s is not one", name);
-    else {
+    int rc = locate(r, fqdn, name, sizeof(name), &zoff, err);
+    if (rc == 0 && type == VMDNS_TYPE_SOA && zoff != 0)
+        rc =
+            vmdns_fail(err, VMDNS_ERR_CONFLICT, "SOA only at a zone apex, and %s is not one", name);
+    if (rc == 0) {
         zone_field(name, (size_t)zoff, field, sizeof(field));
         const char *fields[1] = {field};
         rc = edit_fields(r, name, zoff, fields, 1, 0, set_edit, &s, err);
     }
     json_decref(s.part);
-    free(rrs);
-    free(buf);
     return rc;
 }
 
@@ -439,26 +457,21 @@ static int zone_create_locked(vmdns_registrar_t *r, const char *zone, const char
     int rc = -1;
     if ((a.soa = encoded_part(rrs, 1, "soa", err)) &&
         (a.ns = encoded_part(rrs + 1, n_ns, "ns", err))) {
-        /* The key must be a hash or absent; the stream a stream or absent. */
+        /* The key must be a hash or absent; the stream a stream or absent
+         * (zone_resolve checks that). */
         const char *names[1] = {name};
         long zoff;
+        char type[32];
         char *key = reg_zone_key(r, name);
-        batch_t b = {0};
-        redisReply **rep;
-        if (!key) {
+        if (!key)
             vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
-        } else if (batch_cmd(&b, "TYPE", key, NULL), conn_run(&r->conn, &b, 0, &rep, err) == 0) {
-            int ok = rep[0]->type == REDIS_REPLY_STATUS &&
-                     (strcmp(rep[0]->str, "hash") == 0 || strcmp(rep[0]->str, "none") == 0);
-            if (!ok)
-                vmdns_fail(err, VMDNS_ERR_CONFLICT, "key '%s' exists and is not a hash", key);
-            conn_free_replies(rep, 1);
-            if (ok && zone_resolve(r, names, 1, &zoff, err) == 0) {
-                const char *fields[1] = {"@"};
-                rc = edit_fields(r, name, 0, fields, 1, 0, apex_edit, &a, err);
-            }
-        }
-        batch_free(&b);
+        else if (zone_key_type(r, key, type, sizeof(type), err) < 0)
+            ;
+        else if (strcmp(type, "hash") != 0 && strcmp(type, "none") != 0)
+            vmdns_fail(err, VMDNS_ERR_CONFLICT, "key '%s' exists and is a %s, not a hash", key,
+                       type);
+        else if (zone_resolve(r, names, 1, &zoff, err) == 0)
+            rc = edit_fields(r, name, 0, (const char *const[]){"@"}, 1, 0, apex_edit, &a, err);
         free(key);
     }
     json_decref(a.soa);

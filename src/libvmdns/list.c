@@ -71,23 +71,19 @@ int vmdns_list(vmdns_registrar_t *r, const char *zone, vmdns_list_cb cb, void *u
     int rc;
     pthread_mutex_lock(&r->lock);
     if (zone) {
-        char name[VMDNS_NAME_MAXTEXT];
+        char name[VMDNS_NAME_MAXTEXT], type[32];
         char *key = NULL;
-        batch_t b = {0};
-        redisReply **rep;
         rc = -1;
-        if (vmdns_name_canonical(zone, name, sizeof(name), err) < 0) {
-        } else if (!(key = reg_zone_key(r, name))) {
+        if (vmdns_name_canonical(zone, name, sizeof(name), err) < 0)
+            ;
+        else if (!(key = reg_zone_key(r, name)))
             vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
-        } else if (batch_cmd(&b, "TYPE", key, NULL), conn_run(&r->conn, &b, 0, &rep, err) == 0) {
-            int is_hash = rep[0]->type == REDIS_REPLY_STATUS && strcmp(rep[0]->str, "hash") == 0;
-            conn_free_replies(rep, 1);
-            if (!is_hash)
-                vmdns_fail(err, VMDNS_ERR_NOT_FOUND, "zone %s does not exist", name);
-            else
-                rc = list_zone(r, name, key, &l, err) < 0 ? -1 : 0;
-        }
-        batch_free(&b);
+        else if (zone_key_type(r, key, type, sizeof(type), err) < 0)
+            ;
+        else if (strcmp(type, "hash") != 0)
+            vmdns_fail(err, VMDNS_ERR_NOT_FOUND, "zone %s does not exist", name);
+        else
+            rc = list_zone(r, name, key, &l, err) < 0 ? -1 : 0;
         free(key);
     } else {
         all_ctx_t a = {.r = r, .l = &l, .err = err};

@@ -109,6 +109,10 @@ char *reg_zone_key(const vmdns_registrar_t *r, const char *zone);
 int zone_resolve(vmdns_registrar_t *r, const char *const *names, size_t n, long *zoff,
                  vmdns_error_t *err);
 
+/* The Redis type of a key ("hash", "none", ...) into type[cap]. */
+int zone_key_type(vmdns_registrar_t *r, const char *key, char *type, size_t cap,
+                  vmdns_error_t *err);
+
 /* The field of `name` in zone `zone` ("@" at the apex) into out. */
 void zone_field(const char *name, size_t zoff, char *out, size_t cap);
 

@@ -8,6 +8,7 @@
  * same pipeline checks that the change stream key is a stream (or absent),
  * because a transaction whose XADD fails would still apply its HSET.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,5 +104,23 @@ int zone_resolve(vmdns_registrar_t *r, const char *const *names, size_t n, long 
         }
     }
     free(c);
+    return rc;
+}
+
+int zone_key_type(vmdns_registrar_t *r, const char *key, char *type, size_t cap, vmdns_error_t *err)
+{
+    batch_t b = {0};
+    redisReply **rep;
+    batch_cmd(&b, "TYPE", key, NULL);
+    int rc = conn_run(&r->conn, &b, 0, &rep, err);
+    batch_free(&b);
+    if (rc < 0)
+        return -1;
+    if (rep[0]->type == REDIS_REPLY_STATUS)
+        snprintf(type, cap, "%s", rep[0]->str);
+    else
+        rc = vmdns_fail(err, VMDNS_ERR_BACKEND, "TYPE: %s",
+                        rep[0]->type == REDIS_REPLY_ERROR ? rep[0]->str : "odd reply");
+    conn_free_replies(rep, 1);
     return rc;
 }

@@ -489,6 +489,9 @@ static void failover_on_readonly(void **state)
     make_zone(r, "vm.example.com");
     vmdns_vm_t one = {.name = "one.vm.example.com", .ipv4 = "10.0.0.1"};
     assert_int_equal(vmdns_register_vm(r, &one, &e), 0);
+    /* replication is asynchronous: let both writes reach b first */
+    for (int i = 0; i < 200 && rint_(b.port, "HLEN %s", "vm.example.com.", NULL) != 2; i++)
+        sleep_ms(10);
     /* swap roles under the open handle: its connection to a now gets READONLY */
     freeReplyObject(rcmd(b.port, "REPLICAOF NO ONE"));
     snprintf(port, sizeof(port), "%d", b.port);
