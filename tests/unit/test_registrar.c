@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -100,6 +101,7 @@ static int redis_start(rs_t *s)
     snprintf(port, sizeof(port), "%d", s->port);
     s->pid = fork();
     if (s->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
         int dn = open("/dev/null", O_WRONLY);
         dup2(dn, 1);
         dup2(dn, 2);
@@ -131,6 +133,23 @@ static void redis_stop(rs_t *s)
         waitpid(s->pid, NULL, 0);
         s->pid = 0;
     }
+}
+
+/* Per-test fixture: room for two servers, all stopped after the test
+ * even when an assertion failed half-way. */
+static int servers_setup(void **state)
+{
+    *state = calloc(2, sizeof(rs_t));
+    return *state ? 0 : -1;
+}
+
+static int servers_teardown(void **state)
+{
+    rs_t *rs = *state;
+    redis_stop(&rs[0]);
+    redis_stop(&rs[1]);
+    free(rs);
+    return 0;
 }
 
 static int have_redis(void)
@@ -181,15 +200,14 @@ static void make_zone(vmdns_registrar_t *r, const char *zone)
 
 static void register_and_deregister(void **state)
 {
-    (void)state;
-    rs_t s;
-    START(&s);
-    const char *nodes[] = {s.addr};
+    rs_t *s = &((rs_t *)*state)[0];
+    START(s);
+    const char *nodes[] = {s->addr};
     vmdns_registrar_t *r = open_nodes(nodes, 1, "", "");
     vmdns_error_t e;
     make_zone(r, "vm.example.com");
-    assert_int_equal(rint_(s.port, "XLEN vmdns:changes", NULL, NULL), 1);
-    char *apex = hget(s.port, "vm.example.com.", "@");
+    assert_int_equal(rint_(s->port, "XLEN vmdns:changes", NULL, NULL), 1);
+    char *apex = hget(s->port, "vm.example.com.", "@");
     assert_string_equal(apex, "{\"ns\":[{\"host\":\"ns1.example.com.\",\"ttl\":300},{\"host\":"
                               "\"ns2.example.com.\",\"ttl\":300}],\"soa\":{\"ttl\":300,\"ns\":"
                               "\"ns1.example.com.\",\"mbox\":\"hostmaster.example.com.\","
@@ -202,16 +220,16 @@ static void register_and_deregister(void **state)
                      .ssh_port = 38291,
                      .ttl = 30};
     assert_int_equal(vmdns_register_vm(r, &vm, &e), 0);
-    char *v = hget(s.port, "vm.example.com.", "vm-abc123");
+    char *v = hget(s->port, "vm.example.com.", "vm-abc123");
     assert_string_equal(v, "{\"a\":[{\"ip\":\"10.1.2.3\",\"ttl\":30}],\"aaaa\":[{\"ip\":"
                            "\"fd00::3\",\"ttl\":30}]}");
     free(v);
-    v = hget(s.port, "vm.example.com.", "_ssh._tcp.vm-abc123");
+    v = hget(s->port, "vm.example.com.", "_ssh._tcp.vm-abc123");
     assert_string_equal(v, "{\"srv\":[{\"target\":\"vm-abc123.vm.example.com.\",\"port\":38291,"
                            "\"priority\":0,\"weight\":0,\"ttl\":30}]}");
     free(v);
-    assert_int_equal(rint_(s.port, "XLEN vmdns:changes", NULL, NULL), 3);
-    redisReply *x = rcmd(s.port, "XREVRANGE vmdns:changes + - COUNT 2");
+    assert_int_equal(rint_(s->port, "XLEN vmdns:changes", NULL, NULL), 3);
+    redisReply *x = rcmd(s->port, "XREVRANGE vmdns:changes + - COUNT 2");
     assert_int_equal(x->elements, 2);
     redisReply *f = x->element[1]->element[1]; /* the older of the two: the name */
     assert_int_equal(f->elements, 8);
@@ -226,17 +244,17 @@ static void register_and_deregister(void **state)
     vm.ssh_port = 0;
     vm.ipv6 = NULL;
     assert_int_equal(vmdns_register_vm(r, &vm, &e), 0);
-    assert_null(hget(s.port, "vm.example.com.", "_ssh._tcp.vm-abc123"));
+    assert_null(hget(s->port, "vm.example.com.", "_ssh._tcp.vm-abc123"));
 
     assert_int_equal(vmdns_deregister(r, "vm-abc123.vm.example.com.", &e), 0);
-    assert_int_equal(rint_(s.port, "HLEN %s", "vm.example.com.", NULL), 1);
-    x = rcmd(s.port, "XREVRANGE vmdns:changes + - COUNT 1");
+    assert_int_equal(rint_(s->port, "HLEN %s", "vm.example.com.", NULL), 1);
+    x = rcmd(s->port, "XREVRANGE vmdns:changes + - COUNT 1");
     assert_string_equal(x->element[0]->element[1]->element[5]->str, "del");
     freeReplyObject(x);
     /* deregistering what is gone is fine (an agent retrying after a crash) */
     assert_int_equal(vmdns_deregister(r, "vm-abc123.vm.example.com.", &e), 0);
     vmdns_registrar_close(r);
-    redis_stop(&s);
+    redis_stop(s);
 }
 
 /* Number of fields in all zone hashes plus stream length, as a fingerprint. */
@@ -248,17 +266,16 @@ static long long fingerprint(int port)
 
 static void bad_input_writes_nothing(void **state)
 {
-    (void)state;
-    rs_t s;
-    START(&s);
-    const char *nodes[] = {s.addr};
+    rs_t *s = &((rs_t *)*state)[0];
+    START(s);
+    const char *nodes[] = {s->addr};
     vmdns_registrar_t *r = open_nodes(nodes, 1, "", "");
     vmdns_error_t e;
     make_zone(r, "vm.example.com");
     vmdns_vm_t ok = {.name = "vm-1.vm.example.com", .ipv4 = "10.0.0.1"};
     assert_int_equal(vmdns_register_vm(r, &ok, &e), 0);
-    long long before = fingerprint(s.port);
-    char *value_before = hget(s.port, "vm.example.com.", "vm-1");
+    long long before = fingerprint(s->port);
+    char *value_before = hget(s->port, "vm.example.com.", "vm-1");
 
     struct {
         vmdns_vm_t vm;
@@ -307,22 +324,21 @@ static void bad_input_writes_nothing(void **state)
     assert_int_equal(vmdns_zone_create(r, "z.com", ns, 1, "", 0, &e), -1);
     assert_int_equal(vmdns_zone_create(r, "z.com", ns, 0, "h@example.com", 0, &e), -1);
 
-    assert_int_equal(fingerprint(s.port), before);
-    char *value_after = hget(s.port, "vm.example.com.", "vm-1");
+    assert_int_equal(fingerprint(s->port), before);
+    char *value_after = hget(s->port, "vm.example.com.", "vm-1");
     assert_string_equal(value_after, value_before);
-    assert_int_equal(rint_(s.port, "EXISTS %s", "z.com.", NULL), 0);
+    assert_int_equal(rint_(s->port, "EXISTS %s", "z.com.", NULL), 0);
     free(value_before);
     free(value_after);
     vmdns_registrar_close(r);
-    redis_stop(&s);
+    redis_stop(s);
 }
 
 static void batch_registration(void **state)
 {
-    (void)state;
-    rs_t s;
-    START(&s);
-    const char *nodes[] = {s.addr};
+    rs_t *s = &((rs_t *)*state)[0];
+    START(s);
+    const char *nodes[] = {s->addr};
     vmdns_registrar_t *r = open_nodes(nodes, 1, "", "");
     make_zone(r, "vm.example.com");
     enum { N = 3000, BAD = 1234 };
@@ -340,9 +356,9 @@ static void batch_registration(void **state)
     assert_int_equal(errs[BAD].code, VMDNS_ERR_ADDRESS);
     assert_int_equal(errs[0].code, VMDNS_OK);
     assert_int_equal(e.code, VMDNS_ERR_ADDRESS);
-    assert_int_equal(rint_(s.port, "HLEN %s", "vm.example.com.", NULL), 1 + 2 * (N - 1));
-    assert_int_equal(rint_(s.port, "XLEN vmdns:changes", NULL, NULL), 1 + 2 * (N - 1));
-    assert_int_equal(rint_(s.port, "HEXISTS %s %s", "vm.example.com.", "vm-1234"), 0);
+    assert_int_equal(rint_(s->port, "HLEN %s", "vm.example.com.", NULL), 1 + 2 * (N - 1));
+    assert_int_equal(rint_(s->port, "XLEN vmdns:changes", NULL, NULL), 1 + 2 * (N - 1));
+    assert_int_equal(rint_(s->port, "HEXISTS %s %s", "vm.example.com.", "vm-1234"), 0);
     vms[BAD].ipv4 = "10.0.0.3";
     assert_int_equal(vmdns_register_vms(r, vms + BAD, 1, NULL, &n_ok, &e), 0);
     assert_int_equal(n_ok, 1);
@@ -350,15 +366,14 @@ static void batch_registration(void **state)
     free(names);
     free(errs);
     vmdns_registrar_close(r);
-    redis_stop(&s);
+    redis_stop(s);
 }
 
 static void longest_zone_and_key_affixes(void **state)
 {
-    (void)state;
-    rs_t s;
-    START(&s);
-    const char *nodes[] = {s.addr};
+    rs_t *s = &((rs_t *)*state)[0];
+    START(s);
+    const char *nodes[] = {s->addr};
     vmdns_registrar_t *r = open_nodes(nodes, 1, "p:", ":s");
     vmdns_error_t e;
     make_zone(r, "example.com");
@@ -369,34 +384,33 @@ static void longest_zone_and_key_affixes(void **state)
     assert_int_equal(vmdns_register_vm(r, &a, &e), 0);
     assert_int_equal(vmdns_register_vm(r, &b, &e), 0);
     assert_int_equal(vmdns_register_vm(r, &c, &e), 0);
-    assert_int_equal(rint_(s.port, "HEXISTS %s %s", "p:vm.example.com.:s", "a"), 1);
-    assert_int_equal(rint_(s.port, "HEXISTS %s %s", "p:example.com.:s", "b"), 1);
-    assert_int_equal(rint_(s.port, "HEXISTS %s %s", "p:vm.example.com.:s", "c.d"), 1);
+    assert_int_equal(rint_(s->port, "HEXISTS %s %s", "p:vm.example.com.:s", "a"), 1);
+    assert_int_equal(rint_(s->port, "HEXISTS %s %s", "p:example.com.:s", "b"), 1);
+    assert_int_equal(rint_(s->port, "HEXISTS %s %s", "p:vm.example.com.:s", "c.d"), 1);
     /* 2 apexes + 3 names, each with the del of its (absent) _ssh._tcp field */
-    assert_int_equal(rint_(s.port, "XLEN %s", "p:vmdns:changes:s", NULL), 2 + 3 * 2);
-    assert_int_equal(rint_(s.port, "EXISTS vmdns:changes", NULL, NULL), 0);
+    assert_int_equal(rint_(s->port, "XLEN %s", "p:vmdns:changes:s", NULL), 2 + 3 * 2);
+    assert_int_equal(rint_(s->port, "EXISTS vmdns:changes", NULL, NULL), 0);
     /* a stream key of the wrong type refuses the write before anything lands */
     vmdns_registrar_t *r2 = open_nodes(nodes, 1, "q:", "");
     make_zone(r2, "vm.example.com");
-    redisReply *x = rcmd(s.port, "DEL q:vmdns:changes");
+    redisReply *x = rcmd(s->port, "DEL q:vmdns:changes");
     freeReplyObject(x);
-    x = rcmd(s.port, "SET q:vmdns:changes oops");
+    x = rcmd(s->port, "SET q:vmdns:changes oops");
     freeReplyObject(x);
     vmdns_vm_t d = {.name = "d.vm.example.com", .ipv4 = "10.0.0.4"};
     assert_int_equal(vmdns_register_vm(r2, &d, &e), -1);
     assert_int_equal(e.code, VMDNS_ERR_CONFLICT);
-    assert_int_equal(rint_(s.port, "HEXISTS %s %s", "q:vm.example.com.", "d"), 0);
+    assert_int_equal(rint_(s->port, "HEXISTS %s %s", "q:vm.example.com.", "d"), 0);
     vmdns_registrar_close(r2);
     vmdns_registrar_close(r);
-    redis_stop(&s);
+    redis_stop(s);
 }
 
 static void set_renew_and_gc(void **state)
 {
-    (void)state;
-    rs_t s;
-    START(&s);
-    const char *nodes[] = {s.addr};
+    rs_t *s = &((rs_t *)*state)[0];
+    START(s);
+    const char *nodes[] = {s->addr};
     vmdns_registrar_t *r = open_nodes(nodes, 1, "", "");
     vmdns_error_t e;
     make_zone(r, "vm.example.com");
@@ -405,7 +419,7 @@ static void set_renew_and_gc(void **state)
     assert_int_equal(vmdns_register_vm(r, &vm, &e), 0);
     const char *txt[] = {"\"hello world\""};
     assert_int_equal(vmdns_set_rrset(r, "vm-1.vm.example.com", 16, 45, txt, 1, &e), 0);
-    char *v = hget(s.port, "vm.example.com.", "vm-1");
+    char *v = hget(s->port, "vm.example.com.", "vm-1");
     vmdns_rrlist_t l;
     assert_int_equal(vmdns_record_parse_json(v, strlen(v), 300, &l, NULL), 0);
     assert_int_equal(l.n, 2);
@@ -418,24 +432,24 @@ static void set_renew_and_gc(void **state)
 
     assert_int_equal(vmdns_renew(r, "vm-1.vm.example.com", 3600, &e), 0);
     for (int i = 0; i < 2; i++) {
-        v = hget(s.port, "vm.example.com.", i ? "_ssh._tcp.vm-1" : "vm-1");
+        v = hget(s->port, "vm.example.com.", i ? "_ssh._tcp.vm-1" : "vm-1");
         assert_int_equal(vmdns_record_parse_json(v, strlen(v), 300, &l, NULL), 0);
         assert_true(l.expires >= now + 3598 && l.expires <= now + 3602);
         vmdns_rrlist_free(&l);
         free(v);
     }
     /* removing the TXT leaves the A; removing a type that is not there is a no-op */
-    long long xlen = rint_(s.port, "XLEN vmdns:changes", NULL, NULL);
+    long long xlen = rint_(s->port, "XLEN vmdns:changes", NULL, NULL);
     assert_int_equal(vmdns_set_rrset(r, "vm-1.vm.example.com", 16, 0, NULL, 0, &e), 0);
     assert_int_equal(vmdns_set_rrset(r, "none.vm.example.com", 16, 0, NULL, 0, &e), 0);
-    assert_int_equal(rint_(s.port, "XLEN vmdns:changes", NULL, NULL), xlen + 1);
-    v = hget(s.port, "vm.example.com.", "vm-1");
+    assert_int_equal(rint_(s->port, "XLEN vmdns:changes", NULL, NULL), xlen + 1);
+    v = hget(s->port, "vm.example.com.", "vm-1");
     assert_non_null(strstr(v, "\"a\":"));
     assert_null(strstr(v, "txt"));
     free(v);
 
     /* gc: an expired name written by another tool goes, live ones stay */
-    redisReply *x = rcmd(s.port, "HSET vm.example.com. old %s",
+    redisReply *x = rcmd(s->port, "HSET vm.example.com. old %s",
                          "{\"A\":[{\"ip\":\"10.9.9.9\"}],\"Expires\":1000}");
     freeReplyObject(x);
     vmdns_vm_t shortlived = {
@@ -443,18 +457,18 @@ static void set_renew_and_gc(void **state)
     assert_int_equal(vmdns_register_vm(r, &shortlived, &e), 0);
     sleep_ms(2100);
     size_t removed = 0;
-    xlen = rint_(s.port, "XLEN vmdns:changes", NULL, NULL);
+    xlen = rint_(s->port, "XLEN vmdns:changes", NULL, NULL);
     assert_int_equal(vmdns_gc(r, &removed, &e), 0);
     assert_int_equal(removed, 3);
-    assert_int_equal(rint_(s.port, "XLEN vmdns:changes", NULL, NULL), xlen + 3);
-    assert_int_equal(rint_(s.port, "HEXISTS %s %s", "vm.example.com.", "old"), 0);
-    assert_int_equal(rint_(s.port, "HEXISTS %s %s", "vm.example.com.", "short"), 0);
-    assert_int_equal(rint_(s.port, "HEXISTS %s %s", "vm.example.com.", "vm-1"), 1);
-    assert_int_equal(rint_(s.port, "HEXISTS %s %s", "vm.example.com.", "@"), 1);
+    assert_int_equal(rint_(s->port, "XLEN vmdns:changes", NULL, NULL), xlen + 3);
+    assert_int_equal(rint_(s->port, "HEXISTS %s %s", "vm.example.com.", "old"), 0);
+    assert_int_equal(rint_(s->port, "HEXISTS %s %s", "vm.example.com.", "short"), 0);
+    assert_int_equal(rint_(s->port, "HEXISTS %s %s", "vm.example.com.", "vm-1"), 1);
+    assert_int_equal(rint_(s->port, "HEXISTS %s %s", "vm.example.com.", "@"), 1);
     assert_int_equal(vmdns_gc(r, &removed, &e), 0);
     assert_int_equal(removed, 0);
     vmdns_registrar_close(r);
-    redis_stop(&s);
+    redis_stop(s);
 }
 
 /* Wait until `port` reports role `role` (and, for a replica, a live link). */
@@ -475,80 +489,77 @@ static void wait_role(int port, const char *role)
 
 static void failover_on_readonly(void **state)
 {
-    (void)state;
-    rs_t a, b;
-    START(&a);
-    START(&b);
+    rs_t *a = &((rs_t *)*state)[0], *b = &((rs_t *)*state)[1];
+    START(a);
+    START(b);
     char port[16];
-    snprintf(port, sizeof(port), "%d", a.port);
-    freeReplyObject(rcmd(b.port, "REPLICAOF 127.0.0.1 %s", port));
-    wait_role(b.port, "slave");
-    const char *nodes[] = {a.addr, b.addr};
+    snprintf(port, sizeof(port), "%d", a->port);
+    freeReplyObject(rcmd(b->port, "REPLICAOF 127.0.0.1 %s", port));
+    wait_role(b->port, "slave");
+    const char *nodes[] = {a->addr, b->addr};
     vmdns_registrar_t *r = open_nodes(nodes, 2, "", "");
     vmdns_error_t e;
     make_zone(r, "vm.example.com");
     vmdns_vm_t one = {.name = "one.vm.example.com", .ipv4 = "10.0.0.1"};
     assert_int_equal(vmdns_register_vm(r, &one, &e), 0);
     /* replication is asynchronous: let both writes reach b first */
-    for (int i = 0; i < 200 && rint_(b.port, "HLEN %s", "vm.example.com.", NULL) != 2; i++)
+    for (int i = 0; i < 200 && rint_(b->port, "HLEN %s", "vm.example.com.", NULL) != 2; i++)
         sleep_ms(10);
     /* swap roles under the open handle: its connection to a now gets READONLY */
-    freeReplyObject(rcmd(b.port, "REPLICAOF NO ONE"));
-    snprintf(port, sizeof(port), "%d", b.port);
-    freeReplyObject(rcmd(a.port, "REPLICAOF 127.0.0.1 %s", port));
-    wait_role(a.port, "slave");
+    freeReplyObject(rcmd(b->port, "REPLICAOF NO ONE"));
+    snprintf(port, sizeof(port), "%d", b->port);
+    freeReplyObject(rcmd(a->port, "REPLICAOF 127.0.0.1 %s", port));
+    wait_role(a->port, "slave");
     vmdns_vm_t two = {.name = "two.vm.example.com", .ipv4 = "10.0.0.2"};
     if (vmdns_register_vm(r, &two, &e) != 0)
         fail_msg("register after role swap: %s", e.message);
-    assert_int_equal(rint_(b.port, "HEXISTS %s %s", "vm.example.com.", "two"), 1);
-    assert_int_equal(rint_(b.port, "HEXISTS %s %s", "vm.example.com.", "one"), 1);
+    assert_int_equal(rint_(b->port, "HEXISTS %s %s", "vm.example.com.", "two"), 1);
+    assert_int_equal(rint_(b->port, "HEXISTS %s %s", "vm.example.com.", "one"), 1);
     vmdns_registrar_close(r);
-    redis_stop(&a);
-    redis_stop(&b);
+    redis_stop(a);
+    redis_stop(b);
 }
 
 static void failover_on_dead_master(void **state)
 {
-    (void)state;
-    rs_t a, b;
-    START(&a);
-    START(&b);
+    rs_t *a = &((rs_t *)*state)[0], *b = &((rs_t *)*state)[1];
+    START(a);
+    START(b);
     char port[16];
-    snprintf(port, sizeof(port), "%d", a.port);
-    freeReplyObject(rcmd(b.port, "REPLICAOF 127.0.0.1 %s", port));
-    wait_role(b.port, "slave");
-    const char *nodes[] = {a.addr, b.addr};
+    snprintf(port, sizeof(port), "%d", a->port);
+    freeReplyObject(rcmd(b->port, "REPLICAOF 127.0.0.1 %s", port));
+    wait_role(b->port, "slave");
+    const char *nodes[] = {a->addr, b->addr};
     vmdns_registrar_t *r = open_nodes(nodes, 2, "", "");
     vmdns_error_t e;
     make_zone(r, "vm.example.com");
     /* replication is asynchronous: let the zone reach the replica first */
-    for (int i = 0; i < 200 && rint_(b.port, "HLEN %s", "vm.example.com.", NULL) != 1; i++)
+    for (int i = 0; i < 200 && rint_(b->port, "HLEN %s", "vm.example.com.", NULL) != 1; i++)
         sleep_ms(10);
     /* a handle on the master alone: must never report success once it is gone */
-    const char *only_a[] = {a.addr};
+    const char *only_a[] = {a->addr};
     vmdns_registrar_t *ra = open_nodes_fto(only_a, 1, "", "", 300);
-    redis_stop(&a);
-    freeReplyObject(rcmd(b.port, "REPLICAOF NO ONE"));
+    redis_stop(a);
+    freeReplyObject(rcmd(b->port, "REPLICAOF NO ONE"));
     vmdns_vm_t vm = {.name = "after.vm.example.com", .ipv4 = "10.0.0.1"};
     if (vmdns_register_vm(r, &vm, &e) != 0)
         fail_msg("register after master death: %s", e.message);
-    assert_int_equal(rint_(b.port, "HEXISTS %s %s", "vm.example.com.", "after"), 1);
+    assert_int_equal(rint_(b->port, "HEXISTS %s %s", "vm.example.com.", "after"), 1);
     vmdns_vm_t lost = {.name = "lost.vm.example.com", .ipv4 = "10.0.0.1"};
     assert_int_equal(vmdns_register_vm(ra, &lost, &e), -1);
     assert_true(e.code == VMDNS_ERR_CONNECT || e.code == VMDNS_ERR_UNCONFIRMED);
     vmdns_registrar_close(ra);
     vmdns_registrar_close(r);
-    redis_stop(&b);
+    redis_stop(b);
 }
 
 static void wait_replicas_confirms(void **state)
 {
-    (void)state;
-    rs_t s;
-    START(&s);
+    rs_t *s = &((rs_t *)*state)[0];
+    START(s);
     vmdns_registrar_opts_t o;
     vmdns_error_t e;
-    const char *nodes[] = {s.addr};
+    const char *nodes[] = {s->addr};
     vmdns_registrar_opts_init(&o);
     o.nodes = nodes;
     o.n_nodes = 1;
@@ -564,7 +575,7 @@ static void wait_replicas_confirms(void **state)
     assert_int_equal(vmdns_register_vm(r, &vm, &e), -1);
     assert_int_equal(e.code, VMDNS_ERR_UNCONFIRMED);
     vmdns_registrar_close(r);
-    redis_stop(&s);
+    redis_stop(s);
 }
 
 /* Two agents, each with its own handle, registering 1000 names at once. */
@@ -599,13 +610,12 @@ static void *agent_run(void *p)
 
 static void concurrent_agents(void **state)
 {
-    (void)state;
-    rs_t s;
-    START(&s);
-    const char *nodes[] = {s.addr};
+    rs_t *s = &((rs_t *)*state)[0];
+    START(s);
+    const char *nodes[] = {s->addr};
     vmdns_registrar_t *r = open_nodes(nodes, 1, "", "");
     make_zone(r, "vm.example.com");
-    agent_t ag[2] = {{s.addr, 1, -1}, {s.addr, 2, -1}};
+    agent_t ag[2] = {{s->addr, 1, -1}, {s->addr, 2, -1}};
     pthread_t t[2];
     for (int i = 0; i < 2; i++)
         pthread_create(&t[i], NULL, agent_run, &ag[i]);
@@ -613,10 +623,10 @@ static void concurrent_agents(void **state)
         pthread_join(t[i], NULL);
         assert_int_equal(ag[i].rc, 0);
     }
-    assert_int_equal(rint_(s.port, "HLEN %s", "vm.example.com.", NULL), 1 + 2 * 2000);
-    assert_int_equal(rint_(s.port, "XLEN vmdns:changes", NULL, NULL), 1 + 2 * 2000);
+    assert_int_equal(rint_(s->port, "HLEN %s", "vm.example.com.", NULL), 1 + 2 * 2000);
+    assert_int_equal(rint_(s->port, "XLEN vmdns:changes", NULL, NULL), 1 + 2 * 2000);
     vmdns_registrar_close(r);
-    redis_stop(&s);
+    redis_stop(s);
 }
 
 /* ---- a DNS responder that answers from Redis, after a delay ---- */
@@ -735,14 +745,13 @@ static void responder_stop(responder_t *rs)
 
 static void wait_visible_over_dns(void **state)
 {
-    (void)state;
-    rs_t s;
-    START(&s);
+    rs_t *s = &((rs_t *)*state)[0];
+    START(s);
     responder_t dns;
-    responder_start(&dns, s.port, 150);
+    responder_start(&dns, s->port, 150);
     char dns_addr[32];
     snprintf(dns_addr, sizeof(dns_addr), "127.0.0.1:%d", dns.port);
-    const char *nodes[] = {s.addr}, *vis[] = {dns_addr};
+    const char *nodes[] = {s->addr}, *vis[] = {dns_addr};
     vmdns_registrar_opts_t o;
     vmdns_error_t e;
     vmdns_registrar_opts_init(&o);
@@ -775,15 +784,14 @@ static void wait_visible_over_dns(void **state)
     assert_int_equal(vmdns_register_vm(r, &vm2, &e), -1);
     assert_int_equal(e.code, VMDNS_ERR_TIMEOUT);
     assert_non_null(strstr(e.message, "vm-2.vm.example.com"));
-    assert_int_equal(rint_(s.port, "HEXISTS %s %s", "vm.example.com.", "vm-2"), 1);
+    assert_int_equal(rint_(s->port, "HEXISTS %s %s", "vm.example.com.", "vm-2"), 1);
     vmdns_registrar_close(r);
     responder_stop(&dns);
-    redis_stop(&s);
+    redis_stop(s);
 }
 
 static void open_refuses_bad_options(void **state)
 {
-    (void)state;
     vmdns_registrar_opts_t o;
     vmdns_error_t e;
     vmdns_registrar_opts_init(&o);
@@ -813,12 +821,18 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(open_refuses_bad_options),     cmocka_unit_test(register_and_deregister),
-        cmocka_unit_test(bad_input_writes_nothing),     cmocka_unit_test(batch_registration),
-        cmocka_unit_test(longest_zone_and_key_affixes), cmocka_unit_test(set_renew_and_gc),
-        cmocka_unit_test(failover_on_readonly),         cmocka_unit_test(failover_on_dead_master),
-        cmocka_unit_test(wait_replicas_confirms),       cmocka_unit_test(concurrent_agents),
-        cmocka_unit_test(wait_visible_over_dns),
+        cmocka_unit_test(open_refuses_bad_options),
+        cmocka_unit_test_setup_teardown(register_and_deregister, servers_setup, servers_teardown),
+        cmocka_unit_test_setup_teardown(bad_input_writes_nothing, servers_setup, servers_teardown),
+        cmocka_unit_test_setup_teardown(batch_registration, servers_setup, servers_teardown),
+        cmocka_unit_test_setup_teardown(longest_zone_and_key_affixes, servers_setup,
+                                        servers_teardown),
+        cmocka_unit_test_setup_teardown(set_renew_and_gc, servers_setup, servers_teardown),
+        cmocka_unit_test_setup_teardown(failover_on_readonly, servers_setup, servers_teardown),
+        cmocka_unit_test_setup_teardown(failover_on_dead_master, servers_setup, servers_teardown),
+        cmocka_unit_test_setup_teardown(wait_replicas_confirms, servers_setup, servers_teardown),
+        cmocka_unit_test_setup_teardown(concurrent_agents, servers_setup, servers_teardown),
+        cmocka_unit_test_setup_teardown(wait_visible_over_dns, servers_setup, servers_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
