@@ -1,18 +1,36 @@
 /*
- * main.c - vmdnsd: read the config, load the plugins, serve until told to
- * stop.
+ * main.c - vmdnsd: read the config, serve, reload on request, stop
+ * gracefully.
  *
  * The main thread is the control thread: it owns a libevent event_base on
- * which plugins hang their timers and HTTP endpoints, and on which SIGTERM
- * and SIGINT are caught. Startup runs in a fixed order, and any failure is
+ * which plugins hang their timers and HTTP endpoints, and on which the
+ * signals are caught. Startup runs in a fixed order, and any failure is
  * reported as one line ("FILE:LINE: problem") with a non-zero exit:
  *
- *   config (YAML) -> server options -> view -> plugins (load their data)
- *   -> unknown-key check -> sockets and workers -> plugin start -> ready
+ *   config (YAML or Corefile) -> server options -> view -> plugins (load
+ *   their data) -> unknown-key check -> sockets and workers -> plugin start
+ *   -> ready
  *
- * Shutdown is the reverse: (after an optional lameduck period, during which
- * /ready fails but queries are answered) stop and join the workers, tear
- * the plugins down, free the view. `--check-config` stops after the unknown-key check.
+ * The first five steps make a "generation" (core/generation.h).
+ *
+ * Reload (SIGHUP, or the `reload` plugin when the file changed): a complete
+ * new generation is built next to the running one, which keeps answering.
+ * If it fails anywhere, the error is logged ("reload failed ... FILE:LINE:
+ * problem") and nothing changes. Otherwise main waits until the new
+ * plugins say they are ready (Redis backends loaded; at most
+ * RELOAD_READY_WAIT_MS), then switches:
+ *   - same listeners and worker options: the workers' (view, chain) pointer
+ *     is swapped under RCU (server_swap): not one query waits or is lost;
+ *   - otherwise a new server is started next to the old one (SO_REUSEPORT
+ *     lets both hold the same ports), then the old one is drained (its TCP
+ *     clients get their answers, then a clean close) and freed.
+ * The old generation is freed once no worker can use it. HTTP endpoints
+ * whose address did not change keep their listening socket (httpd_pool_t).
+ *
+ * Shutdown (SIGTERM/SIGINT): lameduck first (/ready says 503 while queries
+ * are still answered, for `health { lameduck }`), then drain (stop
+ * accepting, answer what TCP clients sent, close), then tear the plugins
+ * down and exit 0. A second signal skips what is left of both.
  */
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -22,39 +40,249 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <urcu.h>
 
-#include "config/cfg.h"
-#include "config/server_config.h"
-#include "core/chain.h"
+#include "core/generation.h"
+#include "core/httpd.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "server/server.h"
-#include "view/view.h"
 
 enum { EXIT_CONFIG = 1, EXIT_USAGE = 2 };
 
+#define RELOAD_READY_WAIT_MS 30000 /* longest wait for a new generation's data */
+#define RELOAD_POLL_MS       50
+#define DRAIN_MAX_MS         3000 /* longest wait for TCP clients at a stop */
+
 /* Everything the process owns, torn down in reverse order by vmdnsd_free. */
 typedef struct vmdnsd {
-    cfg_node_t *cfg;
-    cfg_server_t server_cfg;
+    gen_ctx_t ctx;
     plugin_shared_t shared; /* what the plugins share with main (plugin.h) */
-    view_t *view;
+    httpd_pool_t httpd;     /* HTTP listening sockets, kept across reloads */
     struct event_base *base;
-    chain_t *chain;
+    gen_t *gen;     /* the running generation */
+    gen_t *pending; /* a reload waiting for its data (or NULL) */
+    uint64_t pending_since_ms;
+    unsigned last_id;
+    bool reload_again; /* asked again while one was pending */
     server_t *server;
-    struct event *sigterm;
-    struct event *sigint;
-    struct event *lameduck; /* timer: end of the lameduck period */
+    struct event *sigterm, *sigint, *sighup;
+    struct event *reload_ev;     /* a plugin asked for a reload */
+    struct event *pending_timer; /* polls the pending generation */
+    struct event *lameduck;      /* timer: end of the lameduck period */
+    bool stopping;               /* SIGTERM/SIGINT seen */
+    bool hard_stop;              /* a second one: no drain */
+    uint64_t reloads_applied, reloads_failed;
 } vmdnsd_t;
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: vmdnsd --config FILE      serve (also -c FILE)\n"
-                 "       vmdnsd --check-config FILE check FILE and its zone files, then exit\n"
-                 "       vmdnsd --version | --help\n"
-                 "\n"
-                 "vmdnsd is an authoritative DNS server for short-lived VM names; see\n"
-                 "config/vmdns.yaml for a commented configuration.\n");
+    fprintf(out,
+            "usage: vmdnsd --config FILE         serve a YAML config (also -c FILE)\n"
+            "       vmdnsd --corefile FILE       serve a CoreDNS Corefile\n"
+            "       vmdnsd --check-config FILE   check a YAML config and its zone files, exit\n"
+            "       vmdnsd --check --corefile FILE    the same for a Corefile\n"
+            "       vmdnsd --version | --help\n"
+            "\n"
+            "Signals: SIGHUP reloads the config (a bad one is logged and the running one\n"
+            "kept); SIGTERM/SIGINT stop gracefully. See vmdnsd(8) and vmdns.yaml(5).\n");
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The one "ready" line: version, addresses (with the bound ports), workers. */
+static void log_ready(const vmdnsd_t *d, const char *what)
+{
+    char addrs[1024] = "";
+    size_t off = 0;
+    const server_opts_t *o = &d->gen->server_cfg.opts;
+    for (size_t i = 0; i < o->nlisten && off < sizeof(addrs); i++) {
+        const char *a = o->listen[i];
+        const char *colon = strrchr(a, ':');
+        int n = snprintf(addrs + off, sizeof(addrs) - off, "%s%.*s:%u", i ? ", " : "",
+                         colon ? (int)(colon - a) : (int)strlen(a), a,
+                         (unsigned)server_bound_port(d->server, i));
+        off += n < 0 ? 0 : (size_t)n;
+    }
+    log_info("vmdnsd %s %s: listening on %s (udp+tcp), %u worker%s", VMDNS_VERSION, what, addrs,
+             o->workers, o->workers == 1 ? "" : "s");
+}
+
+/* How long a drain may wait for TCP clients: their idle timeout, capped. */
+static uint32_t drain_ms(const gen_t *g)
+{
+    uint32_t idle = g->server_cfg.opts.tcp_idle_timeout_ms;
+    return idle > 0 && idle < DRAIN_MAX_MS ? idle : DRAIN_MAX_MS;
+}
+
+/* main's own metrics (collector in the shared registry). */
+static void vmdnsd_collect(void *ctx, metrics_out_t *out)
+{
+    const vmdnsd_t *d = ctx;
+    static const char *const applied[] = {"result", "applied", NULL};
+    static const char *const failed[] = {"result", "failed", NULL};
+    metrics_family(out, "coredns_reload_failed_total", "counter",
+                   "Counter of the number of failed reload attempts.");
+    metrics_sample_u64(out, "coredns_reload_failed_total", NULL, d->reloads_failed);
+    metrics_family(out, "vmdns_reloads_total", "counter",
+                   "Config reloads (SIGHUP or the reload plugin), by result.");
+    metrics_sample_u64(out, "vmdns_reloads_total", applied, d->reloads_applied);
+    metrics_sample_u64(out, "vmdns_reloads_total", failed, d->reloads_failed);
+    metrics_family(out, "vmdns_config_generation", "gauge",
+                   "Number of the configuration being served (1 at startup, +1 per reload "
+                   "attempt).");
+    metrics_sample(out, "vmdns_config_generation", NULL, d->gen != NULL ? d->gen->id : 0);
+}
+
+/* Make g the running generation for the plugins (and main's collector). */
+static void vmdnsd_activate(vmdnsd_t *d, gen_t *g)
+{
+    d->gen = g;
+    gen_activate(g, &d->shared);
+    metrics_register_collector(&d->shared.metrics, "vmdnsd", vmdnsd_collect, d);
+    httpd_pool_commit(&d->httpd);
+}
+
+/* Drop the pending generation of an unfinished reload. */
+static void vmdnsd_drop_pending(vmdnsd_t *d)
+{
+    if (d->pending == NULL) {
+        return;
+    }
+    if (d->pending_timer != NULL) {
+        evtimer_del(d->pending_timer);
+    }
+    gen_free(d->pending);
+    d->pending = NULL;
+    httpd_pool_abort(&d->httpd);
+}
+
+static void vmdnsd_reload(vmdnsd_t *d, const char *why);
+
+/* A reload that got as far as a new generation failed at the switch. */
+static void vmdnsd_reload_failed(vmdnsd_t *d, gen_t *g, const char *msg)
+{
+    gen_free(g);
+    httpd_pool_abort(&d->httpd);
+    d->reloads_failed++;
+    log_error("reload failed, keeping the running configuration: %s", msg);
+}
+
+/* Switch the workers to the pending generation and free the old one. */
+static void vmdnsd_switch(vmdnsd_t *d)
+{
+    gen_t *g = d->pending, *old = d->gen;
+    d->pending = NULL;
+    bool same = gen_same_server(old, g);
+    if (same) {
+        if (server_swap(d->server, g->view, g->chain) != 0) {
+            vmdnsd_reload_failed(d, g, "out of memory");
+            goto again;
+        }
+    } else {
+        char msg[256] = "";
+        server_t *fresh = server_new(&g->server_cfg.opts, g->view, g->chain, msg, sizeof(msg));
+        if (fresh == NULL || server_start(fresh) != 0) {
+            server_free(fresh);
+            vmdnsd_reload_failed(d, g, msg[0] ? msg : "cannot start the new listeners (see above)");
+            goto again;
+        }
+        server_drain(d->server, drain_ms(old)); /* the new listeners already answer */
+        server_free(d->server);
+        d->server = fresh;
+    }
+    vmdnsd_activate(d, g);
+    gen_free(old); /* no worker can reach it any more */
+    d->reloads_applied++;
+    if (same) {
+        log_info("reload: configuration %u from %s applied (listeners kept)", g->id, d->ctx.path);
+    } else {
+        log_ready(d, "reloaded with new listeners");
+    }
+again:
+    if (d->reload_again) {
+        d->reload_again = false;
+        vmdnsd_reload(d, "asked again during the last reload");
+    }
+}
+
+/* Switch when the pending generation's plugins are ready, or when waiting
+ * longer would keep a config change out for too long. */
+static void vmdnsd_poll_pending(vmdnsd_t *d)
+{
+    char why[512];
+    if (chain_ready(d->pending->chain, why, sizeof(why))) {
+        vmdnsd_switch(d);
+        return;
+    }
+    uint64_t waited = now_ms() - d->pending_since_ms;
+    if (waited < RELOAD_READY_WAIT_MS) {
+        struct timeval tv = {.tv_sec = 0, .tv_usec = RELOAD_POLL_MS * 1000};
+        evtimer_add(d->pending_timer, &tv);
+        return;
+    }
+    log_warn("reload: configuration %u not ready after %llus (%s); switching anyway",
+             d->pending->id, (unsigned long long)(waited / 1000), why);
+    vmdnsd_switch(d);
+}
+
+static void on_pending_timer(evutil_socket_t fd, short what, void *arg)
+{
+    vmdnsd_poll_pending(arg);
+}
+
+/* Read the config again into a new generation; see the top of the file. */
+static void vmdnsd_reload(vmdnsd_t *d, const char *why)
+{
+    if (d->stopping) {
+        return;
+    }
+    if (d->pending != NULL) {
+        d->reload_again = true;
+        log_info("reload (%s): one is still loading; reading the config again after it", why);
+        return;
+    }
+    log_info("reload (%s): reading %s", why, d->ctx.path);
+    cfg_error_t err = {{0}};
+    httpd_pool_begin(&d->httpd);
+    gen_t *g = gen_load(&d->ctx, ++d->last_id, &err);
+    if (g != NULL && gen_start(g, &d->ctx, &err) != 0) {
+        gen_free(g);
+        g = NULL;
+    }
+    if (g == NULL) {
+        httpd_pool_abort(&d->httpd);
+        d->reloads_failed++;
+        log_error("reload failed, keeping the running configuration: %s", err.msg);
+        return;
+    }
+    d->pending = g;
+    d->pending_since_ms = now_ms();
+    vmdnsd_poll_pending(d);
+}
+
+static void on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+    vmdnsd_reload(arg, "SIGHUP");
+}
+
+static void on_reload_request(evutil_socket_t fd, short what, void *arg)
+{
+    vmdnsd_reload(arg, "the config file changed");
+}
+
+/* plugin_shared_t.reload: run the reload from main's loop, not inside the
+ * plugin's callback (the reload frees that plugin). */
+static void request_reload(void *ctx)
+{
+    vmdnsd_t *d = ctx;
+    event_active(d->reload_ev, 0, 0);
 }
 
 static void on_lameduck_over(evutil_socket_t fd, short what, void *arg)
@@ -65,12 +293,21 @@ static void on_lameduck_over(evutil_socket_t fd, short what, void *arg)
 
 /* SIGTERM/SIGINT: go lameduck (/ready says 503, queries are still
  * answered) for the time the `health` plugin asked for, then stop. A second
- * signal stops at once. */
+ * signal stops at once, without draining. */
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     vmdnsd_t *d = arg;
     const char *name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
-    if (atomic_exchange(&d->shared.lameduck, true) || d->shared.lameduck_ms == 0) {
+    if (d->stopping) {
+        log_info("caught %s again, stopping now", name);
+        d->hard_stop = true;
+        event_base_loopbreak(d->base);
+        return;
+    }
+    d->stopping = true;
+    atomic_store(&d->shared.lameduck, true);
+    vmdnsd_drop_pending(d);
+    if (d->shared.lameduck_ms == 0) {
         log_info("caught %s, shutting down", name);
         event_base_loopbreak(d->base);
         return;
@@ -86,67 +323,30 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
              (unsigned long long)d->shared.lameduck_ms);
 }
 
-static void vmdnsd_free(vmdnsd_t *d)
+/* Signal handlers and main's own events; before the config is read, so a
+ * SIGHUP during a long startup does not kill the process. */
+static int vmdnsd_events(vmdnsd_t *d)
 {
-    if (d->server != NULL) {
-        server_stop(d->server);
-        server_free(d->server);
-    }
-    d->shared.chain = NULL;
-    chain_free(d->chain);
-    view_free(d->view);
-    if (d->lameduck != NULL) {
-        event_free(d->lameduck);
-    }
-    if (d->sigterm != NULL) {
-        event_free(d->sigterm);
-    }
-    if (d->sigint != NULL) {
-        event_free(d->sigint);
-    }
-    if (d->base != NULL) {
-        event_base_free(d->base);
-    }
-    cfg_server_free(&d->server_cfg);
-    cfg_free(d->cfg);
-}
-
-/* Config, view, plugins and the unknown-key check: everything that
- * --check-config validates. Returns 0 or -1 with err filled. */
-static int vmdnsd_load(vmdnsd_t *d, const char *path, bool check_only, cfg_error_t *err)
-{
-    d->cfg = cfg_load_yaml(path, err);
-    if (d->cfg == NULL || cfg_server_read(d->cfg, &d->server_cfg, err) != 0) {
+    d->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
+    d->sigint = evsignal_new(d->base, SIGINT, on_signal, d);
+    d->sighup = evsignal_new(d->base, SIGHUP, on_sighup, d);
+    d->reload_ev = event_new(d->base, -1, 0, on_reload_request, d);
+    d->pending_timer = evtimer_new(d->base, on_pending_timer, d);
+    if (d->sigterm == NULL || d->sigint == NULL || d->sighup == NULL || d->reload_ev == NULL ||
+        d->pending_timer == NULL || evsignal_add(d->sigterm, NULL) != 0 ||
+        evsignal_add(d->sigint, NULL) != 0 || evsignal_add(d->sighup, NULL) != 0) {
         return -1;
     }
-    d->view = view_new();
-    d->base = event_base_new();
-    if (d->view == NULL || d->base == NULL) {
-        snprintf(err->msg, sizeof(err->msg), "out of memory");
-        return -1;
-    }
-    plugin_env_t env = {
-        .view = d->view,
-        .control = d->base,
-        .workers = d->server_cfg.opts.workers,
-        .limits = &d->server_cfg.opts.limits,
-        .check_only = check_only,
-        .shared = &d->shared,
-        .listen = d->server_cfg.opts.listen,
-        .nlisten = d->server_cfg.opts.nlisten,
-    };
-    d->chain = chain_new(&env, d->cfg, err);
-    if (d->chain == NULL || cfg_check_unused(d->cfg, err) != 0) {
-        return -1;
-    }
-    d->shared.chain = d->chain;
+    d->shared.reload = request_reload;
+    d->shared.reload_ctx = d;
     return 0;
 }
 
-/* Sockets, workers, plugin start, signal handlers. */
+/* Sockets, workers, plugin start. */
 static int vmdnsd_start(vmdnsd_t *d, cfg_error_t *err)
 {
-    d->server = server_new(&d->server_cfg.opts, d->view, d->chain, err->msg, sizeof(err->msg));
+    gen_t *g = d->gen;
+    d->server = server_new(&g->server_cfg.opts, g->view, g->chain, err->msg, sizeof(err->msg));
     if (d->server == NULL) {
         return -1;
     }
@@ -154,59 +354,65 @@ static int vmdnsd_start(vmdnsd_t *d, cfg_error_t *err)
         err->msg[0] = '\0'; /* the server has said why, in one line */
         return -1;
     }
-    if (chain_start(d->chain, err) != 0) {
-        return -1;
-    }
-    d->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
-    d->sigint = evsignal_new(d->base, SIGINT, on_signal, d);
-    if (d->sigterm == NULL || d->sigint == NULL || evsignal_add(d->sigterm, NULL) != 0 ||
-        evsignal_add(d->sigint, NULL) != 0) {
-        snprintf(err->msg, sizeof(err->msg), "cannot install signal handlers");
-        return -1;
-    }
-    return 0;
+    return gen_start(g, &d->ctx, err);
 }
 
-/* The one "ready" line: version, addresses (with the bound ports), workers. */
-static void log_ready(const vmdnsd_t *d)
+static void vmdnsd_free(vmdnsd_t *d)
 {
-    char addrs[1024] = "";
-    size_t off = 0;
-    const server_opts_t *o = &d->server_cfg.opts;
-    for (size_t i = 0; i < o->nlisten && off < sizeof(addrs); i++) {
-        const char *a = o->listen[i];
-        const char *colon = strrchr(a, ':');
-        int n = snprintf(addrs + off, sizeof(addrs) - off, "%s%.*s:%u", i ? ", " : "",
-                         colon ? (int)(colon - a) : (int)strlen(a), a,
-                         (unsigned)server_bound_port(d->server, i));
-        off += n < 0 ? 0 : (size_t)n;
+    if (d->server != NULL) {
+        if (d->hard_stop || d->gen == NULL) {
+            server_stop(d->server);
+        } else {
+            server_drain(d->server, drain_ms(d->gen));
+        }
+        server_free(d->server);
     }
-    log_info("vmdnsd %s ready: listening on %s (udp+tcp), %u worker%s", VMDNS_VERSION, addrs,
-             o->workers, o->workers == 1 ? "" : "s");
+    vmdnsd_drop_pending(d);
+    d->shared.chain = NULL;
+    gen_free(d->gen);
+    httpd_pool_close(&d->httpd);
+    struct event *events[] = {d->lameduck, d->sigterm,   d->sigint,
+                              d->sighup,   d->reload_ev, d->pending_timer};
+    for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+        if (events[i] != NULL) {
+            event_free(events[i]);
+        }
+    }
+    if (d->base != NULL) {
+        event_base_free(d->base);
+    }
 }
 
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
+        {"corefile", required_argument, NULL, 'f'},
         {"check-config", required_argument, NULL, 'C'},
+        {"check", no_argument, NULL, 'k'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *path = NULL;
+    gen_format_t format = GEN_YAML;
     bool check_only = false;
     int c;
     while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
+        case 'f':
         case 'C':
             if (path != NULL) {
                 fprintf(stderr, "vmdnsd: give one config file\n");
                 return EXIT_USAGE;
             }
             path = optarg;
-            check_only = c == 'C';
+            format = c == 'f' ? GEN_COREFILE : GEN_YAML;
+            check_only = check_only || c == 'C';
+            break;
+        case 'k':
+            check_only = true;
             break;
         case 'V':
             printf("vmdnsd %s\n", VMDNS_VERSION);
@@ -231,7 +437,12 @@ int main(int argc, char **argv)
     vmdnsd_t d = {0};
     cfg_error_t err = {{0}};
     int rc = 0;
-    if (vmdnsd_load(&d, path, check_only, &err) != 0) {
+    d.base = event_base_new();
+    d.ctx = (gen_ctx_t){path, format, d.base, &d.shared, &d.httpd, check_only};
+    if (d.base == NULL || (!check_only && vmdnsd_events(&d) != 0)) {
+        log_error("cannot set up the control loop and signal handlers");
+        rc = EXIT_FAILURE;
+    } else if ((d.gen = gen_load(&d.ctx, ++d.last_id, &err)) == NULL) {
         log_error("%s", err.msg);
         rc = EXIT_CONFIG;
     } else if (check_only) {
@@ -240,10 +451,15 @@ int main(int argc, char **argv)
         if (err.msg[0] != '\0') {
             log_error("%s", err.msg);
         }
+        d.hard_stop = true;
         rc = EXIT_FAILURE;
     } else {
-        log_ready(&d);
+        vmdnsd_activate(&d, d.gen);
+        log_ready(&d, "ready");
         event_base_dispatch(d.base);
+        if (!d.hard_stop) {
+            log_info("draining: answering what TCP clients sent (up to %ums)", drain_ms(d.gen));
+        }
     }
     vmdnsd_free(&d);
     rcu_unregister_thread();

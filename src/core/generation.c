@@ -1,0 +1,125 @@
+/*
+ * generation.c - load, start, activate and free one config generation.
+ *
+ * The order inside gen_load is the startup order of vmdnsd: config tree
+ * (YAML or Corefile) -> server options -> view -> plugins -> unknown-key
+ * check; the first failure ends it with one "FILE:LINE: problem" message.
+ * See generation.h for why plugins run "inside" their generation.
+ */
+#include "core/generation.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/corefile.h"
+
+/* What the running generation had in plugin_shared_t while another one's
+ * plugins are set up or started. */
+typedef struct gen_saved {
+    metrics_registry_t metrics;
+    uint64_t lameduck_ms;
+} gen_saved_t;
+
+static void gen_enter(gen_t *g, plugin_shared_t *sh, gen_saved_t *saved)
+{
+    saved->metrics = sh->metrics;
+    saved->lameduck_ms = sh->lameduck_ms;
+    sh->metrics = g->metrics;
+    sh->lameduck_ms = g->lameduck_ms;
+}
+
+static void gen_leave(gen_t *g, plugin_shared_t *sh, const gen_saved_t *saved)
+{
+    g->metrics = sh->metrics;
+    g->lameduck_ms = sh->lameduck_ms;
+    sh->metrics = saved->metrics;
+    sh->lameduck_ms = saved->lameduck_ms;
+}
+
+gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, cfg_error_t *err)
+{
+    gen_t *g = calloc(1, sizeof(*g));
+    if (g == NULL) {
+        snprintf(err->msg, sizeof(err->msg), "out of memory");
+        return NULL;
+    }
+    g->id = id;
+    g->cfg = ctx->format == GEN_COREFILE ? cfg_load_corefile(ctx->path, err)
+                                         : cfg_load_yaml(ctx->path, err);
+    if (g->cfg == NULL || cfg_server_read(g->cfg, &g->server_cfg, err) != 0) {
+        gen_free(g);
+        return NULL;
+    }
+    if ((g->view = view_new()) == NULL) {
+        snprintf(err->msg, sizeof(err->msg), "out of memory");
+        gen_free(g);
+        return NULL;
+    }
+    plugin_env_t env = {
+        .view = g->view,
+        .control = ctx->control,
+        .workers = g->server_cfg.opts.workers,
+        .limits = &g->server_cfg.opts.limits,
+        .check_only = ctx->check_only,
+        .shared = ctx->shared,
+        .listen = g->server_cfg.opts.listen,
+        .nlisten = g->server_cfg.opts.nlisten,
+        .httpd = ctx->httpd,
+        .config_path = ctx->path,
+    };
+    gen_saved_t saved;
+    gen_enter(g, ctx->shared, &saved);
+    g->chain = chain_new(&env, g->cfg, err);
+    gen_leave(g, ctx->shared, &saved);
+    if (g->chain == NULL || cfg_check_unused(g->cfg, err) != 0) {
+        gen_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+int gen_start(gen_t *g, const gen_ctx_t *ctx, cfg_error_t *err)
+{
+    gen_saved_t saved;
+    gen_enter(g, ctx->shared, &saved);
+    int rc = chain_start(g->chain, err);
+    gen_leave(g, ctx->shared, &saved);
+    return rc;
+}
+
+void gen_activate(gen_t *g, plugin_shared_t *shared)
+{
+    shared->metrics = g->metrics;
+    shared->lameduck_ms = g->lameduck_ms;
+    shared->chain = g->chain;
+}
+
+bool gen_same_server(const gen_t *a, const gen_t *b)
+{
+    const server_opts_t *x = &a->server_cfg.opts, *y = &b->server_cfg.opts;
+    if (x->nlisten != y->nlisten || x->workers != y->workers ||
+        x->tcp_max_connections != y->tcp_max_connections ||
+        x->tcp_idle_timeout_ms != y->tcp_idle_timeout_ms ||
+        x->limits.edns_udp_size != y->limits.edns_udp_size) {
+        return false;
+    }
+    for (size_t i = 0; i < x->nlisten; i++) {
+        if (strcmp(x->listen[i], y->listen[i]) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void gen_free(gen_t *g)
+{
+    if (g == NULL) {
+        return;
+    }
+    chain_free(g->chain); /* stops the plugins' threads before the view goes */
+    view_free(g->view);
+    cfg_server_free(&g->server_cfg);
+    cfg_free(g->cfg);
+    free(g);
+}
