@@ -81,16 +81,17 @@ static int redis_setup(const plugin_env_t *env, cfg_node_t *node, void **state, 
     for (size_t i = 0; i < n; i++) {
         p->backends[i] = redis_backend_new(&p->cfg, (unsigned)i, p->merge, &p->stats[i]);
         if (p->backends[i] == NULL) {
+            cfg_fail(err, node, "cannot create backend '%s'", p->cfg.backends[i].name);
             redis_teardown(p);
-            return cfg_fail(err, node, "cannot create backend '%s'", p->cfg.backends[i].name);
+            return -1;
         }
         p->n = i + 1;
     }
     for (size_t i = 0; i < n; i++) {
         if (redis_backend_start(p->backends[i]) != 0) {
+            cfg_fail(err, node, "cannot start the thread of backend '%s'", p->cfg.backends[i].name);
             redis_teardown(p);
-            return cfg_fail(err, node, "cannot start the thread of backend '%s'",
-                            p->cfg.backends[i].name);
+            return -1;
         }
     }
     log_info("redis: %zu backend(s), loading in parallel", n);

@@ -94,10 +94,13 @@ static void round_failed(redis_backend_t *b, const char *why)
     timer_arm_ms(b->retry_timer, delay);
 }
 
-void backend_session_failed(redis_backend_t *b, const char *why)
+void backend_session_failed(redis_backend_t *b, const char *reason)
 {
+    /* reason may live in a connection closed below: copy it first */
+    char why[160], peer[300];
+    snprintf(why, sizeof(why), "%s", reason);
+    snprintf(peer, sizeof(peer), "%s", b->cmd ? redis_conn_peer(b->cmd) : "?");
     bool was_up = b->up;
-    const char *peer = b->cmd ? redis_conn_peer(b->cmd) : "?";
     if (was_up) {
         log_warn("redis: backend %s: lost %s: %s; its data stays served", b->cfg->name, peer, why);
         redis_stat_add(&b->stats->reconnects, 1);
