@@ -138,9 +138,11 @@ view_node_t *view_node_new(const uint8_t *owner, size_t owner_len, const view_rr
         uint16_t type = idx[i].rr->type;
         uint32_t ttl = idx[i].rr->ttl;
         size_t j = i;
-        for (; j < kept && idx[j].rr->type == type; j++)
-            if (idx[j].rr->ttl < ttl)
-                ttl = idx[j].rr->ttl;
+        while (j < kept && idx[j].rr->type == type)
+            j++;
+        for (size_t k = 0; k < n; k++) /* duplicates count for the TTL too */
+            if (rrs[k].type == type && rrs[k].ttl < ttl)
+                ttl = rrs[k].ttl;
         view_rrset_t *set = &node->rrsets[t++];
         set->type = type;
         set->ttl = ttl;
@@ -459,12 +461,17 @@ static void unlink_from_parent(view_zone_t *zone, const uint8_t *name, size_t le
     }
 }
 
-int view_zone_delete(view_zone_t *zone, const uint8_t *owner, size_t owner_len)
+/* Delete one name; with expired_at != 0 only if its lease ended by then
+ * (checked under the lock, so a lease renewed meanwhile is kept). */
+static int delete_name(view_zone_t *zone, const uint8_t *owner, size_t owner_len,
+                       int64_t expired_at)
 {
     int removed = 0;
     pthread_mutex_lock(&zone->lock);
     rcu_read_lock();
     view_node_t *node = zone_find_any(zone, owner, owner_len);
+    if (node && expired_at != 0 && (node->expires == 0 || node->expires > expired_at))
+        node = NULL;
     if (node && node->nrrsets > 0) {
         removed = 1;
         if (node->children > 0 || is_apex(zone, owner, owner_len)) {
@@ -489,6 +496,11 @@ int view_zone_delete(view_zone_t *zone, const uint8_t *owner, size_t owner_len)
         uatomic_inc(&zone->serial);
     pthread_mutex_unlock(&zone->lock);
     return removed;
+}
+
+int view_zone_delete(view_zone_t *zone, const uint8_t *owner, size_t owner_len)
+{
+    return delete_name(zone, owner, owner_len, 0);
 }
 
 size_t view_zone_expire(view_zone_t *zone, int64_t now)
@@ -531,7 +543,7 @@ size_t view_zone_expire(view_zone_t *zone, int64_t now)
     }
     rcu_read_unlock();
     for (size_t i = 0; i < n; i++)
-        removed += (size_t)view_zone_delete(zone, names[i], lens[i]);
+        removed += (size_t)delete_name(zone, names[i], lens[i], now);
     free(names);
     free(lens);
     return removed;
