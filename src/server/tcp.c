@@ -34,8 +34,9 @@
  * reload): the listening sockets are closed after their backlog is
  * accepted; a connection is closed as soon as it has nothing left to do,
  * i.e. every query it sent has been answered and the answers handed to
- * the kernel; the worker leaves when its last connection is gone (or at
- * the drain deadline).
+ * the kernel (one that has sent nothing yet gets TCP_DRAIN_GRACE_MS for
+ * its first query: its client has just connected); the worker leaves when
+ * its last connection is gone (or at the drain deadline).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -48,13 +49,14 @@
 #include "core/log.h"
 #include "server/worker.h"
 
-#define TCP_MSG_MAX      65535       /* largest DNS message */
-#define TCP_READ_CHUNK   (64 * 1024) /* bytes read per event */
-#define TCP_OUT_HIGH     (64 * 1024) /* unsent bytes that stop reading */
-#define TCP_OUT_SCRATCH  (TCP_OUT_HIGH + 2 * (2 + TCP_MSG_MAX))
-#define TCP_IN_MIN       512 /* smallest `in` allocation */
-#define TCP_ACCEPT_BATCH 32  /* accepts per readiness event */
-#define TCP_PAUSE_MS     100
+#define TCP_MSG_MAX        65535       /* largest DNS message */
+#define TCP_READ_CHUNK     (64 * 1024) /* bytes read per event */
+#define TCP_OUT_HIGH       (64 * 1024) /* unsent bytes that stop reading */
+#define TCP_OUT_SCRATCH    (TCP_OUT_HIGH + 2 * (2 + TCP_MSG_MAX))
+#define TCP_IN_MIN         512 /* smallest `in` allocation */
+#define TCP_ACCEPT_BATCH   32  /* accepts per readiness event */
+#define TCP_PAUSE_MS       100
+#define TCP_DRAIN_GRACE_MS 250 /* draining: time for a new client's first query */
 
 typedef struct tcp_conn {
     int fd;
@@ -66,6 +68,7 @@ typedef struct tcp_conn {
     bool writing;     /* wev is added */
     bool eof;         /* the client closed its side: send what is pending, close */
     bool dead;        /* a send failed: close as soon as we are back in a callback */
+    bool answered;    /* at least one query was answered */
     uint8_t *in;      /* the start of a message not fully read yet */
     size_t in_len, in_cap;
     uint8_t *out; /* answers the socket did not take yet: out[out_off..out_len) */
@@ -122,12 +125,15 @@ static void conn_close(tcp_conn_t *c)
 
 /* Draining: close the connection if it has nothing left to do (no part
  * of a query, no unsent answer, nothing unread in the socket, so the
- * close sends a FIN after the answers, never a reset). Returns true if
- * it was closed. */
+ * close sends a FIN after the answers, never a reset). A connection that
+ * has not sent its first query yet (a client that just connected) gets
+ * until the end of the grace period to send it. Returns true if closed. */
 static bool conn_drain_check(tcp_conn_t *c)
 {
     uint8_t byte;
-    if (!c->w->draining || c->in_len > 0 || conn_pending(c) > 0)
+    worker_t *w = c->w;
+    if (!w->draining || c->in_len > 0 || conn_pending(c) > 0 ||
+        (!c->answered && !w->drain_grace_over))
         return false;
     if (recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
         return false; /* more queries: the read event answers them first */
@@ -137,6 +143,8 @@ static bool conn_drain_check(tcp_conn_t *c)
 
 void tcp_worker_free(worker_t *w)
 {
+    if (w->draining)
+        event_del(&w->drain_grace);
     while (w->conns != NULL)
         conn_close(w->conns);
     free(w->tcp_in);
@@ -271,6 +279,7 @@ static size_t conn_answer(tcp_conn_t *c, const uint8_t *buf, size_t len)
                 w->tcp_out_len += 2 + rlen;
             }
             off += 2 + mlen;
+            c->answered = true;
         }
         conn_flush(c);
         /* Stop at a partial message, on error, or while backed up; when the
@@ -473,8 +482,24 @@ void tcp_on_accept(evutil_socket_t fd, short what, void *arg)
     listener_accept(arg);
 }
 
+/* Drain grace period over: connections that sent nothing yet may go. */
+static void tcp_on_drain_grace(evutil_socket_t fd, short what, void *arg)
+{
+    worker_t *w = arg;
+    (void)fd;
+    (void)what;
+    w->drain_grace_over = true;
+    for (tcp_conn_t *c = w->conns, *next; c != NULL; c = next) {
+        next = c->next;
+        conn_drain_check(c);
+    }
+}
+
 void tcp_worker_drain(worker_t *w)
 {
+    struct timeval grace = {.tv_sec = 0, .tv_usec = TCP_DRAIN_GRACE_MS * 1000};
+    evtimer_assign(&w->drain_grace, w->base, tcp_on_drain_grace, w);
+    evtimer_add(&w->drain_grace, &grace);
     for (size_t i = 0; w->tcp != NULL && i < w->naddr; i++) {
         tcp_listener_t *l = &w->tcp[i];
         if (l->fd < 0)

@@ -80,7 +80,9 @@ typedef struct worker {
     struct event stop_ev;
     bool draining;            /* WORKER_DRAIN seen: no new connections, finish the open ones */
     struct event drain_timer; /* the end of the drain, whatever is still open */
-    answer_limits_t lim;      /* shared->limits with `now` refreshed per event */
+    struct event drain_grace; /* tcp.c: end of the wait for first queries */
+    bool drain_grace_over;
+    answer_limits_t lim; /* shared->limits with `now` refreshed per event */
 
     udp_sock_t *udp; /* one per listen address */
     tcp_listener_t *tcp;
