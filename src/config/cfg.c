@@ -34,6 +34,29 @@ typedef struct cfg_builder {
     cfg_error_t *err;
 } cfg_builder_t;
 
+void cfg_error_one_line(cfg_error_t *err)
+{
+    char out[sizeof(err->msg)];
+    size_t o = 0;
+    for (const char *p = err->msg; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        char esc[5] = {(char)c, '\0'};
+        if (c == '\n' || c == '\r') {
+            snprintf(esc, sizeof(esc), "\\%c", c == '\n' ? 'n' : 'r');
+        } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            snprintf(esc, sizeof(esc), "\\x%02x", c);
+        }
+        size_t n = strlen(esc);
+        if (o + n >= sizeof(out)) {
+            break;
+        }
+        memcpy(out + o, esc, n);
+        o += n;
+    }
+    out[o] = '\0';
+    memcpy(err->msg, out, o + 1);
+}
+
 int cfg_fail(cfg_error_t *err, const cfg_node_t *at, const char *fmt, ...)
 {
     if (err == NULL) {
@@ -48,6 +71,7 @@ int cfg_fail(cfg_error_t *err, const cfg_node_t *at, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err->msg + off, sizeof(err->msg) - off, fmt, ap);
     va_end(ap);
+    cfg_error_one_line(err);
     return -1;
 }
 
@@ -62,6 +86,7 @@ static void cfg_fail_at(cfg_error_t *err, const char *file, int line, const char
     va_start(ap, fmt);
     vsnprintf(err->msg + off, sizeof(err->msg) - off, fmt, ap);
     va_end(ap);
+    cfg_error_one_line(err);
 }
 
 static void cfg_free_node(cfg_node_t *n)

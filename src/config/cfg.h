@@ -78,6 +78,12 @@ cfg_node_t *cfg_peek(const cfg_node_t *map, const char *key);
 /* Map lookup; marks the entry used. NULL if absent or `map` is not a map. */
 cfg_node_t *cfg_get(cfg_node_t *map, const char *key);
 
+/* Keep an error one line: control characters that a message quotes from
+ * the file (a value with a newline, say) become escapes like "\n" (the
+ * message is cut if it no longer fits). Every cfg_/cf_ error formatter
+ * calls it; found by fuzz_config_yaml. */
+void cfg_error_one_line(cfg_error_t *err);
+
 /* Format an error at a node ("FILE:LINE: ..."); returns -1 for chaining. */
 int cfg_fail(cfg_error_t *err, const cfg_node_t *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

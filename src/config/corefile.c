@@ -100,6 +100,7 @@ static int cf_fail(cfg_error_t *err, const cf_token_t *at, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err->msg + off, sizeof(err->msg) - off, fmt, ap);
     va_end(ap);
+    cfg_error_one_line(err); /* quoted tokens may hold newlines */
     return -1;
 }
 

@@ -8,6 +8,7 @@
  * be UTF-8 because JSON strings are.
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -127,11 +128,24 @@ static int check_txt(const uint8_t *rdata, size_t len, vmdns_error_t *err)
         if (k > 0 && sl == 0)
             return vmdns_fail(err, VMDNS_ERR_UNSUPPORTED,
                               "TXT: empty trailing character-string cannot be stored");
-        if (!codec_utf8_valid(rdata + pos + 1, sl))
-            return vmdns_fail(err, VMDNS_ERR_UNSUPPORTED, "TXT: text is not UTF-8");
         pos += 1 + sl;
         k++;
     }
+    /* UTF-8 is checked on the joined text, not per character-string: the
+     * reader splits every 255 bytes, which may fall inside a multi-byte
+     * character (found by fuzz_record_json). */
+    uint8_t *text = malloc(len);
+    if (!text)
+        return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
+    size_t tl = 0;
+    for (pos = 0; pos < len; pos += 1 + (size_t)rdata[pos]) {
+        memcpy(text + tl, rdata + pos + 1, rdata[pos]);
+        tl += rdata[pos];
+    }
+    int ok = codec_utf8_valid(text, tl);
+    free(text);
+    if (!ok)
+        return vmdns_fail(err, VMDNS_ERR_UNSUPPORTED, "TXT: text is not UTF-8");
     return 0;
 }
 
