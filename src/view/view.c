@@ -634,6 +634,14 @@ static void recompute_label_bounds(view_t *view)
     uatomic_set(&view->max_labels, hi);
 }
 
+void view_zone_reserve(view_zone_t *zone, size_t names)
+{
+    unsigned long want = 1024;
+    while (want < names && want < (1ul << 30))
+        want <<= 1;
+    cds_lfht_resize(zone->names, want);
+}
+
 /* Size the name table for what a bulk load put in it, so lookups walk
  * about one node per bucket (auto-resize lags behind a fast bulk load). */
 static void size_names_table(view_zone_t *zone)

@@ -120,6 +120,11 @@ view_zone_t *view_zone_get(view_t *view, const uint8_t *apex, size_t apex_len);
 /* Number of owner names (including empty non-terminals) in a zone. */
 size_t view_zone_size(const view_zone_t *zone);
 
+/* Size the zone's name table for about `names` names before a bulk load
+ * (auto-resize lags behind fast inserts, and lookups then walk long
+ * chains). Writer thread, outside any read-side critical section. */
+void view_zone_reserve(view_zone_t *zone, size_t names);
+
 /* ---- readers (inside rcu_read_lock) ---- */
 
 /* The zone whose apex is the longest suffix of qname, or NULL. label_off and
