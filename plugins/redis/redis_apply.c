@@ -158,8 +158,9 @@ void apply_entry(redis_backend_t *b, apply_op_t *op, int64_t now)
 void apply_loaded(redis_backend_t *b, const uint8_t *apex, size_t apex_len, apply_item_t *item,
                   int64_t now)
 {
-    if (strset_has(b->touched_zones, apex, apex_len) ||
-        strset_has2(b->touched, apex, apex_len, item->owner, item->owner_len)) {
+    if ((strset_count(b->touched_zones) > 0 && strset_has(b->touched_zones, apex, apex_len)) ||
+        (strset_count(b->touched) > 0 &&
+         strset_has2(b->touched, apex, apex_len, item->owner, item->owner_len))) {
         view_node_free(item->node);
         item->node = NULL;
         return;

@@ -338,6 +338,13 @@ void redis_conn_close(redis_conn_t *c)
     free(c);
 }
 
+void redis_conn_flush(redis_conn_t *c)
+{
+    if (c->ac != NULL && !c->failed) {
+        redisAsyncHandleWrite(c->ac);
+    }
+}
+
 const char *redis_conn_peer(const redis_conn_t *c)
 {
     return c->peer;

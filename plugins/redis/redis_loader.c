@@ -26,6 +26,8 @@
 
 typedef enum { LOAD_STREAM_ID, LOAD_SCAN, LOAD_ZONES } load_phase_t;
 
+static void on_hlen(redis_conn_t *c, redisReply *r, void *privdata);
+
 struct redis_load {
     bool full;
     bool first; /* the backend's first load: zones wait to be published */
@@ -40,6 +42,7 @@ struct redis_load {
     uint8_t zone[NAME_MAX_WIRE];
     size_t zone_len;
     bool zone_added;
+    bool sweep; /* the backend held names in scope when the load began */
     size_t names;
     struct timespec started;
 };
@@ -87,8 +90,8 @@ static void load_finish(redis_backend_t *b)
     redis_load_t *load = b->load;
     int64_t now = now_s();
     merge_lock(b->merge);
-    size_t dropped =
-        merge_mark_end(b->merge, b->index, load->full ? NULL : load->apex, load->apex_len, now);
+    size_t dropped = merge_mark_end(b->merge, b->index, load->full ? NULL : load->apex,
+                                    load->apex_len, load->sweep, now);
     if (load->first) {
         merge_set_loading(b->merge, b->index, false);
         merge_publish_pending(b->merge);
@@ -131,6 +134,12 @@ static void next_zone(redis_backend_t *b)
         }
         load->zone_added = false;
         snprintf(load->cursor, sizeof(load->cursor), "0");
+        /* HLEN first (pipelined with the first HSCAN): the tables are sized
+         * once instead of growing all the way. */
+        if (redis_conn_cmd(b->cmd, on_hlen, b, "HLEN %s", key) != 0) {
+            backend_session_failed(b, "cannot send HLEN");
+            return;
+        }
         load_step(b);
         return;
     }
@@ -165,11 +174,37 @@ static void apply_batch(redis_backend_t *b, const char *key, const redisReply *i
         load->zone_added = true;
     }
     for (size_t i = 0; i < k; i++) {
+        /* The index is bigger than the caches: fetch ahead of use. */
+        if (i + 16 < k) {
+            merge_prefetch(b->merge, load->zone, load->zone_len, parsed[i + 16].owner,
+                           parsed[i + 16].owner_len, 0);
+        }
+        if (i + 8 < k) {
+            merge_prefetch(b->merge, load->zone, load->zone_len, parsed[i + 8].owner,
+                           parsed[i + 8].owner_len, 1);
+        }
         apply_loaded(b, load->zone, load->zone_len, &parsed[i], now);
     }
     merge_unlock(b->merge);
     load->names += k;
     free(parsed);
+}
+
+static void on_hlen(redis_conn_t *c, redisReply *r, void *privdata)
+{
+    redis_backend_t *b = privdata;
+    if (c == NULL || b->load == NULL || b->load->phase != LOAD_ZONES) {
+        return;
+    }
+    redis_load_t *load = b->load;
+    if (r->type == REDIS_REPLY_INTEGER && r->integer > 0 && !load->zone_added) {
+        merge_lock(b->merge);
+        if (merge_zone_reserve(b->merge, b->index, load->zone, load->zone_len,
+                               (size_t)r->integer) == 0) {
+            load->zone_added = true;
+        }
+        merge_unlock(b->merge);
+    }
 }
 
 static void on_hscan(redis_conn_t *c, redisReply *r, void *privdata)
@@ -346,7 +381,8 @@ int loader_begin(redis_backend_t *b, const uint8_t *apex, size_t apex_len)
     strset_clear(b->touched);
     strset_clear(b->touched_zones);
     merge_lock(b->merge);
-    merge_mark_begin(b->merge, b->index, load->full ? NULL : load->apex, load->apex_len);
+    load->sweep =
+        merge_mark_begin(b->merge, b->index, load->full ? NULL : load->apex, load->apex_len);
     if (load->first) {
         merge_set_loading(b->merge, b->index, true);
     }

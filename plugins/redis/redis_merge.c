@@ -224,6 +224,18 @@ static void table_grow(merge_zone_t *z)
     z->nbuckets = n;
 }
 
+/* Grow the table to hold `want` entries at about one per bucket. */
+static void table_reserve(merge_zone_t *z, size_t want)
+{
+    while (z->nbuckets < want && z->nbuckets < ((size_t)1 << 40)) {
+        size_t before = z->nbuckets;
+        table_grow(z);
+        if (z->nbuckets == before) {
+            return; /* out of memory: stays correct, just slower */
+        }
+    }
+}
+
 static merge_entry_t *entry_add(merge_zone_t *z, merge_entry_t **slot, const uint8_t *rel,
                                 size_t len)
 {
@@ -613,6 +625,21 @@ int merge_set(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, cons
     return 0;
 }
 
+void merge_prefetch(merge_t *m, const uint8_t *apex, size_t apex_len, const uint8_t *owner,
+                    size_t owner_len, int stage)
+{
+    merge_zone_t *z = *zone_slot(m, apex, apex_len);
+    if (z == NULL || owner_len < apex_len) {
+        return;
+    }
+    merge_entry_t **slot = &z->table[rel_hash(owner, owner_len - apex_len) & (z->nbuckets - 1)];
+    if (stage == 0) {
+        __builtin_prefetch(slot);
+    } else if (*slot != NULL) {
+        __builtin_prefetch(*slot);
+    }
+}
+
 int merge_del(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, const uint8_t *owner,
               size_t owner_len, int64_t now)
 {
@@ -730,9 +757,10 @@ static uint8_t (*scope_zones(merge_t *m, unsigned b, const uint8_t *apex, size_t
     return apexes;
 }
 
-void merge_mark_begin(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len)
+bool merge_mark_begin(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len)
 {
     uint32_t bit = 1u << b;
+    bool any = false;
     m->marking[b] = true;
     for (size_t i = 0; i < m->zone_buckets; i++) {
         for (merge_zone_t *z = m->zones[i]; z != NULL; z = z->next) {
@@ -740,6 +768,10 @@ void merge_mark_begin(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_l
                 continue;
             }
             z->seen &= ~bit;
+            if (z->names[b] == 0) {
+                continue; /* b's seen bits matter only where b has names */
+            }
+            any = true;
             for (size_t k = 0; k < z->nbuckets; k++) {
                 for (merge_entry_t *e = z->table[k]; e != NULL; e = e->next) {
                     e->seen &= ~bit;
@@ -747,9 +779,11 @@ void merge_mark_begin(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_l
             }
         }
     }
+    return any;
 }
 
-size_t merge_mark_end(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, int64_t now)
+size_t merge_mark_end(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, bool sweep,
+                      int64_t now)
 {
     size_t dropped = 0, n;
     uint8_t *lens;
@@ -761,7 +795,7 @@ size_t merge_mark_end(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_l
         if (z == NULL) {
             continue;
         }
-        if (z->names[b] > 0) {
+        if (sweep && z->names[b] > 0) {
             dropped += zone_drop_names(m, z, b, true, now, &removed);
         }
         if (!removed && (z = zone_get(m, b, apexes[i], lens[i], false)) != NULL &&
@@ -803,6 +837,17 @@ size_t merge_expire(merge_t *m, int64_t now)
 int merge_zone_add(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len)
 {
     return zone_get(m, b, apex, apex_len, true) ? 0 : -1;
+}
+
+int merge_zone_reserve(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, size_t names)
+{
+    merge_zone_t *z = zone_get(m, b, apex, apex_len, true);
+    if (z == NULL) {
+        return -1;
+    }
+    table_reserve(z, z->count + names);
+    view_zone_reserve(z->vz, view_zone_size(z->vz) + names);
+    return 0;
 }
 
 int merge_zone_ctx(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len,

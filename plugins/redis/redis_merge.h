@@ -87,6 +87,12 @@ int merge_zone_ctx(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len,
 int merge_set(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, const uint8_t *owner,
               size_t owner_len, view_node_t *node, int64_t now);
 
+/* A hint before merge_set of many names: start loading the index memory
+ * for `owner` (stage 0: its bucket; stage 1: the entry the bucket points
+ * to, once the bucket is in cache). Has no effect on the result. */
+void merge_prefetch(merge_t *m, const uint8_t *apex, size_t apex_len, const uint8_t *owner,
+                    size_t owner_len, int stage);
+
 /* Backend b no longer has `owner`. Returns 1 if it had it. */
 int merge_del(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, const uint8_t *owner,
               size_t owner_len, int64_t now);
@@ -96,13 +102,20 @@ void merge_delzone(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len,
 
 /* A reload of backend b (of the zone `apex`, or of all its zones when apex
  * is NULL) begins: from now on merge_set and merge_zone_add note what b
- * still has. */
-void merge_mark_begin(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len);
+ * still has. Returns false if b holds no name in scope (a first load:
+ * nothing can be left over, merge_mark_end need not look). */
+bool merge_mark_begin(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len);
 
 /* The reload ended: b's names in scope that were not set since
- * merge_mark_begin are deleted, and b lets go of zones in scope it did not
- * add and holds no name in. Returns the names deleted. */
-size_t merge_mark_end(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, int64_t now);
+ * merge_mark_begin are deleted (unless `sweep` is false), and b lets go of
+ * zones in scope it did not add and holds no name in. Returns the names
+ * deleted. */
+size_t merge_mark_end(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, bool sweep,
+                      int64_t now);
+
+/* Backend b is about to load `names` names into this zone (creating it):
+ * size the tables for them. -1 on allocation failure. */
+int merge_zone_reserve(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, size_t names);
 
 /* Drop names whose lease ended at or before now. Returns how many. */
 size_t merge_expire(merge_t *m, int64_t now);

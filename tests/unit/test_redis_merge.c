@@ -315,7 +315,7 @@ static void test_reload_sweep(void **state)
     merge_unlock(f->merge);
     set(f, 0, z, "x.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.1\"}]}", now);
     merge_lock(f->merge);
-    assert_int_equal(merge_mark_end(f->merge, 0, NULL, 0, now), 2);
+    assert_int_equal(merge_mark_end(f->merge, 0, NULL, 0, true, now), 2);
     merge_unlock(f->merge);
     assert_string_equal(a_of(f, z, "x.vm.example."), "10.0.0.1");
     assert_string_equal(a_of(f, z, "y.vm.example."), "10.0.1.2");
@@ -334,7 +334,7 @@ static void test_one_zone_sweep_leaves_others(void **state)
     set(f, 0, "other.example.", "o.other.example.", "{\"a\":[{\"ip\":\"10.0.0.2\"}]}", now);
     merge_lock(f->merge);
     merge_mark_begin(f->merge, 0, apex, len);
-    assert_int_equal(merge_mark_end(f->merge, 0, apex, len, now), 1);
+    assert_int_equal(merge_mark_end(f->merge, 0, apex, len, true, now), 1);
     merge_unlock(f->merge);
     assert_null(zone_of(f, "vm.example."));
     assert_string_equal(a_of(f, "other.example.", "o.other.example."), "10.0.0.2");
