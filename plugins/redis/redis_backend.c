@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <urcu.h>
@@ -29,6 +31,7 @@
 
 #define BACKOFF_BASE_MS 100
 #define TICK_MS         1000
+#define BACKEND_NICE    5
 
 static void round_start(redis_backend_t *b);
 static void try_node(redis_backend_t *b);
@@ -37,6 +40,19 @@ static void timer_arm_ms(struct event *ev, uint64_t ms)
 {
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
     event_add(ev, &tv);
+}
+
+void *backend_scratch(redis_backend_t *b, size_t bytes)
+{
+    if (bytes > b->scratch_cap) {
+        void *grown = realloc(b->scratch, bytes);
+        if (grown == NULL) {
+            return NULL;
+        }
+        b->scratch = grown;
+        b->scratch_cap = bytes;
+    }
+    return b->scratch;
 }
 
 uint64_t backend_now_ms(void)
@@ -330,6 +346,12 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 static void *backend_main(void *arg)
 {
     redis_backend_t *b = arg;
+    /* Below the workers: on a saturated machine, answering queries comes
+     * before applying changes (which then lag, and catch up). */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), BACKEND_NICE) != 0) {
+        log_warn("redis: backend %s: cannot lower the thread's priority: %s", b->cfg->name,
+                 strerror(errno));
+    }
     rcu_register_thread();
     if (b->cfg->sentinel) {
         b->watch =
@@ -450,5 +472,6 @@ void redis_backend_free(redis_backend_t *b)
     strset_free(b->ks_events);
     strset_free(b->ks_stream);
     strset_free(b->bad_logged);
+    free(b->scratch);
     free(b);
 }

@@ -22,9 +22,11 @@
 #include "redis/redis_sentinel.h"
 #include "redis/redis_strset.h"
 
-#define REDIS_STREAM_ID_MAX   48
-#define REDIS_XREAD_BLOCK_MS  2000
-#define REDIS_XREAD_COUNT     1000
+#define REDIS_STREAM_ID_MAX  48
+#define REDIS_XREAD_BLOCK_MS 2000
+/* Entries per XREAD: small enough that hiredis' array of them stays below
+ * glibc's large-chunk size (a large malloc consolidates its free lists). */
+#define REDIS_XREAD_COUNT     100
 #define REDIS_SCAN_COUNT      1000
 #define REDIS_NOTIFY_DELAY_MS 200
 #define REDIS_KEY_MAX         1100
@@ -93,12 +95,20 @@ struct redis_backend {
     strset_t *ks_events;
     strset_t *ks_stream;
 
+    /* scratch space for batches, kept between them (a big malloc per batch
+     * makes glibc consolidate its free lists every time) */
+    void *scratch;
+    size_t scratch_cap;
+
     /* bad data */
     strset_t *bad_logged;
     log_once_t bad_more;
 };
 
 /* ---- redis_backend.c ---- */
+
+/* At least `bytes` of scratch memory for one batch (NULL on failure). */
+void *backend_scratch(redis_backend_t *b, size_t bytes);
 
 /* Monotonic milliseconds. */
 uint64_t backend_now_ms(void);

@@ -286,6 +286,9 @@ redis_conn_t *redis_conn_open(struct event_base *base, const redis_conn_opts_t *
     ac->data = c;
     c->ac = ac;
     redisEnableKeepAlive(&ac->c); /* notice dead peers on idle subscriptions too */
+    /* Keep the read buffer between replies: freeing and regrowing it for
+     * every big reply (a batch of stream entries) costs more than it saves. */
+    ac->c.reader->maxbuf = 0;
     if (redisLibeventAttach(ac, base) != REDIS_OK) {
         snprintf(c->why, sizeof(c->why), "cannot attach to the event loop");
         detach(c);
@@ -336,13 +339,6 @@ void redis_conn_close(redis_conn_t *c)
         event_free(c->fail_later);
     }
     free(c);
-}
-
-void redis_conn_flush(redis_conn_t *c)
-{
-    if (c->ac != NULL && !c->failed) {
-        redisAsyncHandleWrite(c->ac);
-    }
 }
 
 const char *redis_conn_peer(const redis_conn_t *c)

@@ -65,10 +65,6 @@ int redis_conn_cmd(redis_conn_t *c, redis_reply_fn fn, void *privdata, const cha
 int redis_conn_argv(redis_conn_t *c, redis_reply_fn fn, void *privdata, int argc, const char **argv,
                     const size_t *lens);
 
-/* Write what is queued now, instead of when control returns to the event
- * loop (so Redis can work on a request while we process the last reply). */
-void redis_conn_flush(redis_conn_t *c);
-
 /* PSUBSCRIBE pattern: fn is called for every message with privdata, which
  * must outlive the connection (NULL reply when it closes). */
 int redis_conn_psubscribe(redis_conn_t *c, redis_reply_fn fn, void *privdata, const char *pattern);

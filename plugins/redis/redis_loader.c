@@ -151,7 +151,7 @@ static void apply_batch(redis_backend_t *b, const char *key, const redisReply *i
 {
     redis_load_t *load = b->load;
     size_t n = items->elements / 2;
-    apply_item_t *parsed = malloc((n ? n : 1) * sizeof(*parsed));
+    apply_item_t *parsed = backend_scratch(b, (n ? n : 1) * sizeof(*parsed));
     if (parsed == NULL) {
         return;
     }
@@ -187,7 +187,6 @@ static void apply_batch(redis_backend_t *b, const char *key, const redisReply *i
     }
     merge_unlock(b->merge);
     load->names += k;
-    free(parsed);
 }
 
 static void on_hlen(redis_conn_t *c, redisReply *r, void *privdata)

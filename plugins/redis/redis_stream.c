@@ -3,7 +3,7 @@
  *
  * On its own connection (a blocked XREAD would hold up anything queued
  * behind it), the follower loops on
- *     XREAD COUNT 1000 BLOCK 2000 STREAMS <stream> <last id>
+ *     XREAD COUNT 100 BLOCK 2000 STREAMS <stream> <last id>
  * and applies each batch in order, name by name, under the merge lock. The
  * next XREAD is sent before the batch is applied, so Redis is already
  * waiting for the next change while we work.
@@ -226,7 +226,7 @@ static void note_batch(redis_backend_t *b, const char *prev, const char *first_i
 static void apply_entries(redis_backend_t *b, const redisReply *entries)
 {
     size_t n = entries->elements;
-    apply_op_t *ops = malloc(n * sizeof(*ops));
+    apply_op_t *ops = backend_scratch(b, n * sizeof(*ops));
     if (ops == NULL) {
         backend_session_failed(b, "out of memory");
         return;
@@ -240,7 +240,6 @@ static void apply_entries(redis_backend_t *b, const redisReply *entries)
         apply_entry(b, &ops[i], now);
     }
     merge_unlock(b->merge);
-    free(ops);
     redis_stat_add(&b->stats->changes, (int64_t)n);
     atomic_store_explicit(&b->stats->last_change_ms, unix_ms(), memory_order_relaxed);
 }
