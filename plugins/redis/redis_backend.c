@@ -55,6 +55,14 @@ void *backend_scratch(redis_backend_t *b, size_t bytes)
     return b->scratch;
 }
 
+void backend_lower_priority(redis_backend_t *b)
+{
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), BACKEND_NICE) != 0) {
+        log_warn("redis: backend %s: cannot lower the thread's priority: %s", b->cfg->name,
+                 strerror(errno));
+    }
+}
+
 uint64_t backend_now_ms(void)
 {
     struct timespec ts;
@@ -346,12 +354,6 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 static void *backend_main(void *arg)
 {
     redis_backend_t *b = arg;
-    /* Below the workers: on a saturated machine, answering queries comes
-     * before applying changes (which then lag, and catch up). */
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), BACKEND_NICE) != 0) {
-        log_warn("redis: backend %s: cannot lower the thread's priority: %s", b->cfg->name,
-                 strerror(errno));
-    }
     rcu_register_thread();
     if (b->cfg->sentinel) {
         b->watch =

@@ -110,6 +110,11 @@ struct redis_backend {
 /* At least `bytes` of scratch memory for one batch (NULL on failure). */
 void *backend_scratch(redis_backend_t *b, size_t bytes);
 
+/* From the first load on, run below the workers: on a saturated machine,
+ * answering queries comes before applying changes (which then lag, and
+ * catch up). The first load itself runs at full priority. */
+void backend_lower_priority(redis_backend_t *b);
+
 /* Monotonic milliseconds. */
 uint64_t backend_now_ms(void);
 

@@ -89,14 +89,14 @@ static void load_finish(redis_backend_t *b)
 {
     redis_load_t *load = b->load;
     int64_t now = now_s();
-    merge_lock(b->merge);
-    size_t dropped = merge_mark_end(b->merge, b->index, load->full ? NULL : load->apex,
-                                    load->apex_len, load->sweep, now);
     if (load->first) {
+        merge_lock(b->merge);
         merge_set_loading(b->merge, b->index, false);
         merge_publish_pending(b->merge);
+        merge_unlock(b->merge);
     }
-    merge_unlock(b->merge);
+    size_t dropped = merge_mark_end(b->merge, b->index, load->full ? NULL : load->apex,
+                                    load->apex_len, load->sweep, now);
     strset_clear(b->touched);
     strset_clear(b->touched_zones);
     b->load = NULL;
@@ -113,6 +113,9 @@ static void load_finish(redis_backend_t *b)
                  "(%zu names gone since the last load)",
                  b->cfg->name, load->first ? "loaded" : "reloaded", load->nkeys, load->names, ms,
                  b->cmd ? redis_conn_peer(b->cmd) : "?", dropped);
+        if (!b->loaded_once) {
+            backend_lower_priority(b);
+        }
         b->loaded_once = true;
         atomic_store(&b->settled, true);
     }

@@ -35,7 +35,7 @@ typedef struct merge_entry {
     struct merge_entry *next;
     merge_shadow_t *shadows;
     uint32_t mask;
-    uint32_t seen;  /* backends that saw it since their reload began */
+    uint32_t seen;  /* per backend: the zone's parity bit when it last set this name */
     uint32_t lease; /* slot in the lease heap + 1; 0: none */
     uint8_t len;
     uint8_t rel[]; /* owner labels above the apex (no root) */
@@ -52,6 +52,7 @@ typedef struct merge_zone {
     bool published;
     uint32_t backends;     /* backends with a key for this zone */
     uint32_t seen;         /* backends that saw the zone since their reload began */
+    uint32_t parity;       /* per backend, flipped when a reload begins (see seen) */
     uint32_t serial_base;  /* unix time when the zone was created */
     uint32_t *names;       /* per backend (and the defaults): names held */
     merge_entry_t **table; /* entries */
@@ -61,6 +62,8 @@ typedef struct merge_zone {
     uint8_t apex_len;
     uint8_t apex[NAME_MAX_WIRE];
 } merge_zone_t;
+
+#define MERGE_SWEEP_SLICE 4096 /* buckets swept per hold of the lock */
 
 struct merge {
     pthread_mutex_t lock;
@@ -564,9 +567,7 @@ int merge_set(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, cons
     uint32_t bit = 1u << b;
     int64_t exp = view_node_expires(node);
     bool fresh = !(e->mask & bit);
-    if (m->marking[b]) {
-        e->seen |= bit;
-    }
+    e->seen = (e->seen & ~bit) | (z->parity & bit); /* seen in b's current reload epoch */
     unsigned w = e->mask ? lowest_bit(e->mask) : b;
 
     if (e->mask == 0 || b <= w) {
@@ -672,19 +673,20 @@ int merge_del(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, cons
     return 1;
 }
 
-/* Delete the names of b in z, all of them or only those not seen since
- * b's reload began. Returns how many; *removed is set if z went away. */
+/* Delete the names of b in buckets [from, to) of z, all of them or only
+ * those not set since b's reload began (seen bit != the zone's parity).
+ * Returns how many; *removed is set if z went away. */
 static size_t zone_drop_names(merge_t *m, merge_zone_t *z, unsigned b, bool only_unseen,
-                              int64_t now, bool *removed)
+                              size_t from, size_t to, int64_t now, bool *removed)
 {
     size_t dropped = 0, cap = 0, n = 0;
     uint8_t(*owners)[NAME_MAX_WIRE] = NULL;
     uint8_t *lens = NULL;
     uint32_t bit = 1u << b;
     /* Collect first: deleting reshapes the table. */
-    for (size_t i = 0; i < z->nbuckets; i++) {
+    for (size_t i = from; i < to && i < z->nbuckets; i++) {
         for (merge_entry_t *e = z->table[i]; e != NULL; e = e->next) {
-            if (!(e->mask & bit) || (only_unseen && (e->seen & bit))) {
+            if (!(e->mask & bit) || (only_unseen && !((e->seen ^ z->parity) & bit))) {
                 continue;
             }
             if (n == cap) {
@@ -722,7 +724,7 @@ void merge_delzone(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len,
     if (z == NULL) {
         return;
     }
-    zone_drop_names(m, z, b, false, now, &removed);
+    zone_drop_names(m, z, b, false, 0, z->nbuckets, now, &removed);
     if (!removed && (z = zone_get(m, b, apex, apex_len, false)) != NULL) {
         z->seen &= ~(1u << b);
         zone_release(m, z, b);
@@ -768,15 +770,8 @@ bool merge_mark_begin(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_l
                 continue;
             }
             z->seen &= ~bit;
-            if (z->names[b] == 0) {
-                continue; /* b's seen bits matter only where b has names */
-            }
-            any = true;
-            for (size_t k = 0; k < z->nbuckets; k++) {
-                for (merge_entry_t *e = z->table[k]; e != NULL; e = e->next) {
-                    e->seen &= ~bit;
-                }
-            }
+            z->parity ^= bit; /* every name of b here is now "not seen yet" */
+            any |= z->names[b] > 0;
         }
     }
     return any;
@@ -787,20 +782,34 @@ size_t merge_mark_end(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_l
 {
     size_t dropped = 0, n;
     uint8_t *lens;
+    merge_lock(m);
     uint8_t(*apexes)[NAME_MAX_WIRE] = scope_zones(m, b, apex, apex_len, &lens, &n);
     m->marking[b] = false;
+    merge_unlock(m);
     for (size_t i = 0; i < n; i++) {
-        merge_zone_t *z = zone_get(m, b, apexes[i], lens[i], false);
-        bool removed = false;
-        if (z == NULL) {
-            continue;
-        }
-        if (sweep && z->names[b] > 0) {
-            dropped += zone_drop_names(m, z, b, true, now, &removed);
-        }
-        if (!removed && (z = zone_get(m, b, apexes[i], lens[i], false)) != NULL &&
-            z->names[b] == 0 && !(z->seen & (1u << b))) {
-            zone_release(m, z, b);
+        /* A slice of buckets per lock hold: the stream keeps being applied
+         * meanwhile. The table may grow between slices; names it moves to
+         * buckets already swept are looked at twice, which is harmless. */
+        for (size_t cursor = 0;; cursor += MERGE_SWEEP_SLICE) {
+            merge_lock(m);
+            merge_zone_t *z = zone_get(m, b, apexes[i], lens[i], false);
+            bool removed = false;
+            if (z != NULL && cursor < z->nbuckets) {
+                if (sweep && z->names[b] > 0) {
+                    dropped += zone_drop_names(m, z, b, true, cursor, cursor + MERGE_SWEEP_SLICE,
+                                               now, &removed);
+                }
+                merge_unlock(m);
+                if (removed) {
+                    break;
+                }
+                continue;
+            }
+            if (z != NULL && z->names[b] == 0 && !(z->seen & (1u << b))) {
+                zone_release(m, z, b);
+            }
+            merge_unlock(m);
+            break;
         }
     }
     free(apexes);

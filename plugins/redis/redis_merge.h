@@ -27,8 +27,9 @@
  * published when a load finishes (merge_publish_pending), so a zone is
  * never answered half-loaded at startup; later ones are published at once.
  *
- * Locking: every function except merge_new/merge_free must be called with
- * merge_lock() held; backend threads take it once per batch of changes.
+ * Locking: every function except merge_new/merge_free/merge_mark_end must
+ * be called with merge_lock() held; backend threads take it once per batch
+ * of changes.
  * The caller must be an RCU-registered thread.
  */
 #ifndef VMDNS_REDIS_MERGE_H
@@ -109,7 +110,8 @@ bool merge_mark_begin(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_l
 /* The reload ended: b's names in scope that were not set since
  * merge_mark_begin are deleted (unless `sweep` is false), and b lets go of
  * zones in scope it did not add and holds no name in. Returns the names
- * deleted. */
+ * deleted. Unlike the rest, call it WITHOUT the lock: it takes the lock
+ * for a slice of the index at a time, so changes keep flowing meanwhile. */
 size_t merge_mark_end(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, bool sweep,
                       int64_t now);
 

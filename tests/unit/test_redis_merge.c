@@ -314,14 +314,50 @@ static void test_reload_sweep(void **state)
     merge_mark_begin(f->merge, 0, NULL, 0);
     merge_unlock(f->merge);
     set(f, 0, z, "x.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.1\"}]}", now);
-    merge_lock(f->merge);
     assert_int_equal(merge_mark_end(f->merge, 0, NULL, 0, true, now), 2);
-    merge_unlock(f->merge);
     assert_string_equal(a_of(f, z, "x.vm.example."), "10.0.0.1");
     assert_string_equal(a_of(f, z, "y.vm.example."), "10.0.1.2");
     assert_null(zone_of(f, "gone.example."));
     assert_int_equal(stat(&f->stats[0].zones), 1);
     assert_int_equal(stat(&f->stats[0].names), 1);
+}
+
+static void test_two_reloads_in_a_row(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    const char *z = "vm.example.";
+    char owner[64];
+    for (int i = 0; i < 5000; i++) { /* enough buckets for several sweep slices */
+        snprintf(owner, sizeof(owner), "vm-%d.vm.example.", i);
+        set(f, 0, z, owner, "{\"a\":[{\"ip\":\"10.0.0.1\"}]}", now);
+    }
+    for (int round = 0; round < 2; round++) {
+        merge_lock(f->merge);
+        assert_true(merge_mark_begin(f->merge, 0, NULL, 0));
+        merge_unlock(f->merge);
+        /* this reload sees the even names only (round 0), then a third of those */
+        int kept = 0;
+        for (int i = 0; i < 5000; i++) {
+            if (i % 2 != 0 || (round == 1 && i % 3 != 0)) {
+                continue;
+            }
+            snprintf(owner, sizeof(owner), "vm-%d.vm.example.", i);
+            set(f, 0, z, owner, "{\"a\":[{\"ip\":\"10.0.0.1\"}]}", now);
+            kept++;
+        }
+        size_t before = stat(&f->stats[0].names);
+        size_t gone = merge_mark_end(f->merge, 0, NULL, 0, true, now);
+        assert_int_equal(gone, before - (size_t)kept);
+        assert_int_equal(stat(&f->stats[0].names), (uint64_t)kept);
+        /* a name set between reloads counts as seen by the next one only if
+         * set again during it */
+        set(f, 0, z, "between.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.2\"}]}", now);
+    }
+    assert_string_equal(a_of(f, z, "vm-6.vm.example."), "10.0.0.1");
+    assert_string_equal(a_of(f, z, "vm-4.vm.example."), "");
+    assert_string_equal(a_of(f, z, "vm-1.vm.example."), "");
+    assert_string_equal(a_of(f, z, "between.vm.example."), "10.0.0.2");
 }
 
 static void test_one_zone_sweep_leaves_others(void **state)
@@ -334,8 +370,8 @@ static void test_one_zone_sweep_leaves_others(void **state)
     set(f, 0, "other.example.", "o.other.example.", "{\"a\":[{\"ip\":\"10.0.0.2\"}]}", now);
     merge_lock(f->merge);
     merge_mark_begin(f->merge, 0, apex, len);
-    assert_int_equal(merge_mark_end(f->merge, 0, apex, len, true, now), 1);
     merge_unlock(f->merge);
+    assert_int_equal(merge_mark_end(f->merge, 0, apex, len, true, now), 1);
     assert_null(zone_of(f, "vm.example."));
     assert_string_equal(a_of(f, "other.example.", "o.other.example."), "10.0.0.2");
 }
@@ -414,6 +450,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_leases_expire_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_sweep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_reloads_in_a_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_zone_sweep_leaves_others, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delzone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_name_deleted_removes_zone, setup, teardown),
