@@ -173,6 +173,9 @@ static int read_backend(cfg_node_t *n, redis_backend_config_t *b, cfg_error_t *e
     if (b->name[0] == '\0') {
         return cfg_fail(err, name, "backend name must not be empty");
     }
+    if (b->username != NULL && b->password == NULL) {
+        return cfg_fail(err, n, "backend '%s': 'username' needs 'password'", b->name);
+    }
     if ((addrs == NULL) == (sentinel == NULL)) {
         return cfg_fail(err, n, "backend '%s': give either 'addresses' or 'sentinel'", b->name);
     }

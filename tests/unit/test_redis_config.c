@@ -143,6 +143,8 @@ static void test_errors(void **state)
                  "    soa: {mbox: \"a..b\"}\n",
                  5, "bad domain name");
     expect_error("redis:\n  backends:\n    - {name: a, addresses: [h], db: x}\n", 3, "");
+    expect_error("redis:\n  backends:\n    - {name: a, addresses: [h], username: u}\n", 3,
+                 "needs 'password'");
 }
 
 static int teardown(void **state)
