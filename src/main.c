@@ -370,6 +370,7 @@ static void vmdnsd_free(vmdnsd_t *d)
     vmdnsd_drop_pending(d);
     d->shared.chain = NULL;
     gen_free(d->gen);
+    plugin_kept_free_all(&d->shared);
     httpd_pool_close(&d->httpd);
     struct event *events[] = {d->lameduck, d->sigterm,   d->sigint,
                               d->sighup,   d->reload_ev, d->pending_timer};

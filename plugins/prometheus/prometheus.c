@@ -38,7 +38,8 @@
 #endif
 
 typedef struct prom {
-    dnsstats_t stats;
+    dnsstats_t *stats; /* kept across reloads (plugin_kept), or owned_stats */
+    dnsstats_t owned_stats;
     struct evhttp *http;
     char server[300]; /* the `server` label: "dns://127.0.0.1:53" */
     plugin_shared_t *shared;
@@ -82,7 +83,7 @@ static void prom_render(prom_t *p)
     metrics_out_t *out = &p->out;
     metrics_out_reset(out);
     prom_render_build_info(out);
-    dnsstats_render(&p->stats, p->server, out);
+    dnsstats_render(p->stats, p->server, out);
     prom_render_plugins(p, out);
     process_render(&p->proc, out);
     if (p->shared != NULL) {
@@ -115,9 +116,49 @@ static void prom_teardown(void *state)
     if (p->http != NULL) {
         evhttp_free(p->http);
     }
-    dnsstats_free(&p->stats);
+    dnsstats_free(&p->owned_stats);
     metrics_out_free(&p->out);
     free(p);
+}
+
+#define PROM_KEPT_STATS "prometheus.dnsstats"
+
+static void prom_free_kept_stats(void *ptr)
+{
+    dnsstats_free(ptr);
+    free(ptr);
+}
+
+/* The query counters: the ones a previous configuration counted into, when
+ * they fit the worker count, so a reload does not reset them; else new
+ * ones, kept for the next reload (or owned, in --check-config). */
+static int prom_attach_stats(prom_t *p, const plugin_env_t *env, unsigned workers)
+{
+    dnsstats_t *kept = NULL;
+    if (env->shared != NULL && !env->check_only) {
+        kept = plugin_kept_get(env->shared, PROM_KEPT_STATS);
+        if (kept != NULL && kept->nworkers >= workers) {
+            p->stats = kept;
+            return 0;
+        }
+    }
+    if (kept == NULL && env->shared != NULL && !env->check_only) {
+        dnsstats_t *s = calloc(1, sizeof(*s));
+        if (s == NULL || dnsstats_init(s, workers) != 0) {
+            free(s);
+            return -1;
+        }
+        if (plugin_kept_put(env->shared, PROM_KEPT_STATS, s, prom_free_kept_stats) == 0) {
+            p->stats = s;
+            return 0;
+        }
+        prom_free_kept_stats(s);
+    }
+    /* More workers than the kept counters cover (or no shared state). */
+    if (dnsstats_init(&p->owned_stats, workers) != 0)
+        return -1;
+    p->stats = &p->owned_stats;
+    return 0;
 }
 
 /* `metrics: true` or `metrics: {listen: ADDR}`. */
@@ -158,7 +199,7 @@ static int prom_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cf
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         workers = n > 0 ? (unsigned)n : 1;
     }
-    if (p == NULL || dnsstats_init(&p->stats, workers) != 0) {
+    if (p == NULL || prom_attach_stats(p, env, workers) != 0) {
         free(p);
         return cfg_fail(err, cfg, "metrics: out of memory");
     }
@@ -186,7 +227,7 @@ static int prom_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cf
 static void prom_done(void *state, request_t *req)
 {
     prom_t *p = state;
-    if (p == NULL || req->worker >= p->stats.nworkers) {
+    if (p == NULL || req->worker >= p->stats->nworkers) {
         return;
     }
     const wire_query_t *q = req->q;
@@ -208,7 +249,7 @@ static void prom_done(void *state, request_t *req)
     if (o.zone != NULL) {
         o.apex = view_zone_apex(req->meta.zone, &o.apex_len);
     }
-    dnsstats_record(&p->stats.workers[req->worker], &o);
+    dnsstats_record(&p->stats->workers[req->worker], &o);
 }
 
 const plugin_t plugin_prometheus = {

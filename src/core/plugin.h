@@ -40,17 +40,17 @@ typedef enum { REQ_UDP = 0, REQ_TCP = 1 } req_proto_t;
 
 /* One request as it goes down the chain. Lives on the worker's stack. */
 typedef struct request {
-    const wire_query_t *q;          /* parsed query (verdict WIRE_ANSWER) */
-    req_proto_t proto;              /* udp or tcp */
-    const struct sockaddr *peer;    /* client address */
+    const wire_query_t *q;       /* parsed query (verdict WIRE_ANSWER) */
+    req_proto_t proto;           /* udp or tcp */
+    const struct sockaddr *peer; /* client address */
     socklen_t peer_len;
-    unsigned worker;                /* index of the worker thread (per-worker counters) */
-    uint64_t start_ns;              /* CLOCK_MONOTONIC when received */
-    uint8_t *resp;                  /* response buffer */
-    size_t resp_cap;                /* its size: the largest message allowed */
-    size_t resp_len;                /* bytes written */
-    answer_meta_t meta;             /* rcode/AA/TC/zone of the response */
-    const char *answered_by;        /* name of the plugin that wrote resp */
+    unsigned worker;         /* index of the worker thread (per-worker counters) */
+    uint64_t start_ns;       /* CLOCK_MONOTONIC when received */
+    uint8_t *resp;           /* response buffer */
+    size_t resp_cap;         /* its size: the largest message allowed */
+    size_t resp_len;         /* bytes written */
+    answer_meta_t meta;      /* rcode/AA/TC/zone of the response */
+    const char *answered_by; /* name of the plugin that wrote resp */
 } request_t;
 
 /* What a query hook decided. */
@@ -75,6 +75,17 @@ typedef enum { PLUGIN_NEXT = 0, PLUGIN_DONE = 1 } plugin_result_t;
  * running ones still serve: main keeps the collectors and lameduck_ms a
  * setup registers apart until the new configuration takes over, and
  * points `chain` at the chain that answers. */
+/* State a plugin keeps across reloads (e.g. the query counters behind
+ * /metrics, so dashboards do not fall to zero on SIGHUP). Owned by main,
+ * freed with free_fn at exit. */
+typedef struct plugin_kept {
+    const char *name;
+    void *ptr;
+    void (*free_fn)(void *ptr);
+} plugin_kept_t;
+
+#define PLUGIN_MAX_KEPT 8
+
 typedef struct plugin_shared {
     struct chain *chain;
     atomic_bool lameduck;
@@ -82,20 +93,33 @@ typedef struct plugin_shared {
     metrics_registry_t metrics;
     void (*reload)(void *reload_ctx);
     void *reload_ctx;
+    plugin_kept_t kept[PLUGIN_MAX_KEPT];
+    size_t nkept;
 } plugin_shared_t;
+
+/* The state kept under `name` (control thread), or NULL. */
+void *plugin_kept_get(plugin_shared_t *shared, const char *name);
+
+/* Keep ptr under `name` for the life of the process; main frees it with
+ * free_fn at exit. Returns 0, or -1 if the table is full or the name taken. */
+int plugin_kept_put(plugin_shared_t *shared, const char *name, void *ptr,
+                    void (*free_fn)(void *ptr));
+
+/* Free everything kept (main, at exit, after every plugin is torn down). */
+void plugin_kept_free_all(plugin_shared_t *shared);
 
 /* What setup gets to work with. */
 typedef struct plugin_env {
-    view_t *view;                 /* the shared view (writers: the plugin's own thread) */
-    struct event_base *control;   /* the control thread's event loop (HTTP, timers) */
-    unsigned workers;             /* number of worker threads */
+    view_t *view;               /* the shared view (writers: the plugin's own thread) */
+    struct event_base *control; /* the control thread's event loop (HTTP, timers) */
+    unsigned workers;           /* number of worker threads */
     const answer_limits_t *limits;
-    bool check_only;              /* --check-config: load and check, start nothing */
-    plugin_shared_t *shared;      /* owned by main; see above */
-    const char *const *listen;    /* the DNS listen addresses ("127.0.0.1:53") */
+    bool check_only;           /* --check-config: load and check, start nothing */
+    plugin_shared_t *shared;   /* owned by main; see above */
+    const char *const *listen; /* the DNS listen addresses ("127.0.0.1:53") */
     size_t nlisten;
-    struct httpd_pool *httpd;     /* HTTP sockets kept across reloads (httpd_listen), or NULL */
-    const char *config_path;      /* the config file given on the command line, or NULL */
+    struct httpd_pool *httpd; /* HTTP sockets kept across reloads (httpd_listen), or NULL */
+    const char *config_path;  /* the config file given on the command line, or NULL */
 } plugin_env_t;
 
 typedef struct plugin {

@@ -209,6 +209,24 @@ class GoodReloadTest(ReloadTestCase):
         self.assertEqual(metric(srv.http["metrics"], "coredns_reload_failed_total"), 0)
         self.assertEqual(metric(srv.http["metrics"], "vmdns_config_generation"), 6)
 
+    def test_query_counters_survive_a_reload(self):
+        """Prometheus reads a counter that falls back to zero as a restart:
+        the coredns_dns_* counters must keep counting across SIGHUP."""
+        srv = self.start()
+        def requests():
+            _, body = http_get(srv.http["metrics"], "/metrics")
+            return sum(float(line.split()[-1]) for line in body.splitlines()
+                       if line.startswith("coredns_dns_requests_total{"))
+        for _ in range(10):
+            www_a(srv.port)
+        wait_for(lambda: requests() >= 10, 5, what="10 requests counted")
+        before = requests()
+        write_zone(srv.zone, "192.0.2.77")
+        srv.hup()
+        wait_for(lambda: www_a(srv.port) == frozenset(["192.0.2.77"]), 10, what="the reload")
+        after = requests()
+        self.assertGreaterEqual(after, before + 1, "counters were reset by the reload")
+
     def test_corefile_sighup(self):
         srv = ReloadServer()
         self.srv = srv
