@@ -29,9 +29,10 @@
 #include "redis/redis_backend_int.h"
 #include "redis/redis_names.h"
 
-#define BACKOFF_BASE_MS 100
-#define TICK_MS         1000
-#define BACKEND_NICE    5
+#define BACKOFF_BASE_MS   100
+#define TICK_MS           1000
+#define BACKEND_NICE      5
+#define STABLE_SESSION_MS 5000 /* a session this old was not a flap */
 
 static void round_start(redis_backend_t *b);
 static void try_node(redis_backend_t *b);
@@ -131,11 +132,15 @@ void backend_session_failed(redis_backend_t *b, const char *reason)
     } else if (!b->quiet) {
         log_warn("redis: backend %s: cannot use %s: %s", b->cfg->name, peer, why);
     }
+    /* A session that lasted starts a fresh round at once (the next node;
+     * for sentinel, ask again); one that failed quickly counts as a failed
+     * attempt, so a node that accepts and then drops us is not retried in a
+     * tight loop. */
+    bool stable = was_up && backend_now_ms() - b->up_since_ms >= STABLE_SESSION_MS;
     b->up = false;
     atomic_store(&b->stats->up, false);
     close_session(b);
-    if (was_up) {
-        /* A fresh round, starting with the next node (for sentinel: ask again). */
+    if (stable) {
         b->round_tries = 0;
         b->backoff = 0;
         if (b->cfg->sentinel) {
@@ -159,8 +164,7 @@ static void session_up(redis_backend_t *b)
     b->up = true;
     b->ever_up = true;
     b->quiet = false;
-    b->backoff = 0;
-    b->round_tries = 0;
+    b->up_since_ms = backend_now_ms();
     atomic_store(&b->stats->up, true);
     log_info("redis: backend %s: connected to %s", b->cfg->name, redis_conn_peer(b->cmd));
     if (b->sub != NULL) {
@@ -182,6 +186,18 @@ static void on_conn(redis_conn_t *c, redis_conn_event_t ev, const char *why, voi
 {
     redis_backend_t *b = arg;
     if (ev == REDIS_CONN_FAILED) {
+        if (c == b->sub && b->up &&
+            (strncmp(why, "NOPERM", 6) == 0 || strncmp(why, "ERR", 3) == 0)) {
+            /* The server refuses PSUBSCRIBE (an ACL, a proxy): do without
+             * notifications; resync_interval still catches stray writers. */
+            log_warn("redis: backend %s: keyspace notifications unavailable (%s); relying on "
+                     "resync_interval",
+                     b->cfg->name, why);
+            b->notify_off = true;
+            b->sub = NULL;
+            redis_conn_close(c);
+            return;
+        }
         backend_session_failed(b, why);
         return;
     }
@@ -202,16 +218,17 @@ static void try_node(redis_backend_t *b)
         .connect_timeout_ms = b->gcfg->connect_timeout_ms,
         .read_timeout_ms = b->gcfg->read_timeout_ms,
     };
+    bool notify = b->gcfg->keyspace_notifications && !b->notify_off;
     b->conns_ready = 0;
-    b->conns_needed = b->gcfg->keyspace_notifications ? 3 : 2;
+    b->conns_needed = notify ? 3 : 2;
     b->cmd = redis_conn_open(b->base, &o, on_conn, b);
     o.extra_wait_ms = REDIS_XREAD_BLOCK_MS;
     b->blk = redis_conn_open(b->base, &o, on_conn, b);
-    if (b->gcfg->keyspace_notifications) {
+    if (notify) {
         o.read_timeout_ms = UINT32_MAX; /* a subscription waits for ever */
         b->sub = redis_conn_open(b->base, &o, on_conn, b);
     }
-    if (b->cmd == NULL || b->blk == NULL || (b->gcfg->keyspace_notifications && !b->sub)) {
+    if (b->cmd == NULL || b->blk == NULL || (notify && !b->sub)) {
         close_session(b);
         round_failed(b, "out of memory");
     }

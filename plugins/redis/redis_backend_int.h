@@ -57,7 +57,9 @@ struct redis_backend {
     sentinel_query_t *sq;
     sentinel_watch_t *watch;
     bool ever_up;
-    bool quiet; /* a whole round failed: do not log every further attempt */
+    bool quiet;           /* a whole round failed: do not log every further attempt */
+    bool notify_off;      /* the server refused PSUBSCRIBE: no sub connection */
+    uint64_t up_since_ms; /* when the current session came up */
 
     /* the session: cmd for loads, blk for XREAD BLOCK, sub for notifications */
     redis_conn_t *cmd, *blk, *sub;

@@ -218,7 +218,7 @@ class Node:
     def addr(self):
         return "127.0.0.1:%d" % self.port
 
-    def start(self, timeout=10.0):
+    def start(self, timeout=10.0, password=None):
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
              "--save", "", "--appendonly", "no", "--dir", self.tmp] + self.extra,
@@ -229,12 +229,18 @@ class Node:
                 raise ProcessError("redis-server exited with %d" % self.proc.returncode)
             try:
                 with Client(self.port, timeout=0.5) as c:
+                    if password is not None:
+                        c("AUTH", password)
                     return c("PING") == "PONG"
             except (OSError, ConnectionError):
                 return False
 
         wait_for(up, timeout, what="redis-server on port %d" % self.port)
         return self
+
+    def start_auth(self, password, timeout=10.0):
+        """start() for a node with requirepass."""
+        return self.start(timeout, password=password)
 
     def client(self):
         return Client(self.port)

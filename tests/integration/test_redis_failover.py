@@ -226,9 +226,9 @@ class TestTrimmedStream(FailoverCase):
         finally:
             os.kill(server.proc.pid, signal.SIGCONT)
         rh.wait_answer(port, "t49." + ZONE, vm_addr(249), timeout=10)
-        rh.wait_for(lambda: rh.rcode(port, "s0." + ZONE) == dns.rcode.NXDOMAIN, 10,
-                    what="s0, deleted in a lost entry, gone after the reload")
-        self.assertEqual(rh.rcode(port, "s4." + ZONE), dns.rcode.NXDOMAIN)
+        for i in range(5):  # the first deletion may come through; the others were trimmed away
+            rh.wait_for(lambda: rh.rcode(port, "s%d.%s" % (i, ZONE)) == dns.rcode.NXDOMAIN, 10,
+                        what="s%d, deleted in a lost entry, gone after the reload" % i)
         self.assertEqual(rh.addresses(port, "s5." + ZONE), vm_addr(5))
         self.assertIn("trimmed past", rh.log_text(server))
         self.stop_vmdnsd(server)

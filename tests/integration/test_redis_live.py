@@ -118,5 +118,48 @@ class TestResync(LiveCase):
         self.assertEqual(rh.addresses(self.port, "static." + ZONE), {"10.0.0.1"})
 
 
+class TestAuthAndDb(unittest.TestCase):
+    """AUTH (plain password and ACL user) and SELECT before anything else."""
+
+    def test_password_acl_user_and_db(self):
+        node = rh.Node(extra=["--requirepass", "s3cret"]).start_auth("s3cret")
+        server = None
+        try:
+            with node.client() as c:
+                c("AUTH", "s3cret")
+                c("ACL", "SETUSER", "reader", "on", ">r3ad", "~*", "&*", "+@read", "+@connection")
+                c("SELECT", 2)
+                rh.register(c, ZONE, "in-db2", rh.value(a="10.0.2.2"))
+                c("SELECT", 0)
+                rh.register(c, ZONE, "in-db0", rh.value(a="10.0.0.9"))
+            backends = [
+                rh.backend_yaml("db2", [node.addr],
+                                extra='      password: "s3cret"\n      db: 2'),
+                rh.backend_yaml("acl", [node.addr],
+                                extra='      username: reader\n      password: "r3ad"'),
+                rh.backend_yaml("wrong", [node.addr], prefix="x:",
+                                extra='      password: "nope"'),
+            ]
+            server = rh.start_vmdnsd(rh.redis_config(backends))
+            port = server.port
+            rh.wait_answer(port, "in-db2." + ZONE, {"10.0.2.2"})
+            rh.wait_answer(port, "in-db0." + ZONE, {"10.0.0.9"})
+            with node.client() as c:
+                c("AUTH", "s3cret")
+                c("SELECT", 2)
+                rh.register(c, ZONE, "live-db2", rh.value(a="10.0.2.3"))
+            rh.wait_answer(port, "live-db2." + ZONE, {"10.0.2.3"})
+            rh.wait_log(server, "backend wrong: unreachable")
+            self.assertIn("AUTH failed", rh.log_text(server))
+            server.stop()
+            server.cleanup()
+            server = None
+        finally:
+            if server is not None:
+                server.stop(check=False)
+                server.cleanup()
+            node.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
