@@ -9,8 +9,11 @@ the default SOA/NS of a zone without `@`. Then each kind of bad data
 served) and leases (an expired name is not answered).
 """
 
+import socket
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 import dns.rcode
 
@@ -208,6 +211,52 @@ class TestLease(unittest.TestCase):
                     server.stop()
                 finally:
                     server.cleanup()
+            node.cleanup()
+
+
+def http_ready(port):
+    """(status, body) of GET /ready."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/ready" % port, timeout=2) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+class TestReady(unittest.TestCase):
+    def test_not_ready_until_every_reachable_backend_loaded(self):
+        node = rh.Node().start()
+        # A node that accepts connections and never answers: its first
+        # connection attempt lasts connect_timeout.
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        server = None
+        try:
+            with node.client() as c:
+                c("HSET", "ready.example.com.", "www", rh.value(a="10.0.0.1"))
+            ready_port = rh.free_port()
+            config = rh.redis_config(
+                [rh.backend_yaml("fast", [node.addr]),
+                 rh.backend_yaml("silent", ["127.0.0.1:%d" % silent.getsockname()[1]])],
+                connect_timeout="3s",
+                extra='ready: {listen: "127.0.0.1:%d"}\n' % ready_port)
+            server = rh.start_vmdnsd(config, probe="ready.example.com.")
+            rh.wait_answer(server.port, "www.ready.example.com.", {"10.0.0.1"})
+            status, body = http_ready(ready_port)
+            self.assertEqual(status, 503, body)
+            self.assertIn("silent", body)
+            self.assertNotIn("fast", body)
+            rh.wait_for(lambda: http_ready(ready_port)[0] == 200, 10,
+                        what="ready once the silent backend proved unreachable")
+            server.stop()
+            server.cleanup()
+            server = None
+        finally:
+            if server is not None:
+                server.stop(check=False)
+                server.cleanup()
+            silent.close()
             node.cleanup()
 
 
