@@ -7,7 +7,8 @@
  * follow their change streams. Workers never wait for any of it; they
  * answer from the view, which fills as loads finish. /ready says "not
  * ready" (naming the backends) until every reachable backend has finished
- * its first load.
+ * its first load. The backends' counters are exported as vmdns_redis_*
+ * metrics (redis_metrics.c) by a collector registered at setup.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "redis/redis_backend.h"
 #include "redis/redis_config.h"
 #include "redis/redis_merge.h"
+#include "redis/redis_metrics.h"
 
 typedef struct redis_plugin {
     redis_config_t cfg;
@@ -27,6 +29,7 @@ typedef struct redis_plugin {
     merge_t *merge;
     redis_backend_t **backends;
     size_t n;
+    metrics_registry_t *metrics; /* where our collector is registered, or NULL */
 } redis_plugin_t;
 
 static void redis_teardown(void *state)
@@ -34,6 +37,9 @@ static void redis_teardown(void *state)
     redis_plugin_t *p = state;
     if (p == NULL) {
         return;
+    }
+    if (p->metrics != NULL) {
+        redis_metrics_unregister(p->metrics, p);
     }
     for (size_t i = 0; i < p->n; i++) {
         redis_backend_free(p->backends[i]); /* stops its thread first */
@@ -92,6 +98,17 @@ static int redis_setup(const plugin_env_t *env, cfg_node_t *node, void **state, 
             cfg_fail(err, node, "cannot start the thread of backend '%s'", p->cfg.backends[i].name);
             redis_teardown(p);
             return -1;
+        }
+    }
+    /* Registered in the registry of the configuration being set up (see
+     * core/generation.h); at teardown, unregistering from whatever registry
+     * is shared by then is enough: an old generation's registry is dropped
+     * with it when a new one takes over. */
+    if (env->shared != NULL) {
+        if (redis_metrics_register(&env->shared->metrics, p) == 0) {
+            p->metrics = &env->shared->metrics;
+        } else {
+            log_warn("redis: metrics registry full: no vmdns_redis_* metrics");
         }
     }
     log_info("redis: %zu backend(s), loading in parallel", n);

@@ -161,12 +161,17 @@ void backend_session_failed(redis_backend_t *b, const char *reason)
 
 static void session_up(redis_backend_t *b)
 {
+    const char *peer = redis_conn_peer(b->cmd);
+    if (b->ever_up && strcmp(peer, b->last_peer) != 0) {
+        redis_stat_add(&b->stats->failovers, 1); /* another node than last time */
+    }
+    snprintf(b->last_peer, sizeof(b->last_peer), "%s", peer);
     b->up = true;
     b->ever_up = true;
     b->quiet = false;
     b->up_since_ms = backend_now_ms();
     atomic_store(&b->stats->up, true);
-    log_info("redis: backend %s: connected to %s", b->cfg->name, redis_conn_peer(b->cmd));
+    log_info("redis: backend %s: connected to %s", b->cfg->name, peer);
     if (b->sub != NULL) {
         notify_subscribe(b);
         if (b->cmd == NULL) {

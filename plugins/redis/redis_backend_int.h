@@ -60,6 +60,7 @@ struct redis_backend {
     bool quiet;           /* a whole round failed: do not log every further attempt */
     bool notify_off;      /* the server refused PSUBSCRIBE: no sub connection */
     uint64_t up_since_ms; /* when the current session came up */
+    char last_peer[300];  /* the node of the last session ("" before the first) */
 
     /* the session: cmd for loads, blk for XREAD BLOCK, sub for notifications */
     redis_conn_t *cmd, *blk, *sub;

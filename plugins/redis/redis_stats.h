@@ -27,13 +27,14 @@ typedef struct redis_stats {
     atomic_int_fast64_t stream_lag_ms; /* newest stream id's time minus the last applied one's */
     atomic_uint_fast64_t reloads;      /* full loads finished (first load included) */
     atomic_uint_fast64_t reconnects;   /* sessions lost */
+    atomic_uint_fast64_t failovers;    /* sessions that came up on another node than the last one */
 } redis_stats_t;
 
 /* A plain copy, for exporters. */
 typedef struct redis_stats_snapshot {
     const char *name; /* the backend's configured name */
     bool up, loaded;
-    uint64_t names, records, zones, bad_records, conflicts, changes, reloads, reconnects;
+    uint64_t names, records, zones, bad_records, conflicts, changes, reloads, reconnects, failovers;
     int64_t last_change_ms, stream_lag_ms;
 } redis_stats_snapshot_t;
 
@@ -50,6 +51,7 @@ static inline void redis_stats_read(const redis_stats_t *s, redis_stats_snapshot
     out->changes = atomic_load_explicit(&s->changes, memory_order_relaxed);
     out->reloads = atomic_load_explicit(&s->reloads, memory_order_relaxed);
     out->reconnects = atomic_load_explicit(&s->reconnects, memory_order_relaxed);
+    out->failovers = atomic_load_explicit(&s->failovers, memory_order_relaxed);
     out->last_change_ms = atomic_load_explicit(&s->last_change_ms, memory_order_relaxed);
     out->stream_lag_ms = atomic_load_explicit(&s->stream_lag_ms, memory_order_relaxed);
 }

@@ -1,0 +1,21 @@
+/*
+ * redis_metrics.h - the redis plugin's vmdns_redis_* metrics on /metrics.
+ *
+ * The plugin registers one collector per running instance in the registry
+ * main shares with every plugin (env->shared->metrics); the `prometheus`
+ * plugin runs it at each scrape. The collector reads the per-backend
+ * counters through redis.h (atomics), so it never waits on a backend.
+ */
+#ifndef VMDNS_REDIS_METRICS_H
+#define VMDNS_REDIS_METRICS_H
+
+#include "core/metrics.h"
+
+/* Add the collector of the plugin state `state` (whatever redis setup
+ * returned). Returns 0, or -1 if the registry is full. */
+int redis_metrics_register(metrics_registry_t *r, void *state);
+
+/* Remove it again (teardown, before the state is freed). */
+void redis_metrics_unregister(metrics_registry_t *r, void *state);
+
+#endif
