@@ -399,17 +399,19 @@ int view_zone_put(view_zone_t *zone, view_node_t *node)
 
     pthread_mutex_lock(&zone->lock);
     rcu_read_lock();
-    view_node_t *old = zone_find_any(zone, node->owner, node->owner_len);
+    /* One walk of the table: insert, or replace the node of the same name.
+     * `children` is writer-only (readers never look at it), so copying it
+     * after the node became visible is fine. */
+    name_key_t key = {node->owner, node->owner_len};
+    struct cds_lfht_node *replaced = cds_lfht_add_replace(
+        zone->names, name_hash(node->owner, node->owner_len), match_node_key, &key, &node->ht);
+    view_node_t *old = replaced ? caa_container_of(replaced, view_node_t, ht) : NULL;
     if (old) {
         node->children = old->children;
-        name_key_t key = {node->owner, node->owner_len};
-        cds_lfht_add_replace(zone->names, name_hash(node->owner, node->owner_len), match_node_key,
-                             &key, &node->ht);
         if (old->flags & VIEW_NODE_DELEGATION)
             uatomic_dec(&zone->delegations);
         call_rcu(&old->rcu, node_free_rcu);
     } else {
-        cds_lfht_add(zone->names, name_hash(node->owner, node->owner_len), &node->ht);
         uatomic_inc(&zone->size);
         link_to_parent(zone, node->owner, node->owner_len);
     }
@@ -642,19 +644,11 @@ void view_zone_reserve(view_zone_t *zone, size_t names)
     cds_lfht_resize(zone->names, want);
 }
 
-/* Size the name table for what a bulk load put in it, so lookups walk
- * about one node per bucket (auto-resize lags behind a fast bulk load). */
-static void size_names_table(view_zone_t *zone)
-{
-    unsigned long want = 1024;
-    while (want < uatomic_read(&zone->size) && want < (1ul << 30))
-        want <<= 1;
-    cds_lfht_resize(zone->names, want);
-}
-
 void view_publish_zone(view_t *view, view_zone_t *zone)
 {
-    size_names_table(zone);
+    /* Sized for what a bulk load put in it, so lookups walk about one node
+     * per bucket (auto-resize lags behind a fast bulk load). */
+    view_zone_reserve(zone, uatomic_read(&zone->size));
     pthread_mutex_lock(&view->lock);
     zone->published = true;
     rcu_read_lock();
