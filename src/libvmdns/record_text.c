@@ -164,11 +164,18 @@ int vmdns_rr_to_text(const char *owner, const vmdns_rr_t *rr, char *out, size_t 
     size_t sl = strlen(s);
     while (sl > 0 && (s[sl - 1] == '\n' || s[sl - 1] == ' '))
         sl--;
+    /* ldns prints a CAA record with an empty value without its "", which
+     * it then cannot read back: add it (found by fuzz_rdata_text). */
+    const char *tail = rr->type == VMDNS_TYPE_CAA && rr->rdlen >= 2 &&
+                               (size_t)rr->rdlen == 2 + (size_t)rr->rdata[1] &&
+                               !(sl >= 2 && s[sl - 1] == '"' && s[sl - 2] == '"')
+                           ? " \"\""
+                           : "";
     int rc = -1;
-    if (sl < cap) {
+    if (sl + strlen(tail) < cap) {
         memcpy(out, s, sl);
-        out[sl] = '\0';
-        rc = (int)sl;
+        strcpy(out + sl, tail);
+        rc = (int)(sl + strlen(tail));
     }
     free(s);
     return rc;
