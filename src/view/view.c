@@ -1,12 +1,13 @@
 /*
  * view.c - the RCU-protected store of zones and owner names (see view.h).
  *
- * Layout. The view is a lock-free hash (liburcu cds_lfht) of zones keyed by
- * apex; each zone is a lock-free hash of owner names. A node is one
- * allocation: the header, the owner name, the RRset table and the rendered
- * RR bytes, so a lookup touches few cache lines and a replacement is one
- * pointer swap (cds_lfht_add_replace) followed by call_rcu to free the old
- * node once no reader can still see it.
+ * Layout. The view is a lock-free hash (liburcu cds_lfht; zones are few and
+ * change rarely) of zones keyed by apex; each zone indexes its owner names
+ * in a name_table (an RCU open-addressing table tuned for one writer and
+ * many readers, see name_table.h). A node is one allocation: the header,
+ * the owner name, the RRset table and the rendered RR bytes, so a lookup
+ * touches few cache lines and a replacement is one pointer store followed
+ * by call_rcu to free the old node once no reader can still see it.
  *
  * Empty non-terminals are real nodes with no RRsets; every node counts its
  * direct children (written by the zone's single writer, under the zone
@@ -23,23 +24,13 @@
 #include <urcu/rculfhash.h>
 
 #include "dns/wire.h"
-
-struct view_node {
-    struct cds_lfht_node ht;
-    struct rcu_head rcu;
-    int64_t expires;
-    uint32_t children; /* direct children present (writer-only) */
-    uint16_t nrrsets;
-    uint8_t flags;
-    uint8_t owner_len;
-    view_rrset_t *rrsets; /* inside this allocation */
-    uint8_t owner[];      /* owner_len bytes, then padding, rrsets, wire */
-};
+#include "view/name_table.h"
+#include "view/view_node.h"
 
 struct view_zone {
     struct cds_lfht_node ht; /* in view->zones */
     struct rcu_head rcu;
-    struct cds_lfht *names;
+    name_table_t names;   /* owner name -> node (RCU reads, writes under lock) */
     pthread_mutex_t lock; /* serialises writers of this zone */
     unsigned long delegations;
     unsigned long size;
@@ -213,20 +204,9 @@ typedef struct name_key {
     size_t len;
 } name_key_t;
 
-static int match_node_key(struct cds_lfht_node *ht, const void *key)
-{
-    const view_node_t *node = caa_container_of(ht, view_node_t, ht);
-    const name_key_t *k = key;
-    return node->owner_len == k->len && memcmp(node->owner, k->name, k->len) == 0;
-}
-
 static view_node_t *zone_find(const view_zone_t *zone, const uint8_t *name, size_t len)
 {
-    struct cds_lfht_iter iter;
-    name_key_t key = {name, len};
-    cds_lfht_lookup(zone->names, name_hash(name, len), match_node_key, &key, &iter);
-    struct cds_lfht_node *ht = cds_lfht_iter_get_node(&iter);
-    return ht ? caa_container_of(ht, view_node_t, ht) : NULL;
+    return name_table_lookup(&zone->names, name_hash(name, len), name, len);
 }
 
 const view_node_t *view_lookup(const view_zone_t *zone, const uint8_t *name, size_t len,
@@ -283,35 +263,33 @@ view_zone_t *view_zone_new(const uint8_t *apex, size_t apex_len)
     zone->apex_len = (uint8_t)apex_len;
     zone->apex_labels = (uint8_t)name_label_count(apex, apex_len);
     pthread_mutex_init(&zone->lock, NULL);
-    zone->names = cds_lfht_new(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
     view_node_t *root = view_node_new(zone->apex, apex_len, NULL, 0, 0);
-    if (!zone->names || !root) {
+    int failed = 0;
+    if (name_table_init(&zone->names, 0) != 0 || !root) {
         free(root);
         view_zone_free(zone);
         return NULL;
     }
-    rcu_read_lock();
-    cds_lfht_add(zone->names, name_hash(root->owner, root->owner_len), &root->ht);
-    rcu_read_unlock();
+    name_table_put(&zone->names, name_hash(root->owner, root->owner_len), root, &failed);
     zone->size = 1;
     return zone;
+}
+
+static void free_node_cb(view_node_t *node, void *ctx)
+{
+    (void)ctx;
+    free(node);
 }
 
 void view_zone_free(view_zone_t *zone)
 {
     if (!zone)
         return;
-    if (zone->names) {
-        struct cds_lfht_iter iter;
-        struct cds_lfht_node *ht;
+    if (zone->names.array) {
         rcu_read_lock();
-        cds_lfht_for_each(zone->names, &iter, ht)
-        {
-            cds_lfht_del(zone->names, ht);
-            free(caa_container_of(ht, view_node_t, ht));
-        }
+        name_table_foreach(&zone->names, free_node_cb, NULL);
         rcu_read_unlock();
-        cds_lfht_destroy(zone->names, NULL);
+        name_table_destroy(&zone->names);
     }
     pthread_mutex_destroy(&zone->lock);
     free(zone);
@@ -339,7 +317,12 @@ static view_node_t *insert_ent(view_zone_t *zone, const uint8_t *name, size_t le
     if (!ent)
         return NULL;
     ent->children = 1;
-    cds_lfht_add(zone->names, name_hash(name, len), &ent->ht);
+    int failed;
+    name_table_put(&zone->names, name_hash(name, len), ent, &failed);
+    if (failed) {
+        free(ent);
+        return NULL;
+    }
     uatomic_inc(&zone->size);
     return ent;
 }
@@ -402,10 +385,15 @@ int view_zone_put(view_zone_t *zone, view_node_t *node)
     /* One walk of the table: insert, or replace the node of the same name.
      * `children` is writer-only (readers never look at it), so copying it
      * after the node became visible is fine. */
-    name_key_t key = {node->owner, node->owner_len};
-    struct cds_lfht_node *replaced = cds_lfht_add_replace(
-        zone->names, name_hash(node->owner, node->owner_len), match_node_key, &key, &node->ht);
-    view_node_t *old = replaced ? caa_container_of(replaced, view_node_t, ht) : NULL;
+    int failed;
+    view_node_t *old =
+        name_table_put(&zone->names, name_hash(node->owner, node->owner_len), node, &failed);
+    if (failed) {
+        rcu_read_unlock();
+        pthread_mutex_unlock(&zone->lock);
+        free(node);
+        return -1;
+    }
     if (old) {
         node->children = old->children;
         if (old->flags & VIEW_NODE_DELEGATION)
@@ -437,7 +425,8 @@ int view_zone_put(view_zone_t *zone, view_node_t *node)
 /* Remove node from the table (caller holds lock + read lock). */
 static void unlink_node(view_zone_t *zone, view_node_t *node)
 {
-    cds_lfht_del(zone->names, &node->ht);
+    name_table_remove(&zone->names, name_hash(node->owner, node->owner_len), node->owner,
+                      node->owner_len);
     uatomic_dec(&zone->size);
     if (node->flags & VIEW_NODE_DELEGATION)
         uatomic_dec(&zone->delegations);
@@ -481,9 +470,8 @@ static int delete_name(view_zone_t *zone, const uint8_t *owner, size_t owner_len
             view_node_t *ent = view_node_new(node->owner, node->owner_len, NULL, 0, 0);
             if (ent) {
                 ent->children = node->children;
-                name_key_t key = {ent->owner, ent->owner_len};
-                cds_lfht_add_replace(zone->names, name_hash(ent->owner, ent->owner_len),
-                                     match_node_key, &key, &ent->ht);
+                int failed; /* a replace never grows the table */
+                name_table_put(&zone->names, name_hash(ent->owner, ent->owner_len), ent, &failed);
                 if (node->flags & VIEW_NODE_DELEGATION)
                     uatomic_dec(&zone->delegations);
                 call_rcu(&node->rcu, node_free_rcu);
@@ -505,49 +493,47 @@ int view_zone_delete(view_zone_t *zone, const uint8_t *owner, size_t owner_len)
     return delete_name(zone, owner, owner_len, 0);
 }
 
+/* Names whose lease ended, collected before deleting them (the parent
+ * bookkeeping of a delete may remove other nodes too). */
+typedef struct expired_names {
+    int64_t now;
+    size_t n, cap;
+    uint8_t (*names)[NAME_MAX_WIRE];
+    uint8_t *lens;
+} expired_names_t;
+
+static void collect_expired(view_node_t *node, void *ctx)
+{
+    expired_names_t *e = ctx;
+    if (node->expires == 0 || node->expires > e->now)
+        return;
+    if (e->n == e->cap) {
+        size_t ncap = e->cap ? e->cap * 2 : 64;
+        void *a = realloc(e->names, ncap * NAME_MAX_WIRE);
+        if (a)
+            e->names = a;
+        void *b = a ? realloc(e->lens, ncap) : NULL;
+        if (b)
+            e->lens = b;
+        if (!a || !b)
+            return; /* out of memory: the rest waits for the next sweep */
+        e->cap = ncap;
+    }
+    memcpy(e->names[e->n], node->owner, node->owner_len);
+    e->lens[e->n++] = node->owner_len;
+}
+
 size_t view_zone_expire(view_zone_t *zone, int64_t now)
 {
-    /* Collect first (deleting while iterating is allowed by lfht, but the
-     * parent bookkeeping may delete other nodes too). */
-    size_t cap = 64, n = 0, removed = 0;
-    uint8_t(*names)[NAME_MAX_WIRE] = malloc(cap * NAME_MAX_WIRE);
-    size_t *lens = malloc(cap * sizeof(size_t));
-    if (!names || !lens) {
-        free(names);
-        free(lens);
-        return 0;
-    }
-    struct cds_lfht_iter iter;
-    struct cds_lfht_node *ht;
+    expired_names_t e = {.now = now};
+    size_t removed = 0;
     rcu_read_lock();
-    /* cds_lfht_for_each, not _for_each_entry: the latter applies
-     * container_of to the NULL that ends the walk, which UBSan reports
-     * (pointer arithmetic on NULL) and aborts the sanitizer build. */
-    cds_lfht_for_each(zone->names, &iter, ht)
-    {
-        view_node_t *node = caa_container_of(ht, view_node_t, ht);
-        if (node->expires == 0 || node->expires > now)
-            continue;
-        if (n == cap) {
-            size_t ncap = cap * 2;
-            void *a = realloc(names, ncap * NAME_MAX_WIRE),
-                 *b = realloc(lens, ncap * sizeof(size_t));
-            if (a)
-                names = a;
-            if (b)
-                lens = b;
-            if (!a || !b)
-                break;
-            cap = ncap;
-        }
-        memcpy(names[n], node->owner, node->owner_len);
-        lens[n++] = node->owner_len;
-    }
+    name_table_foreach(&zone->names, collect_expired, &e);
     rcu_read_unlock();
-    for (size_t i = 0; i < n; i++)
-        removed += (size_t)delete_name(zone, names[i], lens[i], now);
-    free(names);
-    free(lens);
+    for (size_t i = 0; i < e.n; i++)
+        removed += (size_t)delete_name(zone, e.names[i], e.lens[i], now);
+    free(e.names);
+    free(e.lens);
     return removed;
 }
 
@@ -638,10 +624,9 @@ static void recompute_label_bounds(view_t *view)
 
 void view_zone_reserve(view_zone_t *zone, size_t names)
 {
-    unsigned long want = 1024;
-    while (want < names && want < (1ul << 30))
-        want <<= 1;
-    cds_lfht_resize(zone->names, want);
+    pthread_mutex_lock(&zone->lock);
+    name_table_reserve(&zone->names, names); /* best effort: puts grow it anyway */
+    pthread_mutex_unlock(&zone->lock);
 }
 
 void view_publish_zone(view_t *view, view_zone_t *zone)
