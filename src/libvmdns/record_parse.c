@@ -7,12 +7,13 @@
  * kept, and the good ones are returned. Only a value that is not a JSON
  * object at all is an error.
  *
+ * The JSON is read by json_lite (no allocation per value, see json_lite.h).
  * Records are collected in a growing scratch array with their rdata in one
  * growing byte buffer, then copied into a single allocation (records
  * followed by rdata), so a list costs one malloc to keep and one free.
  */
 #include <arpa/inet.h>
-#include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 
 #include "codec.h"
 #include "err.h"
+#include "json_lite.h"
 
 /* Scratch state of one parse. */
 typedef struct builder {
@@ -87,20 +89,44 @@ static int commit(builder_t *b, uint16_t type, uint32_t ttl, size_t len)
     return 0;
 }
 
-/* A member of obj by case-insensitive key, or NULL. The exact (lower-case)
- * key is a hash lookup and the common case; other spellings need a scan. */
-static json_t *member(json_t *obj, const char *key)
+/* A JSON value inside the document being read. */
+typedef struct jref {
+    const jl_doc_t *d;
+    uint32_t v; /* JL_NONE: absent */
+} jref_t;
+
+static jl_kind_t kind_of(jref_t r)
 {
-    json_t *v = json_object_get(obj, key);
-    if (v)
-        return v;
-    const char *k;
-    json_object_foreach(obj, k, v)
-    {
-        if (strcasecmp(k, key) == 0)
-            return v;
+    return jl_at(r.d, r.v)->kind;
+}
+
+static bool is_null(jref_t r)
+{
+    return r.v == JL_NONE || kind_of(r) == JL_NULL;
+}
+
+/* A member of obj by case-insensitive key (absent: v = JL_NONE). The exact
+ * spelling wins over others, as keys are unique only exactly. */
+static jref_t member(jref_t obj, const char *key)
+{
+    jref_t out = {obj.d, JL_NONE};
+    size_t klen = strlen(key);
+    const jl_value_t *o = jl_at(obj.d, obj.v);
+    for (uint32_t m = o->first; m != JL_NONE; m = obj.d->members[m].next) {
+        const jl_member_t *mm = &obj.d->members[m];
+        if (mm->key_len == klen && memcmp(jl_str(obj.d, mm->key), key, klen) == 0) {
+            out.v = mm->value;
+            return out;
+        }
     }
-    return NULL;
+    for (uint32_t m = o->first; m != JL_NONE; m = obj.d->members[m].next) {
+        const jl_member_t *mm = &obj.d->members[m];
+        if (mm->key_len == klen && strcasecmp(jl_str(obj.d, mm->key), key) == 0) {
+            out.v = mm->value;
+            return out;
+        }
+    }
+    return out;
 }
 
 /* Key kinds at the top level of a value. */
@@ -140,38 +166,39 @@ static int bad(why_t *w, const char *fmt, ...)
 }
 
 /* Unsigned integer member: absent or null gives `dflt`. */
-static int get_uint(json_t *obj, const char *key, uint64_t max, uint64_t dflt, uint64_t *out,
+static int get_uint(jref_t obj, const char *key, uint64_t max, uint64_t dflt, uint64_t *out,
                     why_t *w)
 {
-    json_t *v = member(obj, key);
-    if (!v || json_is_null(v)) {
+    jref_t v = member(obj, key);
+    if (is_null(v)) {
         *out = dflt;
         return 0;
     }
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) > max)
+    int64_t i = jl_at(v.d, v.v)->i;
+    if (kind_of(v) != JL_INT || i < 0 || (uint64_t)i > max)
         return bad(w, "\"%s\" must be an integer from 0 to %llu", key, (unsigned long long)max);
-    *out = (uint64_t)json_integer_value(v);
+    *out = (uint64_t)i;
     return 0;
 }
 
 /* Required string member. */
-static const char *get_str(json_t *obj, const char *key, size_t *len, why_t *w)
+static const char *get_str(jref_t obj, const char *key, size_t *len, why_t *w)
 {
-    json_t *v = member(obj, key);
-    if (!v || json_is_null(v)) {
+    jref_t v = member(obj, key);
+    if (is_null(v)) {
         bad(w, "missing \"%s\"", key);
         return NULL;
     }
-    if (!json_is_string(v)) {
+    if (kind_of(v) != JL_STRING) {
         bad(w, "\"%s\" must be a string", key);
         return NULL;
     }
-    *len = json_string_length(v);
-    return json_string_value(v);
+    *len = jl_at(v.d, v.v)->len;
+    return jl_str(v.d, jl_at(v.d, v.v)->str);
 }
 
 /* Required name member, written as wire form at out; returns its length or 0. */
-static size_t get_name(json_t *obj, const char *key, uint8_t *out, why_t *w)
+static size_t get_name(jref_t obj, const char *key, uint8_t *out, why_t *w)
 {
     size_t sl, len;
     vmdns_error_t e;
@@ -190,7 +217,7 @@ static size_t get_name(json_t *obj, const char *key, uint8_t *out, why_t *w)
 }
 
 /* Address member "ip" of family af into out. */
-static int get_ip(json_t *obj, int af, uint8_t *out, why_t *w)
+static int get_ip(jref_t obj, int af, uint8_t *out, why_t *w)
 {
     size_t sl;
     const char *s = get_str(obj, "ip", &sl, w);
@@ -203,7 +230,7 @@ static int get_ip(json_t *obj, int af, uint8_t *out, why_t *w)
 
 /* Write the rdata of one record object of type `type` at the reserved spot;
  * returns its length, or -1 with w set (or b->oom). */
-static long write_rdata(builder_t *b, uint16_t type, json_t *rec, why_t *w)
+static long write_rdata(builder_t *b, uint16_t type, jref_t rec, why_t *w)
 {
     uint64_t u1, u2, u3;
     size_t sl, nl, nl2;
@@ -305,14 +332,14 @@ static long write_rdata(builder_t *b, uint16_t type, json_t *rec, why_t *w)
 }
 
 /* Parse one record object of type index ti; skips it if bad. */
-static void parse_record(builder_t *b, size_t ti, size_t type_start, json_t *rec, const char *key,
+static void parse_record(builder_t *b, size_t ti, size_t type_start, jref_t rec, const char *key,
                          size_t idx)
 {
     const codec_type_t *t = &codec_types[ti];
     why_t w = {{0}};
     uint64_t ttl;
 
-    if (!json_is_object(rec)) {
+    if (kind_of(rec) != JL_OBJECT) {
         skip(b, "%s[%zu]: not an object", key, idx);
         return;
     }
@@ -341,22 +368,21 @@ static void parse_record(builder_t *b, size_t ti, size_t type_start, json_t *rec
 }
 
 /* Parse every record under the type key `key` (array, single object or null). */
-static void parse_type(builder_t *b, size_t ti, size_t type_start, const char *key, json_t *v)
+static void parse_type(builder_t *b, size_t ti, size_t type_start, const char *key, jref_t v)
 {
-    if (json_is_null(v))
+    if (is_null(v))
         return;
-    if (json_is_object(v)) {
+    if (kind_of(v) == JL_OBJECT) {
         parse_record(b, ti, type_start, v, key, 0);
         return;
     }
-    if (!json_is_array(v)) {
+    if (kind_of(v) != JL_ARRAY) {
         skip(b, "\"%s\": not an array of records", key);
         return;
     }
-    size_t i;
-    json_t *rec;
-    json_array_foreach(v, i, rec)
-    {
+    size_t i = 0;
+    for (uint32_t m = jl_at(v.d, v.v)->first; m != JL_NONE; m = v.d->members[m].next, i++) {
+        jref_t rec = {v.d, v.d->members[m].value};
         parse_record(b, ti, type_start, rec, key, i);
         if (b->oom)
             return;
@@ -419,39 +445,67 @@ static int finish(builder_t *b, vmdns_rrlist_t *out)
 }
 
 /* Read the vmdns lease. */
-static void parse_expires(builder_t *b, json_t *v, vmdns_rrlist_t *out)
+static void parse_expires(builder_t *b, jref_t v, vmdns_rrlist_t *out)
 {
-    if (json_is_null(v))
+    if (is_null(v))
         return;
-    if (!json_is_integer(v) || json_integer_value(v) < 0) {
+    if (kind_of(v) != JL_INT || jl_at(v.d, v.v)->i < 0) {
         skip(b, "\"expires\" must be a non-negative integer (unix seconds)");
         return;
     }
-    out->expires = json_integer_value(v);
+    out->expires = jl_at(v.d, v.v)->i;
+}
+
+/* One reusable JSON document per thread: parsing a value allocates nothing
+ * once the buffers have grown to the largest value seen. */
+static pthread_key_t doc_key;
+static pthread_once_t doc_once = PTHREAD_ONCE_INIT;
+
+static void doc_destroy(void *p)
+{
+    jl_doc_free(p);
+    free(p);
+}
+
+static void doc_key_init(void)
+{
+    (void)pthread_key_create(&doc_key, doc_destroy);
+}
+
+static jl_doc_t *thread_doc(void)
+{
+    pthread_once(&doc_once, doc_key_init);
+    jl_doc_t *d = pthread_getspecific(doc_key);
+    if (!d && (d = calloc(1, sizeof(*d))) != NULL && pthread_setspecific(doc_key, d) != 0) {
+        free(d);
+        d = NULL;
+    }
+    return d;
 }
 
 int vmdns_record_parse_json(const char *json, size_t len, uint32_t default_ttl, vmdns_rrlist_t *out,
                             vmdns_error_t *err)
 {
     memset(out, 0, sizeof(*out));
-    json_error_t jerr;
-    json_t *root = json_loadb(json, len, JSON_ALLOW_NUL, &jerr);
-    if (!root)
-        return vmdns_fail(err, VMDNS_ERR_JSON, "not JSON: %s at offset %d", jerr.text,
-                          jerr.position);
-    if (!json_is_object(root)) {
-        json_decref(root);
+    jl_doc_t *doc = thread_doc();
+    if (!doc)
+        return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory parsing a record value");
+    uint32_t rootv = jl_parse(doc, json, len);
+    if (rootv == JL_NONE)
+        return vmdns_fail(err, VMDNS_ERR_JSON, "not JSON: %s at offset %zu", doc->error,
+                          doc->error_pos);
+    jref_t root = {doc, rootv};
+    if (kind_of(root) != JL_OBJECT)
         return vmdns_fail(err, VMDNS_ERR_JSON, "not a JSON object");
-    }
 
     builder_t b = {.default_ttl = default_ttl};
-    const char *key;
-    json_t *v;
+    const jl_value_t *ro = jl_at(doc, rootv);
     int kinds[32];
     size_t nk = 0;
-    int many = json_object_size(root) > sizeof(kinds) / sizeof(kinds[0]);
-    json_object_foreach(root, key, v)
-    {
+    int many = ro->count > sizeof(kinds) / sizeof(kinds[0]);
+    for (uint32_t m = ro->first; m != JL_NONE; m = doc->members[m].next) {
+        const char *key = jl_str(doc, doc->members[m].key);
+        jref_t v = {doc, doc->members[m].value};
         int k = classify(key);
         if (!many)
             kinds[nk++] = k;
@@ -463,15 +517,13 @@ int vmdns_record_parse_json(const char *json, size_t len, uint32_t default_ttl, 
     /* Records in the writer's type order, whatever the order of the keys. */
     for (size_t ti = 0; ti < codec_ntypes && !b.oom; ti++) {
         size_t type_start = b.n, i = 0;
-        json_object_foreach(root, key, v)
-        {
+        for (uint32_t m = ro->first; m != JL_NONE; m = doc->members[m].next, i++) {
+            const char *key = jl_str(doc, doc->members[m].key);
             if ((many ? classify(key) : kinds[i]) == (int)ti)
-                parse_type(&b, ti, type_start, key, v);
-            i++;
+                parse_type(&b, ti, type_start, key, (jref_t){doc, doc->members[m].value});
         }
     }
     cname_rule(&b);
-    json_decref(root);
 
     int rc = b.oom ? -1 : finish(&b, out);
     out->skipped = b.skipped;
