@@ -41,6 +41,15 @@ void log_vmsg(log_level_t level, const char *fmt, va_list ap)
         n = 0;
     }
     len += (size_t)n < sizeof(line) - len - 1 ? (size_t)n : sizeof(line) - len - 2;
+    /* Messages quote data from outside (Redis keys and values, config
+     * text): a newline or other control byte in it must not start a forged
+     * log line or reach a terminal, so it becomes '?'. */
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)line[i] < 0x20 && line[i] != '\t')
+            line[i] = '?';
+        else if (line[i] == 0x7f)
+            line[i] = '?';
+    }
     line[len++] = '\n';
 
     int saved = errno; /* logging must not disturb the caller's errno */
