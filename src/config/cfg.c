@@ -484,7 +484,7 @@ out:
     return NULL;
 }
 
-cfg_node_t *cfg_load_yaml(const char *path, cfg_error_t *err)
+char *cfg_read_file(const char *path, size_t *len, cfg_error_t *err)
 {
     FILE *fp = fopen(path, "rb");
     if (fp == NULL) {
@@ -492,21 +492,21 @@ cfg_node_t *cfg_load_yaml(const char *path, cfg_error_t *err)
         return NULL;
     }
     char *text = NULL;
-    size_t len = 0, cap = 0;
+    size_t have = 0, cap = 0;
     for (;;) {
-        if (cap - len < 4096) {
+        if (cap - have < 4096) {
             cap = cap ? cap * 2 : 8192;
-            char *grown = realloc(text, cap);
+            char *grown = cap <= CFG_MAX_FILE_BYTES + 8192 ? realloc(text, cap) : NULL;
             if (grown == NULL) {
                 free(text);
                 fclose(fp);
-                snprintf(err->msg, sizeof(err->msg), "%s:0: out of memory", path);
+                snprintf(err->msg, sizeof(err->msg), "%s:0: too big or out of memory", path);
                 return NULL;
             }
             text = grown;
         }
-        size_t got = fread(text + len, 1, cap - len, fp);
-        len += got;
+        size_t got = fread(text + have, 1, cap - have - 1, fp);
+        have += got;
         if (got == 0) {
             break;
         }
@@ -517,6 +517,18 @@ cfg_node_t *cfg_load_yaml(const char *path, cfg_error_t *err)
     if (bad) {
         free(text);
         snprintf(err->msg, sizeof(err->msg), "%s:0: cannot read: %s", path, strerror(saved));
+        return NULL;
+    }
+    text[have] = '\0';
+    *len = have;
+    return text;
+}
+
+cfg_node_t *cfg_load_yaml(const char *path, cfg_error_t *err)
+{
+    size_t len;
+    char *text = cfg_read_file(path, &len, err);
+    if (text == NULL) {
         return NULL;
     }
     cfg_node_t *root = cfg_parse_yaml(text, len, path, err);

@@ -40,6 +40,13 @@ typedef struct cfg_error {
     char msg[512];
 } cfg_error_t;
 
+/* Config files larger than this are refused (a config is a few KiB). */
+#define CFG_MAX_FILE_BYTES (16u << 20)
+
+/* Read a whole file into a NUL-terminated buffer (*len without the NUL),
+ * for either syntax. NULL with "FILE:0: cannot open/read: why" in err. */
+char *cfg_read_file(const char *path, size_t *len, cfg_error_t *err);
+
 /* Read a YAML file into a tree. NULL on error (err says file, line, what). */
 cfg_node_t *cfg_load_yaml(const char *path, cfg_error_t *err);
 

@@ -838,7 +838,7 @@ cfg_node_t *cfg_parse_corefile(const char *text, size_t len, const char *name, c
 cfg_node_t *cfg_load_corefile(const char *path, cfg_error_t *err)
 {
     size_t len;
-    char *text = cf_read_file(path, &len, err);
+    char *text = cfg_read_file(path, &len, err);
     if (text == NULL) {
         return NULL;
     }

@@ -29,7 +29,6 @@
 
 #include "core/log.h"
 
-#define CF_MAX_FILE_BYTES   (16u << 20)
 #define CF_MAX_IMPORT_DEPTH 10
 #define CF_MAX_TOKENS       1000000
 
@@ -295,7 +294,7 @@ static int cf_import_file(cf_lexer_t *lx, const char *path, const cf_token_t *at
 {
     size_t len;
     cfg_error_t ferr;
-    char *text = cf_read_file(path, &len, &ferr);
+    char *text = cfg_read_file(path, &len, &ferr);
     if (text == NULL) {
         return cf_fail(lx->err, at->file, at->line, "import: %s", ferr.msg);
     }
@@ -528,46 +527,6 @@ static int cf_expand(cf_lexer_t *lx, cf_tokens_t *in, cf_tokens_t *out, int dept
         t->text = NULL;
     }
     return 0;
-}
-
-char *cf_read_file(const char *path, size_t *len, cfg_error_t *err)
-{
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) {
-        snprintf(err->msg, sizeof(err->msg), "%s:0: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *text = NULL;
-    size_t have = 0, cap = 0;
-    for (;;) {
-        if (cap - have < 4096) {
-            cap = cap ? cap * 2 : 8192;
-            char *grown = cap <= CF_MAX_FILE_BYTES + 8192 ? realloc(text, cap) : NULL;
-            if (grown == NULL) {
-                free(text);
-                fclose(fp);
-                snprintf(err->msg, sizeof(err->msg), "%s:0: too big or out of memory", path);
-                return NULL;
-            }
-            text = grown;
-        }
-        size_t got = fread(text + have, 1, cap - have - 1, fp);
-        have += got;
-        if (got == 0) {
-            break;
-        }
-    }
-    bool bad = ferror(fp) != 0;
-    int saved = errno;
-    fclose(fp);
-    if (bad) {
-        free(text);
-        snprintf(err->msg, sizeof(err->msg), "%s:0: cannot read: %s", path, strerror(saved));
-        return NULL;
-    }
-    text[have] = '\0';
-    *len = have;
-    return text;
 }
 
 int cf_lex(cfg_node_t *root, const char *text, size_t len, const char *file, cf_tokens_t *out,

@@ -54,8 +54,4 @@ int cf_lex(cfg_node_t *root, const char *text, size_t len, const char *file, cf_
 /* Free the tokens (not the file names). */
 void cf_tokens_free(cf_tokens_t *toks);
 
-/* Read a whole file into a NUL-terminated buffer (*len without the NUL).
- * NULL with "FILE:0: cannot open/read: why" in err. */
-char *cf_read_file(const char *path, size_t *len, cfg_error_t *err);
-
 #endif
