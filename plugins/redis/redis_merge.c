@@ -636,6 +636,8 @@ void merge_prefetch(merge_t *m, const uint8_t *apex, size_t apex_len, const uint
     merge_entry_t **slot = &z->table[rel_hash(owner, owner_len - apex_len) & (z->nbuckets - 1)];
     if (stage == 0) {
         __builtin_prefetch(slot);
+        if (z->vz != NULL)
+            view_zone_prefetch(z->vz, owner, owner_len); /* the view's slot too */
     } else if (*slot != NULL) {
         __builtin_prefetch(*slot);
     }

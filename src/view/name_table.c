@@ -156,6 +156,12 @@ view_node_t *name_table_put(name_table_t *t, uint64_t hash, view_node_t *node, i
     return NULL;
 }
 
+void name_table_prefetch(const name_table_t *t, uint64_t hash)
+{
+    const name_array_t *a = t->array;
+    __builtin_prefetch(&a->slots[hash & a->mask]);
+}
+
 view_node_t *name_table_remove(name_table_t *t, uint64_t hash, const uint8_t *name, size_t len)
 {
     name_array_t *a = t->array;

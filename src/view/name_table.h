@@ -47,6 +47,10 @@ view_node_t *name_table_lookup(const name_table_t *t, uint64_t hash, const uint8
  * failure while growing, *failed is set and nothing changes. */
 view_node_t *name_table_put(name_table_t *t, uint64_t hash, view_node_t *node, int *failed);
 
+/* Writer: hint the CPU to fetch the slot a put/lookup of this hash will
+ * read first (bulk loads issue it a few names ahead). */
+void name_table_prefetch(const name_table_t *t, uint64_t hash);
+
 /* Writer: remove the node with this owner; returns it, or NULL. */
 view_node_t *name_table_remove(name_table_t *t, uint64_t hash, const uint8_t *name, size_t len);
 

@@ -622,6 +622,11 @@ static void recompute_label_bounds(view_t *view)
     uatomic_set(&view->max_labels, hi);
 }
 
+void view_zone_prefetch(view_zone_t *zone, const uint8_t *owner, size_t owner_len)
+{
+    name_table_prefetch(&zone->names, name_hash(owner, owner_len));
+}
+
 void view_zone_reserve(view_zone_t *zone, size_t names)
 {
     pthread_mutex_lock(&zone->lock);

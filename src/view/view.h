@@ -117,6 +117,10 @@ int view_remove_zone(view_t *view, const uint8_t *apex, size_t apex_len);
  * caller must be the only thread that removes zones). */
 view_zone_t *view_zone_get(view_t *view, const uint8_t *apex, size_t apex_len);
 
+/* Hint: a put of this owner follows soon (bulk loads call it a few names
+ * ahead, so the table slot is in cache by then). Writer thread only. */
+void view_zone_prefetch(view_zone_t *zone, const uint8_t *owner, size_t owner_len);
+
 /* Number of owner names (including empty non-terminals) in a zone. */
 size_t view_zone_size(const view_zone_t *zone);
 
