@@ -426,7 +426,7 @@ static void parse_expires(builder_t *b, json_t *v, vmdns_rrlist_t *out)
 }
 
 int ref_record_parse_json(const char *json, size_t len, uint32_t default_ttl, vmdns_rrlist_t *out,
-                            vmdns_error_t *err)
+                          vmdns_error_t *err)
 {
     memset(out, 0, sizeof(*out));
     json_error_t jerr;
@@ -481,4 +481,3 @@ int ref_record_parse_json(const char *json, size_t len, uint32_t default_ttl, vm
     vmdns_ok(err);
     return 0;
 }
-
