@@ -56,13 +56,13 @@ enum {
 };
 
 /* Header flag bits in the second 16-bit word. */
-#define WIRE_FLAG_QR 0x8000
-#define WIRE_FLAG_AA 0x0400
-#define WIRE_FLAG_TC 0x0200
-#define WIRE_FLAG_RD 0x0100
-#define WIRE_FLAG_RA 0x0080
-#define WIRE_FLAG_AD 0x0020
-#define WIRE_FLAG_CD 0x0010
+#define WIRE_FLAG_QR       0x8000
+#define WIRE_FLAG_AA       0x0400
+#define WIRE_FLAG_TC       0x0200
+#define WIRE_FLAG_RD       0x0100
+#define WIRE_FLAG_RA       0x0080
+#define WIRE_FLAG_AD       0x0020
+#define WIRE_FLAG_CD       0x0010
 #define WIRE_OPCODE(flags) (((flags) >> 11) & 0xF)
 #define WIRE_OPCODE_QUERY  0
 
@@ -76,22 +76,22 @@ typedef enum {
 
 /* A parsed query. Lives on the worker's stack; points into the packet. */
 typedef struct wire_query {
-    const uint8_t *pkt;  /* the packet as received */
-    size_t len;          /* its length */
-    uint16_t id;         /* header ID */
-    uint16_t flags;      /* header flags word as received */
-    bool has_question;   /* question parsed (qname..qclass valid) */
+    const uint8_t *pkt; /* the packet as received */
+    size_t len;         /* its length */
+    uint16_t id;        /* header ID */
+    uint16_t flags;     /* header flags word as received */
+    bool has_question;  /* question parsed (qname..qclass valid) */
     uint16_t qtype;
     uint16_t qclass;
-    uint8_t qname[NAME_MAX_WIRE]; /* lower-cased wire form */
-    uint8_t qname_len;             /* bytes, including the root label */
-    uint8_t qname_labels;          /* labels, root not counted */
+    uint8_t qname[NAME_MAX_WIRE];       /* lower-cased wire form */
+    uint8_t qname_len;                  /* bytes, including the root label */
+    uint8_t qname_labels;               /* labels, root not counted */
     uint8_t label_off[NAME_MAX_LABELS]; /* offset of each label in qname */
-    size_t question_end; /* offset in pkt just after QCLASS */
-    bool has_edns;       /* an OPT record was present */
+    size_t question_end;                /* offset in pkt just after QCLASS */
+    bool has_edns;                      /* an OPT record was present */
     uint8_t edns_version;
-    bool edns_do;        /* DO bit */
-    uint16_t edns_udp;   /* client's advertised payload size */
+    bool edns_do;      /* DO bit */
+    uint16_t edns_udp; /* client's advertised payload size */
 } wire_query_t;
 
 /* Parse a query packet. Always fills q->id/flags when len >= 12. */
