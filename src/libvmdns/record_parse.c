@@ -524,6 +524,9 @@ int vmdns_record_parse_json(const char *json, size_t len, uint32_t default_ttl, 
         }
     }
     cname_rule(&b);
+    /* One huge value must not pin its buffers to this thread for good. */
+    if (doc->cappool > (1u << 20) || doc->capvalues > (1u << 16) || doc->capmembers > (1u << 16))
+        jl_doc_free(doc);
 
     int rc = b.oom ? -1 : finish(&b, out);
     out->skipped = b.skipped;
