@@ -12,7 +12,7 @@
  * keys, integers must fit int64, depth <= 2048, nothing after the value)
  * and keeps jansson's object semantics: a repeated key replaces the value
  * of the first occurrence, in its place. tests/fuzz/fuzz_json_lite_diff.c
- * checks the two against each other.
+ * checks the two against each other, tree by tree.
  */
 #ifndef VMDNS_JSON_LITE_H
 #define VMDNS_JSON_LITE_H
