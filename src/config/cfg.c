@@ -57,21 +57,27 @@ void cfg_error_one_line(cfg_error_t *err)
     memcpy(err->msg, out, o + 1);
 }
 
-int cfg_fail(cfg_error_t *err, const cfg_node_t *at, const char *fmt, ...)
+int cfg_vfail_at(cfg_error_t *err, const char *file, int line, const char *fmt, va_list ap)
 {
     if (err == NULL) {
         return -1;
     }
     size_t off = 0;
-    if (at != NULL && at->file != NULL) {
-        int n = snprintf(err->msg, sizeof(err->msg), "%s:%d: ", at->file, at->line);
+    if (file != NULL) {
+        int n = snprintf(err->msg, sizeof(err->msg), "%s:%d: ", file, line);
         off = n < 0 ? 0 : (size_t)n < sizeof(err->msg) ? (size_t)n : sizeof(err->msg) - 1;
     }
+    vsnprintf(err->msg + off, sizeof(err->msg) - off, fmt, ap);
+    cfg_error_one_line(err); /* quoted text may hold newlines */
+    return -1;
+}
+
+int cfg_fail(cfg_error_t *err, const cfg_node_t *at, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg + off, sizeof(err->msg) - off, fmt, ap);
+    cfg_vfail_at(err, at != NULL ? at->file : NULL, at != NULL ? at->line : 0, fmt, ap);
     va_end(ap);
-    cfg_error_one_line(err);
     return -1;
 }
 
@@ -80,13 +86,10 @@ static void cfg_fail_at(cfg_error_t *err, const char *file, int line, const char
     __attribute__((format(printf, 4, 5)));
 static void cfg_fail_at(cfg_error_t *err, const char *file, int line, const char *fmt, ...)
 {
-    int n = snprintf(err->msg, sizeof(err->msg), "%s:%d: ", file, line);
-    size_t off = n < 0 ? 0 : (size_t)n < sizeof(err->msg) ? (size_t)n : sizeof(err->msg) - 1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg + off, sizeof(err->msg) - off, fmt, ap);
+    cfg_vfail_at(err, file, line, fmt, ap);
     va_end(ap);
-    cfg_error_one_line(err);
 }
 
 static void cfg_free_node(cfg_node_t *n)

@@ -10,6 +10,7 @@
 #ifndef VMDNS_CONFIG_CFG_H
 #define VMDNS_CONFIG_CFG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -90,6 +91,11 @@ cfg_node_t *cfg_get(cfg_node_t *map, const char *key);
  * message is cut if it no longer fits). Every cfg_/cf_ error formatter
  * calls it; found by fuzz_config_yaml. */
 void cfg_error_one_line(cfg_error_t *err);
+
+/* Format an error at FILE:LINE (no prefix if file is NULL), on one line;
+ * returns -1. For readers that have positions but no nodes yet. */
+int cfg_vfail_at(cfg_error_t *err, const char *file, int line, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 /* Format an error at a node ("FILE:LINE: ..."); returns -1 for chaining. */
 int cfg_fail(cfg_error_t *err, const cfg_node_t *at, const char *fmt, ...)

@@ -97,13 +97,10 @@ static int cf_fail(cfg_error_t *err, const cf_token_t *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int cf_fail(cfg_error_t *err, const cf_token_t *at, const char *fmt, ...)
 {
-    int n = snprintf(err->msg, sizeof(err->msg), "%s:%d: ", at->file, at->line);
-    size_t off = n < 0 ? 0 : (size_t)n < sizeof(err->msg) ? (size_t)n : sizeof(err->msg) - 1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg + off, sizeof(err->msg) - off, fmt, ap);
+    cfg_vfail_at(err, at->file, at->line, fmt, ap);
     va_end(ap);
-    cfg_error_one_line(err); /* quoted tokens may hold newlines */
     return -1;
 }
 

@@ -51,13 +51,10 @@ static int cf_fail(cfg_error_t *err, const char *file, int line, const char *fmt
     __attribute__((format(printf, 4, 5)));
 static int cf_fail(cfg_error_t *err, const char *file, int line, const char *fmt, ...)
 {
-    int n = snprintf(err->msg, sizeof(err->msg), "%s:%d: ", file, line);
-    size_t off = n < 0 ? 0 : (size_t)n < sizeof(err->msg) ? (size_t)n : sizeof(err->msg) - 1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg + off, sizeof(err->msg) - off, fmt, ap);
+    cfg_vfail_at(err, file, line, fmt, ap);
     va_end(ap);
-    cfg_error_one_line(err); /* quoted tokens may hold newlines */
     return -1;
 }
 
