@@ -184,11 +184,11 @@ void chain_free(chain_t *chain)
     chain_free_arrays(chain);
 }
 
-/* Let the done hooks see an error reply that no plugin handled. */
-static void run_done_hooks(const chain_t *chain, const wire_query_t *q, const chain_packet_t *p,
-                           uint8_t *out, size_t len, uint8_t rcode)
+/* The request of a packet, before any plugin saw it. */
+static request_t request_of(const wire_query_t *q, const chain_packet_t *p, uint8_t *out,
+                            size_t cap)
 {
-    request_t req = {
+    return (request_t){
         .q = q,
         .proto = p->proto,
         .peer = p->peer,
@@ -196,12 +196,14 @@ static void run_done_hooks(const chain_t *chain, const wire_query_t *q, const ch
         .worker = p->worker,
         .start_ns = p->start_ns,
         .resp = out,
-        .resp_cap = len,
-        .resp_len = len,
+        .resp_cap = cap,
     };
-    req.meta.rcode = rcode;
+}
+
+static void run_done_hooks(const chain_t *chain, request_t *req)
+{
     for (size_t i = 0; i < chain->ndone; i++)
-        chain->done[i].fn(chain->done[i].state, &req);
+        chain->done[i].fn(chain->done[i].state, req);
 }
 
 size_t chain_process(const chain_t *chain, const view_t *view, const answer_limits_t *lim,
@@ -228,8 +230,12 @@ size_t chain_process(const chain_t *chain, const view_t *view, const answer_limi
     }
     if (error_rcode) {
         size_t n = answer_error(&q, error_rcode, lim, out, max);
-        if (q.has_question) /* logs and metrics see these too, as in CoreDNS */
-            run_done_hooks(chain, &q, p, out, n, error_rcode);
+        if (q.has_question) { /* logs and metrics see these too, as in CoreDNS */
+            request_t req = request_of(&q, p, out, n);
+            req.resp_len = n;
+            req.meta.rcode = error_rcode;
+            run_done_hooks(chain, &req);
+        }
         return n;
     }
     if (p->proto == REQ_UDP) {
@@ -239,16 +245,7 @@ size_t chain_process(const chain_t *chain, const view_t *view, const answer_limi
         }
     }
 
-    request_t req = {
-        .q = &q,
-        .proto = p->proto,
-        .peer = p->peer,
-        .peer_len = p->peer_len,
-        .worker = p->worker,
-        .start_ns = p->start_ns,
-        .resp = out,
-        .resp_cap = max,
-    };
+    request_t req = request_of(&q, p, out, max);
 
     rcu_read_lock();
     bool answered = false;
@@ -265,9 +262,7 @@ size_t chain_process(const chain_t *chain, const view_t *view, const answer_limi
     if (!answered) {
         req.resp_len = answer_query(view, &q, lim, out, max, &req.meta);
     }
-    for (size_t i = 0; i < chain->ndone; i++) {
-        chain->done[i].fn(chain->done[i].state, &req);
-    }
+    run_done_hooks(chain, &req);
     rcu_read_unlock();
     return req.resp_len;
 }
