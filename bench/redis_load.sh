@@ -15,6 +15,9 @@
 #
 # Usage: bench/redis_load.sh       (build vmdnsd first: scripts/bench or cmake)
 # Env:   VMDNSD=path  PER_BACKEND=250000  BACKENDS=4  WORKERS=1
+#        VMDNSD_BASE=path  another vmdnsd binary (e.g. the last release's),
+#                          timed the same way after vmdnsd, for a before/after
+#                          comparison in one run
 # Every process it starts is stopped on exit, also on Ctrl-C or error.
 set -euo pipefail
 
@@ -23,6 +26,7 @@ VMDNSD=${VMDNSD:-$ROOT/build/src/vmdnsd}
 PER_BACKEND=${PER_BACKEND:-250000}
 BACKENDS=${BACKENDS:-4}
 WORKERS=${WORKERS:-1}
+VMDNSD_BASE=${VMDNSD_BASE:-}
 ORIGIN=vm.example.com.
 PY=/usr/bin/python3
 
@@ -170,39 +174,55 @@ wait "$KPID" 2>/dev/null || true
   echo "  defaults: {soa: {mbox: hostmaster.$ORIGIN}, ns: [ns1.$ORIGIN]}"
 } >"$TMP/vmdns.yaml"
 
-t0=$(now)
-"$VMDNSD" --config "$TMP/vmdns.yaml" >"$TMP/vmdnsd.log" 2>&1 &
-VPID=$!
-STARTED+=("$VPID")
-for _ in $(seq 60000); do
-  [ "$(grep -c 'redis: backend b[0-9]*: loaded' "$TMP/vmdnsd.log" || true)" -ge "$BACKENDS" ] && break
-  kill -0 "$VPID" 2>/dev/null || { echo "redis_load: vmdnsd died:" >&2; tail "$TMP/vmdnsd.log" >&2; exit 1; }
-  sleep 0.005
-done
-for k in $(seq 0 $((BACKENDS - 1))); do
-  wait_answer "$VPORT" "$(name "$k" "$LAST_I")" "$(addr "$k" "$LAST_I")" "$VPID"
-done
-t1=$(now)
-VM_CPU=$(cpu_s "$VPID")
-sleep 1
-VM_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-VM_RSS=$(rss_mb "$VPID")
-grep 'redis: backend' "$TMP/vmdnsd.log" | sed 's/^/  /'
-echo "redis_load: vmdnsd answered names from all $BACKENDS backends after ${VM_S}s, RSS ${VM_RSS} MB"
-
-# a sample of names from every backend must answer right
-bad=0
-for k in $(seq 0 $((BACKENDS - 1))); do
-  for i in 0 $((PER_BACKEND / 3)) $((PER_BACKEND / 2)) "$LAST_I"; do
-    ans=$(dig @127.0.0.1 -p "$VPORT" +short +norec "$(name "$k" "$i").${ORIGIN%.}" A)
-    [ "$ans" = "$(addr "$k" "$i")" ] || { echo "redis_load: $(name "$k" "$i") answered '$ans'" >&2; bad=1; }
+# run_vmdnsd LABEL BINARY: start it cold, time it until every backend is
+# loaded and answers, check a sample of names, stop it. Sets LOAD_S, LOAD_CPU,
+# LOAD_RSS; returns 1 if a sampled name answered wrong.
+run_vmdnsd() {
+  local label=$1 bin=$2 t0 t1 pid log="$TMP/$1.log" k i ans bad=0
+  t0=$(now)
+  "$bin" --config "$TMP/vmdns.yaml" >"$log" 2>&1 &
+  pid=$!
+  STARTED+=("$pid")
+  for _ in $(seq 60000); do
+    [ "$(grep -c 'redis: backend b[0-9]*: loaded' "$log" || true)" -ge "$BACKENDS" ] && break
+    kill -0 "$pid" 2>/dev/null || { echo "redis_load: $label died:" >&2; tail "$log" >&2; exit 1; }
+    sleep 0.005
   done
-done
+  for k in $(seq 0 $((BACKENDS - 1))); do
+    wait_answer "$VPORT" "$(name "$k" "$LAST_I")" "$(addr "$k" "$LAST_I")" "$pid"
+  done
+  t1=$(now)
+  LOAD_CPU=$(cpu_s "$pid")
+  sleep 1
+  LOAD_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+  LOAD_RSS=$(rss_mb "$pid")
+  grep 'redis: backend' "$log" | sed 's/^/  /'
+  echo "redis_load: $label answered names from all $BACKENDS backends after ${LOAD_S}s, RSS ${LOAD_RSS} MB"
+  # a sample of names from every backend must answer right
+  for k in $(seq 0 $((BACKENDS - 1))); do
+    for i in 0 $((PER_BACKEND / 3)) $((PER_BACKEND / 2)) "$LAST_I"; do
+      ans=$(dig @127.0.0.1 -p "$VPORT" +short +norec "$(name "$k" "$i").${ORIGIN%.}" A)
+      [ "$ans" = "$(addr "$k" "$i")" ] || { echo "redis_load: $label: $(name "$k" "$i") answered '$ans'" >&2; bad=1; }
+    done
+  done
+  kill -TERM "$pid"
+  wait "$pid" 2>/dev/null || true
+  return "$bad"
+}
+
+bad=0
+run_vmdnsd vmdnsd "$VMDNSD" || bad=1
+VM_S=$LOAD_S VM_CPU=$LOAD_CPU VM_RSS=$LOAD_RSS
+if [ -n "$VMDNSD_BASE" ]; then
+  run_vmdnsd vmdnsd-base "$VMDNSD_BASE" || bad=1
+  BASE_S=$LOAD_S BASE_CPU=$LOAD_CPU BASE_RSS=$LOAD_RSS
+fi
 
 echo
 printf '%-8s %10s %10s %10s\n' server "load (s)" "CPU (s)" "RSS (MB)"
 printf '%-8s %10s %10s %10s\n' knotd "$KNOT_S" "$KNOT_CPU" "$KNOT_RSS"
 printf '%-8s %10s %10s %10s\n' vmdnsd "$VM_S" "$VM_CPU" "$VM_RSS"
+[ -n "$VMDNSD_BASE" ] && printf '%-8s %10s %10s %10s   (VMDNSD_BASE)\n' base "$BASE_S" "$BASE_CPU" "$BASE_RSS"
 echo "(the machine has $(nproc) CPUs; the redis-servers' own CPU for HSCAN is not in vmdnsd's figure)"
 awk -v v="$VM_S" -v k="$KNOT_S" -v vr="$VM_RSS" -v kr="$KNOT_RSS" 'BEGIN {
   printf "load time ratio vmdnsd/knotd: %.2f (target <= 1.5); RSS ratio: %.2f (target <= 1.0)\n", v / k, vr / kr }'

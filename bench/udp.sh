@@ -17,6 +17,9 @@
 # Usage: bench/udp.sh            (or scripts/bench, which builds first)
 # Env:   VMDNSD=path  ROUNDS=3  SECONDS_PER_RUN=10  RATE=50000  NAMES=10000
 #        SERVERS="vmdnsd knotd nsd"  CLIENTS=4
+#        VMDNSD_BASE=path   another vmdnsd binary (e.g. a build of the last
+#                           release) run as a fourth server, "vmdnsd-base",
+#                           so a change is compared before/after in one run
 # Every process it starts is stopped on exit, also on Ctrl-C or error.
 set -euo pipefail
 
@@ -28,6 +31,11 @@ RATE=${RATE:-50000}
 NAMES=${NAMES:-10000}
 CLIENTS=${CLIENTS:-4}
 SERVERS=${SERVERS:-"vmdnsd knotd nsd"}
+VMDNSD_BASE=${VMDNSD_BASE:-}
+if [ -n "$VMDNSD_BASE" ]; then
+  [ -x "$VMDNSD_BASE" ] || { echo "udp.sh: VMDNSD_BASE=$VMDNSD_BASE is not executable" >&2; exit 1; }
+  SERVERS="$SERVERS vmdnsd-base"
+fi
 ORIGIN=vm.example.com.
 LIB="/usr/bin/python3 $ROOT/bench/benchlib.py"
 HZ=$(getconf CLK_TCK)
@@ -68,7 +76,7 @@ trap 'exit 130' INT TERM
 
 echo "bench: zone of $NAMES names in $TMP"
 FIRST=$($LIB zone "$NAMES" "$ORIGIN" "$TMP/vm.zone" "$TMP/queries.txt")
-read -r PORT[vmdnsd] PORT[knotd] PORT[nsd] <<<"$($LIB ports 3)"
+read -r PORT[vmdnsd] PORT[knotd] PORT[nsd] PORT[vmdnsd-base] <<<"$($LIB ports 4)"
 
 # --- configs ----------------------------------------------------------------
 cat >"$TMP/vmdns.yaml" <<CONF
@@ -78,6 +86,7 @@ zones:
   - origin: $ORIGIN
     file: $TMP/vm.zone
 CONF
+sed "s/:${PORT[vmdnsd]}\"/:${PORT[vmdnsd-base]}\"/" "$TMP/vmdns.yaml" >"$TMP/vmdns-base.yaml"
 
 mkdir -p "$TMP/knot"
 cat >"$TMP/knot/knot.conf" <<CONF
@@ -155,6 +164,7 @@ start() {
 for s in $SERVERS; do
   case $s in
     vmdnsd) start vmdnsd "$VMDNSD" --config "$TMP/vmdns.yaml" ;;
+    vmdnsd-base) start vmdnsd-base "$VMDNSD_BASE" --config "$TMP/vmdns-base.yaml" ;;
     knotd) start knotd knotd -c "$TMP/knot/knot.conf" ;;
     nsd) start nsd nsd -d -c "$TMP/nsd/nsd.conf" ;;
     *) echo "bench: unknown server $s" >&2; exit 1 ;;
@@ -185,7 +195,7 @@ for round in $(seq "$ROUNDS"); do
     # Server CPU busy: near 100% means the server is the bottleneck, less
     # means dnsperf (one core) is.
     busy=$(awk -v t=$((after - before)) -v hz="$HZ" -v s="$SECONDS_PER_RUN" 'BEGIN { printf "%.0f", t * 100 / hz / s }')
-    printf 'round %d  %-7s saturated: %10.0f qps (%d queries, server CPU %s%%)\n' "$round" "$s" "$qps" "$done" "$busy"
+    printf 'round %d  %-11s saturated: %10.0f qps (%d queries, server CPU %s%%)\n' "$round" "$s" "$qps" "$done" "$busy"
     SAT[$s]=$(best_max "${SAT[$s]:-}" "$qps")
   done
   for s in $SERVERS; do
@@ -197,14 +207,14 @@ for round in $(seq "$ROUNDS"); do
     else
       us=inf
     fi
-    printf 'round %d  %-7s at %d qps: %10.0f qps, %6s us CPU/query\n' "$round" "$s" "$RATE" "$qps" "$us"
+    printf 'round %d  %-11s at %d qps: %10.0f qps, %6s us CPU/query\n' "$round" "$s" "$RATE" "$qps" "$us"
     [ "$us" != inf ] && CPU[$s]=$(best_min "${CPU[$s]:-}" "$us")
   done
 done
 
 echo
 echo "vmdns UDP benchmark: $NAMES names, 1 worker on CPU 0, dnsperf -c $CLIENTS on CPU 1, ${SECONDS_PER_RUN}s runs, best of $ROUNDS rounds"
-printf '%-8s %16s %22s\n' server "saturated qps" "CPU us/query @${RATE}"
+printf '%-11s %16s %22s\n' server "saturated qps" "CPU us/query @${RATE}"
 for s in $SERVERS; do
-  printf '%-8s %16.0f %22s\n' "$s" "${SAT[$s]:-0}" "${CPU[$s]:-n/a}"
+  printf '%-11s %16.0f %22s\n' "$s" "${SAT[$s]:-0}" "${CPU[$s]:-n/a}"
 done
