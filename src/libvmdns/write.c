@@ -19,14 +19,31 @@
 
 /* One VM, validated and encoded. */
 typedef struct prep {
-    char name[VMDNS_NAME_MAXTEXT]; /* canonical */
-    char *json;                    /* value of the name's field */
-    char *srv_json;                /* value of _ssh._tcp.<name>, or NULL */
+    char name[VMDNS_NAME_MAXTEXT];     /* canonical */
+    char srv_name[VMDNS_NAME_MAXTEXT]; /* "_ssh._tcp." + name, "" if too long */
+    char *json;                        /* value of the name's field */
+    char *srv_json;                    /* value of _ssh._tcp.<name>, or NULL */
     uint8_t a[4], aaaa[16];
     int has_a, has_aaaa;
     uint16_t ssh_port;
     vmdns_error_t e;
 } prep_t;
+
+/* The SRV owner "_ssh._tcp.<name>" of a canonical name into out; -1 (out
+ * empty) if it would be longer than a DNS name may be. */
+static int srv_owner(const char *name, char out[VMDNS_NAME_MAXTEXT])
+{
+    static const char pre[] = "_ssh._tcp.";
+    uint8_t wire[VMDNS_NAME_MAXWIRE];
+    size_t wl, nl = strlen(name);
+    out[0] = '\0';
+    if (vmdns_name_to_wire(name, wire, &wl, NULL) < 0 ||
+        wl + sizeof(pre) - 1 > VMDNS_NAME_MAXWIRE || sizeof(pre) + nl > VMDNS_NAME_MAXTEXT)
+        return -1;
+    memcpy(out, pre, sizeof(pre) - 1);
+    memcpy(out + sizeof(pre) - 1, name, nl + 1);
+    return 0;
+}
 
 /* Validate and encode one VM. */
 static int prepare(vmdns_registrar_t *r, const vmdns_vm_t *vm, prep_t *p)
@@ -60,6 +77,8 @@ static int prepare(vmdns_registrar_t *r, const vmdns_vm_t *vm, prep_t *p)
     if (!(p->json = vmdns_record_to_json(rrs, n, expires, err)))
         return -1;
     p->ssh_port = vm->ssh_port;
+    if (srv_owner(p->name, p->srv_name) < 0 && vm->ssh_port)
+        return vmdns_fail(err, VMDNS_ERR_NAME, "%s: too long for its _ssh._tcp SRV name", p->name);
     if (vm->ssh_port) {
         uint8_t srv[6 + VMDNS_NAME_MAXWIRE];
         size_t nl;
@@ -103,9 +122,9 @@ static size_t vm_checks(const prep_t *p, int present, vis_check_t *c)
         memcpy(c[n].rdata, p->aaaa, 16);
         c[n++].rdlen = 16;
     }
-    if (!present || p->ssh_port) {
+    if ((!present || p->ssh_port) && p->srv_name[0]) { /* no SRV can exist at a too-long name */
         size_t nl;
-        snprintf(c[n].name, sizeof(c[n].name), "_ssh._tcp.%s", p->name);
+        memcpy(c[n].name, p->srv_name, sizeof(c[n].name));
         c[n].qtype = VMDNS_TYPE_SRV;
         c[n].present = present;
         memset(c[n].rdata, 0, 4);
@@ -271,6 +290,7 @@ static int deregister_locked(vmdns_registrar_t *r, const char *fqdn, vmdns_error
     if (vmdns_owner_name_check(fqdn, err) < 0 ||
         vmdns_name_canonical(fqdn, p.name, sizeof(p.name), err) < 0)
         return -1;
+    srv_owner(p.name, p.srv_name);
     const char *names[1] = {p.name};
     long zoff;
     if (zone_resolve(r, names, 1, &zoff, err) < 0)
