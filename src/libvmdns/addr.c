@@ -8,7 +8,7 @@
 
 #include "registrar_int.h"
 
-int addr_parse(const char *text, int default_port, vmdns_addr_t *out, vmdns_error_t *err)
+int vmdns_addr_parse(const char *text, int default_port, vmdns_addr_t *out, vmdns_error_t *err)
 {
     memset(out, 0, sizeof(*out));
     if (!text || !*text)
@@ -50,7 +50,7 @@ int addr_parse(const char *text, int default_port, vmdns_addr_t *out, vmdns_erro
     return 0;
 }
 
-const char *addr_str(const vmdns_addr_t *a, char *buf, size_t cap)
+const char *vmdns_addr_str(const vmdns_addr_t *a, char *buf, size_t cap)
 {
     if (a->port == 0)
         snprintf(buf, cap, "%s", a->host);

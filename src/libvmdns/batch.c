@@ -41,7 +41,7 @@ static void put_num(batch_t *b, char c, size_t n)
     put(b, tmp, (size_t)l);
 }
 
-void batch_argv(batch_t *b, int argc, const char *const *argv, const size_t *lens)
+void vmdns_batch_argv(batch_t *b, int argc, const char *const *argv, const size_t *lens)
 {
     put_num(b, '*', (size_t)argc);
     for (int i = 0; i < argc; i++) {
@@ -53,7 +53,7 @@ void batch_argv(batch_t *b, int argc, const char *const *argv, const size_t *len
     b->ncmd++;
 }
 
-void batch_cmd(batch_t *b, const char *arg0, ...)
+void vmdns_batch_cmd(batch_t *b, const char *arg0, ...)
 {
     const char *argv[64];
     int argc = 0;
@@ -62,17 +62,17 @@ void batch_cmd(batch_t *b, const char *arg0, ...)
     for (const char *a = arg0; a && argc < 64; a = va_arg(ap, const char *))
         argv[argc++] = a;
     va_end(ap);
-    batch_argv(b, argc, argv, NULL);
+    vmdns_batch_argv(b, argc, argv, NULL);
 }
 
-void batch_reset(batch_t *b)
+void vmdns_batch_reset(batch_t *b)
 {
     b->len = 0;
     b->ncmd = 0;
     b->oom = 0;
 }
 
-void batch_free(batch_t *b)
+void vmdns_batch_free(batch_t *b)
 {
     free(b->buf);
     memset(b, 0, sizeof(*b));

@@ -19,18 +19,18 @@ typedef struct codec_type {
 } codec_type_t;
 
 /* The supported types in the order the writer emits them. */
-extern const codec_type_t codec_types[];
-extern const size_t codec_ntypes;
+extern const codec_type_t vmdns_codec_types[];
+extern const size_t vmdns_codec_ntypes;
 
-/* Index of `type` in codec_types, or -1 if unsupported. */
-int codec_type_index(uint16_t type);
+/* Index of `type` in vmdns_codec_types, or -1 if unsupported. */
+int vmdns_codec_type_index(uint16_t type);
 
 /* Length of the uncompressed wire name at rdata[off..len), or 0 if it is
  * not one (bad label, compression pointer, runs past the end). */
-size_t codec_wire_name_len(const uint8_t *rdata, size_t off, size_t len);
+size_t vmdns_codec_wire_name_len(const uint8_t *rdata, size_t off, size_t len);
 
 /* True if s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
-int codec_utf8_valid(const uint8_t *s, size_t len);
+int vmdns_codec_utf8_valid(const uint8_t *s, size_t len);
 
 /* Big-endian readers/writers. */
 static inline uint16_t codec_get16(const uint8_t *p)

@@ -10,7 +10,7 @@
  * failover is under way there may be no master for a moment, so the search
  * is repeated with a short backoff until failover_timeout_ms has passed.
  *
- * conn_run sends a whole pipeline and reads every reply. If the connection
+ * vmdns_conn_run sends a whole pipeline and reads every reply. If the connection
  * breaks, a reply times out, or a reply says the node is not (or no longer)
  * a writable master (READONLY, MASTERDOWN, LOADING), the batch is sent once
  * more to the master found next. Batches are idempotent by construction, so
@@ -93,12 +93,12 @@ static int parse_list(const char *const *in, size_t n, int dport, vmdns_addr_t *
     if (!*out)
         return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++)
-        if (addr_parse(in[i], dport, &(*out)[i], err) < 0)
+        if (vmdns_addr_parse(in[i], dport, &(*out)[i], err) < 0)
             return -1;
     return 0;
 }
 
-int conn_init(conn_t *c, const vmdns_registrar_opts_t *o, vmdns_error_t *err)
+int vmdns_conn_init(conn_t *c, const vmdns_registrar_opts_t *o, vmdns_error_t *err)
 {
     memset(c, 0, sizeof(*c));
     if (o->n_nodes == 0 && o->n_sentinels == 0)
@@ -130,7 +130,7 @@ static void drop(conn_t *c)
     }
 }
 
-void conn_destroy(conn_t *c)
+void vmdns_conn_destroy(conn_t *c)
 {
     drop(c);
     free(c->nodes);
@@ -150,7 +150,7 @@ static redisContext *dial(const conn_t *c, const vmdns_addr_t *a, char *why, siz
         a->port ? redisConnectWithTimeout(a->host, a->port, tv_ms(c->connect_timeout_ms))
                 : redisConnectUnixWithTimeout(a->host, tv_ms(c->connect_timeout_ms));
     if (!ctx || ctx->err) {
-        snprintf(why, wl, "%s: %s", addr_str(a, as, sizeof(as)),
+        snprintf(why, wl, "%s: %s", vmdns_addr_str(a, as, sizeof(as)),
                  ctx ? ctx->errstr : "out of memory");
         if (ctx)
             redisFree(ctx);
@@ -167,11 +167,11 @@ static redisReply *call(redisContext *ctx, const vmdns_addr_t *a, char *why, siz
     char as[300];
     redisReply *rep = redisCommandArgv(ctx, argc, argv, NULL);
     if (!rep) {
-        snprintf(why, wl, "%s: %s", addr_str(a, as, sizeof(as)), ctx->errstr);
+        snprintf(why, wl, "%s: %s", vmdns_addr_str(a, as, sizeof(as)), ctx->errstr);
         return NULL;
     }
     if (rep->type == REDIS_REPLY_ERROR) {
-        snprintf(why, wl, "%s: %s: %s", addr_str(a, as, sizeof(as)), argv[0], rep->str);
+        snprintf(why, wl, "%s: %s: %s", vmdns_addr_str(a, as, sizeof(as)), argv[0], rep->str);
         freeReplyObject(rep);
         return NULL;
     }
@@ -218,12 +218,12 @@ static int try_node(conn_t *c, const vmdns_addr_t *a, char *why, size_t wl)
     freeReplyObject(rep);
     if (!master) {
         char as[300];
-        snprintf(why, wl, "%s: not a master", addr_str(a, as, sizeof(as)));
+        snprintf(why, wl, "%s: not a master", vmdns_addr_str(a, as, sizeof(as)));
         redisFree(ctx);
         return NODE_NOT_MASTER;
     }
     c->ctx = ctx;
-    addr_str(a, c->where, sizeof(c->where));
+    vmdns_addr_str(a, c->where, sizeof(c->where));
     return NODE_MASTER;
 }
 
@@ -277,8 +277,8 @@ static int pass_sentinels(conn_t *c, char *why, size_t wl)
             m.port = atoi(rep->element[1]->str);
         } else {
             char as[300];
-            snprintf(why, wl, "sentinel %s does not know master '%s'", addr_str(s, as, sizeof(as)),
-                     c->master_name);
+            snprintf(why, wl, "sentinel %s does not know master '%s'",
+                     vmdns_addr_str(s, as, sizeof(as)), c->master_name);
         }
         freeReplyObject(rep);
         if (m.port <= 0)
@@ -294,7 +294,7 @@ static int pass_sentinels(conn_t *c, char *why, size_t wl)
 
 static int ensure(conn_t *c, vmdns_error_t *err);
 
-int conn_ensure(conn_t *c, vmdns_error_t *err)
+int vmdns_conn_ensure(conn_t *c, vmdns_error_t *err)
 {
     pipe_guard_t g;
     guard_begin(&g);
@@ -334,7 +334,7 @@ static int not_master_error(const redisReply *r)
     return 0;
 }
 
-void conn_free_replies(redisReply **replies, size_t n)
+void vmdns_conn_free_replies(redisReply **replies, size_t n)
 {
     if (!replies)
         return;
@@ -370,7 +370,8 @@ static int attempt(conn_t *c, const batch_t *b, redisReply **out, char *why, siz
 
 static int run(conn_t *c, const batch_t *b, int writes, redisReply ***replies, vmdns_error_t *err);
 
-int conn_run(conn_t *c, const batch_t *b, int writes, redisReply ***replies, vmdns_error_t *err)
+int vmdns_conn_run(conn_t *c, const batch_t *b, int writes, redisReply ***replies,
+                   vmdns_error_t *err)
 {
     pipe_guard_t g;
     guard_begin(&g);
@@ -394,7 +395,7 @@ static int run(conn_t *c, const batch_t *b, int writes, redisReply ***replies, v
     for (int round = 0; round < 2; round++) {
         vmdns_error_t e;
         if (ensure(c, &e) < 0) {
-            conn_free_replies(out, b->ncmd);
+            vmdns_conn_free_replies(out, b->ncmd);
             if (sent && writes)
                 return vmdns_fail(err, VMDNS_ERR_UNCONFIRMED, "write not confirmed: %s; then %s",
                                   why, e.message);
@@ -414,7 +415,7 @@ static int run(conn_t *c, const batch_t *b, int writes, redisReply ***replies, v
         if (c->n_nodes)
             c->cur = (c->cur + 1) % c->n_nodes;
     }
-    conn_free_replies(out, b->ncmd);
+    vmdns_conn_free_replies(out, b->ncmd);
     if (writes)
         return vmdns_fail(err, VMDNS_ERR_UNCONFIRMED, "write not confirmed after failover: %s",
                           why);

@@ -24,10 +24,10 @@ static int hmget(vmdns_registrar_t *r, const char *key, const char *const *field
 {
     const char *argv[4] = {"HMGET", key, n > 0 ? fields[0] : "", n > 1 ? fields[1] : ""};
     batch_t b = {0};
-    batch_argv(&b, (int)(2 + n), argv, NULL);
+    vmdns_batch_argv(&b, (int)(2 + n), argv, NULL);
     redisReply **rep;
-    int rc = conn_run(&r->conn, &b, 0, &rep, err);
-    batch_free(&b);
+    int rc = vmdns_conn_run(&r->conn, &b, 0, &rep, err);
+    vmdns_batch_free(&b);
     if (rc < 0)
         return -1;
     if (rep[0]->type != REDIS_REPLY_ARRAY || rep[0]->elements != n) {
@@ -41,7 +41,7 @@ static int hmget(vmdns_registrar_t *r, const char *key, const char *const *field
                 rc = vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
         }
     }
-    conn_free_replies(rep, 1);
+    vmdns_conn_free_replies(rep, 1);
     return rc;
 }
 
@@ -110,10 +110,10 @@ static json_t *reorder(json_t *o)
     json_t *v;
     if (!n)
         return NULL;
-    for (size_t ti = 0; ti < codec_ntypes; ti++)
+    for (size_t ti = 0; ti < vmdns_codec_ntypes; ti++)
         json_object_foreach(o, k, v)
         {
-            if (strcasecmp(k, codec_types[ti].key) == 0)
+            if (strcasecmp(k, vmdns_codec_types[ti].key) == 0)
                 json_object_set(n, k, v);
         }
     json_object_foreach(o, k, v)
@@ -138,7 +138,7 @@ static int locate(vmdns_registrar_t *r, const char *fqdn, char *name, size_t cap
     if (vmdns_owner_name_check(fqdn, err) < 0 || vmdns_name_canonical(fqdn, name, cap, err) < 0)
         return -1;
     const char *names[1] = {name};
-    if (zone_resolve(r, names, 1, zoff, err) < 0)
+    if (vmdns_zone_resolve(r, names, 1, zoff, err) < 0)
         return -1;
     if (*zoff < 0)
         return vmdns_fail(err, VMDNS_ERR_NO_ZONE, "%s is in no zone of the backend", name);
@@ -170,7 +170,7 @@ typedef int (*edit_fn)(json_t *o, int idx, void *ud, vmdns_error_t *err);
 static int edit_fields(vmdns_registrar_t *r, const char *name, long zoff, const char *const *fields,
                        size_t nf, int first_required, edit_fn edit, void *ud, vmdns_error_t *err)
 {
-    char *key = reg_zone_key(r, name + zoff);
+    char *key = vmdns_reg_zone_key(r, name + zoff);
     if (!key)
         return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
     int rc = -1, done = 0;
@@ -207,7 +207,7 @@ static int edit_fields(vmdns_registrar_t *r, const char *name, long zoff, const 
             done = 1; /* nothing stored, nothing to remove */
             rc = 0;
         } else {
-            int c = txn_cas(r, key, name + zoff, it, ni, err);
+            int c = vmdns_txn_cas(r, key, name + zoff, it, ni, err);
             if (c != 0)
                 done = 1;
             if (c == 1)
@@ -292,7 +292,7 @@ out:
 static int set_locked(vmdns_registrar_t *r, const char *fqdn, uint16_t type, uint32_t ttl,
                       const char *const *rdata, size_t n, vmdns_error_t *err)
 {
-    int ti = codec_type_index(type);
+    int ti = vmdns_codec_type_index(type);
     if (ti < 0)
         return vmdns_fail(err, VMDNS_ERR_UNSUPPORTED, "record type %u is not supported",
                           (unsigned)type);
@@ -310,7 +310,7 @@ static int set_locked(vmdns_registrar_t *r, const char *fqdn, uint16_t type, uin
         return -1;
 
     char name[VMDNS_NAME_MAXTEXT], field[VMDNS_NAME_MAXTEXT];
-    set_ctx_t s = {.tkey = codec_types[ti].key, .part = NULL, .name = name};
+    set_ctx_t s = {.tkey = vmdns_codec_types[ti].key, .part = NULL, .name = name};
     if (n && !(s.part = records_part(type, ttl, rdata, n, s.tkey, err)))
         return -1;
     long zoff;
@@ -319,7 +319,7 @@ static int set_locked(vmdns_registrar_t *r, const char *fqdn, uint16_t type, uin
         rc =
             vmdns_fail(err, VMDNS_ERR_CONFLICT, "SOA only at a zone apex, and %s is not one", name);
     if (rc == 0) {
-        zone_field(name, (size_t)zoff, field, sizeof(field));
+        vmdns_zone_field(name, (size_t)zoff, field, sizeof(field));
         const char *fields[1] = {field};
         rc = edit_fields(r, name, zoff, fields, 1, 0, set_edit, &s, err);
     }
@@ -361,8 +361,8 @@ int vmdns_renew(vmdns_registrar_t *r, const char *fqdn, uint32_t lease_s, vmdns_
     if (rc == 0 && zoff == 0)
         rc = vmdns_fail(err, VMDNS_ERR_CONFLICT, "%s is a zone apex; it has no lease", name);
     if (rc == 0) {
-        int64_t expires = reg_now() + lease_s;
-        zone_field(name, (size_t)zoff, field, sizeof(field));
+        int64_t expires = vmdns_reg_now() + lease_s;
+        vmdns_zone_field(name, (size_t)zoff, field, sizeof(field));
         snprintf(sfield, sizeof(sfield), "_ssh._tcp.%s", field);
         const char *fields[2] = {field, sfield};
         rc = edit_fields(r, name, zoff, fields, 2, 1, renew_edit, &expires, err);
@@ -458,19 +458,19 @@ static int zone_create_locked(vmdns_registrar_t *r, const char *zone, const char
     if ((a.soa = encoded_part(rrs, 1, "soa", err)) &&
         (a.ns = encoded_part(rrs + 1, n_ns, "ns", err))) {
         /* The key must be a hash or absent; the stream a stream or absent
-         * (zone_resolve checks that). */
+         * (vmdns_zone_resolve checks that). */
         const char *names[1] = {name};
         long zoff;
         char type[32];
-        char *key = reg_zone_key(r, name);
+        char *key = vmdns_reg_zone_key(r, name);
         if (!key)
             vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
-        else if (zone_key_type(r, key, type, sizeof(type), err) < 0)
+        else if (vmdns_zone_key_type(r, key, type, sizeof(type), err) < 0)
             ;
         else if (strcmp(type, "hash") != 0 && strcmp(type, "none") != 0)
             vmdns_fail(err, VMDNS_ERR_CONFLICT, "key '%s' exists and is a %s, not a hash", key,
                        type);
-        else if (zone_resolve(r, names, 1, &zoff, err) == 0)
+        else if (vmdns_zone_resolve(r, names, 1, &zoff, err) == 0)
             rc = edit_fields(r, name, 0, (const char *const[]){"@"}, 1, 0, apex_edit, &a, err);
         free(key);
     }

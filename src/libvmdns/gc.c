@@ -99,19 +99,19 @@ static int delete_expired(vmdns_registrar_t *r, const char *zone, const char *ke
         }
         batch_t b = {0};
         redisReply **rep;
-        batch_argv(&b, (int)(7 + m), argv, lens);
-        int rc = conn_run(&r->conn, &b, 1, &rep, err);
-        batch_free(&b);
+        vmdns_batch_argv(&b, (int)(7 + m), argv, lens);
+        int rc = vmdns_conn_run(&r->conn, &b, 1, &rep, err);
+        vmdns_batch_free(&b);
         if (rc < 0)
             return -1;
         if (rep[0]->type != REDIS_REPLY_INTEGER) {
             vmdns_fail(err, VMDNS_ERR_BACKEND, "gc script: %s",
                        rep[0]->type == REDIS_REPLY_ERROR ? rep[0]->str : "odd reply");
-            conn_free_replies(rep, 1);
+            vmdns_conn_free_replies(rep, 1);
             return -1;
         }
         *removed += (size_t)rep[0]->integer;
-        conn_free_replies(rep, 1);
+        vmdns_conn_free_replies(rep, 1);
     }
     return 0;
 }
@@ -152,12 +152,12 @@ int vmdns_gc(vmdns_registrar_t *r, size_t *removed, vmdns_error_t *err)
     if (!r)
         return vmdns_fail(err, VMDNS_ERR_INVALID, "no registrar");
     pthread_mutex_lock(&r->lock);
-    int rc = scan_zones(r, on_zone, &z, err) < 0 ? -1 : 0;
+    int rc = vmdns_scan_zones(r, on_zone, &z, err) < 0 ? -1 : 0;
     if (z.oom)
         rc = vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < z.n && rc == 0; i++) {
-        expired_t x = {.now = reg_now()};
-        if (scan_fields(r, z.key[i], on_field, &x, err) < 0)
+        expired_t x = {.now = vmdns_reg_now()};
+        if (vmdns_scan_fields(r, z.key[i], on_field, &x, err) < 0)
             rc = -1;
         else if (x.oom)
             rc = vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");

@@ -517,7 +517,7 @@ static uint32_t parse_value(parser_t *ps)
     }
 }
 
-uint32_t jl_parse(jl_doc_t *doc, const char *text, size_t len)
+uint32_t vmdns_jl_parse(jl_doc_t *doc, const char *text, size_t len)
 {
     doc->nvalues = doc->nmembers = doc->npool = 0;
     doc->error[0] = '\0';
@@ -538,7 +538,7 @@ uint32_t jl_parse(jl_doc_t *doc, const char *text, size_t len)
     return root;
 }
 
-void jl_doc_free(jl_doc_t *doc)
+void vmdns_jl_doc_free(jl_doc_t *doc)
 {
     free(doc->values);
     free(doc->members);

@@ -64,10 +64,10 @@ typedef struct jl_doc {
 
 /* Parse text[len] into doc (previous contents dropped, buffers kept).
  * Returns the root value's index, or JL_NONE with doc->error set. */
-uint32_t jl_parse(jl_doc_t *doc, const char *text, size_t len);
+uint32_t vmdns_jl_parse(jl_doc_t *doc, const char *text, size_t len);
 
 /* Free the buffers. */
-void jl_doc_free(jl_doc_t *doc);
+void vmdns_jl_doc_free(jl_doc_t *doc);
 
 static inline const jl_value_t *jl_at(const jl_doc_t *d, uint32_t v)
 {

@@ -42,7 +42,7 @@ static int list_zone(vmdns_registrar_t *r, const char *zone, const char *key, li
                      vmdns_error_t *err)
 {
     l->zone = zone;
-    return scan_fields(r, key, on_field, l, err);
+    return vmdns_scan_fields(r, key, on_field, l, err);
 }
 
 /* Context for walking all zones. */
@@ -76,9 +76,9 @@ int vmdns_list(vmdns_registrar_t *r, const char *zone, vmdns_list_cb cb, void *u
         rc = -1;
         if (vmdns_name_canonical(zone, name, sizeof(name), err) < 0)
             ;
-        else if (!(key = reg_zone_key(r, name)))
+        else if (!(key = vmdns_reg_zone_key(r, name)))
             vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
-        else if (zone_key_type(r, key, type, sizeof(type), err) < 0)
+        else if (vmdns_zone_key_type(r, key, type, sizeof(type), err) < 0)
             ;
         else if (strcmp(type, "hash") != 0)
             vmdns_fail(err, VMDNS_ERR_NOT_FOUND, "zone %s does not exist", name);
@@ -87,7 +87,7 @@ int vmdns_list(vmdns_registrar_t *r, const char *zone, vmdns_list_cb cb, void *u
         free(key);
     } else {
         all_ctx_t a = {.r = r, .l = &l, .err = err};
-        rc = scan_zones(r, on_zone, &a, err) < 0 || a.failed ? -1 : 0;
+        rc = vmdns_scan_zones(r, on_zone, &a, err) < 0 || a.failed ? -1 : 0;
     }
     pthread_mutex_unlock(&r->lock);
     if (rc == 0)
@@ -114,7 +114,7 @@ int vmdns_list_zones(vmdns_registrar_t *r, int (*cb)(const char *zone, void *ud)
         return vmdns_fail(err, VMDNS_ERR_INVALID, "no registrar or callback");
     zones_ctx_t z = {cb, ud};
     pthread_mutex_lock(&r->lock);
-    int rc = scan_zones(r, on_zone_name, &z, err) < 0 ? -1 : 0;
+    int rc = vmdns_scan_zones(r, on_zone_name, &z, err) < 0 ? -1 : 0;
     pthread_mutex_unlock(&r->lock);
     if (rc == 0)
         vmdns_ok(err);

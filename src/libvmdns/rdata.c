@@ -15,7 +15,7 @@
 #include "codec.h"
 #include "err.h"
 
-const codec_type_t codec_types[] = {
+const codec_type_t vmdns_codec_types[] = {
     {"a", "A", VMDNS_TYPE_A},
     {"aaaa", "AAAA", VMDNS_TYPE_AAAA},
     {"cname", "CNAME", VMDNS_TYPE_CNAME},
@@ -27,31 +27,31 @@ const codec_type_t codec_types[] = {
     {"caa", "CAA", VMDNS_TYPE_CAA},
     {"soa", "SOA", VMDNS_TYPE_SOA},
 };
-const size_t codec_ntypes = sizeof(codec_types) / sizeof(codec_types[0]);
+const size_t vmdns_codec_ntypes = sizeof(vmdns_codec_types) / sizeof(vmdns_codec_types[0]);
 
-int codec_type_index(uint16_t type)
+int vmdns_codec_type_index(uint16_t type)
 {
-    for (size_t i = 0; i < codec_ntypes; i++)
-        if (codec_types[i].type == type)
+    for (size_t i = 0; i < vmdns_codec_ntypes; i++)
+        if (vmdns_codec_types[i].type == type)
             return (int)i;
     return -1;
 }
 
 const char *vmdns_type_name(uint16_t type)
 {
-    int i = codec_type_index(type);
-    return i < 0 ? NULL : codec_types[i].mnemonic;
+    int i = vmdns_codec_type_index(type);
+    return i < 0 ? NULL : vmdns_codec_types[i].mnemonic;
 }
 
 uint16_t vmdns_type_from_name(const char *name)
 {
-    for (size_t i = 0; name && i < codec_ntypes; i++)
-        if (strcasecmp(codec_types[i].mnemonic, name) == 0)
-            return codec_types[i].type;
+    for (size_t i = 0; name && i < vmdns_codec_ntypes; i++)
+        if (strcasecmp(vmdns_codec_types[i].mnemonic, name) == 0)
+            return vmdns_codec_types[i].type;
     return 0;
 }
 
-size_t codec_wire_name_len(const uint8_t *rdata, size_t off, size_t len)
+size_t vmdns_codec_wire_name_len(const uint8_t *rdata, size_t off, size_t len)
 {
     size_t pos = off;
     while (pos < len) {
@@ -65,7 +65,7 @@ size_t codec_wire_name_len(const uint8_t *rdata, size_t off, size_t len)
     return 0;
 }
 
-int codec_utf8_valid(const uint8_t *s, size_t len)
+int vmdns_codec_utf8_valid(const uint8_t *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
@@ -106,7 +106,7 @@ int codec_utf8_valid(const uint8_t *s, size_t len)
 static int check_name_tail(const uint8_t *rdata, size_t off, size_t len, const char *what,
                            vmdns_error_t *err)
 {
-    size_t nl = codec_wire_name_len(rdata, off, len);
+    size_t nl = vmdns_codec_wire_name_len(rdata, off, len);
     if (nl == 0 || off + nl != len)
         return vmdns_fail(err, VMDNS_ERR_RDATA, "%s: malformed name in rdata", what);
     return 0;
@@ -142,7 +142,7 @@ static int check_txt(const uint8_t *rdata, size_t len, vmdns_error_t *err)
         memcpy(text + tl, rdata + pos + 1, rdata[pos]);
         tl += rdata[pos];
     }
-    int ok = codec_utf8_valid(text, tl);
+    int ok = vmdns_codec_utf8_valid(text, tl);
     free(text);
     if (!ok)
         return vmdns_fail(err, VMDNS_ERR_UNSUPPORTED, "TXT: text is not UTF-8");
@@ -159,7 +159,7 @@ static int check_caa(const uint8_t *rdata, size_t len, vmdns_error_t *err)
     for (size_t i = 0; i < tl; i++)
         if (!isalnum(rdata[2 + i]))
             return vmdns_fail(err, VMDNS_ERR_RDATA, "CAA: tag must be letters and digits");
-    if (!codec_utf8_valid(rdata + 2 + tl, len - 2 - tl))
+    if (!vmdns_codec_utf8_valid(rdata + 2 + tl, len - 2 - tl))
         return vmdns_fail(err, VMDNS_ERR_UNSUPPORTED, "CAA: value is not UTF-8");
     return 0;
 }
@@ -190,8 +190,8 @@ int vmdns_rdata_check(uint16_t type, const uint8_t *rdata, size_t len, vmdns_err
             return vmdns_fail(err, VMDNS_ERR_RDATA, "SRV: rdata too short");
         return check_name_tail(rdata, 6, len, "SRV", err);
     case VMDNS_TYPE_SOA: {
-        size_t m = codec_wire_name_len(rdata, 0, len);
-        size_t r = m ? codec_wire_name_len(rdata, m, len) : 0;
+        size_t m = vmdns_codec_wire_name_len(rdata, 0, len);
+        size_t r = m ? vmdns_codec_wire_name_len(rdata, m, len) : 0;
         if (!m || !r || m + r + 20 != len)
             return vmdns_fail(err, VMDNS_ERR_RDATA, "SOA: malformed rdata");
         return 0;

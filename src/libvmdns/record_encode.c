@@ -19,7 +19,7 @@
 static json_t *name_json(const uint8_t *rdata, size_t off, size_t len, size_t *used)
 {
     char text[VMDNS_NAME_MAXTEXT];
-    size_t nl = codec_wire_name_len(rdata, off, len);
+    size_t nl = vmdns_codec_wire_name_len(rdata, off, len);
     if (!nl || vmdns_name_to_text(rdata + off, nl, text, sizeof(text)) < 0)
         return NULL;
     if (used)
@@ -134,8 +134,8 @@ char *vmdns_record_to_json(const vmdns_rr_t *rrs, size_t n, int64_t expires, vmd
 
     json_t *root = json_object();
     int rc = root ? 0 : -1;
-    for (size_t ti = 0; ti < codec_ntypes && rc == 0; ti++) {
-        uint16_t type = codec_types[ti].type;
+    for (size_t ti = 0; ti < vmdns_codec_ntypes && rc == 0; ti++) {
+        uint16_t type = vmdns_codec_types[ti].type;
         json_t *arr = NULL;
         for (size_t i = 0; i < n && rc == 0; i++) {
             if (rrs[i].type != type)
@@ -144,10 +144,10 @@ char *vmdns_record_to_json(const vmdns_rr_t *rrs, size_t n, int64_t expires, vmd
             if (!rec) {
                 rc = -1;
             } else if (type == VMDNS_TYPE_SOA) {
-                rc = json_object_set_new(root, codec_types[ti].key, rec);
+                rc = json_object_set_new(root, vmdns_codec_types[ti].key, rec);
             } else {
                 if (!arr && (!(arr = json_array()) ||
-                             json_object_set_new(root, codec_types[ti].key, arr) < 0))
+                             json_object_set_new(root, vmdns_codec_types[ti].key, arr) < 0))
                     rc = -1;
                 if (rc == 0)
                     rc = json_array_append_new(arr, rec);

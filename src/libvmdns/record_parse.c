@@ -144,8 +144,8 @@ static int classify(const char *key)
     low[i] = '\0';
     if (strcmp(low, "expires") == 0)
         return KEY_EXPIRES;
-    for (size_t t = 0; t < codec_ntypes; t++)
-        if (strcmp(low, codec_types[t].key) == 0)
+    for (size_t t = 0; t < vmdns_codec_ntypes; t++)
+        if (strcmp(low, vmdns_codec_types[t].key) == 0)
             return (int)t;
     return KEY_UNKNOWN;
 }
@@ -335,7 +335,7 @@ static long write_rdata(builder_t *b, uint16_t type, jref_t rec, why_t *w)
 static void parse_record(builder_t *b, size_t ti, size_t type_start, jref_t rec, const char *key,
                          size_t idx)
 {
-    const codec_type_t *t = &codec_types[ti];
+    const codec_type_t *t = &vmdns_codec_types[ti];
     why_t w = {{0}};
     uint64_t ttl;
 
@@ -463,7 +463,7 @@ static pthread_once_t doc_once = PTHREAD_ONCE_INIT;
 
 static void doc_destroy(void *p)
 {
-    jl_doc_free(p);
+    vmdns_jl_doc_free(p);
     free(p);
 }
 
@@ -490,7 +490,7 @@ int vmdns_record_parse_json(const char *json, size_t len, uint32_t default_ttl, 
     jl_doc_t *doc = thread_doc();
     if (!doc)
         return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory parsing a record value");
-    uint32_t rootv = jl_parse(doc, json, len);
+    uint32_t rootv = vmdns_jl_parse(doc, json, len);
     if (rootv == JL_NONE)
         return vmdns_fail(err, VMDNS_ERR_JSON, "not JSON: %s at offset %zu", doc->error,
                           doc->error_pos);
@@ -515,7 +515,7 @@ int vmdns_record_parse_json(const char *json, size_t len, uint32_t default_ttl, 
             skip(&b, "unsupported type key \"%.60s\"", key);
     }
     /* Records in the writer's type order, whatever the order of the keys. */
-    for (size_t ti = 0; ti < codec_ntypes && !b.oom; ti++) {
+    for (size_t ti = 0; ti < vmdns_codec_ntypes && !b.oom; ti++) {
         size_t type_start = b.n, i = 0;
         for (uint32_t m = ro->first; m != JL_NONE; m = doc->members[m].next, i++) {
             const char *key = jl_str(doc, doc->members[m].key);
@@ -526,7 +526,7 @@ int vmdns_record_parse_json(const char *json, size_t len, uint32_t default_ttl, 
     cname_rule(&b);
     /* One huge value must not pin its buffers to this thread for good. */
     if (doc->cappool > (1u << 20) || doc->capvalues > (1u << 16) || doc->capmembers > (1u << 16))
-        jl_doc_free(doc);
+        vmdns_jl_doc_free(doc);
 
     int rc = b.oom ? -1 : finish(&b, out);
     out->skipped = b.skipped;

@@ -27,12 +27,12 @@ void vmdns_registrar_opts_init(vmdns_registrar_opts_t *o)
     o->wait_visible_timeout_ms = 5000;
 }
 
-int64_t reg_now(void)
+int64_t vmdns_reg_now(void)
 {
     return (int64_t)time(NULL);
 }
 
-char *reg_zone_key(const vmdns_registrar_t *r, const char *zone)
+char *vmdns_reg_zone_key(const vmdns_registrar_t *r, const char *zone)
 {
     size_t pl = strlen(r->prefix), zl = strlen(zone), sl = strlen(r->suffix);
     char *k = malloc(pl + zl + sl + 1);
@@ -87,7 +87,7 @@ vmdns_registrar_t *vmdns_registrar_open(const vmdns_registrar_opts_t *o, vmdns_e
         }
         r->n_visible = o->n_wait_visible;
         for (size_t i = 0; i < o->n_wait_visible; i++) {
-            if (addr_parse(o->wait_visible[i], 53, &r->visible[i], err) < 0)
+            if (vmdns_addr_parse(o->wait_visible[i], 53, &r->visible[i], err) < 0)
                 goto fail;
             if (r->visible[i].port == 0) {
                 vmdns_fail(err, VMDNS_ERR_INVALID, "wait_visible needs host:port, not a path");
@@ -95,7 +95,7 @@ vmdns_registrar_t *vmdns_registrar_open(const vmdns_registrar_opts_t *o, vmdns_e
             }
         }
     }
-    if (conn_init(&r->conn, o, err) < 0 || conn_ensure(&r->conn, err) < 0)
+    if (vmdns_conn_init(&r->conn, o, err) < 0 || vmdns_conn_ensure(&r->conn, err) < 0)
         goto fail;
     vmdns_ok(err);
     return r;
@@ -108,7 +108,7 @@ void vmdns_registrar_close(vmdns_registrar_t *r)
 {
     if (!r)
         return;
-    conn_destroy(&r->conn);
+    vmdns_conn_destroy(&r->conn);
     pthread_mutex_destroy(&r->lock);
     free(r->prefix);
     free(r->suffix);

@@ -23,10 +23,10 @@ typedef struct vmdns_addr {
 } vmdns_addr_t;
 
 /* Parse an address; a missing port is default_port. */
-int addr_parse(const char *text, int default_port, vmdns_addr_t *out, vmdns_error_t *err);
+int vmdns_addr_parse(const char *text, int default_port, vmdns_addr_t *out, vmdns_error_t *err);
 
 /* "host:port" (or the path) for messages. */
-const char *addr_str(const vmdns_addr_t *a, char *buf, size_t cap);
+const char *vmdns_addr_str(const vmdns_addr_t *a, char *buf, size_t cap);
 
 /* ---- batch.c: a pipeline of commands in RESP form ---- */
 
@@ -38,16 +38,16 @@ typedef struct batch {
 } batch_t;
 
 /* Append one command of argc binary-safe arguments. */
-void batch_argv(batch_t *b, int argc, const char *const *argv, const size_t *lens);
+void vmdns_batch_argv(batch_t *b, int argc, const char *const *argv, const size_t *lens);
 
 /* Append one command of NUL-terminated arguments, the list ending in NULL. */
-void batch_cmd(batch_t *b, const char *arg0, ...) __attribute__((sentinel));
+void vmdns_batch_cmd(batch_t *b, const char *arg0, ...) __attribute__((sentinel));
 
 /* Forget the commands, keep the memory. */
-void batch_reset(batch_t *b);
+void vmdns_batch_reset(batch_t *b);
 
 /* Free the memory. */
-void batch_free(batch_t *b);
+void vmdns_batch_free(batch_t *b);
 
 /* ---- conn.c: the connection to the current master, with failover ---- */
 
@@ -64,23 +64,24 @@ typedef struct conn {
 } conn_t;
 
 /* Copy the connection options (no I/O). */
-int conn_init(conn_t *c, const vmdns_registrar_opts_t *o, vmdns_error_t *err);
+int vmdns_conn_init(conn_t *c, const vmdns_registrar_opts_t *o, vmdns_error_t *err);
 
 /* Connect to a master now (looking for one up to failover_timeout_ms). */
-int conn_ensure(conn_t *c, vmdns_error_t *err);
+int vmdns_conn_ensure(conn_t *c, vmdns_error_t *err);
 
 /* Close the connection and free the options. */
-void conn_destroy(conn_t *c);
+void vmdns_conn_destroy(conn_t *c);
 
 /* Send the batch and read one reply per command into *replies (an array of
- * b->ncmd replies, free with conn_free_replies). On an I/O error, a timeout
+ * b->ncmd replies, free with vmdns_conn_free_replies). On an I/O error, a timeout
  * or a READONLY/MASTERDOWN/LOADING reply it fails over and sends the whole
  * batch again, once. `writes` says whether the batch changes data (a lost
  * batch is then VMDNS_ERR_UNCONFIRMED rather than VMDNS_ERR_CONNECT). */
-int conn_run(conn_t *c, const batch_t *b, int writes, redisReply ***replies, vmdns_error_t *err);
+int vmdns_conn_run(conn_t *c, const batch_t *b, int writes, redisReply ***replies,
+                   vmdns_error_t *err);
 
-/* Free what conn_run returned. */
-void conn_free_replies(redisReply **replies, size_t n);
+/* Free what vmdns_conn_run returned. */
+void vmdns_conn_free_replies(redisReply **replies, size_t n);
 
 /* ---- the handle ---- */
 
@@ -99,22 +100,22 @@ struct vmdns_registrar {
 };
 
 /* Key of a zone hash: prefix + zone + suffix (malloc'd, or NULL). */
-char *reg_zone_key(const vmdns_registrar_t *r, const char *zone);
+char *vmdns_reg_zone_key(const vmdns_registrar_t *r, const char *zone);
 
 /* ---- zone.c: which zone a name is in ---- */
 
 /* For each canonical name (lower case, final dot), the offset in it where
  * its zone starts (the longest existing zone hash that is a suffix of it),
  * or -1. Also checks that the change stream key is a stream or absent. */
-int zone_resolve(vmdns_registrar_t *r, const char *const *names, size_t n, long *zoff,
-                 vmdns_error_t *err);
+int vmdns_zone_resolve(vmdns_registrar_t *r, const char *const *names, size_t n, long *zoff,
+                       vmdns_error_t *err);
 
 /* The Redis type of a key ("hash", "none", ...) into type[cap]. */
-int zone_key_type(vmdns_registrar_t *r, const char *key, char *type, size_t cap,
-                  vmdns_error_t *err);
+int vmdns_zone_key_type(vmdns_registrar_t *r, const char *key, char *type, size_t cap,
+                        vmdns_error_t *err);
 
 /* The field of `name` in zone `zone` ("@" at the apex) into out. */
-void zone_field(const char *name, size_t zoff, char *out, size_t cap);
+void vmdns_zone_field(const char *name, size_t zoff, char *out, size_t cap);
 
 /* ---- txn.c: one atomic change of several fields of one zone ---- */
 
@@ -125,17 +126,17 @@ typedef struct change {
 
 /* Append MULTI, HSET/HDEL, one XADD per change, EXEC to b; returns the
  * index of the EXEC reply. */
-size_t txn_append(vmdns_registrar_t *r, batch_t *b, const char *zone_key, const char *zone,
-                  const change_t *ch, size_t n);
+size_t vmdns_txn_append(vmdns_registrar_t *r, batch_t *b, const char *zone_key, const char *zone,
+                        const change_t *ch, size_t n);
 
 /* True if an EXEC reply says every queued command succeeded; else fills err. */
-int txn_exec_ok(const redisReply *exec, vmdns_error_t *err);
+int vmdns_txn_exec_ok(const redisReply *exec, vmdns_error_t *err);
 
 /* Append WAIT if min_replicas is set; returns 1 if appended. */
-int txn_append_wait(vmdns_registrar_t *r, batch_t *b);
+int vmdns_txn_append_wait(vmdns_registrar_t *r, batch_t *b);
 
 /* Check the WAIT reply. */
-int txn_wait_ok(vmdns_registrar_t *r, const redisReply *rep, vmdns_error_t *err);
+int vmdns_txn_wait_ok(vmdns_registrar_t *r, const redisReply *rep, vmdns_error_t *err);
 
 /* Compare-and-set: if every field still holds `expect` (NULL = absent),
  * apply its `value` (NULL = delete, or unchanged if keep is set) with
@@ -147,8 +148,8 @@ typedef struct cas_item {
     const char *value;
     int keep;
 } cas_item_t;
-int txn_cas(vmdns_registrar_t *r, const char *zone_key, const char *zone, const cas_item_t *items,
-            size_t n, vmdns_error_t *err);
+int vmdns_txn_cas(vmdns_registrar_t *r, const char *zone_key, const char *zone,
+                  const cas_item_t *items, size_t n, vmdns_error_t *err);
 
 /* ---- scan.c: walking zones and their fields ---- */
 
@@ -159,10 +160,11 @@ typedef int (*zone_cb)(const char *zone, const char *key, void *ud);
 typedef int (*field_cb)(const char *field, const char *value, size_t vlen, void *ud);
 
 /* SCAN for zone hashes. 0 = done, 1 = stopped by cb, -1 = error. */
-int scan_zones(vmdns_registrar_t *r, zone_cb cb, void *ud, vmdns_error_t *err);
+int vmdns_scan_zones(vmdns_registrar_t *r, zone_cb cb, void *ud, vmdns_error_t *err);
 
 /* HSCAN one zone hash. 0 = done, 1 = stopped by cb, -1 = error. */
-int scan_fields(vmdns_registrar_t *r, const char *key, field_cb cb, void *ud, vmdns_error_t *err);
+int vmdns_scan_fields(vmdns_registrar_t *r, const char *key, field_cb cb, void *ud,
+                      vmdns_error_t *err);
 
 /* ---- visible.c: read-your-writes over DNS ---- */
 
@@ -176,12 +178,12 @@ typedef struct vis_check {
 } vis_check_t;
 
 /* Poll every server until all checks hold or timeout_ms passes. */
-int visible_wait(const vmdns_addr_t *servers, size_t n_servers, const vis_check_t *checks,
-                 size_t n_checks, uint32_t timeout_ms, vmdns_error_t *err);
+int vmdns_visible_wait(const vmdns_addr_t *servers, size_t n_servers, const vis_check_t *checks,
+                       size_t n_checks, uint32_t timeout_ms, vmdns_error_t *err);
 
 /* ---- misc ---- */
 
 /* Current unix time in seconds. */
-int64_t reg_now(void);
+int64_t vmdns_reg_now(void);
 
 #endif

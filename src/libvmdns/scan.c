@@ -27,9 +27,9 @@ static redisReply *step(vmdns_registrar_t *r, int argc, const char **argv, vmdns
 {
     batch_t b = {0};
     redisReply **rep;
-    batch_argv(&b, argc, argv, NULL);
-    int rc = conn_run(&r->conn, &b, 0, &rep, err);
-    batch_free(&b);
+    vmdns_batch_argv(&b, argc, argv, NULL);
+    int rc = vmdns_conn_run(&r->conn, &b, 0, &rep, err);
+    vmdns_batch_free(&b);
     if (rc < 0)
         return NULL;
     redisReply *x = rep[0];
@@ -44,7 +44,7 @@ static redisReply *step(vmdns_registrar_t *r, int argc, const char **argv, vmdns
     return x;
 }
 
-int scan_zones(vmdns_registrar_t *r, zone_cb cb, void *ud, vmdns_error_t *err)
+int vmdns_scan_zones(vmdns_registrar_t *r, zone_cb cb, void *ud, vmdns_error_t *err)
 {
     size_t pl = strlen(r->prefix), sl = strlen(r->suffix);
     char *pattern = malloc(2 * (pl + sl) + 4), cursor[32] = "0";
@@ -82,7 +82,8 @@ int scan_zones(vmdns_registrar_t *r, zone_cb cb, void *ud, vmdns_error_t *err)
     return rc;
 }
 
-int scan_fields(vmdns_registrar_t *r, const char *key, field_cb cb, void *ud, vmdns_error_t *err)
+int vmdns_scan_fields(vmdns_registrar_t *r, const char *key, field_cb cb, void *ud,
+                      vmdns_error_t *err)
 {
     char cursor[32] = "0";
     int rc = 0;

@@ -28,15 +28,15 @@ static void append_xadd(vmdns_registrar_t *r, batch_t *b, const char *zone, cons
                           "name",    field,
                           "op",      value ? "set" : "del",
                           "value",   value ? value : ""};
-    batch_argv(b, (int)(sizeof(argv) / sizeof(argv[0])), argv, NULL);
+    vmdns_batch_argv(b, (int)(sizeof(argv) / sizeof(argv[0])), argv, NULL);
 }
 
-size_t txn_append(vmdns_registrar_t *r, batch_t *b, const char *zone_key, const char *zone,
-                  const change_t *ch, size_t n)
+size_t vmdns_txn_append(vmdns_registrar_t *r, batch_t *b, const char *zone_key, const char *zone,
+                        const change_t *ch, size_t n)
 {
     const char *argv[2 + 2 * 8];
     int argc;
-    batch_cmd(b, "MULTI", NULL);
+    vmdns_batch_cmd(b, "MULTI", NULL);
     argv[0] = "HSET";
     argv[1] = zone_key;
     argc = 2;
@@ -46,21 +46,21 @@ size_t txn_append(vmdns_registrar_t *r, batch_t *b, const char *zone_key, const 
             argv[argc++] = ch[i].value;
         }
     if (argc > 2)
-        batch_argv(b, argc, argv, NULL);
+        vmdns_batch_argv(b, argc, argv, NULL);
     argv[0] = "HDEL";
     argc = 2;
     for (size_t i = 0; i < n && argc < (int)(sizeof(argv) / sizeof(argv[0])); i++)
         if (!ch[i].value)
             argv[argc++] = ch[i].field;
     if (argc > 2)
-        batch_argv(b, argc, argv, NULL);
+        vmdns_batch_argv(b, argc, argv, NULL);
     for (size_t i = 0; i < n; i++)
         append_xadd(r, b, zone, ch[i].field, ch[i].value);
-    batch_cmd(b, "EXEC", NULL);
+    vmdns_batch_cmd(b, "EXEC", NULL);
     return b->ncmd - 1;
 }
 
-int txn_exec_ok(const redisReply *exec, vmdns_error_t *err)
+int vmdns_txn_exec_ok(const redisReply *exec, vmdns_error_t *err)
 {
     if (!exec)
         return vmdns_fail(err, VMDNS_ERR_UNCONFIRMED, "no EXEC reply");
@@ -74,18 +74,18 @@ int txn_exec_ok(const redisReply *exec, vmdns_error_t *err)
     return 0;
 }
 
-int txn_append_wait(vmdns_registrar_t *r, batch_t *b)
+int vmdns_txn_append_wait(vmdns_registrar_t *r, batch_t *b)
 {
     if (!r->min_replicas)
         return 0;
     char nrep[16], tmo[16];
     snprintf(nrep, sizeof(nrep), "%u", r->min_replicas);
     snprintf(tmo, sizeof(tmo), "%u", r->min_replicas_timeout_ms ? r->min_replicas_timeout_ms : 1);
-    batch_cmd(b, "WAIT", nrep, tmo, NULL);
+    vmdns_batch_cmd(b, "WAIT", nrep, tmo, NULL);
     return 1;
 }
 
-int txn_wait_ok(vmdns_registrar_t *r, const redisReply *rep, vmdns_error_t *err)
+int vmdns_txn_wait_ok(vmdns_registrar_t *r, const redisReply *rep, vmdns_error_t *err)
 {
     if (!rep || rep->type != REDIS_REPLY_INTEGER)
         return vmdns_fail(err, VMDNS_ERR_BACKEND, "WAIT: %s",
@@ -142,8 +142,8 @@ static char *tagged(const char *s)
     return t;
 }
 
-int txn_cas(vmdns_registrar_t *r, const char *zone_key, const char *zone, const cas_item_t *items,
-            size_t n, vmdns_error_t *err)
+int vmdns_txn_cas(vmdns_registrar_t *r, const char *zone_key, const char *zone,
+                  const cas_item_t *items, size_t n, vmdns_error_t *err)
 {
     size_t argc = 7 + 3 * n;
     const char **argv = calloc(argc, sizeof(*argv));
@@ -172,21 +172,21 @@ int txn_cas(vmdns_registrar_t *r, const char *zone_key, const char *zone, const 
         argv[9 + 3 * i] = own[2 * i + 1];
     }
     batch_t b = {0};
-    batch_argv(&b, (int)argc, argv, NULL);
-    int waited = txn_append_wait(r, &b);
+    vmdns_batch_argv(&b, (int)argc, argv, NULL);
+    int waited = vmdns_txn_append_wait(r, &b);
     redisReply **rep;
-    if (conn_run(&r->conn, &b, 1, &rep, err) == 0) {
+    if (vmdns_conn_run(&r->conn, &b, 1, &rep, err) == 0) {
         if (rep[0]->type == REDIS_REPLY_INTEGER) {
             rc = rep[0]->integer == 1 ? 1 : 0;
-            if (rc == 1 && waited && txn_wait_ok(r, rep[1], err) < 0)
+            if (rc == 1 && waited && vmdns_txn_wait_ok(r, rep[1], err) < 0)
                 rc = -1;
         } else {
             vmdns_fail(err, VMDNS_ERR_BACKEND, "EVAL: %s",
                        rep[0]->type == REDIS_REPLY_ERROR ? rep[0]->str : "odd reply");
         }
-        conn_free_replies(rep, b.ncmd);
+        vmdns_conn_free_replies(rep, b.ncmd);
     }
-    batch_free(&b);
+    vmdns_batch_free(&b);
 out:
     if (own)
         for (size_t i = 0; i < 2 * n; i++)

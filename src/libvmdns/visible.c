@@ -186,8 +186,8 @@ static int open_udp(const vmdns_addr_t *a)
     return fd;
 }
 
-int visible_wait(const vmdns_addr_t *servers, size_t n_servers, const vis_check_t *checks,
-                 size_t n_checks, uint32_t timeout_ms, vmdns_error_t *err)
+int vmdns_visible_wait(const vmdns_addr_t *servers, size_t n_servers, const vis_check_t *checks,
+                       size_t n_checks, uint32_t timeout_ms, vmdns_error_t *err)
 {
     uint64_t deadline = now_us() + (uint64_t)timeout_ms * 1000;
     for (size_t s = 0; s < n_servers; s++) {
@@ -195,13 +195,13 @@ int visible_wait(const vmdns_addr_t *servers, size_t n_servers, const vis_check_
         int fd = open_udp(&servers[s]);
         if (fd < 0)
             return vmdns_fail(err, VMDNS_ERR_INVALID, "cannot reach vmdnsd at %s",
-                              addr_str(&servers[s], as, sizeof(as)));
+                              vmdns_addr_str(&servers[s], as, sizeof(as)));
         for (size_t i = 0; i < n_checks; i++) {
             if (poll_check(fd, &checks[i], deadline) < 0) {
                 close(fd);
                 return vmdns_fail(err, VMDNS_ERR_TIMEOUT,
                                   "written, but %s did not show %s %s %s within %u ms",
-                                  addr_str(&servers[s], as, sizeof(as)), checks[i].name,
+                                  vmdns_addr_str(&servers[s], as, sizeof(as)), checks[i].name,
                                   vmdns_type_name(checks[i].qtype),
                                   checks[i].present ? "as registered" : "gone", timeout_ms);
             }

@@ -73,7 +73,7 @@ static int prepare(vmdns_registrar_t *r, const vmdns_vm_t *vm, prep_t *p)
     }
     if (n == 0)
         return vmdns_fail(err, VMDNS_ERR_ADDRESS, "%s: no IPv4 or IPv6 address given", p->name);
-    int64_t expires = vm->lease_s ? reg_now() + vm->lease_s : 0;
+    int64_t expires = vm->lease_s ? vmdns_reg_now() + vm->lease_s : 0;
     if (!(p->json = vmdns_record_to_json(rrs, n, expires, err)))
         return -1;
     p->ssh_port = vm->ssh_port;
@@ -149,7 +149,7 @@ static int wait_vms(vmdns_registrar_t *r, prep_t *p, size_t n, int present, vmdn
     for (size_t i = 0; i < n; i++)
         if (p[i].e.code == VMDNS_OK)
             nc += vm_checks(&p[i], present, c + nc);
-    int rc = visible_wait(r->visible, r->n_visible, c, nc, r->visible_timeout_ms, err);
+    int rc = vmdns_visible_wait(r->visible, r->n_visible, c, nc, r->visible_timeout_ms, err);
     free(c);
     return rc;
 }
@@ -168,7 +168,7 @@ static void write_chunk(vmdns_registrar_t *r, prep_t *p, size_t n)
         }
     if (m == 0)
         return;
-    if (zone_resolve(r, names, m, zoff, &e) < 0) {
+    if (vmdns_zone_resolve(r, names, m, zoff, &e) < 0) {
         for (size_t k = 0; k < m; k++)
             p[idx[k]].e = e;
         return;
@@ -187,34 +187,34 @@ static void write_chunk(vmdns_registrar_t *r, prep_t *p, size_t n)
             continue;
         }
         char field[VMDNS_NAME_MAXTEXT], sfield[VMDNS_NAME_MAXTEXT + 16];
-        zone_field(q->name, (size_t)zoff[k], field, sizeof(field));
+        vmdns_zone_field(q->name, (size_t)zoff[k], field, sizeof(field));
         srv_field(field, sfield, sizeof(sfield));
-        char *key = reg_zone_key(r, q->name + zoff[k]);
+        char *key = vmdns_reg_zone_key(r, q->name + zoff[k]);
         if (!key) {
             vmdns_fail(&q->e, VMDNS_ERR_NOMEM, "out of memory");
             continue;
         }
         change_t ch[2] = {{field, q->json}, {sfield, q->srv_json}};
-        exec_at[k] = txn_append(r, &b, key, q->name + zoff[k], ch, 2);
+        exec_at[k] = vmdns_txn_append(r, &b, key, q->name + zoff[k], ch, 2);
         free(key);
     }
-    int waited = txn_append_wait(r, &b);
+    int waited = vmdns_txn_append_wait(r, &b);
     redisReply **rep = NULL;
-    if (b.ncmd > (size_t)waited && conn_run(&r->conn, &b, 1, &rep, &e) < 0) {
+    if (b.ncmd > (size_t)waited && vmdns_conn_run(&r->conn, &b, 1, &rep, &e) < 0) {
         for (size_t k = 0; k < m; k++)
             if (exec_at[k] != SIZE_MAX)
                 p[idx[k]].e = e;
     } else if (rep) {
-        int wait_ok = !waited || txn_wait_ok(r, rep[b.ncmd - 1], &e) == 0;
+        int wait_ok = !waited || vmdns_txn_wait_ok(r, rep[b.ncmd - 1], &e) == 0;
         for (size_t k = 0; k < m; k++) {
             if (exec_at[k] == SIZE_MAX)
                 continue;
-            if (txn_exec_ok(rep[exec_at[k]], &p[idx[k]].e) == 0 && !wait_ok)
+            if (vmdns_txn_exec_ok(rep[exec_at[k]], &p[idx[k]].e) == 0 && !wait_ok)
                 p[idx[k]].e = e;
         }
-        conn_free_replies(rep, b.ncmd);
+        vmdns_conn_free_replies(rep, b.ncmd);
     }
-    batch_free(&b);
+    vmdns_batch_free(&b);
 }
 
 /* Register n VMs with the lock held. */
@@ -293,7 +293,7 @@ static int deregister_locked(vmdns_registrar_t *r, const char *fqdn, vmdns_error
     srv_owner(p.name, p.srv_name);
     const char *names[1] = {p.name};
     long zoff;
-    if (zone_resolve(r, names, 1, &zoff, err) < 0)
+    if (vmdns_zone_resolve(r, names, 1, &zoff, err) < 0)
         return -1;
     if (zoff < 0)
         return vmdns_fail(err, VMDNS_ERR_NO_ZONE, "%s is in no zone of the backend", p.name);
@@ -302,25 +302,25 @@ static int deregister_locked(vmdns_registrar_t *r, const char *fqdn, vmdns_error
                           "%s is a zone apex; deregistering it would delete the zone's SOA",
                           p.name);
     char field[VMDNS_NAME_MAXTEXT], sfield[VMDNS_NAME_MAXTEXT + 16];
-    zone_field(p.name, (size_t)zoff, field, sizeof(field));
+    vmdns_zone_field(p.name, (size_t)zoff, field, sizeof(field));
     srv_field(field, sfield, sizeof(sfield));
-    char *key = reg_zone_key(r, p.name + zoff);
+    char *key = vmdns_reg_zone_key(r, p.name + zoff);
     if (!key)
         return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
     change_t ch[2] = {{field, NULL}, {sfield, NULL}};
     batch_t b = {0};
-    size_t at = txn_append(r, &b, key, p.name + zoff, ch, 2);
-    int waited = txn_append_wait(r, &b);
+    size_t at = vmdns_txn_append(r, &b, key, p.name + zoff, ch, 2);
+    int waited = vmdns_txn_append_wait(r, &b);
     free(key);
     redisReply **rep;
-    int rc = conn_run(&r->conn, &b, 1, &rep, err);
+    int rc = vmdns_conn_run(&r->conn, &b, 1, &rep, err);
     if (rc == 0) {
-        rc = txn_exec_ok(rep[at], err);
+        rc = vmdns_txn_exec_ok(rep[at], err);
         if (rc == 0 && waited)
-            rc = txn_wait_ok(r, rep[b.ncmd - 1], err);
-        conn_free_replies(rep, b.ncmd);
+            rc = vmdns_txn_wait_ok(r, rep[b.ncmd - 1], err);
+        vmdns_conn_free_replies(rep, b.ncmd);
     }
-    batch_free(&b);
+    vmdns_batch_free(&b);
     if (rc == 0)
         rc = wait_vms(r, &p, 1, 0, err);
     if (rc == 0)

@@ -24,7 +24,7 @@ static int cand_cmp(const void *a, const void *b)
     return strcmp(((const cand_t *)a)->s, ((const cand_t *)b)->s);
 }
 
-void zone_field(const char *name, size_t zoff, char *out, size_t cap)
+void vmdns_zone_field(const char *name, size_t zoff, char *out, size_t cap)
 {
     if (zoff == 0) {
         strcpy(out, "@");
@@ -35,8 +35,8 @@ void zone_field(const char *name, size_t zoff, char *out, size_t cap)
     out[l] = '\0';
 }
 
-int zone_resolve(vmdns_registrar_t *r, const char *const *names, size_t n, long *zoff,
-                 vmdns_error_t *err)
+int vmdns_zone_resolve(vmdns_registrar_t *r, const char *const *names, size_t n, long *zoff,
+                       vmdns_error_t *err)
 {
     size_t nc = 0, cap = 0;
     cand_t *c = NULL;
@@ -65,18 +65,18 @@ int zone_resolve(vmdns_registrar_t *r, const char *const *names, size_t n, long 
 
     batch_t b = {0};
     for (size_t i = 0; i < nu; i++) {
-        char *key = reg_zone_key(r, c[i].s);
+        char *key = vmdns_reg_zone_key(r, c[i].s);
         if (!key) {
             b.oom = 1;
             break;
         }
-        batch_cmd(&b, "TYPE", key, NULL);
+        vmdns_batch_cmd(&b, "TYPE", key, NULL);
         free(key);
     }
-    batch_cmd(&b, "TYPE", r->stream_key, NULL);
+    vmdns_batch_cmd(&b, "TYPE", r->stream_key, NULL);
     redisReply **rep;
-    int rc = conn_run(&r->conn, &b, 0, &rep, err);
-    batch_free(&b);
+    int rc = vmdns_conn_run(&r->conn, &b, 0, &rep, err);
+    vmdns_batch_free(&b);
     if (rc < 0) {
         free(c);
         return -1;
@@ -91,7 +91,7 @@ int zone_resolve(vmdns_registrar_t *r, const char *const *names, size_t n, long 
             rc = vmdns_fail(err, VMDNS_ERR_CONFLICT, "change stream key '%s' holds a %s",
                             r->stream_key, rep[i]->str);
     }
-    conn_free_replies(rep, nu + 1);
+    vmdns_conn_free_replies(rep, nu + 1);
     for (size_t i = 0; i < n && rc == 0; i++) {
         for (const char *p = names[i]; *p; p = strchr(p, '.') + 1) {
             cand_t key = {.s = p}, *hit = bsearch(&key, c, nu, sizeof(*c), cand_cmp);
@@ -107,13 +107,14 @@ int zone_resolve(vmdns_registrar_t *r, const char *const *names, size_t n, long 
     return rc;
 }
 
-int zone_key_type(vmdns_registrar_t *r, const char *key, char *type, size_t cap, vmdns_error_t *err)
+int vmdns_zone_key_type(vmdns_registrar_t *r, const char *key, char *type, size_t cap,
+                        vmdns_error_t *err)
 {
     batch_t b = {0};
     redisReply **rep;
-    batch_cmd(&b, "TYPE", key, NULL);
-    int rc = conn_run(&r->conn, &b, 0, &rep, err);
-    batch_free(&b);
+    vmdns_batch_cmd(&b, "TYPE", key, NULL);
+    int rc = vmdns_conn_run(&r->conn, &b, 0, &rep, err);
+    vmdns_batch_free(&b);
     if (rc < 0)
         return -1;
     if (rep[0]->type == REDIS_REPLY_STATUS)
@@ -121,6 +122,6 @@ int zone_key_type(vmdns_registrar_t *r, const char *key, char *type, size_t cap,
     else
         rc = vmdns_fail(err, VMDNS_ERR_BACKEND, "TYPE: %s",
                         rep[0]->type == REDIS_REPLY_ERROR ? rep[0]->str : "odd reply");
-    conn_free_replies(rep, 1);
+    vmdns_conn_free_replies(rep, 1);
     return rc;
 }

@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     json_error_t jerr;
     json_t *j = json_loadb((const char *)data, size, JSON_ALLOW_NUL, &jerr);
-    uint32_t root = jl_parse(&doc, (const char *)data, size);
+    uint32_t root = vmdns_jl_parse(&doc, (const char *)data, size);
     if ((j == NULL) != (root == JL_NONE))
         abort();
     if (j != NULL) {
