@@ -145,7 +145,7 @@ static void vmdnsd_activate(vmdnsd_t *d, gen_t *g)
 {
     d->gen = g;
     gen_activate(g, &d->shared);
-    metrics_register_collector(&d->shared.metrics, "vmdnsd", vmdnsd_collect, d);
+    metrics_register_collector(&g->plugin.metrics, "vmdnsd", vmdnsd_collect, d);
     httpd_pool_commit(&d->httpd);
 }
 
@@ -307,20 +307,21 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     d->stopping = true;
     atomic_store(&d->shared.lameduck, true);
     vmdnsd_drop_pending(d);
-    if (d->shared.lameduck_ms == 0) {
+    uint64_t lameduck_ms = d->shared.active != NULL ? d->shared.active->lameduck_ms : 0;
+    if (lameduck_ms == 0) {
         log_info("caught %s, shutting down", name);
         event_base_loopbreak(d->base);
         return;
     }
-    struct timeval tv = {.tv_sec = (time_t)(d->shared.lameduck_ms / 1000),
-                         .tv_usec = (suseconds_t)(d->shared.lameduck_ms % 1000) * 1000};
+    struct timeval tv = {.tv_sec = (time_t)(lameduck_ms / 1000),
+                         .tv_usec = (suseconds_t)(lameduck_ms % 1000) * 1000};
     d->lameduck = evtimer_new(d->base, on_lameduck_over, d);
     if (d->lameduck == NULL || evtimer_add(d->lameduck, &tv) != 0) {
         event_base_loopbreak(d->base);
         return;
     }
     log_info("caught %s, lameduck for %llums, then shutting down", name,
-             (unsigned long long)d->shared.lameduck_ms);
+             (unsigned long long)lameduck_ms);
 }
 
 /* Signal handlers and main's own events; before the config is read, so a
@@ -369,6 +370,7 @@ static void vmdnsd_free(vmdnsd_t *d)
     }
     vmdnsd_drop_pending(d);
     d->shared.chain = NULL;
+    d->shared.active = NULL;
     gen_free(d->gen);
     plugin_kept_free_all(&d->shared);
     httpd_pool_close(&d->httpd);

@@ -8,7 +8,8 @@
  * GET /health answers 200 "OK" for as long as the process runs its control
  * loop, including during lameduck (liveness is not readiness: `ready` is
  * what turns 503 then). The lameduck duration is handed to main through
- * env->shared->lameduck_ms; main goes lameduck on SIGTERM, waits that long
+ * env->gen->lameduck_ms (this configuration's; main uses the running
+ * configuration's); main goes lameduck on SIGTERM, waits that long
  * while the workers keep answering, then stops.
  */
 #include <event2/http.h>
@@ -95,8 +96,8 @@ static int health_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, 
     if (!enabled) {
         return 0;
     }
-    if (env->shared != NULL) {
-        env->shared->lameduck_ms = lameduck_ms;
+    if (env->gen != NULL) {
+        env->gen->lameduck_ms = lameduck_ms;
     }
     health_t *h = calloc(1, sizeof(*h));
     if (h == NULL) {

@@ -39,8 +39,8 @@ typedef struct qlog {
     pthread_t writer;
     bool writer_running;
     atomic_bool stop;
-    uint64_t reported_drops; /* writer thread only */
-    plugin_shared_t *shared;
+    uint64_t reported_drops;     /* writer thread only */
+    metrics_registry_t *metrics; /* where qlog_collect is registered, or NULL */
 } qlog_t;
 
 static uint64_t qlog_now_ns(void)
@@ -161,8 +161,8 @@ static void qlog_teardown(void *state)
         atomic_store(&l->stop, true);
         pthread_join(l->writer, NULL);
     }
-    if (l->shared != NULL) {
-        metrics_unregister_collector(&l->shared->metrics, l);
+    if (l->metrics != NULL) {
+        metrics_unregister_collector(l->metrics, l);
     }
     if (l->rings != NULL) {
         /* The workers have stopped: what is left is written now. */
@@ -265,9 +265,9 @@ static int qlog_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cf
             return cfg_fail(err, cfg, "log: out of memory");
         }
     }
-    l->shared = env->shared;
-    if (l->shared != NULL) {
-        metrics_register_collector(&l->shared->metrics, "log", qlog_collect, l);
+    if (env->gen != NULL &&
+        metrics_register_collector(&env->gen->metrics, "log", qlog_collect, l) == 0) {
+        l->metrics = &env->gen->metrics;
     }
     *state = l;
     return 0;

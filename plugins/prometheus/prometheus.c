@@ -10,7 +10,8 @@
  * coredns_dns_request_size_bytes, coredns_dns_response_size_bytes,
  * coredns_dns_do_requests_total, coredns_panics_total,
  * coredns_plugin_enabled), followed by process_* and by whatever other
- * plugins registered in env->shared->metrics (vmdns_*).
+ * plugins of the running configuration registered (vmdns_*; see
+ * plugin_gen_t in core/plugin.h).
  *
  * The `done` hook counts each answered query into its worker's own block
  * (dnsstats.c); the HTTP endpoint is an evhttp on the control thread's
@@ -86,8 +87,8 @@ static void prom_render(prom_t *p)
     dnsstats_render(p->stats, p->server, out);
     prom_render_plugins(p, out);
     process_render(&p->proc, out);
-    if (p->shared != NULL) {
-        metrics_collect_all(&p->shared->metrics, out);
+    if (p->shared != NULL && p->shared->active != NULL) {
+        metrics_collect_all(&p->shared->active->metrics, out);
     }
 }
 

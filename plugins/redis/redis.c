@@ -100,13 +100,11 @@ static int redis_setup(const plugin_env_t *env, cfg_node_t *node, void **state, 
             return -1;
         }
     }
-    /* Registered in the registry of the configuration being set up (see
-     * core/generation.h); at teardown, unregistering from whatever registry
-     * is shared by then is enough: an old generation's registry is dropped
-     * with it when a new one takes over. */
-    if (env->shared != NULL) {
-        if (redis_metrics_register(&env->shared->metrics, p) == 0) {
-            p->metrics = &env->shared->metrics;
+    /* Registered in the registry of the configuration being set up
+     * (env->gen, core/plugin.h), unregistered from it at teardown. */
+    if (env->gen != NULL) {
+        if (redis_metrics_register(&env->gen->metrics, p) == 0) {
+            p->metrics = &env->gen->metrics;
         } else {
             log_warn("redis: metrics registry full: no vmdns_redis_* metrics");
         }

@@ -2,7 +2,7 @@
  * redis_metrics.h - the redis plugin's vmdns_redis_* metrics on /metrics.
  *
  * The plugin registers one collector per running instance in the registry
- * main shares with every plugin (env->shared->metrics); the `prometheus`
+ * of its configuration (env->gen->metrics); the `prometheus`
  * plugin runs it at each scrape. The collector reads the per-backend
  * counters through redis.h (atomics), so it never waits on a backend.
  */

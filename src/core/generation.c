@@ -4,7 +4,7 @@
  * The order inside gen_load is the startup order of vmdnsd: config tree
  * (YAML or Corefile) -> server options -> view -> plugins -> unknown-key
  * check; the first failure ends it with one "FILE:LINE: problem" message.
- * See generation.h for why plugins run "inside" their generation.
+ * See generation.h for why each generation has its own plugin context.
  */
 #include "core/generation.h"
 
@@ -14,29 +14,6 @@
 
 #include "config/corefile.h"
 
-/* What the running generation had in plugin_shared_t while another one's
- * plugins are set up or started. */
-typedef struct gen_saved {
-    metrics_registry_t metrics;
-    uint64_t lameduck_ms;
-} gen_saved_t;
-
-static void gen_enter(gen_t *g, plugin_shared_t *sh, gen_saved_t *saved)
-{
-    saved->metrics = sh->metrics;
-    saved->lameduck_ms = sh->lameduck_ms;
-    sh->metrics = g->metrics;
-    sh->lameduck_ms = g->lameduck_ms;
-}
-
-static void gen_leave(gen_t *g, plugin_shared_t *sh, const gen_saved_t *saved)
-{
-    g->metrics = sh->metrics;
-    g->lameduck_ms = sh->lameduck_ms;
-    sh->metrics = saved->metrics;
-    sh->lameduck_ms = saved->lameduck_ms;
-}
-
 gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, cfg_error_t *err)
 {
     gen_t *g = calloc(1, sizeof(*g));
@@ -45,6 +22,7 @@ gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, cfg_error_t *err)
         return NULL;
     }
     g->id = id;
+    g->plugin.id = id;
     g->cfg = ctx->format == GEN_COREFILE ? cfg_load_corefile(ctx->path, err)
                                          : cfg_load_yaml(ctx->path, err);
     if (g->cfg == NULL || cfg_server_read(g->cfg, &g->server_cfg, err) != 0) {
@@ -63,15 +41,13 @@ gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, cfg_error_t *err)
         .limits = &g->server_cfg.opts.limits,
         .check_only = ctx->check_only,
         .shared = ctx->shared,
+        .gen = &g->plugin,
         .listen = g->server_cfg.opts.listen,
         .nlisten = g->server_cfg.opts.nlisten,
         .httpd = ctx->httpd,
         .config_path = ctx->path,
     };
-    gen_saved_t saved;
-    gen_enter(g, ctx->shared, &saved);
     g->chain = chain_new(&env, g->cfg, err);
-    gen_leave(g, ctx->shared, &saved);
     if (g->chain == NULL || cfg_check_unused(g->cfg, err) != 0) {
         gen_free(g);
         return NULL;
@@ -81,17 +57,13 @@ gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, cfg_error_t *err)
 
 int gen_start(gen_t *g, const gen_ctx_t *ctx, cfg_error_t *err)
 {
-    gen_saved_t saved;
-    gen_enter(g, ctx->shared, &saved);
-    int rc = chain_start(g->chain, err);
-    gen_leave(g, ctx->shared, &saved);
-    return rc;
+    (void)ctx;
+    return chain_start(g->chain, err);
 }
 
 void gen_activate(gen_t *g, plugin_shared_t *shared)
 {
-    shared->metrics = g->metrics;
-    shared->lameduck_ms = g->lameduck_ms;
+    shared->active = &g->plugin;
     shared->chain = g->chain;
 }
 

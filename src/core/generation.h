@@ -10,12 +10,11 @@
  * the switch: server_swap, or new listeners); a broken one is freed and
  * the running one stays.
  *
- * Two generations are alive at once during a reload, and their plugins
- * share what main shares with all plugins (plugin_shared_t). So that the
- * running one is not disturbed, a generation's plugins are set up and
- * started "inside" it: the metrics collectors and the lameduck period they
- * register go to the generation's own copy, which becomes the shared one
- * only when the generation takes over (gen_activate).
+ * Two generations are alive at once during a reload. So that the running
+ * one is not disturbed, each generation has its own plugin context
+ * (plugin_gen_t: the metrics collectors and the lameduck period its
+ * plugins register), given to its plugins in env->gen; it becomes the one
+ * main and /metrics use only when the generation takes over (gen_activate).
  */
 #ifndef VMDNS_CORE_GENERATION_H
 #define VMDNS_CORE_GENERATION_H
@@ -49,8 +48,7 @@ typedef struct gen {
     cfg_server_t server_cfg;
     view_t *view;
     chain_t *chain;
-    metrics_registry_t metrics; /* collectors its plugins registered */
-    uint64_t lameduck_ms;       /* what its `health` asked for */
+    plugin_gen_t plugin; /* its plugins' collectors and lameduck period */
 } gen_t;
 
 /* Read the config file and set its plugins up against a new view (zone
@@ -61,8 +59,8 @@ gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, cfg_error_t *err);
 /* Call the plugins' start hooks (timers, writer threads). -1 with err. */
 int gen_start(gen_t *g, const gen_ctx_t *ctx, cfg_error_t *err);
 
-/* Make g the generation the plugins share: its collectors, its lameduck
- * period, its chain (for /ready). */
+/* Make g the running generation for the plugins: its context (collectors,
+ * lameduck period) becomes shared->active, its chain shared->chain. */
 void gen_activate(gen_t *g, plugin_shared_t *shared);
 
 /* True if a and b want the same listeners and worker options (so the

@@ -4,8 +4,9 @@
  * The `prometheus` plugin owns the /metrics endpoint and the CoreDNS
  * coredns_* metrics. Other parts of vmdnsd export their own numbers (the
  * redis plugin: backends up/down, records, conflicts, stream lag...) by
- * registering a collector in the process-wide registry that main keeps in
- * plugin_shared_t (env->shared->metrics):
+ * registering a collector in the registry of their configuration
+ * (env->gen->metrics, plugin_gen_t in core/plugin.h; /metrics shows the
+ * running configuration's):
  *
  *     static void redis_collect(void *ctx, metrics_out_t *out)
  *     {
@@ -16,9 +17,9 @@
  *             metrics_sample(out, "vmdns_backend_up", labels, st->b[i].up ? 1 : 0);
  *         }
  *     }
- *     ... in setup:    metrics_register_collector(&env->shared->metrics, "redis",
+ *     ... in setup:    metrics_register_collector(&env->gen->metrics, "redis",
  *                                                 redis_collect, state);
- *     ... in teardown: metrics_unregister_collector(&env->shared->metrics, state);
+ *     ... in teardown: metrics_unregister_collector(&env->gen->metrics, state);
  *
  * Threading: registration, unregistration and scraping all happen on the
  * control thread (setup/teardown run there, and so does the HTTP server), so

@@ -56,28 +56,28 @@ typedef struct request {
 /* What a query hook decided. */
 typedef enum { PLUGIN_NEXT = 0, PLUGIN_DONE = 1 } plugin_result_t;
 
-/* What main owns for the life of the process and shares with the plugins.
- * main zero-initialises it; plugins keep the pointer (env->shared), never a
- * copy. Everything here is read and written on the control thread, except
- * `lameduck`, which is atomic.
- *  - chain: set by main right after chain_new(); `ready` calls chain_ready()
- *    on it (NULL until then: /ready says 503).
- *  - lameduck: set by main when shutdown starts (SIGTERM); from then on
- *    `ready` answers 503 while the workers keep answering queries.
+/* What one configuration's plugins register while it is set up, kept
+ * apart from every other configuration's (during a reload two are alive:
+ * the running one and the one being set up next to it). main owns it (one
+ * per generation, core/generation.h), gives it to setup in env->gen, and
+ * makes it the active one (plugin_shared_t.active) when that configuration
+ * takes over. Control thread only.
+ *  - metrics: collectors appended to /metrics by `prometheus` (e.g. the
+ *    redis plugin's vmdns_* gauges); see core/metrics.h. A plugin registers
+ *    in env->gen->metrics and unregisters from the same registry.
  *  - lameduck_ms: set by `health` at setup (its `lameduck` option): how long
- *    main keeps serving in lameduck before it stops the workers.
- *  - metrics: extra collectors appended to /metrics by `prometheus`
- *    (e.g. the redis plugin's vmdns_* gauges); see core/metrics.h.
- *  - reload: set by main; a plugin calls reload(reload_ctx) to have the
- *    config read again (the `reload` plugin, when the file changed). Main
- *    does it later from its own loop, never inside the call.
- * On a reload, the next configuration's plugins are set up while the
- * running ones still serve: main keeps the collectors and lameduck_ms a
- * setup registers apart until the new configuration takes over, and
- * points `chain` at the chain that answers. */
+ *    main keeps serving in lameduck before it stops the workers. */
+typedef struct plugin_gen {
+    unsigned id; /* the configuration's number (1, then +1 per reload attempt) */
+    metrics_registry_t metrics;
+    uint64_t lameduck_ms;
+} plugin_gen_t;
+
 /* State a plugin keeps across reloads (e.g. the query counters behind
  * /metrics, so dashboards do not fall to zero on SIGHUP). Owned by main,
- * freed with free_fn at exit. */
+ * freed with free_fn at exit. What is kept must have one writer per piece
+ * (see plugins/prometheus/dnsstats.h for how the counters do it): during a
+ * reload with new listeners two servers answer at once. */
 typedef struct plugin_kept {
     const char *name;
     void *ptr;
@@ -86,11 +86,25 @@ typedef struct plugin_kept {
 
 #define PLUGIN_MAX_KEPT 8
 
+/* What main owns for the life of the process and shares with the plugins.
+ * main zero-initialises it; plugins keep the pointer (env->shared), never a
+ * copy. Everything here is read and written on the control thread, except
+ * `lameduck`, which is atomic.
+ *  - chain: set by main right after chain_new(); `ready` calls chain_ready()
+ *    on it (NULL until then: /ready says 503).
+ *  - active: the running configuration's plugin_gen_t (set by main when a
+ *    configuration takes over; NULL before the first one): `prometheus`
+ *    renders its collectors, main reads its lameduck period at SIGTERM.
+ *  - lameduck: set by main when shutdown starts (SIGTERM); from then on
+ *    `ready` answers 503 while the workers keep answering queries.
+ *  - reload: set by main; a plugin calls reload(reload_ctx) to have the
+ *    config read again (the `reload` plugin, when the file changed). Main
+ *    does it later from its own loop, never inside the call.
+ *  - kept: state kept across reloads, by name (plugin_kept_*). */
 typedef struct plugin_shared {
     struct chain *chain;
+    const plugin_gen_t *active;
     atomic_bool lameduck;
-    uint64_t lameduck_ms;
-    metrics_registry_t metrics;
     void (*reload)(void *reload_ctx);
     void *reload_ctx;
     plugin_kept_t kept[PLUGIN_MAX_KEPT];
@@ -116,6 +130,7 @@ typedef struct plugin_env {
     const answer_limits_t *limits;
     bool check_only;           /* --check-config: load and check, start nothing */
     plugin_shared_t *shared;   /* owned by main; see above */
+    plugin_gen_t *gen;         /* this configuration's collectors and lameduck (see above) */
     const char *const *listen; /* the DNS listen addresses ("127.0.0.1:53") */
     size_t nlisten;
     struct httpd_pool *httpd; /* HTTP sockets kept across reloads (httpd_listen), or NULL */
