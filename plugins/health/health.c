@@ -16,24 +16,18 @@
 #include <stdlib.h>
 
 #include "core/httpd.h"
-#include "core/log.h"
 #include "core/plugin.h"
 
 #define HEALTH_DEFAULT_LISTEN  "localhost:8080"
 #define HEALTH_MAX_LAMEDUCK_MS (3600u * 1000u)
 
 typedef struct health {
-    struct evhttp *http;
+    httpd_endpoint_t http;
 } health_t;
 
 static void health_http(struct evhttp_request *req, void *arg)
 {
     httpd_reply_text(req, 200, "OK", "OK");
-}
-
-static void health_http_other(struct evhttp_request *req, void *arg)
-{
-    httpd_reply_text(req, 404, "Not Found", "404 page not found\n");
 }
 
 static void health_teardown(void *state)
@@ -42,9 +36,7 @@ static void health_teardown(void *state)
     if (h == NULL) {
         return;
     }
-    if (h->http != NULL) {
-        evhttp_free(h->http);
-    }
+    httpd_endpoint_close(&h->http);
     free(h);
 }
 
@@ -52,21 +44,12 @@ static void health_teardown(void *state)
 static int health_read_config(cfg_node_t *cfg, const char **listen, uint64_t *lameduck_ms,
                               bool *enabled, cfg_error_t *err)
 {
-    *listen = HEALTH_DEFAULT_LISTEN;
     *lameduck_ms = 0;
-    *enabled = true;
-    if (cfg->kind == CFG_SCALAR) {
-        return cfg_bool(cfg, enabled, err);
-    }
-    if (cfg->kind != CFG_MAP) {
-        return cfg_fail(err, cfg,
-                        "health: expected true/false or {listen: ADDR, lameduck: DURATION}");
-    }
-    cfg_node_t *l = cfg_get(cfg, "listen");
-    cfg_node_t *ld = cfg_get(cfg, "lameduck");
-    if (l != NULL && cfg_string(l, listen, err) != 0) {
+    if (httpd_endpoint_config(cfg, HEALTH_DEFAULT_LISTEN, "{listen: ADDR, lameduck: DURATION}",
+                              listen, enabled, err) != 0) {
         return -1;
     }
+    cfg_node_t *ld = cfg->kind == CFG_MAP ? cfg_get(cfg, "lameduck") : NULL;
     if (ld != NULL) {
         if (cfg_duration_ms(ld, lameduck_ms, err) != 0) {
             return -1;
@@ -83,15 +66,9 @@ static int health_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, 
     const char *listen;
     uint64_t lameduck_ms;
     bool enabled;
-    char why[256];
-    struct sockaddr_storage ss;
-    socklen_t sslen;
     *state = NULL;
     if (health_read_config(cfg, &listen, &lameduck_ms, &enabled, err) != 0) {
         return -1;
-    }
-    if (httpd_parse_addr(listen, &ss, &sslen, why, sizeof(why)) != 0) {
-        return cfg_fail(err, cfg, "health: %s", why);
     }
     if (!enabled) {
         return 0;
@@ -107,16 +84,12 @@ static int health_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, 
     if (env->check_only) {
         return 0;
     }
-    uint16_t port = 0;
-    h->http = httpd_listen(env->httpd, env->control, listen, &port, why, sizeof(why));
-    if (h->http == NULL) {
+    if (httpd_endpoint_open(&h->http, env, "health", cfg, listen, "/health", health_http, h, err) !=
+        0) {
         health_teardown(h);
         *state = NULL;
-        return cfg_fail(err, cfg, "health: %s", why);
+        return -1;
     }
-    evhttp_set_cb(h->http, "/health", health_http, h);
-    evhttp_set_gencb(h->http, health_http_other, h);
-    log_info("plugin/health: serving /health on %s (port %u)", listen, (unsigned)port);
     return 0;
 }
 

@@ -41,7 +41,7 @@
 typedef struct prom {
     dnsstats_t *stats; /* kept across reloads (plugin_kept), or owned_stats */
     dnsstats_t owned_stats;
-    struct evhttp *http;
+    httpd_endpoint_t http;
     char server[300]; /* the `server` label: "dns://127.0.0.1:53" */
     plugin_shared_t *shared;
     metrics_out_t out;   /* reused between scrapes */
@@ -103,20 +103,13 @@ static void prom_http(struct evhttp_request *req, void *arg)
     httpd_reply(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", p->out.buf, p->out.len);
 }
 
-static void prom_http_other(struct evhttp_request *req, void *arg)
-{
-    httpd_reply_text(req, 404, "Not Found", "404 page not found\n");
-}
-
 static void prom_teardown(void *state)
 {
     prom_t *p = state;
     if (p == NULL) {
         return;
     }
-    if (p->http != NULL) {
-        evhttp_free(p->http);
-    }
+    httpd_endpoint_close(&p->http);
     dnsstats_free(&p->owned_stats);
     metrics_out_free(&p->out);
     free(p);
@@ -162,34 +155,15 @@ static int prom_attach_stats(prom_t *p, const plugin_env_t *env, unsigned worker
     return 0;
 }
 
-/* `metrics: true` or `metrics: {listen: ADDR}`. */
-static int prom_read_config(cfg_node_t *cfg, const char **listen, bool *enabled, cfg_error_t *err)
-{
-    *listen = PROM_DEFAULT_LISTEN;
-    *enabled = true;
-    if (cfg->kind == CFG_SCALAR) {
-        return cfg_bool(cfg, enabled, err);
-    }
-    if (cfg->kind != CFG_MAP) {
-        return cfg_fail(err, cfg, "metrics: expected true/false or {listen: ADDR}");
-    }
-    cfg_node_t *l = cfg_get(cfg, "listen");
-    return l != NULL ? cfg_string(l, listen, err) : 0;
-}
-
 static int prom_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
 {
     const char *listen;
     bool enabled;
     *state = NULL;
-    if (prom_read_config(cfg, &listen, &enabled, err) != 0) {
+    /* `metrics: true` or `metrics: {listen: ADDR}`. */
+    if (httpd_endpoint_config(cfg, PROM_DEFAULT_LISTEN, "{listen: ADDR}", &listen, &enabled, err) !=
+        0) {
         return -1;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sslen;
-    char why[256];
-    if (httpd_parse_addr(listen, &ss, &sslen, why, sizeof(why)) != 0) {
-        return cfg_fail(err, cfg, "metrics: %s", why);
     }
     if (!enabled) {
         return 0; /* `metrics: false`: in the chain, idle (prom_done checks) */
@@ -212,16 +186,12 @@ static int prom_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cf
     if (env->check_only) {
         return 0;
     }
-    uint16_t port = 0;
-    p->http = httpd_listen(env->httpd, env->control, listen, &port, why, sizeof(why));
-    if (p->http == NULL) {
+    if (httpd_endpoint_open(&p->http, env, "prometheus", cfg, listen, "/metrics", prom_http, p,
+                            err) != 0) {
         prom_teardown(p);
         *state = NULL;
-        return cfg_fail(err, cfg, "metrics: %s", why);
+        return -1;
     }
-    evhttp_set_cb(p->http, "/metrics", prom_http, p);
-    evhttp_set_gencb(p->http, prom_http_other, p);
-    log_info("plugin/prometheus: serving /metrics on %s (port %u)", listen, (unsigned)port);
     return 0;
 }
 

@@ -18,13 +18,12 @@
 
 #include "core/chain.h"
 #include "core/httpd.h"
-#include "core/log.h"
 #include "core/plugin.h"
 
 #define READY_DEFAULT_LISTEN "localhost:8181"
 
 typedef struct ready {
-    struct evhttp *http;
+    httpd_endpoint_t http;
     plugin_shared_t *shared;
 } ready_t;
 
@@ -49,51 +48,25 @@ static void ready_http(struct evhttp_request *req, void *arg)
     httpd_reply_text(req, 503, "Service Unavailable", body);
 }
 
-static void ready_http_other(struct evhttp_request *req, void *arg)
-{
-    httpd_reply_text(req, 404, "Not Found", "404 page not found\n");
-}
-
 static void ready_teardown(void *state)
 {
     ready_t *r = state;
     if (r == NULL) {
         return;
     }
-    if (r->http != NULL) {
-        evhttp_free(r->http);
-    }
+    httpd_endpoint_close(&r->http);
     free(r);
-}
-
-/* `ready: true` or `ready: {listen: ADDR}`. */
-static int ready_read_config(cfg_node_t *cfg, const char **listen, bool *enabled, cfg_error_t *err)
-{
-    *listen = READY_DEFAULT_LISTEN;
-    *enabled = true;
-    if (cfg->kind == CFG_SCALAR) {
-        return cfg_bool(cfg, enabled, err);
-    }
-    if (cfg->kind != CFG_MAP) {
-        return cfg_fail(err, cfg, "ready: expected true/false or {listen: ADDR}");
-    }
-    cfg_node_t *l = cfg_get(cfg, "listen");
-    return l != NULL ? cfg_string(l, listen, err) : 0;
 }
 
 static int ready_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
 {
     const char *listen;
     bool enabled;
-    char why[256];
-    struct sockaddr_storage ss;
-    socklen_t sslen;
     *state = NULL;
-    if (ready_read_config(cfg, &listen, &enabled, err) != 0) {
+    /* `ready: true` or `ready: {listen: ADDR}`. */
+    if (httpd_endpoint_config(cfg, READY_DEFAULT_LISTEN, "{listen: ADDR}", &listen, &enabled,
+                              err) != 0) {
         return -1;
-    }
-    if (httpd_parse_addr(listen, &ss, &sslen, why, sizeof(why)) != 0) {
-        return cfg_fail(err, cfg, "ready: %s", why);
     }
     if (!enabled) {
         return 0;
@@ -107,16 +80,12 @@ static int ready_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, c
     if (env->check_only) {
         return 0;
     }
-    uint16_t port = 0;
-    r->http = httpd_listen(env->httpd, env->control, listen, &port, why, sizeof(why));
-    if (r->http == NULL) {
+    if (httpd_endpoint_open(&r->http, env, "ready", cfg, listen, "/ready", ready_http, r, err) !=
+        0) {
         ready_teardown(r);
         *state = NULL;
-        return cfg_fail(err, cfg, "ready: %s", why);
+        return -1;
     }
-    evhttp_set_cb(r->http, "/ready", ready_http, r);
-    evhttp_set_gencb(r->http, ready_http_other, r);
-    log_info("plugin/ready: serving /ready on %s (port %u)", listen, (unsigned)port);
     return 0;
 }
 

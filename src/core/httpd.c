@@ -25,6 +25,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/log.h"
+#include "core/plugin.h"
+
 int httpd_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len, char *err,
                      size_t errlen)
 {
@@ -250,4 +253,63 @@ void httpd_reply(struct evhttp_request *req, int code, const char *reason, const
 void httpd_reply_text(struct evhttp_request *req, int code, const char *reason, const char *body)
 {
     httpd_reply(req, code, reason, "text/plain; charset=utf-8", body, strlen(body));
+}
+
+int httpd_endpoint_config(cfg_node_t *cfg, const char *default_listen, const char *usage,
+                          const char **listen, bool *enabled, cfg_error_t *err)
+{
+    const char *key = cfg->key != NULL ? cfg->key : "endpoint";
+    *listen = default_listen;
+    *enabled = true;
+    if (cfg->kind == CFG_SCALAR) {
+        if (cfg_bool(cfg, enabled, err) != 0) {
+            return -1;
+        }
+    } else if (cfg->kind != CFG_MAP) {
+        return cfg_fail(err, cfg, "%s: expected true/false or %s", key, usage);
+    } else {
+        cfg_node_t *l = cfg_get(cfg, "listen");
+        if (l != NULL && cfg_string(l, listen, err) != 0) {
+            return -1;
+        }
+    }
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char why[256];
+    if (httpd_parse_addr(*listen, &ss, &len, why, sizeof(why)) != 0) {
+        return cfg_fail(err, cfg, "%s: %s", key, why);
+    }
+    return 0;
+}
+
+/* Every path but the endpoint's own. */
+static void httpd_not_found(struct evhttp_request *req, void *arg)
+{
+    (void)arg;
+    httpd_reply_text(req, 404, "Not Found", "404 page not found\n");
+}
+
+int httpd_endpoint_open(httpd_endpoint_t *ep, const struct plugin_env *env, const char *plugin,
+                        const cfg_node_t *cfg, const char *listen, const char *path,
+                        httpd_handler_t handler, void *ctx, cfg_error_t *err)
+{
+    char why[256];
+    ep->port = 0;
+    ep->http = httpd_listen(env->httpd, env->control, listen, &ep->port, why, sizeof(why));
+    if (ep->http == NULL) {
+        return cfg_fail(err, cfg, "%s: %s", cfg->key != NULL ? cfg->key : plugin, why);
+    }
+    evhttp_set_cb(ep->http, path, handler, ctx);
+    evhttp_set_gencb(ep->http, httpd_not_found, NULL);
+    log_info("plugin/%s: serving %s on %s (port %u)", plugin, path, listen, (unsigned)ep->port);
+    return 0;
+}
+
+void httpd_endpoint_close(httpd_endpoint_t *ep)
+{
+    if (ep->http != NULL) {
+        evhttp_free(ep->http);
+    }
+    ep->http = NULL;
+    ep->port = 0;
 }

@@ -6,8 +6,10 @@
  * module only does the parts the three plugins share: parsing the listen
  * address the CoreDNS way ("127.0.0.1:9153", "[::1]:8080", ":8181"),
  * binding it (so a port in use fails at startup with a clear message),
- * keeping the bound sockets across config reloads (httpd_pool_t), and
- * replying with text.
+ * keeping the bound sockets across config reloads (httpd_pool_t),
+ * replying with text, and (httpd_endpoint_*) the whole of what an endpoint
+ * plugin does with its section: read `KEY: true` or `KEY: {listen: ADDR}`,
+ * then serve one path on that address with every other path a 404.
  */
 #ifndef VMDNS_CORE_HTTPD_H
 #define VMDNS_CORE_HTTPD_H
@@ -17,9 +19,12 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "config/cfg.h"
+
 struct event_base;
 struct evhttp;
 struct evhttp_request;
+struct plugin_env;
 
 /* Parse "host:port", "[v6addr]:port" or ":port" (every address). The host
  * must be a numeric address or "localhost". Returns 0, or -1 with a reason
@@ -77,5 +82,37 @@ void httpd_reply(struct evhttp_request *req, int code, const char *reason, const
 
 /* The common case: a text/plain body given as a C string. */
 void httpd_reply_text(struct evhttp_request *req, int code, const char *reason, const char *body);
+
+/* ---- A plugin's endpoint (health, ready, prometheus) ---- */
+
+/* Answers one request; ctx is the one given to httpd_endpoint_open(). */
+typedef void (*httpd_handler_t)(struct evhttp_request *req, void *ctx);
+
+/* An open endpoint. Zeroed: not open. */
+typedef struct httpd_endpoint {
+    struct evhttp *http;
+    uint16_t port; /* the port it is bound to (the actual one for ":0") */
+} httpd_endpoint_t;
+
+/* Read an endpoint plugin's section: `KEY: true|false`, or a map whose
+ * `listen` names the address (default_listen when absent; the plugin reads
+ * any other keys of the map itself). The address is checked here, also when
+ * the section says false. `usage` is the map form for the message, e.g.
+ * "{listen: ADDR}". Returns 0, or -1 with "FILE:LINE: KEY: problem" in err
+ * (KEY: the section's key). */
+int httpd_endpoint_config(cfg_node_t *cfg, const char *default_listen, const char *usage,
+                          const char **listen, bool *enabled, cfg_error_t *err);
+
+/* Serve GET/HEAD `path` on `listen` with handler(req, ctx), and 404 on
+ * every other path, on env's control loop with env's socket pool (so a
+ * reload that keeps the address keeps the socket). Logs "plugin/PLUGIN:
+ * serving PATH on ADDR (port N)". Returns 0, or -1 with "FILE:LINE: KEY:
+ * cannot listen on ADDR: why" in err, at `cfg` (the plugin's section). */
+int httpd_endpoint_open(httpd_endpoint_t *ep, const struct plugin_env *env, const char *plugin,
+                        const cfg_node_t *cfg, const char *listen, const char *path,
+                        httpd_handler_t handler, void *ctx, cfg_error_t *err);
+
+/* Stop serving and free the endpoint (safe on a zeroed one, and twice). */
+void httpd_endpoint_close(httpd_endpoint_t *ep);
 
 #endif
