@@ -10,9 +10,11 @@
  * or not. Names outside every zone, other classes and EDNS versions we do
  * not speak are left to the core (REFUSED, BADVERS...).
  *
- * The response is built here from answer_error() (header, the question as
- * the client wrote it, OPT if the query had one) with the HINFO inserted
- * before the OPT; nothing is allocated.
+ * The response is built with the core's frame (answer_write_header: the
+ * header and the question as the client wrote it; answer_finish: the rcode
+ * and the one OPT writer), the HINFO written in between; nothing is
+ * allocated. The metadata says what the view would: a positive answer from
+ * the zone, charged to the QNAME.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -52,23 +54,20 @@ static plugin_result_t any_query(void *state, request_t *req)
     }
     const view_zone_t *zone =
         view_find_zone(a->view, q->qname, q->qname_len, q->label_off, q->qname_labels);
-    if (zone == NULL || req->resp_cap < ANY_RR_SIZE + WIRE_HEADER_SIZE) {
+    size_t reserve = ANY_RR_SIZE + answer_opt_size(q);
+    if (zone == NULL || req->resp_cap < reserve + WIRE_HEADER_SIZE) {
         return PLUGIN_NEXT;
     }
-    size_t len =
-        answer_error(q, WIRE_RCODE_NOERROR, a->limits, req->resp, req->resp_cap - ANY_RR_SIZE);
+    size_t len = answer_write_header(q, req->resp, req->resp_cap - reserve);
     if (len < q->question_end) {
         return PLUGIN_NEXT; /* no room for the question: let the core say so */
     }
-    /* Everything after the question is the OPT (if any): move it up. */
-    uint8_t *at = req->resp + q->question_end;
-    memmove(at + ANY_RR_SIZE, at, len - q->question_end);
-    any_write_rr(at);
+    any_write_rr(req->resp + len);
+    len += ANY_RR_SIZE;
     wire_write_u16(req->resp + 6, 1);
     wire_write_u16(req->resp + 2, (uint16_t)(wire_read_u16(req->resp + 2) | WIRE_FLAG_AA));
-    req->resp_len = len + ANY_RR_SIZE;
-    req->meta = (answer_meta_t){
-        .rcode = WIRE_RCODE_NOERROR, .authoritative = true, .truncated = false, .zone = zone};
+    req->resp_len = answer_finish(q, a->limits, req->resp, len, req->resp_cap, WIRE_RCODE_NOERROR);
+    answer_meta_answer(&req->meta, q, zone);
     req->answered_by = "any";
     return PLUGIN_DONE;
 }

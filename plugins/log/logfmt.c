@@ -108,18 +108,23 @@ size_t logfmt_line(const request_t *req, uint64_t now_ns, char *buf, size_t cap)
     } else {
         bufsize = q->has_edns && q->edns_udp > WIRE_MIN_UDP ? q->edns_udp : WIRE_MIN_UDP;
     }
-    const char *rcode = mnemonic_rcode(req->meta.rcode);
+    bool dropped = req->action == RESPOND_DROP;
+    const char *rcode = dropped ? "-" : mnemonic_rcode(req->meta.rcode);
     if (rcode == NULL) {
         snprintf(rbuf, sizeof(rbuf), "%u", (unsigned)req->meta.rcode);
         rcode = rbuf;
     }
-    logfmt_flags(req->resp_len >= 4 ? wire_read_u16(req->resp + 2) : 0, flags, sizeof(flags));
+    if (dropped) {
+        snprintf(flags, sizeof(flags), "-");
+    } else {
+        logfmt_flags(req->resp_len >= 4 ? wire_read_u16(req->resp + 2) : 0, flags, sizeof(flags));
+    }
     logfmt_duration(now_ns > req->start_ns ? now_ns - req->start_ns : 0, dur, sizeof(dur));
 
     int n = snprintf(buf, cap, "[INFO] %s - %u \"%s %s %s %s %zu %s %u\" %s %s %zu %s\n", peer,
                      (unsigned)q->id, mnemonic_type(q->qtype, tbuf),
                      mnemonic_class(q->qclass, cbuf), name, req->proto == REQ_TCP ? "tcp" : "udp",
                      q->len, q->has_edns && q->edns_do ? "true" : "false", bufsize, rcode, flags,
-                     req->resp_len, dur);
+                     dropped ? (size_t)0 : req->resp_len, dur);
     return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }

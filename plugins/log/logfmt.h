@@ -9,7 +9,9 @@
  * same rules: IPv6 peers in brackets, the name lower-cased with its final
  * dot, bufsize = the EDNS UDP size (at least 512, 65535 over TCP), flags of
  * the response in the order qr,aa,tc,rd,ra,z,ad,cd, duration in seconds in
- * the shortest exact form. Formatting never allocates (hot path).
+ * the shortest exact form. A reply the respond stage dropped is logged as
+ * CoreDNS logs a request nothing was written for: rcode and flags "-",
+ * size 0. Formatting never allocates (hot path).
  */
 #ifndef VMDNS_LOG_LOGFMT_H
 #define VMDNS_LOG_LOGFMT_H

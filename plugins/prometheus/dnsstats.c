@@ -216,13 +216,15 @@ void dnsstats_record(dnsstats_worker_t *w, const dnsstats_obs_t *o)
     if (o->do_bit) {
         ctr_add(&z->do_requests, 1);
     }
-    ctr_add(&z->responses[rcode][dnsstats_plugin_slot(w, o->plugin)], 1);
     ctr_add(&z->duration[type][dnsstats_duration_bucket(o->duration_ns)], 1);
     ctr_add(&z->duration_sum_ns[type], o->duration_ns);
     ctr_add(&z->req_size[proto][dnsstats_size_bucket(o->req_size)], 1);
     ctr_add(&z->req_size_sum[proto], o->req_size);
-    ctr_add(&z->resp_size[proto][dnsstats_size_bucket(o->resp_size)], 1);
-    ctr_add(&z->resp_size_sum[proto], o->resp_size);
+    if (!o->dropped) {
+        ctr_add(&z->responses[rcode][dnsstats_plugin_slot(w, o->plugin)], 1);
+        ctr_add(&z->resp_size[proto][dnsstats_size_bucket(o->resp_size)], 1);
+        ctr_add(&z->resp_size_sum[proto], o->resp_size);
+    }
 }
 
 /* ---- scrape side ---- */

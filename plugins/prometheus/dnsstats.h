@@ -88,6 +88,7 @@ typedef struct dnsstats_obs {
     unsigned rcode;
     const char *plugin; /* answering plugin (static string), NULL: the view */
     size_t req_size;
+    bool dropped; /* the respond stage dropped the reply: not a response */
     size_t resp_size;
     uint64_t duration_ns;
 } dnsstats_obs_t;

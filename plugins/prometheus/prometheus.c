@@ -14,7 +14,13 @@
  * plugin_gen_t in core/plugin.h).
  *
  * The `done` hook counts each answered query into its worker's own block
- * (dnsstats.c); the HTTP endpoint is an evhttp on the control thread's
+ * (dnsstats.c). A reply the respond stage dropped (rate limiting) counts
+ * as a request (requests_total, request size, duration, DO) but not as a
+ * response: responses_total and response_size_bytes count what was sent,
+ * so requests_total - responses_total is what was dropped. (CoreDNS
+ * reports a reply its rrl plugin dropped as a NOERROR response of 0
+ * bytes, which hides the drops.) A truncated "slip" was sent, with its own
+ * rcode and size, and counts as a response. The HTTP endpoint is an evhttp on the control thread's
  * event_base, never on a worker, and sums the blocks when scraped.
  */
 #include <event2/http.h>
@@ -214,6 +220,7 @@ static void prom_done(void *state, request_t *req)
         .rcode = req->meta.rcode,
         .plugin = req->answered_by,
         .req_size = q->len,
+        .dropped = req->action == RESPOND_DROP,
         .resp_size = req->resp_len,
         .duration_ns = now > req->start_ns ? now - req->start_ns : 0,
     };

@@ -3,15 +3,26 @@
  *
  * At startup every compiled-in plugin (plugin_registry[], generated from
  * plugins/plugin.cfg) is set up in order, if its config key is present (or
- * it has none). The query and done hooks of the plugins that were set up are
- * then copied into two flat arrays, so the per-packet cost of the chain is a
- * loop over the hooks that exist: a plugin that is not configured, or has no
- * per-query work (data sources like `file`), costs nothing at all.
+ * it has none). The query, respond and done hooks of the plugins that were
+ * set up are then copied into three flat arrays, so the per-packet cost of
+ * the chain is a loop over the hooks that exist: a plugin that is not
+ * configured, or has no per-query work (data sources like `file`), costs
+ * nothing at all.
  *
- * Per packet: parse, decide drop/FORMERR/NOTIMP, then inside one RCU
- * read-side section let the query hooks answer (the first PLUGIN_DONE wins)
- * or answer from the view, and let the done hooks look at the result. The
- * request lives on the caller's stack; nothing is allocated, nothing blocks.
+ * Per packet, inside one RCU read-side section (the view's data, which the
+ * response metadata points into, stays alive until the done hooks return):
+ *
+ *   parse          -> drop, FORMERR/NOTIMP, or a query to answer
+ *   query hooks    -> the first PLUGIN_DONE answers; else the view answers
+ *   respond hooks  -> SEND, DROP or TRUNCATE; the first non-SEND wins
+ *   done hooks     -> logs and metrics, seeing req->action
+ *
+ * As in Knot (mod-rrl runs at the end of query processing), the respond
+ * stage sees every response that has a question, errors included, so rate
+ * limiting and cookies cannot be bypassed with a malformed query. Errors
+ * without a question (a header alone, never larger than the query) skip
+ * every hook. The request lives on the caller's stack; nothing is
+ * allocated, nothing blocks.
  */
 #include "core/chain.h"
 
@@ -33,6 +44,12 @@ typedef struct chain_query_hook {
     const char *name;
 } chain_query_hook_t;
 
+typedef struct chain_respond_hook {
+    respond_action_t (*fn)(void *state, request_t *req);
+    void *state;
+    const char *name;
+} chain_respond_hook_t;
+
 typedef struct chain_done_hook {
     void (*fn)(void *state, request_t *req);
     void *state;
@@ -43,6 +60,8 @@ struct chain {
     chain_slot_t *slots; /* set-up plugins in chain order */
     size_t nquery;
     chain_query_hook_t *query;
+    size_t nrespond;
+    chain_respond_hook_t *respond;
     size_t ndone;
     chain_done_hook_t *done;
 };
@@ -63,6 +82,7 @@ static void chain_free_arrays(chain_t *chain)
 {
     free(chain->slots);
     free(chain->query);
+    free(chain->respond);
     free(chain->done);
     free(chain);
 }
@@ -70,12 +90,16 @@ static void chain_free_arrays(chain_t *chain)
 /* Copy the hooks of the set-up plugins into the per-query arrays. */
 static int chain_build_hooks(chain_t *chain)
 {
-    size_t nq = 0, nd = 0;
+    size_t nq = 0, nr = 0, nd = 0;
     for (size_t i = 0; i < chain->nslots; i++) {
         nq += chain->slots[i].plugin->query != NULL;
+        nr += chain->slots[i].plugin->respond != NULL;
         nd += chain->slots[i].plugin->done != NULL;
     }
     if (nq > 0 && (chain->query = calloc(nq, sizeof(*chain->query))) == NULL) {
+        return -1;
+    }
+    if (nr > 0 && (chain->respond = calloc(nr, sizeof(*chain->respond))) == NULL) {
         return -1;
     }
     if (nd > 0 && (chain->done = calloc(nd, sizeof(*chain->done))) == NULL) {
@@ -86,6 +110,10 @@ static int chain_build_hooks(chain_t *chain)
         if (s->plugin->query != NULL) {
             chain->query[chain->nquery++] =
                 (chain_query_hook_t){s->plugin->query, s->state, s->plugin->name};
+        }
+        if (s->plugin->respond != NULL) {
+            chain->respond[chain->nrespond++] =
+                (chain_respond_hook_t){s->plugin->respond, s->state, s->plugin->name};
         }
         if (s->plugin->done != NULL) {
             chain->done[chain->ndone++] = (chain_done_hook_t){s->plugin->done, s->state};
@@ -200,10 +228,26 @@ static request_t request_of(const wire_query_t *q, const chain_packet_t *p, uint
     };
 }
 
-static void run_done_hooks(const chain_t *chain, request_t *req)
+/* The respond stage, then the done hooks. Returns the bytes to send (0:
+ * drop). The caller holds rcu_read_lock(). */
+static size_t finish_request(const chain_t *chain, const answer_limits_t *lim, request_t *req)
 {
-    for (size_t i = 0; i < chain->ndone; i++)
+    for (size_t i = 0; i < chain->nrespond; i++) {
+        const chain_respond_hook_t *h = &chain->respond[i];
+        respond_action_t a = h->fn(h->state, req);
+        if (a != RESPOND_SEND) {
+            req->action = a;
+            req->action_by = h->name;
+            break;
+        }
+    }
+    if (req->action == RESPOND_TRUNCATE) {
+        req->resp_len = answer_truncate(req->q, lim, req->resp, req->resp_cap, &req->meta);
+    }
+    for (size_t i = 0; i < chain->ndone; i++) {
         chain->done[i].fn(chain->done[i].state, req);
+    }
+    return req->action == RESPOND_DROP ? 0 : req->resp_len;
 }
 
 size_t chain_process(const chain_t *chain, const view_t *view, const answer_limits_t *lim,
@@ -230,12 +274,16 @@ size_t chain_process(const chain_t *chain, const view_t *view, const answer_limi
     }
     if (error_rcode) {
         size_t n = answer_error(&q, error_rcode, lim, out, max);
-        if (q.has_question) { /* logs and metrics see these too, as in CoreDNS */
-            request_t req = request_of(&q, p, out, n);
-            req.resp_len = n;
-            req.meta.rcode = error_rcode;
-            run_done_hooks(chain, &req);
+        if (!q.has_question) {
+            return n; /* a header alone: nothing for a hook to look at */
         }
+        /* Rate limiting, logs and metrics see these too, as in CoreDNS. */
+        request_t req = request_of(&q, p, out, max);
+        req.resp_len = n;
+        answer_meta_error(&req.meta, error_rcode, NULL);
+        rcu_read_lock();
+        n = finish_request(chain, lim, &req);
+        rcu_read_unlock();
         return n;
     }
     if (p->proto == REQ_UDP) {
@@ -262,7 +310,7 @@ size_t chain_process(const chain_t *chain, const view_t *view, const answer_limi
     if (!answered) {
         req.resp_len = answer_query(view, &q, lim, out, max, &req.meta);
     }
-    run_done_hooks(chain, &req);
+    size_t n = finish_request(chain, lim, &req);
     rcu_read_unlock();
-    return req.resp_len;
+    return n;
 }

@@ -11,7 +11,12 @@
  *    `redis` fill the view there and need no per-query hook at all);
  *  - look at a request before it is answered (`query`), and answer it
  *    itself by filling req->resp and returning PLUGIN_DONE;
- *  - look at the finished response (`done`), for logs and metrics.
+ *  - decide what happens to the built response (`respond`): send it, drop
+ *    it, or send a truncated "slip" instead (TC=1, empty sections), e.g.
+ *    for response rate limiting or DNS cookies; it may also add to the
+ *    response (an EDNS option). The first hook that does not say SEND wins;
+ *  - look at the finished response (`done`), for logs and metrics; it sees
+ *    the final action in req->action.
  * Only plugins with a hook are put in the per-query arrays, so a plugin that
  * is not configured costs nothing. If no plugin answers, the core answers
  * from the view.
@@ -38,6 +43,13 @@ struct httpd_pool;
 /* Transport of a request. */
 typedef enum { REQ_UDP = 0, REQ_TCP = 1 } req_proto_t;
 
+/* What the respond stage decided about a built response. */
+typedef enum {
+    RESPOND_SEND = 0,     /* send it as built */
+    RESPOND_DROP = 1,     /* send nothing (chain_process returns 0) */
+    RESPOND_TRUNCATE = 2, /* send a slip: TC=1, header + question + OPT only */
+} respond_action_t;
+
 /* One request as it goes down the chain. Lives on the worker's stack. */
 typedef struct request {
     const wire_query_t *q;       /* parsed query (verdict WIRE_ANSWER) */
@@ -49,8 +61,10 @@ typedef struct request {
     uint8_t *resp;           /* response buffer */
     size_t resp_cap;         /* its size: the largest message allowed */
     size_t resp_len;         /* bytes written */
-    answer_meta_t meta;      /* rcode/AA/TC/zone of the response */
+    answer_meta_t meta;      /* rcode/AA/TC/zone/kind/charged name of the response */
     const char *answered_by; /* name of the plugin that wrote resp */
+    respond_action_t action; /* the respond stage's decision (done hooks) */
+    const char *action_by;   /* the plugin that decided DROP/TRUNCATE, or NULL */
 } request_t;
 
 /* What a query hook decided. */
@@ -149,6 +163,10 @@ typedef struct plugin {
     int (*start)(void *state);
     /* Optional per-query hooks (worker threads; must not block). */
     plugin_result_t (*query)(void *state, request_t *req);
+    /* After the answer is built (by a query hook, the view, or an error
+     * reply with a question), before the done hooks: what to do with it.
+     * req->resp holds the response, req->meta says what it is. */
+    respond_action_t (*respond)(void *state, request_t *req);
     void (*done)(void *state, request_t *req);
     /* Optional: ready for /ready? (fill `why` with what is not ready.) */
     bool (*ready)(void *state, char *why, size_t why_len);

@@ -22,10 +22,11 @@
 
 #include <string.h>
 
+#include "dns/opt.h"
+
 #define MAX_CANDIDATES 64 /* name positions remembered for compression */
 #define MAX_CHAIN      12 /* CNAMEs followed before giving up (loop limit) */
 #define MAX_ADDITIONAL 32 /* targets for additional A/AAAA */
-#define OPT_RR_SIZE    11
 #define PTR_LIMIT      0x3FFF
 
 typedef struct builder {
@@ -245,6 +246,11 @@ typedef struct lookup_ctx {
     uint8_t extra_len[MAX_ADDITIONAL];
     const view_zone_t *extra_zone[MAX_ADDITIONAL];
     unsigned nextra;
+    /* what the response is charged to (see answer_meta_t) */
+    const uint8_t *wild_owner; /* owner of the first wildcard that matched */
+    size_t wild_owner_len;
+    const uint8_t *cut; /* delegation point of a referral */
+    size_t cut_len;
 } lookup_ctx_t;
 
 /* Remember the targets of NS/MX/SRV records for additional A/AAAA. */
@@ -388,6 +394,8 @@ static step_t resolve(lookup_ctx_t *c, const view_zone_t *zone, const uint8_t *n
                 break; /* DS at the cut belongs to the parent side */
             if (first)
                 meta->authoritative = false;
+            meta->kind = ANSWER_KIND_REFERRAL;
+            c->cut = view_node_owner(node, &c->cut_len);
             const view_rrset_t *ns = view_node_rrset(node, WIRE_TYPE_NS);
             owner_ref_t owner = {first ? qname_suffix_ptr(c->q, name + off, len - off) : -1,
                                  name + off, len - off};
@@ -424,8 +432,13 @@ static step_t resolve(lookup_ctx_t *c, const view_zone_t *zone, const uint8_t *n
         }
         if (!node) {
             meta->rcode = WIRE_RCODE_NXDOMAIN;
+            meta->kind = ANSWER_KIND_NXDOMAIN;
             add_negative_soa(c, zone, apex_ptr);
             return STEP_DONE;
+        }
+        if (!meta->wildcard) {
+            meta->wildcard = true;
+            c->wild_owner = view_node_owner(node, &c->wild_owner_len);
         }
     }
 
@@ -458,7 +471,8 @@ static step_t resolve(lookup_ctx_t *c, const view_zone_t *zone, const uint8_t *n
         set = view_node_rrset(node, c->qtype);
     }
     if (!set) {
-        add_negative_soa(c, zone, apex_ptr); /* NODATA */
+        meta->kind = ANSWER_KIND_NODATA;
+        add_negative_soa(c, zone, apex_ptr);
         return STEP_DONE;
     }
     uint32_t serial = view_zone_serial(zone);
@@ -482,15 +496,43 @@ static step_t resolve(lookup_ctx_t *c, const view_zone_t *zone, const uint8_t *n
 
 /* ---- response frame ---- */
 
-static size_t write_header_and_question(const wire_query_t *q, uint8_t *out, size_t max,
-                                        bool with_question)
+static const uint8_t root_name[1] = {0};
+
+void answer_meta_error(answer_meta_t *meta, uint8_t rcode, const view_zone_t *zone)
 {
+    meta->rcode = rcode;
+    meta->authoritative = false;
+    meta->truncated = false;
+    meta->wildcard = false;
+    meta->kind = ANSWER_KIND_ERROR;
+    meta->zone = zone;
+    size_t len = 1;
+    meta->charged = zone ? view_zone_apex(zone, &len) : root_name;
+    meta->charged_len = (uint8_t)len;
+}
+
+void answer_meta_answer(answer_meta_t *meta, const wire_query_t *q, const view_zone_t *zone)
+{
+    meta->rcode = WIRE_RCODE_NOERROR;
+    meta->authoritative = true;
+    meta->truncated = false;
+    meta->wildcard = false;
+    meta->kind = ANSWER_KIND_ANSWER;
+    meta->zone = zone;
+    meta->charged = q->qname;
+    meta->charged_len = q->qname_len;
+}
+
+size_t answer_write_header(const wire_query_t *q, uint8_t *out, size_t max)
+{
+    if (max < WIRE_HEADER_SIZE)
+        return 0;
     wire_write_u16(out, q->id);
     uint16_t flags = WIRE_FLAG_QR | (q->flags & (0x7800 | WIRE_FLAG_RD | WIRE_FLAG_CD));
     wire_write_u16(out + 2, flags);
     memset(out + 4, 0, 8);
     size_t len = WIRE_HEADER_SIZE;
-    if (with_question && q->has_question && q->question_end <= max) {
+    if (q->has_question && q->question_end <= max) {
         memcpy(out + len, q->pkt + WIRE_HEADER_SIZE, q->question_end - WIRE_HEADER_SIZE);
         len = q->question_end;
         wire_write_u16(out + 4, 1);
@@ -498,26 +540,25 @@ static size_t write_header_and_question(const wire_query_t *q, uint8_t *out, siz
     return len;
 }
 
-static size_t append_opt(const wire_query_t *q, const answer_limits_t *lim, uint8_t *out,
-                         size_t len, uint8_t rcode)
+size_t answer_opt_size(const wire_query_t *q)
 {
-    uint8_t *p = out + len;
-    p[0] = 0; /* root owner */
-    wire_write_u16(p + 1, WIRE_TYPE_OPT);
-    wire_write_u16(p + 3, lim->edns_udp_size >= WIRE_MIN_UDP ? lim->edns_udp_size : WIRE_MIN_UDP);
-    p[5] = (uint8_t)(rcode >> 4); /* extended rcode */
-    p[6] = 0;                     /* version */
-    p[7] = q->edns_do ? 0x80 : 0;
-    p[8] = 0;
-    wire_write_u16(p + 9, 0);
-    uint16_t arcount = wire_read_u16(out + 10);
-    wire_write_u16(out + 10, (uint16_t)(arcount + 1));
-    return len + OPT_RR_SIZE;
+    return q->has_edns ? OPT_RR_HEADER : 0;
 }
 
-static void set_rcode(uint8_t *out, uint8_t rcode)
+size_t answer_finish(const wire_query_t *q, const answer_limits_t *lim, uint8_t *out, size_t len,
+                     size_t max, uint8_t rcode)
 {
     out[3] = (uint8_t)((out[3] & 0xF0) | (rcode & 0x0F));
+    if (!q->has_edns)
+        return len;
+    opt_record_t opt = {
+        .udp_size = lim->edns_udp_size >= WIRE_MIN_UDP ? lim->edns_udp_size : WIRE_MIN_UDP,
+        .rcode = rcode,
+        .version = 0,
+        .do_bit = q->edns_do,
+    };
+    size_t n = opt_write(out, len, max, &opt);
+    return n > 0 ? n : len;
 }
 
 size_t answer_udp_limit(const wire_query_t *q, const answer_limits_t *lim)
@@ -531,47 +572,48 @@ size_t answer_udp_limit(const wire_query_t *q, const answer_limits_t *lim)
 size_t answer_error(const wire_query_t *q, uint8_t rcode, const answer_limits_t *lim, uint8_t *out,
                     size_t max_size)
 {
-    bool edns = q->has_edns;
-    size_t len = write_header_and_question(q, out, max_size - (edns ? OPT_RR_SIZE : 0), true);
-    set_rcode(out, rcode);
-    if (edns)
-        len = append_opt(q, lim, out, len, rcode);
-    return len;
+    size_t len = answer_write_header(q, out, max_size - answer_opt_size(q));
+    return answer_finish(q, lim, out, len, max_size, rcode);
+}
+
+size_t answer_truncate(const wire_query_t *q, const answer_limits_t *lim, uint8_t *out,
+                       size_t max_size, answer_meta_t *meta)
+{
+    size_t len = answer_write_header(q, out, max_size - answer_opt_size(q));
+    uint16_t flags = (uint16_t)(wire_read_u16(out + 2) | WIRE_FLAG_TC);
+    if (meta->authoritative)
+        flags |= WIRE_FLAG_AA;
+    wire_write_u16(out + 2, flags);
+    meta->truncated = true;
+    return answer_finish(q, lim, out, len, max_size, meta->rcode);
 }
 
 size_t answer_query(const view_t *view, const wire_query_t *q, const answer_limits_t *lim,
                     uint8_t *out, size_t max_size, answer_meta_t *meta)
 {
-    meta->rcode = WIRE_RCODE_NOERROR;
-    meta->authoritative = false;
-    meta->truncated = false;
-    meta->zone = NULL;
-
-    if (q->has_edns && q->edns_version > 0) {
-        meta->rcode = WIRE_RCODE_BADVERS;
-        return answer_error(q, WIRE_RCODE_BADVERS, lim, out, max_size);
-    }
-    if (q->qtype == WIRE_TYPE_OPT) {
-        meta->rcode = WIRE_RCODE_FORMERR;
-        return answer_error(q, WIRE_RCODE_FORMERR, lim, out, max_size);
-    }
-    if (q->qtype == WIRE_TYPE_MAILA || q->qtype == WIRE_TYPE_MAILB) {
-        meta->rcode = WIRE_RCODE_NOTIMP;
-        return answer_error(q, WIRE_RCODE_NOTIMP, lim, out, max_size);
+    uint8_t error = 0;
+    if (q->has_edns && q->edns_version > 0)
+        error = WIRE_RCODE_BADVERS;
+    else if (q->qtype == WIRE_TYPE_OPT)
+        error = WIRE_RCODE_FORMERR;
+    else if (q->qtype == WIRE_TYPE_MAILA || q->qtype == WIRE_TYPE_MAILB)
+        error = WIRE_RCODE_NOTIMP;
+    if (error) {
+        answer_meta_error(meta, error, NULL);
+        return answer_error(q, error, lim, out, max_size);
     }
     const view_zone_t *zone = NULL;
     if (q->qclass == WIRE_CLASS_IN && q->qtype != WIRE_TYPE_AXFR && q->qtype != WIRE_TYPE_IXFR)
         zone = view_find_zone(view, q->qname, q->qname_len, q->label_off, q->qname_labels);
     if (!zone) {
-        meta->rcode = WIRE_RCODE_REFUSED;
+        answer_meta_error(meta, WIRE_RCODE_REFUSED, NULL);
         return answer_error(q, WIRE_RCODE_REFUSED, lim, out, max_size);
     }
-    meta->zone = zone;
-    meta->authoritative = true;
+    answer_meta_answer(meta, q, zone);
 
-    size_t opt = q->has_edns ? OPT_RR_SIZE : 0;
-    builder_t b = {.out = out, .cap = max_size - opt, .ncand = 0, .truncated = false};
-    b.len = write_header_and_question(q, out, b.cap, true);
+    builder_t b = {
+        .out = out, .cap = max_size - answer_opt_size(q), .ncand = 0, .truncated = false};
+    b.len = answer_write_header(q, out, b.cap);
     b.count[0] = b.count[1] = b.count[2] = 0;
     for (unsigned i = 0; i < q->qname_labels; i++)
         add_candidate(&b, WIRE_HEADER_SIZE + q->label_off[i]);
@@ -620,6 +662,25 @@ size_t answer_query(const view_t *view, const wire_query_t *q, const answer_limi
     if (!b.truncated)
         add_additional(&c);
     meta->truncated = b.truncated;
+    switch (meta->kind) {
+    case ANSWER_KIND_NODATA:
+    case ANSWER_KIND_NXDOMAIN: {
+        size_t apex_len;
+        meta->charged = view_zone_apex(zone, &apex_len);
+        meta->charged_len = (uint8_t)apex_len;
+        break;
+    }
+    case ANSWER_KIND_REFERRAL:
+        meta->charged = c.cut;
+        meta->charged_len = (uint8_t)c.cut_len;
+        break;
+    default:
+        if (meta->wildcard) {
+            meta->charged = c.wild_owner;
+            meta->charged_len = (uint8_t)c.wild_owner_len;
+        }
+        break;
+    }
     wire_write_u16(out + 6, b.count[SEC_ANSWER]);
     wire_write_u16(out + 8, b.count[SEC_AUTHORITY]);
     wire_write_u16(out + 10, b.count[SEC_ADDITIONAL]);
@@ -629,9 +690,5 @@ size_t answer_query(const view_t *view, const wire_query_t *q, const answer_limi
     if (b.truncated)
         flags |= WIRE_FLAG_TC;
     wire_write_u16(out + 2, flags);
-    set_rcode(out, meta->rcode);
-    size_t total = b.len;
-    if (q->has_edns)
-        total = append_opt(q, lim, out, total, meta->rcode);
-    return total;
+    return answer_finish(q, lim, out, b.len, max_size, meta->rcode);
 }

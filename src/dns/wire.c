@@ -74,44 +74,95 @@ static bool skip_name(const uint8_t *pkt, size_t len, size_t *pos)
     return true;
 }
 
-/* Validate the options inside an OPT RDATA. */
-static bool options_well_formed(const uint8_t *rdata, size_t rdlen)
+/* Walk the options inside an OPT RDATA at pkt[off..off+rdlen): they must
+ * tile it exactly. Remembers where they are and checks a COOKIE (RFC 7873
+ * 5.2.2: a length other than 8 or 16..40 is FORMERR). The common query has
+ * no option or one, so this is one or two turns of the loop. */
+enum { OPTIONS_OK = 1, OPTIONS_BAD = 0, OPTIONS_BAD_COOKIE = -1 };
+
+static int parse_options(const uint8_t *pkt, size_t off, size_t rdlen, wire_query_t *q)
 {
+    const uint8_t *rdata = pkt + off;
     size_t p = 0;
+    bool bad_cookie = false;
     while (p < rdlen) {
         if (p + 4 > rdlen)
-            return false;
+            return OPTIONS_BAD;
+        uint16_t code = wire_read_u16(rdata + p);
         size_t olen = wire_read_u16(rdata + p + 2);
+        if (code == WIRE_EDNS_COOKIE && q->cookie == NULL && !bad_cookie) {
+            if (olen != WIRE_COOKIE_CLIENT && (olen < WIRE_COOKIE_CLIENT + WIRE_COOKIE_SERVER_MIN ||
+                                               olen > WIRE_COOKIE_CLIENT + WIRE_COOKIE_SERVER_MAX))
+                bad_cookie = true;
+            else if (p + 4 + olen <= rdlen) {
+                q->cookie = rdata + p + 4;
+                q->cookie_len = (uint8_t)olen;
+            }
+        }
         p += 4 + olen;
     }
-    return p == rdlen;
+    if (p != rdlen || bad_cookie) {
+        q->cookie = NULL;
+        return p != rdlen ? OPTIONS_BAD : OPTIONS_BAD_COOKIE;
+    }
+    q->edns_opt_off = (uint16_t)off;
+    q->edns_opt_len = (uint16_t)rdlen;
+    return OPTIONS_OK;
+}
+
+bool wire_edns_option_next(const wire_query_t *q, size_t *pos, uint16_t *code, const uint8_t **data,
+                           uint16_t *len)
+{
+    size_t p = *pos;
+    if (p + 4 > q->edns_opt_len)
+        return false;
+    const uint8_t *o = q->pkt + q->edns_opt_off + p;
+    *code = wire_read_u16(o);
+    *len = wire_read_u16(o + 2);
+    *data = o + 4;
+    *pos = p + 4 + *len; /* the parser checked the options tile the RDATA */
+    return true;
+}
+
+bool wire_edns_option_find(const wire_query_t *q, uint16_t code, const uint8_t **data,
+                           uint16_t *len)
+{
+    size_t pos = 0;
+    uint16_t c;
+    while (wire_edns_option_next(q, &pos, &c, data, len))
+        if (c == code)
+            return true;
+    return false;
 }
 
 /* Parse one resource record of the answer/authority/additional sections;
- * records an OPT in the additional section into q. */
-static bool parse_rr(const uint8_t *pkt, size_t len, size_t *pos, bool additional, wire_query_t *q)
+ * records an OPT in the additional section into q. Returns OPTIONS_OK,
+ * OPTIONS_BAD for a malformed record, OPTIONS_BAD_COOKIE for a well-formed
+ * OPT whose COOKIE is not. */
+static int parse_rr(const uint8_t *pkt, size_t len, size_t *pos, bool additional, wire_query_t *q)
 {
     size_t p = *pos;
     size_t owner = p;
     if (!skip_name(pkt, len, &p) || p + 10 > len)
-        return false;
+        return OPTIONS_BAD;
     uint16_t type = wire_read_u16(pkt + p);
     uint16_t rdlen = wire_read_u16(pkt + p + 8);
     if (p + 10 + rdlen > len)
-        return false;
+        return OPTIONS_BAD;
     if (type == WIRE_TYPE_OPT) {
         /* RFC 6891 6.1.1: only in additional, only once, owner is root. */
         if (!additional || q->has_edns || pkt[owner] != 0 || p != owner + 1)
-            return false;
-        if (!options_well_formed(pkt + p + 10, rdlen))
-            return false;
+            return OPTIONS_BAD;
         q->has_edns = true;
         q->edns_udp = wire_read_u16(pkt + p + 2);
         q->edns_version = pkt[p + 5];
         q->edns_do = (pkt[p + 6] & 0x80) != 0;
+        int r = parse_options(pkt, p + 10, rdlen, q);
+        if (r != OPTIONS_OK)
+            return r;
     }
     *pos = p + 10 + rdlen;
-    return true;
+    return OPTIONS_OK;
 }
 
 wire_verdict_t wire_parse_query(const uint8_t *pkt, size_t len, wire_query_t *q)
@@ -123,6 +174,10 @@ wire_verdict_t wire_parse_query(const uint8_t *pkt, size_t len, wire_query_t *q)
     q->edns_version = 0;
     q->edns_do = false;
     q->edns_udp = 0;
+    q->edns_opt_off = 0;
+    q->edns_opt_len = 0;
+    q->cookie = NULL;
+    q->cookie_len = 0;
     if (len < WIRE_HEADER_SIZE)
         return WIRE_DROP;
     q->id = wire_read_u16(pkt);
@@ -153,8 +208,11 @@ wire_verdict_t wire_parse_query(const uint8_t *pkt, size_t len, wire_query_t *q)
      * implement: their NOTIMP carries an OPT when the query had one. */
     unsigned total = (unsigned)ancount + nscount + arcount;
     for (unsigned i = 0; i < total; i++) {
-        if (!parse_rr(pkt, len, &pos, i >= (unsigned)ancount + nscount, q)) {
-            q->has_edns = false; /* do not trust a half-parsed OPT */
+        int r = parse_rr(pkt, len, &pos, i >= (unsigned)ancount + nscount, q);
+        if (r != OPTIONS_OK) {
+            /* Do not trust a half-parsed OPT; but a bad COOKIE in a good
+             * OPT gets its FORMERR with an OPT (RFC 7873 5.2.2). */
+            q->has_edns = r == OPTIONS_BAD_COOKIE;
             return query ? WIRE_FORMERR : WIRE_NOTIMP;
         }
     }

@@ -92,10 +92,34 @@ typedef struct wire_query {
     uint8_t edns_version;
     bool edns_do;      /* DO bit */
     uint16_t edns_udp; /* client's advertised payload size */
+    /* The OPT's options: pkt[edns_opt_off .. +edns_opt_len), well formed
+     * (see wire_edns_option_next); 0/0 without EDNS. */
+    uint16_t edns_opt_off;
+    uint16_t edns_opt_len;
+    /* RFC 7873 COOKIE, checked: the 8-byte client cookie, then (when
+     * cookie_len > 8) the 8..32-byte server cookie; NULL if absent. A COOKIE
+     * of any other length makes the query FORMERR. Points into pkt. */
+    const uint8_t *cookie;
+    uint8_t cookie_len;
 } wire_query_t;
+
+#define WIRE_EDNS_COOKIE       10 /* option code */
+#define WIRE_COOKIE_CLIENT     8  /* client cookie length */
+#define WIRE_COOKIE_SERVER_MIN 8  /* server cookie length bounds */
+#define WIRE_COOKIE_SERVER_MAX 32
 
 /* Parse a query packet. Always fills q->id/flags when len >= 12. */
 wire_verdict_t wire_parse_query(const uint8_t *pkt, size_t len, wire_query_t *q);
+
+/* Iterate over the EDNS options of a parsed query: start with *pos = 0;
+ * each call gives the next option's code and data (pointing into the
+ * packet) and returns true, false after the last one. */
+bool wire_edns_option_next(const wire_query_t *q, size_t *pos, uint16_t *code, const uint8_t **data,
+                           uint16_t *len);
+
+/* The first EDNS option with this code: true and its data, or false. */
+bool wire_edns_option_find(const wire_query_t *q, uint16_t code, const uint8_t **data,
+                           uint16_t *len);
 
 static inline uint16_t wire_read_u16(const uint8_t *p)
 {

@@ -83,6 +83,35 @@ class EdnsTest(ServerTestCase):
         self.assertEqual(r.edns, 0)
         self.assertEqual(list(r.options), [], "options echoed:\n%s" % r)
 
+    def test_cookie_answered(self):
+        # RFC 7873: a client cookie alone, or with a server cookie, is a
+        # well-formed query and is answered; vmdnsd keeps no server secret,
+        # so it answers as a server without cookie support (nothing echoed).
+        for cookie in (bytes(range(1, 9)), bytes(range(1, 17)), bytes(range(1, 41))):
+            with self.subTest(length=len(cookie)):
+                opts = [dns.edns.GenericOption(10, cookie)]
+                for send in (self.udp, self.tcp):
+                    r = send("www.example.com.", "A", use_edns=0, options=opts)
+                    self.assertRcode(r, dns.rcode.NOERROR)
+                    self.assertEqual(rr_texts(r.answer), {"www.example.com. 3600 IN A 192.0.2.80"})
+                    self.assertEqual(r.edns, 0)
+
+    def test_malformed_cookie_formerr(self):
+        # RFC 7873 5.2.2: a COOKIE shorter than a client cookie, or with a
+        # server cookie shorter than 8 or longer than 32 bytes, is FORMERR;
+        # the reply still has the question and an OPT.
+        for length in (0, 7, 9, 15, 41):
+            with self.subTest(length=length):
+                opts = [dns.edns.GenericOption(10, bytes(length))]
+                msg = query("www.example.com.", "A", use_edns=0, options=opts)
+                raw, r = udp_wire(self.port, msg)
+                self.assertRcode(r, dns.rcode.FORMERR)
+                self.assertEqual(r.id, msg.id)
+                self.assertEqual(len(r.question), 1)
+                self.assertEqual(r.answer, [])
+                self.assertEqual(r.edns, 0, "no OPT in the FORMERR")
+                self.assertEqual(list(r.options), [])
+
     def test_unknown_flags_not_echoed(self):
         r = self.udp("www.example.com.", "A", use_edns=0, ednsflags=0x4001)
         self.assertEqual(r.edns, 0)

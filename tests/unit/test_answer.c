@@ -779,6 +779,87 @@ static void error_responses(void **state)
     assert_memory_equal(out, "\x12\x34\x80\x01\0\0\0\0\0\0\0\0", 12);
 }
 
+/* What rate limiting reads in the metadata: kind, wildcard, charged name. */
+static void expect_meta(void **state, const char *qname, uint16_t type, answer_kind_t kind,
+                        bool wildcard, const char *charged)
+{
+    exchange_t *x = ask(state, qname, type);
+    uint8_t want[NAME_MAX_WIRE];
+    size_t wlen = zb_name(charged, want);
+    if (x->meta.kind != kind || x->meta.wildcard != wildcard || x->meta.charged_len != wlen ||
+        memcmp(x->meta.charged, want, wlen) != 0)
+        fail_msg("%s type %u: kind %d wildcard %d charged_len %u, want kind %d wildcard %d %s",
+                 qname, type, (int)x->meta.kind, (int)x->meta.wildcard,
+                 (unsigned)x->meta.charged_len, (int)kind, (int)wildcard, charged);
+    exchange_free(x);
+}
+
+static void response_kinds(void **state)
+{
+    /* answers: charged to the QNAME (lower-cased) */
+    expect_meta(state, "WWW.example.com.", LDNS_RR_TYPE_A, ANSWER_KIND_ANSWER, false,
+                "www.example.com.");
+    expect_meta(state, "c1.example.com.", LDNS_RR_TYPE_A, ANSWER_KIND_ANSWER, false,
+                "c1.example.com.");
+    expect_meta(state, "example.com.", LDNS_RR_TYPE_ANY, ANSWER_KIND_ANSWER, false, "example.com.");
+    /* wildcard answers: charged to the wildcard, also behind a CNAME */
+    expect_meta(state, "foo.wild.example.com.", LDNS_RR_TYPE_A, ANSWER_KIND_ANSWER, true,
+                "*.wild.example.com.");
+    expect_meta(state, "a.b.wild.example.com.", LDNS_RR_TYPE_A, ANSWER_KIND_ANSWER, true,
+                "*.wild.example.com.");
+    expect_meta(state, "x.wc.example.com.", LDNS_RR_TYPE_A, ANSWER_KIND_ANSWER, true,
+                "*.wc.example.com.");
+    expect_meta(state, "h.w.other.test.", LDNS_RR_TYPE_A, ANSWER_KIND_ANSWER, false,
+                "h.w.other.test.");
+    expect_meta(state, "q.w.other.test.", LDNS_RR_TYPE_TXT, ANSWER_KIND_ANSWER, true,
+                "*.w.other.test.");
+    /* NODATA and NXDOMAIN: charged to the apex (a wildcard NODATA too) */
+    expect_meta(state, "www.example.com.", LDNS_RR_TYPE_TXT, ANSWER_KIND_NODATA, false,
+                "example.com.");
+    expect_meta(state, "ent.example.com.", LDNS_RR_TYPE_A, ANSWER_KIND_NODATA, false,
+                "example.com.");
+    expect_meta(state, "foo.wild.example.com.", LDNS_RR_TYPE_AAAA, ANSWER_KIND_NODATA, true,
+                "example.com.");
+    expect_meta(state, "nothere.example.com.", LDNS_RR_TYPE_A, ANSWER_KIND_NXDOMAIN, false,
+                "example.com.");
+    expect_meta(state, "dangling.example.com.", LDNS_RR_TYPE_A, ANSWER_KIND_NXDOMAIN, false,
+                "example.com.");
+    expect_meta(state, "nope.other.test.", LDNS_RR_TYPE_A, ANSWER_KIND_NXDOMAIN, false,
+                "other.test.");
+    /* referrals: charged to the delegation point, also behind a CNAME */
+    expect_meta(state, "a.b.c.sub.example.com.", LDNS_RR_TYPE_A, ANSWER_KIND_REFERRAL, false,
+                "sub.example.com.");
+    expect_meta(state, "tosub.example.com.", LDNS_RR_TYPE_A, ANSWER_KIND_REFERRAL, false,
+                "sub.example.com.");
+    /* errors: the root when no zone was found */
+    expect_meta(state, "www.example.net.", LDNS_RR_TYPE_A, ANSWER_KIND_ERROR, false, ".");
+    expect_meta(state, "www.example.com.", LDNS_RR_TYPE_MAILA, ANSWER_KIND_ERROR, false, ".");
+}
+
+static void truncate_to_slip(void **state)
+{
+    /* answer_truncate turns any built answer into header + question + OPT,
+     * TC set, rcode and AA kept */
+    zb_query_opts_t o = {.id = 7, .edns = true, .udp = 4096, .do_bit = true};
+    exchange_t *x = ask_opts(*state, "big.example.com.", LDNS_RR_TYPE_A, &o, WIRE_MAX_UDP);
+    assert_int_equal(count(x, LDNS_SECTION_ANSWER), 60);
+    answer_limits_t lim = {.edns_udp_size = 1232, .now = NOW};
+    size_t len = answer_truncate(&x->q, &lim, x->resp, 1232, &x->meta);
+    assert_true(x->meta.truncated);
+    assert_int_equal(len, x->q.question_end + 11);
+    ldns_pkt *pkt = NULL;
+    assert_int_equal(ldns_wire2pkt(&pkt, x->resp, len), LDNS_STATUS_OK);
+    assert_true(ldns_pkt_tc(pkt));
+    assert_true(ldns_pkt_aa(pkt));
+    assert_int_equal(ldns_pkt_get_rcode(pkt), LDNS_RCODE_NOERROR);
+    assert_int_equal(ldns_pkt_ancount(pkt), 0);
+    assert_int_equal(ldns_pkt_nscount(pkt), 0);
+    assert_int_equal(ldns_pkt_edns_udp_size(pkt), 1232);
+    assert_true(ldns_pkt_edns_do(pkt));
+    ldns_pkt_free(pkt);
+    exchange_free(x);
+}
+
 int main(void)
 {
     rcu_register_thread();
@@ -802,6 +883,8 @@ int main(void)
         cmocka_unit_test(leases),
         cmocka_unit_test(special_types),
         cmocka_unit_test(error_responses),
+        cmocka_unit_test(response_kinds),
+        cmocka_unit_test(truncate_to_slip),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     rcu_unregister_thread();

@@ -6,7 +6,8 @@
  * The chain is built both from the real registry (plugins/plugin.cfg, so
  * the `file` plugin loads data/test.zone) and from test plugins defined
  * here: one that answers TXT queries itself, one that only watches, one
- * that is never configured, and one whose setup fails.
+ * that is never configured, one whose setup fails, and two with a respond
+ * hook that send, drop or truncate what was built.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,6 +36,12 @@ typedef struct seen {
     bool aa, tc, zone;
     size_t resp_len, resp_cap;
     req_proto_t proto;
+    respond_action_t action;
+    const char *action_by;
+    int respond_calls[2];
+    answer_kind_t kind; /* as the respond hook saw it */
+    uint8_t charged[NAME_MAX_WIRE];
+    size_t charged_len;
 } seen_t;
 
 static seen_t seen;
@@ -131,6 +138,8 @@ static void watch_done(void *state, request_t *req)
     seen.resp_len = req->resp_len;
     seen.resp_cap = req->resp_cap;
     seen.proto = req->proto;
+    seen.action = req->action;
+    seen.action_by = req->action_by;
 }
 
 static bool watch_ready(void *state, char *why, size_t len)
@@ -194,6 +203,72 @@ static const plugin_t plugin_broken = {
     .config_key = "broken",
     .setup = broken_setup,
     .teardown = answer_teardown, /* must never run: setup failed */
+};
+
+/* "limit" and "limit2": `limit: send|drop|truncate`; their respond hook
+ * returns that for every response and notes what it saw. */
+typedef struct limit_state {
+    int index;
+    respond_action_t action;
+} limit_state_t;
+
+static int limit_setup_n(cfg_node_t *cfg, void **state, cfg_error_t *err, int index)
+{
+    const char *v;
+    if (cfg_string(cfg, &v, err) != 0) {
+        return -1;
+    }
+    limit_state_t *st = malloc(sizeof(*st));
+    st->index = index;
+    st->action = strcmp(v, "drop") == 0       ? RESPOND_DROP
+                 : strcmp(v, "truncate") == 0 ? RESPOND_TRUNCATE
+                                              : RESPOND_SEND;
+    *state = st;
+    return 0;
+}
+
+static int limit_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+{
+    return limit_setup_n(cfg, state, err, 0);
+}
+
+static int limit2_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+{
+    return limit_setup_n(cfg, state, err, 1);
+}
+
+static respond_action_t limit_respond(void *state, request_t *req)
+{
+    const limit_state_t *st = state;
+    seen.respond_calls[st->index]++;
+    seen.kind = req->meta.kind;
+    seen.charged_len = req->meta.charged_len;
+    if (req->meta.charged != NULL) {
+        memcpy(seen.charged, req->meta.charged, req->meta.charged_len);
+    }
+    assert_int_equal(req->action, RESPOND_SEND); /* nobody decided yet */
+    return st->action;
+}
+
+static void limit_teardown(void *state)
+{
+    free(state);
+}
+
+static const plugin_t plugin_limit = {
+    .name = "limit",
+    .config_key = "limit",
+    .setup = limit_setup,
+    .respond = limit_respond,
+    .teardown = limit_teardown,
+};
+
+static const plugin_t plugin_limit2 = {
+    .name = "limit2",
+    .config_key = "limit2",
+    .setup = limit2_setup,
+    .respond = limit_respond,
+    .teardown = limit_teardown,
 };
 
 extern const plugin_t plugin_file;
@@ -479,6 +554,127 @@ static void test_registry_chain(void **state)
     view_free(view);
 }
 
+static const plugin_t *const limited[] = {&plugin_answer, &plugin_limit, &plugin_watch,
+                                          &plugin_limit2, &plugin_file};
+#define ZONES "zones:\n  - origin: test.example.\n    file: test.zone\n"
+
+static void test_respond_send(void **state)
+{
+    /* SEND everywhere: the bytes are those of a chain without respond hooks. */
+    fixture_t plain, f;
+    fixture_init(&plain, all, 4, ZONES);
+    uint8_t q[512], want[65535], r[65535];
+    size_t len = make_query(q, 0, 1, "many.test.example.", WIRE_TYPE_A, 1232);
+    size_t wlen = run(&plain, q, len, REQ_UDP, want, sizeof(want));
+    fixture_free(&plain);
+
+    fixture_init(&f, limited, 5, "limit: send\nlimit2: send\n" ZONES);
+    size_t rlen = run(&f, q, len, REQ_UDP, r, sizeof(r));
+    assert_int_equal(rlen, wlen);
+    assert_memory_equal(r, want, wlen);
+    assert_int_equal(seen.respond_calls[0], 1);
+    assert_int_equal(seen.respond_calls[1], 1);
+    assert_int_equal(seen.action, RESPOND_SEND);
+    assert_null(seen.action_by);
+    assert_int_equal(seen.resp_len, rlen);
+    /* the respond hook saw what the view built */
+    assert_int_equal(seen.kind, ANSWER_KIND_ANSWER);
+    uint8_t name[NAME_MAX_WIRE];
+    size_t nlen = name_from_text("many.test.example.", name);
+    assert_int_equal(seen.charged_len, nlen);
+    assert_memory_equal(seen.charged, name, nlen);
+
+    /* NXDOMAIN is charged to the apex */
+    len = make_query(q, 0, 1, "nothere.test.example.", WIRE_TYPE_A, 0);
+    run(&f, q, len, REQ_UDP, r, sizeof(r));
+    assert_int_equal(seen.kind, ANSWER_KIND_NXDOMAIN);
+    nlen = name_from_text("test.example.", name);
+    assert_int_equal(seen.charged_len, nlen);
+    assert_memory_equal(seen.charged, name, nlen);
+    fixture_free(&f);
+}
+
+static void test_respond_drop(void **state)
+{
+    fixture_t f;
+    fixture_init(&f, limited, 5, "limit: drop\nlimit2: truncate\nanswer: 3\n" ZONES);
+    uint8_t q[512], r[65535];
+    size_t len = make_query(q, 0, 1, "ns1.test.example.", WIRE_TYPE_A, 0);
+    assert_int_equal(run(&f, q, len, REQ_UDP, r, sizeof(r)), 0);
+    /* The first non-SEND wins: limit2 never ran; the done hook saw the
+     * drop, who decided it, and the response that was not sent. */
+    assert_int_equal(seen.respond_calls[0], 1);
+    assert_int_equal(seen.respond_calls[1], 0);
+    assert_int_equal(seen.watch_dones, 1);
+    assert_int_equal(seen.action, RESPOND_DROP);
+    assert_string_equal(seen.action_by, "limit");
+    assert_int_equal(seen.rcode, WIRE_RCODE_NOERROR);
+    assert_true(seen.resp_len > len);
+
+    /* over TCP too, and for an answer a query hook wrote */
+    len = make_query(q, 0, 1, "ns1.test.example.", WIRE_TYPE_TXT, 0);
+    assert_int_equal(run(&f, q, len, REQ_TCP, r, sizeof(r)), 0);
+    assert_string_equal(seen.answered_by, "answer");
+    assert_int_equal(seen.action, RESPOND_DROP);
+
+    /* Error replies with a question go through the respond stage too
+     * (FORMERR: trailing garbage; NOTIMP: opcode STATUS)... */
+    len = make_query(q, 0, 1, "ns1.test.example.", WIRE_TYPE_A, 0);
+    q[len++] = 0;
+    assert_int_equal(run(&f, q, len, REQ_UDP, r, sizeof(r)), 0);
+    assert_int_equal(seen.rcode, WIRE_RCODE_FORMERR);
+    assert_int_equal(seen.kind, ANSWER_KIND_ERROR);
+    assert_int_equal(seen.charged_len, 1); /* no zone: the root */
+    assert_int_equal(seen.charged[0], 0);
+    len = make_query(q, 2 << 11, 1, "ns1.test.example.", WIRE_TYPE_A, 0);
+    assert_int_equal(run(&f, q, len, REQ_UDP, r, sizeof(r)), 0);
+    assert_int_equal(seen.rcode, WIRE_RCODE_NOTIMP);
+    assert_int_equal(seen.respond_calls[0], 4);
+    /* ... those without one (a header alone) do not. */
+    len = make_query(q, 0, 0, "ns1.test.example.", WIRE_TYPE_A, 0);
+    assert_int_equal(run(&f, q, 12, REQ_UDP, r, sizeof(r)), 12);
+    assert_int_equal(seen.respond_calls[0], 4);
+    fixture_free(&f);
+}
+
+static void test_respond_truncate(void **state)
+{
+    fixture_t f;
+    fixture_init(&f, limited, 5, "limit: send\nlimit2: truncate\n" ZONES);
+    uint8_t q[512], r[65535];
+    /* 40 A records fit in the client's 4096 (and our 1232): a full answer
+     * is built, and the slip replaces it: TC, question and OPT only. */
+    size_t len = make_query(q, WIRE_FLAG_RD, 1, "many.test.example.", WIRE_TYPE_A, 4096);
+    size_t rlen = run(&f, q, len, REQ_UDP, r, sizeof(r));
+    assert_int_equal(rlen, len); /* header + question + an 11-byte OPT, like the query */
+    assert_int_equal(wire_read_u16(r), 0x1234);
+    assert_int_equal(FLAGS(r),
+                     WIRE_FLAG_QR | WIRE_FLAG_AA | WIRE_FLAG_TC | WIRE_FLAG_RD); /* NOERROR */
+    assert_int_equal(wire_read_u16(r + 4), 1);
+    assert_int_equal(ANCOUNT(r), 0);
+    assert_int_equal(wire_read_u16(r + 8), 0);
+    assert_int_equal(wire_read_u16(r + 10), 1);
+    assert_memory_equal(r + 12, q + 12, len - 12 - 11);
+    assert_int_equal(r[rlen - 11], 0);
+    assert_int_equal(wire_read_u16(r + rlen - 10), WIRE_TYPE_OPT);
+    assert_int_equal(wire_read_u16(r + rlen - 8), 1232);
+    assert_int_equal(seen.respond_calls[0], 1);
+    assert_int_equal(seen.respond_calls[1], 1);
+    assert_int_equal(seen.action, RESPOND_TRUNCATE);
+    assert_string_equal(seen.action_by, "limit2");
+    assert_true(seen.tc);
+    assert_int_equal(seen.resp_len, rlen);
+
+    /* NXDOMAIN keeps its rcode in the slip; without EDNS there is no OPT */
+    len = make_query(q, 0, 1, "nothere.test.example.", WIRE_TYPE_A, 0);
+    rlen = run(&f, q, len, REQ_UDP, r, sizeof(r));
+    assert_int_equal(rlen, len);
+    assert_int_equal(FLAGS(r), WIRE_FLAG_QR | WIRE_FLAG_AA | WIRE_FLAG_TC | WIRE_RCODE_NXDOMAIN);
+    assert_int_equal(wire_read_u16(r + 8), 0);
+    assert_int_equal(wire_read_u16(r + 10), 0);
+    fixture_free(&f);
+}
+
 static int group_setup(void **state)
 {
     rcu_register_thread();
@@ -498,6 +694,8 @@ int main(void)
         cmocka_unit_test(test_unconfigured_plugins), cmocka_unit_test(test_drop_formerr_notimp),
         cmocka_unit_test(test_size_limits),          cmocka_unit_test(test_setup_failure),
         cmocka_unit_test(test_start_ready_teardown), cmocka_unit_test(test_registry_chain),
+        cmocka_unit_test(test_respond_send),         cmocka_unit_test(test_respond_drop),
+        cmocka_unit_test(test_respond_truncate),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

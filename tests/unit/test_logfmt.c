@@ -130,6 +130,29 @@ static void test_line_v6_tcp_do(void **st)
                               "NXDOMAIN qr,aa,rd,cd 100 1.5s\n");
 }
 
+static void test_line_dropped(void **st)
+{
+    /* The respond stage dropped the reply: logged as CoreDNS logs a request
+     * nothing was written for (rcode and flags "-", size 0). */
+    fixture_t f;
+    setup_req(&f, "example.com.", WIRE_TYPE_A, WIRE_CLASS_IN, 1232, false, REQ_UDP, "127.0.0.1",
+              53);
+    make_resp(f.resp, WIRE_FLAG_QR | WIRE_FLAG_AA, 0, 1, 0);
+    f.req.resp_len = 89;
+    f.req.action = RESPOND_DROP;
+    char line[LOGFMT_LINE_MAX];
+    logfmt_line(&f.req, f.req.start_ns + 1000, line, sizeof(line));
+    assert_string_equal(line, "[INFO] 127.0.0.1:53 - 1234 \"A IN example.com. udp 40 false 1232\" "
+                              "- - 0 0.000001s\n");
+    /* a slip was sent: its flags and size */
+    make_resp(f.resp, WIRE_FLAG_QR | WIRE_FLAG_AA | WIRE_FLAG_TC, 0, 0, 0);
+    f.req.resp_len = 40;
+    f.req.action = RESPOND_TRUNCATE;
+    logfmt_line(&f.req, f.req.start_ns + 1000, line, sizeof(line));
+    assert_string_equal(line, "[INFO] 127.0.0.1:53 - 1234 \"A IN example.com. udp 40 false 1232\" "
+                              "NOERROR qr,aa,tc 40 0.000001s\n");
+}
+
 static void test_line_no_edns_odd_types(void **st)
 {
     fixture_t f;
@@ -294,13 +317,10 @@ static void test_errwin(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_line_udp_edns),
-        cmocka_unit_test(test_line_v6_tcp_do),
-        cmocka_unit_test(test_line_no_edns_odd_types),
-        cmocka_unit_test(test_duration),
-        cmocka_unit_test(test_classify),
-        cmocka_unit_test(test_ring),
-        cmocka_unit_test(test_errwin),
+        cmocka_unit_test(test_line_udp_edns), cmocka_unit_test(test_line_v6_tcp_do),
+        cmocka_unit_test(test_line_dropped),  cmocka_unit_test(test_line_no_edns_odd_types),
+        cmocka_unit_test(test_duration),      cmocka_unit_test(test_classify),
+        cmocka_unit_test(test_ring),          cmocka_unit_test(test_errwin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

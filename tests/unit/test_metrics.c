@@ -212,6 +212,15 @@ static void test_sum_over_workers(void **st)
     obs_for(&o, NULL, NULL, 0);
     o.rcode = 5;
     dnsstats_record(&s.workers[1], &o);
+    /* Dropped by the respond stage (rate limiting): a request, with its
+     * size and duration, but no response (not in responses_total nor in
+     * response_size_bytes). */
+    obs_for(&o, &zone_obj, apex, apex_len);
+    o.rcode = 0;
+    o.req_size = 40;
+    o.resp_size = 120;
+    o.dropped = true;
+    dnsstats_record(&s.workers[0], &o);
 
     char *text = render(&s);
 #define SRV  "server=\"dns://127.0.0.1:53\""
@@ -225,13 +234,13 @@ static void test_sum_over_workers(void **st)
     assert_non_null(strstr(text, "coredns_dns_responses_total{" SRV
                                  ",zone=\".\",view=\"\",rcode=\"REFUSED\",plugin=\"\"} 1\n"));
     assert_non_null(strstr(text, "coredns_dns_requests_total{" ZONE
-                                 ",proto=\"udp\",family=\"1\",type=\"A\"} 20\n"));
+                                 ",proto=\"udp\",family=\"1\",type=\"A\"} 21\n"));
     assert_non_null(strstr(text, "coredns_dns_requests_total{" ZONE
                                  ",proto=\"tcp\",family=\"2\",type=\"AAAA\"} 20\n"));
     assert_non_null(strstr(text, "coredns_dns_do_requests_total{" ZONE "} 20\n"));
     /* 20 A queries at 0.1 ms: all in the first bucket; sum 2 ms. */
     assert_non_null(strstr(text, "coredns_dns_request_duration_seconds_bucket{" ZONE
-                                 ",type=\"A\",le=\"0.00025\"} 20\n"));
+                                 ",type=\"A\",le=\"0.00025\"} 21\n"));
     assert_non_null(
         strstr(text, "coredns_dns_request_duration_seconds_sum{" ZONE ",type=\"A\"} 0.002\n"));
     /* 20 AAAA at 3 ms: not <= 0.002, all <= 0.004. */
@@ -249,7 +258,9 @@ static void test_sum_over_workers(void **st)
     assert_non_null(
         strstr(text, "coredns_dns_response_size_bytes_sum{" ZONE ",proto=\"tcp\"} 12000\n"));
     assert_non_null(
-        strstr(text, "coredns_dns_request_size_bytes_count{" ZONE ",proto=\"udp\"} 21\n"));
+        strstr(text, "coredns_dns_request_size_bytes_count{" ZONE ",proto=\"udp\"} 22\n"));
+    assert_non_null(
+        strstr(text, "coredns_dns_response_size_bytes_count{" ZONE ",proto=\"udp\"} 21\n"));
     /* One family header each, even with two workers' samples merged. */
     char *first = strstr(text, "# TYPE coredns_dns_responses_total counter");
     assert_non_null(first);

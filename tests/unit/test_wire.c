@@ -472,6 +472,97 @@ static void bad_opt(void **state)
         assert_int_equal(wire_parse_query(p.b, n, &q), WIRE_FORMERR);
 }
 
+/* A query with the given OPT options, parsed into q. */
+static wire_verdict_t parse_with_options(pkt_t *p, wire_query_t *q, const uint8_t *opts, uint16_t n)
+{
+    simple(p, "example.com", WIRE_TYPE_A);
+    p->b[11] = 1;
+    opt(p, 1232, 0, false, opts, n);
+    return parse(p, q);
+}
+
+static void cookies(void **state)
+{
+    pkt_t p;
+    wire_query_t q;
+    /* absent: no cookie, with and without EDNS */
+    assert_int_equal(parse_with_options(&p, &q, NULL, 0), WIRE_ANSWER);
+    assert_null(q.cookie);
+    assert_int_equal(q.cookie_len, 0);
+
+    /* a client cookie alone, after an unknown option */
+    static const uint8_t client[] = {0xfd, 0xe9, 0, 1, 0x55, 0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+    assert_int_equal(parse_with_options(&p, &q, client, sizeof(client)), WIRE_ANSWER);
+    assert_non_null(q.cookie);
+    assert_int_equal(q.cookie_len, 8);
+    assert_memory_equal(q.cookie, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+    assert_true(q.cookie >= p.b && q.cookie + 8 <= p.b + p.len); /* points into the packet */
+
+    /* client + server cookie: 8 + 8 and 8 + 32 */
+    uint8_t both[4 + 40];
+    for (uint16_t server = 8; server <= 32; server += 24) {
+        both[0] = 0;
+        both[1] = 10;
+        both[2] = 0;
+        both[3] = (uint8_t)(8 + server);
+        for (size_t i = 0; i < 8u + server; i++)
+            both[4 + i] = (uint8_t)(i + 1);
+        assert_int_equal(parse_with_options(&p, &q, both, (uint16_t)(4 + 8 + server)), WIRE_ANSWER);
+        assert_int_equal(q.cookie_len, 8 + server);
+        assert_int_equal(q.cookie[8], 9); /* the server cookie follows the client's */
+    }
+
+    /* malformed lengths (RFC 7873 5.2.2): FORMERR, with the OPT kept so the
+     * FORMERR carries one; no cookie. 0, 7 (short client), 9..15 (short
+     * server), 41 (long server). */
+    static const uint16_t bad[] = {0, 7, 9, 15, 41};
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        uint8_t o[4 + 41] = {0, 10, 0, (uint8_t)bad[k]};
+        assert_int_equal(parse_with_options(&p, &q, o, (uint16_t)(4 + bad[k])), WIRE_FORMERR);
+        assert_true(q.has_edns);
+        assert_true(q.has_question);
+        assert_null(q.cookie);
+    }
+}
+
+static void edns_options(void **state)
+{
+    pkt_t p;
+    wire_query_t q;
+    static const uint8_t opts[] = {0,    3,    0, 0,                              /* NSID, empty */
+                                   0,    10,   0, 8, 1,    2,   3, 4, 5, 6, 7, 8, /* COOKIE */
+                                   0xfd, 0xe9, 0, 2, 0xab, 0xcd};                 /* local use */
+    assert_int_equal(parse_with_options(&p, &q, opts, sizeof(opts)), WIRE_ANSWER);
+    assert_int_equal(q.edns_opt_len, sizeof(opts));
+    assert_memory_equal(q.pkt + q.edns_opt_off, opts, sizeof(opts));
+
+    size_t pos = 0;
+    uint16_t code, len;
+    const uint8_t *data;
+    static const uint16_t want_code[] = {3, 10, 0xfde9}, want_len[] = {0, 8, 2};
+    for (int i = 0; i < 3; i++) {
+        assert_true(wire_edns_option_next(&q, &pos, &code, &data, &len));
+        assert_int_equal(code, want_code[i]);
+        assert_int_equal(len, want_len[i]);
+    }
+    assert_false(wire_edns_option_next(&q, &pos, &code, &data, &len));
+
+    assert_true(wire_edns_option_find(&q, 0xfde9, &data, &len));
+    assert_int_equal(len, 2);
+    assert_memory_equal(data, "\xab\xcd", 2);
+    assert_true(wire_edns_option_find(&q, 3, &data, &len));
+    assert_int_equal(len, 0);
+    assert_false(wire_edns_option_find(&q, 8, &data, &len));
+
+    /* no options, no EDNS: nothing to find */
+    assert_int_equal(parse_with_options(&p, &q, NULL, 0), WIRE_ANSWER);
+    assert_false(wire_edns_option_find(&q, 10, &data, &len));
+    simple(&p, "example.com", WIRE_TYPE_A);
+    assert_int_equal(parse(&p, &q), WIRE_ANSWER);
+    pos = 0;
+    assert_false(wire_edns_option_next(&q, &pos, &code, &data, &len));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -489,6 +580,8 @@ int main(void)
         cmocka_unit_test(records_in_other_sections),
         cmocka_unit_test(edns_fields),
         cmocka_unit_test(bad_opt),
+        cmocka_unit_test(cookies),
+        cmocka_unit_test(edns_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
