@@ -27,8 +27,10 @@
  * Leases: a VM registered with `lease_s` carries "expires" = now + lease_s
  * (the caller's clock). vmdnsd hides expired names; vmdns_gc() deletes them.
  *
- * Threads: a handle may be shared between threads; calls on one handle are
- * serialised by an internal mutex (each call holds it for its round trips).
+ * Threads: a handle may be shared between threads; the Redis round trips of
+ * calls on one handle are serialised by an internal mutex. The wait_visible
+ * wait runs without it: one thread waiting for DNS never holds back another
+ * thread's writes.
  * For throughput use vmdns_register_vms() (pipelined) or one handle per
  * thread. Blocking I/O: every call may block up to the configured timeouts.
  */

@@ -86,7 +86,7 @@ void vmdns_conn_free_replies(redisReply **replies, size_t n);
 /* ---- the handle ---- */
 
 struct vmdns_registrar {
-    pthread_mutex_t lock;
+    pthread_mutex_t lock; /* guards conn: held for Redis round trips, never across a DNS wait */
     conn_t conn;
     char *prefix, *suffix;
     char *stream_key;

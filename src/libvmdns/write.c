@@ -217,9 +217,11 @@ static void write_chunk(vmdns_registrar_t *r, prep_t *p, size_t n)
     vmdns_batch_free(&b);
 }
 
-/* Register n VMs with the lock held. */
-static int register_locked(vmdns_registrar_t *r, const vmdns_vm_t *vms, size_t n,
-                           vmdns_error_t *errs, size_t *n_ok, vmdns_error_t *err)
+/* Register n VMs: each chunk is written with the handle's lock held (it
+ * guards the connection), and waited for without it, so a slow or never
+ * visible name holds back only its own caller. */
+static int register_vms(vmdns_registrar_t *r, const vmdns_vm_t *vms, size_t n, vmdns_error_t *errs,
+                        size_t *n_ok, vmdns_error_t *err)
 {
     prep_t *p = calloc(n < CHUNK ? n : CHUNK, sizeof(*p));
     size_t ok = 0;
@@ -231,7 +233,9 @@ static int register_locked(vmdns_registrar_t *r, const vmdns_vm_t *vms, size_t n
         memset(p, 0, cn * sizeof(*p));
         for (size_t i = 0; i < cn; i++)
             prepare(r, &vms[base + i], &p[i]);
+        pthread_mutex_lock(&r->lock);
         write_chunk(r, p, cn);
+        pthread_mutex_unlock(&r->lock);
         vmdns_error_t we;
         int vis = wait_vms(r, p, cn, 1, &we);
         for (size_t i = 0; i < cn; i++) {
@@ -268,10 +272,7 @@ int vmdns_register_vms(vmdns_registrar_t *r, const vmdns_vm_t *vms, size_t n, vm
 {
     if (!r || (!vms && n))
         return vmdns_fail(err, VMDNS_ERR_INVALID, "no registrar or no VMs");
-    pthread_mutex_lock(&r->lock);
-    int rc = register_locked(r, vms, n, errs, n_ok, err);
-    pthread_mutex_unlock(&r->lock);
-    return rc;
+    return register_vms(r, vms, n, errs, n_ok, err);
 }
 
 int vmdns_register_vm(vmdns_registrar_t *r, const vmdns_vm_t *vm, vmdns_error_t *err)
@@ -281,35 +282,34 @@ int vmdns_register_vm(vmdns_registrar_t *r, const vmdns_vm_t *vm, vmdns_error_t 
     return vmdns_register_vms(r, vm, 1, NULL, NULL, err);
 }
 
-/* Deregister with the lock held. */
-static int deregister_locked(vmdns_registrar_t *r, const char *fqdn, vmdns_error_t *err)
+/* The write of a deregistration, with the lock held; p gets the name. */
+static int deregister_locked(vmdns_registrar_t *r, const char *fqdn, prep_t *p, vmdns_error_t *err)
 {
-    prep_t p = {0};
     if (!fqdn)
         return vmdns_fail(err, VMDNS_ERR_INVALID, "no name");
     if (vmdns_owner_name_check(fqdn, err) < 0 ||
-        vmdns_name_canonical(fqdn, p.name, sizeof(p.name), err) < 0)
+        vmdns_name_canonical(fqdn, p->name, sizeof(p->name), err) < 0)
         return -1;
-    srv_owner(p.name, p.srv_name);
-    const char *names[1] = {p.name};
+    srv_owner(p->name, p->srv_name);
+    const char *names[1] = {p->name};
     long zoff;
     if (vmdns_zone_resolve(r, names, 1, &zoff, err) < 0)
         return -1;
     if (zoff < 0)
-        return vmdns_fail(err, VMDNS_ERR_NO_ZONE, "%s is in no zone of the backend", p.name);
+        return vmdns_fail(err, VMDNS_ERR_NO_ZONE, "%s is in no zone of the backend", p->name);
     if (zoff == 0)
         return vmdns_fail(err, VMDNS_ERR_CONFLICT,
                           "%s is a zone apex; deregistering it would delete the zone's SOA",
-                          p.name);
+                          p->name);
     char field[VMDNS_NAME_MAXTEXT], sfield[VMDNS_NAME_MAXTEXT + 16];
-    vmdns_zone_field(p.name, (size_t)zoff, field, sizeof(field));
+    vmdns_zone_field(p->name, (size_t)zoff, field, sizeof(field));
     srv_field(field, sfield, sizeof(sfield));
-    char *key = vmdns_reg_zone_key(r, p.name + zoff);
+    char *key = vmdns_reg_zone_key(r, p->name + zoff);
     if (!key)
         return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
     change_t ch[2] = {{field, NULL}, {sfield, NULL}};
     batch_t b = {0};
-    size_t at = vmdns_txn_append(r, &b, key, p.name + zoff, ch, 2);
+    size_t at = vmdns_txn_append(r, &b, key, p->name + zoff, ch, 2);
     int waited = vmdns_txn_append_wait(r, &b);
     free(key);
     redisReply **rep;
@@ -321,10 +321,6 @@ static int deregister_locked(vmdns_registrar_t *r, const char *fqdn, vmdns_error
         vmdns_conn_free_replies(rep, b.ncmd);
     }
     vmdns_batch_free(&b);
-    if (rc == 0)
-        rc = wait_vms(r, &p, 1, 0, err);
-    if (rc == 0)
-        vmdns_ok(err);
     return rc;
 }
 
@@ -332,8 +328,13 @@ int vmdns_deregister(vmdns_registrar_t *r, const char *fqdn, vmdns_error_t *err)
 {
     if (!r)
         return vmdns_fail(err, VMDNS_ERR_INVALID, "no registrar");
+    prep_t p = {0};
     pthread_mutex_lock(&r->lock);
-    int rc = deregister_locked(r, fqdn, err);
+    int rc = deregister_locked(r, fqdn, &p, err);
     pthread_mutex_unlock(&r->lock);
+    if (rc == 0) /* without the lock: other threads keep writing meanwhile */
+        rc = wait_vms(r, &p, 1, 0, err);
+    if (rc == 0)
+        vmdns_ok(err);
     return rc;
 }

@@ -634,7 +634,8 @@ static void concurrent_agents(void **state)
 typedef struct responder {
     int fd, port, redis_port;
     volatile int stop;
-    int lag_ms; /* a name is answered from Redis only lag_ms after its first query */
+    int lag_ms;         /* a name is answered from Redis only lag_ms after its first query */
+    const char *hidden; /* names starting with this are never answered */
     int queries;
     pthread_t thread;
 } responder_t;
@@ -658,6 +659,8 @@ static size_t answer(responder_t *rs, const uint8_t *q, size_t ql, uint8_t *out,
         qn += 1 + q[qn];
     }
     name[o] = '\0';
+    if (rs->hidden && strncmp(name, rs->hidden, strlen(rs->hidden)) == 0)
+        visible = 0;
     unsigned qtype = (unsigned)(q[qn + 1] << 8 | q[qn + 2]);
     size_t qend = qn + 5;
     memcpy(out, q, qend);
@@ -790,6 +793,86 @@ static void wait_visible_over_dns(void **state)
     redis_stop(s);
 }
 
+/* A thread that registers a name the DNS server never shows. */
+typedef struct waiter {
+    vmdns_registrar_t *r;
+    int rc;
+    vmdns_error_t e;
+    volatile int done;
+} waiter_t;
+
+static void *waiter_run(void *p)
+{
+    waiter_t *w = p;
+    vmdns_vm_t vm = {.name = "never-1.vm.example.com", .ipv4 = "10.0.0.9"};
+    w->rc = vmdns_register_vm(w->r, &vm, &w->e);
+    __atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static long elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* One thread's wait_visible wait must not hold the handle: while it waits
+ * (for a name that never shows, with a long timeout) another thread's
+ * registration and deregistration on the same handle finish at once. */
+static void wait_does_not_block_other_threads(void **state)
+{
+    rs_t *s = &((rs_t *)*state)[0];
+    START(s);
+    responder_t dns;
+    responder_start(&dns, s->port, 0);
+    dns.hidden = "never-";
+    char dns_addr[32];
+    snprintf(dns_addr, sizeof(dns_addr), "127.0.0.1:%d", dns.port);
+    const char *nodes[] = {s->addr}, *vis[] = {dns_addr};
+    vmdns_registrar_opts_t o;
+    vmdns_error_t e;
+    vmdns_registrar_opts_init(&o);
+    o.nodes = nodes;
+    o.n_nodes = 1;
+    o.wait_visible = vis;
+    o.n_wait_visible = 1;
+    o.wait_visible_timeout_ms = 4000;
+    vmdns_registrar_t *r = vmdns_registrar_open(&o, &e);
+    assert_non_null(r);
+    make_zone(r, "vm.example.com");
+
+    waiter_t w = {.r = r};
+    pthread_t t;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pthread_create(&t, NULL, waiter_run, &w);
+    /* the waiter is waiting once its name is written and being asked for */
+    while (rint_(s->port, "HEXISTS %s %s", "vm.example.com.", "never-1") != 1 &&
+           elapsed_ms(&t0) < 3000)
+        sleep_ms(5);
+    assert_int_equal(rint_(s->port, "HEXISTS %s %s", "vm.example.com.", "never-1"), 1);
+
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    vmdns_vm_t vm = {.name = "vm-3.vm.example.com", .ipv4 = "10.0.0.3", .ssh_port = 2222};
+    if (vmdns_register_vm(r, &vm, &e) != 0)
+        fail_msg("register beside a waiting thread: %s", e.message);
+    assert_int_equal(vmdns_deregister(r, "vm-3.vm.example.com", &e), 0);
+    long ms = elapsed_ms(&t1);
+    assert_false(__atomic_load_n(&w.done, __ATOMIC_ACQUIRE)); /* still waiting ... */
+    if (ms > 1000)
+        fail_msg("a registration beside a waiting thread took %ld ms", ms);
+
+    pthread_join(t, NULL);
+    assert_int_equal(w.rc, -1); /* ... until its own timeout */
+    assert_int_equal(w.e.code, VMDNS_ERR_TIMEOUT);
+    assert_true(elapsed_ms(&t0) >= 3900);
+    vmdns_registrar_close(r);
+    responder_stop(&dns);
+    redis_stop(s);
+}
+
 static void open_refuses_bad_options(void **state)
 {
     vmdns_registrar_opts_t o;
@@ -833,6 +916,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(wait_replicas_confirms, servers_setup, servers_teardown),
         cmocka_unit_test_setup_teardown(concurrent_agents, servers_setup, servers_teardown),
         cmocka_unit_test_setup_teardown(wait_visible_over_dns, servers_setup, servers_teardown),
+        cmocka_unit_test_setup_teardown(wait_does_not_block_other_threads, servers_setup,
+                                        servers_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
