@@ -64,7 +64,8 @@ static void make_vms(vmdns_vm_t *vms, char (*names)[96], size_t n, const char *t
 {
     for (size_t i = 0; i < n; i++) {
         snprintf(names[i], sizeof(names[i]), "%s-%zu.%s", tag, i, zone);
-        vms[i] = (vmdns_vm_t){.name = names[i],
+        vms[i] = (vmdns_vm_t){VMDNS_VM_INIT,
+                              .name = names[i],
                               .ipv4 = "10.20.30.40",
                               .ssh_port = (uint16_t)(20000 + i % 40000),
                               .ttl = 30,
@@ -125,7 +126,8 @@ int main(int argc, char **argv)
         if (!rv || !lat)
             return 1;
         make_vms(vms, names, visible_n, "v", zone);
-        vmdns_vm_t warm = {.name = "warm-up.bench.vm.example.com", .ipv4 = "10.0.0.1"};
+        vmdns_vm_t warm = {VMDNS_VM_INIT, .name = "warm-up.bench.vm.example.com",
+                           .ipv4 = "10.0.0.1"};
         if (vmdns_register_vm(rv, &warm, &e) < 0) {
             fprintf(stderr, "registrar: warm-up: %s\n", e.message);
             return 1;

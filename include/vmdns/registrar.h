@@ -49,9 +49,23 @@ extern "C" {
 
 typedef struct vmdns_registrar vmdns_registrar_t;
 
+/*
+ * Growing structs: the two structs a caller allocates (the options and a VM)
+ * start with `struct_size`, the sizeof the caller was compiled with, so
+ * later versions can add fields at the end without breaking programs built
+ * against an older header. Set it with vmdns_registrar_opts_init() /
+ * vmdns_vm_init() (macros passing sizeof) or VMDNS_VM_INIT, or by hand from
+ * a language without the header. The library reads only the first
+ * struct_size bytes: fields an older caller does not have take their
+ * defaults; a caller newer than the library may pass a bigger struct only
+ * if every field this library does not know is zero (else
+ * VMDNS_ERR_INVALID). struct_size 0 is refused.
+ */
+
 /* How to reach the backend. Fill with vmdns_registrar_opts_init() first,
  * then set what you need. Strings are copied by vmdns_registrar_open(). */
 typedef struct vmdns_registrar_opts {
+    size_t struct_size; /* sizeof(vmdns_registrar_opts_t): set by vmdns_registrar_opts_init() */
     const char *const *nodes; /* "host:port", "[v6]:port" or "/unix/socket"; tried in order */
     size_t n_nodes;
     const char *const *sentinels; /* instead of nodes: sentinel "host:port"s ... */
@@ -77,8 +91,10 @@ typedef struct vmdns_registrar_opts {
     uint32_t wait_visible_timeout_ms; /* default 5000 */
 } vmdns_registrar_opts_t;
 
-/* Fill opts with the defaults above (no nodes). */
-VMDNS_API void vmdns_registrar_opts_init(vmdns_registrar_opts_t *opts);
+/* Fill opts (of `size` bytes) with the defaults above (no nodes) and set
+ * its struct_size. Call it through the macro, which passes the size. */
+VMDNS_API void vmdns_registrar_opts_init_size(vmdns_registrar_opts_t *opts, size_t size);
+#define vmdns_registrar_opts_init(opts) vmdns_registrar_opts_init_size((opts), sizeof(*(opts)))
 
 /* Validate options and connect to the master. NULL with err on failure. */
 VMDNS_API vmdns_registrar_t *vmdns_registrar_open(const vmdns_registrar_opts_t *opts,
@@ -87,15 +103,24 @@ VMDNS_API vmdns_registrar_t *vmdns_registrar_open(const vmdns_registrar_opts_t *
 /* Close the connection and free the handle (NULL is fine). */
 VMDNS_API void vmdns_registrar_close(vmdns_registrar_t *r);
 
-/* A VM to publish. */
+/* A VM to publish. Initialise with VMDNS_VM_INIT or vmdns_vm_init():
+ *   vmdns_vm_t vm = {VMDNS_VM_INIT, .name = "vm-1.vm.example.com", .ipv4 = "10.1.2.3"}; */
 typedef struct vmdns_vm {
-    const char *name;  /* FQDN, LDH host name, final dot optional */
-    const char *ipv4;  /* A record, or NULL */
-    const char *ipv6;  /* AAAA record, or NULL (at least one of the two) */
-    uint16_t ssh_port; /* > 0: also _ssh._tcp.<name> SRV 0 0 <port> <name> */
-    uint32_t ttl;      /* 0 = the handle's default_ttl */
-    uint32_t lease_s;  /* > 0: the name expires lease_s seconds from now */
+    size_t struct_size; /* sizeof(vmdns_vm_t); in an array, the same in every element */
+    const char *name;   /* FQDN, LDH host name, final dot optional */
+    const char *ipv4;   /* A record, or NULL */
+    const char *ipv6;   /* AAAA record, or NULL (at least one of the two) */
+    uint16_t ssh_port;  /* > 0: also _ssh._tcp.<name> SRV 0 0 <port> <name> */
+    uint32_t ttl;       /* 0 = the handle's default_ttl */
+    uint32_t lease_s;   /* > 0: the name expires lease_s seconds from now */
 } vmdns_vm_t;
+
+#define VMDNS_VM_INIT .struct_size = sizeof(vmdns_vm_t)
+
+/* Zero vm (of `size` bytes) and set its struct_size. Call it through the
+ * macro, which passes the size. */
+VMDNS_API void vmdns_vm_init_size(vmdns_vm_t *vm, size_t size);
+#define vmdns_vm_init(vm) vmdns_vm_init_size((vm), sizeof(*(vm)))
 
 /* Publish a VM: sets the name's field to its A/AAAA (replacing whatever the
  * name held) and `_ssh._tcp.<name>` to the SRV record, or removes that SRV
@@ -104,8 +129,8 @@ typedef struct vmdns_vm {
 VMDNS_API int vmdns_register_vm(vmdns_registrar_t *r, const vmdns_vm_t *vm, vmdns_error_t *err);
 
 /* Publish n VMs in pipelined batches (one transaction per VM, many per
- * round trip). errs, if not NULL, has n entries: errs[i].code is VMDNS_OK
- * for each VM written. *n_ok (if not NULL) counts them. Returns 0 if all
+ * round trip); vms[0].struct_size is the array's stride. errs, if not NULL, has n entries:
+ * errs[i].code is VMDNS_OK for each VM written. *n_ok (if not NULL) counts them. Returns 0 if all
  * were written, else -1 with err describing the first failure. With
  * wait_visible, -1 and VMDNS_ERR_TIMEOUT (errs all VMDNS_OK) means every
  * VM was written but not every server showed them in time. */

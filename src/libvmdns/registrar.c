@@ -13,9 +13,11 @@
 
 #include "registrar_int.h"
 
-void vmdns_registrar_opts_init(vmdns_registrar_opts_t *o)
+/* The defaults, in this library's own layout. */
+static void opts_defaults(vmdns_registrar_opts_t *o)
 {
     memset(o, 0, sizeof(*o));
+    o->struct_size = sizeof(*o);
     o->prefix = "";
     o->suffix = "";
     o->connect_timeout_ms = 1000;
@@ -25,6 +27,17 @@ void vmdns_registrar_opts_init(vmdns_registrar_opts_t *o)
     o->default_ttl = 30;
     o->min_replicas_timeout_ms = 100;
     o->wait_visible_timeout_ms = 5000;
+}
+
+void vmdns_registrar_opts_init_size(vmdns_registrar_opts_t *o, size_t size)
+{
+    vmdns_registrar_opts_t d;
+    if (!o || size < sizeof(size_t))
+        return;
+    opts_defaults(&d);
+    memset(o, 0, size);
+    memcpy(o, &d, size < sizeof(d) ? size : sizeof(d));
+    o->struct_size = size;
 }
 
 int64_t vmdns_reg_now(void)
@@ -44,10 +57,14 @@ char *vmdns_reg_zone_key(const vmdns_registrar_t *r, const char *zone)
     return k;
 }
 
-vmdns_registrar_t *vmdns_registrar_open(const vmdns_registrar_opts_t *o, vmdns_error_t *err)
+vmdns_registrar_t *vmdns_registrar_open(const vmdns_registrar_opts_t *given, vmdns_error_t *err)
 {
-    if (!o)
+    vmdns_registrar_opts_t opts, *o = &opts;
+    if (!given)
         return vmdns_fail(err, VMDNS_ERR_INVALID, "no options"), NULL;
+    opts_defaults(o);
+    if (vmdns_abi_copy_in(o, sizeof(*o), given, given->struct_size, "registrar options", err) < 0)
+        return NULL;
     if (o->default_ttl > VMDNS_MAX_TTL)
         return vmdns_fail(err, VMDNS_ERR_TTL, "default TTL above %u", VMDNS_MAX_TTL), NULL;
     if (o->stream_maxlen == 0)

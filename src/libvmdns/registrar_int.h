@@ -181,6 +181,15 @@ typedef struct vis_check {
 int vmdns_visible_wait(const vmdns_addr_t *servers, size_t n_servers, const vis_check_t *checks,
                        size_t n_checks, uint32_t timeout_ms, vmdns_error_t *err);
 
+/* ---- abi.c: caller-allocated structs of any version ---- */
+
+/* Read a caller's struct of src_size bytes (its struct_size) into dst
+ * (dst_size bytes, already holding the defaults): the common prefix is
+ * copied, a bigger src must be zero beyond dst_size. dst's struct_size
+ * becomes dst_size. 0, or -1 with err (`what` names the struct). */
+int vmdns_abi_copy_in(void *dst, size_t dst_size, const void *src, size_t src_size,
+                      const char *what, vmdns_error_t *err);
+
 /* ---- misc ---- */
 
 /* Current unix time in seconds. */

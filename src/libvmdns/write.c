@@ -95,6 +95,26 @@ static int prepare(vmdns_registrar_t *r, const vmdns_vm_t *vm, prep_t *p)
     return 0;
 }
 
+/* Read VM i of the caller's array (its stride is vms[0].struct_size, the
+ * caller's sizeof(vmdns_vm_t)) into the library's layout and prepare it. */
+static void prepare_at(vmdns_registrar_t *r, const vmdns_vm_t *vms, size_t i, prep_t *p)
+{
+    size_t stride = vms[0].struct_size;
+    const vmdns_vm_t *given = (const vmdns_vm_t *)(const void *)((const char *)vms + i * stride);
+    vmdns_vm_t vm = {0};
+    if (stride < sizeof(size_t)) {
+        vmdns_fail(&p->e, VMDNS_ERR_INVALID, "VM: struct_size not set (use VMDNS_VM_INIT)");
+        return;
+    }
+    if (given->struct_size != stride) {
+        vmdns_fail(&p->e, VMDNS_ERR_INVALID, "VM %zu: struct_size %zu, the array's is %zu", i,
+                   given->struct_size, stride);
+        return;
+    }
+    if (vmdns_abi_copy_in(&vm, sizeof(vm), given, stride, "VM", &p->e) == 0)
+        prepare(r, &vm, p);
+}
+
 /* "_ssh._tcp." + field ("_ssh._tcp" at an apex). */
 static void srv_field(const char *field, char *out, size_t cap)
 {
@@ -232,7 +252,7 @@ static int register_vms(vmdns_registrar_t *r, const vmdns_vm_t *vms, size_t n, v
         size_t cn = n - base < CHUNK ? n - base : CHUNK;
         memset(p, 0, cn * sizeof(*p));
         for (size_t i = 0; i < cn; i++)
-            prepare(r, &vms[base + i], &p[i]);
+            prepare_at(r, vms, base + i, &p[i]);
         pthread_mutex_lock(&r->lock);
         write_chunk(r, p, cn);
         pthread_mutex_unlock(&r->lock);

@@ -77,11 +77,8 @@ static int run(vmdns_registrar_t *r, const ctl_args_t *a, vmdns_error_t *e)
         return vmdns_zone_create(r, a->name, (const char *const *)a->ns, a->n_ns, a->mbox, a->ttl,
                                  e);
     case CMD_REGISTER: {
-        vmdns_vm_t vm = {.name = a->name,
-                         .ipv4 = a->ipv4,
-                         .ipv6 = a->ipv6,
-                         .ssh_port = a->ssh_port,
-                         .ttl = a->ttl,
+        vmdns_vm_t vm = {VMDNS_VM_INIT,        .name = a->name,         .ipv4 = a->ipv4,
+                         .ipv6 = a->ipv6,      .ssh_port = a->ssh_port, .ttl = a->ttl,
                          .lease_s = a->lease_s};
         return vmdns_register_vm(r, &vm, e);
     }

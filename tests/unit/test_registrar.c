@@ -214,11 +214,9 @@ static void register_and_deregister(void **state)
                               "\"refresh\":3600,\"retry\":600,\"expire\":86400,\"minttl\":30}}");
     free(apex);
 
-    vmdns_vm_t vm = {.name = "VM-abc123.vm.example.com",
-                     .ipv4 = "10.1.2.3",
-                     .ipv6 = "fd00::3",
-                     .ssh_port = 38291,
-                     .ttl = 30};
+    vmdns_vm_t vm = {VMDNS_VM_INIT,      .name = "VM-abc123.vm.example.com",
+                     .ipv4 = "10.1.2.3", .ipv6 = "fd00::3",
+                     .ssh_port = 38291,  .ttl = 30};
     assert_int_equal(vmdns_register_vm(r, &vm, &e), 0);
     char *v = hget(s->port, "vm.example.com.", "vm-abc123");
     assert_string_equal(v, "{\"a\":[{\"ip\":\"10.1.2.3\",\"ttl\":30}],\"aaaa\":[{\"ip\":"
@@ -272,7 +270,7 @@ static void bad_input_writes_nothing(void **state)
     vmdns_registrar_t *r = open_nodes(nodes, 1, "", "");
     vmdns_error_t e;
     make_zone(r, "vm.example.com");
-    vmdns_vm_t ok = {.name = "vm-1.vm.example.com", .ipv4 = "10.0.0.1"};
+    vmdns_vm_t ok = {VMDNS_VM_INIT, .name = "vm-1.vm.example.com", .ipv4 = "10.0.0.1"};
     assert_int_equal(vmdns_register_vm(r, &ok, &e), 0);
     long long before = fingerprint(s->port);
     char *value_before = hget(s->port, "vm.example.com.", "vm-1");
@@ -281,16 +279,18 @@ static void bad_input_writes_nothing(void **state)
         vmdns_vm_t vm;
         vmdns_status_t code;
     } bad[] = {
-        {{.name = "bad_name.vm.example.com", .ipv4 = "10.0.0.1"}, VMDNS_ERR_NAME},
-        {{.name = "a..vm.example.com", .ipv4 = "10.0.0.1"}, VMDNS_ERR_NAME},
-        {{.name = "-a.vm.example.com", .ipv4 = "10.0.0.1"}, VMDNS_ERR_NAME},
-        {{.name = "vm-1.vm.example.com", .ipv4 = "300.0.0.1"}, VMDNS_ERR_ADDRESS},
-        {{.name = "vm-1.vm.example.com", .ipv4 = "10.0.0.1", .ipv6 = "fd00::g"}, VMDNS_ERR_ADDRESS},
-        {{.name = "vm-1.vm.example.com"}, VMDNS_ERR_ADDRESS},
-        {{.name = "vm-1.vm.example.com", .ipv4 = "10.0.0.1", .ttl = 2147483648u}, VMDNS_ERR_TTL},
-        {{.name = "vm-1.other.org", .ipv4 = "10.0.0.1"}, VMDNS_ERR_NO_ZONE},
-        {{.name = "vm.example.com", .ipv4 = "10.0.0.1"}, VMDNS_ERR_CONFLICT},
-        {{.name = NULL, .ipv4 = "10.0.0.1"}, VMDNS_ERR_INVALID},
+        {{VMDNS_VM_INIT, .name = "bad_name.vm.example.com", .ipv4 = "10.0.0.1"}, VMDNS_ERR_NAME},
+        {{VMDNS_VM_INIT, .name = "a..vm.example.com", .ipv4 = "10.0.0.1"}, VMDNS_ERR_NAME},
+        {{VMDNS_VM_INIT, .name = "-a.vm.example.com", .ipv4 = "10.0.0.1"}, VMDNS_ERR_NAME},
+        {{VMDNS_VM_INIT, .name = "vm-1.vm.example.com", .ipv4 = "300.0.0.1"}, VMDNS_ERR_ADDRESS},
+        {{VMDNS_VM_INIT, .name = "vm-1.vm.example.com", .ipv4 = "10.0.0.1", .ipv6 = "fd00::g"},
+         VMDNS_ERR_ADDRESS},
+        {{VMDNS_VM_INIT, .name = "vm-1.vm.example.com"}, VMDNS_ERR_ADDRESS},
+        {{VMDNS_VM_INIT, .name = "vm-1.vm.example.com", .ipv4 = "10.0.0.1", .ttl = 2147483648u},
+         VMDNS_ERR_TTL},
+        {{VMDNS_VM_INIT, .name = "vm-1.other.org", .ipv4 = "10.0.0.1"}, VMDNS_ERR_NO_ZONE},
+        {{VMDNS_VM_INIT, .name = "vm.example.com", .ipv4 = "10.0.0.1"}, VMDNS_ERR_CONFLICT},
+        {{VMDNS_VM_INIT, .name = NULL, .ipv4 = "10.0.0.1"}, VMDNS_ERR_INVALID},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         e.code = VMDNS_OK;
@@ -346,7 +346,8 @@ static void batch_registration(void **state)
     char(*names)[64] = calloc(N, 64);
     for (int i = 0; i < N; i++) {
         snprintf(names[i], 64, "vm-%d.vm.example.com", i);
-        vms[i] = (vmdns_vm_t){.name = names[i], .ipv4 = "10.0.0.1", .ssh_port = 2222};
+        vms[i] =
+            (vmdns_vm_t){VMDNS_VM_INIT, .name = names[i], .ipv4 = "10.0.0.1", .ssh_port = 2222};
     }
     vms[BAD].ipv4 = "10.0.0.300";
     vmdns_error_t *errs = calloc(N, sizeof(*errs)), e;
@@ -378,9 +379,9 @@ static void longest_zone_and_key_affixes(void **state)
     vmdns_error_t e;
     make_zone(r, "example.com");
     make_zone(r, "vm.example.com");
-    vmdns_vm_t a = {.name = "a.vm.example.com", .ipv4 = "10.0.0.1"};
-    vmdns_vm_t b = {.name = "b.example.com", .ipv4 = "10.0.0.2"};
-    vmdns_vm_t c = {.name = "c.d.vm.example.com", .ipv4 = "10.0.0.3"};
+    vmdns_vm_t a = {VMDNS_VM_INIT, .name = "a.vm.example.com", .ipv4 = "10.0.0.1"};
+    vmdns_vm_t b = {VMDNS_VM_INIT, .name = "b.example.com", .ipv4 = "10.0.0.2"};
+    vmdns_vm_t c = {VMDNS_VM_INIT, .name = "c.d.vm.example.com", .ipv4 = "10.0.0.3"};
     assert_int_equal(vmdns_register_vm(r, &a, &e), 0);
     assert_int_equal(vmdns_register_vm(r, &b, &e), 0);
     assert_int_equal(vmdns_register_vm(r, &c, &e), 0);
@@ -397,7 +398,7 @@ static void longest_zone_and_key_affixes(void **state)
     freeReplyObject(x);
     x = rcmd(s->port, "SET q:vmdns:changes oops");
     freeReplyObject(x);
-    vmdns_vm_t d = {.name = "d.vm.example.com", .ipv4 = "10.0.0.4"};
+    vmdns_vm_t d = {VMDNS_VM_INIT, .name = "d.vm.example.com", .ipv4 = "10.0.0.4"};
     assert_int_equal(vmdns_register_vm(r2, &d, &e), -1);
     assert_int_equal(e.code, VMDNS_ERR_CONFLICT);
     assert_int_equal(rint_(s->port, "HEXISTS %s %s", "q:vm.example.com.", "d"), 0);
@@ -414,8 +415,8 @@ static void set_renew_and_gc(void **state)
     vmdns_registrar_t *r = open_nodes(nodes, 1, "", "");
     vmdns_error_t e;
     make_zone(r, "vm.example.com");
-    vmdns_vm_t vm = {
-        .name = "vm-1.vm.example.com", .ipv4 = "10.0.0.1", .ssh_port = 22, .lease_s = 60};
+    vmdns_vm_t vm = {VMDNS_VM_INIT, .name = "vm-1.vm.example.com", .ipv4 = "10.0.0.1",
+                     .ssh_port = 22, .lease_s = 60};
     assert_int_equal(vmdns_register_vm(r, &vm, &e), 0);
     const char *txt[] = {"\"hello world\""};
     assert_int_equal(vmdns_set_rrset(r, "vm-1.vm.example.com", 16, 45, txt, 1, &e), 0);
@@ -452,8 +453,8 @@ static void set_renew_and_gc(void **state)
     redisReply *x = rcmd(s->port, "HSET vm.example.com. old %s",
                          "{\"A\":[{\"ip\":\"10.9.9.9\"}],\"Expires\":1000}");
     freeReplyObject(x);
-    vmdns_vm_t shortlived = {
-        .name = "short.vm.example.com", .ipv4 = "10.0.0.5", .ssh_port = 22, .lease_s = 1};
+    vmdns_vm_t shortlived = {VMDNS_VM_INIT, .name = "short.vm.example.com", .ipv4 = "10.0.0.5",
+                             .ssh_port = 22, .lease_s = 1};
     assert_int_equal(vmdns_register_vm(r, &shortlived, &e), 0);
     sleep_ms(2100);
     size_t removed = 0;
@@ -500,7 +501,7 @@ static void failover_on_readonly(void **state)
     vmdns_registrar_t *r = open_nodes(nodes, 2, "", "");
     vmdns_error_t e;
     make_zone(r, "vm.example.com");
-    vmdns_vm_t one = {.name = "one.vm.example.com", .ipv4 = "10.0.0.1"};
+    vmdns_vm_t one = {VMDNS_VM_INIT, .name = "one.vm.example.com", .ipv4 = "10.0.0.1"};
     assert_int_equal(vmdns_register_vm(r, &one, &e), 0);
     /* replication is asynchronous: let both writes reach b first */
     for (int i = 0; i < 200 && rint_(b->port, "HLEN %s", "vm.example.com.", NULL) != 2; i++)
@@ -510,7 +511,7 @@ static void failover_on_readonly(void **state)
     snprintf(port, sizeof(port), "%d", b->port);
     freeReplyObject(rcmd(a->port, "REPLICAOF 127.0.0.1 %s", port));
     wait_role(a->port, "slave");
-    vmdns_vm_t two = {.name = "two.vm.example.com", .ipv4 = "10.0.0.2"};
+    vmdns_vm_t two = {VMDNS_VM_INIT, .name = "two.vm.example.com", .ipv4 = "10.0.0.2"};
     if (vmdns_register_vm(r, &two, &e) != 0)
         fail_msg("register after role swap: %s", e.message);
     assert_int_equal(rint_(b->port, "HEXISTS %s %s", "vm.example.com.", "two"), 1);
@@ -541,11 +542,11 @@ static void failover_on_dead_master(void **state)
     vmdns_registrar_t *ra = open_nodes_fto(only_a, 1, "", "", 300);
     redis_stop(a);
     freeReplyObject(rcmd(b->port, "REPLICAOF NO ONE"));
-    vmdns_vm_t vm = {.name = "after.vm.example.com", .ipv4 = "10.0.0.1"};
+    vmdns_vm_t vm = {VMDNS_VM_INIT, .name = "after.vm.example.com", .ipv4 = "10.0.0.1"};
     if (vmdns_register_vm(r, &vm, &e) != 0)
         fail_msg("register after master death: %s", e.message);
     assert_int_equal(rint_(b->port, "HEXISTS %s %s", "vm.example.com.", "after"), 1);
-    vmdns_vm_t lost = {.name = "lost.vm.example.com", .ipv4 = "10.0.0.1"};
+    vmdns_vm_t lost = {VMDNS_VM_INIT, .name = "lost.vm.example.com", .ipv4 = "10.0.0.1"};
     assert_int_equal(vmdns_register_vm(ra, &lost, &e), -1);
     assert_true(e.code == VMDNS_ERR_CONNECT || e.code == VMDNS_ERR_UNCONFIRMED);
     vmdns_registrar_close(ra);
@@ -571,7 +572,7 @@ static void wait_replicas_confirms(void **state)
     /* no replica: the write lands on the master but is not confirmed */
     assert_int_equal(vmdns_zone_create(r, "vm.example.com", ns, 1, "h.example.com", 0, &e), -1);
     assert_int_equal(e.code, VMDNS_ERR_UNCONFIRMED);
-    vmdns_vm_t vm = {.name = "x.vm.example.com", .ipv4 = "10.0.0.1"};
+    vmdns_vm_t vm = {VMDNS_VM_INIT, .name = "x.vm.example.com", .ipv4 = "10.0.0.1"};
     assert_int_equal(vmdns_register_vm(r, &vm, &e), -1);
     assert_int_equal(e.code, VMDNS_ERR_UNCONFIRMED);
     vmdns_registrar_close(r);
@@ -600,7 +601,8 @@ static void *agent_run(void *p)
     for (int base = 0; r && base < 1000 && a->rc == 0; base += 100) {
         for (int i = 0; i < 100; i++) {
             snprintf(names[i], sizeof(names[i]), "a%d-vm%d.vm.example.com", a->id, base + i);
-            vms[i] = (vmdns_vm_t){.name = names[i], .ipv4 = "10.0.0.1", .ssh_port = 22};
+            vms[i] =
+                (vmdns_vm_t){VMDNS_VM_INIT, .name = names[i], .ipv4 = "10.0.0.1", .ssh_port = 22};
         }
         a->rc = vmdns_register_vms(r, vms, 100, NULL, NULL, NULL);
     }
@@ -768,8 +770,8 @@ static void wait_visible_over_dns(void **state)
     make_zone(r, "vm.example.com");
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    vmdns_vm_t vm = {
-        .name = "vm-1.vm.example.com", .ipv4 = "10.0.0.7", .ipv6 = "fd00::7", .ssh_port = 38291};
+    vmdns_vm_t vm = {VMDNS_VM_INIT, .name = "vm-1.vm.example.com", .ipv4 = "10.0.0.7",
+                     .ipv6 = "fd00::7", .ssh_port = 38291};
     if (vmdns_register_vm(r, &vm, &e) != 0)
         fail_msg("register with wait_visible: %s", e.message);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -783,7 +785,7 @@ static void wait_visible_over_dns(void **state)
     o.wait_visible_timeout_ms = 300;
     dns.lag_ms = 1000000;
     r = vmdns_registrar_open(&o, &e);
-    vmdns_vm_t vm2 = {.name = "vm-2.vm.example.com", .ipv4 = "10.0.0.8"};
+    vmdns_vm_t vm2 = {VMDNS_VM_INIT, .name = "vm-2.vm.example.com", .ipv4 = "10.0.0.8"};
     assert_int_equal(vmdns_register_vm(r, &vm2, &e), -1);
     assert_int_equal(e.code, VMDNS_ERR_TIMEOUT);
     assert_non_null(strstr(e.message, "vm-2.vm.example.com"));
@@ -804,7 +806,7 @@ typedef struct waiter {
 static void *waiter_run(void *p)
 {
     waiter_t *w = p;
-    vmdns_vm_t vm = {.name = "never-1.vm.example.com", .ipv4 = "10.0.0.9"};
+    vmdns_vm_t vm = {VMDNS_VM_INIT, .name = "never-1.vm.example.com", .ipv4 = "10.0.0.9"};
     w->rc = vmdns_register_vm(w->r, &vm, &w->e);
     __atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
     return NULL;
@@ -855,7 +857,8 @@ static void wait_does_not_block_other_threads(void **state)
 
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    vmdns_vm_t vm = {.name = "vm-3.vm.example.com", .ipv4 = "10.0.0.3", .ssh_port = 2222};
+    vmdns_vm_t vm = {VMDNS_VM_INIT, .name = "vm-3.vm.example.com", .ipv4 = "10.0.0.3",
+                     .ssh_port = 2222};
     if (vmdns_register_vm(r, &vm, &e) != 0)
         fail_msg("register beside a waiting thread: %s", e.message);
     assert_int_equal(vmdns_deregister(r, "vm-3.vm.example.com", &e), 0);
@@ -870,6 +873,108 @@ static void wait_does_not_block_other_threads(void **state)
     assert_true(elapsed_ms(&t0) >= 3900);
     vmdns_registrar_close(r);
     responder_stop(&dns);
+    redis_stop(s);
+}
+
+/* Callers built against another header version: smaller structs work (the
+ * missing fields take their defaults), bigger ones work while the unknown
+ * fields are zero, struct_size 0 is refused. */
+struct old_vm { /* vmdns_vm_t before lease_s */
+    size_t struct_size;
+    const char *name, *ipv4, *ipv6;
+    uint16_t ssh_port;
+    uint32_t ttl;
+};
+struct new_vm { /* vmdns_vm_t with one more field */
+    vmdns_vm_t vm;
+    uint64_t future;
+};
+
+static void struct_size_versions(void **state)
+{
+    rs_t *s = &((rs_t *)*state)[0];
+    START(s);
+    const char *nodes[] = {s->addr}, *bad_vis[] = {"no such host name:53"};
+    vmdns_error_t e;
+
+    struct {
+        vmdns_registrar_opts_t o;
+        uint64_t future;
+    } big;
+    vmdns_registrar_opts_init_size(&big.o, sizeof(big));
+    assert_int_equal(big.o.struct_size, sizeof(big));
+    assert_int_equal(big.o.connect_timeout_ms, 1000);
+    big.o.nodes = nodes;
+    big.o.n_nodes = 1;
+    big.future = 1;
+    assert_null(vmdns_registrar_open(&big.o, &e));
+    assert_int_equal(e.code, VMDNS_ERR_INVALID);
+    assert_non_null(strstr(e.message, "not known"));
+    big.o.struct_size = 0;
+    assert_null(vmdns_registrar_open(&big.o, &e));
+    assert_int_equal(e.code, VMDNS_ERR_INVALID);
+    assert_non_null(strstr(e.message, "struct_size"));
+    big.o.struct_size = sizeof(big);
+    big.future = 0;
+    vmdns_registrar_t *r = vmdns_registrar_open(&big.o, &e);
+    assert_non_null(r);
+    vmdns_registrar_close(r);
+
+    /* an older caller without the wait_visible fields: what lies past its
+     * struct_size is never read */
+    vmdns_registrar_opts_t o;
+    vmdns_registrar_opts_init(&o);
+    o.nodes = nodes;
+    o.n_nodes = 1;
+    o.wait_visible = bad_vis;
+    o.n_wait_visible = 1;
+    o.struct_size = offsetof(vmdns_registrar_opts_t, wait_visible);
+    r = vmdns_registrar_open(&o, &e);
+    if (!r)
+        fail_msg("open with an older options struct: %s", e.message);
+    make_zone(r, "vm.example.com");
+
+    struct old_vm old[2] = {
+        {sizeof(struct old_vm), "old-0.vm.example.com", "10.0.0.1", NULL, 22, 60},
+        {sizeof(struct old_vm), "old-1.vm.example.com", "10.0.0.2", NULL, 0, 0},
+    };
+    size_t n_ok = 0;
+    if (vmdns_register_vms(r, (const vmdns_vm_t *)(const void *)old, 2, NULL, &n_ok, &e) != 0)
+        fail_msg("register older VMs: %s", e.message);
+    assert_int_equal(n_ok, 2);
+    char *v = hget(s->port, "vm.example.com.", "old-1");
+    assert_non_null(v);
+    assert_null(strstr(v, "expires")); /* no lease: the field it lacks */
+    free(v);
+    assert_int_equal(rint_(s->port, "HEXISTS %s %s", "vm.example.com.", "_ssh._tcp.old-0"), 1);
+
+    struct new_vm nv[3];
+    vmdns_error_t errs[3];
+    for (int i = 0; i < 3; i++) {
+        vmdns_vm_init_size(&nv[i].vm, sizeof(nv[i]));
+        nv[i].vm.ipv4 = "10.0.0.3";
+    }
+    nv[0].vm.name = "new-0.vm.example.com";
+    nv[1].vm.name = "new-1.vm.example.com";
+    nv[2].vm.name = "new-2.vm.example.com";
+    nv[1].future = 7;
+    assert_int_equal(vmdns_register_vms(r, &nv[0].vm, 3, errs, &n_ok, &e), -1);
+    assert_int_equal(n_ok, 2);
+    assert_int_equal(errs[0].code, VMDNS_OK);
+    assert_int_equal(errs[1].code, VMDNS_ERR_INVALID);
+    assert_int_equal(errs[2].code, VMDNS_OK);
+    assert_int_equal(rint_(s->port, "HEXISTS %s %s", "vm.example.com.", "new-1"), 0);
+    assert_int_equal(rint_(s->port, "HEXISTS %s %s", "vm.example.com.", "new-2"), 1);
+
+    vmdns_vm_t unset = {.name = "unset.vm.example.com", .ipv4 = "10.0.0.4"};
+    assert_int_equal(vmdns_register_vm(r, &unset, &e), -1);
+    assert_int_equal(e.code, VMDNS_ERR_INVALID);
+    vmdns_vm_t mixed[2] = {{VMDNS_VM_INIT, .name = "m-0.vm.example.com", .ipv4 = "10.0.0.5"},
+                           {.struct_size = 8, .name = "m-1.vm.example.com", .ipv4 = "10.0.0.5"}};
+    assert_int_equal(vmdns_register_vms(r, mixed, 2, errs, &n_ok, &e), -1);
+    assert_int_equal(errs[1].code, VMDNS_ERR_INVALID);
+    assert_int_equal(n_ok, 1);
+    vmdns_registrar_close(r);
     redis_stop(s);
 }
 
@@ -918,6 +1023,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(wait_visible_over_dns, servers_setup, servers_teardown),
         cmocka_unit_test_setup_teardown(wait_does_not_block_other_threads, servers_setup,
                                         servers_teardown),
+        cmocka_unit_test_setup_teardown(struct_size_versions, servers_setup, servers_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
