@@ -2,6 +2,7 @@
  * any.c - the `any` plugin: answer every ANY query with HINFO "RFC8482" "".
  *
  *   any: true
+ *   Corefile: any
  *
  * CoreDNS's `any` plugin, for operators who had it: instead of one RRset
  * of the name (what vmdnsd does by default, RFC 8482 section 4.1), every
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/corefile_plugin.h"
 #include "core/plugin.h"
 
 #define ANY_TTL 8482
@@ -97,10 +99,24 @@ static void any_teardown(void *state)
     free(state);
 }
 
+/* `any` in a Corefile: `any: true`. */
+static int any_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *err)
+{
+    int seen = cf_once(ctx, d, err);
+    if (seen != 0) {
+        return seen < 0 ? -1 : 0;
+    }
+    if (cf_no_block(d, err) != 0 || cf_max_args(d, 0, err) != 0) {
+        return -1;
+    }
+    return cf_put(cf_root(ctx), "any", d->name, "true", err);
+}
+
 const plugin_t plugin_any = {
     .name = "any",
     .config_key = "any",
     .setup = any_setup,
+    .corefile = any_corefile,
     .query = any_query,
     .teardown = any_teardown,
 };

@@ -3,6 +3,7 @@
  *
  *   errors: true
  *   errors: {consolidate: 10s}   # the default window
+ *   Corefile: errors [{ consolidate DURATION }]
  *
  * As CoreDNS's `errors`, this reports what went wrong on the server side:
  * every SERVFAIL vmdnsd answers (a zone whose data is not there, an internal
@@ -23,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config/corefile_plugin.h"
 #include "core/log.h"
 #include "core/mnemonic.h"
 #include "core/plugin.h"
@@ -172,10 +174,50 @@ static int errors_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, 
     return 0;
 }
 
+/* `errors [{ consolidate DURATION }]` in a Corefile: `errors: true` or
+ * `errors: {consolidate: DURATION}`. */
+static int errors_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *err)
+{
+    int seen = cf_once(ctx, d, err);
+    if (seen != 0) {
+        return seen < 0 ? -1 : 0;
+    }
+    if (cf_max_args(d, 0, err) != 0) {
+        return -1;
+    }
+    if (!d->block) {
+        return cf_put(cf_root(ctx), "errors", d->name, "true", err);
+    }
+    cfg_node_t *m = cf_put_node(cf_root(ctx), "errors", d->name, CFG_MAP, err);
+    if (m == NULL) {
+        return -1;
+    }
+    cf_line_t l;
+    for (size_t pos = 0; cf_next_line(d, &pos, &l);) {
+        const cf_token_t *t = l.opt;
+        if (strcmp(t->text, "consolidate") != 0) {
+            return cf_fail(err, t, "errors: unknown option '%s'", t->text);
+        }
+        if (l.nargs != 1) {
+            return cf_fail(err, t,
+                           "errors: consolidate takes one duration (vmdnsd consolidates every "
+                           "repeated error; patterns are not supported)");
+        }
+        if (cfg_peek(m, "consolidate") != NULL) {
+            return cf_fail(err, t, "errors: consolidate given twice");
+        }
+        if (cf_put(m, "consolidate", &l.args[0], l.args[0].text, err) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 const plugin_t plugin_errors = {
     .name = "errors",
     .config_key = "errors",
     .setup = errors_setup,
+    .corefile = errors_corefile,
     .start = errors_start,
     .done = errors_done,
     .teardown = errors_teardown,

@@ -5,6 +5,9 @@
  *     - origin: example.com.
  *       file: example.com.zone   # relative to the config file's directory
  *
+ *   Corefile: file DBFILE [ZONES...]    one entry per zone; ZONES default to
+ *                                       the server block's zones
+ *
  * A pure data source: at setup it loads every listed zone file into the
  * view and then has no per-query hook, so it costs nothing while serving.
  * All files are read and checked before any zone is published, so a broken
@@ -16,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/corefile_plugin.h"
 #include "core/log.h"
 #include "core/plugin.h"
 #include "dns/name.h"
@@ -178,10 +182,46 @@ static void file_teardown(void *state)
     }
 }
 
+/* file DBFILE [ZONES...]: one `zones` entry per zone (default: the
+ * block's zones). The file is resolved at setup relative to the directory
+ * of the Corefile that names it (file_resolve). */
+static int file_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *err)
+{
+    if (d->block) {
+        return cf_fail(err, d->name, "file: options in a block are not supported");
+    }
+    if (d->nargs == 0) {
+        return cf_fail(err, d->name, "file: give the zone file (file DBFILE [ZONES...])");
+    }
+    cfg_node_t *zones = cf_section(ctx, "zones", d->name, CFG_SEQ, err);
+    if (zones == NULL) {
+        return -1;
+    }
+    size_t nzones = d->nargs > 1 ? d->nargs - 1 : cf_block_nzones(ctx);
+    for (size_t i = 0; i < nzones; i++) {
+        char zone[CF_ZONE_TEXT];
+        const cf_token_t *at = d->nargs > 1 ? &d->args[1 + i] : d->name;
+        if (d->nargs > 1) {
+            if (cf_zone_name(at, at->text, zone, err) != 0) {
+                return -1;
+            }
+        } else {
+            snprintf(zone, sizeof(zone), "%s", cf_block_zone(ctx, i, NULL));
+        }
+        cfg_node_t *entry = cf_add_node(zones, at, CFG_MAP, err);
+        if (entry == NULL || cf_put(entry, "origin", at, zone, err) != 0 ||
+            cf_put(entry, "file", &d->args[0], d->args[0].text, err) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 const plugin_t plugin_file = {
     .name = "file",
     .config_key = "zones",
     .setup = file_setup,
+    .corefile = file_corefile,
     .start = file_start,
     .teardown = file_teardown,
 };

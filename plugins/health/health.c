@@ -4,6 +4,7 @@
  *   health:
  *     listen: "127.0.0.1:8080"   # default "localhost:8080"; also `health: true`
  *     lameduck: 5s               # on SIGTERM, keep answering this long
+ *   Corefile: health [ADDR] { lameduck DURATION }
  *
  * GET /health answers 200 "OK" for as long as the process runs its control
  * loop, including during lameduck (liveness is not readiness: `ready` is
@@ -14,7 +15,9 @@
  */
 #include <event2/http.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "config/corefile_plugin.h"
 #include "core/httpd.h"
 #include "core/plugin.h"
 
@@ -93,9 +96,44 @@ static int health_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, 
     return 0;
 }
 
+/* `health [ADDR] { lameduck DURATION }` in a Corefile:
+ * `health: {listen: ADDR, lameduck: DURATION}`. */
+static int health_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *err)
+{
+    int seen = cf_once(ctx, d, err);
+    if (seen != 0) {
+        return seen < 0 ? -1 : 0;
+    }
+    if (cf_max_args(d, 1, err) != 0) {
+        return -1;
+    }
+    cfg_node_t *m = cf_put_node(cf_root(ctx), "health", d->name, CFG_MAP, err);
+    if (m == NULL || (d->nargs == 1 && cf_put(m, "listen", &d->args[0], d->args[0].text, err))) {
+        return -1;
+    }
+    cf_line_t l;
+    for (size_t pos = 0; cf_next_line(d, &pos, &l);) {
+        const cf_token_t *t = l.opt;
+        if (strcmp(t->text, "lameduck") != 0) {
+            return cf_fail(err, t, "health: unknown option '%s'", t->text);
+        }
+        if (l.nargs != 1) {
+            return cf_fail(err, t, "health: lameduck takes one duration (e.g. 5s)");
+        }
+        if (cfg_peek(m, "lameduck") != NULL) {
+            return cf_fail(err, t, "health: lameduck given twice");
+        }
+        if (cf_put(m, "lameduck", &l.args[0], l.args[0].text, err) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 const plugin_t plugin_health = {
     .name = "health",
     .config_key = "health",
     .setup = health_setup,
+    .corefile = health_corefile,
     .teardown = health_teardown,
 };

@@ -3,6 +3,7 @@
  *
  *   log: true                       # every query
  *   log: {class: [denial, error]}   # or: all | success | denial | error
+ *   Corefile: log [.] [{ class CLASS... }]
  *
  * Workers must never wait on a terminal or a pipe, so the `done` hook only
  * formats the line (logfmt.c) into the worker's own ring (ring.c); one
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config/corefile_plugin.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/plugin.h"
@@ -273,10 +275,56 @@ static int qlog_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cf
     return 0;
 }
 
+/* `log [.] [{ class CLASS... }]` in a Corefile: `log: true` or
+ * `log: {class: [CLASS, ...]}`. */
+static int qlog_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *err)
+{
+    int seen = cf_once(ctx, d, err);
+    if (seen != 0) {
+        return seen < 0 ? -1 : 0;
+    }
+    if (d->nargs > 1 || (d->nargs == 1 && strcmp(d->args[0].text, ".") != 0)) {
+        return cf_fail(err, d->name,
+                       "log: names and formats are not supported (vmdnsd logs every query in "
+                       "CoreDNS's default format; use `log { class ... }` to filter)");
+    }
+    if (!d->block) {
+        return cf_put(cf_root(ctx), "log", d->name, "true", err);
+    }
+    cfg_node_t *m = cf_put_node(cf_root(ctx), "log", d->name, CFG_MAP, err);
+    if (m == NULL) {
+        return -1;
+    }
+    cf_line_t l;
+    for (size_t pos = 0; cf_next_line(d, &pos, &l);) {
+        const cf_token_t *t = l.opt;
+        if (strcmp(t->text, "class") != 0) {
+            return cf_fail(err, t, "log: unknown option '%s'", t->text);
+        }
+        if (l.nargs == 0) {
+            return cf_fail(err, t, "log: class needs at least one class");
+        }
+        if (cfg_peek(m, "class") != NULL) {
+            return cf_fail(err, t, "log: class given twice");
+        }
+        cfg_node_t *seq = cf_put_node(m, "class", t, CFG_SEQ, err);
+        if (seq == NULL) {
+            return -1;
+        }
+        for (size_t k = 0; k < l.nargs; k++) {
+            if (cf_add(seq, &l.args[k], l.args[k].text, err) != 0) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 const plugin_t plugin_log = {
     .name = "log",
     .config_key = "log",
     .setup = qlog_setup,
+    .corefile = qlog_corefile,
     .start = qlog_start,
     .done = qlog_done,
     .teardown = qlog_teardown,

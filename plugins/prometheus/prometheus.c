@@ -3,6 +3,7 @@
  *
  *   metrics:
  *     listen: "127.0.0.1:9153"   # default "localhost:9153"; also `metrics: true`
+ *   Corefile: prometheus [ADDR]
  *
  * An operator moving from CoreDNS keeps their dashboards: the names, labels
  * and buckets are CoreDNS's (coredns_build_info, coredns_dns_requests_total,
@@ -30,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config/corefile_plugin.h"
 #include "core/chain.h"
 #include "core/httpd.h"
 #include "core/log.h"
@@ -230,10 +232,17 @@ static void prom_done(void *state, request_t *req)
     dnsstats_record(&p->stats->workers[req->worker], &o);
 }
 
+/* `prometheus [ADDR]` in a Corefile: `metrics: {listen: ADDR}`. */
+static int prom_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *err)
+{
+    return httpd_endpoint_corefile(ctx, d, "metrics", err);
+}
+
 const plugin_t plugin_prometheus = {
     .name = "prometheus",
     .config_key = "metrics",
     .setup = prom_setup,
+    .corefile = prom_corefile,
     .done = prom_done,
     .teardown = prom_teardown,
 };

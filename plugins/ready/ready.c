@@ -3,6 +3,7 @@
  *
  *   ready:
  *     listen: "127.0.0.1:8181"   # default "localhost:8181"; also `ready: true`
+ *   Corefile: ready [ADDR]
  *
  * GET /ready answers 200 "OK" once every plugin in the chain says it is
  * ready (chain_ready(): e.g. the redis backends have done their first
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "config/corefile_plugin.h"
 #include "core/chain.h"
 #include "core/httpd.h"
 #include "core/plugin.h"
@@ -89,9 +91,16 @@ static int ready_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, c
     return 0;
 }
 
+/* `ready [ADDR]` in a Corefile: `ready: {listen: ADDR}`. */
+static int ready_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *err)
+{
+    return httpd_endpoint_corefile(ctx, d, "ready", err);
+}
+
 const plugin_t plugin_ready = {
     .name = "ready",
     .config_key = "ready",
     .setup = ready_setup,
+    .corefile = ready_corefile,
     .teardown = ready_teardown,
 };

@@ -158,6 +158,7 @@ const plugin_t plugin_redis = {
     .name = "redis",
     .config_key = "redis",
     .setup = redis_setup,
+    .corefile = redis_corefile,
     .ready = redis_ready,
     .teardown = redis_teardown,
 };

@@ -100,4 +100,11 @@ void redis_config_free(redis_config_t *cfg);
  * Returns 0, or -1 if the text is not an address. */
 int redis_addr_parse(const char *text, uint16_t default_port, redis_addr_t *out);
 
+struct cf_plugin_ctx;
+struct cf_directive;
+
+/* Read one `redis { ... }` Corefile directive into the `redis:` section
+ * (plugin_t.corefile; redis_corefile.c). */
+int redis_corefile(struct cf_plugin_ctx *ctx, const struct cf_directive *d, cfg_error_t *err);
+
 #endif

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config/corefile_plugin.h"
 #include "core/log.h"
 #include "core/plugin.h"
 
@@ -199,10 +200,31 @@ static int reload_start(void *state)
     return 0;
 }
 
+/* `reload [INTERVAL [JITTER]]` in a Corefile:
+ * `reload: {interval: INTERVAL, jitter: JITTER}`. */
+static int reload_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *err)
+{
+    int seen = cf_once(ctx, d, err);
+    if (seen != 0) {
+        return seen < 0 ? -1 : 0;
+    }
+    if (cf_no_block(d, err) != 0 || cf_max_args(d, 2, err) != 0) {
+        return -1;
+    }
+    cfg_node_t *m = cf_put_node(cf_root(ctx), "reload", d->name, CFG_MAP, err);
+    if (m == NULL ||
+        (d->nargs >= 1 && cf_put(m, "interval", &d->args[0], d->args[0].text, err) != 0) ||
+        (d->nargs == 2 && cf_put(m, "jitter", &d->args[1], d->args[1].text, err) != 0)) {
+        return -1;
+    }
+    return 0;
+}
+
 const plugin_t plugin_reload = {
     .name = "reload",
     .config_key = "reload",
     .setup = reload_setup,
+    .corefile = reload_corefile,
     .start = reload_start,
     .teardown = reload_teardown,
 };

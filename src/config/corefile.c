@@ -12,18 +12,20 @@
  *       }
  *   }
  *
- * and each directive becomes the node a YAML user would have written (see
- * corefile.h for the table). Nodes carry the Corefile's file and line, so
- * a plugin rejecting a value reports it at the right place; the Corefile
- * names of things are checked here (unknown directive, unknown option,
- * wrong number of arguments).
+ * The server block itself is the core's: its keys and `bind` become the
+ * `listen` list. Every other directive belongs to a plugin (see
+ * corefile_plugin.h): the reader finds the plugin that declares it and its
+ * `corefile` hook writes the node a YAML user would have written, using
+ * the helpers below; this file knows no plugin by name. Directives of
+ * CoreDNS plugins that vmdnsd does without are accepted with a note
+ * (cf_ignored); anything else is "unknown directive".
  *
  * vmdnsd runs one plugin chain over one view, so what CoreDNS configures
  * per server block is merged: the listen addresses of all blocks are
- * served, zones of all `file` and `redis` directives are in the view, and
- * a chain-wide directive repeated in several blocks must say the same
- * thing each time (the usual `prometheus :9153` in every block is fine;
- * two different addresses are an error rather than a silent choice).
+ * served, zones of all data sources are in the view, and a chain-wide
+ * directive repeated in several blocks must say the same thing each time
+ * (cf_once: the usual `prometheus :9153` in every block is fine; two
+ * different addresses are an error rather than a silent choice).
  */
 #include "config/corefile.h"
 
@@ -39,12 +41,13 @@
 #include <strings.h>
 
 #include "config/corefile_lex.h"
+#include "config/corefile_plugin.h"
 #include "core/log.h"
+#include "core/plugin.h"
 #include "dns/name.h"
 
 #define CF_DEFAULT_PORT 53
-#define CF_MAX_SINGLES  16
-#define CF_ZONE_TEXT    (NAME_MAX_WIRE * 4 + 2)
+#define CF_MAX_ONCE     64
 
 /* One key of a server block: a zone and the port to serve it on. */
 typedef struct cf_key {
@@ -62,40 +65,31 @@ typedef struct cf_block {
 } cf_block_t;
 
 /* A chain-wide directive seen already, and what it said. */
-typedef struct cf_single {
+typedef struct cf_seen {
     const char *name;
     char sig[1024];
     const cf_token_t *at;
-} cf_single_t;
+} cf_seen_t;
 
-typedef struct cf_parser {
+/* The reader's state; plugins see it as cf_plugin_ctx_t. */
+struct cf_plugin_ctx {
     const cf_tokens_t *toks;
     size_t pos;
     cfg_node_t *root;
     cfg_error_t *err;
-    cfg_node_t *listen; /* root sections, made on first use */
-    cfg_node_t *zones;
-    cfg_node_t *redis;
-    cfg_node_t *backends;
-    unsigned nredis;
-    cf_single_t singles[CF_MAX_SINGLES];
-    size_t nsingles;
-    bool cache_noted;
-} cf_parser_t;
+    const plugin_t *const *plugins; /* who owns which directive */
+    size_t nplugins;
+    const cf_block_t *block; /* the server block being read */
+    const plugin_t *owner;   /* the plugin whose hook runs */
+    cfg_node_t *listen;      /* the `listen` list, made on first use */
+    cf_seen_t once[CF_MAX_ONCE];
+    size_t nonce;
+    unsigned ignored_noted; /* bit i: cf_ignored[i] was logged */
+};
 
-/* One directive: its name, its arguments (consecutive tokens) and, if it
- * has a block, the token range inside the braces. */
-typedef struct cf_dir {
-    const cf_token_t *name;
-    const cf_token_t *args;
-    size_t nargs;
-    bool block;
-    size_t bstart, bend;
-} cf_dir_t;
+typedef struct cf_plugin_ctx cf_parser_t;
 
-static int cf_fail(cfg_error_t *err, const cf_token_t *at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int cf_fail(cfg_error_t *err, const cf_token_t *at, const char *fmt, ...)
+int cf_fail(cfg_error_t *err, const cf_token_t *at, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -104,35 +98,65 @@ static int cf_fail(cfg_error_t *err, const cf_token_t *at, const char *fmt, ...)
     return -1;
 }
 
-static int cf_oom(cf_parser_t *p, const cf_token_t *at)
-{
-    return cf_fail(p->err, at, "out of memory");
-}
+/* ---- tree helpers (corefile_plugin.h) ---- */
 
-/* ---- tree helpers ---- */
+cfg_node_t *cf_root(cf_plugin_ctx_t *ctx)
+{
+    return ctx->root;
+}
 
 static cfg_node_t *cf_scalar(const cf_token_t *at, const char *text)
 {
     return cfg_new_node(CFG_SCALAR, at->file, at->line, text);
 }
 
-/* Add a scalar `key: text` to map, at the token's line. */
-static int cf_put(cf_parser_t *p, cfg_node_t *map, const char *key, const cf_token_t *at,
-                  const char *text)
+int cf_put(cfg_node_t *map, const char *key, const cf_token_t *at, const char *text,
+           cfg_error_t *err)
 {
     if (cfg_map_add(map, key, at->line, cf_scalar(at, text)) != 0) {
-        return cf_oom(p, at);
+        return cf_fail(err, at, "out of memory");
     }
     return 0;
 }
 
-/* Add an empty map or list under key; returns it (NULL: out of memory). */
-static cfg_node_t *cf_put_node(cf_parser_t *p, cfg_node_t *map, const char *key,
-                               const cf_token_t *at, cfg_kind_t kind)
+int cf_add(cfg_node_t *seq, const cf_token_t *at, const char *text, cfg_error_t *err)
+{
+    if (cfg_seq_add(seq, cf_scalar(at, text)) != 0) {
+        return cf_fail(err, at, "out of memory");
+    }
+    return 0;
+}
+
+cfg_node_t *cf_put_node(cfg_node_t *map, const char *key, const cf_token_t *at, cfg_kind_t kind,
+                        cfg_error_t *err)
 {
     cfg_node_t *n = cfg_new_node(kind, at->file, at->line, NULL);
     if (cfg_map_add(map, key, at->line, n) != 0) {
-        cf_oom(p, at);
+        cf_fail(err, at, "out of memory");
+        return NULL;
+    }
+    return n;
+}
+
+cfg_node_t *cf_add_node(cfg_node_t *seq, const cf_token_t *at, cfg_kind_t kind, cfg_error_t *err)
+{
+    cfg_node_t *n = cfg_new_node(kind, at->file, at->line, NULL);
+    if (cfg_seq_add(seq, n) != 0) {
+        cf_fail(err, at, "out of memory");
+        return NULL;
+    }
+    return n;
+}
+
+cfg_node_t *cf_section(cf_plugin_ctx_t *ctx, const char *key, const cf_token_t *at, cfg_kind_t kind,
+                       cfg_error_t *err)
+{
+    cfg_node_t *n = cfg_peek(ctx->root, key);
+    if (n == NULL) {
+        return cf_put_node(ctx->root, key, at, kind, err);
+    }
+    if (n->kind != kind) {
+        cf_fail(err, at, "%s: given twice in different forms", key);
         return NULL;
     }
     return n;
@@ -142,7 +166,7 @@ static cfg_node_t *cf_put_node(cf_parser_t *p, cfg_node_t *map, const char *key,
 
 /* Read the directive at p->pos (name, arguments on its line, optional
  * block) and move past it. */
-static int cf_read_dir(cf_parser_t *p, cf_dir_t *d)
+static int cf_read_dir(cf_parser_t *p, cf_directive_t *d)
 {
     const cf_tokens_t *T = p->toks;
     size_t i = p->pos;
@@ -161,7 +185,7 @@ static int cf_read_dir(cf_parser_t *p, cf_dir_t *d)
             return cf_fail(p->err, &T->t[i], "'{' must be on the line of its directive");
         }
         d->block = true;
-        d->bstart = ++i;
+        d->body = &T->t[++i];
         while (i < T->n && !cf_is_close(&T->t[i])) {
             if (cf_is_open(&T->t[i])) {
                 return cf_fail(p->err, &T->t[i], "%s: nested blocks are not supported",
@@ -172,45 +196,51 @@ static int cf_read_dir(cf_parser_t *p, cf_dir_t *d)
         if (i >= T->n) {
             return cf_fail(p->err, d->name, "%s: the block has no closing '}'", d->name->text);
         }
-        d->bend = i++;
+        d->nbody = (size_t)(&T->t[i] - d->body);
+        i++;
     }
     p->pos = i;
     return 0;
 }
 
-/* The next line of a block, from index i: its first token and argument
- * count. Returns the index after the line. */
-static size_t cf_block_line(const cf_parser_t *p, const cf_dir_t *d, size_t i, size_t *nargs)
+bool cf_next_line(const cf_directive_t *d, size_t *pos, cf_line_t *line)
 {
+    size_t i = *pos;
+    if (!d->block || i >= d->nbody) {
+        return false;
+    }
     size_t j = i + 1;
-    while (j < d->bend && !p->toks->t[j].bol) {
+    while (j < d->nbody && !d->body[j].bol) {
         j++;
     }
-    *nargs = j - i - 1;
-    return j;
+    line->opt = &d->body[i];
+    line->args = &d->body[i + 1];
+    line->nargs = j - i - 1;
+    *pos = j;
+    return true;
 }
 
-static int cf_no_block(cf_parser_t *p, const cf_dir_t *d)
+int cf_no_block(const cf_directive_t *d, cfg_error_t *err)
 {
-    return d->block ? cf_fail(p->err, d->name, "%s: takes no block", d->name->text) : 0;
+    return d->block ? cf_fail(err, d->name, "%s: takes no block", d->name->text) : 0;
 }
 
-static int cf_max_args(cf_parser_t *p, const cf_dir_t *d, size_t max)
+int cf_max_args(const cf_directive_t *d, size_t max, cfg_error_t *err)
 {
     if (d->nargs > max) {
-        return cf_fail(p->err, &d->args[max], "%s: too many arguments (at most %zu)", d->name->text,
+        return cf_fail(err, &d->args[max], "%s: too many arguments (at most %zu)", d->name->text,
                        max);
     }
     return 0;
 }
 
-/* A chain-wide directive: 1 if it was seen before with the same text (skip
- * it), 0 if it is new, -1 if it was seen with different text. */
-static int cf_single(cf_parser_t *p, const cf_dir_t *d)
+int cf_once(cf_plugin_ctx_t *p, const cf_directive_t *d, cfg_error_t *err)
 {
+    /* Keyed by plugin: a directive may have several names. */
+    const char *who = p->owner != NULL ? p->owner->name : d->name->text;
     char sig[1024];
     size_t off = 0;
-    const cf_token_t *end = d->block ? &p->toks->t[d->bend] : d->args + d->nargs;
+    const cf_token_t *end = d->block ? d->body + d->nbody : d->args + d->nargs;
     for (const cf_token_t *t = d->args; t < end && off < sizeof(sig); t++) {
         int n = snprintf(sig + off, sizeof(sig) - off, "%s%s\x1f", t->bol ? "\n" : "", t->text);
         off += n < 0 ? 0 : (size_t)n;
@@ -219,377 +249,67 @@ static int cf_single(cf_parser_t *p, const cf_dir_t *d)
         off = sizeof(sig) - 1;
     }
     sig[off] = '\0';
-    for (size_t i = 0; i < p->nsingles; i++) {
-        cf_single_t *s = &p->singles[i];
-        if (strcmp(s->name, d->name->text) != 0) {
+    for (size_t i = 0; i < p->nonce; i++) {
+        cf_seen_t *s = &p->once[i];
+        if (strcmp(s->name, who) != 0) {
             continue;
         }
         if (strcmp(s->sig, sig) == 0) {
             return 1;
         }
-        return cf_fail(p->err, d->name,
+        return cf_fail(err, d->name,
                        "%s: differs from the one on %s:%d (vmdnsd has one plugin chain for all "
                        "server blocks: give it once, or the same everywhere)",
                        d->name->text, s->at->file, s->at->line);
     }
-    if (p->nsingles == CF_MAX_SINGLES) {
-        return cf_fail(p->err, d->name, "too many directives");
+    if (p->nonce == CF_MAX_ONCE) {
+        return cf_fail(err, d->name, "too many directives");
     }
-    cf_single_t *s = &p->singles[p->nsingles++];
-    s->name = d->name->text;
+    cf_seen_t *s = &p->once[p->nonce++];
+    s->name = who;
     s->at = d->name;
     memcpy(s->sig, sig, off + 1);
     return 0;
 }
 
-/* prometheus [ADDR] / ready [ADDR]: {listen: ADDR} under `key`. */
-static int cf_http(cf_parser_t *p, const cf_dir_t *d, const char *key)
-{
-    int seen = cf_single(p, d);
-    if (seen != 0) {
-        return seen < 0 ? -1 : 0;
-    }
-    if (cf_no_block(p, d) != 0 || cf_max_args(p, d, 1) != 0) {
-        return -1;
-    }
-    cfg_node_t *m = cf_put_node(p, p->root, key, d->name, CFG_MAP);
-    if (m == NULL) {
-        return -1;
-    }
-    return d->nargs == 1 ? cf_put(p, m, "listen", &d->args[0], d->args[0].text) : 0;
-}
+/* ---- zones ---- */
 
-/* health [ADDR] { lameduck DURATION } */
-static int cf_health(cf_parser_t *p, const cf_dir_t *d)
-{
-    int seen = cf_single(p, d);
-    if (seen != 0) {
-        return seen < 0 ? -1 : 0;
-    }
-    if (cf_max_args(p, d, 1) != 0) {
-        return -1;
-    }
-    cfg_node_t *m = cf_put_node(p, p->root, "health", d->name, CFG_MAP);
-    if (m == NULL || (d->nargs == 1 && cf_put(p, m, "listen", &d->args[0], d->args[0].text))) {
-        return -1;
-    }
-    for (size_t i = d->bstart, next, n; d->block && i < d->bend; i = next) {
-        const cf_token_t *t = &p->toks->t[i];
-        next = cf_block_line(p, d, i, &n);
-        if (strcmp(t->text, "lameduck") != 0) {
-            return cf_fail(p->err, t, "health: unknown option '%s'", t->text);
-        }
-        if (n != 1) {
-            return cf_fail(p->err, t, "health: lameduck takes one duration (e.g. 5s)");
-        }
-        if (cfg_peek(m, "lameduck") != NULL) {
-            return cf_fail(p->err, t, "health: lameduck given twice");
-        }
-        if (cf_put(p, m, "lameduck", t + 1, t[1].text) != 0) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* log [.] [{ class CLASS... }] */
-static int cf_log(cf_parser_t *p, const cf_dir_t *d)
-{
-    int seen = cf_single(p, d);
-    if (seen != 0) {
-        return seen < 0 ? -1 : 0;
-    }
-    if (d->nargs > 1 || (d->nargs == 1 && strcmp(d->args[0].text, ".") != 0)) {
-        return cf_fail(p->err, d->name,
-                       "log: names and formats are not supported (vmdnsd logs every query in "
-                       "CoreDNS's default format; use `log { class ... }` to filter)");
-    }
-    if (!d->block) {
-        return cf_put(p, p->root, "log", d->name, "true");
-    }
-    cfg_node_t *m = cf_put_node(p, p->root, "log", d->name, CFG_MAP);
-    if (m == NULL) {
-        return -1;
-    }
-    for (size_t i = d->bstart, next, n; i < d->bend; i = next) {
-        const cf_token_t *t = &p->toks->t[i];
-        next = cf_block_line(p, d, i, &n);
-        if (strcmp(t->text, "class") != 0) {
-            return cf_fail(p->err, t, "log: unknown option '%s'", t->text);
-        }
-        if (n == 0) {
-            return cf_fail(p->err, t, "log: class needs at least one class");
-        }
-        if (cfg_peek(m, "class") != NULL) {
-            return cf_fail(p->err, t, "log: class given twice");
-        }
-        cfg_node_t *seq = cf_put_node(p, m, "class", t, CFG_SEQ);
-        if (seq == NULL) {
-            return -1;
-        }
-        for (size_t k = 1; k <= n; k++) {
-            if (cfg_seq_add(seq, cf_scalar(&t[k], t[k].text)) != 0) {
-                return cf_oom(p, t);
-            }
-        }
-    }
-    return 0;
-}
-
-/* errors [{ consolidate DURATION }] */
-static int cf_errors(cf_parser_t *p, const cf_dir_t *d)
-{
-    int seen = cf_single(p, d);
-    if (seen != 0) {
-        return seen < 0 ? -1 : 0;
-    }
-    if (cf_max_args(p, d, 0) != 0) {
-        return -1;
-    }
-    if (!d->block) {
-        return cf_put(p, p->root, "errors", d->name, "true");
-    }
-    cfg_node_t *m = cf_put_node(p, p->root, "errors", d->name, CFG_MAP);
-    if (m == NULL) {
-        return -1;
-    }
-    for (size_t i = d->bstart, next, n; i < d->bend; i = next) {
-        const cf_token_t *t = &p->toks->t[i];
-        next = cf_block_line(p, d, i, &n);
-        if (strcmp(t->text, "consolidate") != 0) {
-            return cf_fail(p->err, t, "errors: unknown option '%s'", t->text);
-        }
-        if (n != 1) {
-            return cf_fail(p->err, t,
-                           "errors: consolidate takes one duration (vmdnsd consolidates every "
-                           "repeated error; patterns are not supported)");
-        }
-        if (cfg_peek(m, "consolidate") != NULL) {
-            return cf_fail(p->err, t, "errors: consolidate given twice");
-        }
-        if (cf_put(p, m, "consolidate", t + 1, t[1].text) != 0) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* any */
-static int cf_any(cf_parser_t *p, const cf_dir_t *d)
-{
-    int seen = cf_single(p, d);
-    if (seen != 0) {
-        return seen < 0 ? -1 : 0;
-    }
-    if (cf_no_block(p, d) != 0 || cf_max_args(p, d, 0) != 0) {
-        return -1;
-    }
-    return cf_put(p, p->root, "any", d->name, "true");
-}
-
-/* reload [INTERVAL [JITTER]] */
-static int cf_reload(cf_parser_t *p, const cf_dir_t *d)
-{
-    int seen = cf_single(p, d);
-    if (seen != 0) {
-        return seen < 0 ? -1 : 0;
-    }
-    if (cf_no_block(p, d) != 0 || cf_max_args(p, d, 2) != 0) {
-        return -1;
-    }
-    cfg_node_t *m = cf_put_node(p, p->root, "reload", d->name, CFG_MAP);
-    if (m == NULL || (d->nargs >= 1 && cf_put(p, m, "interval", &d->args[0], d->args[0].text)) ||
-        (d->nargs == 2 && cf_put(p, m, "jitter", &d->args[1], d->args[1].text))) {
-        return -1;
-    }
-    return 0;
-}
-
-/* cache ...: accepted and ignored, said once per load. */
-static int cf_cache(cf_parser_t *p, const cf_dir_t *d)
-{
-    if (!p->cache_noted) {
-        log_info("%s:%d: cache: ignored; vmdnsd answers from memory already", d->name->file,
-                 d->name->line);
-        p->cache_noted = true;
-    }
-    return 0;
-}
-
-/* Normalise a zone name to lower-case text with the final dot. */
-static int cf_zone_name(cf_parser_t *p, const cf_token_t *at, const char *text,
-                        char out[CF_ZONE_TEXT])
+int cf_zone_name(const cf_token_t *at, const char *text, char out[CF_ZONE_TEXT], cfg_error_t *err)
 {
     uint8_t wire[NAME_MAX_WIRE];
     if (strchr(text, '/') != NULL) {
-        return cf_fail(p->err, at,
+        return cf_fail(err, at,
                        "'%s': zones in CIDR notation are not supported (name the "
                        "in-addr.arpa or ip6.arpa zone)",
                        text);
     }
     size_t len = text[0] != '\0' ? name_from_text(text, wire) : 0;
     if (len == 0 || name_to_text(wire, len, out, CF_ZONE_TEXT) == 0) {
-        return cf_fail(p->err, at, "bad zone name '%s'", text);
+        return cf_fail(err, at, "bad zone name '%s'", text);
     }
     return 0;
 }
 
-/* file DBFILE [ZONES...]: one `zones` entry per zone (default: the
- * block's zones). The file is resolved by the file plugin relative to the
- * directory of the Corefile that names it. */
-static int cf_file(cf_parser_t *p, const cf_block_t *b, const cf_dir_t *d)
+size_t cf_block_nzones(const cf_plugin_ctx_t *ctx)
 {
-    if (d->block) {
-        return cf_fail(p->err, d->name, "file: options in a block are not supported");
-    }
-    if (d->nargs == 0) {
-        return cf_fail(p->err, d->name, "file: give the zone file (file DBFILE [ZONES...])");
-    }
-    if (p->zones == NULL &&
-        (p->zones = cf_put_node(p, p->root, "zones", d->name, CFG_SEQ)) == NULL) {
-        return -1;
-    }
-    size_t nzones = d->nargs > 1 ? d->nargs - 1 : b->nkeys;
-    for (size_t i = 0; i < nzones; i++) {
-        char zone[CF_ZONE_TEXT];
-        const cf_token_t *at = d->nargs > 1 ? &d->args[1 + i] : d->name;
-        if (d->nargs > 1) {
-            if (cf_zone_name(p, at, at->text, zone) != 0) {
-                return -1;
-            }
-        } else {
-            memcpy(zone, b->keys[i].zone, sizeof(zone));
-        }
-        cfg_node_t *entry = cfg_new_node(CFG_MAP, at->file, at->line, NULL);
-        if (cfg_seq_add(p->zones, entry) != 0 || cf_put(p, entry, "origin", at, zone) != 0 ||
-            cf_put(p, entry, "file", &d->args[0], d->args[0].text) != 0) {
-            return entry == NULL ? cf_oom(p, at) : -1;
-        }
-    }
-    return 0;
+    return ctx->block != NULL ? ctx->block->nkeys : 0;
 }
 
-/* A bare number of milliseconds (the CoreDNS redis plugins' unit) gets
- * its unit; anything else is left for the duration parser to judge. */
-static void cf_ms(const char *text, char *out, size_t cap)
+const char *cf_block_zone(const cf_plugin_ctx_t *ctx, size_t i, const cf_token_t **at)
 {
-    bool digits = text[0] != '\0' && strspn(text, "0123456789") == strlen(text);
-    snprintf(out, cap, "%s%s", text, digits ? "ms" : "");
+    const cf_key_t *k = &ctx->block->keys[i];
+    if (at != NULL) {
+        *at = k->at;
+    }
+    return k->zone;
 }
 
-/* A redis-wide option given in one redis block: the same in every block. */
-static int cf_redis_global(cf_parser_t *p, const char *key, const cf_token_t *opt,
-                           const char *value)
-{
-    const cf_token_t *at = &opt[1];
-    cfg_node_t *old = cfg_peek(p->redis, key);
-    if (old == NULL) {
-        return cf_put(p, p->redis, key, at, value);
-    }
-    if (strcmp(old->value, value) != 0) {
-        return cf_fail(p->err, at, "redis: %s differs from %s:%d (it applies to all redis blocks)",
-                       opt->text, old->file, old->line);
-    }
-    return 0;
-}
-
-/* One option line of a redis block. */
-static int cf_redis_option(cf_parser_t *p, cfg_node_t *be, cfg_node_t **addrs, const cf_token_t *t,
-                           size_t n)
-{
-    static const char *const single[][2] = {
-        {"password", "password"},
-        {"username", "username"},
-        {"prefix", "prefix"},
-        {"suffix", "suffix"},
-        {"db", "db"},
-        {"name", "name"},
-    };
-    if (strcmp(t->text, "address") == 0) {
-        if (n == 0) {
-            return cf_fail(p->err, t, "redis: address needs HOST:PORT");
-        }
-        if (*addrs == NULL && (*addrs = cf_put_node(p, be, "addresses", t, CFG_SEQ)) == NULL) {
-            return -1;
-        }
-        for (size_t k = 1; k <= n; k++) {
-            if (cfg_seq_add(*addrs, cf_scalar(&t[k], t[k].text)) != 0) {
-                return cf_oom(p, t);
-            }
-        }
-        return 0;
-    }
-    if (n != 1) {
-        return cf_fail(p->err, t, "redis: %s takes one value", t->text);
-    }
-    for (size_t i = 0; i < sizeof(single) / sizeof(single[0]); i++) {
-        if (strcmp(t->text, single[i][0]) != 0) {
-            continue;
-        }
-        if (cfg_peek(be, single[i][1]) != NULL) {
-            return cf_fail(p->err, t, "redis: %s given twice", t->text);
-        }
-        if (t[1].text[0] == '\0' &&
-            (strcmp(t->text, "prefix") == 0 || strcmp(t->text, "suffix") == 0)) {
-            return 0; /* an empty prefix is the default */
-        }
-        return cf_put(p, be, single[i][1], &t[1], t[1].text);
-    }
-    char ms[64];
-    if (strcmp(t->text, "connect_timeout") == 0 || strcmp(t->text, "read_timeout") == 0) {
-        cf_ms(t[1].text, ms, sizeof(ms));
-        return cf_redis_global(p, t->text, t, ms);
-    }
-    if (strcmp(t->text, "ttl") == 0) {
-        return cf_redis_global(p, "default_ttl", t, t[1].text);
-    }
-    return cf_fail(p->err, t, "redis: unknown option '%s'", t->text);
-}
-
-/* redis { address A ... }: one backend per block. */
-static int cf_redis(cf_parser_t *p, const cf_dir_t *d)
-{
-    if (d->nargs > 0) {
-        return cf_fail(p->err, d->name,
-                       "redis: takes no arguments (the zones are found in Redis); put the "
-                       "options in a block");
-    }
-    if (!d->block) {
-        return cf_fail(p->err, d->name, "redis: needs a block with at least one 'address'");
-    }
-    if (p->redis == NULL) {
-        if ((p->redis = cf_put_node(p, p->root, "redis", d->name, CFG_MAP)) == NULL ||
-            (p->backends = cf_put_node(p, p->redis, "backends", d->name, CFG_SEQ)) == NULL) {
-            return -1;
-        }
-    }
-    cfg_node_t *be = cfg_new_node(CFG_MAP, d->name->file, d->name->line, NULL);
-    if (cfg_seq_add(p->backends, be) != 0) {
-        return cf_oom(p, d->name);
-    }
-    cfg_node_t *addrs = NULL;
-    for (size_t i = d->bstart, next, n; i < d->bend; i = next) {
-        next = cf_block_line(p, d, i, &n);
-        if (cf_redis_option(p, be, &addrs, &p->toks->t[i], n) != 0) {
-            return -1;
-        }
-    }
-    if (addrs == NULL) {
-        return cf_fail(p->err, d->name, "redis: give at least one 'address HOST:PORT'");
-    }
-    p->nredis++;
-    if (cfg_peek(be, "name") == NULL) {
-        char name[32];
-        snprintf(name, sizeof(name), "redis%u", p->nredis);
-        return cf_put(p, be, "name", d->name, name);
-    }
-    return 0;
-}
+/* ---- the core's directives ---- */
 
 /* bind ADDR...: remembered for the block's listen addresses. */
-static int cf_bind(cf_parser_t *p, cf_block_t *b, const cf_dir_t *d)
+static int cf_bind(cf_parser_t *p, cf_block_t *b, const cf_directive_t *d)
 {
-    if (cf_no_block(p, d) != 0) {
+    if (cf_no_block(d, p->err) != 0) {
         return -1;
     }
     if (d->nargs == 0) {
@@ -597,7 +317,7 @@ static int cf_bind(cf_parser_t *p, cf_block_t *b, const cf_dir_t *d)
     }
     const cf_token_t **grown = realloc(b->binds, (b->nbinds + d->nargs) * sizeof(*grown));
     if (grown == NULL) {
-        return cf_oom(p, d->name);
+        return cf_fail(p->err, d->name, "out of memory");
     }
     b->binds = grown;
     for (size_t i = 0; i < d->nargs; i++) {
@@ -613,7 +333,36 @@ static int cf_bind(cf_parser_t *p, cf_block_t *b, const cf_dir_t *d)
     return 0;
 }
 
-static int cf_directive(cf_parser_t *p, cf_block_t *b, const cf_dir_t *d)
+/* Directives of CoreDNS plugins that vmdnsd has no use for: accepted, and
+ * said once per load why they do nothing. */
+static const char *const cf_ignored[][2] = {
+    {"cache", "vmdnsd answers from memory already"},
+};
+
+/* The plugin that owns directive `name`, or NULL. */
+static const plugin_t *cf_owner(const cf_parser_t *p, const char *name)
+{
+    for (size_t i = 0; i < p->nplugins; i++) {
+        const plugin_t *pl = p->plugins[i];
+        if (pl->corefile == NULL) {
+            continue;
+        }
+        if (pl->directives == NULL) {
+            if (strcmp(pl->name, name) == 0) {
+                return pl;
+            }
+            continue;
+        }
+        for (const char *const *dn = pl->directives; *dn != NULL; dn++) {
+            if (strcmp(*dn, name) == 0) {
+                return pl;
+            }
+        }
+    }
+    return NULL;
+}
+
+static int cf_directive(cf_parser_t *p, cf_block_t *b, const cf_directive_t *d)
 {
     const char *name = d->name->text;
     if (d->name->quoted) {
@@ -622,35 +371,24 @@ static int cf_directive(cf_parser_t *p, cf_block_t *b, const cf_dir_t *d)
     if (strcmp(name, "bind") == 0) {
         return cf_bind(p, b, d);
     }
-    if (strcmp(name, "file") == 0) {
-        return cf_file(p, b, d);
+    const plugin_t *owner = cf_owner(p, name);
+    if (owner != NULL) {
+        p->block = b;
+        p->owner = owner;
+        int rc = owner->corefile(p, d, p->err);
+        p->block = NULL;
+        p->owner = NULL;
+        return rc;
     }
-    if (strcmp(name, "redis") == 0) {
-        return cf_redis(p, d);
-    }
-    if (strcmp(name, "prometheus") == 0) {
-        return cf_http(p, d, "metrics");
-    }
-    if (strcmp(name, "ready") == 0) {
-        return cf_http(p, d, "ready");
-    }
-    if (strcmp(name, "health") == 0) {
-        return cf_health(p, d);
-    }
-    if (strcmp(name, "log") == 0) {
-        return cf_log(p, d);
-    }
-    if (strcmp(name, "errors") == 0) {
-        return cf_errors(p, d);
-    }
-    if (strcmp(name, "any") == 0) {
-        return cf_any(p, d);
-    }
-    if (strcmp(name, "reload") == 0) {
-        return cf_reload(p, d);
-    }
-    if (strcmp(name, "cache") == 0) {
-        return cf_cache(p, d);
+    for (size_t i = 0; i < sizeof(cf_ignored) / sizeof(cf_ignored[0]); i++) {
+        if (strcmp(name, cf_ignored[i][0]) == 0) {
+            if (!(p->ignored_noted & (1u << i))) {
+                log_info("%s:%d: %s: ignored; %s", d->name->file, d->name->line, name,
+                         cf_ignored[i][1]);
+                p->ignored_noted |= 1u << i;
+            }
+            return 0;
+        }
     }
     return cf_fail(p->err, d->name, "unknown directive '%s'", name);
 }
@@ -686,11 +424,11 @@ static int cf_key(cf_parser_t *p, cf_block_t *b, const cf_token_t *at, const cha
     }
     cf_key_t *grown = realloc(b->keys, (b->nkeys + 1) * sizeof(*grown));
     if (grown == NULL) {
-        return cf_oom(p, at);
+        return cf_fail(p->err, at, "out of memory");
     }
     b->keys = grown;
     cf_key_t *k = &b->keys[b->nkeys];
-    if (cf_zone_name(p, at, zone, k->zone) != 0) {
+    if (cf_zone_name(at, zone, k->zone, p->err) != 0) {
         return -1;
     }
     k->port = port;
@@ -739,7 +477,8 @@ static int cf_listen_add(cf_parser_t *p, const cf_token_t *at, const char *addr,
 {
     char text[INET6_ADDRSTRLEN + 16];
     snprintf(text, sizeof(text), strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr, port);
-    if (p->listen == NULL && (p->listen = cf_put_node(p, p->root, "listen", at, CFG_SEQ)) == NULL) {
+    if (p->listen == NULL &&
+        (p->listen = cf_put_node(p->root, "listen", at, CFG_SEQ, p->err)) == NULL) {
         return -1;
     }
     for (size_t i = 0; i < p->listen->n; i++) {
@@ -747,7 +486,7 @@ static int cf_listen_add(cf_parser_t *p, const cf_token_t *at, const char *addr,
             return 0;
         }
     }
-    return cfg_seq_add(p->listen, cf_scalar(at, text)) == 0 ? 0 : cf_oom(p, at);
+    return cf_add(p->listen, at, text, p->err);
 }
 
 /* Can this host bind IPv6 at all? (Containers often run with IPv6 off.) */
@@ -797,7 +536,7 @@ static int cf_server_block(cf_parser_t *p, bool braceless)
     }
     p->pos = open != NULL ? i + 1 : i;
     while (rc == 0 && p->pos < T->n && !cf_is_close(&T->t[p->pos])) {
-        cf_dir_t d;
+        cf_directive_t d;
         rc = cf_read_dir(p, &d);
         if (rc == 0) {
             rc = cf_directive(p, &b, &d);
@@ -820,7 +559,9 @@ static int cf_server_block(cf_parser_t *p, bool braceless)
     return rc;
 }
 
-cfg_node_t *cfg_parse_corefile(const char *text, size_t len, const char *name, cfg_error_t *err)
+cfg_node_t *cfg_parse_corefile_with(const char *text, size_t len, const char *name,
+                                    const plugin_t *const *plugins, size_t nplugins,
+                                    cfg_error_t *err)
 {
     cfg_node_t *root = cfg_new_root(name);
     if (root == NULL) {
@@ -832,7 +573,8 @@ cfg_node_t *cfg_parse_corefile(const char *text, size_t len, const char *name, c
         cfg_free(root);
         return NULL;
     }
-    cf_parser_t p = {.toks = &toks, .root = root, .err = err};
+    cf_parser_t p = {
+        .toks = &toks, .root = root, .err = err, .plugins = plugins, .nplugins = nplugins};
     int rc = 0;
     if (toks.n == 0) {
         snprintf(err->msg, sizeof(err->msg), "%s:1: no server blocks (e.g. 'example.com { ... }')",
@@ -848,6 +590,11 @@ cfg_node_t *cfg_parse_corefile(const char *text, size_t len, const char *name, c
         return NULL;
     }
     return root;
+}
+
+cfg_node_t *cfg_parse_corefile(const char *text, size_t len, const char *name, cfg_error_t *err)
+{
+    return cfg_parse_corefile_with(text, len, name, plugin_registry, plugin_registry_count, err);
 }
 
 cfg_node_t *cfg_load_corefile(const char *path, cfg_error_t *err)

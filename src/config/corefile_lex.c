@@ -47,9 +47,9 @@ typedef struct cf_lexer {
     size_t made; /* tokens made so far (the budget) */
 } cf_lexer_t;
 
-static int cf_fail(cfg_error_t *err, const char *file, int line, const char *fmt, ...)
+static int cf_lex_fail(cfg_error_t *err, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static int cf_fail(cfg_error_t *err, const char *file, int line, const char *fmt, ...)
+static int cf_lex_fail(cfg_error_t *err, const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -82,18 +82,18 @@ static int cf_push(cf_lexer_t *lx, cf_tokens_t *out, char *text, const char *fil
                    bool bol, bool quoted)
 {
     if (text == NULL) {
-        return cf_fail(lx->err, file, line, "out of memory");
+        return cf_lex_fail(lx->err, file, line, "out of memory");
     }
     if (++lx->made > CF_MAX_TOKENS) {
         free(text);
-        return cf_fail(lx->err, file, line, "more than %d tokens (after imports)", CF_MAX_TOKENS);
+        return cf_lex_fail(lx->err, file, line, "more than %d tokens (after imports)", CF_MAX_TOKENS);
     }
     if (out->n == out->cap) {
         size_t cap = out->cap ? out->cap * 2 : 64;
         cf_token_t *grown = realloc(out->t, cap * sizeof(*grown));
         if (grown == NULL) {
             free(text);
-            return cf_fail(lx->err, file, line, "out of memory");
+            return cf_lex_fail(lx->err, file, line, "out of memory");
         }
         out->t = grown;
         out->cap = cap;
@@ -214,7 +214,7 @@ static int cf_tokenize(cf_lexer_t *lx, const char *text, size_t len, const char 
     while (i < len) {
         char c = text[i];
         if (c == '\0') {
-            return cf_fail(lx->err, file, line, "NUL byte in the file");
+            return cf_lex_fail(lx->err, file, line, "NUL byte in the file");
         }
         if (c == '\n') {
             line++;
@@ -236,7 +236,7 @@ static int cf_tokenize(cf_lexer_t *lx, const char *text, size_t len, const char 
         int start = line;
         bool quoted = c == '"';
         if (cf_buf_add(&b, "", 0) != 0) {
-            return cf_fail(lx->err, file, line, "out of memory");
+            return cf_lex_fail(lx->err, file, line, "out of memory");
         }
         if (quoted) {
             i++;
@@ -248,17 +248,17 @@ static int cf_tokenize(cf_lexer_t *lx, const char *text, size_t len, const char 
                     line++;
                 } else if (text[i] == '\0') {
                     free(b.s);
-                    return cf_fail(lx->err, file, line, "NUL byte in the file");
+                    return cf_lex_fail(lx->err, file, line, "NUL byte in the file");
                 }
                 if (cf_buf_add(&b, text + i, n) != 0) {
                     free(b.s);
-                    return cf_fail(lx->err, file, line, "out of memory");
+                    return cf_lex_fail(lx->err, file, line, "out of memory");
                 }
                 i += n;
             }
             if (i >= len) {
                 free(b.s);
-                return cf_fail(lx->err, file, start, "unterminated quoted string");
+                return cf_lex_fail(lx->err, file, start, "unterminated quoted string");
             }
             i++; /* the closing quote */
         } else {
@@ -270,7 +270,7 @@ static int cf_tokenize(cf_lexer_t *lx, const char *text, size_t len, const char 
             }
             if (cf_buf_add(&b, text + from, i - from) != 0) {
                 free(b.s);
-                return cf_fail(lx->err, file, line, "out of memory");
+                return cf_lex_fail(lx->err, file, line, "out of memory");
             }
         }
         char *subst = cf_env_subst(b.s);
@@ -293,12 +293,12 @@ static int cf_import_file(cf_lexer_t *lx, const char *path, const cf_token_t *at
     cfg_error_t ferr;
     char *text = cfg_read_file(path, &len, &ferr);
     if (text == NULL) {
-        return cf_fail(lx->err, at->file, at->line, "import: %s", ferr.msg);
+        return cf_lex_fail(lx->err, at->file, at->line, "import: %s", ferr.msg);
     }
     const char *file = cfg_own_file(lx->root, path);
     cf_tokens_t raw = {0};
     int rc = file != NULL ? cf_tokenize(lx, text, len, file, &raw)
-                          : cf_fail(lx->err, at->file, at->line, "out of memory");
+                          : cf_lex_fail(lx->err, at->file, at->line, "out of memory");
     free(text);
     size_t first = out->n;
     if (rc == 0) {
@@ -327,7 +327,7 @@ static int cf_import_glob(cf_lexer_t *lx, const cf_token_t *at, const char *patt
         n = snprintf(full, sizeof(full), "%s/%s", dirname(dir), pattern);
     }
     if (n < 0 || (size_t)n >= sizeof(full)) {
-        return cf_fail(lx->err, at->file, at->line, "import: path too long");
+        return cf_lex_fail(lx->err, at->file, at->line, "import: path too long");
     }
     bool wildcard = strpbrk(pattern, "*?[") != NULL;
     if (!wildcard) {
@@ -340,7 +340,7 @@ static int cf_import_glob(cf_lexer_t *lx, const cf_token_t *at, const char *patt
         return 0;
     }
     if (rc != 0) {
-        return cf_fail(lx->err, at->file, at->line, "import: cannot read '%s'", full);
+        return cf_lex_fail(lx->err, at->file, at->line, "import: cannot read '%s'", full);
     }
     int result = 0;
     for (size_t i = 0; i < g.gl_pathc && result == 0; i++) {
@@ -418,10 +418,10 @@ static int cf_define_snippet(cf_lexer_t *lx, cf_tokens_t *in, size_t *i)
     size_t namelen = strlen(head->text) - 2;
     char *name = strndup(head->text + 1, namelen);
     if (name == NULL) {
-        return cf_fail(lx->err, head->file, head->line, "out of memory");
+        return cf_lex_fail(lx->err, head->file, head->line, "out of memory");
     }
     if (cf_find_snippet(lx, name) != NULL) {
-        cf_fail(lx->err, head->file, head->line, "snippet '%s' is defined twice", name);
+        cf_lex_fail(lx->err, head->file, head->line, "snippet '%s' is defined twice", name);
         free(name);
         return -1;
     }
@@ -434,14 +434,14 @@ static int cf_define_snippet(cf_lexer_t *lx, cf_tokens_t *in, size_t *i)
         }
     }
     if (j >= in->n) {
-        cf_fail(lx->err, head->file, head->line, "snippet '%s' has no closing '}'", name);
+        cf_lex_fail(lx->err, head->file, head->line, "snippet '%s' has no closing '}'", name);
         free(name);
         return -1;
     }
     cf_snippet_t *grown = realloc(lx->snips, (lx->nsnips + 1) * sizeof(*grown));
     if (grown == NULL) {
         free(name);
-        return cf_fail(lx->err, head->file, head->line, "out of memory");
+        return cf_lex_fail(lx->err, head->file, head->line, "out of memory");
     }
     lx->snips = grown;
     cf_snippet_t *s = &lx->snips[lx->nsnips++];
@@ -476,7 +476,7 @@ static int cf_expand(cf_lexer_t *lx, cf_tokens_t *in, cf_tokens_t *out, int dept
     size_t nest = 0;
     if (depth > CF_MAX_IMPORT_DEPTH) {
         const cf_token_t *t = in->n > 0 ? &in->t[0] : NULL;
-        return cf_fail(lx->err, t ? t->file : lx->root->file, t ? t->line : 1,
+        return cf_lex_fail(lx->err, t ? t->file : lx->root->file, t ? t->line : 1,
                        "imports nested more than %d deep (an import cycle?)", CF_MAX_IMPORT_DEPTH);
     }
     for (size_t i = 0; i < in->n; i++) {
@@ -494,7 +494,7 @@ static int cf_expand(cf_lexer_t *lx, cf_tokens_t *in, cf_tokens_t *out, int dept
                 a++;
             }
             if (a == i + 1) {
-                return cf_fail(lx->err, t->file, t->line,
+                return cf_lex_fail(lx->err, t->file, t->line,
                                "import: give a snippet name or a file pattern");
             }
             const cf_token_t *arg = &in->t[i + 1];

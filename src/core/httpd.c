@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config/corefile_plugin.h"
 #include "core/log.h"
 #include "core/plugin.h"
 
@@ -303,6 +304,23 @@ int httpd_endpoint_open(httpd_endpoint_t *ep, const struct plugin_env *env, cons
     evhttp_set_gencb(ep->http, httpd_not_found, NULL);
     log_info("plugin/%s: serving %s on %s (port %u)", plugin, path, listen, (unsigned)ep->port);
     return 0;
+}
+
+int httpd_endpoint_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, const char *key,
+                            cfg_error_t *err)
+{
+    int seen = cf_once(ctx, d, err);
+    if (seen != 0) {
+        return seen < 0 ? -1 : 0;
+    }
+    if (cf_no_block(d, err) != 0 || cf_max_args(d, 1, err) != 0) {
+        return -1;
+    }
+    cfg_node_t *m = cf_put_node(cf_root(ctx), key, d->name, CFG_MAP, err);
+    if (m == NULL) {
+        return -1;
+    }
+    return d->nargs == 1 ? cf_put(m, "listen", &d->args[0], d->args[0].text, err) : 0;
 }
 
 void httpd_endpoint_close(httpd_endpoint_t *ep)

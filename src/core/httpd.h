@@ -25,6 +25,8 @@ struct event_base;
 struct evhttp;
 struct evhttp_request;
 struct plugin_env;
+struct cf_plugin_ctx;
+struct cf_directive;
 
 /* Parse "host:port", "[v6addr]:port" or ":port" (every address). The host
  * must be a numeric address or "localhost". Returns 0, or -1 with a reason
@@ -111,6 +113,13 @@ int httpd_endpoint_config(cfg_node_t *cfg, const char *default_listen, const cha
 int httpd_endpoint_open(httpd_endpoint_t *ep, const struct plugin_env *env, const char *plugin,
                         const cfg_node_t *cfg, const char *listen, const char *path,
                         httpd_handler_t handler, void *ctx, cfg_error_t *err);
+
+/* The Corefile directive of an endpoint plugin, `NAME [ADDR]` without a
+ * block, as the section `KEY: {listen: ADDR}` (no ADDR: the plugin's
+ * default). The same line in several server blocks is one endpoint.
+ * For plugin_t.corefile; 0, or -1 with "FILE:LINE: problem" in err. */
+int httpd_endpoint_corefile(struct cf_plugin_ctx *ctx, const struct cf_directive *d,
+                            const char *key, cfg_error_t *err);
 
 /* Stop serving and free the endpoint (safe on a zeroed one, and twice). */
 void httpd_endpoint_close(httpd_endpoint_t *ep);

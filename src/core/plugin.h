@@ -39,6 +39,8 @@
 struct event_base;
 struct chain;
 struct httpd_pool;
+struct cf_plugin_ctx;
+struct cf_directive;
 
 /* Transport of a request. */
 typedef enum { REQ_UDP = 0, REQ_TCP = 1 } req_proto_t;
@@ -159,6 +161,13 @@ typedef struct plugin {
     /* Read config and start. On error fill err ("FILE:LINE: ...") and
      * return -1. *state is passed to the hooks. */
     int (*setup)(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err);
+    /* Corefile syntax (config/corefile_plugin.h). `corefile` reads one
+     * occurrence of a directive this plugin declares (`directives`, a
+     * NULL-terminated list; NULL: the plugin's name) into its config_key
+     * section, so the Corefile reader knows no plugin. NULL: the plugin has
+     * no Corefile directive. */
+    const char *const *directives;
+    int (*corefile)(struct cf_plugin_ctx *ctx, const struct cf_directive *d, cfg_error_t *err);
     /* Optional: called once all plugins are set up and workers run. */
     int (*start)(void *state);
     /* Optional per-query hooks (worker threads; must not block). */

@@ -19,7 +19,9 @@
 
 #include "config/cfg.h"
 #include "config/corefile.h"
+#include "config/corefile_plugin.h"
 #include "config/server_config.h"
+#include "core/plugin.h"
 
 /* Dump a tree as {k:v,...}, [a,...] and bare scalars, in tree order. */
 static void dump(const cfg_node_t *n, char *out, size_t cap, size_t *off)
@@ -307,13 +309,109 @@ static void test_errors(void **state)
                  "t/Corefile:2: import: give a snippet name or a file pattern");
 }
 
+/* A plugin the build does not have, with a directive of its own (two
+ * names) read by its own hook: what adding a plugin such as rrl takes. */
+static int rrl_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *err)
+{
+    int seen = cf_once(ctx, d, err);
+    if (seen != 0) {
+        return seen < 0 ? -1 : 0;
+    }
+    if (cf_max_args(d, 1, err) != 0) {
+        return -1;
+    }
+    cfg_node_t *m = cf_section(ctx, "rrl", d->name, CFG_MAP, err);
+    if (m == NULL || (d->nargs == 1 && cf_put(m, "rate", &d->args[0], d->args[0].text, err))) {
+        return -1;
+    }
+    cf_line_t l;
+    for (size_t pos = 0; cf_next_line(d, &pos, &l);) {
+        if (strcmp(l.opt->text, "slip") != 0 || l.nargs != 1) {
+            return cf_fail(err, l.opt, "rrl: unknown option '%s'", l.opt->text);
+        }
+        if (cf_put(m, "slip", &l.args[0], l.args[0].text, err) != 0) {
+            return -1;
+        }
+    }
+    /* The hook sees the server block it is in. */
+    const cf_token_t *at;
+    cfg_node_t *zones = cf_put_node(m, "zones", d->name, CFG_SEQ, err);
+    for (size_t i = 0; zones != NULL && i < cf_block_nzones(ctx); i++) {
+        const char *zone = cf_block_zone(ctx, i, &at);
+        if (cf_add(zones, at, zone, err) != 0) {
+            return -1;
+        }
+    }
+    return zones != NULL ? 0 : -1;
+}
+
+static const char *const rrl_directives[] = {"rrl", "ratelimit", NULL};
+static const plugin_t test_plugin_rrl = {
+    .name = "rrl",
+    .config_key = "rrl",
+    .directives = rrl_directives,
+    .corefile = rrl_corefile,
+};
+/* A plugin without a Corefile hook owns no directive, not even its name. */
+static const plugin_t test_plugin_quiet = {.name = "quiet", .config_key = "quiet"};
+
+static void test_plugin_hook(void **state)
+{
+    const plugin_t *const plugins[] = {&test_plugin_quiet, &test_plugin_rrl};
+    const char *text = "A.test b.test:5300 {\n"
+                       "  bind 127.0.0.1\n"
+                       "  ratelimit 100 {\n"
+                       "    slip 2\n"
+                       "  }\n"
+                       "}\n"
+                       "c.test {\n"
+                       "  bind 127.0.0.1\n"
+                       "  rrl 100 {\n"
+                       "    slip 2\n"
+                       "  }\n"
+                       "}\n";
+    cfg_error_t err = {{0}};
+    cfg_node_t *root = cfg_parse_corefile_with(text, strlen(text), "t/Corefile", plugins, 2, &err);
+    if (root == NULL) {
+        fail_msg("unexpected error: %s", err.msg);
+    }
+    char got[1024];
+    size_t off = 0;
+    dump(root, got, sizeof(got), &off);
+    assert_string_equal(got, "{rrl:{rate:100,slip:2,zones:[a.test.,b.test.]},"
+                             "listen:[127.0.0.1:53,127.0.0.1:5300]}");
+    /* Nodes carry the Corefile's positions. */
+    const cfg_node_t *slip = cfg_peek(cfg_peek(root, "rrl"), "slip");
+    assert_string_equal(slip->file, "t/Corefile");
+    assert_int_equal(slip->line, 4);
+    cfg_free(root);
+
+    /* The hook's own errors, and cf_once across server blocks. */
+    const char *bad = ". {\n  rrl {\n    burst 3\n  }\n}\n";
+    assert_null(cfg_parse_corefile_with(bad, strlen(bad), "t/Corefile", plugins, 2, &err));
+    assert_string_equal(err.msg, "t/Corefile:3: rrl: unknown option 'burst'");
+    const char *twice = "a.test {\n  rrl 1\n}\nb.test {\n  ratelimit 2\n}\n";
+    assert_null(cfg_parse_corefile_with(twice, strlen(twice), "t/Corefile", plugins, 2, &err));
+    assert_string_equal(err.msg, "t/Corefile:5: ratelimit: differs from the one on t/Corefile:2 "
+                                 "(vmdnsd has one plugin chain for all server blocks: give it "
+                                 "once, or the same everywhere)");
+    const char *quiet = ". {\n  quiet\n}\n";
+    assert_null(cfg_parse_corefile_with(quiet, strlen(quiet), "t/Corefile", plugins, 2, &err));
+    assert_string_equal(err.msg, "t/Corefile:2: unknown directive 'quiet'");
+
+    /* The compiled-in plugins do not know it: one folder and one line in
+     * plugin.cfg is what makes a directive known. */
+    expect_error(". {\n  rrl 100\n}\n", "t/Corefile:2: unknown directive 'rrl'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_directives), cmocka_unit_test(test_defaults_and_keys),
-        cmocka_unit_test(test_redis),      cmocka_unit_test(test_env_quotes_comments),
-        cmocka_unit_test(test_snippets),   cmocka_unit_test(test_import_files),
-        cmocka_unit_test(test_braceless),  cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_directives),  cmocka_unit_test(test_defaults_and_keys),
+        cmocka_unit_test(test_redis),       cmocka_unit_test(test_env_quotes_comments),
+        cmocka_unit_test(test_snippets),    cmocka_unit_test(test_import_files),
+        cmocka_unit_test(test_braceless),   cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_plugin_hook),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
