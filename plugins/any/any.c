@@ -74,22 +74,51 @@ static plugin_result_t any_query(void *state, request_t *req)
     return PLUGIN_DONE;
 }
 
-static int any_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
-{
+/* The parsed `any:` section, with a copy of the answer limits. */
+typedef struct any_conf {
     bool enabled;
-    *state = NULL;
-    if (cfg_bool(cfg, &enabled, err) != 0) {
+    answer_limits_t limits;
+    cfg_pos_t at;
+} any_conf_t;
+
+static int any_parse(const plugin_parse_env_t *penv, cfg_node_t *cfg, void **conf, cfg_error_t *err)
+{
+    any_conf_t c = {0};
+    if (cfg_bool(cfg, &c.enabled, err) != 0) {
         return -1;
     }
-    if (!enabled) {
+    if (penv->limits != NULL) {
+        c.limits = *penv->limits;
+    }
+    cfg_pos_of(cfg, &c.at);
+    any_conf_t *out = malloc(sizeof(*out));
+    if (out == NULL) {
+        return cfg_fail(err, cfg, "any: out of memory");
+    }
+    *out = c;
+    *conf = out;
+    return 0;
+}
+
+static bool any_conf_equal(const void *a, const void *b)
+{
+    const any_conf_t *x = a, *y = b;
+    return x->enabled == y->enabled && x->limits.edns_udp_size == y->limits.edns_udp_size;
+}
+
+static int any_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)
+{
+    const any_conf_t *c = conf;
+    *state = NULL;
+    if (!c->enabled) {
         return 0;
     }
     any_t *a = malloc(sizeof(*a));
     if (a == NULL) {
-        return cfg_fail(err, cfg, "any: out of memory");
+        return cfg_fail_pos(err, &c->at, "any: out of memory");
     }
     a->view = env->view;
-    a->limits = env->limits;
+    a->limits = &c->limits; /* the config lives as long as the state */
     *state = a;
     return 0;
 }
@@ -115,6 +144,9 @@ static int any_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error
 const plugin_t plugin_any = {
     .name = "any",
     .config_key = "any",
+    .parse = any_parse,
+    .conf_equal = any_conf_equal,
+    .conf_free = free,
     .setup = any_setup,
     .corefile = any_corefile,
     .query = any_query,

@@ -127,48 +127,73 @@ static void errors_teardown(void *state)
     free(e);
 }
 
-static int errors_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+/* The parsed `errors:` section. */
+typedef struct errors_conf {
+    bool enabled;
+    uint64_t window_ms;
+    unsigned workers; /* slots to allocate (resolved: never 0) */
+    cfg_pos_t at;
+} errors_conf_t;
+
+static int errors_parse(const plugin_parse_env_t *penv, cfg_node_t *cfg, void **conf,
+                        cfg_error_t *err)
 {
-    uint64_t window_ms = ERRORS_DEFAULT_WINDOW_MS;
-    bool enabled = true;
-    *state = NULL;
+    errors_conf_t c = {.enabled = true, .window_ms = ERRORS_DEFAULT_WINDOW_MS};
     if (cfg->kind == CFG_SCALAR) {
-        if (cfg_bool(cfg, &enabled, err) != 0) {
+        if (cfg_bool(cfg, &c.enabled, err) != 0) {
             return -1;
         }
     } else if (cfg->kind == CFG_MAP) {
-        cfg_node_t *c = cfg_get(cfg, "consolidate");
-        if (c != NULL && cfg_duration_ms(c, &window_ms, err) != 0) {
+        cfg_node_t *w = cfg_get(cfg, "consolidate");
+        if (w != NULL && cfg_duration_ms(w, &c.window_ms, err) != 0) {
             return -1;
         }
-        if (window_ms < ERRORS_TICK_MS) {
-            return cfg_fail(err, c, "errors: consolidate must be at least 1s");
+        if (c.window_ms < ERRORS_TICK_MS) {
+            return cfg_fail(err, w, "errors: consolidate must be at least 1s");
         }
     } else {
         return cfg_fail(err, cfg, "errors: expected true/false or {consolidate: DURATION}");
     }
-    if (!enabled) {
+    c.workers = penv->workers;
+    if (c.workers == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        c.workers = n > 0 ? (unsigned)n : 1;
+    }
+    cfg_pos_of(cfg, &c.at);
+    errors_conf_t *out = malloc(sizeof(*out));
+    if (out == NULL) {
+        return cfg_fail(err, cfg, "errors: out of memory");
+    }
+    *out = c;
+    *conf = out;
+    return 0;
+}
+
+static bool errors_conf_equal(const void *a, const void *b)
+{
+    const errors_conf_t *x = a, *y = b;
+    return x->enabled == y->enabled && x->window_ms == y->window_ms && x->workers == y->workers;
+}
+
+static int errors_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)
+{
+    const errors_conf_t *c = conf;
+    *state = NULL;
+    if (!c->enabled) {
         return 0;
     }
     errors_t *e = calloc(1, sizeof(*e));
-    unsigned workers = env->workers;
-    if (workers == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        workers = n > 0 ? (unsigned)n : 1;
-    }
-    if (e == NULL || (e->workers = aligned_alloc(64, sizeof(*e->workers) * workers)) == NULL) {
+    if (e == NULL || (e->workers = aligned_alloc(64, sizeof(*e->workers) * c->workers)) == NULL) {
         free(e);
-        return cfg_fail(err, cfg, "errors: out of memory");
+        return cfg_fail_pos(err, &c->at, "errors: out of memory");
     }
-    memset(e->workers, 0, sizeof(*e->workers) * workers);
-    e->nworkers = workers;
-    errwin_init(&e->win, window_ms);
-    if (!env->check_only) {
-        e->tick = event_new(env->control, -1, EV_PERSIST, errors_tick, e);
-        if (e->tick == NULL) {
-            errors_teardown(e);
-            return cfg_fail(err, cfg, "errors: cannot create the timer");
-        }
+    memset(e->workers, 0, sizeof(*e->workers) * c->workers);
+    e->nworkers = c->workers;
+    errwin_init(&e->win, c->window_ms);
+    e->tick = event_new(env->control, -1, EV_PERSIST, errors_tick, e);
+    if (e->tick == NULL) {
+        errors_teardown(e);
+        return cfg_fail_pos(err, &c->at, "errors: cannot create the timer");
     }
     *state = e;
     return 0;
@@ -216,6 +241,9 @@ static int errors_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_er
 const plugin_t plugin_errors = {
     .name = "errors",
     .config_key = "errors",
+    .parse = errors_parse,
+    .conf_equal = errors_conf_equal,
+    .conf_free = free,
     .setup = errors_setup,
     .corefile = errors_corefile,
     .start = errors_start,

@@ -8,16 +8,28 @@
  *   Corefile: file DBFILE [ZONES...]    one entry per zone; ZONES default to
  *                                       the server block's zones
  *
- * A pure data source: at setup it loads every listed zone file into the
- * view and then has no per-query hook, so it costs nothing while serving.
- * All files are read and checked before any zone is published, so a broken
- * file stops startup without leaving half a configuration in the view.
+ * A pure data source, with no per-query hook: it costs nothing while
+ * serving.
+ *  - parse reads the list and stats every file (its config holds path,
+ *    size and modification time of each), reading no zone data;
+ *  - check (--check-config) reads every file and throws the zones away;
+ *  - setup reads the files into unpublished zones. All are read and checked
+ *    before any is published, so a broken file stops startup (or a reload)
+ *    without leaving half a configuration in the view.
+ * On a reload that keeps the view, the new instance takes over from the
+ * running one (env->prev_state): a zone whose origin, path, size and
+ * modification time did not change is not read again (the zone already
+ * published stays), and zones the new config no longer lists are removed.
+ * Zones go into a view that already serves only at start (once the whole
+ * new configuration is set up), into a fresh view at setup.
  */
 #include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "config/corefile_plugin.h"
 #include "core/log.h"
@@ -25,15 +37,22 @@
 #include "dns/name.h"
 #include "file/zonefile.h"
 
-/* One configured zone while loading. */
-typedef struct file_zone {
+/* One configured zone, as parse found it. */
+typedef struct file_conf_zone {
     uint8_t origin[NAME_MAX_WIRE];
     size_t origin_len;
     char path[4096];
-    const cfg_node_t *at; /* its config entry, for messages */
-    view_zone_t *zone;
-    zone_file_stats_t stats;
-} file_zone_t;
+    struct timespec mtime; /* of the file when parsed: changed => read again */
+    off_t size;
+    ino_t ino;
+    dev_t dev;
+    cfg_pos_t at; /* its `file:` entry, for messages */
+} file_conf_zone_t;
+
+typedef struct file_conf {
+    size_t n;
+    file_conf_zone_t *zones;
+} file_conf_t;
 
 /* Resolve `file` against the directory of the config file it came from. */
 static int file_resolve(const cfg_node_t *at, const char *file, char *out, size_t cap,
@@ -53,8 +72,8 @@ static int file_resolve(const cfg_node_t *at, const char *file, char *out, size_
     return 0;
 }
 
-/* Read one `- origin: ..., file: ...` entry. */
-static int file_read_entry(cfg_node_t *item, file_zone_t *fz, cfg_error_t *err)
+/* Read one `- origin: ..., file: ...` entry and stat its file. */
+static int file_read_entry(cfg_node_t *item, file_conf_zone_t *fz, cfg_error_t *err)
 {
     if (item->kind != CFG_MAP) {
         return cfg_fail(err, item, "zones: each entry needs 'origin' and 'file'");
@@ -75,98 +94,236 @@ static int file_read_entry(cfg_node_t *item, file_zone_t *fz, cfg_error_t *err)
     if (fz->origin_len == 0) {
         return cfg_fail(err, origin, "bad zone origin '%s'", origin_text);
     }
-    fz->at = file;
-    return file_resolve(file, file_text, fz->path, sizeof(fz->path), err);
-}
-
-/* Load one zone file (not published yet). */
-static int file_load(file_zone_t *fz, cfg_error_t *err)
-{
-    FILE *fp = fopen(fz->path, "r");
-    if (fp == NULL) {
-        return cfg_fail(err, fz->at, "cannot open zone file '%s': %s", fz->path, strerror(errno));
+    cfg_pos_of(file, &fz->at);
+    if (file_resolve(file, file_text, fz->path, sizeof(fz->path), err) != 0) {
+        return -1;
     }
-    fz->zone = zone_file_read(fp, fz->path, fz->origin, fz->origin_len, &fz->stats, err);
-    fclose(fp);
-    return fz->zone != NULL ? 0 : -1;
+    struct stat st;
+    if (stat(fz->path, &st) != 0) {
+        return cfg_fail(err, file, "cannot open zone file '%s': %s", fz->path, strerror(errno));
+    }
+    fz->mtime = st.st_mtim;
+    fz->size = st.st_size;
+    fz->ino = st.st_ino;
+    fz->dev = st.st_dev;
+    return 0;
 }
 
-/* What is kept after setup: one line per zone for the startup log. */
-typedef struct file_loaded {
-    char name[NAME_MAX_WIRE * 4 + 2];
-    char path[4096];
-    zone_file_stats_t stats;
-} file_loaded_t;
-
-typedef struct file_state {
-    size_t n;
-    file_loaded_t *zones;
-} file_state_t;
-
-static int file_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+static void file_conf_free(void *conf)
 {
-    *state = NULL;
+    file_conf_t *c = conf;
+    if (c != NULL) {
+        free(c->zones);
+        free(c);
+    }
+}
+
+static int file_parse(const plugin_parse_env_t *penv, cfg_node_t *cfg, void **conf,
+                      cfg_error_t *err)
+{
     if (cfg->kind != CFG_SEQ) {
         return cfg_fail(err, cfg, "zones: expected a list of {origin, file}");
     }
-    file_zone_t *zones = calloc(cfg->n > 0 ? cfg->n : 1, sizeof(*zones));
-    file_state_t *st = calloc(1, sizeof(*st));
-    if (zones == NULL || st == NULL ||
-        (st->zones = calloc(cfg->n > 0 ? cfg->n : 1, sizeof(*st->zones))) == NULL) {
-        free(zones);
-        free(st);
+    file_conf_t *c = calloc(1, sizeof(*c));
+    if (c == NULL || (c->zones = calloc(cfg->n > 0 ? cfg->n : 1, sizeof(*c->zones))) == NULL) {
+        free(c);
         return cfg_fail(err, cfg, "out of memory");
     }
-    int rc = 0;
-    size_t loaded = 0;
-    for (size_t i = 0; i < cfg->n && rc == 0; i++) {
-        file_zone_t *fz = &zones[i];
-        rc = file_read_entry(cfg->items[i], fz, err);
-        for (size_t j = 0; j < i && rc == 0; j++) {
-            if (zones[j].origin_len == fz->origin_len &&
-                memcmp(zones[j].origin, fz->origin, fz->origin_len) == 0) {
-                rc = cfg_fail(err, cfg->items[i], "zone listed twice (also on line %d)",
-                              cfg->items[j]->line);
+    for (size_t i = 0; i < cfg->n; i++) {
+        file_conf_zone_t *fz = &c->zones[i];
+        if (file_read_entry(cfg->items[i], fz, err) != 0) {
+            file_conf_free(c);
+            return -1;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (c->zones[j].origin_len == fz->origin_len &&
+                memcmp(c->zones[j].origin, fz->origin, fz->origin_len) == 0) {
+                file_conf_free(c);
+                return cfg_fail(err, cfg->items[i], "zone listed twice (also on line %d)",
+                                cfg->items[j]->line);
             }
         }
-        if (rc == 0) {
-            rc = file_load(fz, err);
-            loaded += rc == 0;
+        c->n = i + 1;
+    }
+    *conf = c;
+    return 0;
+}
+
+/* The same zone, from the same unchanged file. */
+static bool file_zone_same(const file_conf_zone_t *a, const file_conf_zone_t *b)
+{
+    return a->origin_len == b->origin_len && memcmp(a->origin, b->origin, a->origin_len) == 0 &&
+           strcmp(a->path, b->path) == 0 && a->size == b->size && a->ino == b->ino &&
+           a->dev == b->dev && a->mtime.tv_sec == b->mtime.tv_sec &&
+           a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+static bool file_conf_equal(const void *a, const void *b)
+{
+    const file_conf_t *x = a, *y = b;
+    if (x->n != y->n) {
+        return false;
+    }
+    for (size_t i = 0; i < x->n; i++) {
+        if (!file_zone_same(&x->zones[i], &y->zones[i])) {
+            return false;
         }
     }
-    /* Publish only when every file loaded. */
-    for (size_t i = 0; i < loaded; i++) {
-        file_zone_t *fz = &zones[i];
-        if (rc != 0) {
-            view_zone_free(fz->zone);
+    return true;
+}
+
+/* Read one zone file into a new, unpublished zone. */
+static view_zone_t *file_load(const file_conf_zone_t *fz, zone_file_stats_t *stats,
+                              cfg_error_t *err)
+{
+    FILE *fp = fopen(fz->path, "r");
+    if (fp == NULL) {
+        cfg_fail_pos(err, &fz->at, "cannot open zone file '%s': %s", fz->path, strerror(errno));
+        return NULL;
+    }
+    view_zone_t *zone = zone_file_read(fp, fz->path, fz->origin, fz->origin_len, stats, err);
+    fclose(fp);
+    return zone;
+}
+
+/* --check-config: every file must read as a zone. */
+static int file_check(const void *conf, cfg_error_t *err)
+{
+    const file_conf_t *c = conf;
+    for (size_t i = 0; i < c->n; i++) {
+        view_zone_t *zone = file_load(&c->zones[i], NULL, err);
+        if (zone == NULL) {
+            return -1;
+        }
+        view_zone_free(zone);
+    }
+    return 0;
+}
+
+/* One zone of a set-up instance. */
+typedef struct file_loaded {
+    char name[NAME_MAX_WIRE * 4 + 2];
+    file_conf_zone_t conf;
+    zone_file_stats_t stats;
+    view_zone_t *fresh; /* read by this instance, not published yet (else NULL) */
+    bool kept;          /* taken over unchanged from the running instance */
+} file_loaded_t;
+
+typedef struct file_state {
+    view_t *view;
+    size_t n;
+    file_loaded_t *zones;
+    size_t ndrop; /* zones of the running instance that the new config drops */
+    file_conf_zone_t *drop;
+} file_state_t;
+
+static void file_state_free(file_state_t *st)
+{
+    if (st == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < st->n; i++) {
+        view_zone_free(st->zones[i].fresh); /* only what was never published */
+    }
+    free(st->zones);
+    free(st->drop);
+    free(st);
+}
+
+/* The entry of the running instance for the same unchanged zone, or NULL. */
+static const file_loaded_t *file_prev_same(const file_state_t *prev, const file_conf_zone_t *fz)
+{
+    for (size_t i = 0; prev != NULL && i < prev->n; i++) {
+        if (file_zone_same(&prev->zones[i].conf, fz)) {
+            return &prev->zones[i];
+        }
+    }
+    return NULL;
+}
+
+/* Is this origin in the new config? */
+static bool file_lists(const file_conf_t *c, const file_conf_zone_t *fz)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->zones[i].origin_len == fz->origin_len &&
+            memcmp(c->zones[i].origin, fz->origin, fz->origin_len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Publish what this instance read, remove what the config dropped. */
+static void file_publish(file_state_t *st)
+{
+    for (size_t i = 0; i < st->n; i++) {
+        if (st->zones[i].fresh != NULL) {
+            view_publish_zone(st->view, st->zones[i].fresh); /* the view owns it now */
+            st->zones[i].fresh = NULL;
+        }
+    }
+    for (size_t i = 0; i < st->ndrop; i++) {
+        view_remove_zone(st->view, st->drop[i].origin, st->drop[i].origin_len);
+    }
+    st->ndrop = 0;
+}
+
+static int file_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)
+{
+    const file_conf_t *c = conf;
+    const file_state_t *prev = env->prev_state;
+    *state = NULL;
+    file_state_t *st = calloc(1, sizeof(*st));
+    if (st == NULL || (st->zones = calloc(c->n > 0 ? c->n : 1, sizeof(*st->zones))) == NULL ||
+        (prev != NULL &&
+         (st->drop = calloc(prev->n > 0 ? prev->n : 1, sizeof(*st->drop))) == NULL)) {
+        file_state_free(st);
+        return cfg_fail(err, NULL, "out of memory");
+    }
+    st->view = env->view;
+    for (size_t i = 0; i < c->n; i++) {
+        const file_conf_zone_t *fz = &c->zones[i];
+        file_loaded_t *z = &st->zones[st->n++];
+        z->conf = *fz;
+        if (name_to_text(fz->origin, fz->origin_len, z->name, sizeof(z->name)) == 0) {
+            snprintf(z->name, sizeof(z->name), "?");
+        }
+        const file_loaded_t *same = file_prev_same(prev, fz);
+        if (same != NULL) {
+            z->stats = same->stats;
+            z->kept = true; /* published already, by the running instance */
             continue;
         }
-        file_loaded_t *done = &st->zones[st->n++];
-        if (name_to_text(fz->origin, fz->origin_len, done->name, sizeof(done->name)) == 0) {
-            snprintf(done->name, sizeof(done->name), "?");
+        if ((z->fresh = file_load(fz, &z->stats, err)) == NULL) {
+            file_state_free(st);
+            return -1;
         }
-        memcpy(done->path, fz->path, sizeof(done->path));
-        done->stats = fz->stats;
-        view_publish_zone(env->view, fz->zone);
     }
-    free(zones);
-    if (rc != 0) {
-        free(st->zones);
-        free(st);
-        return rc;
+    for (size_t i = 0; prev != NULL && i < prev->n; i++) {
+        if (!file_lists(c, &prev->zones[i].conf)) {
+            st->drop[st->ndrop++] = prev->zones[i].conf;
+        }
+    }
+    if (!env->view_serving) {
+        file_publish(st); /* nobody answers from this view yet */
     }
     *state = st;
     return 0;
 }
 
-/* Say what is served, once the server runs (not in --check-config, whose
- * output is only the verdict). */
+/* Publish into a view that serves already; say what is served (not in
+ * --check-config, whose output is only the verdict). */
 static int file_start(void *state)
 {
-    const file_state_t *st = state;
+    file_state_t *st = state;
+    file_publish(st);
     for (size_t i = 0; i < st->n; i++) {
         const file_loaded_t *z = &st->zones[i];
-        log_info("file: zone %s from %s: %zu records, %zu names, serial %u", z->name, z->path,
+        if (z->kept) {
+            log_info("file: zone %s from %s: unchanged, not read again", z->name, z->conf.path);
+            continue;
+        }
+        log_info("file: zone %s from %s: %zu records, %zu names, serial %u", z->name, z->conf.path,
                  z->stats.records, z->stats.names, z->stats.serial);
     }
     return 0;
@@ -175,11 +332,7 @@ static int file_start(void *state)
 /* The zones stay in the view, which owns them; only the summary goes. */
 static void file_teardown(void *state)
 {
-    file_state_t *st = state;
-    if (st != NULL) {
-        free(st->zones);
-        free(st);
-    }
+    file_state_free(state);
 }
 
 /* file DBFILE [ZONES...]: one `zones` entry per zone (default: the
@@ -220,6 +373,11 @@ static int file_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_erro
 const plugin_t plugin_file = {
     .name = "file",
     .config_key = "zones",
+    .view_data = PLUGIN_VIEW_HANDOVER,
+    .parse = file_parse,
+    .conf_equal = file_conf_equal,
+    .conf_free = file_conf_free,
+    .check = file_check,
     .setup = file_setup,
     .corefile = file_corefile,
     .start = file_start,

@@ -64,35 +64,80 @@ static int health_read_config(cfg_node_t *cfg, const char **listen, uint64_t *la
     return 0;
 }
 
-static int health_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+/* The parsed `health:` section. */
+typedef struct health_conf {
+    bool enabled;
+    char *listen;
+    uint64_t lameduck_ms;
+    cfg_pos_t at;
+} health_conf_t;
+
+static void health_conf_free(void *conf)
+{
+    health_conf_t *c = conf;
+    if (c != NULL) {
+        free(c->listen);
+        free(c);
+    }
+}
+
+static bool health_conf_equal(const void *a, const void *b)
+{
+    const health_conf_t *x = a, *y = b;
+    return x->enabled == y->enabled && x->lameduck_ms == y->lameduck_ms &&
+           strcmp(x->listen, y->listen) == 0;
+}
+
+static int health_parse(const plugin_parse_env_t *penv, cfg_node_t *cfg, void **conf,
+                        cfg_error_t *err)
 {
     const char *listen;
-    uint64_t lameduck_ms;
-    bool enabled;
-    *state = NULL;
-    if (health_read_config(cfg, &listen, &lameduck_ms, &enabled, err) != 0) {
+    health_conf_t c = {0};
+    if (health_read_config(cfg, &listen, &c.lameduck_ms, &c.enabled, err) != 0) {
         return -1;
     }
-    if (!enabled) {
-        return 0;
+    cfg_pos_of(cfg, &c.at);
+    health_conf_t *out = malloc(sizeof(*out));
+    if (out == NULL || (c.listen = strdup(listen)) == NULL) {
+        free(out);
+        return cfg_fail(err, cfg, "health: out of memory");
+    }
+    *out = c;
+    *conf = out;
+    return 0;
+}
+
+/* Hand the lameduck period to the configuration the instance serves in
+ * (after setup, and again when a reload keeps the instance). */
+static void health_join(void *state, const void *conf, const plugin_env_t *env)
+{
+    const health_conf_t *c = conf;
+    if (!c->enabled) {
+        return;
     }
     if (env->gen != NULL) {
-        env->gen->lameduck_ms = lameduck_ms;
+        env->gen->lameduck_ms = c->lameduck_ms;
+    }
+    httpd_endpoint_keep(env, c->listen);
+}
+
+static int health_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)
+{
+    const health_conf_t *c = conf;
+    *state = NULL;
+    if (!c->enabled) {
+        return 0;
     }
     health_t *h = calloc(1, sizeof(*h));
     if (h == NULL) {
-        return cfg_fail(err, cfg, "health: out of memory");
+        return cfg_fail_pos(err, &c->at, "health: out of memory");
     }
-    *state = h;
-    if (env->check_only) {
-        return 0;
-    }
-    if (httpd_endpoint_open(&h->http, env, "health", cfg, listen, "/health", health_http, h, err) !=
-        0) {
+    if (httpd_endpoint_open(&h->http, env, "health", &c->at, c->listen, "/health", health_http, h,
+                            err) != 0) {
         health_teardown(h);
-        *state = NULL;
         return -1;
     }
+    *state = h;
     return 0;
 }
 
@@ -133,7 +178,11 @@ static int health_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_er
 const plugin_t plugin_health = {
     .name = "health",
     .config_key = "health",
+    .parse = health_parse,
+    .conf_equal = health_conf_equal,
+    .conf_free = health_conf_free,
     .setup = health_setup,
     .corefile = health_corefile,
+    .join = health_join,
     .teardown = health_teardown,
 };

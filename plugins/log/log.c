@@ -41,8 +41,7 @@ typedef struct qlog {
     pthread_t writer;
     bool writer_running;
     atomic_bool stop;
-    uint64_t reported_drops;     /* writer thread only */
-    metrics_registry_t *metrics; /* where qlog_collect is registered, or NULL */
+    uint64_t reported_drops; /* writer thread only */
 } qlog_t;
 
 static uint64_t qlog_now_ns(void)
@@ -163,9 +162,6 @@ static void qlog_teardown(void *state)
         atomic_store(&l->stop, true);
         pthread_join(l->writer, NULL);
     }
-    if (l->metrics != NULL) {
-        metrics_unregister_collector(l->metrics, l);
-    }
     if (l->rings != NULL) {
         /* The workers have stopped: what is left is written now. */
         while (qlog_drain(l) > 0) {
@@ -237,39 +233,62 @@ static int qlog_read_config(cfg_node_t *cfg, unsigned *classes, cfg_error_t *err
     return 0;
 }
 
-static int qlog_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+/* The parsed `log:` section. */
+typedef struct qlog_conf {
+    unsigned classes; /* 0: `log: false` */
+    unsigned workers; /* rings to allocate (resolved: never 0) */
+    cfg_pos_t at;
+} qlog_conf_t;
+
+static int qlog_parse(const plugin_parse_env_t *penv, cfg_node_t *cfg, void **conf,
+                      cfg_error_t *err)
 {
-    unsigned classes;
-    *state = NULL;
-    if (qlog_read_config(cfg, &classes, err) != 0) {
+    qlog_conf_t c = {0};
+    if (qlog_read_config(cfg, &c.classes, err) != 0) {
         return -1;
     }
-    if (classes == 0) {
+    c.workers = penv->workers;
+    if (c.workers == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        c.workers = n > 0 ? (unsigned)n : 1;
+    }
+    cfg_pos_of(cfg, &c.at);
+    qlog_conf_t *out = malloc(sizeof(*out));
+    if (out == NULL) {
+        return cfg_fail(err, cfg, "log: out of memory");
+    }
+    *out = c;
+    *conf = out;
+    return 0;
+}
+
+static bool qlog_conf_equal(const void *a, const void *b)
+{
+    const qlog_conf_t *x = a, *y = b;
+    return x->classes == y->classes && x->workers == y->workers;
+}
+
+static int qlog_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)
+{
+    const qlog_conf_t *c = conf;
+    *state = NULL;
+    if (c->classes == 0) {
         return 0; /* `log: false` */
     }
     qlog_t *l = calloc(1, sizeof(*l));
-    unsigned workers = env->workers;
-    if (workers == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        workers = n > 0 ? (unsigned)n : 1;
-    }
-    if (l == NULL || (l->rings = calloc(workers, sizeof(*l->rings))) == NULL) {
+    if (l == NULL || (l->rings = calloc(c->workers, sizeof(*l->rings))) == NULL) {
         free(l);
-        return cfg_fail(err, cfg, "log: out of memory");
+        return cfg_fail_pos(err, &c->at, "log: out of memory");
     }
-    l->classes = classes;
+    l->classes = c->classes;
     l->fd = STDOUT_FILENO;
-    l->nrings = workers;
-    for (unsigned i = 0; i < workers; i++) {
+    l->nrings = c->workers;
+    for (unsigned i = 0; i < c->workers; i++) {
         if (log_ring_init(&l->rings[i], QLOG_RING_BYTES) != 0) {
             l->nrings = i;
             qlog_teardown(l);
-            return cfg_fail(err, cfg, "log: out of memory");
+            return cfg_fail_pos(err, &c->at, "log: out of memory");
         }
-    }
-    if (env->gen != NULL &&
-        metrics_register_collector(&env->gen->metrics, "log", qlog_collect, l) == 0) {
-        l->metrics = &env->gen->metrics;
     }
     *state = l;
     return 0;
@@ -320,11 +339,23 @@ static int qlog_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_erro
     return 0;
 }
 
+/* Our counter on the /metrics of each configuration the instance serves. */
+static void qlog_join(void *state, const void *conf, const plugin_env_t *env)
+{
+    if (state != NULL && env->gen != NULL) {
+        metrics_register_collector(&env->gen->metrics, "log", qlog_collect, state);
+    }
+}
+
 const plugin_t plugin_log = {
     .name = "log",
     .config_key = "log",
+    .parse = qlog_parse,
+    .conf_equal = qlog_conf_equal,
+    .conf_free = free,
     .setup = qlog_setup,
     .corefile = qlog_corefile,
+    .join = qlog_join,
     .start = qlog_start,
     .done = qlog_done,
     .teardown = qlog_teardown,

@@ -133,18 +133,18 @@ static void prom_free_kept_stats(void *ptr)
 
 /* The query counters: the ones a previous configuration counted into, when
  * they fit the worker count, so a reload does not reset them; else new
- * ones, kept for the next reload (or owned, in --check-config). */
+ * ones, kept for the next reload. */
 static int prom_attach_stats(prom_t *p, const plugin_env_t *env, unsigned workers)
 {
     dnsstats_t *kept = NULL;
-    if (env->shared != NULL && !env->check_only) {
+    if (env->shared != NULL) {
         kept = plugin_kept_get(env->shared, PROM_KEPT_STATS);
         if (kept != NULL && kept->nworkers >= workers) {
             p->stats = kept;
             return 0;
         }
     }
-    if (kept == NULL && env->shared != NULL && !env->check_only) {
+    if (kept == NULL && env->shared != NULL) {
         dnsstats_t *s = calloc(1, sizeof(*s));
         if (s == NULL || dnsstats_init(s, workers) != 0) {
             free(s);
@@ -163,43 +163,90 @@ static int prom_attach_stats(prom_t *p, const plugin_env_t *env, unsigned worker
     return 0;
 }
 
-static int prom_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+/* The parsed `metrics:` section, with what the state is sized and
+ * labelled by. */
+typedef struct prom_conf {
+    bool enabled;
+    char *listen;
+    unsigned workers; /* resolved: never 0 */
+    char server[300]; /* the `server` label: "dns://127.0.0.1:53" */
+    cfg_pos_t at;
+} prom_conf_t;
+
+static void prom_conf_free(void *conf)
+{
+    prom_conf_t *c = conf;
+    if (c != NULL) {
+        free(c->listen);
+        free(c);
+    }
+}
+
+static bool prom_conf_equal(const void *a, const void *b)
+{
+    const prom_conf_t *x = a, *y = b;
+    return x->enabled == y->enabled && x->workers == y->workers &&
+           strcmp(x->listen, y->listen) == 0 && strcmp(x->server, y->server) == 0;
+}
+
+static int prom_parse(const plugin_parse_env_t *penv, cfg_node_t *cfg, void **conf,
+                      cfg_error_t *err)
 {
     const char *listen;
-    bool enabled;
-    *state = NULL;
+    prom_conf_t c = {0};
     /* `metrics: true` or `metrics: {listen: ADDR}`. */
-    if (httpd_endpoint_config(cfg, PROM_DEFAULT_LISTEN, "{listen: ADDR}", &listen, &enabled, err) !=
-        0) {
+    if (httpd_endpoint_config(cfg, PROM_DEFAULT_LISTEN, "{listen: ADDR}", &listen, &c.enabled,
+                              err) != 0) {
         return -1;
     }
-    if (!enabled) {
+    c.workers = penv->workers;
+    if (c.workers == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        c.workers = n > 0 ? (unsigned)n : 1;
+    }
+    snprintf(c.server, sizeof(c.server), "dns://%s",
+             penv->listen != NULL && penv->nlisten > 0 ? penv->listen[0] : ":53");
+    cfg_pos_of(cfg, &c.at);
+    prom_conf_t *out = malloc(sizeof(*out));
+    if (out == NULL || (c.listen = strdup(listen)) == NULL) {
+        free(out);
+        return cfg_fail(err, cfg, "metrics: out of memory");
+    }
+    *out = c;
+    *conf = out;
+    return 0;
+}
+
+/* A reload that keeps the instance keeps its socket. */
+static void prom_join(void *state, const void *conf, const plugin_env_t *env)
+{
+    const prom_conf_t *c = conf;
+    if (c->enabled) {
+        httpd_endpoint_keep(env, c->listen);
+    }
+}
+
+static int prom_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)
+{
+    const prom_conf_t *c = conf;
+    *state = NULL;
+    if (!c->enabled) {
         return 0; /* `metrics: false`: in the chain, idle (prom_done checks) */
     }
     prom_t *p = calloc(1, sizeof(*p));
-    unsigned workers = env->workers;
-    if (workers == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        workers = n > 0 ? (unsigned)n : 1;
-    }
-    if (p == NULL || prom_attach_stats(p, env, workers) != 0) {
+    if (p == NULL || prom_attach_stats(p, env, c->workers) != 0) {
         free(p);
-        return cfg_fail(err, cfg, "metrics: out of memory");
+        return cfg_fail_pos(err, &c->at, "metrics: out of memory");
     }
     p->shared = env->shared;
-    snprintf(p->server, sizeof(p->server), "dns://%s",
-             env->listen != NULL && env->nlisten > 0 ? env->listen[0] : ":53");
+    memcpy(p->server, c->server, sizeof(p->server));
     process_init(&p->proc);
-    *state = p;
-    if (env->check_only) {
-        return 0;
-    }
-    if (httpd_endpoint_open(&p->http, env, "prometheus", cfg, listen, "/metrics", prom_http, p,
-                            err) != 0) {
+    if (httpd_endpoint_open(&p->http, env, "prometheus", &c->at, c->listen, "/metrics", prom_http,
+                            p, err) != 0) {
         prom_teardown(p);
-        *state = NULL;
         return -1;
     }
+    *state = p;
     return 0;
 }
 
@@ -241,8 +288,12 @@ static int prom_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_erro
 const plugin_t plugin_prometheus = {
     .name = "prometheus",
     .config_key = "metrics",
+    .parse = prom_parse,
+    .conf_equal = prom_conf_equal,
+    .conf_free = prom_conf_free,
     .setup = prom_setup,
     .corefile = prom_corefile,
+    .join = prom_join,
     .done = prom_done,
     .teardown = prom_teardown,
 };

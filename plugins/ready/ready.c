@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config/corefile_plugin.h"
 #include "core/chain.h"
@@ -60,34 +61,76 @@ static void ready_teardown(void *state)
     free(r);
 }
 
-static int ready_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+/* The parsed `ready:` section. */
+typedef struct ready_conf {
+    bool enabled;
+    char *listen;
+    cfg_pos_t at;
+} ready_conf_t;
+
+static void ready_conf_free(void *conf)
+{
+    ready_conf_t *c = conf;
+    if (c != NULL) {
+        free(c->listen);
+        free(c);
+    }
+}
+
+static bool ready_conf_equal(const void *a, const void *b)
+{
+    const ready_conf_t *x = a, *y = b;
+    return x->enabled == y->enabled && strcmp(x->listen, y->listen) == 0;
+}
+
+static int ready_parse(const plugin_parse_env_t *penv, cfg_node_t *cfg, void **conf,
+                       cfg_error_t *err)
 {
     const char *listen;
-    bool enabled;
-    *state = NULL;
+    ready_conf_t c = {0};
     /* `ready: true` or `ready: {listen: ADDR}`. */
-    if (httpd_endpoint_config(cfg, READY_DEFAULT_LISTEN, "{listen: ADDR}", &listen, &enabled,
+    if (httpd_endpoint_config(cfg, READY_DEFAULT_LISTEN, "{listen: ADDR}", &listen, &c.enabled,
                               err) != 0) {
         return -1;
     }
-    if (!enabled) {
+    cfg_pos_of(cfg, &c.at);
+    ready_conf_t *out = malloc(sizeof(*out));
+    if (out == NULL || (c.listen = strdup(listen)) == NULL) {
+        free(out);
+        return cfg_fail(err, cfg, "ready: out of memory");
+    }
+    *out = c;
+    *conf = out;
+    return 0;
+}
+
+/* A reload that keeps the instance keeps its socket. */
+static void ready_join(void *state, const void *conf, const plugin_env_t *env)
+{
+    const ready_conf_t *c = conf;
+    if (c->enabled) {
+        httpd_endpoint_keep(env, c->listen);
+    }
+}
+
+static int ready_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)
+{
+    const ready_conf_t *c = conf;
+    *state = NULL;
+    if (!c->enabled) {
         return 0;
     }
     ready_t *r = calloc(1, sizeof(*r));
     if (r == NULL) {
-        return cfg_fail(err, cfg, "ready: out of memory");
+        return cfg_fail_pos(err, &c->at, "ready: out of memory");
     }
     r->shared = env->shared;
-    *state = r;
-    if (env->check_only) {
-        return 0;
-    }
-    if (httpd_endpoint_open(&r->http, env, "ready", cfg, listen, "/ready", ready_http, r, err) !=
-        0) {
+    if (httpd_endpoint_open(&r->http, env, "ready", &c->at, c->listen, "/ready", ready_http, r,
+                            err) != 0) {
         ready_teardown(r);
-        *state = NULL;
         return -1;
     }
+    *state = r;
     return 0;
 }
 
@@ -100,7 +143,11 @@ static int ready_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_err
 const plugin_t plugin_ready = {
     .name = "ready",
     .config_key = "ready",
+    .parse = ready_parse,
+    .conf_equal = ready_conf_equal,
+    .conf_free = ready_conf_free,
     .setup = ready_setup,
     .corefile = ready_corefile,
+    .join = ready_join,
     .teardown = ready_teardown,
 };

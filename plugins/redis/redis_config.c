@@ -340,3 +340,61 @@ void redis_config_free(redis_config_t *cfg)
     free(cfg->backends);
     memset(cfg, 0, sizeof(*cfg));
 }
+
+/* Two optional strings are the same (NULL only equals NULL). */
+static bool same_str(const char *a, const char *b)
+{
+    return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+static bool same_backend(const redis_backend_config_t *a, const redis_backend_config_t *b)
+{
+    if (!same_str(a->name, b->name) || a->naddrs != b->naddrs || a->sentinel != b->sentinel ||
+        !same_str(a->master, b->master) || !same_str(a->sentinel_username, b->sentinel_username) ||
+        !same_str(a->sentinel_password, b->sentinel_password) ||
+        !same_str(a->username, b->username) || !same_str(a->password, b->password) ||
+        a->db != b->db || !same_str(a->prefix, b->prefix) || !same_str(a->suffix, b->suffix)) {
+        return false;
+    }
+    for (size_t i = 0; i < a->naddrs; i++) {
+        if (a->addrs[i].port != b->addrs[i].port ||
+            strcmp(a->addrs[i].host, b->addrs[i].host) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool same_defaults(const redis_defaults_t *a, const redis_defaults_t *b)
+{
+    if (a->mname_len != b->mname_len || memcmp(a->mname, b->mname, a->mname_len) != 0 ||
+        a->mbox_len != b->mbox_len || memcmp(a->mbox, b->mbox, a->mbox_len) != 0 ||
+        a->ttl != b->ttl || a->refresh != b->refresh || a->retry != b->retry ||
+        a->expire != b->expire || a->minttl != b->minttl || a->nns != b->nns) {
+        return false;
+    }
+    for (size_t i = 0; i < a->nns; i++) {
+        if (a->ns_len[i] != b->ns_len[i] || memcmp(a->ns[i], b->ns[i], a->ns_len[i]) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool redis_config_equal(const redis_config_t *a, const redis_config_t *b)
+{
+    if (a->nbackends != b->nbackends || a->connect_timeout_ms != b->connect_timeout_ms ||
+        a->read_timeout_ms != b->read_timeout_ms ||
+        a->resync_interval_ms != b->resync_interval_ms || a->max_backoff_ms != b->max_backoff_ms ||
+        a->stream_maxlen != b->stream_maxlen || a->default_ttl != b->default_ttl ||
+        a->keyspace_notifications != b->keyspace_notifications ||
+        !same_defaults(&a->defaults, &b->defaults)) {
+        return false;
+    }
+    for (size_t i = 0; i < a->nbackends; i++) {
+        if (!same_backend(&a->backends[i], &b->backends[i])) {
+            return false;
+        }
+    }
+    return true;
+}

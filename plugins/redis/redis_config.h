@@ -93,6 +93,10 @@ typedef struct redis_config {
  * ("FILE:LINE: problem"); cfg is then empty (nothing to free). */
 int redis_config_read(cfg_node_t *node, redis_config_t *cfg, cfg_error_t *err);
 
+/* True if a and b configure the same backends the same way (a reload with
+ * an equal config keeps the running backends and their data). */
+bool redis_config_equal(const redis_config_t *a, const redis_config_t *b);
+
 /* Free what redis_config_read allocated. */
 void redis_config_free(redis_config_t *cfg);
 

@@ -15,7 +15,8 @@
  * tried again.
  *
  * Only the config file itself is watched: zone files and files a Corefile
- * imports are read again on every reload, but a change to them alone does
+ * imports are looked at again on every reload (a zone file is read again
+ * when its modification time changed), but a change to them alone does
  * not start one (send SIGHUP for that).
  *
  * No per-query hook: the plugin costs nothing while serving. The check runs
@@ -118,6 +119,36 @@ static void reload_teardown(void *state)
     free(r);
 }
 
+/* The parsed `reload:` section, with the hash of the config file it was
+ * read from (so a reload that changed the file sets the watcher up again
+ * with the new hash, and one that did not keeps the running watcher). */
+typedef struct reload_conf {
+    bool enabled;
+    uint64_t interval_ms;
+    uint64_t jitter_ms;
+    char *path;    /* the config file (NULL when disabled) */
+    uint64_t hash; /* of the file when it was parsed */
+    bool readable;
+    cfg_pos_t at;
+} reload_conf_t;
+
+static void reload_conf_free(void *conf)
+{
+    reload_conf_t *c = conf;
+    if (c != NULL) {
+        free(c->path);
+        free(c);
+    }
+}
+
+static bool reload_conf_equal(const void *a, const void *b)
+{
+    const reload_conf_t *x = a, *y = b;
+    return x->enabled == y->enabled && x->interval_ms == y->interval_ms &&
+           x->jitter_ms == y->jitter_ms && x->readable == y->readable && x->hash == y->hash &&
+           (x->path == NULL ? y->path == NULL : y->path != NULL && strcmp(x->path, y->path) == 0);
+}
+
 /* `reload: true|false` or `reload: {interval: DURATION, jitter: DURATION}`. */
 static int reload_read_config(cfg_node_t *cfg, bool *enabled, uint64_t *interval, uint64_t *jitter,
                               cfg_error_t *err)
@@ -153,36 +184,57 @@ static int reload_read_config(cfg_node_t *cfg, bool *enabled, uint64_t *interval
     return 0;
 }
 
-static int reload_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+static int reload_parse(const plugin_parse_env_t *penv, cfg_node_t *cfg, void **conf,
+                        cfg_error_t *err)
 {
-    bool enabled;
-    uint64_t interval, jitter;
-    *state = NULL;
-    if (reload_read_config(cfg, &enabled, &interval, &jitter, err) != 0) {
+    reload_conf_t c = {0};
+    if (reload_read_config(cfg, &c.enabled, &c.interval_ms, &c.jitter_ms, err) != 0) {
         return -1;
     }
-    if (!enabled || env->check_only) {
-        return 0;
+    cfg_pos_of(cfg, &c.at);
+    if (c.enabled) {
+        if (penv->config_path == NULL) {
+            return cfg_fail(err, cfg, "reload: no config file to watch");
+        }
+        if ((c.path = strdup(penv->config_path)) == NULL) {
+            return cfg_fail(err, cfg, "reload: out of memory");
+        }
+        /* The hash of the file this configuration was read from (near
+         * enough: a change between the read and now is caught later). */
+        c.readable = reload_hash_file(c.path, &c.hash);
     }
-    if (env->config_path == NULL) {
-        return cfg_fail(err, cfg, "reload: no config file to watch");
-    }
-    reload_t *r = calloc(1, sizeof(*r));
-    if (r == NULL || (r->path = strdup(env->config_path)) == NULL) {
-        free(r);
+    reload_conf_t *out = malloc(sizeof(*out));
+    if (out == NULL) {
+        free(c.path);
         return cfg_fail(err, cfg, "reload: out of memory");
     }
-    r->interval_ms = interval;
-    r->jitter_ms = jitter;
+    *out = c;
+    *conf = out;
+    return 0;
+}
+
+static int reload_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)
+{
+    const reload_conf_t *c = conf;
+    *state = NULL;
+    if (!c->enabled) {
+        return 0;
+    }
+    reload_t *r = calloc(1, sizeof(*r));
+    if (r == NULL || (r->path = strdup(c->path)) == NULL) {
+        free(r);
+        return cfg_fail_pos(err, &c->at, "reload: out of memory");
+    }
+    r->interval_ms = c->interval_ms;
+    r->jitter_ms = c->jitter_ms;
     r->shared = env->shared;
     r->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-    /* The hash of the file this configuration was read from (near enough:
-     * a change between the read and now is caught at the next reload). */
-    r->readable = reload_hash_file(r->path, &r->hash);
+    r->readable = c->readable;
+    r->hash = c->hash;
     r->timer = evtimer_new(env->control, reload_tick, r);
     if (r->timer == NULL) {
         reload_teardown(r);
-        return cfg_fail(err, cfg, "reload: cannot create the timer");
+        return cfg_fail_pos(err, &c->at, "reload: cannot create the timer");
     }
     *state = r;
     return 0;
@@ -223,6 +275,9 @@ static int reload_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_er
 const plugin_t plugin_reload = {
     .name = "reload",
     .config_key = "reload",
+    .parse = reload_parse,
+    .conf_equal = reload_conf_equal,
+    .conf_free = reload_conf_free,
     .setup = reload_setup,
     .corefile = reload_corefile,
     .start = reload_start,

@@ -81,6 +81,30 @@ int cfg_fail(cfg_error_t *err, const cfg_node_t *at, const char *fmt, ...)
     return -1;
 }
 
+void cfg_pos_of(const cfg_node_t *n, cfg_pos_t *pos)
+{
+    pos->file[0] = '\0';
+    pos->line = 0;
+    pos->key[0] = '\0';
+    if (n != NULL && n->file != NULL) {
+        snprintf(pos->file, sizeof(pos->file), "%s", n->file);
+        pos->line = n->line;
+    }
+    if (n != NULL && n->key != NULL) {
+        snprintf(pos->key, sizeof(pos->key), "%s", n->key);
+    }
+}
+
+int cfg_fail_pos(cfg_error_t *err, const cfg_pos_t *pos, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cfg_vfail_at(err, pos != NULL && pos->file[0] ? pos->file : NULL, pos != NULL ? pos->line : 0,
+                 fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
 /* Error at a position that has no node (yet): "FILE:LINE: ...". */
 static void cfg_fail_at(cfg_error_t *err, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -101,6 +101,22 @@ int cfg_vfail_at(cfg_error_t *err, const char *file, int line, const char *fmt, 
 int cfg_fail(cfg_error_t *err, const cfg_node_t *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A node's position, copied out of the tree, for errors found after the
+ * tree is gone (a plugin's setup works from its parsed config, which may
+ * outlive the tree it came from). */
+typedef struct cfg_pos {
+    char file[512];
+    int line;
+    char key[64]; /* the node's key ("" if none), for "KEY: problem" */
+} cfg_pos_t;
+
+/* Copy the position of `n` (empty position if n is NULL). */
+void cfg_pos_of(const cfg_node_t *n, cfg_pos_t *pos);
+
+/* Format an error at a saved position ("FILE:LINE: ..."); returns -1. */
+int cfg_fail_pos(cfg_error_t *err, const cfg_pos_t *pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Typed readers: on a wrong type or value they fill err and return -1.
  * Their messages name the node's key: "FILE:LINE: key: expected ...". */
 int cfg_string(const cfg_node_t *n, const char **out, cfg_error_t *err);

@@ -1,13 +1,17 @@
 /*
  * chain.c - the plugin chain: set-up at startup, one pass per packet.
  *
- * At startup every compiled-in plugin (plugin_registry[], generated from
- * plugins/plugin.cfg) is set up in order, if its config key is present (or
- * it has none). The query, respond and done hooks of the plugins that were
- * set up are then copied into three flat arrays, so the per-packet cost of
- * the chain is a loop over the hooks that exist: a plugin that is not
- * configured, or has no per-query work (data sources like `file`), costs
- * nothing at all.
+ * Building a chain has two steps. chain_parse() runs every compiled-in
+ * plugin's `parse` (plugin_registry[], generated from plugins/plugin.cfg),
+ * in order, if its config key is present (or it has none): the config is
+ * checked whole, nothing is started. chain_build() then makes one instance
+ * per plugin: a new one (`setup`), or, on a reload, the running chain's
+ * instance when its config is equal (`conf_equal`), shared by both chains
+ * and counted, torn down when the last chain drops it. The query, respond
+ * and done hooks of the instances are then copied into three flat arrays, so the
+ * per-packet cost of the chain is a loop over the hooks that exist: a
+ * plugin that is not configured, or has no per-query work (data sources
+ * like `file`), costs nothing at all.
  *
  * Per packet, inside one RCU read-side section (the view's data, which the
  * response metadata points into, stays alive until the done hooks return):
@@ -31,11 +35,16 @@
 #include <string.h>
 #include <urcu.h>
 
-/* A plugin that was set up, and the state its setup returned. */
-typedef struct chain_slot {
+/* One set-up plugin: its config, the state its setup returned, and how
+ * many chains hold it (a reload's new chain shares the running instance of
+ * a plugin whose config did not change). Control thread only. */
+typedef struct chain_inst {
     const plugin_t *plugin;
+    void *conf;
     void *state;
-} chain_slot_t;
+    unsigned refs;
+    bool started;
+} chain_inst_t;
 
 /* One per-query hook, with what it needs at hand. */
 typedef struct chain_query_hook {
@@ -57,7 +66,7 @@ typedef struct chain_done_hook {
 
 struct chain {
     size_t nslots;
-    chain_slot_t *slots; /* set-up plugins in chain order */
+    chain_inst_t **slots; /* set-up plugins in chain order */
     size_t nquery;
     chain_query_hook_t *query;
     size_t nrespond;
@@ -66,15 +75,98 @@ struct chain {
     chain_done_hook_t *done;
 };
 
-/* Tear down the first `n` set-up plugins in reverse order. */
+/* One parsed section. */
+typedef struct chain_conf_slot {
+    const plugin_t *plugin;
+    void *conf;
+} chain_conf_slot_t;
+
+struct chain_conf {
+    size_t n;
+    chain_conf_slot_t *slots;
+};
+
+void chain_conf_free(chain_conf_t *cc)
+{
+    if (cc == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < cc->n; i++) {
+        const plugin_t *p = cc->slots[i].plugin;
+        if (p->conf_free != NULL) {
+            p->conf_free(cc->slots[i].conf);
+        }
+    }
+    free(cc->slots);
+    free(cc);
+}
+
+chain_conf_t *chain_parse_from(const plugin_t *const *plugins, size_t nplugins,
+                               const plugin_parse_env_t *penv, cfg_node_t *root, cfg_error_t *err)
+{
+    chain_conf_t *cc = calloc(1, sizeof(*cc));
+    if (cc == NULL ||
+        (nplugins > 0 && (cc->slots = calloc(nplugins, sizeof(*cc->slots))) == NULL)) {
+        free(cc);
+        snprintf(err->msg, sizeof(err->msg), "out of memory reading the plugins' config");
+        return NULL;
+    }
+    for (size_t i = 0; i < nplugins; i++) {
+        const plugin_t *p = plugins[i];
+        cfg_node_t *section = NULL;
+        if (p->config_key != NULL) {
+            section = cfg_get(root, p->config_key);
+            if (section == NULL) {
+                continue; /* not configured: not in the chain */
+            }
+        }
+        void *conf = NULL;
+        if (p->parse != NULL && p->parse(penv, section, &conf, err) != 0) {
+            chain_conf_free(cc);
+            return NULL;
+        }
+        cc->slots[cc->n++] = (chain_conf_slot_t){p, conf};
+    }
+    return cc;
+}
+
+chain_conf_t *chain_parse(const plugin_parse_env_t *penv, cfg_node_t *root, cfg_error_t *err)
+{
+    return chain_parse_from(plugin_registry, plugin_registry_count, penv, root, err);
+}
+
+int chain_check(const chain_conf_t *cc, cfg_error_t *err)
+{
+    for (size_t i = 0; i < cc->n; i++) {
+        const plugin_t *p = cc->slots[i].plugin;
+        if (p->check != NULL && p->check(cc->slots[i].conf, err) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Drop one hold on an instance; the last one tears it down. */
+static void chain_inst_put(chain_inst_t *in)
+{
+    if (in == NULL || --in->refs > 0) {
+        return;
+    }
+    if (in->plugin->teardown != NULL) {
+        in->plugin->teardown(in->state);
+    }
+    if (in->plugin->conf_free != NULL) {
+        in->plugin->conf_free(in->conf);
+    }
+    free(in);
+}
+
+/* Drop the first `n` instances in reverse order. */
 static void chain_teardown(chain_t *chain, size_t n)
 {
     while (n > 0) {
         n--;
-        const chain_slot_t *s = &chain->slots[n];
-        if (s->plugin->teardown != NULL) {
-            s->plugin->teardown(s->state);
-        }
+        chain_inst_put(chain->slots[n]);
     }
 }
 
@@ -92,9 +184,9 @@ static int chain_build_hooks(chain_t *chain)
 {
     size_t nq = 0, nr = 0, nd = 0;
     for (size_t i = 0; i < chain->nslots; i++) {
-        nq += chain->slots[i].plugin->query != NULL;
-        nr += chain->slots[i].plugin->respond != NULL;
-        nd += chain->slots[i].plugin->done != NULL;
+        nq += chain->slots[i]->plugin->query != NULL;
+        nr += chain->slots[i]->plugin->respond != NULL;
+        nd += chain->slots[i]->plugin->done != NULL;
     }
     if (nq > 0 && (chain->query = calloc(nq, sizeof(*chain->query))) == NULL) {
         return -1;
@@ -106,7 +198,7 @@ static int chain_build_hooks(chain_t *chain)
         return -1;
     }
     for (size_t i = 0; i < chain->nslots; i++) {
-        const chain_slot_t *s = &chain->slots[i];
+        const chain_inst_t *s = chain->slots[i];
         if (s->plugin->query != NULL) {
             chain->query[chain->nquery++] =
                 (chain_query_hook_t){s->plugin->query, s->state, s->plugin->name};
@@ -122,40 +214,133 @@ static int chain_build_hooks(chain_t *chain)
     return 0;
 }
 
-chain_t *chain_new_from(const plugin_t *const *plugins, size_t nplugins, const plugin_env_t *env,
-                        cfg_node_t *root, cfg_error_t *err)
+/* The instance of plugin p in chain, or NULL. */
+static chain_inst_t *chain_find(const chain_t *chain, const plugin_t *p)
+{
+    for (size_t i = 0; chain != NULL && i < chain->nslots; i++) {
+        if (chain->slots[i]->plugin == p) {
+            return chain->slots[i];
+        }
+    }
+    return NULL;
+}
+
+/* Would an instance set up from `old` serve for `conf`? */
+static bool chain_conf_same(const plugin_t *p, const void *old, const void *conf)
+{
+    if (old == NULL || conf == NULL) {
+        return old == NULL && conf == NULL && p->conf_equal != NULL;
+    }
+    return p->conf_equal != NULL && p->conf_equal(old, conf);
+}
+
+chain_t *chain_build(const plugin_env_t *env, chain_conf_t *cc, const chain_t *prev, bool reuse,
+                     cfg_error_t *err)
 {
     chain_t *chain = calloc(1, sizeof(*chain));
     if (chain == NULL ||
-        (nplugins > 0 && (chain->slots = calloc(nplugins, sizeof(*chain->slots))) == NULL)) {
+        (cc->n > 0 && (chain->slots = calloc(cc->n, sizeof(*chain->slots))) == NULL)) {
         free(chain);
+        chain_conf_free(cc);
         snprintf(err->msg, sizeof(err->msg), "out of memory setting up plugins");
         return NULL;
     }
-    for (size_t i = 0; i < nplugins; i++) {
-        const plugin_t *p = plugins[i];
-        cfg_node_t *section = NULL;
-        if (p->config_key != NULL) {
-            section = cfg_get(root, p->config_key);
-            if (section == NULL) {
-                continue; /* not configured: not in the chain */
+    for (size_t i = 0; i < cc->n; i++) {
+        chain_conf_slot_t *cs = &cc->slots[i];
+        const plugin_t *p = cs->plugin;
+        chain_inst_t *old = reuse ? chain_find(prev, p) : NULL;
+        if (old != NULL && chain_conf_same(p, old->conf, cs->conf)) {
+            old->refs++; /* unchanged: the running instance serves on */
+            chain->slots[chain->nslots++] = old;
+            if (p->join != NULL) {
+                p->join(old->state, old->conf, env);
             }
+            continue;
         }
-        void *state = NULL;
-        if (p->setup != NULL && p->setup(env, section, &state, err) != 0) {
-            chain_teardown(chain, chain->nslots);
-            chain_free_arrays(chain);
-            return NULL;
+        plugin_env_t penv = *env;
+        penv.prev_state = old != NULL ? old->state : NULL;
+        chain_inst_t *in = calloc(1, sizeof(*in));
+        if (in == NULL) {
+            snprintf(err->msg, sizeof(err->msg), "out of memory setting up plugins");
+            goto fail;
         }
-        chain->slots[chain->nslots++] = (chain_slot_t){p, state};
+        *in = (chain_inst_t){.plugin = p, .conf = cs->conf, .refs = 1};
+        if (p->setup != NULL && p->setup(&penv, cs->conf, &in->state, err) != 0) {
+            free(in);
+            goto fail;
+        }
+        cs->conf = NULL; /* the instance has it now */
+        chain->slots[chain->nslots++] = in;
+        if (p->join != NULL) {
+            p->join(in->state, in->conf, env);
+        }
     }
     if (chain_build_hooks(chain) != 0) {
-        chain_teardown(chain, chain->nslots);
-        chain_free_arrays(chain);
         snprintf(err->msg, sizeof(err->msg), "out of memory setting up plugins");
-        return NULL;
+        goto fail;
     }
+    chain_conf_free(cc); /* what is left: configs of reused instances */
     return chain;
+fail:
+    chain_teardown(chain, chain->nslots);
+    chain_free_arrays(chain);
+    chain_conf_free(cc);
+    return NULL;
+}
+
+bool chain_shares(const chain_t *chain, const chain_t *prev, const char *name)
+{
+    for (size_t i = 0; chain != NULL && i < chain->nslots; i++) {
+        const chain_inst_t *in = chain->slots[i];
+        if (strcmp(in->plugin->name, name) == 0) {
+            return chain_find(prev, in->plugin) == in;
+        }
+    }
+    return false;
+}
+
+bool chain_conf_keeps(const chain_conf_t *cc, const chain_t *prev, const char *name)
+{
+    const chain_conf_slot_t *cs = NULL;
+    for (size_t i = 0; i < cc->n; i++) {
+        if (strcmp(cc->slots[i].plugin->name, name) == 0) {
+            cs = &cc->slots[i];
+        }
+    }
+    const chain_inst_t *old = NULL;
+    for (size_t i = 0; prev != NULL && i < prev->nslots; i++) {
+        if (strcmp(prev->slots[i]->plugin->name, name) == 0) {
+            old = prev->slots[i];
+        }
+    }
+    if (cs == NULL || old == NULL) {
+        return cs == NULL && old == NULL;
+    }
+    return chain_conf_same(cs->plugin, old->conf, cs->conf);
+}
+
+void *chain_state(const chain_t *chain, const char *name)
+{
+    for (size_t i = 0; chain != NULL && i < chain->nslots; i++) {
+        if (strcmp(chain->slots[i]->plugin->name, name) == 0) {
+            return chain->slots[i]->state;
+        }
+    }
+    return NULL;
+}
+
+chain_t *chain_new_from(const plugin_t *const *plugins, size_t nplugins, const plugin_env_t *env,
+                        cfg_node_t *root, cfg_error_t *err)
+{
+    plugin_parse_env_t penv = {
+        .workers = env->workers,
+        .limits = env->limits,
+        .listen = env->listen,
+        .nlisten = env->nlisten,
+        .config_path = env->config_path,
+    };
+    chain_conf_t *cc = chain_parse_from(plugins, nplugins, &penv, root, err);
+    return cc != NULL ? chain_build(env, cc, NULL, false, err) : NULL;
 }
 
 chain_t *chain_new(const plugin_env_t *env, cfg_node_t *root, cfg_error_t *err)
@@ -166,11 +351,15 @@ chain_t *chain_new(const plugin_env_t *env, cfg_node_t *root, cfg_error_t *err)
 int chain_start(chain_t *chain, cfg_error_t *err)
 {
     for (size_t i = 0; i < chain->nslots; i++) {
-        const chain_slot_t *s = &chain->slots[i];
+        chain_inst_t *s = chain->slots[i];
+        if (s->started) {
+            continue; /* reused: runs already */
+        }
         if (s->plugin->start != NULL && s->plugin->start(s->state) != 0) {
             snprintf(err->msg, sizeof(err->msg), "plugin %s failed to start", s->plugin->name);
             return -1;
         }
+        s->started = true;
     }
     return 0;
 }
@@ -183,7 +372,7 @@ bool chain_ready(const chain_t *chain, char *why, size_t why_len)
         why[0] = '\0';
     }
     for (size_t i = 0; i < chain->nslots; i++) {
-        const chain_slot_t *s = &chain->slots[i];
+        const chain_inst_t *s = chain->slots[i];
         char reason[256] = "";
         if (s->plugin->ready == NULL || s->plugin->ready(s->state, reason, sizeof(reason))) {
             continue;
@@ -200,7 +389,7 @@ bool chain_ready(const chain_t *chain, char *why, size_t why_len)
 
 const char *chain_plugin_name(const chain_t *chain, size_t i)
 {
-    return i < chain->nslots ? chain->slots[i].plugin->name : NULL;
+    return i < chain->nslots ? chain->slots[i]->plugin->name : NULL;
 }
 
 void chain_free(chain_t *chain)

@@ -18,16 +18,53 @@
 /* The plugins that are set up, and the hooks they registered, in order. */
 typedef struct chain chain_t;
 
-/* Set up every compiled-in plugin whose config key is present in root (and
- * those with no config key), in plugin.cfg order. NULL on error (err filled). */
-chain_t *chain_new(const plugin_env_t *env, cfg_node_t *root, cfg_error_t *err);
+/* The parsed config of every plugin that is in the chain (chain order):
+ * what `parse` made of each section, nothing started. */
+typedef struct chain_conf chain_conf_t;
 
-/* The same with an explicit plugin list instead of plugin_registry[] (tests,
- * tools that embed the server with their own plugins). */
+/* Parse the section of every compiled-in plugin whose config key is
+ * present in root (and of those with no config key), in plugin.cfg order.
+ * Side-effect free. NULL on error (err: "FILE:LINE: problem"). */
+chain_conf_t *chain_parse(const plugin_parse_env_t *penv, cfg_node_t *root, cfg_error_t *err);
+
+/* The same with an explicit plugin list instead of plugin_registry[]. */
+chain_conf_t *chain_parse_from(const plugin_t *const *plugins, size_t nplugins,
+                               const plugin_parse_env_t *penv, cfg_node_t *root, cfg_error_t *err);
+
+/* --check-config: run the plugins' `check` hooks (zone file syntax). */
+int chain_check(const chain_conf_t *cc, cfg_error_t *err);
+
+/* Free a parsed config that was not given to chain_build. NULL is fine. */
+void chain_conf_free(chain_conf_t *cc);
+
+/* Set the plugins of cc up, in order. A plugin whose instance in `prev`
+ * (the running chain, or NULL) was set up from an equal config (conf_equal)
+ * is not set up again: the new chain shares that instance (counted; torn
+ * down when the last chain that holds it is freed), and it is not started
+ * again. If `reuse` is false nothing is shared. Takes cc (freed, also on
+ * error). NULL on error (err filled; what was set up is torn down). */
+chain_t *chain_build(const plugin_env_t *env, chain_conf_t *cc, const chain_t *prev, bool reuse,
+                     cfg_error_t *err);
+
+/* True if `chain` holds the very instance `prev` runs for the plugin
+ * named `name` (both have it, shared). */
+bool chain_shares(const chain_t *chain, const chain_t *prev, const char *name);
+
+/* True if cc and prev agree on the plugin `name`: in neither, or in both
+ * with equal configs (so its instance would be reused). */
+bool chain_conf_keeps(const chain_conf_t *cc, const chain_t *prev, const char *name);
+
+/* The state of the instance of plugin `name` in chain, or NULL. */
+void *chain_state(const chain_t *chain, const char *name);
+
+/* Parse and set up in one go (tests, tools that embed the server): no
+ * unknown-key check, nothing reused. */
+chain_t *chain_new(const plugin_env_t *env, cfg_node_t *root, cfg_error_t *err);
 chain_t *chain_new_from(const plugin_t *const *plugins, size_t nplugins, const plugin_env_t *env,
                         cfg_node_t *root, cfg_error_t *err);
 
-/* Call each plugin's start hook. Returns -1 on the first failure. */
+/* Call the start hook of each instance not started yet (a reused one
+ * already runs). Returns -1 on the first failure. */
 int chain_start(chain_t *chain, cfg_error_t *err);
 
 /* True when every plugin says it is ready; otherwise `why` lists who is not. */
@@ -37,7 +74,8 @@ bool chain_ready(const chain_t *chain, char *why, size_t why_len);
  * end (for coredns_plugin_enabled). */
 const char *chain_plugin_name(const chain_t *chain, size_t i);
 
-/* Tear every plugin down, in reverse order, and free the chain. */
+/* Drop the chain's hold on its instances, in reverse order: those no other
+ * chain holds are torn down (and their config freed). NULL is fine. */
 void chain_free(chain_t *chain);
 
 /* Per-packet context supplied by the server. */

@@ -29,26 +29,46 @@ gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, cfg_error_t *err)
         gen_free(g);
         return NULL;
     }
+    const server_opts_t *o = &g->server_cfg.opts;
+    plugin_parse_env_t penv = {
+        .workers = o->workers,
+        .limits = &o->limits,
+        .listen = o->listen,
+        .nlisten = o->nlisten,
+        .config_path = ctx->path,
+    };
+    /* The whole config is read and checked before anything starts. */
+    chain_conf_t *cc = chain_parse(&penv, g->cfg, err);
+    if (cc == NULL || cfg_check_unused(g->cfg, err) != 0 ||
+        (ctx->check_only && chain_check(cc, err) != 0)) {
+        chain_conf_free(cc);
+        gen_free(g);
+        return NULL;
+    }
+    if (ctx->check_only) {
+        chain_conf_free(cc); /* --check-config starts nothing */
+        return g;
+    }
     if ((g->view = view_new()) == NULL) {
         snprintf(err->msg, sizeof(err->msg), "out of memory");
+        chain_conf_free(cc);
         gen_free(g);
         return NULL;
     }
     plugin_env_t env = {
         .view = g->view,
         .control = ctx->control,
-        .workers = g->server_cfg.opts.workers,
-        .limits = &g->server_cfg.opts.limits,
-        .check_only = ctx->check_only,
+        .workers = o->workers,
+        .limits = &o->limits,
         .shared = ctx->shared,
         .gen = &g->plugin,
-        .listen = g->server_cfg.opts.listen,
-        .nlisten = g->server_cfg.opts.nlisten,
+        .listen = o->listen,
+        .nlisten = o->nlisten,
         .httpd = ctx->httpd,
         .config_path = ctx->path,
     };
-    g->chain = chain_new(&env, g->cfg, err);
-    if (g->chain == NULL || cfg_check_unused(g->cfg, err) != 0) {
+    g->chain = chain_build(&env, cc, NULL, false, err);
+    if (g->chain == NULL) {
         gen_free(g);
         return NULL;
     }

@@ -291,14 +291,14 @@ static void httpd_not_found(struct evhttp_request *req, void *arg)
 }
 
 int httpd_endpoint_open(httpd_endpoint_t *ep, const struct plugin_env *env, const char *plugin,
-                        const cfg_node_t *cfg, const char *listen, const char *path,
+                        const cfg_pos_t *at, const char *listen, const char *path,
                         httpd_handler_t handler, void *ctx, cfg_error_t *err)
 {
     char why[256];
     ep->port = 0;
     ep->http = httpd_listen(env->httpd, env->control, listen, &ep->port, why, sizeof(why));
     if (ep->http == NULL) {
-        return cfg_fail(err, cfg, "%s: %s", cfg->key != NULL ? cfg->key : plugin, why);
+        return cfg_fail_pos(err, at, "%s: %s", at->key[0] ? at->key : plugin, why);
     }
     evhttp_set_cb(ep->http, path, handler, ctx);
     evhttp_set_gencb(ep->http, httpd_not_found, NULL);
@@ -321,6 +321,22 @@ int httpd_endpoint_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, const
         return -1;
     }
     return d->nargs == 1 ? cf_put(m, "listen", &d->args[0], d->args[0].text, err) : 0;
+}
+
+void httpd_endpoint_keep(const struct plugin_env *env, const char *listen)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char why[256];
+    httpd_pool_t *pool = env->httpd;
+    if (pool == NULL || httpd_parse_addr(listen, &ss, &len, why, sizeof(why)) != 0) {
+        return;
+    }
+    for (size_t i = 0; i < pool->n; i++) {
+        if (pool->e[i].len == len && memcmp(&pool->e[i].addr, &ss, len) == 0) {
+            pool->e[i].pending = true;
+        }
+    }
 }
 
 void httpd_endpoint_close(httpd_endpoint_t *ep)

@@ -109,9 +109,9 @@ int httpd_endpoint_config(cfg_node_t *cfg, const char *default_listen, const cha
  * every other path, on env's control loop with env's socket pool (so a
  * reload that keeps the address keeps the socket). Logs "plugin/PLUGIN:
  * serving PATH on ADDR (port N)". Returns 0, or -1 with "FILE:LINE: KEY:
- * cannot listen on ADDR: why" in err, at `cfg` (the plugin's section). */
+ * cannot listen on ADDR: why" in err, at `at` (the plugin's section). */
 int httpd_endpoint_open(httpd_endpoint_t *ep, const struct plugin_env *env, const char *plugin,
-                        const cfg_node_t *cfg, const char *listen, const char *path,
+                        const cfg_pos_t *at, const char *listen, const char *path,
                         httpd_handler_t handler, void *ctx, cfg_error_t *err);
 
 /* The Corefile directive of an endpoint plugin, `NAME [ADDR]` without a
@@ -120,6 +120,10 @@ int httpd_endpoint_open(httpd_endpoint_t *ep, const struct plugin_env *env, cons
  * For plugin_t.corefile; 0, or -1 with "FILE:LINE: problem" in err. */
 int httpd_endpoint_corefile(struct cf_plugin_ctx *ctx, const struct cf_directive *d,
                             const char *key, cfg_error_t *err);
+/* A reload keeps a running endpoint on `listen` as it is (its plugin's
+ * instance is reused): mark its socket as used by the configuration being
+ * set up, so that the switch does not close the pool's copy of it. */
+void httpd_endpoint_keep(const struct plugin_env *env, const char *listen);
 
 /* Stop serving and free the endpoint (safe on a zeroed one, and twice). */
 void httpd_endpoint_close(httpd_endpoint_t *ep);

@@ -17,9 +17,10 @@
  *             metrics_sample(out, "vmdns_backend_up", labels, st->b[i].up ? 1 : 0);
  *         }
  *     }
- *     ... in setup:    metrics_register_collector(&env->gen->metrics, "redis",
- *                                                 redis_collect, state);
- *     ... in teardown: metrics_unregister_collector(&env->gen->metrics, state);
+ *     ... in the plugin's join hook (after setup, and when a reload keeps
+ *     the instance): metrics_register_collector(&env->gen->metrics, "redis",
+ *                                               redis_collect, state);
+ *     (a configuration's registry goes with it: nothing to unregister)
  *
  * Threading: registration, unregistration and scraping all happen on the
  * control thread (setup/teardown run there, and so does the HTTP server), so

@@ -6,9 +6,17 @@
  * defines `const plugin_t plugin_<name>`; the build generates the list from
  * plugin.cfg, so adding one touches one list and one folder.
  *
- * A plugin may:
- *  - read its own config section at setup (data sources such as `file` and
- *    `redis` fill the view there and need no per-query hook at all);
+ * A plugin's life is split in two, so that a config can be checked whole
+ * before anything starts, and a reload keeps what did not change:
+ *  - `parse` reads its config section into a config object of its own
+ *    (every key it knows; FILE:LINE errors). No socket, no connection, no
+ *    thread, no view: --check-config is "parse everything" (plus `check`).
+ *  - `setup` starts from a parsed config: binds, connects, fills the view
+ *    (data sources such as `file` and `redis` need no per-query hook).
+ *    On a reload, a running instance whose config is `conf_equal` to the
+ *    new one is reused by the new chain instead (see core/chain.c), so
+ *    setup runs only for what changed.
+ * Per query, a plugin may:
  *  - look at a request before it is answered (`query`), and answer it
  *    itself by filling req->resp and returning PLUGIN_DONE;
  *  - decide what happens to the built response (`respond`): send it, drop
@@ -144,23 +152,47 @@ typedef struct plugin_env {
     struct event_base *control; /* the control thread's event loop (HTTP, timers) */
     unsigned workers;           /* number of worker threads */
     const answer_limits_t *limits;
-    bool check_only;           /* --check-config: load and check, start nothing */
     plugin_shared_t *shared;   /* owned by main; see above */
     plugin_gen_t *gen;         /* this configuration's collectors and lameduck (see above) */
     const char *const *listen; /* the DNS listen addresses ("127.0.0.1:53") */
     size_t nlisten;
     struct httpd_pool *httpd; /* HTTP sockets kept across reloads (httpd_listen), or NULL */
     const char *config_path;  /* the config file given on the command line, or NULL */
+    /* On a reload that keeps the running view: true, and prev_state is the
+     * state of this plugin's running instance (NULL if it had none), which
+     * a new instance may take over from (file: zones not read again). The
+     * running instance still serves until the switch. Set by the chain. */
+    bool view_serving;
+    void *prev_state;
 } plugin_env_t;
+
+/* What a plugin's data in the view does on a reload (plugin_t.view_data). */
+typedef enum {
+    PLUGIN_VIEW_NONE = 0, /* it puts nothing into the view */
+    /* Its instance fills the view and stays bound to it (the redis merge):
+     * the view is kept only if this instance is (config equal). */
+    PLUGIN_VIEW_BOUND,
+    /* A new instance takes the view over from the running one
+     * (env->prev_state): the view is kept while the plugin stays. */
+    PLUGIN_VIEW_HANDOVER,
+} plugin_view_data_t;
+
+/* What parse gets: the server options read before the plugins, so that a
+ * config object can hold what the state will be sized or labelled by (a
+ * plugin must not keep these pointers: they belong to the config tree). */
+typedef struct plugin_parse_env {
+    unsigned workers; /* number of worker threads (0: one per CPU) */
+    const answer_limits_t *limits;
+    const char *const *listen; /* the DNS listen addresses */
+    size_t nlisten;
+    const char *config_path; /* the config file given on the command line, or NULL */
+} plugin_parse_env_t;
 
 typedef struct plugin {
     const char *name;
-    /* Top-level config key this plugin reads (NULL: none); setup is called
-     * only when the key is present, with its node. */
+    /* Top-level config key this plugin reads (NULL: none); the plugin is in
+     * the chain only when the key is present (or it has none). */
     const char *config_key;
-    /* Read config and start. On error fill err ("FILE:LINE: ...") and
-     * return -1. *state is passed to the hooks. */
-    int (*setup)(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err);
     /* Corefile syntax (config/corefile_plugin.h). `corefile` reads one
      * occurrence of a directive this plugin declares (`directives`, a
      * NULL-terminated list; NULL: the plugin's name) into its config_key
@@ -168,6 +200,31 @@ typedef struct plugin {
      * no Corefile directive. */
     const char *const *directives;
     int (*corefile)(struct cf_plugin_ctx *ctx, const struct cf_directive *d, cfg_error_t *err);
+    plugin_view_data_t view_data;
+    /* Read and check the section (NULL when config_key is NULL) into a new
+     * config object *conf (may stay NULL). Side-effect free: no socket, no
+     * connection, no thread, no view. On error fill err ("FILE:LINE: ...")
+     * and return -1. NULL parse: nothing to read. */
+    int (*parse)(const plugin_parse_env_t *penv, cfg_node_t *section, void **conf,
+                 cfg_error_t *err);
+    /* True if an instance set up from `a` may serve for `b` as it is
+     * (never called with NULL). NULL: an instance is never reused. */
+    bool (*conf_equal)(const void *a, const void *b);
+    /* Free a config object (may be NULL). */
+    void (*conf_free)(void *conf);
+    /* Optional, --check-config only: check what the config points at (the
+     * zone files' syntax) without starting anything. -1 with err. */
+    int (*check)(const void *conf, cfg_error_t *err);
+    /* Start from a parsed config (which lives as long as the state: the
+     * state may point into it). On error fill err and return -1. *state is
+     * passed to the hooks. NULL setup: no state. */
+    int (*setup)(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err);
+    /* Optional: register what belongs to a configuration (env->gen: metrics
+     * collectors, the lameduck period). Called right after setup, and again
+     * when a reload's chain takes the running instance over. Nothing needs
+     * unregistering: a configuration's registry goes with it, and no
+     * instance outlives a configuration whose chain holds it. */
+    void (*join)(void *state, const void *conf, const plugin_env_t *env);
     /* Optional: called once all plugins are set up and workers run. */
     int (*start)(void *state);
     /* Optional per-query hooks (worker threads; must not block). */

@@ -61,14 +61,28 @@ typedef struct answer_state {
     uint8_t rcode;
 } answer_state_t;
 
-static int answer_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+static int answer_parse(const plugin_parse_env_t *penv, cfg_node_t *cfg, void **conf,
+                        cfg_error_t *err)
 {
     uint64_t rcode;
     if (cfg_uint(cfg, 0, 15, &rcode, err) != 0) {
         return -1;
     }
+    answer_state_t *c = malloc(sizeof(*c));
+    c->rcode = (uint8_t)rcode;
+    *conf = c;
+    return 0;
+}
+
+static bool answer_conf_equal(const void *a, const void *b)
+{
+    return ((const answer_state_t *)a)->rcode == ((const answer_state_t *)b)->rcode;
+}
+
+static int answer_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)
+{
     answer_state_t *st = malloc(sizeof(*st));
-    st->rcode = (uint8_t)rcode;
+    *st = *(const answer_state_t *)conf;
     *state = st;
     seen.setups++;
     return 0;
@@ -99,6 +113,9 @@ static void answer_teardown(void *state)
 static const plugin_t plugin_answer = {
     .name = "answer",
     .config_key = "answer",
+    .parse = answer_parse,
+    .conf_equal = answer_conf_equal,
+    .conf_free = free,
     .setup = answer_setup,
     .query = answerer_query,
     .teardown = answer_teardown,
@@ -106,12 +123,17 @@ static const plugin_t plugin_answer = {
 
 /* "watch": no config key (always set up); counts queries, records the
  * finished response; not ready until started. */
-static int watch_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+static int watch_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)
 {
-    assert_null(cfg);
+    assert_null(conf);
     *state = &seen;
     seen.setups++;
     return 0;
+}
+
+static bool watch_conf_equal(const void *a, const void *b)
+{
+    return true; /* nothing to configure: an instance always fits */
 }
 
 static int watch_start(void *state)
@@ -158,6 +180,7 @@ static void watch_teardown(void *state)
 
 static const plugin_t plugin_watch = {
     .name = "watch",
+    .conf_equal = watch_conf_equal,
     .setup = watch_setup,
     .start = watch_start,
     .query = watch_query,
@@ -167,7 +190,14 @@ static const plugin_t plugin_watch = {
 };
 
 /* "absent": its key is never in the config, so nothing of it may run. */
-static int absent_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+static int absent_parse(const plugin_parse_env_t *penv, cfg_node_t *cfg, void **conf,
+                        cfg_error_t *err)
+{
+    seen.absent_calls++;
+    return 0;
+}
+
+static int absent_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)
 {
     seen.absent_calls++;
     return 0;
@@ -187,20 +217,32 @@ static void absent_done(void *state, request_t *req)
 static const plugin_t plugin_absent = {
     .name = "absent",
     .config_key = "absent",
+    .parse = absent_parse,
     .setup = absent_setup,
     .query = absent_query,
     .done = absent_done,
 };
 
-/* "broken": setup fails with a config error. */
-static int broken_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+/* "broken": parses, but setup fails with a config error at its line. */
+static int broken_parse(const plugin_parse_env_t *penv, cfg_node_t *cfg, void **conf,
+                        cfg_error_t *err)
 {
-    return cfg_fail(err, cfg, "broken: cannot set up");
+    cfg_pos_t *at = malloc(sizeof(*at));
+    cfg_pos_of(cfg, at);
+    *conf = at;
+    return 0;
+}
+
+static int broken_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)
+{
+    return cfg_fail_pos(err, conf, "broken: cannot set up");
 }
 
 static const plugin_t plugin_broken = {
     .name = "broken",
     .config_key = "broken",
+    .parse = broken_parse,
+    .conf_free = free,
     .setup = broken_setup,
     .teardown = answer_teardown, /* must never run: setup failed */
 };
@@ -212,29 +254,38 @@ typedef struct limit_state {
     respond_action_t action;
 } limit_state_t;
 
-static int limit_setup_n(cfg_node_t *cfg, void **state, cfg_error_t *err, int index)
+static int limit_parse(const plugin_parse_env_t *penv, cfg_node_t *cfg, void **conf,
+                       cfg_error_t *err)
 {
     const char *v;
     if (cfg_string(cfg, &v, err) != 0) {
         return -1;
     }
+    respond_action_t *a = malloc(sizeof(*a));
+    *a = strcmp(v, "drop") == 0       ? RESPOND_DROP
+         : strcmp(v, "truncate") == 0 ? RESPOND_TRUNCATE
+                                      : RESPOND_SEND;
+    *conf = a;
+    return 0;
+}
+
+static int limit_setup_n(const void *conf, void **state, int index)
+{
     limit_state_t *st = malloc(sizeof(*st));
     st->index = index;
-    st->action = strcmp(v, "drop") == 0       ? RESPOND_DROP
-                 : strcmp(v, "truncate") == 0 ? RESPOND_TRUNCATE
-                                              : RESPOND_SEND;
+    st->action = *(const respond_action_t *)conf;
     *state = st;
     return 0;
 }
 
-static int limit_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+static int limit_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)
 {
-    return limit_setup_n(cfg, state, err, 0);
+    return limit_setup_n(conf, state, 0);
 }
 
-static int limit2_setup(const plugin_env_t *env, cfg_node_t *cfg, void **state, cfg_error_t *err)
+static int limit2_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)
 {
-    return limit_setup_n(cfg, state, err, 1);
+    return limit_setup_n(conf, state, 1);
 }
 
 static respond_action_t limit_respond(void *state, request_t *req)
@@ -258,6 +309,8 @@ static void limit_teardown(void *state)
 static const plugin_t plugin_limit = {
     .name = "limit",
     .config_key = "limit",
+    .parse = limit_parse,
+    .conf_free = free,
     .setup = limit_setup,
     .respond = limit_respond,
     .teardown = limit_teardown,
@@ -266,6 +319,8 @@ static const plugin_t plugin_limit = {
 static const plugin_t plugin_limit2 = {
     .name = "limit2",
     .config_key = "limit2",
+    .parse = limit_parse,
+    .conf_free = free,
     .setup = limit2_setup,
     .respond = limit_respond,
     .teardown = limit_teardown,
@@ -513,6 +568,56 @@ static void test_setup_failure(void **state)
     view_free(view);
 }
 
+/* A reload's chain shares the running instance of a plugin whose config
+ * did not change (no second setup, no second start), sets up the ones that
+ * changed, and an instance is torn down when the last chain drops it. */
+static void test_reuse_unchanged(void **state)
+{
+    static const plugin_t *const list[] = {&plugin_answer, &plugin_watch};
+    memset(&seen, 0, sizeof(seen));
+    view_t *view = view_new();
+    answer_limits_t lim = {.edns_udp_size = 1232};
+    plugin_env_t env = {.view = view, .workers = 1, .limits = &lim};
+    plugin_parse_env_t penv = {.workers = 1, .limits = &lim};
+    cfg_error_t err = {{0}};
+    const char *y1 = "answer: 1\n", *y2 = "answer: 2\n";
+    cfg_node_t *c1 = cfg_parse_yaml(y1, strlen(y1), "c.yaml", &err);
+    cfg_node_t *c2 = cfg_parse_yaml(y2, strlen(y2), "c.yaml", &err);
+
+    chain_t *a = chain_build(&env, chain_parse_from(list, 2, &penv, c1, &err), NULL, true, &err);
+    assert_non_null(a);
+    assert_int_equal(chain_start(a, &err), 0);
+    assert_int_equal(seen.setups, 2);
+    assert_int_equal(seen.starts, 1);
+
+    /* Same config: everything shared, nothing set up or started again. */
+    chain_t *b = chain_build(&env, chain_parse_from(list, 2, &penv, c1, &err), a, true, &err);
+    assert_non_null(b);
+    assert_int_equal(chain_start(b, &err), 0);
+    assert_int_equal(seen.setups, 2);
+    assert_int_equal(seen.starts, 1);
+    assert_true(chain_shares(b, a, "answer"));
+    assert_true(chain_shares(b, a, "watch"));
+    chain_free(a);
+    assert_string_equal(seen.order, ""); /* b still holds both */
+
+    /* answer changed: set up again; watch still shared. */
+    chain_conf_t *cc = chain_parse_from(list, 2, &penv, c2, &err);
+    assert_false(chain_conf_keeps(cc, b, "answer"));
+    chain_t *c = chain_build(&env, cc, b, true, &err);
+    assert_non_null(c);
+    assert_false(chain_shares(c, b, "answer"));
+    assert_true(chain_shares(c, b, "watch"));
+    assert_int_equal(seen.setups, 3);
+    chain_free(b);
+    assert_string_equal(seen.order, "a");
+    chain_free(c);
+    assert_string_equal(seen.order, "awa");
+    cfg_free(c1);
+    cfg_free(c2);
+    view_free(view);
+}
+
 static void test_start_ready_teardown(void **state)
 {
     fixture_t f;
@@ -695,7 +800,8 @@ int main(void)
         cmocka_unit_test(test_size_limits),          cmocka_unit_test(test_setup_failure),
         cmocka_unit_test(test_start_ready_teardown), cmocka_unit_test(test_registry_chain),
         cmocka_unit_test(test_respond_send),         cmocka_unit_test(test_respond_drop),
-        cmocka_unit_test(test_respond_truncate),
+        cmocka_unit_test(test_respond_truncate),     cmocka_unit_test(test_reuse_unchanged),
+        cmocka_unit_test(test_start_ready_teardown), cmocka_unit_test(test_registry_chain),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

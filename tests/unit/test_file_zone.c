@@ -235,17 +235,31 @@ static void test_good_edge_cases(void **state)
     view_zone_free(zone);
 }
 
-/* Run the plugin's setup on YAML text (file name `name`). */
+/* Parse a `zones:` section and set the plugin up from it. */
+static int parse_and_setup(const plugin_env_t *env, cfg_node_t *zones, void **conf, void **pstate,
+                           cfg_error_t *err)
+{
+    plugin_parse_env_t penv = {.workers = 1, .limits = env->limits};
+    *conf = NULL;
+    if (plugin_file.parse(&penv, zones, conf, err) != 0) {
+        *pstate = NULL;
+        return -1;
+    }
+    return plugin_file.setup(env, *conf, pstate, err);
+}
+
+/* Run the plugin's parse and setup on YAML text (file name `name`). */
 static int setup_plugin(view_t *view, const char *name, const char *text, cfg_error_t *err)
 {
     cfg_node_t *root = cfg_parse_yaml(text, strlen(text), name, err);
     assert_non_null(root);
     answer_limits_t lim = {.edns_udp_size = 1232};
     plugin_env_t env = {.view = view, .workers = 1, .limits = &lim};
-    void *pstate = (void *)1;
+    void *pstate = (void *)1, *conf;
     cfg_node_t *zones = cfg_get(root, plugin_file.config_key);
     assert_non_null(zones);
-    int rc = plugin_file.setup(&env, zones, &pstate, err);
+    int rc = parse_and_setup(&env, zones, &conf, &pstate, err);
+    plugin_file.conf_free(conf);
     if (rc == 0) {
         assert_int_equal(cfg_check_unused(root, err), 0);
         assert_non_null(pstate);
@@ -272,13 +286,14 @@ static void test_plugin_setup(void **state)
     assert_non_null(root);
     answer_limits_t lim = {.edns_udp_size = 1232};
     plugin_env_t env = {.view = view, .workers = 1, .limits = &lim};
-    void *pstate;
+    void *pstate, *conf;
     /* The file name is relative to the config's directory, not the cwd. */
-    assert_int_equal(plugin_file.setup(&env, cfg_get(root, "zones"), &pstate, &err), 0);
+    assert_int_equal(parse_and_setup(&env, cfg_get(root, "zones"), &conf, &pstate, &err), 0);
     assert_int_equal(cfg_check_unused(root, &err), 0);
     assert_true(has_zone(view, APEX));
     assert_int_equal(plugin_file.start(pstate), 0);
     plugin_file.teardown(pstate);
+    plugin_file.conf_free(conf);
     assert_true(has_zone(view, APEX)); /* the view owns the zones */
     cfg_free(root);
     view_free(view);

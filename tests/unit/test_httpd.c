@@ -119,12 +119,14 @@ static void test_serve_and_reload(void **state)
     cfg_node_t *root;
     cfg_node_t *n = section("health: true\n", "health", &root);
     cfg_error_t err = {{0}};
+    cfg_pos_t at;
+    cfg_pos_of(n, &at);
 
     httpd_pool_begin(&pool);
     httpd_endpoint_t ep = {0};
-    assert_int_equal(
-        httpd_endpoint_open(&ep, &env, "health", n, "127.0.0.1:0", "/health", hello, "first", &err),
-        0);
+    assert_int_equal(httpd_endpoint_open(&ep, &env, "health", &at, "127.0.0.1:0", "/health", hello,
+                                         "first", &err),
+                     0);
     httpd_pool_commit(&pool);
     assert_true(ep.port != 0);
 
@@ -140,8 +142,8 @@ static void test_serve_and_reload(void **state)
      * old one still serves, then takes over. */
     httpd_pool_begin(&pool);
     httpd_endpoint_t next = {0};
-    assert_int_equal(httpd_endpoint_open(&next, &env, "health", n, "127.0.0.1:0", "/health", hello,
-                                         "second", &err),
+    assert_int_equal(httpd_endpoint_open(&next, &env, "health", &at, "127.0.0.1:0", "/health",
+                                         hello, "second", &err),
                      0);
     assert_int_equal(next.port, ep.port);
     httpd_pool_commit(&pool);
@@ -156,7 +158,7 @@ static void test_serve_and_reload(void **state)
     plugin_env_t bare = {.control = base};
     httpd_endpoint_t clash = {0};
     assert_int_equal(
-        httpd_endpoint_open(&clash, &bare, "health", n, addr, "/health", hello, "x", &err), -1);
+        httpd_endpoint_open(&clash, &bare, "health", &at, addr, "/health", hello, "x", &err), -1);
     char want[200];
     snprintf(want, sizeof(want), "t.yaml:1: health: cannot listen on %s: %s", addr,
              strerror(EADDRINUSE));
