@@ -27,7 +27,7 @@
 #include "core/log.h"
 
 struct worker;
-struct udp_batch;
+struct udp_api;
 struct tcp_conn;
 
 /* One UDP socket of one worker. */
@@ -88,7 +88,9 @@ typedef struct worker {
     tcp_listener_t *tcp;
     size_t naddr;
 
-    struct udp_batch *ub; /* UDP batch buffers (udp.c) */
+    /* UDP I/O backend (udp_api.h) and its per-worker context (buffers) */
+    const struct udp_api *udp_api;
+    void *udp_ctx;
 
     /* TCP (tcp.c) */
     uint8_t *tcp_in;  /* read scratch */
@@ -125,7 +127,7 @@ static inline size_t worker_answer(worker_t *w, const chain_packet_t *p, uint8_t
 
 /* ---- udp.c ---- */
 
-/* Allocate the worker's UDP batch buffers. 0 or -1. */
+/* Pick the worker's UDP backend and allocate its batch buffers. 0 or -1. */
 int udp_worker_init(worker_t *w);
 void udp_worker_free(worker_t *w);
 
