@@ -67,6 +67,7 @@ typedef struct vmdnsd {
     unsigned last_id;
     bool reload_again; /* asked again while one was pending */
     server_t *server;
+    unsigned slot_base; /* its first worker slot (plugin_slots_claim) */
     struct event *sigterm, *sigint, *sighup;
     struct event *reload_ev;     /* a plugin asked for a reload */
     struct event *pending_timer; /* polls the pending generation */
@@ -140,6 +141,36 @@ static void vmdnsd_collect(void *ctx, metrics_out_t *out)
     metrics_sample(out, "vmdns_config_generation", NULL, d->gen != NULL ? d->gen->id : 0);
 }
 
+/* A server for g whose workers have worker slots of their own (so they never
+ * write the kept per-worker state of another running server: core/plugin.h).
+ * NULL with a reason in err. */
+static server_t *vmdnsd_server_new(vmdnsd_t *d, const gen_t *g, unsigned *slot_base, char *err,
+                                   size_t errlen)
+{
+    server_t *s = server_new(&g->server_cfg.opts, g->view, g->chain, err, errlen);
+    if (s == NULL) {
+        return NULL;
+    }
+    if (plugin_slots_claim(&d->shared, server_workers(s), slot_base) != 0) {
+        snprintf(err, errlen, "out of memory for the per-worker counters of %u workers",
+                 server_workers(s));
+        server_free(s);
+        return NULL;
+    }
+    server_set_slot_base(s, *slot_base);
+    return s;
+}
+
+/* Free a server (stopping it if needed) and give its worker slots back. */
+static void vmdnsd_server_free(vmdnsd_t *d, server_t *s, unsigned slot_base)
+{
+    if (s != NULL) {
+        unsigned n = server_workers(s);
+        server_free(s); /* joins the workers: nobody writes their slots any more */
+        plugin_slots_release(&d->shared, slot_base, n);
+    }
+}
+
 /* Make g the running generation for the plugins (and main's collector). */
 static void vmdnsd_activate(vmdnsd_t *d, gen_t *g)
 {
@@ -187,15 +218,17 @@ static void vmdnsd_switch(vmdnsd_t *d)
         }
     } else {
         char msg[256] = "";
-        server_t *fresh = server_new(&g->server_cfg.opts, g->view, g->chain, msg, sizeof(msg));
+        unsigned base = 0;
+        server_t *fresh = vmdnsd_server_new(d, g, &base, msg, sizeof(msg));
         if (fresh == NULL || server_start(fresh) != 0) {
-            server_free(fresh);
+            vmdnsd_server_free(d, fresh, base);
             vmdnsd_reload_failed(d, g, msg[0] ? msg : "cannot start the new listeners (see above)");
             goto again;
         }
         server_drain(d->server, drain_ms(old)); /* the new listeners already answer */
-        server_free(d->server);
+        vmdnsd_server_free(d, d->server, d->slot_base);
         d->server = fresh;
+        d->slot_base = base;
     }
     vmdnsd_activate(d, g);
     gen_free(old); /* no worker can reach it any more */
@@ -347,7 +380,7 @@ static int vmdnsd_events(vmdnsd_t *d)
 static int vmdnsd_start(vmdnsd_t *d, cfg_error_t *err)
 {
     gen_t *g = d->gen;
-    d->server = server_new(&g->server_cfg.opts, g->view, g->chain, err->msg, sizeof(err->msg));
+    d->server = vmdnsd_server_new(d, g, &d->slot_base, err->msg, sizeof(err->msg));
     if (d->server == NULL) {
         return -1;
     }
@@ -366,7 +399,7 @@ static void vmdnsd_free(vmdnsd_t *d)
         } else {
             server_drain(d->server, drain_ms(d->gen));
         }
-        server_free(d->server);
+        vmdnsd_server_free(d, d->server, d->slot_base);
     }
     vmdnsd_drop_pending(d);
     d->shared.chain = NULL;

@@ -2,11 +2,11 @@
  * dnsstats.c - count queries per worker; sum and render them on a scrape.
  *
  * dnsstats_record() is on the hot path (every answered query, from the
- * `done` hook): a pointer-keyed table probe, a few array indexes and plain
- * adds into the worker's own block. dnsstats_render() runs on the control
- * thread, allocates freely, and writes the text the way the Prometheus Go
- * client (and so CoreDNS) does: families sorted by name, one child per
- * label combination that has been observed.
+ * `done` hook): a pointer-keyed cache probe, a few array indexes and plain
+ * adds into the worker's own slot. A zone or plugin seen for the first time
+ * is numbered under the store's lock (claim path); see dnsstats.h. dnsstats_render() runs on the
+ * control thread, allocates freely, and writes the text the way the Prometheus Go client (and so
+ * CoreDNS) does: families sorted by name, one child per label combination that has been observed.
  */
 #include "prometheus/dnsstats.h"
 
@@ -95,31 +95,58 @@ unsigned dnsstats_size_bucket(size_t bytes)
     return DNSSTATS_SIZE_BOUNDS;
 }
 
-int dnsstats_init(dnsstats_t *s, unsigned nworkers)
+dnsstats_t *dnsstats_new(unsigned nslots)
 {
-    s->nworkers = nworkers > 0 ? nworkers : 1;
-    size_t size = sizeof(dnsstats_worker_t) * s->nworkers;
-    s->workers = aligned_alloc(_Alignof(dnsstats_worker_t), size);
-    if (s->workers == NULL) {
-        return -1;
+    dnsstats_t *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        return NULL;
     }
-    memset(s->workers, 0, size);
-    for (unsigned i = 0; i < s->nworkers; i++) {
-        dnsstats_worker_t *w = &s->workers[i];
-        strcpy(w->zone_label[DNSSTATS_ZONE_NONE], ".");
-        strcpy(w->zone_label[DNSSTATS_ZONE_OTHER], "other");
-        w->plugin[0] = "";
-        atomic_store_explicit(&w->nzones, 2, memory_order_release);
-        atomic_store_explicit(&w->nplugins, 1, memory_order_release);
+    pthread_mutex_init(&s->lock, NULL);
+    strcpy(s->zone_label[DNSSTATS_ZONE_NONE], ".");
+    strcpy(s->zone_label[DNSSTATS_ZONE_OTHER], "other");
+    atomic_init(&s->nzones, 2);
+    atomic_init(&s->plugin[0], "");
+    atomic_init(&s->nplugins, 1);
+    if (dnsstats_reserve(s, nslots) != 0) {
+        dnsstats_free(s);
+        return NULL;
     }
-    return 0;
+    return s;
 }
 
 void dnsstats_free(dnsstats_t *s)
 {
-    free(s->workers);
-    s->workers = NULL;
-    s->nworkers = 0;
+    if (s == NULL) {
+        return;
+    }
+    uint32_t n = atomic_load_explicit(&s->nslots, memory_order_acquire);
+    for (uint32_t i = 0; i < n; i++) {
+        free(atomic_load_explicit(&s->slot[i], memory_order_relaxed));
+    }
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+int dnsstats_reserve(dnsstats_t *s, unsigned nslots)
+{
+    if (nslots > DNSSTATS_MAX_SLOTS) {
+        return -1;
+    }
+    int rc = 0;
+    pthread_mutex_lock(&s->lock);
+    uint32_t n = atomic_load_explicit(&s->nslots, memory_order_relaxed);
+    for (; n < nslots; n++) {
+        dnsstats_slot_t *slot = aligned_alloc(_Alignof(dnsstats_slot_t), sizeof(*slot));
+        if (slot == NULL) {
+            rc = -1;
+            break;
+        }
+        memset(slot, 0, sizeof(*slot));
+        atomic_store_explicit(&s->slot[n], slot, memory_order_release);
+        atomic_store_explicit(&s->nslots, n + 1, memory_order_release);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
 }
 
 static inline size_t dnsstats_map_hash(const void *zone)
@@ -128,26 +155,50 @@ static inline size_t dnsstats_map_hash(const void *zone)
     return (size_t)(h >> 58) & (DNSSTATS_ZONE_MAP - 1); /* top 6 bits: 64 entries */
 }
 
-/* Slow path: find or claim the slot for this apex, then cache the pointer. */
-static uint32_t dnsstats_zone_claim(dnsstats_worker_t *w, const void *zone, const uint8_t *apex,
-                                    size_t apex_len)
+/* The number of this apex among the first n (published) names, or 0. */
+static uint32_t dnsstats_zone_find(const dnsstats_t *s, uint32_t n, const uint8_t *apex,
+                                   size_t apex_len)
 {
-    uint32_t n = atomic_load_explicit(&w->nzones, memory_order_relaxed);
-    uint32_t slot = DNSSTATS_ZONE_OTHER;
     for (uint32_t i = 2; i < n; i++) {
-        if (w->apex_len[i] == apex_len && memcmp(w->apex[i], apex, apex_len) == 0) {
-            slot = i;
-            break;
+        if (s->apex_len[i] == apex_len && memcmp(s->apex[i], apex, apex_len) == 0) {
+            return i;
         }
     }
-    if (slot == DNSSTATS_ZONE_OTHER && n < DNSSTATS_ZONES && apex_len <= NAME_MAX_WIRE &&
-        name_to_text(apex, apex_len, w->zone_label[n], DNSSTATS_LABEL_MAX) > 0) {
-        memcpy(w->apex[n], apex, apex_len);
-        w->apex_len[n] = (uint8_t)apex_len;
-        slot = n;
-        /* The name is written before the slot is published. */
-        atomic_store_explicit(&w->nzones, n + 1, memory_order_release);
+    return 0;
+}
+
+/* The number of this apex: a lock-free look at the published names, else
+ * (a zone never seen by any worker) a new number under the lock. */
+static uint32_t dnsstats_zone_number(dnsstats_t *s, const uint8_t *apex, size_t apex_len)
+{
+    uint32_t n = atomic_load_explicit(&s->nzones, memory_order_acquire);
+    uint32_t i = dnsstats_zone_find(s, n, apex, apex_len);
+    if (i != 0 || n >= DNSSTATS_ZONES) {
+        return i != 0 ? i : DNSSTATS_ZONE_OTHER;
     }
+    pthread_mutex_lock(&s->lock);
+    n = atomic_load_explicit(&s->nzones, memory_order_relaxed);
+    i = dnsstats_zone_find(s, n, apex, apex_len); /* claimed meanwhile? */
+    if (i == 0) {
+        i = DNSSTATS_ZONE_OTHER;
+        if (n < DNSSTATS_ZONES && apex_len <= NAME_MAX_WIRE &&
+            name_to_text(apex, apex_len, s->zone_label[n], DNSSTATS_LABEL_MAX) > 0) {
+            memcpy(s->apex[n], apex, apex_len);
+            s->apex_len[n] = (uint8_t)apex_len;
+            i = n;
+            /* The name is written before the number is published. */
+            atomic_store_explicit(&s->nzones, n + 1, memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return i;
+}
+
+/* Slow path: number the zone, then cache its pointer in the slot. */
+static uint32_t dnsstats_zone_claim(dnsstats_t *s, dnsstats_slot_t *w, const void *zone,
+                                    const uint8_t *apex, size_t apex_len)
+{
+    uint32_t index = dnsstats_zone_number(s, apex, apex_len);
     if (w->map_used >= DNSSTATS_ZONE_MAP * 3 / 4) {
         memset(w->map, 0, sizeof(w->map)); /* a cache: forget and refill */
         w->map_used = 0;
@@ -157,13 +208,13 @@ static uint32_t dnsstats_zone_claim(dnsstats_worker_t *w, const void *zone, cons
         h = (h + 1) & (DNSSTATS_ZONE_MAP - 1);
     }
     w->map[h].zone = zone;
-    w->map[h].slot = slot;
+    w->map[h].index = index;
     w->map_used++;
-    return slot;
+    return index;
 }
 
-static inline uint32_t dnsstats_zone_slot(dnsstats_worker_t *w, const void *zone,
-                                          const uint8_t *apex, size_t apex_len)
+static inline uint32_t dnsstats_zone_index(dnsstats_t *s, dnsstats_slot_t *w, const void *zone,
+                                           const uint8_t *apex, size_t apex_len)
 {
     if (zone == NULL) {
         return DNSSTATS_ZONE_NONE;
@@ -171,43 +222,59 @@ static inline uint32_t dnsstats_zone_slot(dnsstats_worker_t *w, const void *zone
     size_t h = dnsstats_map_hash(zone);
     while (w->map[h].zone != NULL) {
         if (w->map[h].zone == zone) {
-            uint32_t slot = w->map[h].slot;
-            /* A freed zone's address may be reused by another zone: check. */
-            if (slot == DNSSTATS_ZONE_OTHER ||
-                (w->apex_len[slot] == apex_len && memcmp(w->apex[slot], apex, apex_len) == 0)) {
-                return slot;
+            uint32_t i = w->map[h].index;
+            /* A freed zone's address may be reused by another zone: check.
+             * Published names never change, so this reads them unlocked. */
+            if (i == DNSSTATS_ZONE_OTHER ||
+                (s->apex_len[i] == apex_len && memcmp(s->apex[i], apex, apex_len) == 0)) {
+                return i;
             }
             w->map[h].zone = (const void *)&w->map; /* tombstone: never a zone */
             break;
         }
         h = (h + 1) & (DNSSTATS_ZONE_MAP - 1);
     }
-    return dnsstats_zone_claim(w, zone, apex, apex_len);
+    return dnsstats_zone_claim(s, w, zone, apex, apex_len);
 }
 
-static inline unsigned dnsstats_plugin_slot(dnsstats_worker_t *w, const char *plugin)
+/* The number of a plugin name among the first n published, or 0. */
+static unsigned dnsstats_plugin_find(const dnsstats_t *s, uint32_t n, const char *plugin,
+                                     bool by_text)
+{
+    for (uint32_t i = 1; i < n; i++) {
+        const char *p = atomic_load_explicit(&s->plugin[i], memory_order_relaxed);
+        if (p == plugin || (by_text && strcmp(p, plugin) == 0)) {
+            return i;
+        }
+    }
+    return 0;
+}
+
+static inline unsigned dnsstats_plugin_index(dnsstats_t *s, const char *plugin)
 {
     if (plugin == NULL || plugin[0] == '\0') {
         return 0;
     }
-    uint32_t n = atomic_load_explicit(&w->nplugins, memory_order_relaxed);
-    for (uint32_t i = 1; i < n; i++) {
-        if (w->plugin[i] == plugin) {
-            return i;
-        }
+    uint32_t n = atomic_load_explicit(&s->nplugins, memory_order_acquire);
+    unsigned i = dnsstats_plugin_find(s, n, plugin, false);
+    if (i != 0 || n >= DNSSTATS_PLUGINS) {
+        return i;
     }
-    if (n >= DNSSTATS_PLUGINS) {
-        return 0;
+    pthread_mutex_lock(&s->lock); /* claim path: a plugin never seen before */
+    n = atomic_load_explicit(&s->nplugins, memory_order_relaxed);
+    i = dnsstats_plugin_find(s, n, plugin, true);
+    if (i == 0 && n < DNSSTATS_PLUGINS) {
+        atomic_store_explicit(&s->plugin[n], plugin, memory_order_relaxed);
+        atomic_store_explicit(&s->nplugins, n + 1, memory_order_release);
+        i = n;
     }
-    w->plugin[n] = plugin;
-    atomic_store_explicit(&w->nplugins, n + 1, memory_order_release);
-    return n;
+    pthread_mutex_unlock(&s->lock);
+    return i;
 }
 
-void dnsstats_record(dnsstats_worker_t *w, const dnsstats_obs_t *o)
+void dnsstats_record(dnsstats_t *s, dnsstats_slot_t *w, const dnsstats_obs_t *o)
 {
-    uint32_t slot = dnsstats_zone_slot(w, o->zone, o->apex, o->apex_len);
-    dnsstats_zone_t *z = &w->zone[slot];
+    dnsstats_zone_t *z = &w->zone[dnsstats_zone_index(s, w, o->zone, o->apex, o->apex_len)];
     unsigned proto = o->proto ? 1 : 0;
     unsigned type = dnsstats_type_index(o->qtype);
     unsigned rcode = o->rcode < DNSSTATS_RCODES - 1 ? o->rcode : DNSSTATS_RCODES - 1;
@@ -221,7 +288,7 @@ void dnsstats_record(dnsstats_worker_t *w, const dnsstats_obs_t *o)
     ctr_add(&z->req_size[proto][dnsstats_size_bucket(o->req_size)], 1);
     ctr_add(&z->req_size_sum[proto], o->req_size);
     if (!o->dropped) {
-        ctr_add(&z->responses[rcode][dnsstats_plugin_slot(w, o->plugin)], 1);
+        ctr_add(&z->responses[rcode][dnsstats_plugin_index(s, o->plugin)], 1);
         ctr_add(&z->resp_size[proto][dnsstats_size_bucket(o->resp_size)], 1);
         ctr_add(&z->resp_size_sum[proto], o->resp_size);
     }
@@ -229,14 +296,12 @@ void dnsstats_record(dnsstats_worker_t *w, const dnsstats_obs_t *o)
 
 /* ---- scrape side ---- */
 
-#define DNSSTATS_MERGED_PLUGINS (DNSSTATS_PLUGINS * 2)
-
-/* One zone label summed over every worker. */
+/* One zone summed over every slot. */
 typedef struct sum_zone {
     const char *label;
     uint64_t requests[2][2][DNSSTATS_TYPES];
     uint64_t do_requests;
-    uint64_t responses[DNSSTATS_RCODES][DNSSTATS_MERGED_PLUGINS];
+    uint64_t responses[DNSSTATS_RCODES][DNSSTATS_PLUGINS];
     uint64_t duration[DNSSTATS_TYPES][DNSSTATS_DUR_BOUNDS + 1];
     uint64_t duration_sum_ns[DNSSTATS_TYPES];
     uint64_t req_size[2][DNSSTATS_SIZE_BOUNDS + 1];
@@ -247,38 +312,12 @@ typedef struct sum_zone {
 
 typedef struct sum {
     size_t nzones;
-    sum_zone_t *zones;
+    sum_zone_t *zones; /* sorted by label */
     size_t nplugins;
-    const char *plugins[DNSSTATS_MERGED_PLUGINS];
+    const char *plugins[DNSSTATS_PLUGINS];
 } sum_t;
 
-static sum_zone_t *sum_zone_for(sum_t *sum, const char *label)
-{
-    for (size_t i = 0; i < sum->nzones; i++) {
-        if (strcmp(sum->zones[i].label, label) == 0) {
-            return &sum->zones[i];
-        }
-    }
-    sum_zone_t *z = &sum->zones[sum->nzones++];
-    z->label = label;
-    return z;
-}
-
-static size_t sum_plugin_for(sum_t *sum, const char *name)
-{
-    for (size_t i = 0; i < sum->nplugins; i++) {
-        if (strcmp(sum->plugins[i], name) == 0) {
-            return i;
-        }
-    }
-    if (sum->nplugins >= DNSSTATS_MERGED_PLUGINS) {
-        return 0;
-    }
-    sum->plugins[sum->nplugins] = name;
-    return sum->nplugins++;
-}
-
-static void sum_add_zone(sum_t *sum, sum_zone_t *d, const dnsstats_zone_t *z, const size_t *pmap)
+static void sum_add_zone(sum_zone_t *d, const dnsstats_zone_t *z)
 {
     for (int p = 0; p < 2; p++) {
         for (int f = 0; f < 2; f++) {
@@ -296,7 +335,7 @@ static void sum_add_zone(sum_t *sum, sum_zone_t *d, const dnsstats_zone_t *z, co
     d->do_requests += ctr_get(&z->do_requests);
     for (int r = 0; r < DNSSTATS_RCODES; r++) {
         for (int p = 0; p < DNSSTATS_PLUGINS; p++) {
-            d->responses[r][pmap[p]] += ctr_get(&z->responses[r][p]);
+            d->responses[r][p] += ctr_get(&z->responses[r][p]);
         }
     }
     for (int t = 0; t < DNSSTATS_TYPES; t++) {
@@ -305,7 +344,6 @@ static void sum_add_zone(sum_t *sum, sum_zone_t *d, const dnsstats_zone_t *z, co
         }
         d->duration_sum_ns[t] += ctr_get(&z->duration_sum_ns[t]);
     }
-    (void)sum;
 }
 
 static int sum_zone_cmp(const void *a, const void *b)
@@ -313,26 +351,29 @@ static int sum_zone_cmp(const void *a, const void *b)
     return strcmp(((const sum_zone_t *)a)->label, ((const sum_zone_t *)b)->label);
 }
 
-/* Sum all workers into `sum` (zones sorted by label). Returns 0 or -1. */
-static int dnsstats_sum(const dnsstats_t *s, sum_t *sum)
+/* Sum every slot, released ones included, into `sum` (zones sorted by
+ * label). Returns 0 or -1. */
+static int dnsstats_sum(dnsstats_t *s, sum_t *sum)
 {
     memset(sum, 0, sizeof(*sum));
-    sum->zones = calloc((size_t)s->nworkers * DNSSTATS_ZONES, sizeof(*sum->zones));
+    sum->nplugins = atomic_load_explicit(&s->nplugins, memory_order_acquire);
+    for (size_t p = 0; p < sum->nplugins; p++) {
+        sum->plugins[p] = atomic_load_explicit(&s->plugin[p], memory_order_relaxed);
+    }
+    sum->nzones = atomic_load_explicit(&s->nzones, memory_order_acquire);
+    sum->zones = calloc(sum->nzones, sizeof(*sum->zones));
     if (sum->zones == NULL) {
         return -1;
     }
-    sum->plugins[sum->nplugins++] = "";
-    for (unsigned i = 0; i < s->nworkers; i++) {
-        dnsstats_worker_t *w = &s->workers[i];
-        uint32_t np = atomic_load_explicit(&w->nplugins, memory_order_acquire);
-        size_t pmap[DNSSTATS_PLUGINS] = {0};
-        for (uint32_t p = 1; p < np; p++) {
-            pmap[p] = sum_plugin_for(sum, w->plugin[p]);
+    uint32_t nslots = atomic_load_explicit(&s->nslots, memory_order_acquire);
+    for (uint32_t i = 0; i < nslots; i++) {
+        const dnsstats_slot_t *w = atomic_load_explicit(&s->slot[i], memory_order_acquire);
+        for (size_t z = 0; z < sum->nzones; z++) {
+            sum_add_zone(&sum->zones[z], &w->zone[z]);
         }
-        uint32_t nz = atomic_load_explicit(&w->nzones, memory_order_acquire);
-        for (uint32_t z = 0; z < nz; z++) {
-            sum_add_zone(sum, sum_zone_for(sum, w->zone_label[z]), &w->zone[z], pmap);
-        }
+    }
+    for (size_t z = 0; z < sum->nzones; z++) {
+        sum->zones[z].label = s->zone_label[z];
     }
     qsort(sum->zones, sum->nzones, sizeof(*sum->zones), sum_zone_cmp);
     return 0;
@@ -480,7 +521,7 @@ static void render_responses(const sum_t *sum, const char *server, metrics_out_t
     }
 }
 
-void dnsstats_render(const dnsstats_t *s, const char *server, metrics_out_t *out)
+void dnsstats_render(dnsstats_t *s, const char *server, metrics_out_t *out)
 {
     sum_t sum;
     if (dnsstats_sum(s, &sum) != 0) {

@@ -1,25 +1,37 @@
 /*
  * dnsstats.h - the per-query DNS counters behind CoreDNS's coredns_dns_*.
  *
- * Counting must never slow the hot path, so every worker thread owns one
- * cache-line aligned block of plain counters and is the only thread that
- * writes it (relaxed atomic load + store: a normal add, no lock prefix, no
- * shared cache line). A scrape (control thread) reads every block with
- * relaxed loads and sums them, so a scrape may see one query counted in
- * one metric and not yet in the next; totals are exact once queries stop.
+ * Counting must never slow the hot path, so the counters are kept per
+ * worker slot: a cache-line aligned block of plain counters that exactly
+ * one thread writes (relaxed atomic load + store: a normal add, no lock
+ * prefix, no shared cache line). A scrape (control thread) reads every
+ * block with relaxed loads and sums them, so a scrape may see one query
+ * counted in one metric and not yet in the next; totals are exact once
+ * queries stop.
+ *
+ * Who writes a slot: main gives every server its own range of worker slots
+ * (request_t.slot, core/plugin.h), so while a reload with new listeners runs
+ * two servers side by side, their workers never share a slot. A server's
+ * slots are released when it is freed; they keep their totals (a scrape
+ * sums every slot ever used) and are handed to a later server, whose
+ * workers then continue them. The counters therefore never go backwards.
+ * The store is kept across reloads (plugin_kept) and grows when main hands
+ * out a slot past its end (dnsstats_reserve), before any worker uses it.
  *
  * Labels are small indexes, not strings: proto, family, qtype (the types
  * CoreDNS monitors, else "other"), rcode, the answering plugin, and the
- * zone. Zones map to a fixed number of slots per worker (slot 0 is "." for
- * answers from no zone, slot 1 is "other" once the table is full) through a
- * small open-addressing table keyed by the zone pointer and checked against
- * the apex, so a query allocates nothing and hashes nothing but a pointer.
- * A zone replaced in the view (new pointer, same apex) finds its old slot.
- * Each worker names its slots itself; the scrape merges them by name.
+ * zone. Zone and plugin names are numbered once for the whole store (slot
+ * 0 is "." for answers from no zone, 1 is "other" once the table is full):
+ * a worker finds a zone through a small cache of its own keyed by the zone
+ * pointer and checked against the apex, so a query allocates nothing and
+ * hashes nothing but a pointer. Only a zone or plugin seen for the first
+ * time takes the store's lock (the claim path); lookups never do. A zone
+ * replaced in the view (new pointer, same apex) finds its old number.
  */
 #ifndef VMDNS_PROMETHEUS_DNSSTATS_H
 #define VMDNS_PROMETHEUS_DNSSTATS_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,7 +40,7 @@
 #include "core/metrics.h"
 #include "dns/name.h"
 
-#define DNSSTATS_ZONES       32 /* per worker, including "." and "other" */
+#define DNSSTATS_ZONES       32 /* zone numbers, including "." and "other" */
 #define DNSSTATS_ZONE_NONE   0  /* slot of answers from no zone: "." */
 #define DNSSTATS_ZONE_OTHER  1  /* slot of zones past the table: "other" */
 #define DNSSTATS_ZONE_MAP    64 /* pointer -> slot cache entries (power of 2) */
@@ -38,6 +50,7 @@
 #define DNSSTATS_DUR_BOUNDS  16
 #define DNSSTATS_SIZE_BOUNDS 14
 #define DNSSTATS_LABEL_MAX   (NAME_MAX_WIRE * 4 + 2) /* zone name as text */
+#define DNSSTATS_MAX_SLOTS   2048                    /* worker slots: two servers of 1024 workers */
 
 /* CoreDNS's buckets: duration in seconds, sizes in bytes. */
 extern const double dnsstats_duration_bounds[DNSSTATS_DUR_BOUNDS];
@@ -45,8 +58,8 @@ extern const double dnsstats_size_bounds[DNSSTATS_SIZE_BOUNDS];
 
 typedef _Atomic uint64_t dnsstats_ctr_t;
 
-/* The counters of one zone slot. Histograms keep per-bucket counts (the
- * last for +Inf); they are made cumulative when rendered. */
+/* The counters of one zone in one slot. Histograms keep per-bucket counts
+ * (the last for +Inf); they are made cumulative when rendered. */
 typedef struct dnsstats_zone {
     dnsstats_ctr_t requests[2][2][DNSSTATS_TYPES]; /* proto, family, type */
     dnsstats_ctr_t do_requests;
@@ -59,22 +72,29 @@ typedef struct dnsstats_zone {
     dnsstats_ctr_t resp_size_sum[2];
 } dnsstats_zone_t;
 
-/* One worker's block. Only its worker writes it; `nzones`/`nplugins` are
- * published with release stores after the slot's name is written. */
-typedef struct dnsstats_worker {
-    _Alignas(64) _Atomic uint32_t nzones;
-    _Atomic uint32_t nplugins;
-    struct {
+/* One worker slot: its counters, and its writer's zone cache. Written by
+ * one thread at a time (the worker the slot is handed to). */
+typedef struct dnsstats_slot {
+    _Alignas(64) struct {
         const void *zone; /* NULL: free entry */
-        uint32_t slot;
-    } map[DNSSTATS_ZONE_MAP]; /* worker-private cache */
+        uint32_t index;
+    } map[DNSSTATS_ZONE_MAP]; /* zone pointer -> zone number (a cache) */
     uint32_t map_used;
+    dnsstats_zone_t zone[DNSSTATS_ZONES];
+} dnsstats_slot_t;
+
+/* The whole store: every slot, and the zone and plugin names they share. */
+typedef struct dnsstats {
+    pthread_mutex_t lock;    /* claim paths only: new zone, new plugin, growth */
+    _Atomic uint32_t nslots; /* slots allocated; published after slot[i] */
+    _Atomic(dnsstats_slot_t *) slot[DNSSTATS_MAX_SLOTS];
+    _Atomic uint32_t nzones; /* zone numbers in use; published after the name */
     uint8_t apex[DNSSTATS_ZONES][NAME_MAX_WIRE];
     uint8_t apex_len[DNSSTATS_ZONES];
     char zone_label[DNSSTATS_ZONES][DNSSTATS_LABEL_MAX];
-    const char *plugin[DNSSTATS_PLUGINS]; /* static names; [0] = "" */
-    dnsstats_zone_t zone[DNSSTATS_ZONES];
-} dnsstats_worker_t;
+    _Atomic uint32_t nplugins;                      /* plugin numbers in use; [0] = "" (the view) */
+    _Atomic(const char *) plugin[DNSSTATS_PLUGINS]; /* static names */
+} dnsstats_t;
 
 /* What one answered query contributes. */
 typedef struct dnsstats_obs {
@@ -93,18 +113,29 @@ typedef struct dnsstats_obs {
     uint64_t duration_ns;
 } dnsstats_obs_t;
 
-/* Every worker's block; the scrape sums them. */
-typedef struct dnsstats {
-    unsigned nworkers;
-    dnsstats_worker_t *workers; /* aligned array, one per worker */
-} dnsstats_t;
+/* A new, empty store with `nslots` slots (dnsstats_reserve). NULL if out
+ * of memory. */
+dnsstats_t *dnsstats_new(unsigned nslots);
 
-/* Allocate zeroed blocks for n workers. Returns 0 or -1. */
-int dnsstats_init(dnsstats_t *s, unsigned nworkers);
+/* Free the store (no worker may be counting into it). NULL is fine. */
 void dnsstats_free(dnsstats_t *s);
 
-/* Count one query in worker w's block (only that worker may call this). */
-void dnsstats_record(dnsstats_worker_t *w, const dnsstats_obs_t *o);
+/* Make sure slots 0..nslots-1 exist (control thread, before a worker is
+ * given one of them). Existing slots keep their counts. Returns 0, or -1
+ * if out of memory or past DNSSTATS_MAX_SLOTS. */
+int dnsstats_reserve(dnsstats_t *s, unsigned nslots);
+
+/* The slot a worker counts into, or NULL if the store does not have it. */
+static inline dnsstats_slot_t *dnsstats_slot(dnsstats_t *s, unsigned slot)
+{
+    if (slot >= atomic_load_explicit(&s->nslots, memory_order_acquire)) {
+        return NULL;
+    }
+    return atomic_load_explicit(&s->slot[slot], memory_order_acquire);
+}
+
+/* Count one query in a slot (only the slot's worker may call this). */
+void dnsstats_record(dnsstats_t *s, dnsstats_slot_t *slot, const dnsstats_obs_t *o);
 
 /* Index helpers (exposed for tests). */
 unsigned dnsstats_type_index(uint16_t qtype);
@@ -112,10 +143,10 @@ const char *dnsstats_type_label(unsigned index);
 unsigned dnsstats_duration_bucket(uint64_t ns);
 unsigned dnsstats_size_bucket(size_t bytes);
 
-/* Sum every worker and write the coredns_dns_* families (requests,
+/* Sum every slot and write the coredns_dns_* families (requests,
  * do_requests, responses, duration, request/response size) with the given
  * `server` label ("dns://127.0.0.1:53"). Families with no samples yet are
  * left out, as the Go client does. */
-void dnsstats_render(const dnsstats_t *s, const char *server, metrics_out_t *out);
+void dnsstats_render(dnsstats_t *s, const char *server, metrics_out_t *out);
 
 #endif

@@ -14,14 +14,13 @@
  * plugins of the running configuration registered (vmdns_*; see
  * plugin_gen_t in core/plugin.h).
  *
- * The `done` hook counts each answered query into its worker's own block
- * (dnsstats.c). A reply the respond stage dropped (rate limiting) counts
- * as a request (requests_total, request size, duration, DO) but not as a
- * response: responses_total and response_size_bytes count what was sent,
- * so requests_total - responses_total is what was dropped. (CoreDNS
- * reports a reply its rrl plugin dropped as a NOERROR response of 0
- * bytes, which hides the drops.) A truncated "slip" was sent, with its own
- * rcode and size, and counts as a response. The HTTP endpoint is an evhttp on the control thread's
+ * The `done` hook counts each answered query into its worker slot's own
+ * block (dnsstats.c, kept across reloads; see there who writes a slot). A reply the respond stage
+ * dropped (rate limiting) counts as a request (requests_total, request size, duration, DO) but not
+ * as a response: responses_total and response_size_bytes count what was sent, so requests_total -
+ * responses_total is what was dropped. (CoreDNS reports a reply its rrl plugin dropped as a NOERROR
+ * response of 0 bytes, which hides the drops.) A truncated "slip" was sent, with its own rcode and
+ * size, and counts as a response. The HTTP endpoint is an evhttp on the control thread's
  * event_base, never on a worker, and sums the blocks when scraped.
  */
 #include <event2/http.h>
@@ -47,8 +46,8 @@
 #endif
 
 typedef struct prom {
-    dnsstats_t *stats; /* kept across reloads (plugin_kept), or owned_stats */
-    dnsstats_t owned_stats;
+    dnsstats_t *stats; /* kept across reloads (plugin_kept), or owned */
+    bool owns_stats;   /* no shared state (tests): ours to free */
     httpd_endpoint_t http;
     char server[300]; /* the `server` label: "dns://127.0.0.1:53" */
     plugin_shared_t *shared;
@@ -118,7 +117,9 @@ static void prom_teardown(void *state)
         return;
     }
     httpd_endpoint_close(&p->http);
-    dnsstats_free(&p->owned_stats);
+    if (p->owns_stats) {
+        dnsstats_free(p->stats);
+    }
     metrics_out_free(&p->out);
     free(p);
 }
@@ -128,38 +129,35 @@ static void prom_teardown(void *state)
 static void prom_free_kept_stats(void *ptr)
 {
     dnsstats_free(ptr);
-    free(ptr);
 }
 
-/* The query counters: the ones a previous configuration counted into, when
- * they fit the worker count, so a reload does not reset them; else new
- * ones, kept for the next reload. */
+static int prom_reserve_kept_stats(void *ptr, unsigned nslots)
+{
+    return dnsstats_reserve(ptr, nslots);
+}
+
+/* The query counters: the ones a previous configuration counted into, so a
+ * reload does not reset them; else new ones, kept for the next reload
+ * (main makes them grow with the worker slots it hands out). Without
+ * shared state (tests), counters of our own for `workers` slots. */
 static int prom_attach_stats(prom_t *p, const plugin_env_t *env, unsigned workers)
 {
-    dnsstats_t *kept = NULL;
-    if (env->shared != NULL) {
-        kept = plugin_kept_get(env->shared, PROM_KEPT_STATS);
-        if (kept != NULL && kept->nworkers >= workers) {
-            p->stats = kept;
-            return 0;
-        }
+    if (env->shared == NULL) {
+        p->stats = dnsstats_new(workers);
+        p->owns_stats = true;
+        return p->stats != NULL ? 0 : -1;
     }
-    if (kept == NULL && env->shared != NULL) {
-        dnsstats_t *s = calloc(1, sizeof(*s));
-        if (s == NULL || dnsstats_init(s, workers) != 0) {
-            free(s);
-            return -1;
-        }
-        if (plugin_kept_put(env->shared, PROM_KEPT_STATS, s, prom_free_kept_stats) == 0) {
-            p->stats = s;
-            return 0;
-        }
-        prom_free_kept_stats(s);
+    p->stats = plugin_kept_get(env->shared, PROM_KEPT_STATS);
+    if (p->stats != NULL) {
+        return 0;
     }
-    /* More workers than the kept counters cover (or no shared state). */
-    if (dnsstats_init(&p->owned_stats, workers) != 0)
+    dnsstats_t *s = dnsstats_new(0);
+    if (s == NULL || plugin_kept_put(env->shared, PROM_KEPT_STATS, s, prom_free_kept_stats,
+                                     prom_reserve_kept_stats) != 0) {
+        dnsstats_free(s);
         return -1;
-    p->stats = &p->owned_stats;
+    }
+    p->stats = s;
     return 0;
 }
 
@@ -253,7 +251,8 @@ static int prom_setup(const plugin_env_t *env, const void *conf, void **state, c
 static void prom_done(void *state, request_t *req)
 {
     prom_t *p = state;
-    if (p == NULL || req->worker >= p->stats->nworkers) {
+    dnsstats_slot_t *slot = p != NULL ? dnsstats_slot(p->stats, req->slot) : NULL;
+    if (slot == NULL) {
         return;
     }
     const wire_query_t *q = req->q;
@@ -276,7 +275,7 @@ static void prom_done(void *state, request_t *req)
     if (o.zone != NULL) {
         o.apex = view_zone_apex(req->meta.zone, &o.apex_len);
     }
-    dnsstats_record(&p->stats->workers[req->worker], &o);
+    dnsstats_record(p->stats, slot, &o);
 }
 
 /* `prometheus [ADDR]` in a Corefile: `metrics: {listen: ADDR}`. */

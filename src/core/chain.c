@@ -411,6 +411,7 @@ static request_t request_of(const wire_query_t *q, const chain_packet_t *p, uint
         .peer = p->peer,
         .peer_len = p->peer_len,
         .worker = p->worker,
+        .slot = p->slot,
         .start_ns = p->start_ns,
         .resp = out,
         .resp_cap = cap,

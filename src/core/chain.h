@@ -85,7 +85,8 @@ typedef struct chain_packet {
     req_proto_t proto;
     const struct sockaddr *peer;
     socklen_t peer_len;
-    unsigned worker;
+    unsigned worker; /* request_t.worker */
+    unsigned slot;   /* request_t.slot */
     uint64_t start_ns;
 } chain_packet_t;
 

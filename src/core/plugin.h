@@ -66,7 +66,10 @@ typedef struct request {
     req_proto_t proto;           /* udp or tcp */
     const struct sockaddr *peer; /* client address */
     socklen_t peer_len;
-    unsigned worker;         /* index of the worker thread (per-worker counters) */
+    unsigned worker;         /* index of the worker thread in its server (0..workers-1) */
+    unsigned slot;           /* worker slot: unique among every running server's
+                              * workers (state kept across reloads; see
+                              * plugin_slots_claim) */
     uint64_t start_ns;       /* CLOCK_MONOTONIC when received */
     uint8_t *resp;           /* response buffer */
     size_t resp_cap;         /* its size: the largest message allowed */
@@ -99,16 +102,25 @@ typedef struct plugin_gen {
 
 /* State a plugin keeps across reloads (e.g. the query counters behind
  * /metrics, so dashboards do not fall to zero on SIGHUP). Owned by main,
- * freed with free_fn at exit. What is kept must have one writer per piece
- * (see plugins/prometheus/dnsstats.h for how the counters do it): during a
- * reload with new listeners two servers answer at once. */
+ * freed with free_fn at exit.
+ *
+ * Who writes it: during a reload with new listeners two servers answer at
+ * once, and a plugin instance may even serve both. So per-worker kept state
+ * is indexed by request_t.slot, never by request_t.worker: main gives every
+ * server its own range of worker slots (plugin_slots_claim) and takes them
+ * back when the server is freed, so a slot has one writer at a time, and a
+ * later server's worker continues what a retired one counted. Before a
+ * server with a slot past every earlier one starts, main calls each kept
+ * state's reserve_fn(ptr, nslots) so it can grow (control thread). */
 typedef struct plugin_kept {
     const char *name;
     void *ptr;
     void (*free_fn)(void *ptr);
+    int (*reserve_fn)(void *ptr, unsigned nslots); /* may be NULL */
 } plugin_kept_t;
 
-#define PLUGIN_MAX_KEPT 8
+#define PLUGIN_MAX_KEPT  8
+#define PLUGIN_MAX_SLOTS 2048 /* two servers of 1024 workers side by side */
 
 /* What main owns for the life of the process and shares with the plugins.
  * main zero-initialises it; plugins keep the pointer (env->shared), never a
@@ -124,7 +136,8 @@ typedef struct plugin_kept {
  *  - reload: set by main; a plugin calls reload(reload_ctx) to have the
  *    config read again (the `reload` plugin, when the file changed). Main
  *    does it later from its own loop, never inside the call.
- *  - kept: state kept across reloads, by name (plugin_kept_*). */
+ *  - kept: state kept across reloads, by name (plugin_kept_*), and the
+ *    worker slots that index it (plugin_slots_*). */
 typedef struct plugin_shared {
     struct chain *chain;
     const plugin_gen_t *active;
@@ -133,15 +146,28 @@ typedef struct plugin_shared {
     void *reload_ctx;
     plugin_kept_t kept[PLUGIN_MAX_KEPT];
     size_t nkept;
+    bool slot_busy[PLUGIN_MAX_SLOTS]; /* worker slots held by a server */
+    unsigned nslots;                  /* slots handed out so far (highest + 1) */
 } plugin_shared_t;
 
 /* The state kept under `name` (control thread), or NULL. */
 void *plugin_kept_get(plugin_shared_t *shared, const char *name);
 
 /* Keep ptr under `name` for the life of the process; main frees it with
- * free_fn at exit. Returns 0, or -1 if the table is full or the name taken. */
+ * free_fn at exit. reserve_fn (may be NULL) is called at once with the
+ * number of slots handed out so far, then whenever that grows. Returns 0,
+ * or -1 if the table is full, the name taken or reserve_fn failed. */
 int plugin_kept_put(plugin_shared_t *shared, const char *name, void *ptr,
-                    void (*free_fn)(void *ptr));
+                    void (*free_fn)(void *ptr), int (*reserve_fn)(void *ptr, unsigned nslots));
+
+/* Hand `n` consecutive free worker slots to a server (main, before the
+ * server starts): *base is the first. Grows the kept state first. Returns
+ * 0, or -1 (no room, or a reserve_fn failed; nothing is taken). */
+int plugin_slots_claim(plugin_shared_t *shared, unsigned n, unsigned *base);
+
+/* Give a freed server's slots back (its workers are joined). What was
+ * counted in them stays, for the next server that gets them. */
+void plugin_slots_release(plugin_shared_t *shared, unsigned base, unsigned n);
 
 /* Free everything kept (main, at exit, after every plugin is torn down). */
 void plugin_kept_free_all(plugin_shared_t *shared);

@@ -95,6 +95,7 @@ server_t *server_new(const server_opts_t *o, const view_t *view, const chain_t *
     for (unsigned i = 0; i < nworkers; i++) {
         worker_t *w = &s->workers[i];
         w->index = i;
+        w->slot = i;
         w->naddr = s->naddr;
         w->shared = &s->shared;
         w->lim = o->limits;
@@ -388,6 +389,17 @@ void server_free(server_t *s)
     free(s->addr_len);
     free(s->bound_port);
     free(s);
+}
+
+unsigned server_workers(const server_t *s)
+{
+    return s->nworkers;
+}
+
+void server_set_slot_base(server_t *s, unsigned base)
+{
+    for (unsigned i = 0; i < s->nworkers; i++)
+        s->workers[i].slot = base + i;
 }
 
 uint16_t server_bound_port(const server_t *s, size_t i)

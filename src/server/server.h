@@ -77,6 +77,14 @@ int server_swap(server_t *s, const view_t *view, const chain_t *chain);
 /* Stop if needed, close every socket and free the server. NULL is fine. */
 void server_free(server_t *s);
 
+/* Number of worker threads (the config's, or one per online CPU). */
+unsigned server_workers(const server_t *s);
+
+/* Number the workers' slots base..base+workers-1 (request_t.slot; main
+ * hands out the range, core/plugin.h). Call before server_start(); the
+ * default base is 0. */
+void server_set_slot_base(server_t *s, unsigned base);
+
 /* The port listen address i is bound to after server_start() (useful when
  * the config said port 0), or 0 if there is no such address or not started. */
 uint16_t server_bound_port(const server_t *s, size_t i);

@@ -269,6 +269,7 @@ static size_t conn_answer(tcp_conn_t *c, const uint8_t *buf, size_t len)
                 .peer = (const struct sockaddr *)&c->peer,
                 .peer_len = c->peer_len,
                 .worker = w->index,
+                .slot = w->slot,
                 .start_ns = start_ns,
             };
             uint8_t *o = w->tcp_out + w->tcp_out_len;

@@ -55,6 +55,7 @@ static inline size_t udp_answer(worker_t *w, const uint8_t *pkt, size_t len,
         .peer = peer,
         .peer_len = peer_len,
         .worker = w->index,
+        .slot = w->slot,
         .start_ns = start_ns,
     };
     return worker_answer(w, &p, out, cap);

@@ -72,6 +72,7 @@ typedef struct worker_shared {
 
 typedef struct worker {
     unsigned index;
+    unsigned slot; /* request_t.slot: index + the server's slot base */
     worker_shared_t *shared;
     struct event_base *base;
     pthread_t thread;

@@ -3,9 +3,13 @@
  * per-worker DNS counters of the prometheus plugin (dnsstats.c): number
  * formatting as the Go client does it, label escaping, histogram
  * bucketing with CoreDNS's buckets, the collector registry, summing
- * several workers' blocks, and the zone slot table (pointer reuse, a zone
- * replaced by a new object, overflow into "other").
+ * several workers' slots, and the zone numbers (pointer reuse, a zone
+ * replaced by a new object, overflow into "other"). Kept state: worker
+ * slots handed to servers (plugin_slots_*) and given back with their
+ * totals, writers on different slots counting while a scraper reads, and
+ * new zones and plugins numbered from several threads at once.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +21,7 @@
 #include <cmocka.h>
 
 #include "core/metrics.h"
+#include "core/plugin.h"
 #include "dns/name.h"
 #include "prometheus/dnsstats.h"
 
@@ -156,7 +161,7 @@ static void test_type_labels(void **st)
 }
 
 /* The rendered text, for substring checks. */
-static char *render(const dnsstats_t *s)
+static char *render(dnsstats_t *s)
 {
     metrics_out_t out = {0};
     dnsstats_render(s, "dns://127.0.0.1:53", &out);
@@ -171,15 +176,17 @@ static void obs_for(dnsstats_obs_t *o, const void *zone, const uint8_t *apex, si
 
 static void test_sum_over_workers(void **st)
 {
-    dnsstats_t s;
-    assert_int_equal(dnsstats_init(&s, 2), 0);
-    assert_int_equal((uintptr_t)s.workers % 64, 0);
-    assert_int_equal((uintptr_t)&s.workers[1] % 64, 0);
+    dnsstats_t *s = dnsstats_new(2);
+    assert_non_null(s);
+    dnsstats_slot_t *w[2] = {dnsstats_slot(s, 0), dnsstats_slot(s, 1)};
+    assert_null(dnsstats_slot(s, 2));
+    assert_int_equal((uintptr_t)w[0] % 64, 0);
+    assert_int_equal((uintptr_t)w[1] % 64, 0);
     uint8_t apex[NAME_MAX_WIRE];
     size_t apex_len = name_from_text("vm.example.com.", apex);
     int zone_obj; /* stands for a view_zone_t: only its address matters */
 
-    char *empty = render(&s);
+    char *empty = render(s);
     assert_null(strstr(empty, "coredns_dns_requests_total"));
     free(empty);
 
@@ -190,7 +197,7 @@ static void test_sum_over_workers(void **st)
         o.req_size = 40;
         o.resp_size = 120;
         o.duration_ns = 100000; /* 0.1 ms */
-        dnsstats_record(&s.workers[i % 2], &o);
+        dnsstats_record(s, w[i % 2], &o);
     }
     for (int i = 0; i < 20; i++) {
         obs_for(&o, &zone_obj, apex, apex_len);
@@ -202,16 +209,16 @@ static void test_sum_over_workers(void **st)
         o.req_size = 60;
         o.resp_size = 600;
         o.duration_ns = 3000000; /* 3 ms */
-        dnsstats_record(&s.workers[1], &o);
+        dnsstats_record(s, w[1], &o);
     }
     /* Answered by a plugin, and from no zone at all. */
     obs_for(&o, &zone_obj, apex, apex_len);
     o.qtype = 255;
     o.plugin = "any";
-    dnsstats_record(&s.workers[0], &o);
+    dnsstats_record(s, w[0], &o);
     obs_for(&o, NULL, NULL, 0);
     o.rcode = 5;
-    dnsstats_record(&s.workers[1], &o);
+    dnsstats_record(s, w[1], &o);
     /* Dropped by the respond stage (rate limiting): a request, with its
      * size and duration, but no response (not in responses_total nor in
      * response_size_bytes). */
@@ -220,9 +227,9 @@ static void test_sum_over_workers(void **st)
     o.req_size = 40;
     o.resp_size = 120;
     o.dropped = true;
-    dnsstats_record(&s.workers[0], &o);
+    dnsstats_record(s, w[0], &o);
 
-    char *text = render(&s);
+    char *text = render(s);
 #define SRV  "server=\"dns://127.0.0.1:53\""
 #define ZONE SRV ",zone=\"vm.example.com.\",view=\"\""
     assert_non_null(
@@ -275,14 +282,14 @@ static void test_sum_over_workers(void **st)
     free(text);
 #undef ZONE
 #undef SRV
-    dnsstats_free(&s);
+    dnsstats_free(s);
 }
 
 static void test_zone_slots(void **st)
 {
-    dnsstats_t s;
-    assert_int_equal(dnsstats_init(&s, 1), 0);
-    dnsstats_worker_t *w = &s.workers[0];
+    dnsstats_t *s = dnsstats_new(1);
+    assert_non_null(s);
+    dnsstats_slot_t *w = dnsstats_slot(s, 0);
     uint8_t a[NAME_MAX_WIRE], b[NAME_MAX_WIRE];
     size_t alen = name_from_text("a.test.", a), blen = name_from_text("b.test.", b);
     int objs[64];
@@ -290,13 +297,13 @@ static void test_zone_slots(void **st)
 
     /* Zone a, then a replaced by a new object: still zone a. */
     obs_for(&o, &objs[0], a, alen);
-    dnsstats_record(w, &o);
+    dnsstats_record(s, w, &o);
     obs_for(&o, &objs[1], a, alen);
-    dnsstats_record(w, &o);
+    dnsstats_record(s, w, &o);
     /* The first object's address reused for zone b: counted as b. */
     obs_for(&o, &objs[0], b, blen);
-    dnsstats_record(w, &o);
-    char *text = render(&s);
+    dnsstats_record(s, w, &o);
+    char *text = render(s);
     assert_non_null(strstr(text, "zone=\"a.test.\",view=\"\",rcode=\"NOERROR\",plugin=\"\"} 2\n"));
     assert_non_null(strstr(text, "zone=\"b.test.\",view=\"\",rcode=\"NOERROR\",plugin=\"\"} 1\n"));
     free(text);
@@ -309,18 +316,266 @@ static void test_zone_slots(void **st)
         snprintf(name, sizeof(name), "z%02d.test.", i);
         size_t len = name_from_text(name, wire);
         obs_for(&o, &objs[i + 2 < 64 ? i + 2 : 63], wire, len);
-        dnsstats_record(w, &o);
+        dnsstats_record(s, w, &o);
     }
-    text = render(&s);
+    text = render(s);
     assert_non_null(
         strstr(text, "zone=\"z00.test.\",view=\"\",rcode=\"NOERROR\",plugin=\"\"} 1\n"));
-    /* 32 slots: ".", "other", a, b, z00..z27; z28..z59 are "other". */
+    /* 32 numbers: ".", "other", a, b, z00..z27; z28..z59 are "other". */
     assert_non_null(
         strstr(text, "zone=\"z27.test.\",view=\"\",rcode=\"NOERROR\",plugin=\"\"} 1\n"));
     assert_null(strstr(text, "zone=\"z28.test.\""));
     assert_non_null(strstr(text, "zone=\"other\",view=\"\",rcode=\"NOERROR\",plugin=\"\"} 32\n"));
     free(text);
-    dnsstats_free(&s);
+    dnsstats_free(s);
+}
+
+/* Sum of every sample of one family in a rendered text (-1: none). */
+static long long family_total(const char *text, const char *family)
+{
+    long long total = -1;
+    size_t flen = strlen(family);
+    for (const char *line = text; line != NULL && *line != '\0';) {
+        const char *end = strchr(line, '\n');
+        if (strncmp(line, family, flen) == 0 && line[flen] == '{') {
+            const char *sp = strstr(line, "} ");
+            if (sp != NULL && (end == NULL || sp < end)) {
+                total = (total < 0 ? 0 : total) + strtoll(sp + 2, NULL, 10);
+            }
+        }
+        line = end != NULL ? end + 1 : NULL;
+    }
+    return total;
+}
+
+/* The count of one zone in coredns_dns_requests_total (UDP, IPv4, A). */
+static long long zone_total(const char *text, const char *zone)
+{
+    char key[160];
+    snprintf(key, sizeof(key), "zone=\"%s\",view=\"\",proto=\"udp\",family=\"1\",type=\"A\"} ",
+             zone);
+    const char *at = strstr(text, key);
+    return at != NULL ? strtoll(at + strlen(key), NULL, 10) : 0;
+}
+
+#define WRITER_QUERIES 200000
+#define WRITER_ZONES   40
+
+/* One worker: counts queries into its own slot, over many zones (each
+ * thread with zone objects of its own, in its own order), so new zones are
+ * numbered by several threads at once. */
+typedef struct writer_arg {
+    dnsstats_t *s;
+    dnsstats_slot_t *slot;
+    unsigned seed;
+    int zone_objs[WRITER_ZONES];
+    uint8_t apex[WRITER_ZONES][NAME_MAX_WIRE];
+    size_t apex_len[WRITER_ZONES];
+    const char *plugin;
+} writer_arg_t;
+
+static void *writer_main(void *p)
+{
+    writer_arg_t *a = p;
+    for (unsigned i = 0; i < WRITER_QUERIES; i++) {
+        unsigned z = (i * 7u + a->seed) % WRITER_ZONES;
+        dnsstats_obs_t o;
+        obs_for(&o, &a->zone_objs[z], a->apex[z], a->apex_len[z]);
+        o.plugin = (i % 1000 == 0) ? a->plugin : NULL;
+        dnsstats_record(a->s, a->slot, &o);
+    }
+    return NULL;
+}
+
+static void writer_init(writer_arg_t *a, dnsstats_t *s, dnsstats_slot_t *slot, unsigned seed)
+{
+    memset(a, 0, sizeof(*a));
+    a->s = s;
+    a->slot = slot;
+    a->seed = seed;
+    a->plugin = "any";
+    for (int z = 0; z < WRITER_ZONES; z++) {
+        char name[32];
+        snprintf(name, sizeof(name), "z%02d.test.", z);
+        a->apex_len[z] = name_from_text(name, a->apex[z]);
+    }
+}
+
+/* Two queries per zone, every zone: mostly the claim path. */
+static void *writer_claims(void *p)
+{
+    writer_arg_t *a = p;
+    for (unsigned i = 0; i < 2 * WRITER_ZONES; i++) {
+        unsigned z = (i + a->seed) % WRITER_ZONES;
+        dnsstats_obs_t o;
+        obs_for(&o, &a->zone_objs[z], a->apex[z], a->apex_len[z]);
+        dnsstats_record(a->s, a->slot, &o);
+    }
+    return NULL;
+}
+
+/* Writers on different slots, a scraper reading all along: no sample ever
+ * goes down, and the final totals are exact. */
+static void test_writers_on_slots(void **st)
+{
+    enum { NW = 4 };
+    dnsstats_t *s = dnsstats_new(NW);
+    assert_non_null(s);
+    static writer_arg_t args[NW];
+    pthread_t th[NW];
+    for (unsigned i = 0; i < NW; i++) {
+        writer_init(&args[i], s, dnsstats_slot(s, i), i * 13u);
+        if (i % 2 == 1) {
+            /* The same name at another address: numbered by text. */
+            static char any_copy[] = "any";
+            args[i].plugin = any_copy;
+        }
+        assert_int_equal(pthread_create(&th[i], NULL, writer_main, &args[i]), 0);
+    }
+    long long last = 0;
+    for (int scrapes = 0; scrapes < 200; scrapes++) {
+        char *text = render(s);
+        long long now = family_total(text, "coredns_dns_requests_total");
+        assert_true(now >= last);
+        last = now;
+        free(text);
+    }
+    for (unsigned i = 0; i < NW; i++) {
+        pthread_join(th[i], NULL);
+    }
+    char *text = render(s);
+    assert_int_equal(family_total(text, "coredns_dns_requests_total"),
+                     (long long)NW * WRITER_QUERIES);
+    assert_int_equal(family_total(text, "coredns_dns_responses_total"),
+                     (long long)NW * WRITER_QUERIES);
+    /* 30 zones got a number (32 minus "." and "other"), each the same for
+     * every writer; the other 10 are "other". Each zone's queries: all of
+     * its writers'. */
+    long long per_zone = (long long)NW * WRITER_QUERIES / WRITER_ZONES, numbered = 0;
+    for (int z = 0; z < WRITER_ZONES; z++) {
+        char name[32];
+        snprintf(name, sizeof(name), "z%02d.test.", z);
+        long long n = zone_total(text, name);
+        if (n != 0) {
+            assert_int_equal(n, per_zone);
+            numbered++;
+        }
+    }
+    assert_int_equal(numbered, DNSSTATS_ZONES - 2);
+    /* One `any` plugin label, not one per string address. */
+    const char *any = strstr(text, "plugin=\"any\"");
+    assert_non_null(any);
+    assert_int_equal(atomic_load(&s->nplugins), 2);
+    free(text);
+    dnsstats_free(s);
+}
+
+/* Zone numbers claimed by many threads at once: every apex gets at most
+ * one number, and every number one apex. */
+static void test_zone_claims_from_threads(void **st)
+{
+    enum { NW = 8 };
+    for (int round = 0; round < 20; round++) {
+        dnsstats_t *s = dnsstats_new(NW);
+        assert_non_null(s);
+        static writer_arg_t args[NW];
+        pthread_t th[NW];
+        for (unsigned i = 0; i < NW; i++) {
+            writer_init(&args[i], s, dnsstats_slot(s, i), i * 5u + (unsigned)round);
+        }
+        /* Each thread records just a few queries: the claims overlap. */
+        for (unsigned i = 0; i < NW; i++) {
+            assert_int_equal(pthread_create(&th[i], NULL, writer_claims, &args[i]), 0);
+        }
+        for (unsigned i = 0; i < NW; i++) {
+            pthread_join(th[i], NULL);
+        }
+        uint32_t n = atomic_load(&s->nzones);
+        assert_int_equal(n, DNSSTATS_ZONES);
+        for (uint32_t a = 2; a < n; a++) {
+            for (uint32_t b = a + 1; b < n; b++) {
+                assert_false(s->apex_len[a] == s->apex_len[b] &&
+                             memcmp(s->apex[a], s->apex[b], s->apex_len[a]) == 0);
+            }
+            char text[DNSSTATS_LABEL_MAX];
+            assert_true(name_to_text(s->apex[a], s->apex_len[a], text, sizeof(text)) > 0);
+            assert_string_equal(text, s->zone_label[a]);
+        }
+        char *out = render(s);
+        assert_int_equal(family_total(out, "coredns_dns_requests_total"),
+                         (long long)NW * 2 * WRITER_ZONES);
+        free(out);
+        dnsstats_free(s);
+    }
+}
+
+static int test_reserve_calls;
+
+static int test_reserve(void *ptr, unsigned nslots)
+{
+    test_reserve_calls++;
+    return dnsstats_reserve(ptr, nslots);
+}
+
+/* Worker slots handed to servers: two servers side by side get disjoint
+ * ranges; the store grows before a slot is used; a retired server's slots
+ * keep their totals and the next server continues them. */
+static void test_kept_slots(void **st)
+{
+    static plugin_shared_t shared; /* zeroed, as main's */
+    memset(&shared, 0, sizeof(shared));
+    dnsstats_t *s = dnsstats_new(0);
+    assert_non_null(s);
+    assert_null(dnsstats_slot(s, 0));
+    assert_int_equal(plugin_kept_put(&shared, "t", s, NULL, test_reserve), 0);
+    assert_int_equal(plugin_kept_put(&shared, "t", s, NULL, NULL), -1); /* name taken */
+
+    unsigned a, b, c;
+    assert_int_equal(plugin_slots_claim(&shared, 2, &a), 0); /* the first server */
+    assert_int_equal(a, 0);
+    assert_int_equal(plugin_slots_claim(&shared, 3, &b), 0); /* a second, new listeners */
+    assert_int_equal(b, 2);
+    assert_int_equal(shared.nslots, 5);
+    assert_non_null(dnsstats_slot(s, 4));
+    assert_null(dnsstats_slot(s, 5));
+
+    uint8_t apex[NAME_MAX_WIRE];
+    size_t len = name_from_text("vm.test.", apex);
+    int zone_obj;
+    dnsstats_obs_t o;
+    obs_for(&o, &zone_obj, apex, len);
+    for (unsigned i = 0; i < 5; i++) {
+        for (unsigned k = 0; k <= i; k++) {
+            dnsstats_record(s, dnsstats_slot(s, i), &o); /* 1+2+3+4+5 = 15 */
+        }
+    }
+    /* The first server is freed: its slots are free, their counts stay. */
+    plugin_slots_release(&shared, a, 2);
+    char *text = render(s);
+    assert_int_equal(family_total(text, "coredns_dns_requests_total"), 15);
+    free(text);
+    /* A third server (one worker more than fits the freed range) gets
+     * fresh slots past the second; a one-worker one reuses slot 0. */
+    int calls = test_reserve_calls;
+    assert_int_equal(plugin_slots_claim(&shared, 3, &c), 0);
+    assert_int_equal(c, 5);
+    assert_int_equal(test_reserve_calls, calls + 1);
+    plugin_slots_release(&shared, c, 3);
+    assert_int_equal(plugin_slots_claim(&shared, 1, &c), 0);
+    assert_int_equal(c, 0);
+    assert_int_equal(test_reserve_calls, calls + 1); /* no growth needed */
+    dnsstats_record(s, dnsstats_slot(s, c), &o);
+    text = render(s);
+    assert_int_equal(family_total(text, "coredns_dns_requests_total"), 16);
+    assert_int_equal(zone_total(text, "vm.test."), 16);
+    free(text);
+    /* No room: nothing is taken. */
+    unsigned d;
+    assert_int_equal(plugin_slots_claim(&shared, PLUGIN_MAX_SLOTS, &d), -1);
+    assert_int_equal(plugin_slots_claim(&shared, 0, &d), -1);
+    plugin_slots_release(&shared, c, 1);
+    plugin_slots_release(&shared, b, 3);
+    dnsstats_free(s);
 }
 
 int main(void)
@@ -334,6 +589,9 @@ int main(void)
         cmocka_unit_test(test_type_labels),
         cmocka_unit_test(test_sum_over_workers),
         cmocka_unit_test(test_zone_slots),
+        cmocka_unit_test(test_writers_on_slots),
+        cmocka_unit_test(test_zone_claims_from_threads),
+        cmocka_unit_test(test_kept_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
