@@ -100,17 +100,9 @@ static uint64_t now_ms(void)
 /* The one "ready" line: version, addresses (with the bound ports), workers. */
 static void log_ready(const vmdnsd_t *d, const char *what)
 {
-    char addrs[1024] = "";
-    size_t off = 0;
+    char addrs[1024];
     const server_opts_t *o = &d->gen->server_cfg.opts;
-    for (size_t i = 0; i < o->nlisten && off < sizeof(addrs); i++) {
-        const char *a = o->listen[i];
-        const char *colon = strrchr(a, ':');
-        int n = snprintf(addrs + off, sizeof(addrs) - off, "%s%.*s:%u", i ? ", " : "",
-                         colon ? (int)(colon - a) : (int)strlen(a), a,
-                         (unsigned)server_bound_port(d->server, i));
-        off += n < 0 ? 0 : (size_t)n;
-    }
+    server_describe(d->server, addrs, sizeof(addrs));
     log_info("vmdnsd %s %s: listening on %s (udp+tcp), %u worker%s", VMDNS_VERSION, what, addrs,
              o->workers, o->workers == 1 ? "" : "s");
 }

@@ -33,10 +33,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <netinet/in.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <string.h>
 #include <strings.h>
 
@@ -489,31 +486,17 @@ static int cf_listen_add(cf_parser_t *p, const cf_token_t *at, const char *addr,
     return cf_add(p->listen, at, text, p->err);
 }
 
-/* Can this host bind IPv6 at all? (Containers often run with IPv6 off.) */
-static bool cf_host_has_ipv6(void)
-{
-    int fd = socket(AF_INET6, SOCK_DGRAM, 0);
-    if (fd < 0) {
-        return false;
-    }
-    struct sockaddr_in6 any6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
-    bool ok = bind(fd, (const struct sockaddr *)&any6, sizeof(any6)) == 0;
-    close(fd);
-    return ok;
-}
-
 /* The block's listen addresses: every key's port on every bind address.
- * Without bind: 0.0.0.0, and :: where the host has IPv6 (as CoreDNS's ":53"
- * is dual-stack where it can be). */
+ * Without bind: ":PORT", every address (0.0.0.0, and :: where the host has
+ * IPv6, as CoreDNS's ":53" is dual-stack where it can be); the server
+ * decides which when it binds, so the tree is the same on every host. */
 static int cf_block_listen(cf_parser_t *p, const cf_block_t *b)
 {
-    static const char *const any[] = {"0.0.0.0", "::"};
-    size_t wildcards = b->nbinds > 0 ? 0 : (cf_host_has_ipv6() ? 2 : 1);
     for (size_t k = 0; k < b->nkeys; k++) {
-        size_t n = b->nbinds > 0 ? b->nbinds : wildcards;
+        size_t n = b->nbinds > 0 ? b->nbinds : 1;
         for (size_t i = 0; i < n; i++) {
             const cf_token_t *at = b->nbinds > 0 ? b->binds[i] : b->keys[k].at;
-            const char *addr = b->nbinds > 0 ? b->binds[i]->text : any[i];
+            const char *addr = b->nbinds > 0 ? b->binds[i]->text : "";
             if (cf_listen_add(p, at, addr, b->keys[k].port) != 0) {
                 return -1;
             }

@@ -14,7 +14,9 @@
  *
  *   Corefile                              tree (as YAML)
  *   ZONE[:PORT] ... { ... }               listen: [ADDR:PORT, ...]  (53 by default)
- *   bind ADDR...                          ... ADDR is each bind address, else 0.0.0.0 and [::]
+ *   bind ADDR...                          ... ADDR is each bind address; without bind
+ *                                         ":PORT", every address (server.h: 0.0.0.0,
+ *                                         and [::] where the host can bind IPv6)
  *
  * vmdnsd has one plugin chain and one view for all server blocks: every
  * block's listen addresses get every zone. A directive that configures the

@@ -8,11 +8,19 @@
  * is accepted and means "any free port" (tests use it; server_bound_port()
  * tells which one was chosen). An IPv6 link-local address may carry a zone
  * ("[fe80::1%eth0]:53").
+ *
+ * ":PORT" is every address, as CoreDNS's ":53" (and a Corefile server
+ * block without `bind`): 0.0.0.0:PORT, and [::]:PORT where the host can
+ * bind IPv6 at all. Which of the two applies is a fact about the host, not
+ * about the config, so the config keeps ":PORT" as written and the server
+ * decides when it binds (server_start): a container without IPv6 still
+ * starts, and the same file reads the same everywhere.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +143,32 @@ static int parse_v4(const char *text, struct sockaddr_storage *ss, socklen_t *le
     return 0;
 }
 
+/* ":port" (and not "::1:53", an IPv6 address without brackets). */
+static bool is_every_address(const char *text)
+{
+    return text[0] == ':' && strchr(text + 1, ':') == NULL;
+}
+
+/* ":port": every address; the IPv4 wildcard (and, in server_listen_addrs,
+ * the IPv6 one beside it). */
+static int parse_any(const char *text, struct sockaddr_storage *ss, socklen_t *len, char *err,
+                     size_t errlen)
+{
+    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+    uint16_t port;
+
+    if (parse_port(text + 1, &port) != 0) {
+        snprintf(err, errlen, "listen address '%s': bad port '%s' (0-65535)", text, text + 1);
+        return -1;
+    }
+    memset(ss, 0, sizeof(*ss));
+    sin->sin_family = AF_INET;
+    sin->sin_addr.s_addr = htonl(INADDR_ANY);
+    sin->sin_port = htons(port);
+    *len = sizeof(*sin);
+    return 0;
+}
+
 int server_parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len, char *err,
                         size_t errlen)
 {
@@ -142,7 +176,25 @@ int server_parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t
         snprintf(err, errlen, "listen address is empty");
         return -1;
     }
+    if (is_every_address(text))
+        return parse_any(text, ss, len, err, errlen);
     if (text[0] == '[')
         return parse_v6(text, ss, len, err, errlen);
     return parse_v4(text, ss, len, err, errlen);
+}
+
+int server_listen_addrs(const char *text, server_addr_t out[2], char *err, size_t errlen)
+{
+    memset(out, 0, 2 * sizeof(*out));
+    if (server_parse_listen(text, &out[0].ss, &out[0].len, err, errlen) != 0)
+        return -1;
+    if (!is_every_address(text))
+        return 1;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out[1].ss;
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_addr = in6addr_any;
+    sin6->sin6_port = ((const struct sockaddr_in *)&out[0].ss)->sin_port;
+    out[1].len = sizeof(*sin6);
+    out[1].optional = true;
+    return 2;
 }

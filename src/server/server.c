@@ -8,12 +8,16 @@
  * signals blocked so that SIGTERM/SIGINT reach main's thread and not a
  * worker. A listen address with port 0 gets a free port from the kernel on
  * its first socket; every other socket of that address (UDP and TCP, all
- * workers) then binds to that same port.
+ * workers) then binds to that same port. A listen address may stand for
+ * several socket addresses (":53": 0.0.0.0 and [::]); the same socket
+ * address given twice is bound once, and an optional one ([::] of ":53")
+ * is left out at start when the host cannot bind IPv6 at all.
  *
  * Each worker thread registers with RCU (it reads the view), runs its
  * event loop until server_stop() writes to its eventfd, closes its TCP
  * connections and unregisters.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -34,13 +38,36 @@ struct server {
     worker_shared_t shared;
     unsigned nworkers;
     worker_t *workers;
-    size_t naddr;
+    size_t naddr;                  /* socket addresses (each bound by every worker) */
     struct sockaddr_storage *addr; /* port patched after a port-0 bind */
     socklen_t *addr_len;
     uint16_t *bound_port;
-    bool running; /* threads were spawned and not joined */
-    bool tried;   /* server_start() was called (it is not repeatable) */
+    bool *optional; /* addr[i] is left out where its family cannot be bound */
+    size_t nlisten; /* listen addresses of the config */
+    size_t *first;  /* listen address i: index of its first socket address */
+    bool running;   /* threads were spawned and not joined */
+    bool tried;     /* server_start() was called (it is not repeatable) */
 };
+
+static uint16_t get_port(const struct sockaddr_storage *ss);
+
+/* Add a socket address unless it is there already (a fixed port given
+ * twice, e.g. "0.0.0.0:53" beside ":53"); returns its index. It stays
+ * optional only if every listen address that names it says so. */
+static size_t server_add_addr(server_t *s, const server_addr_t *a)
+{
+    for (size_t i = 0; i < s->naddr; i++) {
+        if (s->addr_len[i] == a->len && memcmp(&s->addr[i], &a->ss, a->len) == 0 &&
+            get_port(&a->ss) != 0) {
+            s->optional[i] = s->optional[i] && a->optional;
+            return i;
+        }
+    }
+    s->addr[s->naddr] = a->ss;
+    s->addr_len[s->naddr] = a->len;
+    s->optional[s->naddr] = a->optional;
+    return s->naddr++;
+}
 
 server_t *server_new(const server_opts_t *o, const view_t *view, const chain_t *chain, char *err,
                      size_t errlen)
@@ -63,21 +90,32 @@ server_t *server_new(const server_opts_t *o, const view_t *view, const chain_t *
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    s->naddr = o->nlisten;
+    size_t cap = 2 * o->nlisten; /* server_listen_addrs gives at most two */
     s->nworkers = nworkers;
-    s->addr = calloc(o->nlisten, sizeof(*s->addr));
-    s->addr_len = calloc(o->nlisten, sizeof(*s->addr_len));
-    s->bound_port = calloc(o->nlisten, sizeof(*s->bound_port));
+    s->nlisten = o->nlisten;
+    s->addr = calloc(cap, sizeof(*s->addr));
+    s->addr_len = calloc(cap, sizeof(*s->addr_len));
+    s->bound_port = calloc(cap, sizeof(*s->bound_port));
+    s->optional = calloc(cap, sizeof(*s->optional));
+    s->first = calloc(o->nlisten, sizeof(*s->first));
     s->workers = calloc(nworkers, sizeof(*s->workers));
-    if (s->addr == NULL || s->addr_len == NULL || s->bound_port == NULL || s->workers == NULL) {
+    if (s->addr == NULL || s->addr_len == NULL || s->bound_port == NULL || s->optional == NULL ||
+        s->first == NULL || s->workers == NULL) {
         snprintf(err, errlen, "out of memory");
         server_free(s);
         return NULL;
     }
     for (size_t i = 0; i < o->nlisten; i++) {
-        if (server_parse_listen(o->listen[i], &s->addr[i], &s->addr_len[i], err, errlen) != 0) {
+        server_addr_t a[2];
+        int n = server_listen_addrs(o->listen[i], a, err, errlen);
+        if (n < 0) {
             server_free(s);
             return NULL;
+        }
+        for (int k = 0; k < n; k++) {
+            size_t at = server_add_addr(s, &a[k]);
+            if (k == 0)
+                s->first[i] = at;
         }
     }
     s->shared.gen = malloc(sizeof(*s->shared.gen));
@@ -288,6 +326,30 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Leave out the optional socket addresses whose family this host cannot
+ * bind (IPv6 turned off, as in many containers): decided here, at bind
+ * time, so that the config means the same on every host. */
+static void server_drop_unusable(server_t *s)
+{
+    for (size_t i = s->naddr; i-- > 0;) {
+        if (!s->optional[i] || sock_family_usable(s->addr[i].ss_family))
+            continue;
+        char text[INET6_ADDRSTRLEN + 10];
+        sock_addr_text((const struct sockaddr *)&s->addr[i], text, sizeof(text));
+        log_info("server: this host cannot bind IPv6: not listening on %s", text);
+        size_t rest = s->naddr - i - 1;
+        memmove(&s->addr[i], &s->addr[i + 1], rest * sizeof(*s->addr));
+        memmove(&s->addr_len[i], &s->addr_len[i + 1], rest * sizeof(*s->addr_len));
+        memmove(&s->optional[i], &s->optional[i + 1], rest * sizeof(*s->optional));
+        s->naddr--;
+        for (size_t l = 0; l < s->nlisten; l++)
+            if (s->first[l] > i)
+                s->first[l]--;
+    }
+    for (unsigned i = 0; i < s->nworkers; i++)
+        s->workers[i].naddr = s->naddr;
+}
+
 int server_start(server_t *s)
 {
     char err[256];
@@ -298,6 +360,7 @@ int server_start(server_t *s)
         return -1;
     }
     s->tried = true;
+    server_drop_unusable(s);
     for (unsigned i = 0; i < s->nworkers; i++) {
         if (worker_prepare(s, &s->workers[i], err, sizeof(err)) != 0) {
             log_error("server: %s", err);
@@ -388,6 +451,8 @@ void server_free(server_t *s)
     free(s->addr);
     free(s->addr_len);
     free(s->bound_port);
+    free(s->optional);
+    free(s->first);
     free(s);
 }
 
@@ -404,7 +469,22 @@ void server_set_slot_base(server_t *s, unsigned base)
 
 uint16_t server_bound_port(const server_t *s, size_t i)
 {
-    if (s == NULL || i >= s->naddr)
+    if (s == NULL || i >= s->nlisten || s->first[i] >= s->naddr)
         return 0;
-    return s->bound_port[i];
+    return s->bound_port[s->first[i]];
+}
+
+void server_describe(const server_t *s, char *out, size_t cap)
+{
+    size_t off = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < s->naddr && off < cap; i++) {
+        struct sockaddr_storage ss = s->addr[i];
+        char text[INET6_ADDRSTRLEN + 10];
+        if (s->bound_port[i] != 0)
+            set_port(&ss, s->bound_port[i]);
+        sock_addr_text((const struct sockaddr *)&ss, text, sizeof(text));
+        int n = snprintf(out + off, cap - off, "%s%s", i > 0 ? ", " : "", text);
+        off += n < 0 ? 0 : (size_t)n;
+    }
 }

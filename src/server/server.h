@@ -23,6 +23,7 @@
 #ifndef VMDNS_SERVER_SERVER_H
 #define VMDNS_SERVER_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -90,8 +91,26 @@ void server_set_slot_base(server_t *s, unsigned base);
 uint16_t server_bound_port(const server_t *s, size_t i);
 
 /* Parse "127.0.0.1:5300", "[::1]:5300", "0.0.0.0:53", "[::]:53" into a
- * socket address. Returns 0, or -1 with the reason in err. */
+ * socket address; ":53" (every address) gives the IPv4 wildcard. Returns 0,
+ * or -1 with the reason in err. */
 int server_parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len, char *err,
                         size_t errlen);
+
+/* One socket address a listen address stands for. */
+typedef struct server_addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+    bool optional; /* skipped where the host cannot bind its address family */
+} server_addr_t;
+
+/* The socket addresses of a listen address: one, or for ":PORT" (every
+ * address, as CoreDNS's ":53") two: 0.0.0.0:PORT, and [::]:PORT marked
+ * optional (server_start binds it only where the host can bind IPv6).
+ * Returns how many (1 or 2), or -1 with the reason in err. */
+int server_listen_addrs(const char *text, server_addr_t out[2], char *err, size_t errlen);
+
+/* The socket addresses listened on, as "0.0.0.0:53, [::]:53" (for the
+ * log): after server_start(), those actually bound, with their ports. */
+void server_describe(const server_t *s, char *out, size_t cap);
 
 #endif

@@ -24,8 +24,7 @@
 #define UDP_SNDBUF  (2 * 1024 * 1024)
 #define TCP_BACKLOG 1024
 
-/* Render sa for error messages. */
-static void sa_text(const struct sockaddr *sa, char *out, size_t cap)
+void sock_addr_text(const struct sockaddr *sa, char *out, size_t cap)
 {
     char host[INET6_ADDRSTRLEN] = "?";
     if (sa->sa_family == AF_INET6) {
@@ -44,7 +43,7 @@ static int fail(int fd, const struct sockaddr *sa, const char *proto, const char
 {
     char addr[INET6_ADDRSTRLEN + 10];
     int e = errno;
-    sa_text(sa, addr, sizeof(addr));
+    sock_addr_text(sa, addr, sizeof(addr));
     snprintf(err, errlen, "%s %s: %s: %s", proto, addr, what, strerror(e));
     if (fd >= 0)
         close(fd);
@@ -105,6 +104,18 @@ int sock_tcp_open(const struct sockaddr *sa, socklen_t len, char *err, size_t er
     if (listen(fd, TCP_BACKLOG) != 0)
         return fail(fd, sa, "tcp", "listen", err, errlen);
     return fd;
+}
+
+bool sock_family_usable(int family)
+{
+    int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_storage ss = {.ss_family = (sa_family_t)family};
+    socklen_t len = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    bool ok = bind(fd, (const struct sockaddr *)&ss, len) == 0; /* the wildcard, any port */
+    close(fd);
+    return ok;
 }
 
 bool sock_is_wildcard(const struct sockaddr *sa)

@@ -110,6 +110,14 @@ int sock_udp_open(const struct sockaddr *sa, socklen_t len, bool pktinfo, char *
 /* A bound, listening, non-blocking SO_REUSEPORT TCP socket. */
 int sock_tcp_open(const struct sockaddr *sa, socklen_t len, char *err, size_t errlen);
 
+/* Can this host bind a socket of this address family at all? (Containers
+ * often run with IPv6 turned off.) A probe: a UDP socket bound to the
+ * family's wildcard address and an ephemeral port, closed at once. */
+bool sock_family_usable(int family);
+
+/* sa as "1.2.3.4:53" or "[::1]:53", for messages. */
+void sock_addr_text(const struct sockaddr *sa, char *out, size_t cap);
+
 /* True if sa is 0.0.0.0 or ::. */
 bool sock_is_wildcard(const struct sockaddr *sa);
 

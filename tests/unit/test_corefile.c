@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -22,6 +25,22 @@
 #include "config/corefile_plugin.h"
 #include "config/server_config.h"
 #include "core/plugin.h"
+
+/* This executable's socket(): counts every call, and refuses IPv6 while
+ * `no_ipv6` is set, so a test can show that reading a Corefile neither
+ * asks the host anything nor depends on its answer. */
+static bool no_ipv6;
+static int sockets_made;
+
+int socket(int domain, int type, int protocol)
+{
+    sockets_made++;
+    if (domain == AF_INET6 && no_ipv6) {
+        errno = EAFNOSUPPORT;
+        return -1;
+    }
+    return (int)syscall(SYS_socket, domain, type, protocol);
+}
 
 /* Dump a tree as {k:v,...}, [a,...] and bare scalars, in tree order. */
 static void dump(const cfg_node_t *n, char *out, size_t cap, size_t *off)
@@ -97,9 +116,10 @@ static void test_directives(void **state)
 
 static void test_defaults_and_keys(void **state)
 {
-    /* No bind: 0.0.0.0 and [::]; no port: 53; file zones from the keys. */
+    /* No bind: every address (":53", whatever the host; the server picks
+     * 0.0.0.0 and [::] when it binds); no port: 53; file zones from the keys. */
     expect_tree("Example.COM {\n  file db.example\n}\n",
-                "{zones:[{origin:example.com.,file:db.example}],listen:[0.0.0.0:53,[::]:53]}");
+                "{zones:[{origin:example.com.,file:db.example}],listen:[:53]}");
     /* Several keys, commas, a scheme, per-key ports, the root zone. */
     expect_tree("dns://a.test:5300, b.test:5301,\n"
                 "  c.test. {\n"
@@ -238,7 +258,7 @@ static void test_import_files(void **state)
     size_t off = 0;
     dump(root, got, sizeof(got), &off);
     assert_string_equal(got, "{zones:[{origin:a.test.,file:a.db},{origin:b.test.,file:b.db}],"
-                             "listen:[127.0.0.1:53,0.0.0.0:53,[::]:53],log:true,errors:true}");
+                             "listen:[127.0.0.1:53,:53],log:true,errors:true}");
     /* Nodes remember the file they came from (zone files resolve against it). */
     const cfg_node_t *zones = cfg_peek(root, "zones");
     char want[700];
@@ -247,7 +267,7 @@ static void test_import_files(void **state)
     assert_int_equal(zones->items[1]->line, 3);
     cfg_server_t s;
     assert_int_equal(cfg_server_read(root, &s, &err), 0);
-    assert_int_equal(s.opts.nlisten, 3);
+    assert_int_equal(s.opts.nlisten, 2);
     cfg_server_free(&s);
     cfg_free(root);
 
@@ -307,6 +327,25 @@ static void test_errors(void **state)
     expect_error("a.test\nb.test {\n}\n", "t/Corefile:2: unknown directive 'b.test'");
     expect_error(". {\n  import\n}\n",
                  "t/Corefile:2: import: give a snippet name or a file pattern");
+}
+
+/* The tree is the same whether or not the host has IPv6, and reading it
+ * opens no socket: which wildcards ":53" binds is the server's business,
+ * when it starts. */
+static void test_host_independent(void **state)
+{
+    const char *text = ".:5300 example.com {\n  file db\n  prometheus :9153\n}\n"
+                       "b.test {\n  bind ::1 127.0.0.1\n  health\n}\n";
+    const char *want = "{zones:[{origin:.,file:db},{origin:example.com.,file:db}],"
+                       "metrics:{listen::9153},listen:[:5300,:53,[::1]:53,127.0.0.1:53],"
+                       "health:{}}";
+    sockets_made = 0;
+    no_ipv6 = false;
+    expect_tree(text, want);
+    no_ipv6 = true;
+    expect_tree(text, want);
+    no_ipv6 = false;
+    assert_int_equal(sockets_made, 0);
 }
 
 /* A plugin the build does not have, with a directive of its own (two
@@ -411,7 +450,7 @@ int main(void)
         cmocka_unit_test(test_redis),       cmocka_unit_test(test_env_quotes_comments),
         cmocka_unit_test(test_snippets),    cmocka_unit_test(test_import_files),
         cmocka_unit_test(test_braceless),   cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_plugin_hook),
+        cmocka_unit_test(test_plugin_hook), cmocka_unit_test(test_host_independent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

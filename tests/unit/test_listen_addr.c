@@ -110,7 +110,8 @@ static void test_bad_hosts(void **state)
     parse_bad("localhost:53", "not an IPv4 address");
     parse_bad("256.0.0.1:53", "not an IPv4 address");
     parse_bad("1.2.3:53", "not an IPv4 address");
-    parse_bad(":53", "bad IPv4 address");
+    parse_bad(":", "bad port");
+    parse_bad(":5x", "bad port");
     parse_bad("::1:53", "[addr]:port");
     parse_bad("[::1:53", "missing ']'");
     parse_bad("[]:53", "bad IPv6 address");
@@ -119,12 +120,40 @@ static void test_bad_hosts(void **state)
     parse_bad("", "empty");
 }
 
+/* ":PORT": every address. Parsing gives both wildcards, [::] marked
+ * optional, on every host: whether this one can bind IPv6 is decided by
+ * server_start, not here. */
+static void test_every_address(void **state)
+{
+    server_addr_t a[2];
+    char err[256] = "";
+    (void)state;
+    parse_ok(":53", AF_INET, "0.0.0.0", 53);
+    assert_int_equal(server_listen_addrs(":5300", a, err, sizeof(err)), 2);
+    const struct sockaddr_in *v4 = (const struct sockaddr_in *)&a[0].ss;
+    const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)&a[1].ss;
+    assert_int_equal(v4->sin_family, AF_INET);
+    assert_int_equal(v4->sin_addr.s_addr, htonl(INADDR_ANY));
+    assert_int_equal(ntohs(v4->sin_port), 5300);
+    assert_false(a[0].optional);
+    assert_int_equal(v6->sin6_family, AF_INET6);
+    assert_true(IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr));
+    assert_int_equal(ntohs(v6->sin6_port), 5300);
+    assert_int_equal(a[1].len, sizeof(*v6));
+    assert_true(a[1].optional);
+    /* A named address is itself, never optional. */
+    assert_int_equal(server_listen_addrs("[::]:53", a, err, sizeof(err)), 1);
+    assert_false(a[0].optional);
+    assert_int_equal(server_listen_addrs(":99999", a, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "bad port"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ipv4),      cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_ipv6_zone), cmocka_unit_test(test_bad_ports),
-        cmocka_unit_test(test_bad_hosts),
+        cmocka_unit_test(test_bad_hosts), cmocka_unit_test(test_every_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
