@@ -1,6 +1,7 @@
 /*
- * corefile_lex.h - the Corefile as a flat list of tokens (private to the
- * Corefile reader).
+ * corefile_lex.h - the Corefile as a flat list of tokens (for the Corefile
+ * reader; plugins' Corefile hooks see the tokens of their directive, see
+ * corefile_plugin.h).
  *
  * The Corefile syntax is Caddy's: whitespace-separated tokens, "quoted
  * strings", `#` comments, `{` and `}` as tokens of their own, and lines

@@ -6,6 +6,11 @@
  * defines `const plugin_t plugin_<name>`; the build generates the list from
  * plugin.cfg, so adding one touches one list and one folder.
  *
+ * A plugin owns its syntax: its YAML section is the top-level `config_key`,
+ * and its Corefile directive is read by its own `corefile` hook into that
+ * same section (config/corefile_plugin.h), so neither src/config nor main
+ * knows any plugin by name.
+ *
  * A plugin's life is split in two, so that a config can be checked whole
  * before anything starts, and a reload keeps what did not change:
  *  - `parse` reads its config section into a config object of its own
