@@ -13,12 +13,17 @@
  *
  * The first five steps make a "generation" (core/generation.h).
  *
- * Reload (SIGHUP, or the `reload` plugin when the file changed): a complete
- * new generation is built next to the running one, which keeps answering.
- * If it fails anywhere, the error is logged ("reload failed ... FILE:LINE:
- * problem") and nothing changes. Otherwise main waits until the new
- * plugins say they are ready (Redis backends loaded; at most
- * RELOAD_READY_WAIT_MS), then switches:
+ * Reload (SIGHUP, or the `reload` plugin when the file changed): the file
+ * is read and checked whole (every plugin's parse, unknown keys) before
+ * anything is started; a bad file is logged ("reload failed ... FILE:LINE:
+ * problem") and nothing changes. Then a new generation is built next to
+ * the running one, which keeps answering, keeping what the config did not
+ * change (core/generation.h): the view and the Redis backends with their
+ * connections and data when their config is equal, zone files whose path
+ * and mtime did not change, every plugin instance whose config is equal
+ * (shared by both chains, counted). Only what changed is set up. Main then
+ * waits until the new plugins say they are ready (a new Redis backend has
+ * loaded; at most RELOAD_READY_WAIT_MS), then switches:
  *   - same listeners and worker options: the workers' (view, chain) pointer
  *     is swapped under RCU (server_swap): not one query waits or is lost;
  *   - otherwise a new server is started next to the old one (SO_REUSEPORT
@@ -276,7 +281,7 @@ static void vmdnsd_reload(vmdnsd_t *d, const char *why)
     log_info("reload (%s): reading %s", why, d->ctx.path);
     cfg_error_t err = {{0}};
     httpd_pool_begin(&d->httpd);
-    gen_t *g = gen_load(&d->ctx, ++d->last_id, &err);
+    gen_t *g = gen_load(&d->ctx, ++d->last_id, d->gen, &err);
     if (g != NULL && gen_start(g, &d->ctx, &err) != 0) {
         gen_free(g);
         g = NULL;
@@ -470,7 +475,7 @@ int main(int argc, char **argv)
     if (d.base == NULL || (!check_only && vmdnsd_events(&d) != 0)) {
         log_error("cannot set up the control loop and signal handlers");
         rc = EXIT_FAILURE;
-    } else if ((d.gen = gen_load(&d.ctx, ++d.last_id, &err)) == NULL) {
+    } else if ((d.gen = gen_load(&d.ctx, ++d.last_id, NULL, &err)) == NULL) {
         log_error("%s", err.msg);
         rc = EXIT_CONFIG;
     } else if (check_only) {

@@ -319,6 +319,30 @@ bool chain_conf_keeps(const chain_conf_t *cc, const chain_t *prev, const char *n
     return chain_conf_same(cs->plugin, old->conf, cs->conf);
 }
 
+bool chain_view_keepable(const chain_conf_t *cc, const chain_t *prev)
+{
+    for (size_t i = 0; i < prev->nslots; i++) {
+        const plugin_t *p = prev->slots[i]->plugin;
+        if (p->view_data == PLUGIN_VIEW_NONE) {
+            continue;
+        }
+        bool in_cc = false;
+        for (size_t j = 0; j < cc->n; j++) {
+            in_cc = in_cc || cc->slots[j].plugin == p;
+        }
+        if (!in_cc || (p->view_data == PLUGIN_VIEW_BOUND && !chain_conf_keeps(cc, prev, p->name))) {
+            return false;
+        }
+    }
+    for (size_t j = 0; j < cc->n; j++) {
+        const plugin_t *p = cc->slots[j].plugin;
+        if (p->view_data == PLUGIN_VIEW_BOUND && chain_find(prev, p) == NULL) {
+            return false; /* a new backend set: a fresh view, as at startup */
+        }
+    }
+    return true;
+}
+
 void *chain_state(const chain_t *chain, const char *name)
 {
     for (size_t i = 0; chain != NULL && i < chain->nslots; i++) {

@@ -54,6 +54,13 @@ bool chain_shares(const chain_t *chain, const chain_t *prev, const char *name);
  * with equal configs (so its instance would be reused). */
 bool chain_conf_keeps(const chain_conf_t *cc, const chain_t *prev, const char *name);
 
+/* May a configuration parsed into cc keep running on prev's view? Yes if
+ * every plugin whose data is bound to its instance (PLUGIN_VIEW_BOUND:
+ * redis) keeps that instance (chain_conf_keeps), and every plugin that
+ * hands its data over (PLUGIN_VIEW_HANDOVER: file) and is in prev is in
+ * cc too (so it can remove what it no longer serves). */
+bool chain_view_keepable(const chain_conf_t *cc, const chain_t *prev);
+
 /* The state of the instance of plugin `name` in chain, or NULL. */
 void *chain_state(const chain_t *chain, const char *name);
 

@@ -1,10 +1,16 @@
 /*
  * generation.c - load, start, activate and free one config generation.
  *
- * The order inside gen_load is the startup order of vmdnsd: config tree
- * (YAML or Corefile) -> server options -> view -> plugins -> unknown-key
- * check; the first failure ends it with one "FILE:LINE: problem" message.
- * See generation.h for why each generation has its own plugin context.
+ * The order inside gen_load is the startup order of vmdnsd:
+ *
+ *   config tree (YAML or Corefile) -> server options -> every plugin's
+ *   parse -> unknown-key check [-> zone file check, --check-config: stop]
+ *   -> view (new, or the running one kept) -> set up what changed
+ *
+ * The first failure ends it with one "FILE:LINE: problem" message; nothing
+ * binds, connects or starts a thread before the whole config is checked.
+ * See generation.h for what a reload keeps, and why each generation has
+ * its own plugin context.
  */
 #include "core/generation.h"
 
@@ -13,8 +19,43 @@
 #include <string.h>
 
 #include "config/corefile.h"
+#include "core/log.h"
 
-gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, cfg_error_t *err)
+/* A view held by one or more generations (control thread only). */
+typedef struct gen_view {
+    view_t *view;
+    unsigned refs;
+} gen_view_t;
+
+static void gen_view_put(gen_view_t *held)
+{
+    if (held != NULL && --held->refs == 0) {
+        view_free(held->view);
+        free(held);
+    }
+}
+
+/* One line on what a reload kept: "kept the view; plugins kept: redis,
+ * file; set up: log" (what an operator wants to see after a SIGHUP). */
+static void gen_log_kept(const gen_t *g, const gen_t *prev)
+{
+    char kept[256] = "", fresh[256] = "";
+    size_t nk = 0, nf = 0;
+    const char *name;
+    for (size_t i = 0; (name = chain_plugin_name(g->chain, i)) != NULL; i++) {
+        bool shared = chain_shares(g->chain, prev->chain, name);
+        char *buf = shared ? kept : fresh;
+        size_t *n = shared ? &nk : &nf;
+        if (*n < sizeof(kept)) {
+            int w = snprintf(buf + *n, sizeof(kept) - *n, "%s%s", *n ? ", " : "", name);
+            *n += w < 0 ? 0 : (size_t)w;
+        }
+    }
+    log_info("reload: configuration %u: %s view; plugins kept: %s; set up: %s", g->id,
+             g->view_kept ? "kept the" : "a new", nk ? kept : "none", nf ? fresh : "none");
+}
+
+gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, const gen_t *prev, cfg_error_t *err)
 {
     gen_t *g = calloc(1, sizeof(*g));
     if (g == NULL) {
@@ -49,12 +90,22 @@ gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, cfg_error_t *err)
         chain_conf_free(cc); /* --check-config starts nothing */
         return g;
     }
-    if ((g->view = view_new()) == NULL) {
+    if (prev != NULL && prev->held != NULL && chain_view_keepable(cc, prev->chain)) {
+        g->held = prev->held; /* same data sources: the running view serves on */
+        g->held->refs++;
+        g->view_kept = true;
+    } else if ((g->held = calloc(1, sizeof(*g->held))) == NULL ||
+               (g->held->view = view_new()) == NULL) {
+        free(g->held);
+        g->held = NULL;
         snprintf(err->msg, sizeof(err->msg), "out of memory");
         chain_conf_free(cc);
         gen_free(g);
         return NULL;
+    } else {
+        g->held->refs = 1;
     }
+    g->view = g->held->view;
     plugin_env_t env = {
         .view = g->view,
         .control = ctx->control,
@@ -66,11 +117,16 @@ gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, cfg_error_t *err)
         .nlisten = o->nlisten,
         .httpd = ctx->httpd,
         .config_path = ctx->path,
+        .view_serving = g->view_kept,
     };
-    g->chain = chain_build(&env, cc, NULL, false, err);
+    /* On a kept view, instances whose config is equal are shared. */
+    g->chain = chain_build(&env, cc, g->view_kept ? prev->chain : NULL, g->view_kept, err);
     if (g->chain == NULL) {
         gen_free(g);
         return NULL;
+    }
+    if (prev != NULL) {
+        gen_log_kept(g, prev);
     }
     return g;
 }
@@ -110,7 +166,7 @@ void gen_free(gen_t *g)
         return;
     }
     chain_free(g->chain); /* stops the plugins' threads before the view goes */
-    view_free(g->view);
+    gen_view_put(g->held);
     cfg_server_free(&g->server_cfg);
     cfg_free(g->cfg);
     free(g);

@@ -4,11 +4,27 @@
  * A generation is the config tree, the server options read from it, a
  * view, and the plugin chain set up against that view (which fills it:
  * zone files, Redis backends). vmdnsd starts with generation 1; every
- * reload (SIGHUP, the `reload` plugin) builds a complete new generation
- * next to the running one, which keeps answering meanwhile. Only a
- * generation that loaded without a single error is switched to (main does
- * the switch: server_swap, or new listeners); a broken one is freed and
- * the running one stays.
+ * reload (SIGHUP, the `reload` plugin) builds a new generation next to the
+ * running one, which keeps answering meanwhile. Only a generation that
+ * loaded without a single error is switched to (main does the switch:
+ * server_swap, or new listeners); a broken one is freed and the running
+ * one stays.
+ *
+ * A new generation keeps from the running one what its config did not
+ * change (config lifetime apart from data lifetime):
+ *  - the view, when the data sources allow it (chain_view_keepable: the
+ *    Redis backends' config is equal, `file` is still there). The view is
+ *    counted and freed with the last generation that holds it;
+ *  - on a kept view, every plugin instance whose config is equal
+ *    (conf_equal): the Redis backends with their connections and data,
+ *    the query log's writer, the HTTP endpoints... (chain_build);
+ *  - on a kept view, a changed `file` takes the zones whose file did not
+ *    change (path, size, mtime) over from the running instance, and reads
+ *    only the others.
+ * A reload that changes only `log` therefore sets up one plugin and
+ * touches neither the view nor Redis. When the view cannot be kept (the
+ * Redis config changed) everything is set up again on a new view, as at
+ * startup.
  *
  * Two generations are alive at once during a reload. So that the running
  * one is not disturbed, each generation has its own plugin context
@@ -46,15 +62,19 @@ typedef struct gen {
     unsigned id; /* 1, then +1 per reload attempt */
     cfg_node_t *cfg;
     cfg_server_t server_cfg;
-    view_t *view;
+    view_t *view;          /* held through `held` (shared with other generations) */
+    struct gen_view *held; /* the counted holder of view */
+    bool view_kept;        /* view is the previous generation's */
     chain_t *chain;
     plugin_gen_t plugin; /* its plugins' collectors and lameduck period */
 } gen_t;
 
-/* Read the config file and set its plugins up against a new view (zone
- * files are read, Redis loads start), including the unknown-key check.
- * NULL with "FILE:LINE: problem" in err; nothing is left behind. */
-gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, cfg_error_t *err);
+/* Read the config file, check it whole (every plugin's parse, the
+ * unknown-key check; --check-config also reads the zone files and stops
+ * there), then set up what changed against `prev` (the running generation,
+ * or NULL at startup): see the top of this file. NULL with "FILE:LINE:
+ * problem" in err; nothing is left behind, prev is as it was. */
+gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, const gen_t *prev, cfg_error_t *err);
 
 /* Call the plugins' start hooks (timers, writer threads). -1 with err. */
 int gen_start(gen_t *g, const gen_ctx_t *ctx, cfg_error_t *err);

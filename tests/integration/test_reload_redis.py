@@ -1,9 +1,11 @@
 """test_reload_redis.py - reloading a Redis-backed configuration.
 
-A reload builds a new view and its redis plugin loads every zone again
-from scratch. Until that load is done the new view is incomplete, so vmdnsd
-must keep answering from the old configuration and switch only when the
-new one is ready. A real redis-server holds a zone of 30,000 names; client
+A reload that changes the redis section builds a new view and its redis
+plugin loads every zone again from scratch (one that does not change it
+keeps the backends: test_reload_keep.py). Until that load is done the new
+view is incomplete, so vmdnsd must keep answering from the old
+configuration and switch only when the new one is ready. Every reload here
+changes the backends' connect_timeout to force the new load. A real redis-server holds a zone of 30,000 names; client
 loops query names from the whole zone during several SIGHUPs (one of them
 also adding a zone file), and every single answer must be the right address:
 a switch to a half-loaded view would show up as NXDOMAIN or REFUSED.
@@ -89,6 +91,7 @@ class RedisReloadTest(unittest.TestCase):
             self.assertGreater(ok, 20)
         text = rh.log_text(server)
         self.assertEqual(text.count("applied (listeners kept)"), reloads, text[-3000:])
+        self.assertEqual(text.count(": a new view;"), reloads, text[-3000:])
         self.assertNotIn("reload failed", text)
         self.assertNotIn("switching anyway", text)
 
@@ -101,10 +104,11 @@ class RedisReloadTest(unittest.TestCase):
                 base = f.read()
 
             def change(n):
-                if n == 2:  # the second reload adds a zone file as well
-                    with open(server.config_path, "w") as f:
-                        f.write(base + "zones:\n  - origin: example.com.\n    file: %s\n"
-                                % TEST_ZONE)
+                text = base.replace("connect_timeout: 300ms", "connect_timeout: %dms" % (300 + n))
+                if n >= 2:  # the second reload adds a zone file as well
+                    text += "zones:\n  - origin: example.com.\n    file: %s\n" % TEST_ZONE
+                with open(server.config_path, "w") as f:
+                    f.write(text)
 
             self.reload_under_load(server, 3, change)
             r = udp(query("www.example.com.", "A"), server.port)
@@ -126,7 +130,14 @@ class RedisReloadTest(unittest.TestCase):
             server.config_path = corefile
             server.start(probe=ZONE, option="--corefile")
             rh.wait_answer(server.port, "vm-%d.%s" % (NAMES - 1, ZONE), {addr(NAMES - 1)})
-            self.reload_under_load(server, 2)
+            def change(n):
+                with open(corefile) as f:
+                    text = f.read()
+                with open(corefile, "w") as f:
+                    f.write(text.replace("connect_timeout %d" % (300 + n - 1),
+                                         "connect_timeout %d" % (300 + n)))
+
+            self.reload_under_load(server, 2, change)
         finally:
             try:
                 server.stop()
