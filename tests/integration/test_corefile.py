@@ -136,6 +136,34 @@ class SameAnswersTest(unittest.TestCase):
         self.assertIn("Corefile:11: cache: ignored", out)
 
 
+class EveryAddressTest(unittest.TestCase):
+    """A server block without `bind` listens on every address (":PORT"):
+    0.0.0.0, and [::] where the host has IPv6, which the server decides when
+    it binds (the parsed config is the same on every host)."""
+
+    def test_no_bind(self):
+        srv = Vmdnsd(config="# replaced below\n")
+        srv.config_path = os.path.join(srv.tmp, "Corefile")
+        with open(srv.config_path, "w") as f:
+            f.write("example.com:%d {\n  file %s\n}\n" % (srv.port, DEFAULT_ZONES[0][1]))
+        try:
+            srv.start(option="--corefile")
+            r = udp(query("www.example.com.", "A"), srv.port)
+            self.assertEqual(rr_texts(r.answer), {"www.example.com. 3600 IN A 192.0.2.80"})
+            out = srv.output()
+            if have_ipv6():
+                r = tcp(query("www.example.com.", "A"), srv.port, host="::1")
+                self.assertEqual(dns.rcode.NOERROR, r.rcode())
+                self.assertIn("listening on 0.0.0.0:%d, [::]:%d (udp+tcp)" % (srv.port, srv.port),
+                              out)
+            else:
+                self.assertIn("listening on 0.0.0.0:%d (udp+tcp)" % srv.port, out)
+                self.assertIn("not listening on [::]:%d" % srv.port, out)
+            srv.stop()
+        finally:
+            srv.cleanup()
+
+
 class CorefileErrorTest(unittest.TestCase):
     def setUp(self):
         self.srv = Vmdnsd(config="# replaced below\n")
