@@ -22,47 +22,6 @@
 #define DEFAULT_STREAM_MAXLEN      1000000
 #define DEFAULT_TTL                300
 
-int redis_addr_parse(const char *text, uint16_t default_port, redis_addr_t *out)
-{
-    const char *host = text, *port = NULL;
-    size_t host_len;
-    if (text[0] == '[') { /* [v6]:port */
-        const char *end = strchr(text, ']');
-        if (end == NULL) {
-            return -1;
-        }
-        host = text + 1;
-        host_len = (size_t)(end - host);
-        if (end[1] == ':') {
-            port = end + 2;
-        } else if (end[1] != '\0') {
-            return -1;
-        }
-    } else {
-        const char *colon = strrchr(text, ':');
-        if (colon != NULL && strchr(text, ':') != colon) {
-            colon = NULL; /* a bare IPv6 address without brackets */
-        }
-        host_len = colon ? (size_t)(colon - text) : strlen(text);
-        port = colon ? colon + 1 : NULL;
-    }
-    if (host_len == 0 || host_len >= sizeof(out->host)) {
-        return -1;
-    }
-    memcpy(out->host, host, host_len);
-    out->host[host_len] = '\0';
-    out->port = default_port;
-    if (port != NULL) {
-        char *end;
-        unsigned long p = strtoul(port, &end, 10);
-        if (*port == '\0' || *end != '\0' || p == 0 || p > 65535) {
-            return -1;
-        }
-        out->port = (uint16_t)p;
-    }
-    return 0;
-}
-
 /* An optional string: copy it, or leave NULL when absent. */
 static int opt_string(cfg_node_t *map, const char *key, char **out, cfg_error_t *err)
 {
@@ -116,8 +75,9 @@ static int read_addrs(cfg_node_t *n, uint16_t default_port, redis_addr_t **out, 
         if (cfg_string(item, &s, err) != 0) {
             return -1;
         }
-        if (redis_addr_parse(s, default_port, &(*out)[i]) != 0) {
-            return cfg_fail(err, item, "bad address '%s' (expected host:port)", s);
+        char why[300];
+        if (vmdns_hostport_parse(s, 0, default_port, &(*out)[i], why, sizeof(why)) != 0) {
+            return cfg_fail(err, item, "bad address %s (expected host:port)", why);
         }
     }
     *count = total;

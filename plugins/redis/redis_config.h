@@ -35,17 +35,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/hostport.h"
 #include "config/cfg.h"
 #include "dns/name.h"
 
 #define REDIS_MAX_BACKENDS   31 /* one bit each in a 32-bit mask, plus the defaults */
 #define REDIS_MAX_DEFAULT_NS 13
 
-/* One TCP endpoint. */
-typedef struct redis_addr {
-    char host[256];
-    uint16_t port;
-} redis_addr_t;
+/* One TCP endpoint (parsed by the one host:port parser, common/hostport.h). */
+typedef vmdns_hostport_t redis_addr_t;
 
 /* One Redis deployment: a list of nodes, or the sentinels that know them. */
 typedef struct redis_backend_config {
@@ -99,10 +97,6 @@ bool redis_config_equal(const redis_config_t *a, const redis_config_t *b);
 
 /* Free what redis_config_read allocated. */
 void redis_config_free(redis_config_t *cfg);
-
-/* Parse "host:port", "[v6]:port" or "host" (default_port) into out.
- * Returns 0, or -1 if the text is not an address. */
-int redis_addr_parse(const char *text, uint16_t default_port, redis_addr_t *out);
 
 struct cf_plugin_ctx;
 struct cf_directive;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/sentinel.h"
 #include "redis/redis_conn.h"
 
 struct sentinel_query {
@@ -42,17 +43,9 @@ static void ask_next(sentinel_query_t *q);
 /* Deliver and free. */
 static void finish(sentinel_query_t *q)
 {
-    redis_addr_t nodes[SENTINEL_MAX_NODES + 1];
-    size_t n = 0;
-    if (q->have_master) {
-        nodes[n++] = q->master;
-    }
-    for (size_t i = 0; i < q->nreplicas && n < SENTINEL_MAX_NODES; i++) {
-        if (!q->have_master || strcmp(q->replicas[i].host, q->master.host) != 0 ||
-            q->replicas[i].port != q->master.port) {
-            nodes[n++] = q->replicas[i];
-        }
-    }
+    redis_addr_t nodes[SENTINEL_MAX_NODES];
+    size_t n = vmdns_sentinel_nodes(q->have_master ? &q->master : NULL, q->replicas, q->nreplicas,
+                                    nodes, SENTINEL_MAX_NODES);
     char why[256];
     snprintf(why, sizeof(why), "%s", q->why);
     sentinel_done_fn done = q->done;
@@ -60,40 +53,6 @@ static void finish(sentinel_query_t *q)
     redis_conn_close(q->conn);
     free(q);
     done(arg, nodes, n, why);
-}
-
-static const char *field(const redisReply *r, const char *key)
-{
-    for (size_t i = 0; i + 1 < r->elements; i += 2) {
-        const redisReply *k = r->element[i], *v = r->element[i + 1];
-        if (k->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING &&
-            strcmp(k->str, key) == 0) {
-            return v->str;
-        }
-    }
-    return NULL;
-}
-
-int sentinel_parse_replica(const redisReply *r, redis_addr_t *out)
-{
-    if (r->type != REDIS_REPLY_ARRAY) {
-        return -1;
-    }
-    const char *ip = field(r, "ip"), *port = field(r, "port"), *flags = field(r, "flags");
-    if (ip == NULL || port == NULL || strlen(ip) >= sizeof(out->host)) {
-        return -1;
-    }
-    if (flags != NULL &&
-        (strstr(flags, "s_down") || strstr(flags, "o_down") || strstr(flags, "disconnected"))) {
-        return -1;
-    }
-    int p = atoi(port);
-    if (p <= 0 || p > 65535) {
-        return -1;
-    }
-    snprintf(out->host, sizeof(out->host), "%s", ip);
-    out->port = (uint16_t)p;
-    return 0;
 }
 
 /* The current sentinel is no good: note why and ask the next one. */
@@ -124,19 +83,11 @@ static void on_master(redis_conn_t *c, redisReply *r, void *privdata)
         return;
     }
     sentinel_query_t *q = privdata;
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-        r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING &&
-        strlen(r->element[0]->str) < sizeof(q->master.host)) {
-        int port = atoi(r->element[1]->str);
-        if (port > 0 && port <= 65535) {
-            snprintf(q->master.host, sizeof(q->master.host), "%s", r->element[0]->str);
-            q->master.port = (uint16_t)port;
-            q->have_master = true;
-        }
-    } else if (r->type == REDIS_REPLY_ERROR) {
+    if (r->type == REDIS_REPLY_ERROR) {
         sentinel_failed(q, r->str);
         return;
     }
+    q->have_master = vmdns_sentinel_parse_master(r, &q->master) == 0; /* nil: unknown master */
     answered(q);
 }
 
@@ -148,7 +99,7 @@ static void on_replicas(redis_conn_t *c, redisReply *r, void *privdata)
     sentinel_query_t *q = privdata;
     if (r->type == REDIS_REPLY_ARRAY) {
         for (size_t i = 0; i < r->elements && q->nreplicas < SENTINEL_MAX_NODES; i++) {
-            if (sentinel_parse_replica(r->element[i], &q->replicas[q->nreplicas]) == 0) {
+            if (vmdns_sentinel_parse_replica(r->element[i], &q->replicas[q->nreplicas]) == 0) {
                 q->nreplicas++;
             }
         }
@@ -250,19 +201,6 @@ struct sentinel_watch {
     struct event *retry;
 };
 
-int sentinel_parse_switch(const char *msg, const char *master, redis_addr_t *out)
-{
-    char name[256], old_ip[256], new_ip[256];
-    unsigned old_port, new_port;
-    if (sscanf(msg, "%255s %255s %u %255s %u", name, old_ip, &old_port, new_ip, &new_port) != 5 ||
-        strcmp(name, master) != 0 || new_port == 0 || new_port > 65535) {
-        return -1;
-    }
-    snprintf(out->host, sizeof(out->host), "%s", new_ip);
-    out->port = (uint16_t)new_port;
-    return 0;
-}
-
 static void on_switch(redis_conn_t *c, redisReply *r, void *privdata)
 {
     sentinel_watch_t *w = privdata;
@@ -270,7 +208,7 @@ static void on_switch(redis_conn_t *c, redisReply *r, void *privdata)
     /* ["pmessage", pattern, channel, "name old-ip old-port new-ip new-port"] */
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 4 &&
         r->element[3]->type == REDIS_REPLY_STRING &&
-        sentinel_parse_switch(r->element[3]->str, w->cfg->master, &to) == 0) {
+        vmdns_sentinel_parse_switch(r->element[3]->str, w->cfg->master, &to) == 0) {
         w->fn(w->arg, to.host, to.port);
     }
 }

@@ -7,7 +7,8 @@
  * replicas (SENTINEL replicas). The result is a list of nodes to try,
  * master first, then the replicas that the sentinel does not consider
  * down: the server only reads, so a replica serves as well while a
- * failover is under way.
+ * failover is under way. The replies are parsed, and the list is built, by
+ * common/sentinel.h, which libvmdns's blocking client uses too.
  */
 #ifndef VMDNS_REDIS_SENTINEL_H
 #define VMDNS_REDIS_SENTINEL_H
@@ -51,14 +52,5 @@ sentinel_watch_t *sentinel_watch_start(struct event_base *base, const redis_back
 
 /* Stop watching and free. */
 void sentinel_watch_free(sentinel_watch_t *w);
-
-/* Parse a +switch-master message ("name old-ip old-port new-ip new-port")
- * for `master`; returns 0 and fills out if it is about that master. */
-int sentinel_parse_switch(const char *msg, const char *master, redis_addr_t *out);
-
-/* Parse one entry of a SENTINEL replicas reply (a flat key/value array)
- * into out; returns 0 if it is a usable replica (not down/disconnected). */
-struct redisReply;
-int sentinel_parse_replica(const struct redisReply *r, redis_addr_t *out);
 
 #endif

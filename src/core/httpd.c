@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/hostport.h"
 #include "config/corefile_plugin.h"
 #include "core/log.h"
 #include "core/plugin.h"
@@ -32,56 +33,27 @@
 int httpd_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len, char *err,
                      size_t errlen)
 {
-    char host[64];
-    const char *port_text;
-    if (text[0] == '[') {
-        const char *end = strchr(text, ']');
-        if (end == NULL || end[1] != ':' || (size_t)(end - text - 1) >= sizeof(host)) {
-            snprintf(err, errlen, "bad address '%s' (expected [v6addr]:port)", text);
-            return -1;
-        }
-        memcpy(host, text + 1, (size_t)(end - text - 1));
-        host[end - text - 1] = '\0';
-        port_text = end + 2;
-    } else {
-        const char *colon = strrchr(text, ':');
-        if (colon == NULL || (size_t)(colon - text) >= sizeof(host) ||
-            memchr(text, ':', (size_t)(colon - text)) != NULL) {
-            snprintf(err, errlen, "bad address '%s' (expected host:port or :port)", text);
-            return -1;
-        }
-        memcpy(host, text, (size_t)(colon - text));
-        host[colon - text] = '\0';
-        port_text = colon + 1;
-    }
-    char *end;
-    errno = 0;
-    unsigned long port = strtoul(port_text, &end, 10);
-    if (port_text[0] == '\0' || *end != '\0' || errno != 0 || port > 65535) {
-        snprintf(err, errlen, "bad port in address '%s'", text);
+    vmdns_hostport_t hp;
+    char why[300];
+    if (vmdns_hostport_parse(text,
+                             VMDNS_HP_PORT_REQUIRED | VMDNS_HP_PORT_ZERO | VMDNS_HP_EMPTY_HOST |
+                                 VMDNS_HP_NO_BARE_V6,
+                             0, &hp, why, sizeof(why)) != 0) {
+        snprintf(err, errlen, "bad address '%s' (expected host:port or :port)", text);
         return -1;
     }
-    memset(ss, 0, sizeof(*ss));
-    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-    if (host[0] == '\0') {
+    if (hp.host[0] == '\0' || strcmp(hp.host, "localhost") == 0) {
+        struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+        memset(ss, 0, sizeof(*ss));
         v4->sin_family = AF_INET;
-        v4->sin_addr.s_addr = htonl(INADDR_ANY);
-        v4->sin_port = htons((uint16_t)port);
+        v4->sin_addr.s_addr = htonl(hp.host[0] ? INADDR_LOOPBACK : INADDR_ANY);
+        v4->sin_port = htons(hp.port);
         *len = sizeof(*v4);
-    } else if (strcmp(host, "localhost") == 0 || inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-        if (strcmp(host, "localhost") == 0) {
-            v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        }
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons((uint16_t)port);
-        *len = sizeof(*v4);
-    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons((uint16_t)port);
-        *len = sizeof(*v6);
-    } else {
-        snprintf(err, errlen, "bad address '%s' (the host must be a numeric address)", text);
+        return 0;
+    }
+    if (vmdns_hostport_sockaddr(&hp, ss, len, why, sizeof(why)) != 0) {
+        snprintf(err, errlen, "bad address '%s' (the host must be a numeric address: %s)", text,
+                 why);
         return -1;
     }
     return 0;

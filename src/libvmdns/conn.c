@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "common/sentinel.h"
 #include "registrar_int.h"
 
 /* hiredis writes with write(2): a peer that closed the connection would
@@ -93,7 +94,7 @@ static int parse_list(const char *const *in, size_t n, int dport, vmdns_addr_t *
     if (!*out)
         return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++)
-        if (vmdns_addr_parse(in[i], dport, &(*out)[i], err) < 0)
+        if (vmdns_addr_parse(in[i], 1, (uint16_t)dport, &(*out)[i], err) < 0)
             return -1;
     return 0;
 }
@@ -150,7 +151,7 @@ static redisContext *dial(const conn_t *c, const vmdns_addr_t *a, char *why, siz
         a->port ? redisConnectWithTimeout(a->host, a->port, tv_ms(c->connect_timeout_ms))
                 : redisConnectUnixWithTimeout(a->host, tv_ms(c->connect_timeout_ms));
     if (!ctx || ctx->err) {
-        snprintf(why, wl, "%s: %s", vmdns_addr_str(a, as, sizeof(as)),
+        snprintf(why, wl, "%s: %s", vmdns_hostport_str(a, as, sizeof(as)),
                  ctx ? ctx->errstr : "out of memory");
         if (ctx)
             redisFree(ctx);
@@ -167,11 +168,11 @@ static redisReply *call(redisContext *ctx, const vmdns_addr_t *a, char *why, siz
     char as[300];
     redisReply *rep = redisCommandArgv(ctx, argc, argv, NULL);
     if (!rep) {
-        snprintf(why, wl, "%s: %s", vmdns_addr_str(a, as, sizeof(as)), ctx->errstr);
+        snprintf(why, wl, "%s: %s", vmdns_hostport_str(a, as, sizeof(as)), ctx->errstr);
         return NULL;
     }
     if (rep->type == REDIS_REPLY_ERROR) {
-        snprintf(why, wl, "%s: %s: %s", vmdns_addr_str(a, as, sizeof(as)), argv[0], rep->str);
+        snprintf(why, wl, "%s: %s: %s", vmdns_hostport_str(a, as, sizeof(as)), argv[0], rep->str);
         freeReplyObject(rep);
         return NULL;
     }
@@ -218,12 +219,12 @@ static int try_node(conn_t *c, const vmdns_addr_t *a, char *why, size_t wl)
     freeReplyObject(rep);
     if (!master) {
         char as[300];
-        snprintf(why, wl, "%s: not a master", vmdns_addr_str(a, as, sizeof(as)));
+        snprintf(why, wl, "%s: not a master", vmdns_hostport_str(a, as, sizeof(as)));
         redisFree(ctx);
         return NODE_NOT_MASTER;
     }
     c->ctx = ctx;
-    vmdns_addr_str(a, c->where, sizeof(c->where));
+    vmdns_hostport_str(a, c->where, sizeof(c->where));
     return NODE_MASTER;
 }
 
@@ -268,21 +269,14 @@ static int pass_sentinels(conn_t *c, char *why, size_t wl)
         if (!rep)
             continue;
         vmdns_addr_t m;
-        memset(&m, 0, sizeof(m));
-        if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-            rep->element[0]->type == REDIS_REPLY_STRING &&
-            rep->element[1]->type == REDIS_REPLY_STRING &&
-            strlen(rep->element[0]->str) < sizeof(m.host)) {
-            strcpy(m.host, rep->element[0]->str);
-            m.port = atoi(rep->element[1]->str);
-        } else {
+        int known = vmdns_sentinel_parse_master(rep, &m) == 0;
+        freeReplyObject(rep);
+        if (!known) {
             char as[300];
             snprintf(why, wl, "sentinel %s does not know master '%s'",
-                     vmdns_addr_str(s, as, sizeof(as)), c->master_name);
-        }
-        freeReplyObject(rep);
-        if (m.port <= 0)
+                     vmdns_hostport_str(s, as, sizeof(as)), c->master_name);
             continue;
+        }
         int rc = try_node(c, &m, why, wl);
         if (rc == NODE_MASTER)
             return rc;

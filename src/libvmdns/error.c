@@ -1,13 +1,10 @@
 /*
- * error.c - status strings and the error-filling helpers.
+ * error.c - the status strings of the public API.
  *
  * Kept apart so the codec, the registrar and the CLI all describe failures
- * the same way.
+ * the same way (the filling helpers are in common/err.c).
  */
-#include <stdarg.h>
-#include <stdio.h>
-
-#include "err.h"
+#include "vmdns/error.h"
 
 const char *vmdns_strerror(vmdns_status_t code)
 {
@@ -50,24 +47,4 @@ const char *vmdns_strerror(vmdns_status_t code)
         return "too many concurrent changes";
     }
     return "unknown error";
-}
-
-int vmdns_fail(vmdns_error_t *err, vmdns_status_t code, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        err->code = code;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof(err->message), fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
-void vmdns_ok(vmdns_error_t *err)
-{
-    if (err) {
-        err->code = VMDNS_OK;
-        err->message[0] = '\0';
-    }
 }

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "err.h"
+#include "common/err.h"
 #include "vmdns/record.h"
 
 /* Append one byte to the label being built; -1 when a limit is hit. */

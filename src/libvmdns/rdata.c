@@ -13,7 +13,7 @@
 #include <strings.h>
 
 #include "codec.h"
-#include "err.h"
+#include "common/err.h"
 
 const codec_type_t vmdns_codec_types[] = {
     {"a", "A", VMDNS_TYPE_A},

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "codec.h"
-#include "err.h"
+#include "common/err.h"
 
 /* Name at rdata[off] as a JSON string; *used gets its wire length. */
 static json_t *name_json(const uint8_t *rdata, size_t off, size_t len, size_t *used)

@@ -21,7 +21,7 @@
 #include <strings.h>
 
 #include "codec.h"
-#include "err.h"
+#include "common/err.h"
 #include "json_lite.h"
 
 /* Scratch state of one parse. */

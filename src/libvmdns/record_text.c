@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "codec.h"
-#include "err.h"
+#include "common/err.h"
 
 /* True if text has a ';' (a zone-file comment) outside double quotes. */
 static int has_comment(const char *text)

@@ -104,12 +104,8 @@ vmdns_registrar_t *vmdns_registrar_open(const vmdns_registrar_opts_t *given, vmd
         }
         r->n_visible = o->n_wait_visible;
         for (size_t i = 0; i < o->n_wait_visible; i++) {
-            if (vmdns_addr_parse(o->wait_visible[i], 53, &r->visible[i], err) < 0)
+            if (vmdns_addr_parse(o->wait_visible[i], 0, 53, &r->visible[i], err) < 0)
                 goto fail;
-            if (r->visible[i].port == 0) {
-                vmdns_fail(err, VMDNS_ERR_INVALID, "wait_visible needs host:port, not a path");
-                goto fail;
-            }
         }
     }
     if (vmdns_conn_init(&r->conn, o, err) < 0 || vmdns_conn_ensure(&r->conn, err) < 0)

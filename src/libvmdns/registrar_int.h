@@ -12,21 +12,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "common/err.h"
+#include "common/hostport.h"
 #include "vmdns/registrar.h"
 
-/* ---- addr.c: "host:port", "[v6]:port", "/unix/path" ---- */
+/* ---- addresses: common/hostport.h; port 0 = a unix socket path ---- */
 
-typedef struct vmdns_addr {
-    char host[256]; /* host name or address; the socket path if port == 0 */
-    int port;       /* 0 = unix socket */
-} vmdns_addr_t;
+typedef vmdns_hostport_t vmdns_addr_t;
 
-/* Parse an address; a missing port is default_port. */
-int vmdns_addr_parse(const char *text, int default_port, vmdns_addr_t *out, vmdns_error_t *err);
-
-/* "host:port" (or the path) for messages. */
-const char *vmdns_addr_str(const vmdns_addr_t *a, char *buf, size_t cap);
+/* Parse a Redis node, sentinel or DNS server address ("host:port",
+ * "[v6]:port", bare IPv6, "host", or "/unix/path" if unix is set); a
+ * missing port is default_port. VMDNS_ERR_INVALID on failure. */
+int vmdns_addr_parse(const char *text, int unix_ok, uint16_t default_port, vmdns_addr_t *out,
+                     vmdns_error_t *err);
 
 /* ---- batch.c: a pipeline of commands in RESP form ---- */
 

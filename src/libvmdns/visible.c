@@ -195,13 +195,13 @@ int vmdns_visible_wait(const vmdns_addr_t *servers, size_t n_servers, const vis_
         int fd = open_udp(&servers[s]);
         if (fd < 0)
             return vmdns_fail(err, VMDNS_ERR_INVALID, "cannot reach vmdnsd at %s",
-                              vmdns_addr_str(&servers[s], as, sizeof(as)));
+                              vmdns_hostport_str(&servers[s], as, sizeof(as)));
         for (size_t i = 0; i < n_checks; i++) {
             if (poll_check(fd, &checks[i], deadline) < 0) {
                 close(fd);
                 return vmdns_fail(err, VMDNS_ERR_TIMEOUT,
                                   "written, but %s did not show %s %s %s within %u ms",
-                                  vmdns_addr_str(&servers[s], as, sizeof(as)), checks[i].name,
+                                  vmdns_hostport_str(&servers[s], as, sizeof(as)), checks[i].name,
                                   vmdns_type_name(checks[i].qtype),
                                   checks[i].present ? "as registered" : "gone", timeout_ms);
             }

@@ -2,8 +2,8 @@
  * test_redis_names.c - unit tests of plugins/redis/redis_names.c (zone keys
  * with prefix and suffix, hash fields to owner names, the SCAN pattern and
  * its glob escaping, the stream key), redis_strset.c (the small string
- * sets of the backend threads), the stream id order of redis_stream.c and
- * the parsing of Sentinel answers (redis_sentinel.c).
+ * sets of the backend threads) and the stream id order of redis_stream.c.
+ * Sentinel answers are parsed by src/common (test_common.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +16,6 @@
 #include "dns/name.h"
 #include "redis/redis_backend_int.h"
 #include "redis/redis_names.h"
-#include "redis/redis_sentinel.h"
 #include "redis/redis_strset.h"
 
 static size_t wire(const char *text, uint8_t out[NAME_MAX_WIRE])
@@ -161,50 +160,13 @@ static void test_stream_id_order(void **state)
     assert_true(stream_id_cmp("10-0", "9-0") > 0); /* numeric, not text order */
 }
 
-/* A string reply (not owned: the test keeps the storage). */
-static redisReply str_reply(const char *s)
-{
-    redisReply r = {.type = REDIS_REPLY_STRING, .len = strlen(s), .str = (char *)s};
-    return r;
-}
-
-static void test_sentinel_answers(void **state)
-{
-    redis_addr_t a;
-    assert_int_equal(sentinel_parse_switch("vmdns 127.0.0.1 6379 10.0.0.2 6380", "vmdns", &a), 0);
-    assert_string_equal(a.host, "10.0.0.2");
-    assert_int_equal(a.port, 6380);
-    assert_int_equal(sentinel_parse_switch("other 127.0.0.1 6379 10.0.0.2 6380", "vmdns", &a), -1);
-    assert_int_equal(sentinel_parse_switch("vmdns 127.0.0.1 6379", "vmdns", &a), -1);
-    assert_int_equal(sentinel_parse_switch("vmdns 1.1.1.1 1 10.0.0.2 70000", "vmdns", &a), -1);
-
-    const char *kv[] = {"name", "10.0.0.3:6379", "ip",    "10.0.0.3",
-                        "port", "6379",          "flags", "slave"};
-    redisReply items[8], *ptrs[8];
-    for (int i = 0; i < 8; i++) {
-        items[i] = str_reply(kv[i]);
-        ptrs[i] = &items[i];
-    }
-    redisReply entry = {.type = REDIS_REPLY_ARRAY, .elements = 8, .element = ptrs};
-    assert_int_equal(sentinel_parse_replica(&entry, &a), 0);
-    assert_string_equal(a.host, "10.0.0.3");
-    assert_int_equal(a.port, 6379);
-    items[7] = str_reply("slave,s_down");
-    assert_int_equal(sentinel_parse_replica(&entry, &a), -1); /* down: not a candidate */
-    items[7] = str_reply("slave,disconnected");
-    assert_int_equal(sentinel_parse_replica(&entry, &a), -1);
-    items[7] = str_reply("slave");
-    items[5] = str_reply("0");
-    assert_int_equal(sentinel_parse_replica(&entry, &a), -1);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_to_apex),     cmocka_unit_test(test_zone_key_round_trip),
         cmocka_unit_test(test_field_to_owner),  cmocka_unit_test(test_scan_pattern_and_stream_key),
         cmocka_unit_test(test_zone_from_text),  cmocka_unit_test(test_strset),
-        cmocka_unit_test(test_stream_id_order), cmocka_unit_test(test_sentinel_answers),
+        cmocka_unit_test(test_stream_id_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

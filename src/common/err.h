@@ -1,11 +1,12 @@
 /*
- * err.h - filling a vmdns_error_t inside the library.
+ * common/err.h - filling a vmdns_error_t inside libvmdns, vmdns_common and
+ * the libraries beside them.
  *
  * Every failure path ends in one call that records the code and a formatted
  * message and returns -1, so callers can write `return vmdns_fail(...)`.
  */
-#ifndef VMDNS_LIB_ERR_H
-#define VMDNS_LIB_ERR_H
+#ifndef VMDNS_COMMON_ERR_H
+#define VMDNS_COMMON_ERR_H
 
 #include "vmdns/error.h"
 

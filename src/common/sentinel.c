@@ -1,0 +1,91 @@
+/*
+ * common/sentinel.c - parsing Sentinel replies and choosing the nodes to
+ * try (see sentinel.h).
+ */
+#include "common/sentinel.h"
+
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* An address from sentinel text: an IP (or name) and a decimal port. */
+static int set_addr(const char *host, const char *port, vmdns_hostport_t *out)
+{
+    char *end;
+    unsigned long p;
+    if (host[0] == '\0' || strlen(host) >= sizeof(out->host) || port[0] < '0' || port[0] > '9')
+        return -1;
+    p = strtoul(port, &end, 10);
+    if (*end != '\0' || p == 0 || p > 65535)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    memcpy(out->host, host, strlen(host) + 1);
+    out->port = (uint16_t)p;
+    return 0;
+}
+
+int vmdns_sentinel_parse_master(const redisReply *r, vmdns_hostport_t *out)
+{
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING)
+        return -1;
+    return set_addr(r->element[0]->str, r->element[1]->str, out);
+}
+
+/* The string value of key in a flat key/value array, or NULL. */
+static const char *field(const redisReply *r, const char *key)
+{
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const redisReply *k = r->element[i], *v = r->element[i + 1];
+        if (k->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING &&
+            strcmp(k->str, key) == 0)
+            return v->str;
+    }
+    return NULL;
+}
+
+int vmdns_sentinel_parse_replica(const redisReply *r, vmdns_hostport_t *out)
+{
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+        return -1;
+    const char *ip = field(r, "ip"), *port = field(r, "port"), *flags = field(r, "flags");
+    if (ip == NULL || port == NULL)
+        return -1;
+    if (flags != NULL &&
+        (strstr(flags, "s_down") || strstr(flags, "o_down") || strstr(flags, "disconnected")))
+        return -1;
+    return set_addr(ip, port, out);
+}
+
+int vmdns_sentinel_parse_switch(const char *msg, const char *master, vmdns_hostport_t *out)
+{
+    char name[256], old_ip[256], new_ip[256], old_port[16], new_port[16], extra;
+    if (sscanf(msg, "%255s %255s %15s %255s %15s %c", name, old_ip, old_port, new_ip, new_port,
+               &extra) != 5 ||
+        strcmp(name, master) != 0)
+        return -1;
+    return set_addr(new_ip, new_port, out);
+}
+
+static bool same(const vmdns_hostport_t *a, const vmdns_hostport_t *b)
+{
+    return a->port == b->port && strcmp(a->host, b->host) == 0;
+}
+
+size_t vmdns_sentinel_nodes(const vmdns_hostport_t *master, const vmdns_hostport_t *replicas,
+                            size_t n_replicas, vmdns_hostport_t *out, size_t cap)
+{
+    size_t n = 0;
+    if (master != NULL && n < cap)
+        out[n++] = *master;
+    for (size_t i = 0; i < n_replicas && n < cap; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < n && !dup; j++)
+            dup = same(&out[j], &replicas[i]);
+        if (!dup)
+            out[n++] = replicas[i];
+    }
+    return n;
+}

@@ -1,0 +1,214 @@
+/*
+ * test_common.c - unit tests of the internal library vmdns_common
+ * (src/common): the one host:port parser every address goes through, and
+ * the parsing of Redis Sentinel answers shared by libvmdns and vmdnsd.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <hiredis/hiredis.h>
+
+#include "common/hostport.h"
+#include "common/sentinel.h"
+
+/* Parse text that must be accepted; check host, port and brackets. */
+static void hp_ok(const char *text, unsigned flags, uint16_t dport, const char *host, uint16_t port,
+                  int bracketed)
+{
+    vmdns_hostport_t a;
+    char why[300] = "";
+    if (vmdns_hostport_parse(text, flags, dport, &a, why, sizeof(why)) != 0)
+        fail_msg("'%s' rejected: %s", text, why);
+    assert_string_equal(a.host, host);
+    assert_int_equal(a.port, port);
+    assert_int_equal(a.bracketed, bracketed);
+}
+
+/* Parse text that must be refused with a reason containing `want`. */
+static void hp_bad(const char *text, unsigned flags, const char *want)
+{
+    vmdns_hostport_t a;
+    char why[300] = "";
+    if (vmdns_hostport_parse(text, flags, 6379, &a, why, sizeof(why)) == 0)
+        fail_msg("'%s' accepted", text);
+    if (strstr(why, want) == NULL)
+        fail_msg("'%s': '%s' does not say '%s'", text, why, want);
+}
+
+static void test_hostport_forms(void **state)
+{
+    /* IPv4, host names, default port */
+    hp_ok("10.0.0.1:6380", 0, 6379, "10.0.0.1", 6380, 0);
+    hp_ok("10.0.0.1", 0, 6379, "10.0.0.1", 6379, 0);
+    hp_ok("redis.example.com:7000", 0, 6379, "redis.example.com", 7000, 0);
+    hp_ok("localhost", 0, 26379, "localhost", 26379, 0);
+    hp_ok("h:00053", 0, 1, "h", 53, 0);
+    /* [IPv6]:port, [IPv6], bare IPv6 (default port) */
+    hp_ok("[::1]:6380", 0, 6379, "::1", 6380, 1);
+    hp_ok("[fd00::3]", 0, 6379, "fd00::3", 6379, 1);
+    hp_ok("fd00::3", 0, 6379, "fd00::3", 6379, 0);
+    hp_ok("::1", 0, 6379, "::1", 6379, 0);
+    hp_ok("[fe80::1%lo]:53", 0, 1, "fe80::1%lo", 53, 1);
+    /* flags */
+    hp_ok(":8080", VMDNS_HP_EMPTY_HOST, 1, "", 8080, 0);
+    hp_ok("127.0.0.1:0", VMDNS_HP_PORT_ZERO, 1, "127.0.0.1", 0, 0);
+    hp_ok("/run/redis.sock", VMDNS_HP_UNIX, 6379, "/run/redis.sock", 0, 0);
+}
+
+static void test_hostport_errors(void **state)
+{
+    hp_bad("", 0, "empty");
+    hp_bad(NULL, 0, "empty");
+    hp_bad("h:", 0, "bad port");
+    hp_bad("h:0", 0, "bad port");
+    hp_bad("h:65536", 0, "bad port");
+    hp_bad("h:100000", 0, "bad port");
+    hp_bad("h:-1", 0, "bad port");
+    hp_bad("h:+53", 0, "bad port");
+    hp_bad("h: 53", 0, "bad port");
+    hp_bad("h:53x", 0, "bad port");
+    hp_bad("[::1", 0, "missing ']'");
+    hp_bad("[::1]x", 0, "missing ':port'");
+    hp_bad("[]:53", 0, "bad IPv6 address");
+    hp_bad("[::1]:", 0, "bad port");
+    hp_bad(":53", 0, "no host");
+    hp_bad("h", VMDNS_HP_PORT_REQUIRED, "missing ':port'");
+    hp_bad("[::1]", VMDNS_HP_PORT_REQUIRED, "missing ':port'");
+    hp_bad("::1:53", VMDNS_HP_NO_BARE_V6, "[addr]:port");
+    hp_bad("/run/redis.sock", 0, "socket path"); /* only with VMDNS_HP_UNIX */
+    char longhost[400];
+    memset(longhost, 'a', sizeof(longhost) - 1);
+    longhost[sizeof(longhost) - 1] = '\0';
+    hp_bad(longhost, 0, "too long");
+}
+
+static void test_hostport_str_and_sockaddr(void **state)
+{
+    vmdns_hostport_t a;
+    char buf[300], why[300];
+    struct sockaddr_storage ss;
+    socklen_t len;
+    assert_int_equal(vmdns_hostport_parse("[::1]:53", 0, 1, &a, why, sizeof(why)), 0);
+    assert_string_equal(vmdns_hostport_str(&a, buf, sizeof(buf)), "[::1]:53");
+    assert_int_equal(vmdns_hostport_sockaddr(&a, &ss, &len, why, sizeof(why)), 0);
+    assert_int_equal(ss.ss_family, AF_INET6);
+    assert_int_equal(ntohs(((struct sockaddr_in6 *)&ss)->sin6_port), 53);
+    assert_int_equal(vmdns_hostport_parse("fd00::1", 0, 6379, &a, why, sizeof(why)), 0);
+    assert_string_equal(vmdns_hostport_str(&a, buf, sizeof(buf)), "[fd00::1]:6379");
+    assert_int_equal(vmdns_hostport_parse("10.1.2.3:80", 0, 1, &a, why, sizeof(why)), 0);
+    assert_string_equal(vmdns_hostport_str(&a, buf, sizeof(buf)), "10.1.2.3:80");
+    assert_int_equal(vmdns_hostport_sockaddr(&a, &ss, &len, why, sizeof(why)), 0);
+    assert_int_equal(ss.ss_family, AF_INET);
+    assert_int_equal(len, sizeof(struct sockaddr_in));
+    assert_int_equal(vmdns_hostport_parse("/tmp/s", VMDNS_HP_UNIX, 1, &a, why, sizeof(why)), 0);
+    assert_string_equal(vmdns_hostport_str(&a, buf, sizeof(buf)), "/tmp/s");
+    /* numeric only: names are not resolved */
+    assert_int_equal(vmdns_hostport_parse("localhost:53", 0, 1, &a, why, sizeof(why)), 0);
+    assert_int_equal(vmdns_hostport_sockaddr(&a, &ss, &len, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "not an IPv4 address"));
+    assert_int_equal(vmdns_hostport_parse("[127.0.0.1]:53", 0, 1, &a, why, sizeof(why)), 0);
+    assert_int_equal(vmdns_hostport_sockaddr(&a, &ss, &len, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "not an IPv6 address"));
+    assert_int_equal(vmdns_hostport_parse("[fe80::1%nosuchif0]:53", 0, 1, &a, why, sizeof(why)), 0);
+    assert_int_equal(vmdns_hostport_sockaddr(&a, &ss, &len, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "unknown interface"));
+}
+
+/* A string reply (not owned: the test keeps the storage). */
+static redisReply str_reply(const char *s)
+{
+    redisReply r = {.type = REDIS_REPLY_STRING, .len = strlen(s), .str = (char *)s};
+    return r;
+}
+
+static void test_sentinel_master(void **state)
+{
+    vmdns_hostport_t a;
+    redisReply items[2] = {str_reply("10.0.0.2"), str_reply("6380")};
+    redisReply *ptrs[2] = {&items[0], &items[1]};
+    redisReply rep = {.type = REDIS_REPLY_ARRAY, .elements = 2, .element = ptrs};
+    assert_int_equal(vmdns_sentinel_parse_master(&rep, &a), 0);
+    assert_string_equal(a.host, "10.0.0.2");
+    assert_int_equal(a.port, 6380);
+    items[1] = str_reply("0");
+    assert_int_equal(vmdns_sentinel_parse_master(&rep, &a), -1);
+    items[1] = str_reply("6380x");
+    assert_int_equal(vmdns_sentinel_parse_master(&rep, &a), -1);
+    redisReply nil = {.type = REDIS_REPLY_NIL};
+    assert_int_equal(vmdns_sentinel_parse_master(&nil, &a), -1); /* unknown master */
+    redisReply err = {.type = REDIS_REPLY_ERROR, .str = "ERR no such master"};
+    assert_int_equal(vmdns_sentinel_parse_master(&err, &a), -1);
+    assert_int_equal(vmdns_sentinel_parse_master(NULL, &a), -1);
+}
+
+static void test_sentinel_switch_and_replicas(void **state)
+{
+    vmdns_hostport_t a;
+    assert_int_equal(vmdns_sentinel_parse_switch("vmdns 127.0.0.1 6379 10.0.0.2 6380", "vmdns", &a),
+                     0);
+    assert_string_equal(a.host, "10.0.0.2");
+    assert_int_equal(a.port, 6380);
+    assert_int_equal(vmdns_sentinel_parse_switch("other 127.0.0.1 6379 10.0.0.2 6380", "vmdns", &a),
+                     -1);
+    assert_int_equal(vmdns_sentinel_parse_switch("vmdns 127.0.0.1 6379", "vmdns", &a), -1);
+    assert_int_equal(vmdns_sentinel_parse_switch("vmdns 1.1.1.1 1 10.0.0.2 70000", "vmdns", &a),
+                     -1);
+    assert_int_equal(vmdns_sentinel_parse_switch("vmdns 1.1.1.1 1 10.0.0.2 6380 junk", "vmdns", &a),
+                     -1);
+
+    const char *kv[] = {"name", "10.0.0.3:6379", "ip",    "10.0.0.3",
+                        "port", "6379",          "flags", "slave"};
+    redisReply items[8], *ptrs[8];
+    for (int i = 0; i < 8; i++) {
+        items[i] = str_reply(kv[i]);
+        ptrs[i] = &items[i];
+    }
+    redisReply entry = {.type = REDIS_REPLY_ARRAY, .elements = 8, .element = ptrs};
+    assert_int_equal(vmdns_sentinel_parse_replica(&entry, &a), 0);
+    assert_string_equal(a.host, "10.0.0.3");
+    assert_int_equal(a.port, 6379);
+    items[7] = str_reply("slave,s_down");
+    assert_int_equal(vmdns_sentinel_parse_replica(&entry, &a), -1); /* down: not a candidate */
+    items[7] = str_reply("slave,o_down");
+    assert_int_equal(vmdns_sentinel_parse_replica(&entry, &a), -1);
+    items[7] = str_reply("slave,disconnected");
+    assert_int_equal(vmdns_sentinel_parse_replica(&entry, &a), -1);
+    items[7] = str_reply("slave");
+    items[5] = str_reply("0");
+    assert_int_equal(vmdns_sentinel_parse_replica(&entry, &a), -1);
+}
+
+static void test_sentinel_nodes(void **state)
+{
+    vmdns_hostport_t m = {"10.0.0.1", 6379, false};
+    vmdns_hostport_t r[3] = {
+        {"10.0.0.2", 6379, false}, {"10.0.0.1", 6379, false}, {"10.0.0.2", 6379, false}};
+    vmdns_hostport_t out[4];
+    size_t n = vmdns_sentinel_nodes(&m, r, 3, out, 4);
+    assert_int_equal(n, 2); /* master first, the replica once, never the master again */
+    assert_string_equal(out[0].host, "10.0.0.1");
+    assert_string_equal(out[1].host, "10.0.0.2");
+    n = vmdns_sentinel_nodes(NULL, r, 3, out, 4); /* no master known: the replicas */
+    assert_int_equal(n, 2);
+    assert_string_equal(out[0].host, "10.0.0.2");
+    assert_int_equal(vmdns_sentinel_nodes(&m, r, 3, out, 1), 1); /* capped */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hostport_forms),
+        cmocka_unit_test(test_hostport_errors),
+        cmocka_unit_test(test_hostport_str_and_sockaddr),
+        cmocka_unit_test(test_sentinel_master),
+        cmocka_unit_test(test_sentinel_switch_and_replicas),
+        cmocka_unit_test(test_sentinel_nodes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
