@@ -22,6 +22,7 @@
 
 #include "dns/name.h"
 #include "dns/wire.h"
+#include "libvmdns/wire_name.h"
 
 #define ZONE_DEFAULT_TTL 3600
 
@@ -373,14 +374,8 @@ static int zone_check(zone_load_t *z, const zone_rec_t **soa_at)
 /* The serial field of an SOA's RDATA (after the two names). */
 static uint32_t zone_soa_serial(const zone_rec_t *soa)
 {
-    size_t p = 0;
-    for (int names = 0; names < 2; names++) {
-        while (p < soa->rdlen && soa->rdata[p] != 0) {
-            p += (size_t)soa->rdata[p] + 1;
-        }
-        p++;
-    }
-    return p + 4 <= soa->rdlen ? wire_read_u32(soa->rdata + p) : 0;
+    size_t p = vmdns_wire_soa_serial_off(soa->rdata, soa->rdlen);
+    return p > 0 ? wire_read_u32(soa->rdata + p) : 0;
 }
 
 /* Build one node per owner and put it into a new zone. */

@@ -14,6 +14,7 @@
 
 #include "dns/wire.h"
 #include "vmdns/record.h"
+#include "libvmdns/wire_name.h"
 
 #define SOA_RDATA_MAX (2 * NAME_MAX_WIRE + 20)
 
@@ -50,19 +51,6 @@ static size_t default_soa_rdata(const redis_zone_ctx_t *z, uint8_t out[SOA_RDATA
     wire_write_u32(out + p + 12, d->expire);
     wire_write_u32(out + p + 16, d->minttl);
     return p + 20;
-}
-
-/* Offset of the serial in an SOA RDATA, or 0 if malformed. */
-static size_t soa_serial_offset(const uint8_t *rdata, size_t len)
-{
-    size_t p = 0;
-    for (int names = 0; names < 2; names++) {
-        while (p < len && rdata[p] != 0) {
-            p += (size_t)rdata[p] + 1;
-        }
-        p++;
-    }
-    return p + 20 <= len ? p : 0;
 }
 
 /* Add the default SOA/NS an apex lacks, with storage in soa_buf. Returns the
@@ -132,7 +120,7 @@ view_node_t *redis_node_from_json(const redis_zone_ctx_t *z, const uint8_t *owne
     for (size_t i = 0; i < list.n; i++) {
         vmdns_rr_t *rr = &list.rrs[i];
         if (rr->type == WIRE_TYPE_SOA) {
-            size_t off = soa_serial_offset(rr->rdata, rr->rdlen);
+            size_t off = vmdns_wire_soa_serial_off(rr->rdata, rr->rdlen);
             if (!apex || off == 0) {
                 note_skip(res, 1, apex ? "malformed SOA" : "SOA outside the zone apex");
                 continue;

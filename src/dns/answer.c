@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "dns/opt.h"
+#include "libvmdns/wire_name.h"
 
 #define MAX_CANDIDATES 64 /* name positions remembered for compression */
 #define MAX_CHAIN      12 /* CNAMEs followed before giving up (loop limit) */
@@ -117,17 +118,9 @@ static long write_name(builder_t *b, const uint8_t *name, size_t len)
 }
 
 /* Length of an uncompressed wire name inside rdata (0 if malformed). */
-static size_t rdata_name_len(const uint8_t *p, size_t avail)
+static inline size_t rdata_name_len(const uint8_t *p, size_t avail)
 {
-    size_t i = 0;
-    while (i < avail) {
-        if (p[i] == 0)
-            return i + 1;
-        if (p[i] > 63)
-            return 0;
-        i += (size_t)p[i] + 1;
-    }
-    return 0;
+    return vmdns_wire_name_len(p, 0, avail);
 }
 
 /* Write one RR's RDATA, compressing names where allowed; `serial` (if

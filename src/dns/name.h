@@ -22,11 +22,14 @@ void name_lower(uint8_t *wire, size_t len);
 
 /* Parse presentation form ("vm-1.Example.com." or relative-free "a.b") into
  * lower-cased wire form. A missing final dot is accepted (treated as absolute).
- * Handles \DDD and \X escapes. Returns the wire length, or 0 on error. */
+ * Handles \DDD and \X escapes. Returns the wire length, or 0 on error.
+ * (vmdns_name_to_wire, lower-cased.) */
 size_t name_from_text(const char *text, uint8_t out[NAME_MAX_WIRE]);
 
-/* Render a wire name as text with the trailing dot ("." for the root).
- * Returns the text length, or 0 if cap is too small or the name is bad. */
+/* Render a wire name as text with the trailing dot ("." for the root),
+ * escaping as zone files do (\. \\ \" \( \) \; \@ \$ and \DDD).
+ * Returns the text length, or 0 if cap is too small or the name is bad.
+ * (vmdns_name_to_text.) */
 size_t name_to_text(const uint8_t *wire, size_t len, char *out, size_t cap);
 
 /* Fill offs[i] with the offset of label i (0 = leftmost); returns the label

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "vmdns/record.h"
+#include "wire_name.h" /* vmdns_wire_name_len, vmdns_wire_soa_serial_off */
 
 /* One supported type: its JSON key, its mnemonic, its number. */
 typedef struct codec_type {
@@ -24,10 +25,6 @@ extern const size_t vmdns_codec_ntypes;
 
 /* Index of `type` in vmdns_codec_types, or -1 if unsupported. */
 int vmdns_codec_type_index(uint16_t type);
-
-/* Length of the uncompressed wire name at rdata[off..len), or 0 if it is
- * not one (bad label, compression pointer, runs past the end). */
-size_t vmdns_codec_wire_name_len(const uint8_t *rdata, size_t off, size_t len);
 
 /* True if s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 int vmdns_codec_utf8_valid(const uint8_t *s, size_t len);

@@ -51,20 +51,6 @@ uint16_t vmdns_type_from_name(const char *name)
     return 0;
 }
 
-size_t vmdns_codec_wire_name_len(const uint8_t *rdata, size_t off, size_t len)
-{
-    size_t pos = off;
-    while (pos < len) {
-        uint8_t ll = rdata[pos];
-        if (ll == 0)
-            return pos + 1 - off <= VMDNS_NAME_MAXWIRE ? pos + 1 - off : 0;
-        if (ll > 63)
-            return 0;
-        pos += 1 + (size_t)ll;
-    }
-    return 0;
-}
-
 int vmdns_codec_utf8_valid(const uint8_t *s, size_t len)
 {
     size_t i = 0;
@@ -106,7 +92,7 @@ int vmdns_codec_utf8_valid(const uint8_t *s, size_t len)
 static int check_name_tail(const uint8_t *rdata, size_t off, size_t len, const char *what,
                            vmdns_error_t *err)
 {
-    size_t nl = vmdns_codec_wire_name_len(rdata, off, len);
+    size_t nl = vmdns_wire_name_len(rdata, off, len);
     if (nl == 0 || off + nl != len)
         return vmdns_fail(err, VMDNS_ERR_RDATA, "%s: malformed name in rdata", what);
     return 0;
@@ -190,9 +176,8 @@ int vmdns_rdata_check(uint16_t type, const uint8_t *rdata, size_t len, vmdns_err
             return vmdns_fail(err, VMDNS_ERR_RDATA, "SRV: rdata too short");
         return check_name_tail(rdata, 6, len, "SRV", err);
     case VMDNS_TYPE_SOA: {
-        size_t m = vmdns_codec_wire_name_len(rdata, 0, len);
-        size_t r = m ? vmdns_codec_wire_name_len(rdata, m, len) : 0;
-        if (!m || !r || m + r + 20 != len)
+        size_t serial = vmdns_wire_soa_serial_off(rdata, len);
+        if (serial == 0 || serial + 20 != len)
             return vmdns_fail(err, VMDNS_ERR_RDATA, "SOA: malformed rdata");
         return 0;
     }

@@ -19,7 +19,7 @@
 static json_t *name_json(const uint8_t *rdata, size_t off, size_t len, size_t *used)
 {
     char text[VMDNS_NAME_MAXTEXT];
-    size_t nl = vmdns_codec_wire_name_len(rdata, off, len);
+    size_t nl = vmdns_wire_name_len(rdata, off, len);
     if (!nl || vmdns_name_to_text(rdata + off, nl, text, sizeof(text)) < 0)
         return NULL;
     if (used)

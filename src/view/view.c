@@ -26,6 +26,7 @@
 #include "dns/wire.h"
 #include "view/name_table.h"
 #include "view/view_node.h"
+#include "libvmdns/wire_name.h"
 
 struct view_zone {
     struct cds_lfht_node ht; /* in view->zones */
@@ -358,13 +359,8 @@ static uint32_t soa_serial_of(const view_node_t *node, bool *found)
     if (!soa)
         return 0;
     const uint8_t *rdata = soa->wire + 10;
-    size_t rdlen = wire_read_u16(soa->wire + 8), p = 0;
-    for (int names = 0; names < 2; names++) {
-        while (p < rdlen && rdata[p] != 0)
-            p += (size_t)rdata[p] + 1;
-        p++;
-    }
-    if (p + 4 > rdlen)
+    size_t p = vmdns_wire_soa_serial_off(rdata, wire_read_u16(soa->wire + 8));
+    if (p == 0)
         return 0;
     *found = true;
     return wire_read_u32(rdata + p);

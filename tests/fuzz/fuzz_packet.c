@@ -140,6 +140,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     FUZZ_CHECK(v != WIRE_DROP);
+    if (q.cookie != NULL) /* a checked COOKIE inside the packet */
+        FUZZ_CHECK(q.has_edns && q.cookie > data && q.cookie + q.cookie_len <= data + size &&
+                   (q.cookie_len == 8 || (q.cookie_len >= 16 && q.cookie_len <= 40)));
     if (v == WIRE_ANSWER) {
         FUZZ_CHECK(q.has_question);
         FUZZ_CHECK(q.qname_len >= 1 && name_is_valid_wire(q.qname, q.qname_len));
@@ -161,6 +164,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             rcode = meta.rcode;
             FUZZ_CHECK(meta.truncated == ((wire_read_u16(out + 2) & WIRE_FLAG_TC) != 0));
             FUZZ_CHECK(meta.authoritative == ((wire_read_u16(out + 2) & WIRE_FLAG_AA) != 0));
+            /* rate limiting reads these: always a name, and an error kind
+             * exactly for the error rcodes */
+            FUZZ_CHECK(meta.charged != NULL && name_is_valid_wire(meta.charged, meta.charged_len));
+            FUZZ_CHECK((meta.kind == ANSWER_KIND_ERROR) ==
+                       (meta.rcode != WIRE_RCODE_NOERROR && meta.rcode != WIRE_RCODE_NXDOMAIN));
         } else {
             rcode = v == WIRE_NOTIMP ? WIRE_RCODE_NOTIMP : WIRE_RCODE_FORMERR;
             len = answer_error(&q, (uint8_t)rcode, &lim, out, limits[i]);

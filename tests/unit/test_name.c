@@ -1,7 +1,9 @@
 /*
  * test_name.c - unit tests of src/dns/name.c: text <-> wire conversion with
  * escapes and the RFC 1035 limits, label offsets, the suffix test, wire
- * validation, lower-casing and the hash the view keys on.
+ * validation, lower-casing and the hash the view keys on; and of the one
+ * wire-name walker (src/libvmdns/wire_name.h) that the server and the
+ * record codec share: name lengths inside RDATA and the SOA serial.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 #include <cmocka.h>
 
 #include "dns/name.h"
+#include "libvmdns/wire_name.h"
 
 #define W(s) ((const uint8_t *)(s)), (sizeof(s) - 1)
 
@@ -230,6 +233,55 @@ static void valid_wire(void **state)
     assert_false(name_is_valid_wire(big, p + 1));
 }
 
+static void walker(void **state)
+{
+    /* a name inside RDATA, after 2 bytes (an MX preference), then junk */
+    static const uint8_t mx[] = "\x00\x0a\x02mx\x07"
+                                "example\x00\xff";
+    assert_int_equal(vmdns_wire_name_len(mx, 2, sizeof(mx) - 1), 1 + 2 + 1 + 7 + 1);
+    assert_int_equal(vmdns_wire_name_len((const uint8_t *)"\x00", 0, 1), 1); /* the root */
+    /* runs past the end, a pointer, a reserved label type, empty input */
+    assert_int_equal(vmdns_wire_name_len(mx, 2, 8), 0);
+    assert_int_equal(vmdns_wire_name_len((const uint8_t *)"\x01a\xc0\x0c", 0, 4), 0);
+    assert_int_equal(vmdns_wire_name_len((const uint8_t *)"\x40xx\x00", 0, 4), 0);
+    assert_int_equal(vmdns_wire_name_len(mx, 5, 5), 0);
+    /* 255 bytes is the limit */
+    uint8_t big[300];
+    size_t p = 0;
+    for (int i = 0; i < 127; i++) {
+        big[p++] = 1;
+        big[p++] = 'x';
+    }
+    big[p++] = 0;
+    assert_int_equal(vmdns_wire_name_len(big, 0, p), 255);
+    memmove(big + 2, big, p);
+    big[0] = 1;
+    big[1] = 'y';
+    assert_int_equal(vmdns_wire_name_len(big, 0, p + 2), 0);
+}
+
+static void soa_serial(void **state)
+{
+    /* ns.x. h.x. 7 3600 600 86400 60 */
+    static const uint8_t soa[] = "\x02ns\x01x\x00\x01h\x01x\x00"
+                                 "\x00\x00\x00\x07\x00\x00\x0e\x10\x00\x00\x02\x58"
+                                 "\x00\x01\x51\x80\x00\x00\x00\x3c";
+    size_t len = sizeof(soa) - 1;
+    assert_int_equal(len, 6 + 5 + 20);
+    assert_int_equal(vmdns_wire_soa_serial_off(soa, len), 11);
+    assert_int_equal(soa[11 + 3], 7);
+    /* the root as both names */
+    static const uint8_t root[22] = {0};
+    assert_int_equal(vmdns_wire_soa_serial_off(root, sizeof(root)), 2);
+    /* numbers cut short, a bad name */
+    assert_int_equal(vmdns_wire_soa_serial_off(soa, len - 1), 0);
+    assert_int_equal(vmdns_wire_soa_serial_off(root, 21), 0);
+    uint8_t bad[sizeof(soa)];
+    memcpy(bad, soa, sizeof(soa));
+    bad[6] = 0x41;
+    assert_int_equal(vmdns_wire_soa_serial_off(bad, len), 0);
+}
+
 static void lower(void **state)
 {
     uint8_t n[] = "\x03"
@@ -291,7 +343,8 @@ int main(void)
         cmocka_unit_test(to_text),           cmocka_unit_test(round_trip_longest),
         cmocka_unit_test(label_offsets),     cmocka_unit_test(below_or_equal),
         cmocka_unit_test(valid_wire),        cmocka_unit_test(lower),
-        cmocka_unit_test(hash_stable),
+        cmocka_unit_test(hash_stable),       cmocka_unit_test(walker),
+        cmocka_unit_test(soa_serial),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
