@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/redis_schema.h"
 #include "redis/redis_backend_int.h"
 #include "redis/redis_names.h"
 
@@ -64,19 +65,6 @@ bool apply_parse_field(redis_backend_t *b, const redis_zone_ctx_t *ctx, const ch
     return true;
 }
 
-/* The string value of `name` in a flat field/value array, or NULL. */
-static const redisReply *entry_field(const redisReply *fields, const char *name)
-{
-    for (size_t i = 0; i + 1 < fields->elements; i += 2) {
-        const redisReply *k = fields->element[i];
-        if (k->type == REDIS_REPLY_STRING && strcmp(k->str, name) == 0 &&
-            fields->element[i + 1]->type == REDIS_REPLY_STRING) {
-            return fields->element[i + 1];
-        }
-    }
-    return NULL;
-}
-
 void apply_parse_entry(redis_backend_t *b, const redisReply *fields, apply_op_t *op)
 {
     op->kind = APPLY_SKIP;
@@ -85,10 +73,10 @@ void apply_parse_entry(redis_backend_t *b, const redisReply *fields, apply_op_t 
         apply_bad(b, b->stream_key, "(entry)", 1, "stream entry without fields");
         return;
     }
-    const redisReply *zone = entry_field(fields, "zone"), *name = entry_field(fields, "name");
-    const redisReply *kind = entry_field(fields, "op"), *value = entry_field(fields, "value");
-    if (zone == NULL || kind == NULL ||
-        (op->apex_len = redis_zone_from_text(zone->str, zone->len, op->apex)) == 0) {
+    vmdns_schema_entry_t e;
+    bool valid = vmdns_schema_entry_parse(fields, &e) == 0;
+    if (e.zone == NULL ||
+        (op->apex_len = redis_zone_from_text(e.zone, e.zone_len, op->apex)) == 0) {
         apply_bad(b, b->stream_key, "(entry)", 1, "stream entry without a valid zone or op");
         return;
     }
@@ -97,29 +85,27 @@ void apply_parse_entry(redis_backend_t *b, const redisReply *fields, apply_op_t 
         0) {
         snprintf(key, sizeof(key), "%s", b->stream_key);
     }
-    if (strcmp(kind->str, "delzone") == 0) {
-        op->kind = APPLY_DELZONE;
+    if (!valid) {
+        apply_bad(b, key, e.name ? e.name : "(entry)", 1,
+                  "stream entry with an unknown op or without name/value");
         return;
     }
-    bool set = strcmp(kind->str, "set") == 0;
-    if ((!set && strcmp(kind->str, "del") != 0) || name == NULL || (set && value == NULL)) {
-        apply_bad(b, key, name ? name->str : "(entry)", 1,
-                  "stream entry with an unknown op or without name/value");
+    if (e.op == VMDNS_SCHEMA_OP_DELZONE) {
+        op->kind = APPLY_DELZONE;
         return;
     }
     redis_zone_ctx_t ctx = {&b->gcfg->defaults, b->gcfg->default_ttl, (uint32_t)time(NULL),
                             op->apex, op->apex_len};
-    if (set) {
-        if (apply_parse_field(b, &ctx, key, name->str, name->len, value->str, value->len,
-                              &op->item)) {
+    if (e.op == VMDNS_SCHEMA_OP_SET) {
+        if (apply_parse_field(b, &ctx, key, e.name, e.name_len, e.value, e.value_len, &op->item)) {
             op->kind = APPLY_SET;
         }
         return;
     }
     op->item.owner_len =
-        redis_field_to_owner(name->str, name->len, op->apex, op->apex_len, op->item.owner);
+        redis_field_to_owner(e.name, e.name_len, op->apex, op->apex_len, op->item.owner);
     if (op->item.owner_len == 0) {
-        apply_bad(b, key, name->str, 1, "not a valid name in this zone");
+        apply_bad(b, key, e.name, 1, "not a valid name in this zone");
         return;
     }
     op->kind = APPLY_DEL;

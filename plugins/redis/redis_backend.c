@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <urcu.h>
 
+#include "common/redis_schema.h"
 #include "redis/redis_backend_int.h"
 #include "redis/redis_names.h"
 
@@ -419,9 +420,10 @@ redis_backend_t *redis_backend_new(const redis_config_t *cfg, unsigned index, me
         b->nnodes = b->cfg->naddrs < SENTINEL_MAX_NODES ? b->cfg->naddrs : SENTINEL_MAX_NODES;
         memcpy(b->nodes, b->cfg->addrs, b->nnodes * sizeof(*b->nodes));
     }
-    if (redis_stream_key(b->cfg->prefix, b->cfg->suffix, b->stream_key, sizeof(b->stream_key)) ==
-            0 ||
-        redis_scan_pattern(b->cfg->prefix, b->cfg->suffix, b->pattern, sizeof(b->pattern)) == 0) {
+    if (vmdns_schema_stream_key(b->cfg->prefix, b->cfg->suffix, b->stream_key,
+                                sizeof(b->stream_key)) == 0 ||
+        vmdns_schema_scan_pattern(b->cfg->prefix, b->cfg->suffix, b->pattern, sizeof(b->pattern)) ==
+            0) {
         free(b);
         return NULL;
     }

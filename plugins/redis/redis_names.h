@@ -3,10 +3,10 @@
  *
  * A zone is one hash whose key is prefix + zone FQDN (trailing dot) +
  * suffix; each field is an owner name relative to the zone ("@" for the
- * apex, "vm-abc", "_ssh._tcp.vm-abc", "*"). The change stream is the key
- * prefix + "vmdns:changes" + suffix. These helpers turn keys and fields into
- * lower-cased wire names and back, and build the SCAN pattern, escaping the
- * glob characters a prefix or suffix may contain.
+ * apex, "vm-abc", "_ssh._tcp.vm-abc", "*"). The layout (keys, the change
+ * stream, the SCAN pattern, stream entries) is common/redis_schema.h, the
+ * one copy shared with the registrar; these helpers turn keys and fields
+ * into lower-cased wire names and back.
  */
 #ifndef VMDNS_REDIS_NAMES_H
 #define VMDNS_REDIS_NAMES_H
@@ -36,13 +36,5 @@ size_t redis_field_to_owner(const char *field, size_t len, const uint8_t *apex, 
 /* A zone name as given in a stream entry ("vm.example.com." or without the
  * final dot) to lower-cased wire. Returns the length or 0. */
 size_t redis_zone_from_text(const char *text, size_t len, uint8_t apex[NAME_MAX_WIRE]);
-
-/* SCAN MATCH pattern for the zone keys: glob(prefix) "*." glob(suffix).
- * Returns the length, or 0 if cap is too small. */
-size_t redis_scan_pattern(const char *prefix, const char *suffix, char *out, size_t cap);
-
-/* The change stream's key: prefix "vmdns:changes" suffix. Returns the
- * length or 0. */
-size_t redis_stream_key(const char *prefix, const char *suffix, char *out, size_t cap);
 
 #endif

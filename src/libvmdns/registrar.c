@@ -47,12 +47,11 @@ int64_t vmdns_reg_now(void)
 
 char *vmdns_reg_zone_key(const vmdns_registrar_t *r, const char *zone)
 {
-    size_t pl = strlen(r->prefix), zl = strlen(zone), sl = strlen(r->suffix);
-    char *k = malloc(pl + zl + sl + 1);
-    if (k) {
-        memcpy(k, r->prefix, pl);
-        memcpy(k + pl, zone, zl);
-        memcpy(k + pl + zl, r->suffix, sl + 1);
+    size_t zl = strlen(zone), cap = strlen(r->prefix) + zl + strlen(r->suffix) + 1;
+    char *k = malloc(cap);
+    if (k && vmdns_schema_zone_key(r->prefix, zone, zl, r->suffix, k, cap) == 0) {
+        free(k);
+        k = NULL;
     }
     return k;
 }
@@ -84,13 +83,13 @@ vmdns_registrar_t *vmdns_registrar_open(const vmdns_registrar_opts_t *given, vmd
     const char *prefix = o->prefix ? o->prefix : "", *suffix = o->suffix ? o->suffix : "";
     r->prefix = strdup(prefix);
     r->suffix = strdup(suffix);
-    size_t kl = strlen(prefix) + strlen(suffix) + sizeof("vmdns:changes");
+    size_t kl = strlen(prefix) + strlen(suffix) + sizeof(VMDNS_SCHEMA_STREAM);
     r->stream_key = malloc(kl);
     if (!r->prefix || !r->suffix || !r->stream_key) {
         vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    snprintf(r->stream_key, kl, "%svmdns:changes%s", prefix, suffix);
+    vmdns_schema_stream_key(prefix, suffix, r->stream_key, kl);
     snprintf(r->maxlen, sizeof(r->maxlen), "%llu", (unsigned long long)o->stream_maxlen);
     r->default_ttl = o->default_ttl ? o->default_ttl : 30;
     r->min_replicas = o->min_replicas;

@@ -14,6 +14,7 @@
 
 #include "common/err.h"
 #include "common/hostport.h"
+#include "common/redis_schema.h"
 #include "vmdns/registrar.h"
 
 /* ---- addresses: common/hostport.h; port 0 = a unix socket path ---- */

@@ -9,19 +9,6 @@
 
 #include "registrar_int.h"
 
-/* Append s to out escaping glob characters. */
-static size_t glob_escape(const char *s, char *out)
-{
-    size_t o = 0;
-    for (; *s; s++) {
-        if (strchr("*?[]\\", *s))
-            out[o++] = '\\';
-        out[o++] = *s;
-    }
-    out[o] = '\0';
-    return o;
-}
-
 /* One SCAN/HSCAN step: returns the reply (cursor, items) or NULL. */
 static redisReply *step(vmdns_registrar_t *r, int argc, const char **argv, vmdns_error_t *err)
 {
@@ -46,13 +33,11 @@ static redisReply *step(vmdns_registrar_t *r, int argc, const char **argv, vmdns
 
 int vmdns_scan_zones(vmdns_registrar_t *r, zone_cb cb, void *ud, vmdns_error_t *err)
 {
-    size_t pl = strlen(r->prefix), sl = strlen(r->suffix);
-    char *pattern = malloc(2 * (pl + sl) + 4), cursor[32] = "0";
+    size_t cap = 2 * (strlen(r->prefix) + strlen(r->suffix)) + 4;
+    char *pattern = malloc(cap), cursor[32] = "0";
     if (!pattern)
         return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
-    size_t o = glob_escape(r->prefix, pattern);
-    strcpy(pattern + o, "*.");
-    glob_escape(r->suffix, pattern + o + 2);
+    vmdns_schema_scan_pattern(r->prefix, r->suffix, pattern, cap);
     int rc = 0;
     do {
         const char *argv[] = {"SCAN", cursor, "MATCH", pattern, "COUNT", "1000", "TYPE", "hash"};
@@ -65,9 +50,12 @@ int vmdns_scan_zones(vmdns_registrar_t *r, zone_cb cb, void *ud, vmdns_error_t *
         redisReply *keys = x->element[1];
         for (size_t i = 0; i < keys->elements && rc == 0; i++) {
             redisReply *k = keys->element[i];
-            if (k->type != REDIS_REPLY_STRING || k->len < pl + sl + 1 || strlen(k->str) != k->len)
+            const char *zt;
+            size_t zl;
+            if (k->type != REDIS_REPLY_STRING || strlen(k->str) != k->len ||
+                (zl = vmdns_schema_key_zone(k->str, k->len, r->prefix, r->suffix, &zt)) == 0)
                 continue;
-            char *zone = strndup(k->str + pl, k->len - pl - sl);
+            char *zone = strndup(zt, zl);
             if (!zone) {
                 rc = vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
                 break;

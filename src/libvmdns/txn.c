@@ -9,7 +9,8 @@
  * checks every field still holds the value the edit was computed from
  * (compare-and-set, per field rather than WATCH on the whole zone hash,
  * which would abort under any registration traffic in the zone) and then
- * applies the HSET/HDEL and XADDs.
+ * applies the HSET/HDEL and XADDs. Keys and entry fields follow
+ * common/redis_schema.h, which the server reads with.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +22,10 @@
 static void append_xadd(vmdns_registrar_t *r, batch_t *b, const char *zone, const char *field,
                         const char *value)
 {
-    const char *argv[] = {"XADD",    r->stream_key,
-                          "MAXLEN",  "~",
-                          r->maxlen, "*",
-                          "zone",    zone,
-                          "name",    field,
-                          "op",      value ? "set" : "del",
-                          "value",   value ? value : ""};
+    const char *argv[6 + VMDNS_SCHEMA_ENTRY_ARGC] = {"XADD", r->stream_key, "MAXLEN",
+                                                     "~",    r->maxlen,     "*"};
+    vmdns_schema_entry_argv(zone, field, value ? VMDNS_SCHEMA_OP_SET : VMDNS_SCHEMA_OP_DEL, value,
+                            argv + 6);
     vmdns_batch_argv(b, (int)(sizeof(argv) / sizeof(argv[0])), argv, NULL);
 }
 
@@ -115,13 +113,15 @@ static const char CAS_SCRIPT[] =
     "  local f, v = ARGV[3 + 3 * i], ARGV[5 + 3 * i]\n"
     "  if v == '' then\n"
     "    redis.call('HDEL', KEYS[1], f)\n"
-    "    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'zone', ARGV[2],\n"
-    "               'name', f, 'op', 'del', 'value', '')\n"
+    "    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', '" VMDNS_SCHEMA_F_ZONE "',\n"
+    "               ARGV[2], '" VMDNS_SCHEMA_F_NAME "', f, '" VMDNS_SCHEMA_F_OP "',\n"
+    "               '" VMDNS_SCHEMA_DEL "', '" VMDNS_SCHEMA_F_VALUE "', '')\n"
     "  elseif v ~= '!' then\n"
     "    local val = string.sub(v, 2)\n"
     "    redis.call('HSET', KEYS[1], f, val)\n"
-    "    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'zone', ARGV[2],\n"
-    "               'name', f, 'op', 'set', 'value', val)\n"
+    "    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', '" VMDNS_SCHEMA_F_ZONE "',\n"
+    "               ARGV[2], '" VMDNS_SCHEMA_F_NAME "', f, '" VMDNS_SCHEMA_F_OP "',\n"
+    "               '" VMDNS_SCHEMA_SET "', '" VMDNS_SCHEMA_F_VALUE "', val)\n"
     "  end\n"
     "end\n"
     "return 1\n";

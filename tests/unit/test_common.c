@@ -1,7 +1,8 @@
 /*
  * test_common.c - unit tests of the internal library vmdns_common
- * (src/common): the one host:port parser every address goes through, and
- * the parsing of Redis Sentinel answers shared by libvmdns and vmdnsd.
+ * (src/common): the one host:port parser every address goes through, the
+ * parsing of Redis Sentinel answers and the Redis schema (keys, patterns,
+ * stream entries), each shared by libvmdns and vmdnsd.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -15,6 +16,7 @@
 #include <hiredis/hiredis.h>
 
 #include "common/hostport.h"
+#include "common/redis_schema.h"
 #include "common/sentinel.h"
 
 /* Parse text that must be accepted; check host, port and brackets. */
@@ -200,6 +202,85 @@ static void test_sentinel_nodes(void **state)
     assert_int_equal(vmdns_sentinel_nodes(&m, r, 3, out, 1), 1); /* capped */
 }
 
+static void test_schema_keys(void **state)
+{
+    char out[128];
+    const char *zone;
+    assert_int_equal(vmdns_schema_zone_key("p:", "vm.example.com.", 15, ":s", out, sizeof(out)),
+                     strlen("p:vm.example.com.:s"));
+    assert_string_equal(out, "p:vm.example.com.:s");
+    assert_int_equal(vmdns_schema_key_zone(out, strlen(out), "p:", ":s", &zone), 15);
+    assert_memory_equal(zone, "vm.example.com.", 15);
+    assert_int_equal(vmdns_schema_zone_key("p:", "vm.example.com.", 15, ":s", out, 19), 0);
+    assert_int_equal(vmdns_schema_key_zone(".", 1, "", "", &zone), 1); /* the root */
+    /* the stream key has no final dot, other affixes are other data */
+    assert_int_equal(vmdns_schema_key_zone("vmdns:changes", 13, "", "", &zone), 0);
+    assert_int_equal(vmdns_schema_key_zone("q:vm.example.com.:s", 19, "p:", ":s", &zone), 0);
+    assert_int_equal(vmdns_schema_key_zone("p:vm.example.com.:t", 19, "p:", ":s", &zone), 0);
+    assert_int_equal(vmdns_schema_key_zone("p::s", 4, "p:", ":s", &zone), 0);
+
+    assert_int_equal(vmdns_schema_scan_pattern("", "", out, sizeof(out)), 2);
+    assert_string_equal(out, "*.");
+    vmdns_schema_scan_pattern("dns[1]*", "?:\\", out, sizeof(out));
+    assert_string_equal(out, "dns\\[1\\]\\**.\\?:\\\\");
+    assert_int_equal(vmdns_schema_scan_pattern("abcdef", "", out, 5), 0);
+    assert_int_equal(vmdns_schema_stream_key("p:", ":s", out, sizeof(out)), 17);
+    assert_string_equal(out, "p:vmdns:changes:s");
+    assert_int_equal(vmdns_schema_stream_key("p:", ":s", out, 17), 0);
+}
+
+/* A flat field/value array of up to 8 strings. */
+typedef struct entry_fixture {
+    redisReply items[8], *ptrs[8], array;
+} entry_fixture_t;
+
+static const redisReply *entry(entry_fixture_t *f, const char *const *kv, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        f->items[i] = str_reply(kv[i]);
+        f->ptrs[i] = &f->items[i];
+    }
+    f->array = (redisReply){.type = REDIS_REPLY_ARRAY, .elements = n, .element = f->ptrs};
+    return &f->array;
+}
+
+static void test_schema_entries(void **state)
+{
+    entry_fixture_t f;
+    vmdns_schema_entry_t e;
+    const char *argv[VMDNS_SCHEMA_ENTRY_ARGC];
+
+    /* what the registrar writes is what the server reads */
+    vmdns_schema_entry_argv("vm.example.com.", "vm-1", VMDNS_SCHEMA_OP_SET, "{}", argv);
+    assert_int_equal(vmdns_schema_entry_parse(entry(&f, argv, 8), &e), 0);
+    assert_int_equal(e.op, VMDNS_SCHEMA_OP_SET);
+    assert_memory_equal(e.zone, "vm.example.com.", e.zone_len);
+    assert_memory_equal(e.name, "vm-1", e.name_len);
+    assert_memory_equal(e.value, "{}", e.value_len);
+    vmdns_schema_entry_argv("vm.example.com.", "vm-1", VMDNS_SCHEMA_OP_DEL, "ignored", argv);
+    assert_string_equal(argv[5], "del");
+    assert_string_equal(argv[7], "");
+    assert_int_equal(vmdns_schema_entry_parse(entry(&f, argv, 8), &e), 0);
+    assert_int_equal(e.op, VMDNS_SCHEMA_OP_DEL);
+
+    const char *delzone[] = {"zone", "vm.example.com.", "op", "delzone"};
+    assert_int_equal(vmdns_schema_entry_parse(entry(&f, delzone, 4), &e), 0);
+    assert_int_equal(e.op, VMDNS_SCHEMA_OP_DELZONE);
+    const char *no_value[] = {"zone", "z.", "name", "a", "op", "set"};
+    assert_int_equal(vmdns_schema_entry_parse(entry(&f, no_value, 6), &e), -1);
+    const char *no_name[] = {"zone", "z.", "op", "del"};
+    assert_int_equal(vmdns_schema_entry_parse(entry(&f, no_name, 4), &e), -1);
+    const char *bad_op[] = {"zone", "z.", "name", "a", "op", "put", "value", "{}"};
+    assert_int_equal(vmdns_schema_entry_parse(entry(&f, bad_op, 8), &e), -1);
+    assert_memory_equal(e.name, "a", 1); /* filled as far as possible, for messages */
+    const char *no_zone[] = {"name", "a", "op", "del"};
+    assert_int_equal(vmdns_schema_entry_parse(entry(&f, no_zone, 4), &e), -1);
+    assert_null(e.zone);
+    assert_int_equal(vmdns_schema_op_parse("delzone", 7), VMDNS_SCHEMA_OP_DELZONE);
+    assert_int_equal(vmdns_schema_op_parse("dele", 4), VMDNS_SCHEMA_OP_UNKNOWN);
+    assert_null(vmdns_schema_op_name(VMDNS_SCHEMA_OP_UNKNOWN));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,6 +290,8 @@ int main(void)
         cmocka_unit_test(test_sentinel_master),
         cmocka_unit_test(test_sentinel_switch_and_replicas),
         cmocka_unit_test(test_sentinel_nodes),
+        cmocka_unit_test(test_schema_keys),
+        cmocka_unit_test(test_schema_entries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /*
  * test_redis_names.c - unit tests of plugins/redis/redis_names.c (zone keys
- * with prefix and suffix, hash fields to owner names, the SCAN pattern and
- * its glob escaping, the stream key), redis_strset.c (the small string
+ * with prefix and suffix, hash fields to owner names; the key layout itself
+ * is tested with common/redis_schema.c in test_common.c), redis_strset.c (the small string
  * sets of the backend threads) and the stream id order of redis_stream.c.
  * Sentinel answers are parsed by src/common (test_common.c).
  */
@@ -94,18 +94,6 @@ static void test_field_to_owner(void **state)
     assert_int_equal(redis_field_to_owner(longname, 239, apex, alen, owner), 0); /* 240+17 */
 }
 
-static void test_scan_pattern_and_stream_key(void **state)
-{
-    char out[128];
-    assert_int_equal(redis_scan_pattern("", "", out, sizeof(out)), 2);
-    assert_string_equal(out, "*.");
-    redis_scan_pattern("dns[1]*", "?:\\", out, sizeof(out));
-    assert_string_equal(out, "dns\\[1\\]\\**.\\?:\\\\");
-    assert_int_equal(redis_scan_pattern("abcdef", "", out, 5), 0);
-    redis_stream_key("p:", ":s", out, sizeof(out));
-    assert_string_equal(out, "p:vmdns:changes:s");
-}
-
 static void test_zone_from_text(void **state)
 {
     uint8_t apex[NAME_MAX_WIRE], want[NAME_MAX_WIRE];
@@ -163,10 +151,9 @@ static void test_stream_id_order(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_key_to_apex),     cmocka_unit_test(test_zone_key_round_trip),
-        cmocka_unit_test(test_field_to_owner),  cmocka_unit_test(test_scan_pattern_and_stream_key),
-        cmocka_unit_test(test_zone_from_text),  cmocka_unit_test(test_strset),
-        cmocka_unit_test(test_stream_id_order),
+        cmocka_unit_test(test_key_to_apex),    cmocka_unit_test(test_zone_key_round_trip),
+        cmocka_unit_test(test_field_to_owner), cmocka_unit_test(test_zone_from_text),
+        cmocka_unit_test(test_strset),         cmocka_unit_test(test_stream_id_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
