@@ -48,6 +48,7 @@
 #include <time.h>
 #include <urcu.h>
 
+#include "core/bgjob.h"
 #include "core/generation.h"
 #include "core/httpd.h"
 #include "core/log.h"
@@ -80,6 +81,7 @@ typedef struct vmdnsd {
     bool stopping;               /* SIGTERM/SIGINT seen */
     bool hard_stop;              /* a second one: no drain */
     uint64_t reloads_applied, reloads_failed;
+    bgjob_list_t jobs; /* drains and frees running off the control thread */
 } vmdnsd_t;
 
 static void usage(FILE *out)
@@ -193,6 +195,65 @@ static void vmdnsd_drop_pending(vmdnsd_t *d)
 
 static void vmdnsd_reload(vmdnsd_t *d, const char *why);
 
+/* A replaced generation on its way out. Its server, if the reload started
+ * a new one, is drained (up to DRAIN_MAX_MS) and freed on a job thread;
+ * then the generation is freed on the control thread (plugin teardown
+ * belongs there), and its view, if no generation keeps it, on another job
+ * thread (a million names take a while to free). */
+typedef struct vmdnsd_retire {
+    vmdnsd_t *d;
+    gen_t *gen;
+    server_t *server; /* NULL: the server was kept (swapped) */
+    unsigned slot_base, nworkers;
+    uint32_t drain_ms;
+} vmdnsd_retire_t;
+
+static void retire_drain(void *arg)
+{
+    vmdnsd_retire_t *r = arg;
+    server_drain(r->server, r->drain_ms); /* the new listeners already answer */
+    server_free(r->server);               /* joins the workers */
+}
+
+static void retire_view(void *arg)
+{
+    view_free(arg);
+}
+
+static void retire_done(void *arg)
+{
+    vmdnsd_retire_t *r = arg;
+    if (r->server != NULL) {
+        plugin_slots_release(&r->d->shared, r->slot_base, r->nworkers);
+    }
+    view_t *view = gen_free_but_view(r->gen); /* no worker can reach it any more */
+    if (view != NULL) {
+        bgjob_run(&r->d->jobs, retire_view, NULL, view);
+    }
+    free(r);
+}
+
+/* Retire `old` (and `server`, its server, when a new one replaced it). */
+static void vmdnsd_retire(vmdnsd_t *d, gen_t *old, server_t *server, unsigned slot_base)
+{
+    vmdnsd_retire_t *r = malloc(sizeof(*r));
+    if (r == NULL) { /* no memory to go elsewhere: do it here */
+        if (server != NULL) {
+            server_drain(server, drain_ms(old));
+            vmdnsd_server_free(d, server, slot_base);
+        }
+        gen_free(old);
+        return;
+    }
+    *r = (vmdnsd_retire_t){
+        d, old, server, slot_base, server ? server_workers(server) : 0, drain_ms(old)};
+    if (server != NULL) {
+        bgjob_run(&d->jobs, retire_drain, retire_done, r);
+    } else {
+        retire_done(r);
+    }
+}
+
 /* A reload that got as far as a new generation failed at the switch. */
 static void vmdnsd_reload_failed(vmdnsd_t *d, gen_t *g, const char *msg)
 {
@@ -206,6 +267,8 @@ static void vmdnsd_reload_failed(vmdnsd_t *d, gen_t *g, const char *msg)
 static void vmdnsd_switch(vmdnsd_t *d)
 {
     gen_t *g = d->pending, *old = d->gen;
+    server_t *old_server = NULL;
+    unsigned old_base = 0;
     d->pending = NULL;
     bool same = gen_same_server(old, g);
     if (same) {
@@ -222,13 +285,13 @@ static void vmdnsd_switch(vmdnsd_t *d)
             vmdnsd_reload_failed(d, g, msg[0] ? msg : "cannot start the new listeners (see above)");
             goto again;
         }
-        server_drain(d->server, drain_ms(old)); /* the new listeners already answer */
-        vmdnsd_server_free(d, d->server, d->slot_base);
+        old_server = d->server;
+        old_base = d->slot_base;
         d->server = fresh;
         d->slot_base = base;
     }
     vmdnsd_activate(d, g);
-    gen_free(old); /* no worker can reach it any more */
+    vmdnsd_retire(d, old, old_server, old_base); /* drains, frees: off this thread */
     d->reloads_applied++;
     if (same) {
         log_info("reload: configuration %u from %s applied (listeners kept)", g->id, d->ctx.path);
@@ -247,6 +310,17 @@ again:
 static void vmdnsd_poll_pending(vmdnsd_t *d)
 {
     char why[512];
+    cfg_error_t err = {{0}};
+    if (chain_failed(d->pending->chain, &err) != 0) {
+        gen_t *g = d->pending;
+        d->pending = NULL;
+        vmdnsd_reload_failed(d, g, err.msg);
+        if (d->reload_again) {
+            d->reload_again = false;
+            vmdnsd_reload(d, "asked again during the last reload");
+        }
+        return;
+    }
     if (chain_ready(d->pending->chain, why, sizeof(why))) {
         vmdnsd_switch(d);
         return;
@@ -390,6 +464,7 @@ static int vmdnsd_start(vmdnsd_t *d, cfg_error_t *err)
 
 static void vmdnsd_free(vmdnsd_t *d)
 {
+    bgjob_wait_all(&d->jobs); /* retiring generations first */
     if (d->server != NULL) {
         if (d->hard_stop || d->gen == NULL) {
             server_stop(d->server);
@@ -471,6 +546,7 @@ int main(int argc, char **argv)
     cfg_error_t err = {{0}};
     int rc = 0;
     d.base = event_base_new();
+    d.jobs.base = d.base;
     d.ctx = (gen_ctx_t){path, format, d.base, &d.shared, &d.httpd, check_only};
     if (d.base == NULL || (!check_only && vmdnsd_events(&d) != 0)) {
         log_error("cannot set up the control loop and signal handlers");

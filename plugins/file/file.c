@@ -25,11 +25,15 @@
  */
 #include <errno.h>
 #include <libgen.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <urcu.h>
 
 #include "config/corefile_plugin.h"
 #include "core/log.h"
@@ -215,12 +219,21 @@ typedef struct file_state {
     file_loaded_t *zones;
     size_t ndrop; /* zones of the running instance that the new config drops */
     file_conf_zone_t *drop;
+    /* On a reload the files are read by a loader thread of our own (the
+     * control thread serves /health meanwhile): */
+    bool async;
+    pthread_t loader;
+    atomic_int loaded;   /* 0: reading, 1: read and published, -1: failed */
+    cfg_error_t failure; /* when loaded is -1 */
 } file_state_t;
 
 static void file_state_free(file_state_t *st)
 {
     if (st == NULL) {
         return;
+    }
+    if (st->async) {
+        pthread_join(st->loader, NULL); /* a reload dropped while reading */
     }
     for (size_t i = 0; i < st->n; i++) {
         view_zone_free(st->zones[i].fresh); /* only what was never published */
@@ -268,12 +281,77 @@ static void file_publish(file_state_t *st)
     st->ndrop = 0;
 }
 
+/* Read every zone this instance does not take over. On error, what was
+ * read is freed and err says which file and line. */
+static int file_load_all(file_state_t *st, cfg_error_t *err)
+{
+    for (size_t i = 0; i < st->n; i++) {
+        file_loaded_t *z = &st->zones[i];
+        if (!z->kept && (z->fresh = file_load(&z->conf, &z->stats, err)) == NULL) {
+            for (size_t j = 0; j < i; j++) {
+                view_zone_free(st->zones[j].fresh);
+                st->zones[j].fresh = NULL;
+            }
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* One line per zone, once it serves. */
+static void file_log(const file_state_t *st)
+{
+    for (size_t i = 0; i < st->n; i++) {
+        const file_loaded_t *z = &st->zones[i];
+        if (z->kept) {
+            log_info("file: zone %s from %s: unchanged, not read again", z->name, z->conf.path);
+            continue;
+        }
+        log_info("file: zone %s from %s: %zu records, %zu names, serial %u", z->name, z->conf.path,
+                 z->stats.records, z->stats.names, z->stats.serial);
+    }
+}
+
+static void *file_loader(void *arg)
+{
+    file_state_t *st = arg;
+    rcu_register_thread(); /* view_publish_zone reads under RCU */
+    int rc = file_load_all(st, &st->failure);
+    if (rc == 0) {
+        file_publish(st); /* all or nothing: only when every file read */
+        file_log(st);
+    }
+    rcu_unregister_thread();
+    atomic_store(&st->loaded, rc == 0 ? 1 : -1);
+    return NULL;
+}
+
+/* Read the files on a thread of ours; -1 if it cannot be started. */
+static int file_start_loader(file_state_t *st)
+{
+    atomic_store(&st->loaded, 0);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old); /* signals belong to the control thread */
+    int rc = pthread_create(&st->loader, NULL, file_loader, st);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    st->async = rc == 0;
+    if (rc != 0) {
+        atomic_store(&st->loaded, 1); /* read here, then */
+        return -1;
+    }
+    return 0;
+}
+
 static int file_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)
 {
     const file_conf_t *c = conf;
     const file_state_t *prev = env->prev_state;
     *state = NULL;
     file_state_t *st = calloc(1, sizeof(*st));
+    if (st != NULL) {
+        atomic_init(&st->loaded, 1);
+    }
     if (st == NULL || (st->zones = calloc(c->n > 0 ? c->n : 1, sizeof(*st->zones))) == NULL ||
         (prev != NULL &&
          (st->drop = calloc(prev->n > 0 ? prev->n : 1, sizeof(*st->drop))) == NULL)) {
@@ -292,17 +370,20 @@ static int file_setup(const plugin_env_t *env, const void *conf, void **state, c
         if (same != NULL) {
             z->stats = same->stats;
             z->kept = true; /* published already, by the running instance */
-            continue;
-        }
-        if ((z->fresh = file_load(fz, &z->stats, err)) == NULL) {
-            file_state_free(st);
-            return -1;
         }
     }
     for (size_t i = 0; prev != NULL && i < prev->n; i++) {
         if (!file_lists(c, &prev->zones[i].conf)) {
             st->drop[st->ndrop++] = prev->zones[i].conf;
         }
+    }
+    if (env->reloading && file_start_loader(st) == 0) {
+        *state = st;
+        return 0;
+    }
+    if (file_load_all(st, err) != 0) {
+        file_state_free(st);
+        return -1;
     }
     if (!env->view_serving) {
         file_publish(st); /* nobody answers from this view yet */
@@ -312,21 +393,39 @@ static int file_setup(const plugin_env_t *env, const void *conf, void **state, c
 }
 
 /* Publish into a view that serves already; say what is served (not in
- * --check-config, whose output is only the verdict). */
+ * --check-config, whose output is only the verdict). The loader thread
+ * does both itself. */
 static int file_start(void *state)
 {
     file_state_t *st = state;
-    file_publish(st);
-    for (size_t i = 0; i < st->n; i++) {
-        const file_loaded_t *z = &st->zones[i];
-        if (z->kept) {
-            log_info("file: zone %s from %s: unchanged, not read again", z->name, z->conf.path);
-            continue;
-        }
-        log_info("file: zone %s from %s: %zu records, %zu names, serial %u", z->name, z->conf.path,
-                 z->stats.records, z->stats.names, z->stats.serial);
+    if (!st->async) {
+        file_publish(st);
+        file_log(st);
     }
     return 0;
+}
+
+/* Ready once a reload's loader has read and published every file. */
+static bool file_ready(void *state, char *why, size_t why_len)
+{
+    const file_state_t *st = state;
+    int loaded = atomic_load(&st->loaded);
+    if (loaded == 1) {
+        return true;
+    }
+    snprintf(why, why_len, "%s", loaded == 0 ? "reading zone files" : "a zone file is broken");
+    return false;
+}
+
+/* A reload's loader found a broken zone file: the reload fails with it. */
+static int file_failed(void *state, cfg_error_t *err)
+{
+    file_state_t *st = state;
+    if (atomic_load(&st->loaded) != -1) {
+        return 0;
+    }
+    *err = st->failure;
+    return -1;
 }
 
 /* The zones stay in the view, which owns them; only the summary goes. */
@@ -381,5 +480,7 @@ const plugin_t plugin_file = {
     .setup = file_setup,
     .corefile = file_corefile,
     .start = file_start,
+    .ready = file_ready,
+    .failed = file_failed,
     .teardown = file_teardown,
 };

@@ -388,6 +388,17 @@ int chain_start(chain_t *chain, cfg_error_t *err)
     return 0;
 }
 
+int chain_failed(const chain_t *chain, cfg_error_t *err)
+{
+    for (size_t i = 0; i < chain->nslots; i++) {
+        const chain_inst_t *s = chain->slots[i];
+        if (s->plugin->failed != NULL && s->plugin->failed(s->state, err) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 bool chain_ready(const chain_t *chain, char *why, size_t why_len)
 {
     bool ready = true;

@@ -74,6 +74,10 @@ chain_t *chain_new_from(const plugin_t *const *plugins, size_t nplugins, const p
  * already runs). Returns -1 on the first failure. */
 int chain_start(chain_t *chain, cfg_error_t *err);
 
+/* -1 with err if a plugin's background setup work failed (plugin_t.failed:
+ * a broken zone file found by a reload's loader thread), else 0. */
+int chain_failed(const chain_t *chain, cfg_error_t *err);
+
 /* True when every plugin says it is ready; otherwise `why` lists who is not. */
 bool chain_ready(const chain_t *chain, char *why, size_t why_len);
 

@@ -27,12 +27,15 @@ typedef struct gen_view {
     unsigned refs;
 } gen_view_t;
 
-static void gen_view_put(gen_view_t *held)
+/* Drop one hold; the last one gets the view back (to free), else NULL. */
+static view_t *gen_view_put(gen_view_t *held)
 {
-    if (held != NULL && --held->refs == 0) {
-        view_free(held->view);
-        free(held);
+    if (held == NULL || --held->refs > 0) {
+        return NULL;
     }
+    view_t *view = held->view;
+    free(held);
+    return view;
 }
 
 /* One line on what a reload kept: "kept the view; plugins kept: redis,
@@ -118,6 +121,7 @@ gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, const gen_t *prev, cfg_error_
         .httpd = ctx->httpd,
         .config_path = ctx->path,
         .view_serving = g->view_kept,
+        .reloading = prev != NULL,
     };
     /* On a kept view, instances whose config is equal are shared. */
     g->chain = chain_build(&env, cc, g->view_kept ? prev->chain : NULL, g->view_kept, err);
@@ -160,14 +164,20 @@ bool gen_same_server(const gen_t *a, const gen_t *b)
     return true;
 }
 
-void gen_free(gen_t *g)
+view_t *gen_free_but_view(gen_t *g)
 {
     if (g == NULL) {
-        return;
+        return NULL;
     }
     chain_free(g->chain); /* stops the plugins' threads before the view goes */
-    gen_view_put(g->held);
+    view_t *view = gen_view_put(g->held);
     cfg_server_free(&g->server_cfg);
     cfg_free(g->cfg);
     free(g);
+    return view;
+}
+
+void gen_free(gen_t *g)
+{
+    view_free(gen_free_but_view(g));
 }

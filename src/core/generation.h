@@ -91,4 +91,9 @@ bool gen_same_server(const gen_t *a, const gen_t *b);
  * use g's view or chain. NULL is fine. */
 void gen_free(gen_t *g);
 
+/* The same, except the view, when g held it last: returned to be freed by
+ * the caller (view_free, slow for a big view: main does it on a job
+ * thread, core/bgjob.h); NULL when another generation still holds it. */
+view_t *gen_free_but_view(gen_t *g);
+
 #endif

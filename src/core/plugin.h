@@ -195,6 +195,11 @@ typedef struct plugin_env {
      * running instance still serves until the switch. Set by the chain. */
     bool view_serving;
     void *prev_state;
+    /* A reload: the process serves already, and the control thread must
+     * stay free for /health, /ready and /metrics. Slow work (reading zone
+     * files) goes to a thread of the plugin; `ready` says when it is done,
+     * `failed` if it failed (main waits for both before it switches). */
+    bool reloading;
 } plugin_env_t;
 
 /* What a plugin's data in the view does on a reload (plugin_t.view_data). */
@@ -265,6 +270,9 @@ typedef struct plugin {
      * req->resp holds the response, req->meta says what it is. */
     respond_action_t (*respond)(void *state, request_t *req);
     void (*done)(void *state, request_t *req);
+    /* Optional: did the background work of a setup fail (env->reloading)?
+     * -1 with err ("FILE:LINE: problem"): the reload is dropped. */
+    int (*failed)(void *state, cfg_error_t *err);
     /* Optional: ready for /ready? (fill `why` with what is not ready.) */
     bool (*ready)(void *state, char *why, size_t why_len);
     /* Stop and free. */

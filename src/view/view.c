@@ -630,6 +630,14 @@ void view_zone_reserve(view_zone_t *zone, size_t names)
     pthread_mutex_unlock(&zone->lock);
 }
 
+/* A replaced or removed zone, once no reader can still be in it: on the
+ * call_rcu thread, so the writer (a Redis backend under the merge lock,
+ * the control thread) never waits for a grace period. */
+static void zone_free_rcu(struct rcu_head *head)
+{
+    view_zone_free(caa_container_of(head, view_zone_t, rcu));
+}
+
 void view_publish_zone(view_t *view, view_zone_t *zone)
 {
     /* Sized for what a bulk load put in it, so lookups walk about one node
@@ -653,10 +661,8 @@ void view_publish_zone(view_t *view, view_zone_t *zone)
     recompute_label_bounds(view);
     rcu_read_unlock();
     pthread_mutex_unlock(&view->lock);
-    if (old) {
-        synchronize_rcu();
-        view_zone_free(old);
-    }
+    if (old)
+        call_rcu(&old->rcu, zone_free_rcu); /* no writer waits for readers */
 }
 
 int view_remove_zone(view_t *view, const uint8_t *apex, size_t apex_len)
@@ -672,8 +678,7 @@ int view_remove_zone(view_t *view, const uint8_t *apex, size_t apex_len)
     pthread_mutex_unlock(&view->lock);
     if (!old)
         return 0;
-    synchronize_rcu();
-    view_zone_free(old);
+    call_rcu(&old->rcu, zone_free_rcu);
     return 1;
 }
 

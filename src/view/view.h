@@ -106,11 +106,12 @@ void view_zone_set_serial(view_zone_t *zone, uint32_t serial);
 uint32_t view_zone_serial(const view_zone_t *zone);
 
 /* Publish `zone`, replacing a zone with the same apex if there is one. The
- * replaced zone is freed after a grace period (this call waits for it, so
- * call it from a writer thread, never a worker). */
+ * replaced zone is freed after a grace period, by call_rcu: this call does
+ * not wait for readers (call it from a writer thread, never a worker). */
 void view_publish_zone(view_t *view, view_zone_t *zone);
 
-/* Unpublish and free the zone with this apex; returns 1 if there was one. */
+/* Unpublish the zone with this apex and free it after a grace period
+ * (call_rcu, no wait); returns 1 if there was one. */
 int view_remove_zone(view_t *view, const uint8_t *apex, size_t apex_len);
 
 /* The published zone with exactly this apex, or NULL (writer side: the
