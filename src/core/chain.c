@@ -467,7 +467,8 @@ static size_t finish_request(const chain_t *chain, const answer_limits_t *lim, r
         }
     }
     if (req->action == RESPOND_TRUNCATE) {
-        req->resp_len = answer_truncate(req->q, lim, req->resp, req->resp_cap, &req->meta);
+        req->resp_len =
+            answer_truncate(req->q, lim, req->resp, req->resp_len, req->resp_cap, &req->meta);
     }
     for (size_t i = 0; i < chain->ndone; i++) {
         chain->done[i].fn(chain->done[i].state, req);

@@ -569,16 +569,27 @@ size_t answer_error(const wire_query_t *q, uint8_t rcode, const answer_limits_t 
     return answer_finish(q, lim, out, len, max_size, rcode);
 }
 
-size_t answer_truncate(const wire_query_t *q, const answer_limits_t *lim, uint8_t *out,
+size_t answer_truncate(const wire_query_t *q, const answer_limits_t *lim, uint8_t *out, size_t len,
                        size_t max_size, answer_meta_t *meta)
 {
-    size_t len = answer_write_header(q, out, max_size - answer_opt_size(q));
+    /* Keep the response's own OPT (with what a respond hook added to it,
+     * a server cookie say); else write the query's. */
+    size_t opt_off = q->has_edns ? opt_find(out, len) : 0;
+    size_t opt_len = opt_off > 0 ? len - opt_off : 0;
+    if (opt_off > 0 && opt_off < q->question_end)
+        opt_off = 0; /* cannot be: a response starts with the question */
+    size_t n = answer_write_header(q, out, max_size - (opt_off > 0 ? opt_len : answer_opt_size(q)));
     uint16_t flags = (uint16_t)(wire_read_u16(out + 2) | WIRE_FLAG_TC);
     if (meta->authoritative)
         flags |= WIRE_FLAG_AA;
     wire_write_u16(out + 2, flags);
     meta->truncated = true;
-    return answer_finish(q, lim, out, len, max_size, meta->rcode);
+    if (opt_off == 0)
+        return answer_finish(q, lim, out, n, max_size, meta->rcode);
+    out[3] = (uint8_t)((out[3] & 0xF0) | (meta->rcode & 0x0F));
+    memmove(out + n, out + opt_off, opt_len);
+    wire_write_u16(out + 10, 1);
+    return n + opt_len;
 }
 
 size_t answer_query(const view_t *view, const wire_query_t *q, const answer_limits_t *lim,

@@ -89,10 +89,11 @@ size_t answer_finish(const wire_query_t *q, const answer_limits_t *lim, uint8_t 
 
 /* Turn the response in out (built for q, `len` bytes, described by meta)
  * into a "slip": TC=1, header and question only, empty sections, plus an
- * OPT if the query had one, as DESIGN.md wants for a UDP reply that does
- * not fit and as rate limiting sends instead of the answer. Keeps the rcode
- * and AA; sets meta->truncated. Returns the new length. */
-size_t answer_truncate(const wire_query_t *q, const answer_limits_t *lim, uint8_t *out,
+ * OPT if the query had one (the response's own, options included, when it
+ * ends with one), as DESIGN.md wants for a UDP reply that does not fit and
+ * as rate limiting sends instead of the answer. Keeps the rcode and AA;
+ * sets meta->truncated. Returns the new length. */
+size_t answer_truncate(const wire_query_t *q, const answer_limits_t *lim, uint8_t *out, size_t len,
                        size_t max_size, answer_meta_t *meta);
 
 /* The largest UDP response for this query: min(client EDNS size, configured),

@@ -46,6 +46,31 @@ size_t opt_write(uint8_t *msg, size_t len, size_t cap, const opt_record_t *opt)
     return len + need;
 }
 
+size_t opt_find(const uint8_t *msg, size_t len)
+{
+    if (len < WIRE_HEADER_SIZE)
+        return 0;
+    unsigned qd = wire_read_u16(msg + 4);
+    unsigned rrs =
+        (unsigned)wire_read_u16(msg + 6) + wire_read_u16(msg + 8) + wire_read_u16(msg + 10);
+    size_t pos = WIRE_HEADER_SIZE, last = 0;
+    for (unsigned i = 0; i < qd; i++) {
+        if (!wire_skip_name(msg, len, &pos) || pos + 4 > len)
+            return 0;
+        pos += 4;
+    }
+    for (unsigned i = 0; i < rrs; i++) {
+        last = pos;
+        if (!wire_skip_name(msg, len, &pos) || pos + 10 > len)
+            return 0;
+        pos += 10 + (size_t)wire_read_u16(msg + pos + 8);
+    }
+    if (rrs == 0 || pos != len || msg[last] != 0 || last + OPT_RR_HEADER > len ||
+        wire_read_u16(msg + last + 1) != WIRE_TYPE_OPT)
+        return 0;
+    return last;
+}
+
 bool opt_add_option(uint8_t *msg, size_t *len, size_t cap, size_t opt_off, uint16_t code,
                     const uint8_t *data, uint16_t data_len)
 {

@@ -54,10 +54,16 @@ size_t opt_size(const opt_record_t *opt);
  * if it does not fit in cap. */
 size_t opt_write(uint8_t *msg, size_t len, size_t cap, const opt_record_t *opt);
 
+/* The offset of the OPT record when it is the last record of the message
+ * msg[0..len) (as every writer here puts it), or 0 if the message has no
+ * OPT there or is malformed. Walks the records: for plugins, not the hot
+ * path. */
+size_t opt_find(const uint8_t *msg, size_t len);
+
 /* Append one option to the OPT record that ends the message msg[0..*len)
- * and starts at opt_off (e.g. a server cookie added by a respond hook).
- * Returns false (message unchanged) if it does not fit in cap or if there
- * is no OPT at opt_off. */
+ * and starts at opt_off (from opt_find; e.g. a server cookie added by a
+ * respond hook). Returns false (message unchanged) if it does not fit in
+ * cap or if there is no OPT at opt_off. */
 bool opt_add_option(uint8_t *msg, size_t *len, size_t cap, size_t opt_off, uint16_t code,
                     const uint8_t *data, uint16_t data_len);
 

@@ -44,9 +44,7 @@ static bool parse_qname(const uint8_t *pkt, size_t len, size_t *pos, wire_query_
     return true;
 }
 
-/* Skip a possibly compressed name in a non-question section. Only checks
- * that it is well formed enough to find its end. */
-static bool skip_name(const uint8_t *pkt, size_t len, size_t *pos)
+bool wire_skip_name(const uint8_t *pkt, size_t len, size_t *pos)
 {
     size_t p = *pos, total = 0;
     for (;;) {
@@ -143,7 +141,7 @@ static int parse_rr(const uint8_t *pkt, size_t len, size_t *pos, bool additional
 {
     size_t p = *pos;
     size_t owner = p;
-    if (!skip_name(pkt, len, &p) || p + 10 > len)
+    if (!wire_skip_name(pkt, len, &p) || p + 10 > len)
         return OPTIONS_BAD;
     uint16_t type = wire_read_u16(pkt + p);
     uint16_t rdlen = wire_read_u16(pkt + p + 8);

@@ -111,6 +111,11 @@ typedef struct wire_query {
 /* Parse a query packet. Always fills q->id/flags when len >= 12. */
 wire_verdict_t wire_parse_query(const uint8_t *pkt, size_t len, wire_query_t *q);
 
+/* Skip the possibly compressed name at pkt[*pos] (a record owner, not the
+ * question): checks only that it is well formed enough to find its end,
+ * and moves *pos past it. False if it is cut short or malformed. */
+bool wire_skip_name(const uint8_t *pkt, size_t len, size_t *pos);
+
 /* Iterate over the EDNS options of a parsed query: start with *pos = 0;
  * each call gives the next option's code and data (pointing into the
  * packet) and returns true, false after the last one. */

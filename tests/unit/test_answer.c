@@ -844,7 +844,7 @@ static void truncate_to_slip(void **state)
     exchange_t *x = ask_opts(*state, "big.example.com.", LDNS_RR_TYPE_A, &o, WIRE_MAX_UDP);
     assert_int_equal(count(x, LDNS_SECTION_ANSWER), 60);
     answer_limits_t lim = {.edns_udp_size = 1232, .now = NOW};
-    size_t len = answer_truncate(&x->q, &lim, x->resp, 1232, &x->meta);
+    size_t len = answer_truncate(&x->q, &lim, x->resp, x->len, 1232, &x->meta);
     assert_true(x->meta.truncated);
     assert_int_equal(len, x->q.question_end + 11);
     ldns_pkt *pkt = NULL;

@@ -23,6 +23,7 @@
 #include "config/cfg.h"
 #include "core/chain.h"
 #include "dns/name.h"
+#include "dns/opt.h"
 #include "dns/wire.h"
 #include "view/view.h"
 
@@ -326,6 +327,36 @@ static const plugin_t plugin_limit2 = {
     .teardown = limit_teardown,
 };
 
+/* "cookie": a respond hook that adds to the reply, as a DNS cookies plugin
+ * would: the client cookie and an 8-byte server cookie of 0xAA. */
+static int cookie_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)
+{
+    *state = NULL;
+    return 0;
+}
+
+static respond_action_t cookie_respond(void *state, request_t *req)
+{
+    const wire_query_t *q = req->q;
+    if (q->cookie == NULL) {
+        return RESPOND_SEND;
+    }
+    uint8_t c[16];
+    memcpy(c, q->cookie, 8);
+    memset(c + 8, 0xAA, 8);
+    size_t at = opt_find(req->resp, req->resp_len);
+    assert_true(at > 0);
+    assert_true(opt_add_option(req->resp, &req->resp_len, req->resp_cap, at, OPT_CODE_COOKIE, c,
+                               sizeof(c)));
+    return RESPOND_SEND;
+}
+
+static const plugin_t plugin_cookie = {
+    .name = "cookie", /* no config key: always in the chain */
+    .setup = cookie_setup,
+    .respond = cookie_respond,
+};
+
 extern const plugin_t plugin_file;
 
 /* ---- harness ---- */
@@ -353,7 +384,9 @@ static void fixture_init(fixture_t *f, const plugin_t *const *plugins, size_t n,
     if (f->chain == NULL) {
         fail_msg("chain_new_from: %s", err.msg);
     }
-    assert_int_equal(cfg_check_unused(f->cfg, &err), 0);
+    if (cfg_check_unused(f->cfg, &err) != 0) {
+        fail_msg("cfg_check_unused: %s", err.msg);
+    }
 }
 
 static void fixture_free(fixture_t *f)
@@ -780,6 +813,44 @@ static void test_respond_truncate(void **state)
     fixture_free(&f);
 }
 
+static void test_respond_adds_option(void **state)
+{
+    static const plugin_t *const list[] = {&plugin_cookie, &plugin_limit2, &plugin_watch,
+                                           &plugin_file};
+    fixture_t f;
+    uint8_t q[512], r[65535];
+    /* ns1.test.example A with an OPT holding a client cookie */
+    size_t len = make_query(q, 0, 1, "ns1.test.example.", WIRE_TYPE_A, 1232);
+    static const uint8_t opt_rdata[] = {0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+    wire_write_u16(q + len - 2, sizeof(opt_rdata));
+    memcpy(q + len, opt_rdata, sizeof(opt_rdata));
+    len += sizeof(opt_rdata);
+
+    for (int slip = 0; slip < 2; slip++) {
+        fixture_init(&f, list, 4, slip ? "limit2: truncate\n" ZONES : "limit2: send\n" ZONES);
+        size_t rlen = run(&f, q, len, REQ_UDP, r, sizeof(r));
+        /* the reply ends with an OPT carrying the cookie, also in a slip,
+         * and the done hooks saw the final length */
+        size_t at = opt_find(r, rlen);
+        assert_true(at > 0);
+        assert_int_equal(wire_read_u16(r + at + 9), 20);
+        assert_int_equal(wire_read_u16(r + at + 11), OPT_CODE_COOKIE);
+        assert_int_equal(wire_read_u16(r + at + 13), 16);
+        assert_memory_equal(r + at + 15, opt_rdata + 4, 8);
+        assert_int_equal(r[at + 15 + 8], 0xAA);
+        assert_int_equal(rlen, at + 11 + 20);
+        assert_int_equal(seen.resp_len, rlen);
+        if (slip) {
+            assert_true(FLAGS(r) & WIRE_FLAG_TC);
+            assert_int_equal(ANCOUNT(r), 0);
+            assert_int_equal(wire_read_u16(r + 10), 1);
+        } else {
+            assert_int_equal(ANCOUNT(r), 1);
+        }
+        fixture_free(&f);
+    }
+}
+
 static int group_setup(void **state)
 {
     rcu_register_thread();
@@ -800,8 +871,9 @@ int main(void)
         cmocka_unit_test(test_size_limits),          cmocka_unit_test(test_setup_failure),
         cmocka_unit_test(test_start_ready_teardown), cmocka_unit_test(test_registry_chain),
         cmocka_unit_test(test_respond_send),         cmocka_unit_test(test_respond_drop),
-        cmocka_unit_test(test_respond_truncate),     cmocka_unit_test(test_reuse_unchanged),
-        cmocka_unit_test(test_start_ready_teardown), cmocka_unit_test(test_registry_chain),
+        cmocka_unit_test(test_respond_truncate),     cmocka_unit_test(test_respond_adds_option),
+        cmocka_unit_test(test_reuse_unchanged),      cmocka_unit_test(test_start_ready_teardown),
+        cmocka_unit_test(test_registry_chain),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -98,12 +98,40 @@ static void add_option(void **state)
     assert_int_equal(len, before - 1);
 }
 
+static void find(void **state)
+{
+    /* header, question "a." A IN, one A record (pointer owner), the OPT */
+    uint8_t msg[128];
+    size_t len = header(msg);
+    wire_write_u16(msg + 4, 1);
+    memcpy(msg + len,
+           "\x01"
+           "a\x00\x00\x01\x00\x01",
+           7);
+    len += 7;
+    assert_int_equal(opt_find(msg, len), 0); /* no record at all */
+    static const uint8_t rr[] = {0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1};
+    memcpy(msg + len, rr, sizeof(rr));
+    len += sizeof(rr);
+    wire_write_u16(msg + 6, 1);
+    assert_int_equal(opt_find(msg, len), 0); /* the last record is not an OPT */
+    size_t at = len;
+    opt_record_t opt = {.udp_size = 1232};
+    len = opt_write(msg, len, sizeof(msg), &opt);
+    assert_int_equal(opt_find(msg, len), at);
+    assert_int_equal(opt_find(msg, len - 1), 0); /* cut short */
+    wire_write_u16(msg + 10, 2);
+    assert_int_equal(opt_find(msg, len), 0); /* counts that say more */
+    assert_int_equal(opt_find(msg, 11), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bare_opt),
         cmocka_unit_test(with_options),
         cmocka_unit_test(add_option),
+        cmocka_unit_test(find),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
