@@ -23,7 +23,7 @@ static int hmget(vmdns_registrar_t *r, const char *key, const char *const *field
                  char **vals, vmdns_error_t *err)
 {
     const char *argv[4] = {"HMGET", key, n > 0 ? fields[0] : "", n > 1 ? fields[1] : ""};
-    batch_t b = {0};
+    vmdns_batch_t b = {0};
     vmdns_batch_argv(&b, (int)(2 + n), argv, NULL);
     redisReply **rep;
     int rc = vmdns_conn_run(&r->conn, &b, 0, &rep, err);
@@ -176,7 +176,7 @@ static int edit_fields(vmdns_registrar_t *r, const char *name, long zoff, const 
     int rc = -1, done = 0;
     for (int tries = 0; tries < CAS_TRIES && !done; tries++) {
         char *old[2] = {NULL, NULL}, *new[2] = {NULL, NULL};
-        cas_item_t it[2];
+        vmdns_cas_item_t it[2];
         size_t ni = 0;
         int bad = hmget(r, key, fields, nf, old, err) < 0;
         if (!bad && first_required && !old[0])
@@ -196,7 +196,7 @@ static int edit_fields(vmdns_registrar_t *r, const char *name, long zoff, const 
                                  "zone",
                                  name);
             } else if (old[i] || new[i]) {
-                it[ni++] = (cas_item_t){fields[i], old[i], new[i], 0};
+                it[ni++] = (vmdns_cas_item_t){fields[i], old[i], new[i], 0};
             }
             json_decref(ro);
             json_decref(o);
@@ -207,7 +207,7 @@ static int edit_fields(vmdns_registrar_t *r, const char *name, long zoff, const 
             done = 1; /* nothing stored, nothing to remove */
             rc = 0;
         } else {
-            int c = vmdns_txn_cas(r, key, name + zoff, it, ni, err);
+            int c = vmdns_txn_cas(&r->txn, key, name + zoff, it, ni, err);
             if (c != 0)
                 done = 1;
             if (c == 1)

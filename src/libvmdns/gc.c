@@ -97,7 +97,7 @@ static int delete_expired(vmdns_registrar_t *r, const char *zone, const char *ke
             argv[7 + i] = x->fv[base + i];
             lens[7 + i] = x->len[base + i];
         }
-        batch_t b = {0};
+        vmdns_batch_t b = {0};
         redisReply **rep;
         vmdns_batch_argv(&b, (int)(7 + m), argv, lens);
         int rc = vmdns_conn_run(&r->conn, &b, 1, &rep, err);

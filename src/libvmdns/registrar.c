@@ -92,8 +92,11 @@ vmdns_registrar_t *vmdns_registrar_open(const vmdns_registrar_opts_t *given, vmd
     vmdns_schema_stream_key(prefix, suffix, r->stream_key, kl);
     snprintf(r->maxlen, sizeof(r->maxlen), "%llu", (unsigned long long)o->stream_maxlen);
     r->default_ttl = o->default_ttl ? o->default_ttl : 30;
-    r->min_replicas = o->min_replicas;
-    r->min_replicas_timeout_ms = o->min_replicas_timeout_ms;
+    r->txn = (vmdns_txn_ctx_t){.conn = &r->conn,
+                               .stream_key = r->stream_key,
+                               .maxlen = r->maxlen,
+                               .min_replicas = o->min_replicas,
+                               .min_replicas_timeout_ms = o->min_replicas_timeout_ms};
     r->visible_timeout_ms = o->wait_visible_timeout_ms ? o->wait_visible_timeout_ms : 5000;
     if (o->n_wait_visible) {
         r->visible = calloc(o->n_wait_visible, sizeof(*r->visible));
@@ -103,11 +106,27 @@ vmdns_registrar_t *vmdns_registrar_open(const vmdns_registrar_opts_t *given, vmd
         }
         r->n_visible = o->n_wait_visible;
         for (size_t i = 0; i < o->n_wait_visible; i++) {
-            if (vmdns_addr_parse(o->wait_visible[i], 0, 53, &r->visible[i], err) < 0)
+            char why[300];
+            if (vmdns_hostport_parse(o->wait_visible[i], 0, 53, &r->visible[i], why, sizeof(why)) !=
+                0) {
+                vmdns_fail(err, VMDNS_ERR_INVALID, "bad wait_visible address %s", why);
                 goto fail;
+            }
         }
     }
-    if (vmdns_conn_init(&r->conn, o, err) < 0 || vmdns_conn_ensure(&r->conn, err) < 0)
+    vmdns_conn_opts_t co = {.nodes = o->nodes,
+                            .n_nodes = o->n_nodes,
+                            .sentinels = o->sentinels,
+                            .n_sentinels = o->n_sentinels,
+                            .master_name = o->master_name,
+                            .sentinel_password = o->sentinel_password,
+                            .username = o->username,
+                            .password = o->password,
+                            .db = o->db,
+                            .connect_timeout_ms = o->connect_timeout_ms,
+                            .command_timeout_ms = o->command_timeout_ms,
+                            .failover_timeout_ms = o->failover_timeout_ms};
+    if (vmdns_conn_init(&r->conn, &co, err) < 0 || vmdns_conn_ensure(&r->conn, err) < 0)
         goto fail;
     vmdns_ok(err);
     return r;

@@ -12,7 +12,7 @@
 /* One SCAN/HSCAN step: returns the reply (cursor, items) or NULL. */
 static redisReply *step(vmdns_registrar_t *r, int argc, const char **argv, vmdns_error_t *err)
 {
-    batch_t b = {0};
+    vmdns_batch_t b = {0};
     redisReply **rep;
     vmdns_batch_argv(&b, argc, argv, NULL);
     int rc = vmdns_conn_run(&r->conn, &b, 0, &rep, err);

@@ -193,7 +193,7 @@ static void write_chunk(vmdns_registrar_t *r, prep_t *p, size_t n)
             p[idx[k]].e = e;
         return;
     }
-    batch_t b = {0};
+    vmdns_batch_t b = {0};
     size_t exec_at[CHUNK];
     for (size_t k = 0; k < m; k++) {
         prep_t *q = &p[idx[k]];
@@ -214,18 +214,18 @@ static void write_chunk(vmdns_registrar_t *r, prep_t *p, size_t n)
             vmdns_fail(&q->e, VMDNS_ERR_NOMEM, "out of memory");
             continue;
         }
-        change_t ch[2] = {{field, q->json}, {sfield, q->srv_json}};
-        exec_at[k] = vmdns_txn_append(r, &b, key, q->name + zoff[k], ch, 2);
+        vmdns_change_t ch[2] = {{field, q->json}, {sfield, q->srv_json}};
+        exec_at[k] = vmdns_txn_append(&r->txn, &b, key, q->name + zoff[k], ch, 2);
         free(key);
     }
-    int waited = vmdns_txn_append_wait(r, &b);
+    int waited = vmdns_txn_append_wait(&r->txn, &b);
     redisReply **rep = NULL;
     if (b.ncmd > (size_t)waited && vmdns_conn_run(&r->conn, &b, 1, &rep, &e) < 0) {
         for (size_t k = 0; k < m; k++)
             if (exec_at[k] != SIZE_MAX)
                 p[idx[k]].e = e;
     } else if (rep) {
-        int wait_ok = !waited || vmdns_txn_wait_ok(r, rep[b.ncmd - 1], &e) == 0;
+        int wait_ok = !waited || vmdns_txn_wait_ok(&r->txn, rep[b.ncmd - 1], &e) == 0;
         for (size_t k = 0; k < m; k++) {
             if (exec_at[k] == SIZE_MAX)
                 continue;
@@ -327,17 +327,17 @@ static int deregister_locked(vmdns_registrar_t *r, const char *fqdn, prep_t *p, 
     char *key = vmdns_reg_zone_key(r, p->name + zoff);
     if (!key)
         return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
-    change_t ch[2] = {{field, NULL}, {sfield, NULL}};
-    batch_t b = {0};
-    size_t at = vmdns_txn_append(r, &b, key, p->name + zoff, ch, 2);
-    int waited = vmdns_txn_append_wait(r, &b);
+    vmdns_change_t ch[2] = {{field, NULL}, {sfield, NULL}};
+    vmdns_batch_t b = {0};
+    size_t at = vmdns_txn_append(&r->txn, &b, key, p->name + zoff, ch, 2);
+    int waited = vmdns_txn_append_wait(&r->txn, &b);
     free(key);
     redisReply **rep;
     int rc = vmdns_conn_run(&r->conn, &b, 1, &rep, err);
     if (rc == 0) {
         rc = vmdns_txn_exec_ok(rep[at], err);
         if (rc == 0 && waited)
-            rc = vmdns_txn_wait_ok(r, rep[b.ncmd - 1], err);
+            rc = vmdns_txn_wait_ok(&r->txn, rep[b.ncmd - 1], err);
         vmdns_conn_free_replies(rep, b.ncmd);
     }
     vmdns_batch_free(&b);

@@ -63,7 +63,7 @@ int vmdns_zone_resolve(vmdns_registrar_t *r, const char *const *names, size_t n,
         if (nu == 0 || strcmp(c[nu - 1].s, c[i].s) != 0)
             c[nu++] = c[i];
 
-    batch_t b = {0};
+    vmdns_batch_t b = {0};
     for (size_t i = 0; i < nu; i++) {
         char *key = vmdns_reg_zone_key(r, c[i].s);
         if (!key) {
@@ -110,7 +110,7 @@ int vmdns_zone_resolve(vmdns_registrar_t *r, const char *const *names, size_t n,
 int vmdns_zone_key_type(vmdns_registrar_t *r, const char *key, char *type, size_t cap,
                         vmdns_error_t *err)
 {
-    batch_t b = {0};
+    vmdns_batch_t b = {0};
     redisReply **rep;
     vmdns_batch_cmd(&b, "TYPE", key, NULL);
     int rc = vmdns_conn_run(&r->conn, &b, 0, &rep, err);

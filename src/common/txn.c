@@ -1,5 +1,5 @@
 /*
- * txn.c - the two shapes of an atomic registrar write.
+ * common/txn.c - the two shapes of an atomic write (see txn.h).
  *
  * Blind writes (register, deregister) are MULTI / HSET / HDEL / XADD... /
  * EXEC: the hash change and its change-stream entries land together or not
@@ -12,25 +12,28 @@
  * applies the HSET/HDEL and XADDs. Keys and entry fields follow
  * common/redis_schema.h, which the server reads with.
  */
+#include "common/txn.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "registrar_int.h"
+#include "common/err.h"
+#include "common/redis_schema.h"
 
 /* Append one XADD for a change. */
-static void append_xadd(vmdns_registrar_t *r, batch_t *b, const char *zone, const char *field,
-                        const char *value)
+static void append_xadd(const vmdns_txn_ctx_t *t, vmdns_batch_t *b, const char *zone,
+                        const char *field, const char *value)
 {
-    const char *argv[6 + VMDNS_SCHEMA_ENTRY_ARGC] = {"XADD", r->stream_key, "MAXLEN",
-                                                     "~",    r->maxlen,     "*"};
+    const char *argv[6 + VMDNS_SCHEMA_ENTRY_ARGC] = {"XADD", t->stream_key, "MAXLEN",
+                                                     "~",    t->maxlen,     "*"};
     vmdns_schema_entry_argv(zone, field, value ? VMDNS_SCHEMA_OP_SET : VMDNS_SCHEMA_OP_DEL, value,
                             argv + 6);
     vmdns_batch_argv(b, (int)(sizeof(argv) / sizeof(argv[0])), argv, NULL);
 }
 
-size_t vmdns_txn_append(vmdns_registrar_t *r, batch_t *b, const char *zone_key, const char *zone,
-                        const change_t *ch, size_t n)
+size_t vmdns_txn_append(const vmdns_txn_ctx_t *t, vmdns_batch_t *b, const char *zone_key,
+                        const char *zone, const vmdns_change_t *ch, size_t n)
 {
     const char *argv[2 + 2 * 8];
     int argc;
@@ -53,7 +56,7 @@ size_t vmdns_txn_append(vmdns_registrar_t *r, batch_t *b, const char *zone_key, 
     if (argc > 2)
         vmdns_batch_argv(b, argc, argv, NULL);
     for (size_t i = 0; i < n; i++)
-        append_xadd(r, b, zone, ch[i].field, ch[i].value);
+        append_xadd(t, b, zone, ch[i].field, ch[i].value);
     vmdns_batch_cmd(b, "EXEC", NULL);
     return b->ncmd - 1;
 }
@@ -72,26 +75,26 @@ int vmdns_txn_exec_ok(const redisReply *exec, vmdns_error_t *err)
     return 0;
 }
 
-int vmdns_txn_append_wait(vmdns_registrar_t *r, batch_t *b)
+int vmdns_txn_append_wait(const vmdns_txn_ctx_t *t, vmdns_batch_t *b)
 {
-    if (!r->min_replicas)
+    if (!t->min_replicas)
         return 0;
     char nrep[16], tmo[16];
-    snprintf(nrep, sizeof(nrep), "%u", r->min_replicas);
-    snprintf(tmo, sizeof(tmo), "%u", r->min_replicas_timeout_ms ? r->min_replicas_timeout_ms : 1);
+    snprintf(nrep, sizeof(nrep), "%u", t->min_replicas);
+    snprintf(tmo, sizeof(tmo), "%u", t->min_replicas_timeout_ms ? t->min_replicas_timeout_ms : 1);
     vmdns_batch_cmd(b, "WAIT", nrep, tmo, NULL);
     return 1;
 }
 
-int vmdns_txn_wait_ok(vmdns_registrar_t *r, const redisReply *rep, vmdns_error_t *err)
+int vmdns_txn_wait_ok(const vmdns_txn_ctx_t *t, const redisReply *rep, vmdns_error_t *err)
 {
     if (!rep || rep->type != REDIS_REPLY_INTEGER)
         return vmdns_fail(err, VMDNS_ERR_BACKEND, "WAIT: %s",
                           rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "odd reply");
-    if (rep->integer < (long long)r->min_replicas)
+    if (rep->integer < (long long)t->min_replicas)
         return vmdns_fail(err, VMDNS_ERR_UNCONFIRMED,
                           "written on the master but only %lld of %u replicas confirmed it",
-                          rep->integer, r->min_replicas);
+                          rep->integer, t->min_replicas);
     return 0;
 }
 
@@ -142,8 +145,8 @@ static char *tagged(const char *s)
     return t;
 }
 
-int vmdns_txn_cas(vmdns_registrar_t *r, const char *zone_key, const char *zone,
-                  const cas_item_t *items, size_t n, vmdns_error_t *err)
+int vmdns_txn_cas(const vmdns_txn_ctx_t *t, const char *zone_key, const char *zone,
+                  const vmdns_cas_item_t *items, size_t n, vmdns_error_t *err)
 {
     size_t argc = 7 + 3 * n;
     const char **argv = calloc(argc, sizeof(*argv));
@@ -157,8 +160,8 @@ int vmdns_txn_cas(vmdns_registrar_t *r, const char *zone_key, const char *zone,
     argv[1] = CAS_SCRIPT;
     argv[2] = "2";
     argv[3] = zone_key;
-    argv[4] = r->stream_key;
-    argv[5] = r->maxlen;
+    argv[4] = t->stream_key;
+    argv[5] = t->maxlen;
     argv[6] = zone;
     for (size_t i = 0; i < n; i++) {
         own[2 * i] = tagged(items[i].expect);
@@ -171,14 +174,14 @@ int vmdns_txn_cas(vmdns_registrar_t *r, const char *zone_key, const char *zone,
         argv[8 + 3 * i] = own[2 * i];
         argv[9 + 3 * i] = own[2 * i + 1];
     }
-    batch_t b = {0};
+    vmdns_batch_t b = {0};
     vmdns_batch_argv(&b, (int)argc, argv, NULL);
-    int waited = vmdns_txn_append_wait(r, &b);
+    int waited = vmdns_txn_append_wait(t, &b);
     redisReply **rep;
-    if (vmdns_conn_run(&r->conn, &b, 1, &rep, err) == 0) {
+    if (vmdns_conn_run(t->conn, &b, 1, &rep, err) == 0) {
         if (rep[0]->type == REDIS_REPLY_INTEGER) {
             rc = rep[0]->integer == 1 ? 1 : 0;
-            if (rc == 1 && waited && vmdns_txn_wait_ok(r, rep[1], err) < 0)
+            if (rc == 1 && waited && vmdns_txn_wait_ok(t, rep[1], err) < 0)
                 rc = -1;
         } else {
             vmdns_fail(err, VMDNS_ERR_BACKEND, "EVAL: %s",

@@ -1,5 +1,6 @@
 /*
- * conn.c - the one blocking connection a registrar writes through, and how
+ * common/conn.c - the one blocking connection a writer (libvmdns) talks
+ * through, and how
  * it finds the master again when the master goes away.
  *
  * A write must reach the current master. We never trust a node to be one:
@@ -17,6 +18,9 @@
  * sending one twice is harmless; what is never done is reporting success
  * without having read the reply that confirms it.
  */
+#include "common/conn.h"
+
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +28,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "common/err.h"
 #include "common/sentinel.h"
-#include "registrar_int.h"
 
 /* hiredis writes with write(2): a peer that closed the connection would
  * raise SIGPIPE and kill the host agent. A library must not change the
@@ -84,9 +88,10 @@ static char *dup_or_null(const char *s)
 }
 
 /* Parse a list of addresses into a fresh array. */
-static int parse_list(const char *const *in, size_t n, int dport, vmdns_addr_t **out,
+static int parse_list(const char *const *in, size_t n, uint16_t dport, vmdns_hostport_t **out,
                       vmdns_error_t *err)
 {
+    char why[300];
     *out = NULL;
     if (n == 0)
         return 0;
@@ -94,12 +99,12 @@ static int parse_list(const char *const *in, size_t n, int dport, vmdns_addr_t *
     if (!*out)
         return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++)
-        if (vmdns_addr_parse(in[i], 1, (uint16_t)dport, &(*out)[i], err) < 0)
-            return -1;
+        if (vmdns_hostport_parse(in[i], VMDNS_HP_UNIX, dport, &(*out)[i], why, sizeof(why)) != 0)
+            return vmdns_fail(err, VMDNS_ERR_INVALID, "bad address %s", why);
     return 0;
 }
 
-int vmdns_conn_init(conn_t *c, const vmdns_registrar_opts_t *o, vmdns_error_t *err)
+int vmdns_conn_init(vmdns_conn_t *c, const vmdns_conn_opts_t *o, vmdns_error_t *err)
 {
     memset(c, 0, sizeof(*c));
     if (o->n_nodes == 0 && o->n_sentinels == 0)
@@ -123,7 +128,7 @@ int vmdns_conn_init(conn_t *c, const vmdns_registrar_opts_t *o, vmdns_error_t *e
 }
 
 /* Drop the current connection (after an error). */
-static void drop(conn_t *c)
+static void drop(vmdns_conn_t *c)
 {
     if (c->ctx) {
         redisFree(c->ctx);
@@ -131,7 +136,7 @@ static void drop(conn_t *c)
     }
 }
 
-void vmdns_conn_destroy(conn_t *c)
+void vmdns_conn_destroy(vmdns_conn_t *c)
 {
     drop(c);
     free(c->nodes);
@@ -144,7 +149,7 @@ void vmdns_conn_destroy(conn_t *c)
 }
 
 /* Open a TCP or unix connection with the connect and command timeouts. */
-static redisContext *dial(const conn_t *c, const vmdns_addr_t *a, char *why, size_t wl)
+static redisContext *dial(const vmdns_conn_t *c, const vmdns_hostport_t *a, char *why, size_t wl)
 {
     char as[300];
     redisContext *ctx =
@@ -162,8 +167,8 @@ static redisContext *dial(const conn_t *c, const vmdns_addr_t *a, char *why, siz
 }
 
 /* Run one command; returns the reply or NULL with why filled. */
-static redisReply *call(redisContext *ctx, const vmdns_addr_t *a, char *why, size_t wl, int argc,
-                        const char **argv)
+static redisReply *call(redisContext *ctx, const vmdns_hostport_t *a, char *why, size_t wl,
+                        int argc, const char **argv)
 {
     char as[300];
     redisReply *rep = redisCommandArgv(ctx, argc, argv, NULL);
@@ -183,7 +188,7 @@ static redisReply *call(redisContext *ctx, const vmdns_addr_t *a, char *why, siz
 enum { NODE_MASTER, NODE_NOT_MASTER, NODE_DOWN, NODE_AUTH };
 
 /* Connect to a, authenticate, select the db and require ROLE master. */
-static int try_node(conn_t *c, const vmdns_addr_t *a, char *why, size_t wl)
+static int try_node(vmdns_conn_t *c, const vmdns_hostport_t *a, char *why, size_t wl)
 {
     redisContext *ctx = dial(c, a, why, wl);
     redisReply *rep;
@@ -229,7 +234,7 @@ static int try_node(conn_t *c, const vmdns_addr_t *a, char *why, size_t wl)
 }
 
 /* One pass over the node list, starting at c->cur. */
-static int pass_nodes(conn_t *c, char *why, size_t wl)
+static int pass_nodes(vmdns_conn_t *c, char *why, size_t wl)
 {
     int worst = NODE_DOWN;
     for (size_t k = 0; k < c->n_nodes; k++) {
@@ -246,11 +251,11 @@ static int pass_nodes(conn_t *c, char *why, size_t wl)
 }
 
 /* One pass over the sentinels: the first that names a master we can use. */
-static int pass_sentinels(conn_t *c, char *why, size_t wl)
+static int pass_sentinels(vmdns_conn_t *c, char *why, size_t wl)
 {
     int worst = NODE_DOWN;
     for (size_t k = 0; k < c->n_sentinels; k++) {
-        const vmdns_addr_t *s = &c->sentinels[k];
+        const vmdns_hostport_t *s = &c->sentinels[k];
         redisContext *ctx = dial(c, s, why, wl);
         redisReply *rep;
         if (!ctx)
@@ -268,7 +273,7 @@ static int pass_sentinels(conn_t *c, char *why, size_t wl)
         redisFree(ctx);
         if (!rep)
             continue;
-        vmdns_addr_t m;
+        vmdns_hostport_t m;
         int known = vmdns_sentinel_parse_master(rep, &m) == 0;
         freeReplyObject(rep);
         if (!known) {
@@ -286,9 +291,9 @@ static int pass_sentinels(conn_t *c, char *why, size_t wl)
     return worst;
 }
 
-static int ensure(conn_t *c, vmdns_error_t *err);
+static int ensure(vmdns_conn_t *c, vmdns_error_t *err);
 
-int vmdns_conn_ensure(conn_t *c, vmdns_error_t *err)
+int vmdns_conn_ensure(vmdns_conn_t *c, vmdns_error_t *err)
 {
     pipe_guard_t g;
     guard_begin(&g);
@@ -297,7 +302,7 @@ int vmdns_conn_ensure(conn_t *c, vmdns_error_t *err)
     return rc;
 }
 
-static int ensure(conn_t *c, vmdns_error_t *err)
+static int ensure(vmdns_conn_t *c, vmdns_error_t *err)
 {
     if (c->ctx)
         return 0;
@@ -340,7 +345,7 @@ void vmdns_conn_free_replies(redisReply **replies, size_t n)
 
 /* One attempt: 0 = all replies read and none says "not master",
  * 1 = fail over and retry (why says why). */
-static int attempt(conn_t *c, const batch_t *b, redisReply **out, char *why, size_t wl)
+static int attempt(vmdns_conn_t *c, const vmdns_batch_t *b, redisReply **out, char *why, size_t wl)
 {
     if (redisAppendFormattedCommand(c->ctx, b->buf, b->len) != REDIS_OK) {
         snprintf(why, wl, "%.200s: %.150s", c->where, c->ctx->errstr);
@@ -362,9 +367,10 @@ static int attempt(conn_t *c, const batch_t *b, redisReply **out, char *why, siz
     return 0;
 }
 
-static int run(conn_t *c, const batch_t *b, int writes, redisReply ***replies, vmdns_error_t *err);
+static int run(vmdns_conn_t *c, const vmdns_batch_t *b, int writes, redisReply ***replies,
+               vmdns_error_t *err);
 
-int vmdns_conn_run(conn_t *c, const batch_t *b, int writes, redisReply ***replies,
+int vmdns_conn_run(vmdns_conn_t *c, const vmdns_batch_t *b, int writes, redisReply ***replies,
                    vmdns_error_t *err)
 {
     pipe_guard_t g;
@@ -374,7 +380,8 @@ int vmdns_conn_run(conn_t *c, const batch_t *b, int writes, redisReply ***replie
     return rc;
 }
 
-static int run(conn_t *c, const batch_t *b, int writes, redisReply ***replies, vmdns_error_t *err)
+static int run(vmdns_conn_t *c, const vmdns_batch_t *b, int writes, redisReply ***replies,
+               vmdns_error_t *err)
 {
     *replies = NULL;
     if (b->oom)

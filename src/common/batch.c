@@ -1,19 +1,16 @@
 /*
- * batch.c - commands formatted in the Redis protocol into one buffer.
- *
- * A batch is built once and can be sent twice (to the old master and, after
- * a failover, to the new one) without being rebuilt, and many commands go
- * out in one write: that is what makes pipelined registration fast.
+ * common/batch.c - commands formatted in the Redis protocol into one
+ * buffer (see batch.h).
  */
+#include "common/batch.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "registrar_int.h"
-
 /* Append raw bytes. */
-static void put(batch_t *b, const void *p, size_t n)
+static void put(vmdns_batch_t *b, const void *p, size_t n)
 {
     if (b->oom)
         return;
@@ -34,14 +31,14 @@ static void put(batch_t *b, const void *p, size_t n)
 }
 
 /* Append "<c><n>\r\n". */
-static void put_num(batch_t *b, char c, size_t n)
+static void put_num(vmdns_batch_t *b, char c, size_t n)
 {
     char tmp[32];
     int l = snprintf(tmp, sizeof(tmp), "%c%zu\r\n", c, n);
     put(b, tmp, (size_t)l);
 }
 
-void vmdns_batch_argv(batch_t *b, int argc, const char *const *argv, const size_t *lens)
+void vmdns_batch_argv(vmdns_batch_t *b, int argc, const char *const *argv, const size_t *lens)
 {
     put_num(b, '*', (size_t)argc);
     for (int i = 0; i < argc; i++) {
@@ -53,7 +50,7 @@ void vmdns_batch_argv(batch_t *b, int argc, const char *const *argv, const size_
     b->ncmd++;
 }
 
-void vmdns_batch_cmd(batch_t *b, const char *arg0, ...)
+void vmdns_batch_cmd(vmdns_batch_t *b, const char *arg0, ...)
 {
     const char *argv[64];
     int argc = 0;
@@ -65,14 +62,14 @@ void vmdns_batch_cmd(batch_t *b, const char *arg0, ...)
     vmdns_batch_argv(b, argc, argv, NULL);
 }
 
-void vmdns_batch_reset(batch_t *b)
+void vmdns_batch_reset(vmdns_batch_t *b)
 {
     b->len = 0;
     b->ncmd = 0;
     b->oom = 0;
 }
 
-void vmdns_batch_free(batch_t *b)
+void vmdns_batch_free(vmdns_batch_t *b)
 {
     free(b->buf);
     memset(b, 0, sizeof(*b));
