@@ -266,19 +266,53 @@ static bool file_lists(const file_conf_t *c, const file_conf_zone_t *fz)
     return false;
 }
 
-/* Publish what this instance read, remove what the config dropped. */
-static void file_publish(file_state_t *st)
+#define FILE_OWNER "file" /* our zones' owner in the view (view.h) */
+
+/* Say that another plugin serves a zone this config lists. */
+static void file_taken(const file_loaded_t *z, const char *holder, char *why, size_t len)
+{
+    snprintf(why, len,
+             "file: zone %s (%s) is served by the %s plugin already: a zone has one owner; "
+             "serve it from one of them",
+             z->name, z->conf.path, holder[0] ? holder : "another");
+}
+
+/* Publish what this instance read, remove what the config dropped. A zone
+ * another plugin serves already (a Redis zone in a view kept across a
+ * reload) is an error: nothing is published then, and -1 returned with the
+ * reason in why. */
+static int file_publish(file_state_t *st, char *why, size_t len)
 {
     for (size_t i = 0; i < st->n; i++) {
-        if (st->zones[i].fresh != NULL) {
-            view_publish_zone(st->view, st->zones[i].fresh); /* the view owns it now */
-            st->zones[i].fresh = NULL;
+        const file_loaded_t *z = &st->zones[i];
+        const char *holder = z->fresh != NULL
+                                 ? view_zone_holder(st->view, z->conf.origin, z->conf.origin_len)
+                                 : NULL;
+        if (holder != NULL && strcmp(holder, FILE_OWNER) != 0) {
+            file_taken(z, holder, why, len);
+            return -1;
         }
     }
+    int rc = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        file_loaded_t *z = &st->zones[i];
+        if (z->fresh == NULL) {
+            continue;
+        }
+        const char *holder = NULL;
+        view_zone_set_owner(z->fresh, FILE_OWNER);
+        if (view_publish_zone(st->view, z->fresh, &holder) != 0) {
+            file_taken(z, holder, why, len); /* taken since the check above */
+            rc = -1;
+            continue;
+        }
+        z->fresh = NULL; /* the view owns it now */
+    }
     for (size_t i = 0; i < st->ndrop; i++) {
-        view_remove_zone(st->view, st->drop[i].origin, st->drop[i].origin_len);
+        view_remove_zone(st->view, st->drop[i].origin, st->drop[i].origin_len, FILE_OWNER);
     }
     st->ndrop = 0;
+    return rc;
 }
 
 /* Read every zone this instance does not take over. On error, what was
@@ -317,8 +351,12 @@ static void *file_loader(void *arg)
     file_state_t *st = arg;
     rcu_register_thread(); /* view_publish_zone reads under RCU */
     int rc = file_load_all(st, &st->failure);
+    char why[sizeof(st->failure.msg)];
+    if (rc == 0 && file_publish(st, why, sizeof(why)) != 0) { /* only when every file read */
+        cfg_fail(&st->failure, NULL, "%s", why);
+        rc = -1;
+    }
     if (rc == 0) {
-        file_publish(st); /* all or nothing: only when every file read */
         file_log(st);
     }
     rcu_unregister_thread();
@@ -385,8 +423,10 @@ static int file_setup(const plugin_env_t *env, const void *conf, void **state, c
         file_state_free(st);
         return -1;
     }
-    if (!env->view_serving) {
-        file_publish(st); /* nobody answers from this view yet */
+    char why[sizeof(err->msg)];
+    if (!env->view_serving && file_publish(st, why, sizeof(why)) != 0) { /* nobody answers yet */
+        file_state_free(st);
+        return cfg_fail(err, NULL, "%s", why);
     }
     *state = st;
     return 0;
@@ -399,7 +439,11 @@ static int file_start(void *state)
 {
     file_state_t *st = state;
     if (!st->async) {
-        file_publish(st);
+        char why[512];
+        if (file_publish(st, why, sizeof(why)) != 0) {
+            log_error("%s", why);
+            return -1;
+        }
         file_log(st);
     }
     return 0;

@@ -348,6 +348,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     if (b->index == 0) { /* one thread sweeps the leases for all */
         merge_lock(b->merge);
         merge_expire(b->merge, (int64_t)time(NULL));
+        merge_retry_held(b->merge);
         merge_unlock(b->merge);
     }
     stream_poll_lag(b);

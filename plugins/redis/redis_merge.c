@@ -12,6 +12,13 @@
  *    shadows, sorted by backend;
  *  - per zone, a binary min-heap of the winners' lease ends, each entry
  *    knowing its heap slot so a change or delete costs O(log n).
+ *
+ * Zones have one owner in the view (view.h): a zone that another plugin
+ * (a zone file) serves already is not published; its Redis data is kept
+ * here, unpublished and not answered ("held"), counted per backend
+ * (vmdns_redis_zones_ignored) and logged once. If the other plugin lets go
+ * of it (a reload drops the zone file), the next tick publishes it. When
+ * Redis drops such a zone, the other plugin's zone is left alone.
  */
 #include "redis/redis_merge.h"
 
@@ -50,6 +57,7 @@ typedef struct merge_zone {
     struct merge_zone *next;
     view_zone_t *vz;
     bool published;
+    bool held;             /* another plugin serves the apex: not published */
     uint32_t backends;     /* backends with a key for this zone */
     uint32_t seen;         /* backends that saw the zone since their reload began */
     uint32_t parity;       /* per backend, flipped when a reload begins (see seen) */
@@ -78,7 +86,10 @@ struct merge {
     log_once_t conflict_logged[REDIS_MAX_BACKENDS];
     merge_zone_t **zones;
     size_t zone_buckets, nzones;
+    size_t nheld; /* zones held back (another plugin serves them) */
 };
+
+#define MERGE_OWNER "redis" /* our zones' owner in the view (view.h) */
 
 /* ---- small helpers ---- */
 
@@ -369,13 +380,44 @@ static void zone_free_index(merge_zone_t *z)
     free(z);
 }
 
+/* Count a held zone in (delta 1) or out of (-1) its backends' gauges. */
+static void zone_held_count(merge_t *m, const merge_zone_t *z, int delta)
+{
+    for (unsigned b = 0; b < m->nb; b++) {
+        if (z->backends & (1u << b)) {
+            redis_stat_add(&m->stats[b].zones_ignored, delta);
+        }
+    }
+}
+
 static void zone_publish(merge_t *m, merge_zone_t *z)
 {
     uint32_t serial = view_zone_serial(z->vz);
     if ((int32_t)(z->serial_base - serial) > 0) {
         view_zone_set_serial(z->vz, z->serial_base);
     }
-    view_publish_zone(m->view, z->vz);
+    const char *holder = NULL;
+    char name[NAME_MAX_WIRE * 4 + 2];
+    if (name_to_text(z->apex, z->apex_len, name, sizeof(name)) == 0) {
+        snprintf(name, sizeof(name), "?");
+    }
+    if (view_publish_zone(m->view, z->vz, &holder) != 0) {
+        if (!z->held) {
+            z->held = true;
+            m->nheld++;
+            zone_held_count(m, z, 1);
+            log_warn("redis: zone %s is served by the %s plugin: its data in Redis is ignored "
+                     "(a zone has one owner, the first to serve it)",
+                     name, holder[0] ? holder : "another");
+        }
+        return;
+    }
+    if (z->held) {
+        z->held = false;
+        m->nheld--;
+        zone_held_count(m, z, -1);
+        log_info("redis: zone %s is served from Redis now (no other plugin serves it)", name);
+    }
     z->published = true;
 }
 
@@ -389,6 +431,9 @@ static merge_zone_t *zone_get(merge_t *m, unsigned b, const uint8_t *apex, size_
             if (!(z->backends & (1u << b))) {
                 z->backends |= 1u << b;
                 redis_stat_add(&m->stats[b].zones, 1);
+                if (z->held) {
+                    redis_stat_add(&m->stats[b].zones_ignored, 1);
+                }
             }
             if (m->marking[b]) {
                 z->seen |= 1u << b;
@@ -407,6 +452,9 @@ static merge_zone_t *zone_get(merge_t *m, unsigned b, const uint8_t *apex, size_
     z->table = calloc(z->nbuckets, sizeof(*z->table));
     z->names = calloc(m->nb + 1, sizeof(*z->names));
     z->vz = view_zone_new(apex, len);
+    if (z->vz != NULL) {
+        view_zone_set_owner(z->vz, MERGE_OWNER);
+    }
     redis_zone_ctx_t ctx = zone_ctx(m, z);
     view_node_t *apex_node = z->vz ? redis_default_apex(&ctx) : NULL;
     static const uint8_t at_apex[1] = {0}; /* the apex: an empty relative name */
@@ -443,8 +491,11 @@ static void zone_remove(merge_t *m, merge_zone_t *z)
     merge_zone_t **slot = zone_slot(m, z->apex, z->apex_len);
     *slot = z->next;
     m->nzones--;
+    if (z->held) {
+        m->nheld--;
+    }
     if (z->published) {
-        view_remove_zone(m->view, z->apex, z->apex_len);
+        view_remove_zone(m->view, z->apex, z->apex_len, MERGE_OWNER);
     } else {
         view_zone_free(z->vz);
     }
@@ -458,6 +509,9 @@ static bool zone_release(merge_t *m, merge_zone_t *z, unsigned b)
     if (z->backends & (1u << b)) {
         z->backends &= ~(1u << b);
         redis_stat_add(&m->stats[b].zones, -1);
+        if (z->held) {
+            redis_stat_add(&m->stats[b].zones_ignored, -1);
+        }
     }
     if (z->backends == 0) {
         zone_remove(m, z);
@@ -882,6 +936,20 @@ void merge_publish_pending(merge_t *m)
     for (size_t i = 0; i < m->zone_buckets; i++) {
         for (merge_zone_t *z = m->zones[i]; z != NULL; z = z->next) {
             if (!z->published) {
+                zone_publish(m, z);
+            }
+        }
+    }
+}
+
+void merge_retry_held(merge_t *m)
+{
+    if (m->nheld == 0) {
+        return;
+    }
+    for (size_t i = 0; i < m->zone_buckets; i++) {
+        for (merge_zone_t *z = m->zones[i]; z != NULL; z = z->next) {
+            if (z->held) {
                 zone_publish(m, z);
             }
         }

@@ -125,4 +125,8 @@ size_t merge_expire(merge_t *m, int64_t now);
 /* Number of zones in the merge (published or pending). */
 size_t merge_zone_count(const merge_t *m);
 
+/* Try again to publish the zones held back because another plugin served
+ * them (it may have let go). Cheap when there are none. Under the lock. */
+void merge_retry_held(merge_t *m);
+
 #endif

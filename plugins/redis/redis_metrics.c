@@ -84,6 +84,10 @@ static const redis_family_t redis_families[] = {
     {"vmdns_redis_backend_stale", "gauge",
      "1 while the backend is down and the data it loaded before is still served.", 0, gauge_stale},
     {"vmdns_redis_zones", "gauge", "Zones the backend has a key for.", COUNTER(zones)},
+    {"vmdns_redis_zones_ignored", "gauge",
+     "Zones the backend has a key for that another plugin (a zone file) serves: their data in "
+     "Redis is ignored.",
+     COUNTER(zones_ignored)},
     {"vmdns_redis_names", "gauge",
      "Owner names the backend holds (served, or hidden by an earlier backend).", COUNTER(names)},
     {"vmdns_redis_records", "gauge", "Records in the backend's names.", COUNTER(records)},

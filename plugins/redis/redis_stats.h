@@ -14,14 +14,15 @@
 #include <stdint.h>
 
 typedef struct redis_stats {
-    atomic_bool up;                   /* connected to a node now */
-    atomic_bool loaded;               /* first full load finished */
-    atomic_uint_fast64_t names;       /* owner names this backend holds (served or shadowed) */
-    atomic_uint_fast64_t records;     /* records in them */
-    atomic_uint_fast64_t zones;       /* zones this backend has a key for */
-    atomic_uint_fast64_t bad_records; /* records skipped as bad (every time seen) */
-    atomic_uint_fast64_t conflicts;   /* times one of its names was hidden by an earlier backend */
-    atomic_uint_fast64_t changes;     /* change-stream entries applied */
+    atomic_bool up;                     /* connected to a node now */
+    atomic_bool loaded;                 /* first full load finished */
+    atomic_uint_fast64_t names;         /* owner names this backend holds (served or shadowed) */
+    atomic_uint_fast64_t records;       /* records in them */
+    atomic_uint_fast64_t zones;         /* zones this backend has a key for */
+    atomic_uint_fast64_t zones_ignored; /* of those, zones another plugin serves */
+    atomic_uint_fast64_t bad_records;   /* records skipped as bad (every time seen) */
+    atomic_uint_fast64_t conflicts; /* times one of its names was hidden by an earlier backend */
+    atomic_uint_fast64_t changes;   /* change-stream entries applied */
     atomic_int_fast64_t
         last_change_ms; /* unix ms when the last stream entry was applied (0: never) */
     atomic_int_fast64_t stream_lag_ms; /* newest stream id's time minus the last applied one's */
@@ -34,7 +35,8 @@ typedef struct redis_stats {
 typedef struct redis_stats_snapshot {
     const char *name; /* the backend's configured name */
     bool up, loaded;
-    uint64_t names, records, zones, bad_records, conflicts, changes, reloads, reconnects, failovers;
+    uint64_t names, records, zones, zones_ignored, bad_records, conflicts, changes, reloads,
+        reconnects, failovers;
     int64_t last_change_ms, stream_lag_ms;
 } redis_stats_snapshot_t;
 
@@ -46,6 +48,7 @@ static inline void redis_stats_read(const redis_stats_t *s, redis_stats_snapshot
     out->names = atomic_load_explicit(&s->names, memory_order_relaxed);
     out->records = atomic_load_explicit(&s->records, memory_order_relaxed);
     out->zones = atomic_load_explicit(&s->zones, memory_order_relaxed);
+    out->zones_ignored = atomic_load_explicit(&s->zones_ignored, memory_order_relaxed);
     out->bad_records = atomic_load_explicit(&s->bad_records, memory_order_relaxed);
     out->conflicts = atomic_load_explicit(&s->conflicts, memory_order_relaxed);
     out->changes = atomic_load_explicit(&s->changes, memory_order_relaxed);

@@ -37,6 +37,7 @@ struct view_zone {
     unsigned long size;
     uint32_t serial;
     bool published;
+    const char *owner; /* the plugin that publishes it (static name), or NULL */
     uint8_t apex_len;
     uint8_t apex_labels;
     uint8_t apex[NAME_MAX_WIRE];
@@ -638,15 +639,51 @@ static void zone_free_rcu(struct rcu_head *head)
     view_zone_free(caa_container_of(head, view_zone_t, rcu));
 }
 
-void view_publish_zone(view_t *view, view_zone_t *zone)
+/* Same owner (both NULL counts as the same). */
+static bool same_owner(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+void view_zone_set_owner(view_zone_t *zone, const char *owner)
+{
+    zone->owner = owner;
+}
+
+const char *view_zone_owner(const view_zone_t *zone)
+{
+    return zone->owner;
+}
+
+const char *view_zone_holder(view_t *view, const uint8_t *apex, size_t apex_len)
+{
+    pthread_mutex_lock(&view->lock);
+    rcu_read_lock();
+    const view_zone_t *zone = zones_find(view, apex, apex_len);
+    const char *owner = zone != NULL ? zone->owner : NULL;
+    bool found = zone != NULL;
+    rcu_read_unlock();
+    pthread_mutex_unlock(&view->lock);
+    return found ? (owner != NULL ? owner : "") : NULL;
+}
+
+int view_publish_zone(view_t *view, view_zone_t *zone, const char **holder)
 {
     /* Sized for what a bulk load put in it, so lookups walk about one node
      * per bucket (auto-resize lags behind a fast bulk load). */
     view_zone_reserve(zone, uatomic_read(&zone->size));
     pthread_mutex_lock(&view->lock);
-    zone->published = true;
     rcu_read_lock();
     view_zone_t *old = zones_find(view, zone->apex, zone->apex_len);
+    if (old && !same_owner(old->owner, zone->owner)) {
+        /* Another plugin's zone: it stays, this one is not published. */
+        if (holder != NULL)
+            *holder = old->owner != NULL ? old->owner : "";
+        rcu_read_unlock();
+        pthread_mutex_unlock(&view->lock);
+        return -1;
+    }
+    zone->published = true;
     if (old) {
         name_key_t key = {zone->apex, zone->apex_len};
         cds_lfht_add_replace(view->zones, name_hash(zone->apex, zone->apex_len), match_zone, &key,
@@ -663,13 +700,16 @@ void view_publish_zone(view_t *view, view_zone_t *zone)
     pthread_mutex_unlock(&view->lock);
     if (old)
         call_rcu(&old->rcu, zone_free_rcu); /* no writer waits for readers */
+    return 0;
 }
 
-int view_remove_zone(view_t *view, const uint8_t *apex, size_t apex_len)
+int view_remove_zone(view_t *view, const uint8_t *apex, size_t apex_len, const char *owner)
 {
     pthread_mutex_lock(&view->lock);
     rcu_read_lock();
     view_zone_t *old = zones_find(view, apex, apex_len);
+    if (old && !same_owner(old->owner, owner))
+        old = NULL; /* another plugin's: not ours to remove */
     if (old) {
         cds_lfht_del(view->zones, &old->ht);
         recompute_label_bounds(view);

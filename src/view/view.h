@@ -105,14 +105,32 @@ size_t view_zone_expire(view_zone_t *zone, int64_t now);
 void view_zone_set_serial(view_zone_t *zone, uint32_t serial);
 uint32_t view_zone_serial(const view_zone_t *zone);
 
-/* Publish `zone`, replacing a zone with the same apex if there is one. The
- * replaced zone is freed after a grace period, by call_rcu: this call does
- * not wait for readers (call it from a writer thread, never a worker). */
-void view_publish_zone(view_t *view, view_zone_t *zone);
+/* Every zone has one owner: the plugin that publishes it ("file",
+ * "redis"; a static string, compared by text; NULL for none, as in tests).
+ * A zone is published only over nothing or over its owner's own zone with
+ * the same apex, and removed only by its owner. So when two plugins serve
+ * the same apex, the first to publish keeps it, whatever the other does:
+ * a zone file's data never vanishes because Redis dropped the zone. Set
+ * the owner before publishing. */
+void view_zone_set_owner(view_zone_t *zone, const char *owner);
+const char *view_zone_owner(const view_zone_t *zone);
 
-/* Unpublish the zone with this apex and free it after a grace period
- * (call_rcu, no wait); returns 1 if there was one. */
-int view_remove_zone(view_t *view, const uint8_t *apex, size_t apex_len);
+/* The owner of the published zone with this apex ("" if it has none), or
+ * NULL if there is no such zone. Any writer thread. */
+const char *view_zone_holder(view_t *view, const uint8_t *apex, size_t apex_len);
+
+/* Publish `zone`, replacing the zone with the same apex if there is one and
+ * it has the same owner. The replaced zone is freed after a grace period,
+ * by call_rcu: this call does not wait for readers (call it from a writer
+ * thread, never a worker). Returns 0, or -1 if another owner's zone has that apex: nothing
+ * changes, `zone` stays the caller's (unpublished), and *holder (if not
+ * NULL) is set to the other owner. */
+int view_publish_zone(view_t *view, view_zone_t *zone, const char **holder);
+
+/* Unpublish the zone with this apex if `owner` owns it, and free it after a
+ * grace period (call_rcu, no wait); returns 1 if it did, 0 if there is no
+ * such zone or another owner's. */
+int view_remove_zone(view_t *view, const uint8_t *apex, size_t apex_len, const char *owner);
 
 /* The published zone with exactly this apex, or NULL (writer side: the
  * caller must be the only thread that removes zones). */

@@ -45,6 +45,7 @@ FAMILIES = {
     "vmdns_redis_backend_loaded": "gauge",
     "vmdns_redis_backend_stale": "gauge",
     "vmdns_redis_zones": "gauge",
+    "vmdns_redis_zones_ignored": "gauge",
     "vmdns_redis_names": "gauge",
     "vmdns_redis_records": "gauge",
     "vmdns_redis_bad_records_total": "counter",

@@ -48,7 +48,7 @@ static view_t *load_test_zone(zone_file_stats_t *stats)
     }
     view_t *view = view_new();
     assert_non_null(view);
-    view_publish_zone(view, zone);
+    view_publish_zone(view, zone, NULL);
     return view;
 }
 

@@ -7,7 +7,10 @@
  * its `@`; leases (expired values are absent, expired names are dropped,
  * a hidden backend's value shows after the winner's lease ends); reload
  * sweeps (names not seen again go, names seen stay); delzone; zones waiting
- * for the end of a first load; unchanged values not touching the serial.
+ * for the end of a first load; unchanged values not touching the serial;
+ * a zone another plugin (a zone file) serves: Redis's copy is held back
+ * and counted, the file's stays when Redis drops it, and Redis's is
+ * published once the file lets go.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -399,6 +402,79 @@ static void test_delzone(void **state)
     assert_int_equal(merge_zone_count(f->merge), 0);
 }
 
+/* The file plugin's zone: the first owner keeps it. */
+static void test_zone_of_another_plugin(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    const char *z = "vm.example.";
+    uint8_t apex[NAME_MAX_WIRE];
+    size_t len = wire(z, apex);
+    view_zone_t *file = view_zone_new(apex, len);
+    assert_non_null(file);
+    uint8_t own[NAME_MAX_WIRE];
+    size_t own_len = wire("x.vm.example.", own);
+    static const uint8_t addr[4] = {192, 0, 2, 1};
+    view_rr_t rr = {WIRE_TYPE_A, 60, 4, addr};
+    assert_int_equal(view_zone_put(file, view_node_new(own, own_len, &rr, 1, 0)), 0);
+    view_zone_set_owner(file, "file");
+    assert_int_equal(view_publish_zone(f->view, file, NULL), 0);
+
+    /* Redis has the zone too, on two backends: ignored, counted for each. */
+    set(f, 0, z, "x.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.1\"}]}", now);
+    set(f, 1, z, "y.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.2\"}]}", now);
+    assert_ptr_equal(zone_of(f, z), file);
+    assert_string_equal(a_of(f, z, "x.vm.example."), "192.0.2.1");
+    assert_string_equal(a_of(f, z, "y.vm.example."), "");
+    assert_int_equal(stat(&f->stats[0].zones_ignored), 1);
+    assert_int_equal(stat(&f->stats[1].zones_ignored), 1);
+    assert_int_equal(stat(&f->stats[2].zones_ignored), 0);
+    merge_lock(f->merge);
+    merge_retry_held(f->merge); /* still the file's */
+    merge_unlock(f->merge);
+    assert_ptr_equal(zone_of(f, z), file);
+
+    /* One backend drops it: its count goes; the file's zone stays. */
+    merge_lock(f->merge);
+    merge_delzone(f->merge, 0, apex, len, now);
+    merge_unlock(f->merge);
+    assert_int_equal(stat(&f->stats[0].zones_ignored), 0);
+    assert_int_equal(stat(&f->stats[1].zones_ignored), 1);
+    assert_ptr_equal(zone_of(f, z), file);
+
+    /* The file lets go (a reload dropped it): the next retry serves Redis's. */
+    assert_int_equal(view_remove_zone(f->view, apex, len, "file"), 1);
+    merge_lock(f->merge);
+    merge_retry_held(f->merge);
+    merge_unlock(f->merge);
+    assert_string_equal(view_zone_holder(f->view, apex, len), "redis");
+    assert_string_equal(a_of(f, z, "y.vm.example."), "10.0.0.2");
+    assert_int_equal(stat(&f->stats[1].zones_ignored), 0);
+
+    /* And Redis dropping it now removes it. */
+    merge_lock(f->merge);
+    merge_delzone(f->merge, 1, apex, len, now);
+    merge_unlock(f->merge);
+    assert_null(zone_of(f, z));
+}
+
+/* Redis drops a zone the file serves: the file's data is answered. */
+static void test_redis_drop_leaves_file_zone(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    const char *z = "vm.example.";
+    uint8_t apex[NAME_MAX_WIRE];
+    size_t len = wire(z, apex);
+    view_zone_t *file = view_zone_new(apex, len);
+    view_zone_set_owner(file, "file");
+    assert_int_equal(view_publish_zone(f->view, file, NULL), 0);
+    set(f, 0, z, "x.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.1\"}]}", now);
+    del(f, 0, z, "x.vm.example."); /* the last name: Redis's zone goes */
+    assert_int_equal(merge_zone_count(f->merge), 0);
+    assert_ptr_equal(zone_of(f, z), file);
+}
+
 static void test_last_name_deleted_removes_zone(void **state)
 {
     fixture_t *f = *state;
@@ -453,6 +529,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_reloads_in_a_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_zone_sweep_leaves_others, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delzone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_of_another_plugin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_redis_drop_leaves_file_zone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_name_deleted_removes_zone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_load_publishes_at_the_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unchanged_value_keeps_serial, setup, teardown),

@@ -310,7 +310,7 @@ static void serials(void **state)
     assert_int_equal(view_zone_serial(zone), 100); /* from the SOA while building */
     put1(zone, "www.example.com. 60 IN A 192.0.2.1", 0);
     assert_int_equal(view_zone_serial(zone), 100); /* unpublished: no bumps */
-    view_publish_zone(view, zone);
+    view_publish_zone(view, zone, NULL);
     assert_int_equal(view_zone_serial(zone), 100);
 
     put1(zone, "www.example.com. 60 IN A 192.0.2.2", 0);
@@ -341,7 +341,7 @@ static void publish_replaces(void **state)
     view_zone_t *z1 = zb_publish(view, "example.com.", v1, 2);
     assert_ptr_equal(view_zone_get(view, apex, apex_len), z1);
     view_zone_t *z2 = zb_zone_new("example.com.", v2, 2, 0);
-    view_publish_zone(view, z2); /* frees z1 after a grace period */
+    view_publish_zone(view, z2, NULL); /* frees z1 after a grace period */
     assert_ptr_equal(view_zone_get(view, apex, apex_len), z2);
 
     rcu_read_lock();
@@ -356,9 +356,62 @@ static void publish_replaces(void **state)
     /* the replacement's serial is above the old one although its SOA says 5 */
     assert_int_equal(view_zone_serial(z2), 11);
 
-    assert_int_equal(view_remove_zone(view, apex, apex_len), 1);
+    assert_int_equal(view_remove_zone(view, apex, apex_len, NULL), 1);
     assert_null(view_zone_get(view, apex, apex_len));
-    assert_int_equal(view_remove_zone(view, apex, apex_len), 0);
+    assert_int_equal(view_remove_zone(view, apex, apex_len, NULL), 0);
+    view_free(view);
+}
+
+/* A zone has one owner: the first to publish an apex keeps it; another
+ * owner can neither replace nor remove it; the owner itself can. */
+static void zone_owners(void **state)
+{
+    view_t *view = view_new();
+    uint8_t apex[NAME_MAX_WIRE];
+    size_t apex_len = zb_name("example.com.", apex);
+    const char *file_rrs[] = {SOA(10), "www.example.com. 60 IN A 192.0.2.1"};
+    const char *redis_rrs[] = {SOA(20), "www.example.com. 60 IN A 198.51.100.1"};
+    assert_null(view_zone_holder(view, apex, apex_len));
+
+    view_zone_t *f1 = zb_zone_new("example.com.", file_rrs, 2, 0);
+    view_zone_set_owner(f1, "file");
+    assert_int_equal(view_publish_zone(view, f1, NULL), 0);
+    assert_string_equal(view_zone_holder(view, apex, apex_len), "file");
+
+    /* Redis finds the same zone: refused, the file's stays. */
+    view_zone_t *r1 = zb_zone_new("example.com.", redis_rrs, 2, 0);
+    view_zone_set_owner(r1, "redis");
+    const char *holder = NULL;
+    assert_int_equal(view_publish_zone(view, r1, &holder), -1);
+    assert_string_equal(holder, "file");
+    assert_ptr_equal(view_zone_get(view, apex, apex_len), f1);
+    rcu_read_lock();
+    assert_non_null(view_node_rrset(lookup(f1, "www.example.com.", 0), 1));
+    rcu_read_unlock();
+    /* An owner-less zone (tests) cannot take it either. */
+    view_zone_t *anon = zb_zone_new("example.com.", redis_rrs, 2, 0);
+    assert_int_equal(view_publish_zone(view, anon, NULL), -1);
+    view_zone_free(anon);
+
+    /* Redis drops the zone: not its to remove; the file's is answered. */
+    assert_int_equal(view_remove_zone(view, apex, apex_len, "redis"), 0);
+    assert_ptr_equal(view_zone_get(view, apex, apex_len), f1);
+
+    /* The file re-read (same owner, compared by text): replaces. */
+    view_zone_t *f2 = zb_zone_new("example.com.", file_rrs, 2, 0);
+    static char file_name[] = "file";
+    view_zone_set_owner(f2, file_name);
+    assert_int_equal(view_publish_zone(view, f2, NULL), 0);
+    assert_ptr_equal(view_zone_get(view, apex, apex_len), f2);
+    assert_string_equal(view_zone_owner(f2), "file");
+
+    /* The file lets go: now Redis may publish it, and remove it. */
+    assert_int_equal(view_remove_zone(view, apex, apex_len, "file"), 1);
+    assert_null(view_zone_holder(view, apex, apex_len));
+    assert_int_equal(view_publish_zone(view, r1, NULL), 0);
+    assert_string_equal(view_zone_holder(view, apex, apex_len), "redis");
+    assert_int_equal(view_remove_zone(view, apex, apex_len, "file"), 0);
+    assert_int_equal(view_remove_zone(view, apex, apex_len, "redis"), 1);
     view_free(view);
 }
 
@@ -394,9 +447,9 @@ static void find_zone_longest_match(void **state)
 
     uint8_t apex[NAME_MAX_WIRE];
     size_t apex_len = zb_name("sub.example.com.", apex);
-    assert_int_equal(view_remove_zone(view, apex, apex_len), 1);
+    assert_int_equal(view_remove_zone(view, apex, apex_len, NULL), 1);
     apex_len = zb_name("a.b.c.d.example.org.", apex);
-    assert_int_equal(view_remove_zone(view, apex, apex_len), 1);
+    assert_int_equal(view_remove_zone(view, apex, apex_len, NULL), 1);
     rcu_read_lock();
     assert_ptr_equal(find(view, "x.sub.example.com."), ex);
     assert_null(find(view, "z.a.b.c.d.example.org."));
@@ -534,7 +587,7 @@ static void readers_during_updates(void **state)
                 flip_rrs(buf, rrs, k, 0);
                 zb_zone_put(fresh, rrs, 1, 0);
             }
-            view_publish_zone(r.view, fresh);
+            view_publish_zone(r.view, fresh, NULL);
             zone = fresh;
             swaps++;
         }
@@ -564,6 +617,7 @@ int main(void)
         cmocka_unit_test(leases),
         cmocka_unit_test(serials),
         cmocka_unit_test(publish_replaces),
+        cmocka_unit_test(zone_owners),
         cmocka_unit_test(find_zone_longest_match),
         cmocka_unit_test(readers_during_updates),
     };

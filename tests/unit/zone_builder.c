@@ -112,7 +112,7 @@ view_zone_t *zb_zone_new(const char *apex, const char *const *rrs, size_t n, int
 view_zone_t *zb_publish(view_t *view, const char *apex, const char *const *rrs, size_t n)
 {
     view_zone_t *zone = zb_zone_new(apex, rrs, n, 0);
-    view_publish_zone(view, zone);
+    view_publish_zone(view, zone, NULL);
     return zone;
 }
 

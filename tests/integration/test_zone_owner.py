@@ -1,0 +1,125 @@
+"""test_zone_owner.py - a zone served from a file and found in Redis too.
+
+Every zone in the view has one owner, the plugin that publishes it; the
+first to publish an apex keeps it (src/view/view.h). vmdnsd reads its zone
+files before any Redis backend has loaded, so a zone file always wins over
+the same zone in Redis:
+
+  - dig answers the file's data, never Redis's, and the Redis copy is
+    counted (vmdns_redis_zones_ignored) and logged once;
+  - deleting the zone in Redis leaves the file's data answered (before,
+    the Redis copy replaced the file's and took it along when it went);
+  - a reload that adds a zone file for a zone Redis serves already fails
+    with a message naming both plugins and the zone, and changes nothing.
+"""
+
+import os
+import re
+import signal
+import unittest
+import urllib.request
+
+import redis_harness as rh
+from vmdns_harness import TEST_ZONE, dig, free_port, wait_for
+
+ZONE = "example.com."  # in tests/integration/data/test.zone: www A 192.0.2.80
+REDIS_ONLY = "vm.example.net."
+
+
+def metric(port, name):
+    """{labels: value} of one family on /metrics."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        body = r.read().decode()
+    out = {}
+    for line in body.splitlines():
+        m = re.match(r"^%s(\{[^}]*\})? (\S+)$" % re.escape(name), line)
+        if m:
+            out[m.group(1) or ""] = float(m.group(2))
+    return out
+
+
+def dig_a(port, name):
+    """The A addresses dig shows for name (a set), and the status."""
+    out = dig(port, name, "A")
+    status = re.search(r"status: (\w+)", out)
+    addrs = set(re.findall(r"^\S+\s+\d+\s+IN\s+A\s+(\S+)$", out, flags=re.M))
+    return (status.group(1) if status else None), addrs
+
+
+class ZoneOwnerTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.node = rh.Node().start()
+        with cls.node.client() as c:
+            c("HSET", ZONE, "www", rh.value(a="198.51.100.1"))
+            c("HSET", ZONE, "redis-only", rh.value(a="198.51.100.2"))
+            c("HSET", REDIS_ONLY, "vm", rh.value(a="10.0.0.1"))
+        cls.metrics_port = free_port()
+        cls.config_text = rh.redis_config(
+            [rh.backend_yaml("one", [cls.node.addr])],
+            extra='metrics: {listen: "127.0.0.1:%d"}\n' % cls.metrics_port)
+        config = cls.config_text + "zones:\n  - origin: %s\n    file: %s\n" % (ZONE, TEST_ZONE)
+        cls.server = rh.start_vmdnsd(config, probe=ZONE)
+        cls.port = cls.server.port
+        # Redis has loaded once its own zone answers.
+        rh.wait_answer(cls.port, "vm." + REDIS_ONLY, {"10.0.0.1"})
+        cls.client = cls.node.client()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+        try:
+            cls.server.stop()
+        finally:
+            cls.server.cleanup()
+            cls.node.cleanup()
+
+    def ignored(self):
+        return metric(self.metrics_port, "vmdns_redis_zones_ignored").get('{backend="one"}')
+
+    def test_file_wins_and_stays_when_redis_drops_the_zone(self):
+        # The file's data, not Redis's.
+        self.assertEqual(dig_a(self.port, "www." + ZONE), ("NOERROR", {"192.0.2.80"}))
+        self.assertEqual(dig_a(self.port, "redis-only." + ZONE)[0], "NXDOMAIN")
+        wait_for(lambda: self.ignored() == 1, 5, what="vmdns_redis_zones_ignored 1")
+        rh.wait_log(self.server, "redis: zone example.com. is served by the file plugin")
+        # More writes to the zone in Redis: still ignored, logged once.
+        rh.register(self.client, ZONE, "www", rh.value(a="198.51.100.9"))
+        rh.register(self.client, REDIS_ONLY, "marker", rh.value(a="10.0.0.2"))
+        rh.wait_answer(self.port, "marker." + REDIS_ONLY, {"10.0.0.2"})
+        self.assertEqual(dig_a(self.port, "www." + ZONE), ("NOERROR", {"192.0.2.80"}))
+        self.assertEqual(rh.log_text(self.server).count("is served by the file plugin"), 1)
+
+        # Redis drops the zone: the file's data is still answered.
+        rh.delete_zone(self.client, ZONE)
+        wait_for(lambda: self.ignored() == 0, 5, what="vmdns_redis_zones_ignored 0")
+        self.assertEqual(dig_a(self.port, "www." + ZONE), ("NOERROR", {"192.0.2.80"}))
+        soa = dig(self.port, ZONE, "SOA")
+        self.assertIn("status: NOERROR", soa)
+        self.assertIn("hostmaster.example.com.", soa)
+        self.assertEqual(dig_a(self.port, "vm." + REDIS_ONLY), ("NOERROR", {"10.0.0.1"}))
+
+    def test_reload_adding_a_file_for_a_redis_zone_fails(self):
+        path = os.path.join(self.server.tmp, "vm.example.net.zone")
+        with open(path, "w") as f:
+            f.write("$ORIGIN vm.example.net.\n$TTL 60\n"
+                    "@ IN SOA ns1 hostmaster 1 3600 600 86400 60\n@ IN NS ns1\n"
+                    "ns1 IN A 192.0.2.53\nvm IN A 192.0.2.99\n")
+        with open(self.server.config_path) as f:
+            before = f.read()
+        with open(self.server.config_path, "w") as f:
+            f.write(before + "  - origin: %s\n    file: %s\n" % (REDIS_ONLY, path))
+        try:
+            self.server.proc.send_signal(signal.SIGHUP)
+            rh.wait_log(self.server, "reload failed")
+            log = rh.log_text(self.server)
+            self.assertRegex(log, r"zone vm\.example\.net\. .* is served by the redis plugin")
+            self.assertEqual(dig_a(self.port, "vm." + REDIS_ONLY), ("NOERROR", {"10.0.0.1"}))
+            self.assertEqual(dig_a(self.port, "www." + ZONE), ("NOERROR", {"192.0.2.80"}))
+        finally:
+            with open(self.server.config_path, "w") as f:
+                f.write(before)
+
+
+if __name__ == "__main__":
+    unittest.main()
