@@ -228,7 +228,7 @@ static void test_snippets(void **state)
 /* Write `text` to dir/name. */
 static void write_file(const char *dir, const char *name, const char *text)
 {
-    char path[512];
+    char path[1024]; /* dir (up to 600) + name */
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     FILE *fp = fopen(path, "w");
     assert_non_null(fp);
