@@ -271,9 +271,10 @@ static bool file_lists(const file_conf_t *c, const file_conf_zone_t *fz)
 /* Say that another plugin serves a zone this config lists. */
 static void file_taken(const file_loaded_t *z, const char *holder, char *why, size_t len)
 {
+    /* Bounded parts, so the message fits one error line. */
     snprintf(why, len,
-             "file: zone %s (%s) is served by the %s plugin already: a zone has one owner; "
-             "serve it from one of them",
+             "file: zone %.200s (%.120s) is served by the %.32s plugin already: a zone has one "
+             "owner; serve it from one of them",
              z->name, z->conf.path, holder[0] ? holder : "another");
 }
 
