@@ -34,7 +34,8 @@ import dns.exception
 import dns.message
 import dns.rcode
 
-from vmdns_harness import ProcessError, Vmdnsd, free_port, query, udp, wait_for
+from vmdns_harness import (ProcessError, Vmdnsd, _tail, owned_port, query, start_on_owned_port,
+                           startup_failure, udp, unread_bytes, wait_for)
 
 STREAM = "vmdns:changes"
 
@@ -206,36 +207,50 @@ def fill_zone(client, zone, items, prefix="", suffix="", batch=1000):
 
 class Node:
     """One redis-server on a fixed loopback port (so it can be restarted
-    where vmdnsd expects it), without persistence."""
+    where vmdnsd expects it), without persistence. The port is the caller's
+    or the next owned_port(); on the first start a taken owned port is
+    swapped for the next one."""
 
     def __init__(self, port=None, extra=()):
-        self.port = port or free_port()
+        self.port_given = port is not None
+        self.port = port or owned_port()
         self.extra = list(extra)
         self.tmp = tempfile.mkdtemp(prefix="redis-node-")
+        self.log_path = os.path.join(self.tmp, "redis.log")
         self.proc = None
+        self.started = False
 
     @property
     def addr(self):
         return "127.0.0.1:%d" % self.port
 
     def start(self, timeout=10.0, password=None):
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", self.tmp] + self.extra,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.timeout, self.password = timeout, password
+        start_on_owned_port(self, self.port_given or self.started)
+        self.started = True
+        return self
 
-        def up():
+    def start_once(self):
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                 "--save", "", "--appendonly", "no", "--dir", self.tmp] + self.extra,
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+
+        def up():  # our server says it listens (not some other one on the port)
             if self.proc.poll() is not None:
-                raise ProcessError("redis-server exited with %d" % self.proc.returncode)
+                raise startup_failure(self.proc, self.log_path, "redis-server")
+            if "Ready to accept connections" not in _tail(self.log_path, 1000):
+                return False
             try:
                 with Client(self.port, timeout=0.5) as c:
-                    if password is not None:
-                        c("AUTH", password)
+                    if self.password is not None:
+                        c("AUTH", self.password)
                     return c("PING") == "PONG"
             except (OSError, ConnectionError):
                 return False
 
-        wait_for(up, timeout, what="redis-server on port %d" % self.port)
+        wait_for(up, self.timeout, what="redis-server on port %d" % self.port)
         return self
 
     def start_auth(self, password, timeout=10.0):
@@ -300,19 +315,17 @@ class Node:
 
 
 class Sentinel:
-    """One redis-sentinel monitoring `master` (a Node) as `name`."""
+    """One redis-sentinel monitoring `master` (a Node) as `name`, on the
+    next owned_port() (the next again if that one is taken)."""
 
     def __init__(self, master, name="vmdns", down_after_ms=1000, failover_timeout_ms=3000):
-        self.port = free_port()
+        self.port = owned_port()
         self.name = name
+        self.master_node = master  # its port is final once it has started
+        self.down_after_ms, self.failover_timeout_ms = down_after_ms, failover_timeout_ms
         self.tmp = tempfile.mkdtemp(prefix="redis-sentinel-")
         self.conf = os.path.join(self.tmp, "sentinel.conf")
-        with open(self.conf, "w") as f:
-            f.write("port %d\nbind 127.0.0.1\ndir %s\n" % (self.port, self.tmp))
-            f.write("sentinel monitor %s 127.0.0.1 %d 1\n" % (name, master.port))
-            f.write("sentinel down-after-milliseconds %s %d\n" % (name, down_after_ms))
-            f.write("sentinel failover-timeout %s %d\n" % (name, failover_timeout_ms))
-            f.write("sentinel parallel-syncs %s 1\n" % name)
+        self.log_path = os.path.join(self.tmp, "sentinel.log")
         self.proc = None
 
     @property
@@ -320,18 +333,32 @@ class Sentinel:
         return "127.0.0.1:%d" % self.port
 
     def start(self, timeout=10.0):
-        self.proc = subprocess.Popen(["redis-sentinel", self.conf], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.timeout = timeout
+        return start_on_owned_port(self, False)
 
-        def up():
+    def start_once(self):
+        name = self.name
+        with open(self.conf, "w") as f:  # sentinel rewrites it: write it afresh
+            f.write("port %d\nbind 127.0.0.1\ndir %s\n" % (self.port, self.tmp))
+            f.write("sentinel monitor %s 127.0.0.1 %d 1\n" % (name, self.master_node.port))
+            f.write("sentinel down-after-milliseconds %s %d\n" % (name, self.down_after_ms))
+            f.write("sentinel failover-timeout %s %d\n" % (name, self.failover_timeout_ms))
+            f.write("sentinel parallel-syncs %s 1\n" % name)
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(["redis-sentinel", self.conf], stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=subprocess.STDOUT)
+
+        def up():  # "+monitor" comes after the listening socket is bound
             if self.proc.poll() is not None:
-                raise ProcessError("redis-sentinel exited with %d" % self.proc.returncode)
+                raise startup_failure(self.proc, self.log_path, "redis-sentinel")
+            if "+monitor" not in _tail(self.log_path, 1000):
+                return False
             try:
                 return self.master() is not None
             except (OSError, ConnectionError):
                 return False
 
-        wait_for(up, timeout, what="redis-sentinel on port %d" % self.port)
+        wait_for(up, self.timeout, what="redis-sentinel on port %d" % self.port)
         return self
 
     def cmd(self, *args):

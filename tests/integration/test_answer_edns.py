@@ -203,9 +203,9 @@ class TruncationTest(ServerTestCase):
     def test_tc_on_ipv6(self):
         if not self.server.v6:
             self.skipTest("no ::1 here")
-        r = udp(query("big.example.com.", "A"), self.port, host="::1")
+        r = udp(query("big.example.com.", "A"), self.port6, host="::1")
         self.assertTrue(r.flags & dns.flags.TC)
-        r = tcp(query("big.example.com.", "A"), self.port, host="::1")
+        r = tcp(query("big.example.com.", "A"), self.port6, host="::1")
         self.assertSection(r.answer, BIG, r)
 
 

@@ -1,7 +1,7 @@
 """test_corefile.py - `vmdnsd --corefile`: a CoreDNS Corefile serves exactly
 what the equivalent YAML config serves.
 
-Two vmdnsd processes run side by side on free loopback ports: one from a
+Two vmdnsd processes run side by side on loopback ports they pick: one from a
 YAML config, one from a Corefile that says the same thing in CoreDNS syntax
 (server block keys with a port, `bind`, `file` with and without explicit
 zones and with a path relative to the Corefile, a snippet pulled in with
@@ -78,7 +78,7 @@ class SameAnswersTest(unittest.TestCase):
         with open(cls.core.config_path, "w") as f:
             f.write(COREFILE % {"test_zone": DEFAULT_ZONES[0][1],
                                 "binds": "127.0.0.1 ::1" if cls.v6 else "127.0.0.1 127.0.0.1"})
-        os.environ["VMDNS_COREFILE_TEST_PORT"] = str(cls.core.port)
+        os.environ["VMDNS_COREFILE_TEST_PORT"] = "0"  # any free port
         try:
             cls.yaml.start()
             cls.core.start(option="--corefile")
@@ -116,8 +116,8 @@ class SameAnswersTest(unittest.TestCase):
     def test_ipv6_listener(self):
         if not self.v6:
             self.skipTest("no IPv6 loopback")
-        a = udp(query("www.example.com.", "A"), self.yaml.port, host="::1")
-        b = udp(query("www.example.com.", "A"), self.core.port, host="::1")
+        a = udp(query("www.example.com.", "A"), self.yaml.port6, host="::1")
+        b = udp(query("www.example.com.", "A"), self.core.port6, host="::1")
         self.assertEqual(describe(a), describe(b))
         self.assertEqual(dns.rcode.NOERROR, b.rcode())
 
@@ -180,7 +180,7 @@ class CorefileErrorTest(unittest.TestCase):
 
     def test_check_ok(self):
         shutil.copy(DEFAULT_ZONES[0][1], os.path.join(self.srv.tmp, "db"))
-        r = self.check(".:%d {\n  bind 127.0.0.1\n  file db example.com\n  log\n}\n" % self.srv.port)
+        r = self.check(".:0 {\n  bind 127.0.0.1\n  file db example.com\n  log\n}\n")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("configuration OK", r.stdout)
 
@@ -217,7 +217,7 @@ class CorefileErrorTest(unittest.TestCase):
 
     def test_startup_fails_on_bad_corefile(self):
         with open(self.path, "w") as f:
-            f.write("example.com:%d {\n  bind 127.0.0.1\n  whoami\n}\n" % self.srv.port)
+            f.write("example.com:0 {\n  bind 127.0.0.1\n  whoami\n}\n")
         self.srv.config_path = self.path
         with self.assertRaises(ProcessError) as ctx:
             self.srv.start(timeout=5, option="--corefile")

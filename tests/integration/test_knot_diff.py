@@ -39,8 +39,10 @@ from vmdns_harness import (
     DEFAULT_ZONES,
     ProcessError,
     Vmdnsd,
-    free_port,
+    owned_port,
     query,
+    start_on_owned_port,
+    startup_failure,
     rr_texts,
     tcp,
     udp,
@@ -123,7 +125,7 @@ def knot_config(tmp, port, zones):
         "    background-workers: 1",
         "log:",
         "  - target: stderr",
-        "    any: notice",
+        "    any: info",  # for "server started": the sockets are ours
         "database:",
         "    storage: %s" % tmp,
         "template:",
@@ -139,26 +141,36 @@ def knot_config(tmp, port, zones):
 
 
 class Knotd:
-    """knotd in the foreground on a free loopback port, serving `zones`."""
+    """knotd in the foreground on a loopback port of this test process's
+    block (owned_port(); the next one if that is taken), serving `zones`."""
 
     def __init__(self, zones):
-        self.port = free_port()
+        self.port = owned_port()
+        self.zones = zones
         self.tmp = tempfile.mkdtemp(prefix="knotd-test-")
         self.conf = os.path.join(self.tmp, "knot.conf")
-        with open(self.conf, "w") as f:
-            f.write(knot_config(self.tmp, self.port, zones))
         self.log_path = os.path.join(self.tmp, "knotd.log")
         self.proc = None
 
     def start(self, timeout=15.0):
+        self.timeout = timeout
+        return start_on_owned_port(self, False)
+
+    def start_once(self):
+        with open(self.conf, "w") as f:
+            f.write(knot_config(self.tmp, self.port, self.zones))
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(["knotd", "-c", self.conf], stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + self.timeout
         while True:
             if self.proc.poll() is not None:
-                raise ProcessError("knotd exited: %s" % open(self.log_path, errors="replace").read())
+                self.log.close()
+                raise startup_failure(self.proc, self.log_path, "knotd")
+            started = "server started" in open(self.log_path, errors="replace").read()
             try:
+                if not started:  # bound (knotd exits if not): only then is the port ours
+                    raise ProcessError("not started yet")
                 r = udp(query("example.com.", "SOA"), self.port, timeout=0.2)
                 if r.rcode() == dns.rcode.NOERROR:  # zones loaded (SERVFAIL before)
                     r = udp(query("www.example.net.", "A"), self.port, timeout=0.2)

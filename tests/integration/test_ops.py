@@ -1,7 +1,7 @@
 """test_ops.py - operating vmdnsd like CoreDNS: /metrics, /health, /ready, the query log, `any`.
 
 A real vmdnsd serves the test zones with the operating plugins configured
-on free loopback ports; the tests talk DNS with dnspython and HTTP with
+on loopback ports vmdnsd picks itself (port 0); the tests talk DNS with dnspython and HTTP with
 urllib, and read the query log from vmdnsd's stdout:
 
   - a known set of queries (20 NOERROR + 20 NXDOMAIN, some over TCP, some
@@ -31,8 +31,8 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 
-from vmdns_harness import (DEFAULT_ZONES, ProcessError, Vmdnsd, binary, free_port, query, tcp,
-                           udp, wait_for)
+from vmdns_harness import (DEFAULT_ZONES, HTTP_LISTEN, ProcessError, Vmdnsd, binary, http_url,
+                           query, tcp, udp, wait_for)
 
 # One exposition line: name{labels} value (labels optional).
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
@@ -45,14 +45,17 @@ LOG_LINE = re.compile(
     r'(?P<rsize>\d+) (?P<duration>\d+(\.\d+)?)s$')
 DURATION_BUCKETS = ["0.00025", "0.0005", "0.001", "0.002", "0.004", "0.008", "0.016", "0.032",
                     "0.064", "0.128", "0.256", "0.512", "1.024", "2.048", "4.096", "8.192", "+Inf"]
+# The `server` label: the listen address as configured (CoreDNS's label),
+# so with port 0 it says :0 whatever port was bound.
+SERVER_LABEL = "dns://127.0.0.1:0"
 SIZE_BUCKETS = ["0", "100", "200", "300", "400", "511", "1023", "2047", "4095", "8291", "16000",
                 "32000", "48000", "64000", "+Inf"]
 
 
-def http_get(port, path, timeout=5.0):
-    """(status, body text, headers) of GET http://127.0.0.1:port/path."""
+def http_get(endpoint, path, timeout=5.0):
+    """(status, body text, headers) of GET path on endpoint (see http_url)."""
     try:
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=timeout) as r:
+        with urllib.request.urlopen(http_url(endpoint, path), timeout=timeout) as r:
             return r.status, r.read().decode(), r.headers
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode(), e.headers
@@ -90,19 +93,23 @@ def value(samples, name, **labels):
     return samples.get((name, frozenset(labels.items())), 0.0)
 
 
-def ops_config(port, http, extra=""):
-    """A config with the zones of the harness and the operating plugins."""
+def ops_config(http=None, extra=""):
+    """A config with the zones of the harness and the operating plugins.
+    vmdnsd picks its ports (port 0); `http` may give an endpoint's listen
+    address instead ({"metrics": "127.0.0.1:PORT"})."""
+    listen = dict(HTTP_LISTEN)
+    listen.update(http or {})
     lines = [
-        'listen: ["127.0.0.1:%d"]' % port,
+        'listen: ["127.0.0.1:0"]',
         "workers: 2",
         "zones:",
     ]
     for origin, path in DEFAULT_ZONES:
         lines += ["  - origin: %s" % origin, "    file: %s" % path]
     lines += [
-        'metrics: {listen: "127.0.0.1:%d"}' % http["metrics"],
-        'health: {listen: "127.0.0.1:%d", lameduck: 0s}' % http["health"],
-        'ready: {listen: "127.0.0.1:%d"}' % http["ready"],
+        'metrics: {listen: "%s"}' % listen["metrics"],
+        'health: {listen: "%s", lameduck: 0s}' % listen["health"],
+        'ready: {listen: "%s"}' % listen["ready"],
         "log: true",
         "errors: true",
         "any: true",
@@ -111,14 +118,11 @@ def ops_config(port, http, extra=""):
 
 
 class OpsServer(Vmdnsd):
-    """A Vmdnsd with the operating plugins on free HTTP ports."""
+    """A Vmdnsd with the operating plugins; `http` maps "metrics", "health"
+    and "ready" to their ports once started."""
 
     def __init__(self, extra="", config=None):
-        self.http = {k: free_port() for k in ("metrics", "health", "ready")}
-        super().__init__(config="__placeholder__")
-        text = config(self.port, self.http) if config else ops_config(self.port, self.http, extra)
-        with open(self.config_path, "w") as f:
-            f.write(text)
+        super().__init__(config=config if config is not None else ops_config(extra=extra))
 
     def metrics(self):
         status, body, headers = http_get(self.http["metrics"], "/metrics")
@@ -160,7 +164,7 @@ class MetricsCountTest(unittest.TestCase):
             cls.server.cleanup()
 
     def labels(self, **kw):
-        base = {"server": "dns://127.0.0.1:%d" % self.server.port, "zone": "example.net.",
+        base = {"server": SERVER_LABEL, "zone": "example.net.",
                 "view": ""}
         base.update(kw)
         return base
@@ -323,7 +327,7 @@ class ProbesAndLogTest(unittest.TestCase):
         # Refused by the core before any plugin (opcode STATUS): still one
         # log line and one count, as CoreDNS does.
         before = value(self.server.metrics()[0], "coredns_dns_responses_total",
-                       server="dns://127.0.0.1:%d" % self.server.port, zone=".", view="",
+                       server=SERVER_LABEL, zone=".", view="",
                        rcode="NOTIMP", plugin="")
         msg = query("www.example.net.", "A")
         msg.set_opcode(dns.opcode.STATUS)
@@ -336,7 +340,7 @@ class ProbesAndLogTest(unittest.TestCase):
         self.assertIsNotNone(m, lines[-1])
         self.assertEqual(m.group("name"), "www.example.net.")
         after = value(self.server.metrics()[0], "coredns_dns_responses_total",
-                      server="dns://127.0.0.1:%d" % self.server.port, zone=".", view="",
+                      server=SERVER_LABEL, zone=".", view="",
                       rcode="NOTIMP", plugin="")
         self.assertEqual(after, before + 1)
 
@@ -367,7 +371,7 @@ class ProbesAndLogTest(unittest.TestCase):
 
 class LogClassTest(unittest.TestCase):
     def test_denial_only(self):
-        srv = OpsServer(config=lambda port, http: ops_config(port, http).replace(
+        srv = OpsServer(config=ops_config().replace(
             "log: true", "log: {class: [denial]}").replace("workers: 2", "workers: 1"))
         with srv:
             udp(query("www.example.net.", "A"), srv.port)
@@ -382,8 +386,7 @@ class LogClassTest(unittest.TestCase):
 
 class LameduckTest(unittest.TestCase):
     def test_ready_503_while_still_answering(self):
-        srv = OpsServer(config=lambda port, http: ops_config(port, http).replace(
-            "lameduck: 0s", "lameduck: 2s"))
+        srv = OpsServer(config=ops_config().replace("lameduck: 0s", "lameduck: 2s"))
         try:
             srv.start()
             self.assertEqual(http_get(srv.http["ready"], "/ready")[0], 200)
@@ -415,12 +418,7 @@ class StartupErrorTest(unittest.TestCase):
             busy.bind(("127.0.0.1", 0))
             busy.listen(1)
             taken = busy.getsockname()[1]
-            srv = OpsServer()
-            with open(srv.config_path) as f:
-                text = f.read().replace("127.0.0.1:%d\"}" % srv.http["metrics"],
-                                        "127.0.0.1:%d\"}" % taken)
-            with open(srv.config_path, "w") as f:
-                f.write(text)
+            srv = OpsServer(config=ops_config({"metrics": "127.0.0.1:%d" % taken}))
             try:
                 with self.assertRaises(ProcessError):
                     srv.start(timeout=5)
@@ -433,8 +431,7 @@ class StartupErrorTest(unittest.TestCase):
                 srv.cleanup()
 
     def test_bad_log_class(self):
-        srv = OpsServer(config=lambda port, http: ops_config(port, http).replace(
-            "log: true", "log: {class: [denial, bogus]}"))
+        srv = OpsServer(config=ops_config().replace("log: true", "log: {class: [denial, bogus]}"))
         try:
             p = subprocess.run([binary("vmdnsd"), "--check-config", srv.config_path],
                                capture_output=True, text=True, timeout=15)
@@ -447,16 +444,17 @@ class StartupErrorTest(unittest.TestCase):
 
     def test_check_config_binds_nothing(self):
         # --check-config with the HTTP ports taken still passes: it binds nothing.
-        srv = OpsServer()
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
-                busy.bind(("127.0.0.1", srv.http["metrics"]))
-                busy.listen(1)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen(1)
+            taken = busy.getsockname()[1]
+            srv = OpsServer(config=ops_config({"metrics": "127.0.0.1:%d" % taken}))
+            try:
                 p = subprocess.run([binary("vmdnsd"), "--check-config", srv.config_path],
                                    capture_output=True, text=True, timeout=15)
                 self.assertEqual(p.returncode, 0, p.stderr)
-        finally:
-            srv.cleanup()
+            finally:
+                srv.cleanup()
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import unittest
 import dns.rcode
 
 import redis_harness as rh
+from vmdns_harness import wait_progress
 
 ZONE = "vm.example.com."
 
@@ -141,7 +142,7 @@ class TestPrimaryKilled(FailoverCase):
         prober = Prober(port, {"vm-%d.%s" % (i, ZONE): vm_addr(i) for i in range(0, 200, 10)})
         prober.start()
         try:
-            time.sleep(0.2)
+            wait_progress([lambda: prober.sent], 20, what="the prober to run")
             primary.kill()
             rh.wait_log(server, "connected to %s" % replica.addr, timeout=5)
             replica.replicaof(None)  # promoted
@@ -149,9 +150,15 @@ class TestPrimaryKilled(FailoverCase):
                 rh.register(c, ZONE, "after-promotion", rh.value(a="10.8.0.2"))
             rh.wait_answer(port, "after-promotion." + ZONE, {"10.8.0.2"}, timeout=5)
 
-            replica.kill()  # every node of the backend is down now
-            time.sleep(1.5)
+            # Every node of the backend down: once a whole round of retries
+            # has failed (logged), its data is still answered.
+            failed = server.log_text().count("backend main: no node reachable")
+            replica.kill()
+            server.wait_log("backend main: no node reachable", count=failed + 1)
             self.assertEqual(rh.addresses(port, "after-promotion." + ZONE), {"10.8.0.2"})
+            # the prober keeps asking with every node down (100 queries in all)
+            wait_progress([lambda: prober.sent], 20, what="the prober to run with no node up")
+            rh.wait_for(lambda: prober.sent > 100, 10, what="100 probes")
         finally:
             prober.stop()
         self.assertGreater(prober.sent, 100)

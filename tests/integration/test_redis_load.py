@@ -18,6 +18,7 @@ import urllib.request
 import dns.rcode
 
 import redis_harness as rh
+from vmdns_harness import http_url
 
 
 class TestParallelLoad(unittest.TestCase):
@@ -214,10 +215,10 @@ class TestLease(unittest.TestCase):
             node.cleanup()
 
 
-def http_ready(port):
-    """(status, body) of GET /ready."""
+def http_ready(endpoint):
+    """(status, body) of GET /ready on endpoint ((host, port), see http_url)."""
     try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/ready" % port, timeout=2) as r:
+        with urllib.request.urlopen(http_url(endpoint, "/ready"), timeout=2) as r:
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
@@ -235,13 +236,13 @@ class TestReady(unittest.TestCase):
         try:
             with node.client() as c:
                 c("HSET", "ready.example.com.", "www", rh.value(a="10.0.0.1"))
-            ready_port = rh.free_port()
             config = rh.redis_config(
                 [rh.backend_yaml("fast", [node.addr]),
                  rh.backend_yaml("silent", ["127.0.0.1:%d" % silent.getsockname()[1]])],
                 connect_timeout="3s",
-                extra='ready: {listen: "127.0.0.1:%d"}\n' % ready_port)
+                extra='ready: {listen: "127.0.0.1:0"}\n')
             server = rh.start_vmdnsd(config, probe="ready.example.com.")
+            ready_port = server.http["ready"]
             rh.wait_answer(server.port, "www.ready.example.com.", {"10.0.0.1"})
             status, body = http_ready(ready_port)
             self.assertEqual(status, 503, body)

@@ -3,7 +3,7 @@
 Run: VMDNS_BUILD=<build dir> /usr/bin/python3 -m unittest discover \
          -s tests/integration -p 'test_registrar*.py'
 
-Every test starts its own redis-server(s) on free loopback ports and checks
+Every test starts its own redis-server(s) on loopback ports and checks
 what Redis really holds after each command: the zone hash fields (exact
 JSON in the CoreDNS redis-plugin schema) and the change-stream entries
 (zone/name/op/value, in order). Covered:
@@ -22,15 +22,15 @@ JSON in the CoreDNS redis-plugin schema) and the change-stream entries
 
 import json
 import os
-import shutil
 import subprocess
-import tempfile
+import socket
 import threading
 import time
 import unittest
 
 from lib_registrar.resp import Resp, hgetall, snapshot, stream
-from vmdns_harness import Redis, Vmdnsd, binary, build_dir, dig, free_port, wait_for
+from redis_harness import Sentinel
+from vmdns_harness import Redis, Vmdnsd, binary, build_dir, dead_port, dig, wait_for
 
 ZONE = "vm.example.com."
 
@@ -255,9 +255,11 @@ class TestRegister(CtlTestCase):
         self.assertEqual(snapshot(self.port), before)
 
     def test_unreachable_redis_fails_fast_with_a_message(self):
+        port, sock = dead_port()
+        self.addCleanup(sock.close)
         t0 = time.monotonic()
         p = self.ctl("register", "x.vm.example.com", "--ipv4", "10.0.0.1", "--timeout", "300ms",
-                     redis=["127.0.0.1:%d" % free_port()], ok=False)
+                     redis=["127.0.0.1:%d" % port], ok=False)
         self.assertLess(time.monotonic() - t0, 5)
         self.assertIn("no Redis master reachable", p.stderr)
         self.assertEqual(p.returncode, 1)
@@ -387,19 +389,9 @@ class TestFailover(unittest.TestCase):
         self.assertIn("not a master", p.stderr)
 
     def test_sentinel_names_the_master(self):
-        sport = free_port()
-        tmp = tempfile.mkdtemp(prefix="sentinel-test-")
-        self.addCleanup(shutil.rmtree, tmp, True)
-        conf = os.path.join(tmp, "sentinel.conf")
-        with open(conf, "w") as f:
-            f.write("port %d\nbind 127.0.0.1\ndir %s\n"
-                    "sentinel monitor vmdns 127.0.0.1 %d 1\n" % (sport, tmp, self.a.port))
-        proc = subprocess.Popen(["redis-sentinel", conf], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        self.addCleanup(lambda: (proc.kill(), proc.wait(5)))
-        wait_for(lambda: subprocess.run(["redis-cli", "-p", str(sport), "PING"],
-                                        capture_output=True, text=True).stdout.strip() == "PONG",
-                 10, what="sentinel")
+        sentinel = Sentinel(self.a).start()
+        self.addCleanup(sentinel.cleanup)
+        sport = sentinel.port
         p = subprocess.run([vmdnsctl(), "--sentinel", "127.0.0.1:%d" % sport, "--master",
                             "vmdns", "zone-create", ZONE, "--ns", "ns1.example.com", "--mbox",
                             "h.example.com"], capture_output=True, text=True, timeout=30)
@@ -443,8 +435,10 @@ class TestWaitVisible(CtlTestCase):
             self.ctl("deregister", "vm-w1.vm.example.com", "--wait-visible", at)
             self.assertIn("status: NXDOMAIN", dig(d.port, "vm-w1.vm.example.com", "A"))
             # a server that is not there: a timeout error, but the write was made
+            silent, sock = dead_port(socket.SOCK_DGRAM)
+            self.addCleanup(sock.close)
             p = self.ctl("register", "vm-w2.vm.example.com", "--ipv4", "10.7.0.2",
-                         "--wait-visible", "127.0.0.1:%d" % free_port(), "--wait-timeout",
+                         "--wait-visible", "127.0.0.1:%d" % silent, "--wait-timeout",
                          "300ms", ok=False)
             self.assertIn("did not show", p.stderr)
             self.assertIn("vm-w2", hgetall(self.port, ZONE))

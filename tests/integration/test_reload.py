@@ -24,7 +24,6 @@ import shutil
 import signal
 import socket
 import threading
-import time
 import unittest
 import urllib.error
 import urllib.request
@@ -32,24 +31,25 @@ import urllib.request
 import dns.exception
 import dns.rcode
 
-from vmdns_harness import DATA, TEST_ZONE, Vmdnsd, free_port, query, tcp, udp, udp_raw, wait_for
+from vmdns_harness import (DATA, HTTP_LISTEN, TEST_ZONE, FileOpens, Vmdnsd, http_url, query, tcp, udp,
+                           udp_raw, wait_for, wait_progress)
 
 WWW = "www.example.com."
 ORIGINAL = "192.0.2.80"
 
 
-def http_get(port, path):
-    """(status, body) of GET http://127.0.0.1:port/path."""
+def http_get(endpoint, path):
+    """(status, body) of GET path on endpoint (see http_url)."""
     try:
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as r:
+        with urllib.request.urlopen(http_url(endpoint, path), timeout=5) as r:
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
 
 
-def metric(port, name, labels=""):
+def metric(endpoint, name, labels=""):
     """The value of one sample line `name{labels}` of /metrics (None if absent)."""
-    _, body = http_get(port, "/metrics")
+    _, body = http_get(endpoint, "/metrics")
     key = name + ("{%s}" % labels if labels else "")
     for line in body.splitlines():
         if line.startswith(key + " "):
@@ -96,6 +96,10 @@ class QueryLoop(threading.Thread):
             except (dns.exception.Timeout, OSError, EOFError, AssertionError) as e:
                 self.failures.append("%s: %r" % (self.proto.__name__, e))
 
+    def count(self):
+        """Queries asked so far (answered or failed)."""
+        return sum(self.answers.values()) + len(self.failures)
+
     def finish(self):
         self.halt.set()
         self.join(10)
@@ -103,12 +107,12 @@ class QueryLoop(threading.Thread):
 
 
 class ReloadServer(Vmdnsd):
-    """A vmdnsd with its zone file and config in its temp dir, HTTP plugins
-    on free ports, and helpers to rewrite the config and follow the log."""
+    """A vmdnsd with its zone file and config in its temp dir, the HTTP
+    plugins, and helpers to rewrite the config and follow the log. It picks
+    its ports (port 0): they are known once it has started."""
 
     def __init__(self, listen=None, extra="", workers=2):
         super().__init__(config="# replaced below\n")
-        self.http = {k: free_port() for k in ("metrics", "health", "ready")}
         self.zone = os.path.join(self.tmp, "zone.db")
         write_zone(self.zone, ORIGINAL)
         self.workers = workers
@@ -116,31 +120,22 @@ class ReloadServer(Vmdnsd):
 
     def write_config(self, listen=None, zone="zone.db", extra=""):
         """(Re)write the YAML config; returns its text."""
-        listen = listen or ["127.0.0.1:%d" % self.port]
+        listen = listen or ["127.0.0.1:0"]
         text = "\n".join([
             "listen: [%s]" % ", ".join('"%s"' % a for a in listen),
             "workers: %d" % self.workers,
             "zones:",
             "  - origin: example.com.",
             "    file: %s" % zone,
-            'metrics: {listen: "127.0.0.1:%d"}' % self.http["metrics"],
-            'health: {listen: "127.0.0.1:%d"}' % self.http["health"],
-            'ready: {listen: "127.0.0.1:%d"}' % self.http["ready"],
+            'metrics: {listen: "%s"}' % HTTP_LISTEN["metrics"],
+            'health: {listen: "%s"}' % HTTP_LISTEN["health"],
+            'ready: {listen: "%s"}' % HTTP_LISTEN["ready"],
         ]) + "\n" + extra
         tmp = self.config_path + ".tmp"
         with open(tmp, "w") as f:
             f.write(text)
         os.replace(tmp, self.config_path)
         return text
-
-    def log_text(self):
-        with open(self.log_path, "r", errors="replace") as f:
-            return f.read()
-
-    def wait_log(self, needle, count=1, timeout=10.0):
-        """Wait until `needle` appears `count` times in the log."""
-        wait_for(lambda: self.log_text().count(needle) >= count, timeout,
-                 what="%d x %r in the log:\n%s" % (count, needle, self.output()))
 
     def hup(self):
         self.proc.send_signal(signal.SIGHUP)
@@ -172,6 +167,10 @@ class ReloadTestCase(unittest.TestCase):
         self.loops += loops
         return loops
 
+    def wait_loops(self, loops, more=20):
+        """Wait until every loop has asked `more` more queries."""
+        wait_progress([loop.count for loop in loops], more, what="the client loops to run")
+
     def finish_loops(self, loops, allowed):
         """Stop the loops; no failure, only allowed answers, enough queries."""
         total = 0
@@ -198,7 +197,7 @@ class GoodReloadTest(ReloadTestCase):
             srv.hup()
             wait_for(lambda: www_a(srv.port) == frozenset([ip]), 10, what="the new answer " + ip)
             self.assertEqual(www_a(srv.port, tcp), frozenset([ip]))
-        time.sleep(0.3)
+        self.wait_loops(loops)
         self.finish_loops(loops, allowed)
         srv.wait_log("applied (listeners kept)", count=5)
         self.assertNotIn("reload failed", srv.log_text())
@@ -232,15 +231,15 @@ class GoodReloadTest(ReloadTestCase):
         self.srv = srv
         corefile = os.path.join(srv.tmp, "Corefile")
         with open(corefile, "w") as f:
-            f.write("example.com:%d {\n  bind 127.0.0.1\n  file zone.db\n}\n" % srv.port)
+            f.write("example.com:0 {\n  bind 127.0.0.1\n  file zone.db\n}\n")
         srv.config_path = corefile
         srv.start(option="--corefile")
         loops = self.start_loops(srv.port)
-        time.sleep(0.5)
+        self.wait_loops(loops)
         write_zone(srv.zone, "192.0.2.150")
         srv.hup()
         wait_for(lambda: www_a(srv.port) == frozenset(["192.0.2.150"]), 10, what="new answer")
-        time.sleep(0.5)
+        self.wait_loops(loops)
         self.finish_loops(loops, [frozenset([ORIGINAL]), frozenset(["192.0.2.150"])])
         srv.wait_log("applied (listeners kept)")
 
@@ -264,7 +263,7 @@ class BadReloadTest(ReloadTestCase):
         srv.wait_log("reload failed, keeping the running configuration: %s:" % broken)
         self.assertEqual(www_a(srv.port), frozenset([ORIGINAL]))
         self.assertEqual(www_a(srv.port, tcp), frozenset([ORIGINAL]))
-        time.sleep(0.3)
+        self.wait_loops(loops)
         self.finish_loops(loops, [frozenset([ORIGINAL])])
         m = srv.http["metrics"]
         self.assertEqual(metric(m, "coredns_reload_failed_total"), 2)
@@ -280,14 +279,17 @@ class BadReloadTest(ReloadTestCase):
 class ListenerChangeTest(ReloadTestCase):
     def test_added_and_removed_listen_address(self):
         srv = self.start()
-        p1, p2 = srv.port, free_port()
+        p1 = srv.port
         loops = self.start_loops(p1)
         idle = socket.create_connection(("127.0.0.1", p1), timeout=5)
-        time.sleep(0.3)
-        # Add p2: a new server next to the old one; p1 keeps answering.
-        srv.write_config(listen=["127.0.0.1:%d" % p1, "127.0.0.1:%d" % p2])
+        self.wait_loops(loops)
+        # Add a second address (p2, port 0): a new server next to the old
+        # one, on p1 again and p2; p1 keeps answering.
+        srv.write_config(listen=["127.0.0.1:%d" % p1, "127.0.0.1:0"])
         srv.hup()
         srv.wait_log("reloaded with new listeners")
+        self.assertEqual(srv.read_ports(count=2)[0], ("127.0.0.1", p1))
+        p2 = srv.listening[1][1]
         self.assertEqual(www_a(p2), frozenset([ORIGINAL]))
         self.assertEqual(www_a(p2, tcp), frozenset([ORIGINAL]))
         self.assertEqual(www_a(p1, tcp), frozenset([ORIGINAL]))
@@ -307,7 +309,7 @@ class ListenerChangeTest(ReloadTestCase):
             pass
         with self.assertRaises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", p1), timeout=2).close()
-        time.sleep(0.3)
+        self.wait_loops(loops)
         self.finish_loops(loops, [frozenset([ORIGINAL])])
         self.assertEqual(http_get(srv.http["health"], "/health"), (200, "OK"))
 
@@ -325,15 +327,19 @@ class ReloadPluginTest(ReloadTestCase):
                  what="the reload plugin to apply the change")
         self.finish_loops(loops, [frozenset([ORIGINAL]), frozenset(["192.0.2.160"])])
         srv.wait_log("changed, reloading")
-        # A broken file is reported once, not at every check.
+        # A broken file is reported once, not at every check. Every check
+        # opens the file: three more opens are at least two more checks (a
+        # report would open it once more, to read it).
+        opens = FileOpens(srv.config_path)
+        self.addCleanup(opens.close)
         srv.write_config(zone="other.db", extra=extra + "bogus_key: 2\n")
         srv.wait_log("unknown key 'bogus_key'")
-        time.sleep(3)
+        opens.wait(3)
         self.assertEqual(srv.log_text().count("unknown key 'bogus_key'"), 1)
         self.assertEqual(www_a(srv.port), frozenset(["192.0.2.160"]))
-        # No change, no reload: the count of reloads stays put.
+        # No change, no reload: the count of reloads stays put over two checks.
         n = srv.log_text().count("changed, reloading")
-        time.sleep(2.5)
+        opens.wait(2)
         self.assertEqual(srv.log_text().count("changed, reloading"), n)
 
 

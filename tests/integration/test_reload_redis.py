@@ -15,14 +15,13 @@ A Corefile with a redis block reloads the same way.
 import os
 import signal
 import threading
-import time
 import unittest
 
 import dns.exception
 import dns.rcode
 
 import redis_harness as rh
-from vmdns_harness import TEST_ZONE, query, udp, wait_for
+from vmdns_harness import TEST_ZONE, query, udp, wait_for, wait_progress
 
 ZONE = "vm.example.com."
 NAMES = 30000
@@ -78,13 +77,14 @@ class RedisReloadTest(unittest.TestCase):
         checkers = [Checker(server.port, k * 1000) for k in range(3)]
         for c in checkers:
             c.start()
-        time.sleep(0.3)
+        answered = [lambda c=c: c.ok + len(c.bad) for c in checkers]
+        wait_progress(answered, 10, what="the checkers to run")
         for n in range(1, reloads + 1):
             if between is not None:
                 between(n)
             server.proc.send_signal(signal.SIGHUP)
             rh.wait_log(server, "configuration %d from" % (n + 1), timeout=20)
-            time.sleep(0.2)
+            wait_progress(answered, 10, what="the checkers to run after reload %d" % n)
         for c in checkers:
             ok, bad = c.finish()
             self.assertEqual(bad[:10], [], "%d wrong answers during the reloads" % len(bad))
@@ -124,9 +124,9 @@ class RedisReloadTest(unittest.TestCase):
         try:
             corefile = os.path.join(server.tmp, "Corefile")
             with open(corefile, "w") as f:
-                f.write("vm.example.com:%d {\n  bind 127.0.0.1\n"
+                f.write("vm.example.com:0 {\n  bind 127.0.0.1\n"
                         "  redis {\n    address %s\n    connect_timeout 300\n"
-                        "    read_timeout 2000\n  }\n}\n" % (server.port, self.node.addr))
+                        "    read_timeout 2000\n  }\n}\n" % self.node.addr)
             server.config_path = corefile
             server.start(probe=ZONE, option="--corefile")
             rh.wait_answer(server.port, "vm-%d.%s" % (NAMES - 1, ZONE), {addr(NAMES - 1)})

@@ -21,7 +21,7 @@ import urllib.request
 
 import dns.rcode
 
-from vmdns_harness import Vmdnsd, free_port, query, tcp, udp
+from vmdns_harness import HTTP_LISTEN, Vmdnsd, http_url, query, tcp, udp, unread_bytes, wait_for
 
 QUERIES_PER_CONN = 3000
 CONNS = 4
@@ -64,9 +64,9 @@ class Reader(threading.Thread):
             self.end = repr(e)
 
 
-def http_status(port, path):
+def http_status(endpoint, path):
     try:
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as r:
+        with urllib.request.urlopen(http_url(endpoint, path), timeout=5) as r:
             return r.status
     except urllib.error.HTTPError as e:
         return e.code
@@ -123,7 +123,12 @@ class SigtermDrainTest(unittest.TestCase):
             payloads.append(data)
         for s, data in zip(socks, payloads):
             s.sendall(data)
-        time.sleep(0.3)  # the server answers until the answers back up
+        # The server answers until the answers back up: then every client
+        # has answers it has not read, and the server queries it has not.
+        clients = [s.getsockname()[1] for s in socks]
+        wait_for(lambda: all(unread_bytes(p) > 0 for p in clients)
+                 and unread_bytes(self.srv.port) > 0, 10, interval=0.01,
+                 what="the answers to back up")
         self.srv.proc.send_signal(signal.SIGTERM)
         for r in readers:
             r.start()
@@ -161,16 +166,16 @@ class SigtermDrainTest(unittest.TestCase):
 
 class LameduckThenDrainTest(unittest.TestCase):
     def test_lameduck_then_drain(self):
-        http = {"health": free_port(), "ready": free_port()}
-        srv = Vmdnsd(extra='health: {listen: "127.0.0.1:%d", lameduck: 1s}\n'
-                           'ready: {listen: "127.0.0.1:%d"}\n' % (http["health"], http["ready"]))
+        srv = Vmdnsd(extra='health: {listen: "%s", lameduck: 1s}\n'
+                           'ready: {listen: "%s"}\n' % (HTTP_LISTEN["health"], HTTP_LISTEN["ready"]))
         try:
             srv.start()
+            http = srv.http
             held = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
             t0 = time.monotonic()
             srv.proc.send_signal(signal.SIGTERM)
-            time.sleep(0.2)
-            self.assertEqual(http_status(http["ready"], "/ready"), 503)
+            wait_for(lambda: http_status(http["ready"], "/ready") == 503, 0.9, interval=0.02,
+                     what="/ready to say 503 in lameduck")
             self.assertEqual(http_status(http["health"], "/health"), 200)
             # Still answering, on UDP, on a new TCP connection, on an old one.
             self.assertEqual(udp(query("www.example.com.", "A"), srv.port).rcode(), 0)

@@ -1,7 +1,7 @@
 """test_tcp.py - vmdnsd's listeners over the wire: UDP v4/v6 and RFC 7766 TCP.
 
-Starts the vmdnsd of $VMDNS_BUILD (default <repo>/build) on a free loopback
-port, with 2 workers, a tiny zone and a small TCP connection limit and idle
+Starts the vmdnsd of $VMDNS_BUILD (default <repo>/build) on loopback port 0
+(the ports it got are read from its "listening on" line), with 2 workers, a tiny zone and a small TCP connection limit and idle
 timeout, and checks what a client sees:
 
   - UDP over IPv4 and IPv6 (dnspython and dig), TC for a big answer, and the
@@ -34,6 +34,8 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
+from vmdns_harness import parse_listening, wait_for
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LIMIT = 8
 IDLE_S = 1.0
@@ -65,24 +67,6 @@ def have_ipv6():
         return True
     except OSError:
         return False
-
-
-def free_port(v6):
-    """A port free for UDP and TCP on 127.0.0.1 (and ::1)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        addrs = [(socket.AF_INET, "127.0.0.1")] + ([(socket.AF_INET6, "::1")] if v6 else [])
-        try:
-            for fam, host in addrs:
-                for typ in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-                    with socket.socket(fam, typ) as s:
-                        s.bind((host, port))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError("no free port")
 
 
 def query(name, rdtype="A", qid=None, edns=False):
@@ -129,14 +113,13 @@ class TestListeners(unittest.TestCase):
     def setUpClass(cls):
         cls.binary = vmdnsd_path()
         cls.v6 = have_ipv6()
-        cls.port = free_port(cls.v6)
         cls.tmp = tempfile.mkdtemp(prefix="vmdns-test-tcp-")
         zone = os.path.join(cls.tmp, "example.com.zone")
         with open(zone, "w") as f:
             f.write(ZONE)
-        listen = ['"127.0.0.1:%d"' % cls.port]
+        listen = ['"127.0.0.1:0"']
         if cls.v6:
-            listen.append('"[::1]:%d"' % cls.port)
+            listen.append('"[::1]:0"')
         cls.config = os.path.join(cls.tmp, "vmdns.yaml")
         with open(cls.config, "w") as f:
             f.write(
@@ -148,7 +131,20 @@ class TestListeners(unittest.TestCase):
             )
         cls.stderr = open(os.path.join(cls.tmp, "stderr"), "w+")
         cls.proc = subprocess.Popen([cls.binary, "--config", cls.config],
-                                    stdout=subprocess.DEVNULL, stderr=cls.stderr)
+                                    stdout=cls.stderr, stderr=cls.stderr)
+
+        def listening():
+            if cls.proc.poll() is not None:
+                raise RuntimeError("vmdnsd exited at startup:\n" + cls._log())
+            found = [parse_listening(line) for line in cls._log().splitlines()]
+            return next((f for f in found if f), None)
+
+        try:
+            ports = dict(wait_for(listening, 15, what="vmdnsd's listening line"))
+        except TimeoutError:
+            cls._stop()
+            raise RuntimeError("vmdnsd did not come up:\n" + cls._log())
+        cls.port, cls.port6 = ports["127.0.0.1"], ports.get("::1")
         deadline = time.monotonic() + 15
         while True:
             try:
@@ -162,9 +158,8 @@ class TestListeners(unittest.TestCase):
 
     @classmethod
     def _log(cls):
-        cls.stderr.flush()
-        cls.stderr.seek(0)
-        return cls.stderr.read()
+        with open(cls.stderr.name, errors="replace") as f:
+            return f.read()
 
     @classmethod
     def _stop(cls):
@@ -183,8 +178,9 @@ class TestListeners(unittest.TestCase):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def tcp(self, family=socket.AF_INET):
-        host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
-        s = socket.create_connection((host, self.port), timeout=5)
+        v6 = family == socket.AF_INET6
+        s = socket.create_connection(("::1", self.port6) if v6 else ("127.0.0.1", self.port),
+                                     timeout=5)
         self.addCleanup(s.close)
         return s
 
@@ -204,7 +200,7 @@ class TestListeners(unittest.TestCase):
     def test_udp_v6(self):
         if not self.v6:
             self.skipTest("no IPv6 loopback")
-        r = dns.query.udp(query("WwW.Example.COM."), "::1", port=self.port, timeout=2)
+        r = dns.query.udp(query("WwW.Example.COM."), "::1", port=self.port6, timeout=2)
         self.check_www(r)
         self.assertEqual(r.question[0].name.to_text(), "WwW.Example.COM.")
 
@@ -218,11 +214,11 @@ class TestListeners(unittest.TestCase):
     def test_dig_udp_and_tcp(self):
         if shutil.which("dig") is None:
             self.skipTest("no dig")
-        hosts = ["127.0.0.1"] + (["::1"] if self.v6 else [])
-        for host in hosts:
+        hosts = [("127.0.0.1", self.port)] + ([("::1", self.port6)] if self.v6 else [])
+        for host, port in hosts:
             for proto in ("+notcp", "+tcp"):
                 out = subprocess.run(
-                    ["dig", "@" + host, "-p", str(self.port), proto, "+norec", "+short",
+                    ["dig", "@" + host, "-p", str(port), proto, "+norec", "+short",
                      "+time=2", "+tries=1", "www.example.com", "AAAA"],
                     capture_output=True, text=True, timeout=10)
                 self.assertEqual(out.stdout.strip(), "2001:db8::1", (host, proto, out))
@@ -314,14 +310,38 @@ class TestListeners(unittest.TestCase):
         busy.settimeout(2)
         self.check_www(read_msg(busy), 499)
 
-    def test_connection_limit(self):
-        time.sleep(0.3)  # let the server notice other tests' connections closing
-        first = []
-        for i in range(LIMIT):
-            s = self.tcp()
-            s.sendall(frame(query("www.example.com.", qid=500 + i)))
-            self.check_www(read_msg(s), 500 + i)
-            first.append(s)
+    def answered(self, qid):
+        """A new connection with one query answered, or None if the server
+        closed it instead (it is at its connection limit)."""
+        s = self.tcp()
+        s.sendall(frame(query("www.example.com.", qid=qid)))
+        try:
+            self.check_www(read_msg(s), qid)
+            return s
+        except (EOFError, ConnectionResetError):
+            s.close()
+            return None
+
+    def fill(self, n, qid):
+        """n answered connections. Connections the tests before closed may
+        still count until the server has seen them go: start over until
+        all n are taken (a retry on what the server does, not a sleep)."""
+        def attempt():
+            conns = []
+            for i in range(n):
+                s = self.answered(qid + i)
+                if s is None:
+                    for c in conns:
+                        c.close()
+                    return None
+                conns.append(s)
+            return conns
+        return wait_for(attempt, 10, what="%d connections answered" % n)
+
+    def test_yy_connection_limit(self):
+        """Runs last but one, so the connections it closes at the end are
+        no concern of the tests that keep connections open."""
+        first = self.fill(LIMIT, 500)
         extras = [self.tcp() for _ in range(5)]
         for s in extras:
             self.assertTrue(closed_by_peer(s, 2.0), "connection beyond the limit kept open")
@@ -330,13 +350,10 @@ class TestListeners(unittest.TestCase):
             s.sendall(frame(query("www.example.com.", qid=600 + i)))
             self.check_www(read_msg(s), 600 + i)
         first[0].close()
-        time.sleep(0.3)
-        s = self.tcp()
-        s.sendall(frame(query("www.example.com.", qid=700)))
-        self.check_www(read_msg(s), 700)
+        # A slot is free once the server has seen that close.
+        wait_for(lambda: self.answered(700), 10, what="the freed slot")
         for s in first[1:]:
             s.close()
-        time.sleep(0.3)
 
     # ---- last: shutdown ----
 

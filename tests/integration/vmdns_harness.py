@@ -5,18 +5,26 @@ from this tree (found through $VMDNS_BUILD, default <repo>/build), real
 redis-server instances, knotd. This module owns the boring, easy-to-get-wrong
 parts so every test file does them the same way:
 
-  - free_port(): a port free for UDP and TCP on 127.0.0.1 (and ::1);
+  - ports: vmdnsd binds port 0 and says in its log which ports it got
+    (Vmdnsd reads them); servers that cannot do that (redis-server,
+    redis-sentinel, knotd) get ports from a block owned by this process
+    (owned_port()) and their start() moves on to the next port when the bind
+    fails. Nothing probes a port and releases it for someone else to take;
   - Vmdnsd: write a temp YAML config, start vmdnsd, wait until it answers,
     and stop it with SIGTERM, failing loudly when it crashed, leaked (ASan)
     or did not exit cleanly;
   - Redis: a throw-away redis-server (--save '' --appendonly no);
+  - wait_for(): poll a condition with a deadline; tests wait on counters and
+    log lines rather than sleeping to show that something did not happen;
   - udp()/tcp()/udp_raw()/dig(): one query, with bounded timeouts.
 
 Every process started here is stopped by the same object that started it
 (use them as context managers or from setUpClass/tearDownClass).
 """
 
+import ctypes
 import os
+import re
 import shutil
 import signal
 import socket
@@ -75,33 +83,63 @@ def have_ipv6():
         return False
 
 
-def _port_free(port, v6):
-    """Can `port` be bound for UDP and TCP on 127.0.0.1 (and ::1)?"""
-    addrs = [(socket.AF_INET, "127.0.0.1")]
-    if v6:
-        addrs.append((socket.AF_INET6, "::1"))
-    for fam, host in addrs:
-        for typ in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-            s = socket.socket(fam, typ)
-            try:
-                s.bind((host, port))
-            except OSError:
-                return False
-            finally:
-                s.close()
-    return True
+def _port_block():
+    """(first, size) of this process's block of ports: below the kernel's
+    ephemeral range (where port-0 binds land), chosen from the pid so that
+    concurrent test processes mostly get different blocks."""
+    low = 32768
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    first, size = 10000, 100
+    nblocks = max(1, (low - first) // size)
+    return first + (os.getpid() % nblocks) * size, size
 
 
-def free_port():
-    """A port currently free for UDP and TCP on 127.0.0.1 (and ::1 if any)."""
-    v6 = have_ipv6()
-    for _ in range(200):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if _port_free(port, v6):
-            return port
-    raise RuntimeError("no free port found")
+_PORTS = {"pid": None, "next": 0}
+
+
+def owned_port():
+    """The next port of this process's block (they are handed out in turn,
+    wrapping around), for a server that cannot bind port 0 and report what
+    it got. Nothing checks that the port is free: another process whose pid
+    maps to the same block, or any stray server, may hold it, so whoever
+    binds it must take the next one when the bind fails (Redis, Sentinel and
+    the test files' Knotd do)."""
+    if _PORTS["pid"] != os.getpid():  # a forked child gets a block of its own
+        _PORTS["pid"], _PORTS["next"] = os.getpid(), 0
+    first, size = _port_block()
+    port = first + _PORTS["next"] % size
+    _PORTS["next"] += 1
+    return port
+
+
+def dead_port(kind=socket.SOCK_STREAM):
+    """(port, sock): a loopback port where no server answers, for as long
+    as `sock` stays open: TCP refuses connections (bound, not listening),
+    UDP datagrams are never read. Holding it keeps anyone else from taking
+    it meanwhile. Close sock when done."""
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    return s.getsockname()[1], s
+
+
+def unread_bytes(port):
+    """Bytes waiting in the receive queues of the established IPv4 TCP
+    sockets whose local port is `port` (from /proc/net/tcp): for a server's
+    port, what clients sent that it has not read (a SIGSTOPped or
+    backed-up server); for a client's port, answers it has not read yet."""
+    total = 0
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            local, state, queues = fields[1], fields[3], fields[4]
+            if state == "01" and int(local.split(":")[1], 16) == port:  # ESTABLISHED
+                total += int(queues.split(":")[1], 16)
+    return total
 
 
 def wait_for(pred, timeout, interval=0.05, what="condition"):
@@ -114,6 +152,58 @@ def wait_for(pred, timeout, interval=0.05, what="condition"):
         if time.monotonic() > deadline:
             raise TimeoutError("timed out waiting for %s" % what)
         time.sleep(interval)
+
+
+def wait_progress(counts, more, timeout=10.0, what="progress"):
+    """Wait until every callable in `counts` returns at least `more` above
+    what it returned when this was called (e.g. client loops that must
+    have run across a reload: a count, not a sleep)."""
+    base = [c() for c in counts]
+    wait_for(lambda: all(c() >= b + more for c, b in zip(counts, base)), timeout, interval=0.01,
+             what=what)
+
+
+class FileOpens:
+    """Counts how often a file is opened, by anyone (inotify on its
+    directory, so it follows the name across os.replace()). E.g. the
+    `reload` plugin opens its config file at every check: two more opens
+    mean two more checks happened, without sleeping and hoping."""
+
+    IN_OPEN = 0x20
+
+    def __init__(self, path):
+        self.dir, self.name = os.path.split(os.path.abspath(path))
+        libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1")
+        if libc.inotify_add_watch(self.fd, self.dir.encode(), self.IN_OPEN) < 0:
+            err = ctypes.get_errno()
+            os.close(self.fd)
+            raise OSError(err, "inotify_add_watch %s" % self.dir)
+        self.opens = 0
+
+    def count(self):
+        """Opens of the file since this object was made."""
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return self.opens
+            off = 0
+            while off + 16 <= len(data):
+                _wd, mask, _cookie, length = struct.unpack_from("iIII", data, off)
+                name = data[off + 16:off + 16 + length].rstrip(b"\0").decode(errors="replace")
+                off += 16 + length
+                if mask & self.IN_OPEN and name == self.name:
+                    self.opens += 1
+
+    def wait(self, more, timeout=10.0):
+        """Wait until the file has been opened `more` more times."""
+        wait_progress([self.count], more, timeout, what="%d more opens of %s" % (more, self.name))
+
+    def close(self):
+        os.close(self.fd)
 
 
 # --------------------------------------------------------------------------
@@ -236,16 +326,59 @@ def _sanitizer_env():
     return env
 
 
+# vmdnsd's log lines that name the ports it bound (see src/main.c and the
+# HTTP plugins): "vmdnsd 0.1.0 ready: listening on 127.0.0.1:41234, [::1]:38165
+# (udp+tcp), 2 workers", the same with "reloaded with new listeners", and
+# "plugin/prometheus: serving /metrics on 127.0.0.1:0 (port 45087)".
+_LISTENING_RE = re.compile(r": listening on (.*?) \(udp\+tcp\)")
+_HTTP_RE = re.compile(r"serving /(\w+) on (\S+) \(port (\d+)\)")
+
+# Listen addresses for the HTTP endpoints: port 0, and one loopback address
+# each, because endpoints configured with the very same address share one
+# socket and then only one of them answers (a vmdnsd limitation).
+HTTP_LISTEN = {"metrics": "127.0.0.1:0", "health": "127.0.0.2:0", "ready": "127.0.0.3:0"}
+
+
+def http_url(endpoint, path):
+    """The URL of `path` on an HTTP endpoint: (host, port) as in
+    Vmdnsd.http, or a port on 127.0.0.1."""
+    host, port = endpoint if isinstance(endpoint, tuple) else ("127.0.0.1", endpoint)
+    return "http://%s:%d%s" % ("[%s]" % host if ":" in host else host, port, path)
+
+
+def parse_listening(line):
+    """[(host, port)] from one "listening on ..." log line (host without
+    brackets), or None if the line is not one."""
+    m = _LISTENING_RE.search(line)
+    if m is None:
+        return None
+    out = []
+    for addr in m.group(1).split(", "):
+        host, _, port = addr.rpartition(":")
+        out.append((host.strip("[]"), int(port)))
+    return out
+
+
 class Vmdnsd:
-    """One vmdnsd process on a free loopback port with a temp YAML config.
+    """One vmdnsd process on loopback with a temp YAML config.
+
+    It listens on 127.0.0.1 (and [::1] if the host has it) port 0, and the
+    ports it got are read from its log once it is up: `port` (127.0.0.1),
+    `port6` ([::1], or None) and `listening` (every address, in config
+    order); `http` maps "metrics"/"health"/"ready" to the (host, port)
+    serving it (see HTTP_LISTEN and http_url()).
 
     zones: list of (origin, file) pairs (default: DEFAULT_ZONES).
     extra: YAML text appended at the top level (e.g. a `redis:` section).
-    config: a whole config text instead; '{port}' and '{tmp}' are substituted.
+    config: a whole config text instead; '{tmp}' is substituted, and
+    '{port}' becomes 0 (write "127.0.0.1:{port}" for "any free port").
     """
 
     def __init__(self, zones=None, workers=2, limits=None, extra="", config=None, v6=None):
-        self.port = free_port()
+        self.port = None
+        self.port6 = None
+        self.listening = []
+        self.http = {}
         self.tmp = tempfile.mkdtemp(prefix="vmdnsd-test-")
         self.v6 = have_ipv6() if v6 is None else v6
         self.proc = None
@@ -254,14 +387,14 @@ class Vmdnsd:
         if config is None:
             config = self._default_config(zones or DEFAULT_ZONES, workers, limits, extra)
         else:
-            config = config.replace("{port}", str(self.port)).replace("{tmp}", self.tmp)
+            config = config.replace("{port}", "0").replace("{tmp}", self.tmp)
         with open(self.config_path, "w") as f:
             f.write(config)
 
     def _default_config(self, zones, workers, limits, extra):
-        listen = ['"127.0.0.1:%d"' % self.port]
+        listen = ['"127.0.0.1:0"']
         if self.v6:
-            listen.append('"[::1]:%d"' % self.port)
+            listen.append('"[::1]:0"')
         lim = {"edns_udp_size": EDNS_UDP_SIZE, "tcp_max_connections": 64, "tcp_idle_timeout": "10s"}
         lim.update(limits or {})
         lines = [
@@ -276,9 +409,48 @@ class Vmdnsd:
         lines.append("limits: {%s}" % ", ".join("%s: %s" % kv for kv in lim.items()))
         return "\n".join(lines) + "\n" + extra
 
+    def log_text(self):
+        """Everything vmdnsd has written to stdout and stderr so far."""
+        try:
+            with open(self.log_path, "r", errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def wait_log(self, needle, count=1, timeout=10.0):
+        """Wait until `needle` appears `count` times in the log."""
+        wait_for(lambda: self.log_text().count(needle) >= count, timeout,
+                 what="%d x %r in the log:\n%s" % (count, needle, self.output()))
+
+    def read_ports(self, count=1, timeout=10.0):
+        """Wait for the count-th "listening on" line (1: the ready line; a
+        reload with new listeners logs another) and take the ports from
+        the last one; the HTTP ports from the last line of each endpoint.
+        Returns `listening`."""
+        def lines():
+            found = [parse_listening(l) for l in self.log_text().splitlines()]
+            found = [f for f in found if f]
+            if len(found) >= count:
+                return found
+            if self.proc is not None and self.proc.poll() is not None:
+                raise ProcessError("vmdnsd exited with %d at startup:\n%s"
+                                   % (self.proc.returncode, self.output()))
+            return None
+
+        self.listening = wait_for(lines, timeout, what="vmdnsd's listening line")[-1]
+        v4 = [p for h, p in self.listening if ":" not in h]
+        v6 = [p for h, p in self.listening if h == "::1"]
+        self.port = v4[0] if v4 else self.listening[0][1]
+        self.port6 = v6[0] if v6 else None
+        for path, listen, port in _HTTP_RE.findall(self.log_text()):
+            host = listen.rpartition(":")[0].strip("[]")
+            self.http[path] = ("127.0.0.1" if host in ("", "0.0.0.0", "localhost") else host,
+                               int(port))
+        return self.listening
+
     def start(self, timeout=15.0, probe="example.com.", option="--config"):
-        """Start vmdnsd (`vmdnsd <option> FILE`) and wait until it answers a
-        query on UDP and TCP."""
+        """Start vmdnsd (`vmdnsd <option> FILE`), read the ports it bound
+        from its log and wait until it answers a query on UDP and TCP."""
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [binary("vmdnsd"), option, self.config_path],
@@ -287,6 +459,11 @@ class Vmdnsd:
             stderr=subprocess.STDOUT,
             env=_sanitizer_env(),
         )
+        try:
+            self.read_ports(timeout=timeout)
+        except TimeoutError:
+            self.kill()
+            raise ProcessError("vmdnsd did not start within %.0fs:\n%s" % (timeout, self.output()))
         probe_msg = dns.message.make_query(probe, "SOA")
         deadline = time.monotonic() + timeout
         while True:
@@ -365,34 +542,70 @@ class Vmdnsd:
         return False
 
 
+class PortInUse(ProcessError):
+    """A server exited at startup because its port was taken."""
+
+
+def startup_failure(proc, log_path, what):
+    """The exception for a server that exited while starting: PortInUse
+    when its log says the port was taken, else ProcessError with the log."""
+    text = _tail(log_path)
+    if "Address already in use" in text or "address already in use" in text:
+        return PortInUse("%s: port in use:\n%s" % (what, text))
+    return ProcessError("%s exited with %d:\n%s" % (what, proc.returncode, text))
+
+
+def start_on_owned_port(server, port_given, tries=10):
+    """Call server.start_once() until it does not fail with PortInUse,
+    giving server.port the next owned_port() each time, unless the caller
+    chose the port (port_given), in which case the first failure is final."""
+    for attempt in range(tries):
+        try:
+            return server.start_once()
+        except PortInUse:
+            if port_given or attempt == tries - 1:
+                raise
+            server.port = owned_port()
+
+
 class Redis:
-    """A throw-away redis-server on a free loopback port (no persistence)."""
+    """A throw-away redis-server on a loopback port (no persistence)."""
 
     def __init__(self, port=None, extra_args=()):
-        self.port = port or free_port()
+        self.port_given = port is not None
+        self.port = port or owned_port()
         self.tmp = tempfile.mkdtemp(prefix="redis-test-")
+        self.log_path = os.path.join(self.tmp, "redis.log")
         self.extra_args = list(extra_args)
         self.proc = None
 
     def start(self, timeout=10.0):
-        """Start redis-server and wait until it answers PING."""
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", self.tmp] + self.extra_args,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        """Start redis-server and wait until it answers PING (on the next
+        owned port if its port was taken)."""
+        self.timeout = timeout
+        return start_on_owned_port(self, self.port_given)
 
-        def ping():
+    def start_once(self):
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                 "--save", "", "--appendonly", "no", "--dir", self.tmp] + self.extra_args,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+        def ping():  # our server says it listens (not some other one on the port)
             if self.proc.poll() is not None:
-                raise ProcessError("redis-server exited with %d" % self.proc.returncode)
+                raise startup_failure(self.proc, self.log_path, "redis-server")
+            if "Ready to accept connections" not in _tail(self.log_path, 1000):
+                return False
             try:
                 return self.cli("PING").strip() == "PONG"
             except subprocess.SubprocessError:
                 return False
 
-        wait_for(ping, timeout, what="redis-server on port %d" % self.port)
+        wait_for(ping, self.timeout, what="redis-server on port %d" % self.port)
         return self
 
     def cli(self, *args):
@@ -445,6 +658,7 @@ class ServerTestCase(unittest.TestCase):
             cls.server.cleanup()
             raise
         cls.port = cls.server.port
+        cls.port6 = cls.server.port6  # [::1]'s port, None without IPv6
 
     @classmethod
     def tearDownClass(cls):

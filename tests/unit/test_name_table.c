@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,15 +115,16 @@ static void test_grow_remove_reuse(void **state)
 typedef struct race {
     name_table_t t;
     view_node_t *stable[STABLE];
-    volatile int stop;
-    unsigned long lookups, misses;
+    atomic_bool stop;              /* set by the writer when it is done */
+    atomic_ulong passes;           /* full passes over the stable names, for the writer */
+    unsigned long lookups, misses; /* the reader's own; read after the join */
 } race_t;
 
 static void *reader(void *arg)
 {
     race_t *r = arg;
     rcu_register_thread();
-    while (!r->stop) {
+    while (!atomic_load_explicit(&r->stop, memory_order_acquire)) {
         for (unsigned i = 0; i < STABLE; i++) {
             rcu_read_lock();
             view_node_t *n = name_table_lookup(&r->t, hash_of(r->stable[i]), r->stable[i]->owner,
@@ -130,6 +134,7 @@ static void *reader(void *arg)
             rcu_read_unlock();
             r->lookups++;
         }
+        atomic_fetch_add_explicit(&r->passes, 1, memory_order_relaxed);
     }
     rcu_unregister_thread();
     return NULL;
@@ -140,6 +145,8 @@ static void test_readers_race_growth(void **state)
     (void)state;
     static race_t r;
     memset(&r, 0, sizeof(r));
+    atomic_init(&r.stop, false);
+    atomic_init(&r.passes, 0);
     assert_int_equal(name_table_init(&r.t, 0), 0);
     int failed;
     for (unsigned i = 0; i < STABLE; i++) {
@@ -157,9 +164,13 @@ static void test_readers_race_growth(void **state)
             name_table_remove(&r.t, hash_of(grown[i - 1]), grown[i - 1]->owner,
                               grown[i - 1]->owner_len);
     }
-    r.stop = 1;
+    /* Stop the reader only once it has made two whole passes (a count to
+     * wait for, not a sleep), however the two threads were scheduled. */
+    while (atomic_load_explicit(&r.passes, memory_order_relaxed) < 2)
+        sched_yield();
+    atomic_store_explicit(&r.stop, true, memory_order_release);
     pthread_join(th, NULL);
-    assert_true(r.lookups > STABLE);
+    assert_true(r.lookups >= 2 * STABLE);
     assert_int_equal(r.misses, 0);
     synchronize_rcu();
     rcu_barrier();

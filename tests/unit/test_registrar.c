@@ -17,6 +17,8 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,15 +43,22 @@ typedef struct rs {
     char addr[32];
 } rs_t;
 
-static int free_port(void)
+/* Ports for the redis-servers of this test: a block of 100 below the
+ * kernel's ephemeral range (where port-0 binds land), chosen from the pid,
+ * handed out in turn. Nothing probes them: a port someone else holds makes
+ * redis-server exit, and redis_start() takes the next one. */
+static int owned_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t al = sizeof(a);
-    bind(fd, (struct sockaddr *)&a, sizeof(a));
-    getsockname(fd, (struct sockaddr *)&a, &al);
-    close(fd);
-    return ntohs(a.sin_port);
+    static int next;
+    int low = 32768;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f != NULL) {
+        if (fscanf(f, "%d", &low) != 1 || low < 11000)
+            low = 32768;
+        fclose(f);
+    }
+    int nblocks = (low - 10000) / 100;
+    return 10000 + (int)(getpid() % nblocks) * 100 + next++ % 100;
 }
 
 static void sleep_ms(int ms)
@@ -93,9 +102,23 @@ static char *hget(int port, const char *key, const char *field)
     return v;
 }
 
-static int redis_start(rs_t *s)
+/* Is the redis-server on s->port the one we started (and not another
+ * process's on the same port)? Its INFO names its pid. */
+static int redis_is_ours(const rs_t *s)
 {
-    s->port = free_port();
+    redisReply *r = rcmd(s->port, "INFO server");
+    char want[32];
+    snprintf(want, sizeof(want), "process_id:%d\r\n", (int)s->pid);
+    int ours = r != NULL && r->type == REDIS_REPLY_STRING && strstr(r->str, want) != NULL;
+    freeReplyObject(r);
+    return ours;
+}
+
+/* Start one redis-server on the next owned port: 0 once it answers, -1
+ * if it exited (its port was taken, most likely), -2 if it never came up. */
+static int redis_start_once(rs_t *s)
+{
+    s->port = owned_port();
     snprintf(s->addr, sizeof(s->addr), "127.0.0.1:%d", s->port);
     char port[16];
     snprintf(port, sizeof(port), "%d", s->port);
@@ -110,18 +133,25 @@ static int redis_start(rs_t *s)
                "--repl-diskless-sync-delay", "0", (char *)NULL);
         _exit(127);
     }
-    for (int i = 0; i < 200; i++) {
-        redisReply *r = rcmd(s->port, "PING");
-        int up = r != NULL;
-        freeReplyObject(r);
-        if (up)
-            return 0;
+    for (int i = 0; i < 400; i++) {
         int st;
         if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
             s->pid = 0;
             return -1;
         }
+        if (redis_is_ours(s))
+            return 0;
         sleep_ms(25);
+    }
+    return -2;
+}
+
+static int redis_start(rs_t *s)
+{
+    for (int attempt = 0; attempt < 10; attempt++) {
+        int rc = redis_start_once(s);
+        if (rc != -1)
+            return rc == 0 ? 0 : -1;
     }
     return -1;
 }
@@ -635,10 +665,10 @@ static void concurrent_agents(void **state)
 
 typedef struct responder {
     int fd, port, redis_port;
-    volatile int stop;
-    int lag_ms;         /* a name is answered from Redis only lag_ms after its first query */
-    const char *hidden; /* names starting with this are never answered */
-    int queries;
+    atomic_bool stop;
+    atomic_int lag_ms;  /* a name is answered from Redis only lag_ms after its first query */
+    const char *hidden; /* names starting with this are never answered (set before the start) */
+    atomic_int queries;
     pthread_t thread;
 } responder_t;
 
@@ -705,7 +735,7 @@ static void *responder_run(void *p)
 {
     responder_t *rs = p;
     struct timespec first = {0, 0};
-    while (!rs->stop) {
+    while (!atomic_load(&rs->stop)) {
         struct pollfd pfd = {.fd = rs->fd, .events = POLLIN};
         if (poll(&pfd, 1, 20) <= 0)
             continue;
@@ -720,18 +750,21 @@ static void *responder_run(void *p)
         if (first.tv_sec == 0)
             first = now;
         long waited = (now.tv_sec - first.tv_sec) * 1000 + (now.tv_nsec - first.tv_nsec) / 1000000;
-        rs->queries++;
-        size_t al = answer(rs, q, (size_t)n, out, waited >= rs->lag_ms);
+        atomic_fetch_add(&rs->queries, 1);
+        size_t al = answer(rs, q, (size_t)n, out, waited >= atomic_load(&rs->lag_ms));
         sendto(rs->fd, out, al, 0, (struct sockaddr *)&from, fl);
     }
     return NULL;
 }
 
-static void responder_start(responder_t *rs, int redis_port, int lag_ms)
+static void responder_start(responder_t *rs, int redis_port, int lag_ms, const char *hidden)
 {
     memset(rs, 0, sizeof(*rs));
     rs->redis_port = redis_port;
-    rs->lag_ms = lag_ms;
+    atomic_init(&rs->stop, false);
+    atomic_init(&rs->lag_ms, lag_ms);
+    atomic_init(&rs->queries, 0);
+    rs->hidden = hidden;
     rs->fd = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t al = sizeof(a);
@@ -743,7 +776,7 @@ static void responder_start(responder_t *rs, int redis_port, int lag_ms)
 
 static void responder_stop(responder_t *rs)
 {
-    rs->stop = 1;
+    atomic_store(&rs->stop, true);
     pthread_join(rs->thread, NULL);
     close(rs->fd);
 }
@@ -753,7 +786,7 @@ static void wait_visible_over_dns(void **state)
     rs_t *s = &((rs_t *)*state)[0];
     START(s);
     responder_t dns;
-    responder_start(&dns, s->port, 150);
+    responder_start(&dns, s->port, 150, NULL);
     char dns_addr[32];
     snprintf(dns_addr, sizeof(dns_addr), "127.0.0.1:%d", dns.port);
     const char *nodes[] = {s->addr}, *vis[] = {dns_addr};
@@ -776,14 +809,14 @@ static void wait_visible_over_dns(void **state)
         fail_msg("register with wait_visible: %s", e.message);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-    assert_true(ms >= 140);       /* it waited for the lag ... */
-    assert_true(dns.queries > 2); /* ... by asking again */
+    assert_true(ms >= 140);                     /* it waited for the lag ... */
+    assert_true(atomic_load(&dns.queries) > 2); /* ... by asking again */
     assert_int_equal(vmdns_deregister(r, "vm-1.vm.example.com", &e), 0);
     vmdns_registrar_close(r);
 
     /* a server that never shows the name: TIMEOUT, but the write is done */
     o.wait_visible_timeout_ms = 300;
-    dns.lag_ms = 1000000;
+    atomic_store(&dns.lag_ms, 1000000);
     r = vmdns_registrar_open(&o, &e);
     vmdns_vm_t vm2 = {VMDNS_VM_INIT, .name = "vm-2.vm.example.com", .ipv4 = "10.0.0.8"};
     assert_int_equal(vmdns_register_vm(r, &vm2, &e), -1);
@@ -800,7 +833,7 @@ typedef struct waiter {
     vmdns_registrar_t *r;
     int rc;
     vmdns_error_t e;
-    volatile int done;
+    atomic_bool done;
 } waiter_t;
 
 static void *waiter_run(void *p)
@@ -808,7 +841,7 @@ static void *waiter_run(void *p)
     waiter_t *w = p;
     vmdns_vm_t vm = {VMDNS_VM_INIT, .name = "never-1.vm.example.com", .ipv4 = "10.0.0.9"};
     w->rc = vmdns_register_vm(w->r, &vm, &w->e);
-    __atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+    atomic_store_explicit(&w->done, true, memory_order_release);
     return NULL;
 }
 
@@ -827,8 +860,7 @@ static void wait_does_not_block_other_threads(void **state)
     rs_t *s = &((rs_t *)*state)[0];
     START(s);
     responder_t dns;
-    responder_start(&dns, s->port, 0);
-    dns.hidden = "never-";
+    responder_start(&dns, s->port, 0, "never-");
     char dns_addr[32];
     snprintf(dns_addr, sizeof(dns_addr), "127.0.0.1:%d", dns.port);
     const char *nodes[] = {s->addr}, *vis[] = {dns_addr};
@@ -863,7 +895,7 @@ static void wait_does_not_block_other_threads(void **state)
         fail_msg("register beside a waiting thread: %s", e.message);
     assert_int_equal(vmdns_deregister(r, "vm-3.vm.example.com", &e), 0);
     long ms = elapsed_ms(&t1);
-    assert_false(__atomic_load_n(&w.done, __ATOMIC_ACQUIRE)); /* still waiting ... */
+    assert_false(atomic_load_explicit(&w.done, memory_order_acquire)); /* still waiting ... */
     if (ms > 1000)
         fail_msg("a registration beside a waiting thread took %ld ms", ms);
 
