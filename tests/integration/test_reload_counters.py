@@ -29,7 +29,8 @@ import unittest
 import urllib.request
 import http.client
 
-from vmdns_harness import NET_ZONE, TEST_ZONE, Vmdnsd, free_port, query, wait_for
+from vmdns_harness import (HTTP_LISTEN, NET_ZONE, TEST_ZONE, ReservedPort, Vmdnsd, http_url, query,
+                           wait_for, wait_progress)
 
 ROUNDS = 8
 NAMES = ["www.example.com.", "nope.example.com.", "www.example.net.", "mail.example.com."]
@@ -40,9 +41,9 @@ WATCHED = re.compile(
 )
 
 
-def scrape(port):
-    """{series: value} of the watched counters on /metrics."""
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+def scrape(endpoint):
+    """{series: value} of the watched counters on /metrics (see http_url)."""
+    with urllib.request.urlopen(http_url(endpoint, "/metrics"), timeout=5) as r:
         body = r.read().decode()
     out = {}
     for line in body.splitlines():
@@ -165,14 +166,14 @@ class Scraper(threading.Thread):
 class ReloadCountersTest(unittest.TestCase):
     def config(self, listen, workers):
         return "\n".join([
-            "listen: [%s]" % ", ".join('"127.0.0.1:%d"' % p for p in listen),
+            "listen: [%s]" % ", ".join('"%s"' % a for a in listen),
             "workers: %d" % workers,
             "zones:",
             "  - origin: example.com.",
             "    file: %s" % TEST_ZONE,
             "  - origin: example.net.",
             "    file: %s" % NET_ZONE,
-            'metrics: {listen: "127.0.0.1:%d"}' % self.metrics_port,
+            'metrics: {listen: "%s"}' % HTTP_LISTEN["metrics"],
             "limits: {tcp_idle_timeout: 3s}",
         ]) + "\n"
 
@@ -189,25 +190,29 @@ class ReloadCountersTest(unittest.TestCase):
         self.reload_under_load(lambda r: 2 if r % 2 == 0 else 1)
 
     def reload_under_load(self, workers_of_round):
-        self.metrics_port = free_port()
-        srv = Vmdnsd(config="# replaced below\n")
-        main_port, others = srv.port, [free_port(), free_port()]
-        self.rewrite(srv, [main_port], workers_of_round(-1))
+        # The first address stays (the clients use it, and the `server`
+        # label is taken from it): a port of our own, handed over to vmdnsd;
+        # the others change (port 0 on other loopback addresses).
+        main = ReservedPort()
+        others = ["127.0.0.2:0", "127.0.0.3:0"]
+        srv = Vmdnsd(config="# replaced below\n", reserved=[main])
+        main_port = main.port
+        self.rewrite(srv, [main.addr], workers_of_round(-1))
         with srv:
+            self.metrics_port = srv.http["metrics"]
             clients = Clients(main_port).start()
             scraper = Scraper(self.metrics_port)
             scraper.start()
+            running = [lambda: sum(clients.answered), lambda: scraper.scrapes]
             try:
                 for r in range(ROUNDS):
-                    time.sleep(0.4)
-                    # The first address stays (the clients use it, and the
-                    # `server` label is taken from it); the others change.
-                    listen = [main_port] + ([others[r % 2]] if r % 3 != 2 else [])
+                    wait_progress(running, 20, what="clients and scraper to run")
+                    listen = [main.addr] + ([others[r % 2]] if r % 3 != 2 else [])
                     self.rewrite(srv, listen, workers_of_round(r))
                     srv.proc.send_signal(signal.SIGHUP)
                     wait_for(lambda: self.log_count(srv, "reloaded with new listeners") > r,
                              15, what="reload %d" % (r + 1))
-                time.sleep(0.5)
+                wait_progress(running, 20, what="clients and scraper to run")
             finally:
                 answered = clients.stop()
                 scraper.stop()

@@ -72,7 +72,7 @@ class ReloadKeepTest(unittest.TestCase):
         return (rh.redis_config([rh.backend_yaml("main", [self.node.addr])], workers=2,
                                 resync="3600s", notifications=False,
                                 extra=http.yaml())
-                .replace("{port}", str(server.port))
+                .replace("{port}", "0")  # port 0, the same listeners at every reload
                 + "zones:\n  - origin: a.example.\n    file: a.zone\n"
                   "  - origin: b.example.\n    file: b.zone\n"
                 + ("log: {class: [%s]}\n" % log if log else ""))
@@ -95,6 +95,7 @@ class ReloadKeepTest(unittest.TestCase):
             with open(server.config_path, "w") as f:
                 f.write(self.config(server, http, None))
             server.start(probe=ZONE)
+            http.endpoints = server.http
             last = "vm-%d.%s" % (NAMES - 1, ZONE)
             rh.wait_answer(server.port, last, {addr(NAMES - 1)}, timeout=60)
             http.wait_metric("vmdns_redis_backend_loaded", "main", 1, timeout=60)

@@ -142,6 +142,40 @@ def unread_bytes(port):
     return total
 
 
+class ReservedPort:
+    """A loopback port held for a vmdnsd whose config must name it before
+    it starts (e.g. an address kept across reloads): bound here for UDP and
+    TCP with SO_REUSEPORT (the TCP socket never listens), so nobody else can
+    take it, while vmdnsd, which binds with SO_REUSEPORT too, can. Give it
+    to Vmdnsd(reserved=...), which releases it once vmdnsd has bound it
+    (until then some datagrams to the port may land here, unread)."""
+
+    def __init__(self, host="127.0.0.1"):
+        for _ in range(20):
+            socks = []
+            try:
+                for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                    s = socket.socket(socket.AF_INET, kind)
+                    socks.append(s)
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                    s.bind((host, socks[0].getsockname()[1] if len(socks) > 1 else 0))
+                self.host, self.port, self.socks = host, socks[0].getsockname()[1], socks
+                return
+            except OSError:  # its TCP side is taken: another port
+                for s in socks:
+                    s.close()
+        raise RuntimeError("no port to reserve")
+
+    @property
+    def addr(self):
+        return "%s:%d" % (self.host, self.port)
+
+    def release(self):
+        for s in self.socks:
+            s.close()
+        self.socks = []
+
+
 def wait_for(pred, timeout, interval=0.05, what="condition"):
     """Poll pred() until it returns a true value; raise TimeoutError after timeout."""
     deadline = time.monotonic() + timeout
@@ -363,8 +397,8 @@ class Vmdnsd:
     """One vmdnsd process on loopback with a temp YAML config.
 
     It listens on 127.0.0.1 (and [::1] if the host has it) port 0, and the
-    ports it got are read from its log once it is up: `port` (127.0.0.1),
-    `port6` ([::1], or None) and `listening` (every address, in config
+    ports it got are read from its log once it is up: `port` (127.0.0.1
+    or 0.0.0.0), `port6` ([::1] or [::], or None) and `listening` (every address, in config
     order); `http` maps "metrics"/"health"/"ready" to the (host, port)
     serving it (see HTTP_LISTEN and http_url()).
 
@@ -374,8 +408,10 @@ class Vmdnsd:
     '{port}' becomes 0 (write "127.0.0.1:{port}" for "any free port").
     """
 
-    def __init__(self, zones=None, workers=2, limits=None, extra="", config=None, v6=None):
-        self.port = None
+    def __init__(self, zones=None, workers=2, limits=None, extra="", config=None, v6=None,
+                 reserved=()):
+        self.reserved = list(reserved)  # ReservedPorts the config names, released once bound
+        self._port = None
         self.port6 = None
         self.listening = []
         self.http = {}
@@ -390,6 +426,15 @@ class Vmdnsd:
             config = config.replace("{port}", "0").replace("{tmp}", self.tmp)
         with open(self.config_path, "w") as f:
             f.write(config)
+
+    @property
+    def port(self):
+        """The port of the first IPv4 listener, read from the log at start()."""
+        if self._port is None:
+            raise AttributeError("Vmdnsd.port is known once start() has read it from the log "
+                                 "(vmdnsd binds port 0): write port 0 in configs, or reserve "
+                                 "one with ReservedPort")
+        return self._port
 
     def _default_config(self, zones, workers, limits, extra):
         listen = ['"127.0.0.1:0"']
@@ -439,8 +484,8 @@ class Vmdnsd:
 
         self.listening = wait_for(lines, timeout, what="vmdnsd's listening line")[-1]
         v4 = [p for h, p in self.listening if ":" not in h]
-        v6 = [p for h, p in self.listening if h == "::1"]
-        self.port = v4[0] if v4 else self.listening[0][1]
+        v6 = [p for h, p in self.listening if h in ("::1", "::")]
+        self._port = v4[0] if v4 else self.listening[0][1]
         self.port6 = v6[0] if v6 else None
         for path, listen, port in _HTTP_RE.findall(self.log_text()):
             host = listen.rpartition(":")[0].strip("[]")
@@ -464,6 +509,9 @@ class Vmdnsd:
         except TimeoutError:
             self.kill()
             raise ProcessError("vmdnsd did not start within %.0fs:\n%s" % (timeout, self.output()))
+        finally:
+            for r in self.reserved:
+                r.release()
         probe_msg = dns.message.make_query(probe, "SOA")
         deadline = time.monotonic() + timeout
         while True:
@@ -528,6 +576,8 @@ class Vmdnsd:
 
     def cleanup(self):
         """Kill if still running and remove the temp dir."""
+        for r in self.reserved:
+            r.release()
         self.kill()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
