@@ -22,7 +22,7 @@ import unittest
 import dns.rcode
 
 from test_ops import http_get
-from vmdns_harness import Vmdnsd, free_port, query, udp, wait_for
+from vmdns_harness import HTTP_LISTEN, Vmdnsd, query, udp, wait_for
 
 BIG_NAMES = 300000
 HEALTH_MAX_S = 0.2
@@ -74,10 +74,10 @@ def log_has(srv, text):
 
 class ReloadControlTest(unittest.TestCase):
     def start(self, extra, workers=2):
-        self.health = free_port()
         srv = Vmdnsd(workers=workers,
-                     extra='health: {listen: "127.0.0.1:%d"}\n' % self.health + extra)
+                     extra='health: {listen: "%s"}\n' % HTTP_LISTEN["health"] + extra)
         srv.start()
+        self.health = srv.http["health"]
         return srv
 
     def test_health_answers_while_a_big_zone_file_is_read(self):

@@ -20,15 +20,15 @@ import unittest
 import urllib.request
 
 import redis_harness as rh
-from vmdns_harness import TEST_ZONE, dig, free_port, wait_for
+from vmdns_harness import HTTP_LISTEN, TEST_ZONE, dig, http_url, wait_for
 
 ZONE = "example.com."  # in tests/integration/data/test.zone: www A 192.0.2.80
 REDIS_ONLY = "vm.example.net."
 
 
-def metric(port, name):
-    """{labels: value} of one family on /metrics."""
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+def metric(endpoint, name):
+    """{labels: value} of one family on /metrics (see http_url)."""
+    with urllib.request.urlopen(http_url(endpoint, "/metrics"), timeout=5) as r:
         body = r.read().decode()
     out = {}
     for line in body.splitlines():
@@ -54,13 +54,13 @@ class ZoneOwnerTest(unittest.TestCase):
             c("HSET", ZONE, "www", rh.value(a="198.51.100.1"))
             c("HSET", ZONE, "redis-only", rh.value(a="198.51.100.2"))
             c("HSET", REDIS_ONLY, "vm", rh.value(a="10.0.0.1"))
-        cls.metrics_port = free_port()
         cls.config_text = rh.redis_config(
             [rh.backend_yaml("one", [cls.node.addr])],
-            extra='metrics: {listen: "127.0.0.1:%d"}\n' % cls.metrics_port)
+            extra='metrics: {listen: "%s"}\n' % HTTP_LISTEN["metrics"])
         config = cls.config_text + "zones:\n  - origin: %s\n    file: %s\n" % (ZONE, TEST_ZONE)
         cls.server = rh.start_vmdnsd(config, probe=ZONE)
         cls.port = cls.server.port
+        cls.metrics_port = cls.server.http["metrics"]
         # Redis has loaded once its own zone answers.
         rh.wait_answer(cls.port, "vm." + REDIS_ONLY, {"10.0.0.1"})
         cls.client = cls.node.client()
