@@ -22,7 +22,7 @@ import unittest
 import dns.rcode
 
 from test_ops import http_get
-from vmdns_harness import HTTP_LISTEN, Vmdnsd, query, udp, wait_for
+from vmdns_harness import HTTP_LISTEN, Vmdnsd, query, udp, unread_bytes, wait_for, wait_progress
 
 BIG_NAMES = 300000
 HEALTH_MAX_S = 0.2
@@ -98,7 +98,7 @@ class ReloadControlTest(unittest.TestCase):
             write_big_zone(big, 2, BIG_NAMES + 1)  # changed: read again
             probe = HealthProbe(self.health)
             probe.start()
-            time.sleep(0.1)
+            wait_progress([lambda: probe.count], 3, what="the probe to run")
             t0 = time.monotonic()
             srv.proc.send_signal(signal.SIGHUP)
             wait_for(lambda: log_has(srv, "configuration 3 from"), 60, what="the second reload")
@@ -133,20 +133,22 @@ class ReloadControlTest(unittest.TestCase):
             except BlockingIOError:
                 stuck = True  # the server stopped reading: it has answers to write
             self.assertTrue(stuck, "the server kept up with the client")
-            time.sleep(0.2)
+            wait_for(lambda: unread_bytes(srv.port) > 0, 10,
+                     what="queries the server has not read")
             with open(srv.config_path) as f:
                 text = f.read()
             with open(srv.config_path, "w") as f:
                 f.write(text.replace("workers: 2", "workers: 1"))  # a new server
             probe = HealthProbe(self.health)
             probe.start()
-            time.sleep(0.1)
+            wait_progress([lambda: probe.count], 3, what="the probe to run")
             t0 = time.monotonic()
             srv.proc.send_signal(signal.SIGHUP)
             wait_for(lambda: log_has(srv, "reloaded with new listeners"), 10,
                      what="the new server")
             announced = time.monotonic() - t0
-            time.sleep(1.0)  # the drain still waits for our client
+            # probes while the drain still waits for our client
+            wait_progress([lambda: probe.count], 20, what="probes during the drain")
             slowest, count, errors = probe.finish()
             self.assertEqual(errors, [])
             self.assertLess(announced, 1.0, "the switch waited for the drain")

@@ -116,6 +116,17 @@ def owned_port():
     return port
 
 
+def free_port(*_args):
+    """Gone: probing a port and releasing it for a server to bind later
+    races every other process on the machine."""
+    raise RuntimeError(
+        "free_port() is gone (probe, release, hope): vmdnsd binds port 0 (write '127.0.0.1:0' or "
+        "'{port}' in configs, HTTP_LISTEN for endpoints) and Vmdnsd.port/.port6/.http hold what "
+        "it got after start(); ReservedPort for a port a vmdnsd config must name before start; "
+        "owned_port() (with a retry on a failed bind) for other servers; dead_port() for a port "
+        "where nothing answers")
+
+
 def dead_port(kind=socket.SOCK_STREAM):
     """(port, sock): a loopback port where no server answers, for as long
     as `sock` stays open: TCP refuses connections (bound, not listening),
