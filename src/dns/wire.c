@@ -211,6 +211,10 @@ wire_verdict_t wire_parse_query(const uint8_t *pkt, size_t len, wire_query_t *q)
             /* Do not trust a half-parsed OPT; but a bad COOKIE in a good
              * OPT gets its FORMERR with an OPT (RFC 7873 5.2.2). */
             q->has_edns = r == OPTIONS_BAD_COOKIE;
+            if (!q->has_edns) {
+                q->edns_opt_len = 0;
+                q->cookie = NULL;
+            }
             return query ? WIRE_FORMERR : WIRE_NOTIMP;
         }
     }

@@ -72,6 +72,12 @@ SEEDS = {
     "edns_cookie": query("www.example.com.", "A", edns=0,
                          options=[dns.edns.GenericOption(10, b"\x01\x02\x03\x04\x05\x06\x07\x08")]),
     "edns_badvers": header(ar=1) + Q_A + opt_rr(version=1),
+    "edns_cookie_server": header(ar=1) + Q_A + opt_rr(rdata=b"\x00\x0a\x00\x10" + bytes(range(16))),
+    "edns_options": header(ar=1) + Q_A + opt_rr(
+        rdata=b"\x00\x03\x00\x00" + b"\xfd\xe9\x00\x02ab" + b"\x00\x0a\x00\x08" + bytes(8)),
+    "edns_cookie_bad": header(ar=1) + Q_A + opt_rr(rdata=b"\x00\x0a\x00\x07" + bytes(7)),
+    # a good OPT with a cookie, then a record that is not there
+    "edns_cookie_then_cut": header(ar=2) + Q_A + opt_rr(rdata=b"\x00\x0a\x00\x08" + bytes(8)),
     # malformed
     "short": header()[:7],
     "qr_set": header(flags=0x8000) + Q_A,

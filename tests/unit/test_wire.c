@@ -512,6 +512,16 @@ static void cookies(void **state)
         assert_int_equal(q.cookie[8], 9); /* the server cookie follows the client's */
     }
 
+    /* a good cookie in a good OPT, then a record that is not there: the
+     * half-parsed OPT is not trusted, its cookie neither */
+    simple(&p, "example.com", WIRE_TYPE_A);
+    p.b[11] = 2;
+    opt(&p, 1232, 0, false, client + 5, 12);
+    assert_int_equal(parse(&p, &q), WIRE_FORMERR);
+    assert_false(q.has_edns);
+    assert_null(q.cookie);
+    assert_false(wire_edns_option_find(&q, 10, &(const uint8_t *){NULL}, &(uint16_t){0}));
+
     /* malformed lengths (RFC 7873 5.2.2): FORMERR, with the OPT kept so the
      * FORMERR carries one; no cookie. 0, 7 (short client), 9..15 (short
      * server), 41 (long server). */
