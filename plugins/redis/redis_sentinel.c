@@ -2,10 +2,11 @@
  * redis_sentinel.c - one round of questions to the sentinels (see
  * redis_sentinel.h).
  *
- * One connection at a time: connect to sentinel i, pipeline the two
- * questions, and on any failure move to sentinel i+1. The query object
- * belongs to the backend until `done` is called; it frees itself just
- * before calling done.
+ * One connection at a time: connect to the round's next sentinel, pipeline
+ * the two questions, feed the replies to the round (common/sentinel.h,
+ * the same round libvmdns drives with blocking I/O) and on any failure
+ * move on. The query object belongs to the backend until `done` is
+ * called; it frees itself just before calling done.
  *
  * The watch is the other half: a long-lived subscription to the
  * sentinels' +switch-master announcements, so the backend leaves a demoted
@@ -28,26 +29,20 @@ struct sentinel_query {
     uint64_t connect_timeout_ms, read_timeout_ms;
     sentinel_done_fn done;
     void *arg;
-    size_t next; /* next sentinel to ask */
+    vmdns_sentinel_round_t round; /* which sentinel, what it said (common/sentinel.h) */
     redis_conn_t *conn;
-    int replies; /* answers received from the current sentinel */
-    bool have_master;
-    redis_addr_t master;
-    redis_addr_t replicas[SENTINEL_MAX_NODES];
-    size_t nreplicas;
-    char why[256];
 };
 
 static void ask_next(sentinel_query_t *q);
 
-/* Deliver and free. */
+/* Deliver what the current sentinel named (nothing once the round is
+ * over) and free. */
 static void finish(sentinel_query_t *q)
 {
     redis_addr_t nodes[SENTINEL_MAX_NODES];
-    size_t n = vmdns_sentinel_nodes(q->have_master ? &q->master : NULL, q->replicas, q->nreplicas,
-                                    nodes, SENTINEL_MAX_NODES);
-    char why[256];
-    snprintf(why, sizeof(why), "%s", q->why);
+    size_t n = vmdns_sentinel_round_nodes(&q->round, nodes, SENTINEL_MAX_NODES);
+    char why[sizeof(q->round.why)];
+    snprintf(why, sizeof(why), "%s", q->round.why);
     sentinel_done_fn done = q->done;
     void *arg = q->arg;
     redis_conn_close(q->conn);
@@ -55,79 +50,60 @@ static void finish(sentinel_query_t *q)
     done(arg, nodes, n, why);
 }
 
-/* The current sentinel is no good: note why and ask the next one. */
-static void sentinel_failed(sentinel_query_t *q, const char *why)
+/* The current sentinel is no good: ask the next one. */
+static void skip(sentinel_query_t *q)
 {
-    snprintf(q->why, sizeof(q->why), "sentinel %s: %s", q->conn ? redis_conn_peer(q->conn) : "?",
-             why);
     redis_conn_close(q->conn);
     q->conn = NULL;
     ask_next(q);
 }
 
-static void answered(sentinel_query_t *q)
+/* What the round says after a reply: done, wait, or next sentinel. */
+static void step(sentinel_query_t *q, int rc)
 {
-    if (++q->replies < 2) {
-        return;
+    if (rc > 0) {
+        finish(q);
+    } else if (rc < 0) {
+        skip(q);
     }
-    if (!q->have_master && q->nreplicas == 0) {
-        sentinel_failed(q, "knows no node of this master");
-        return;
-    }
-    finish(q);
 }
 
 static void on_master(redis_conn_t *c, redisReply *r, void *privdata)
 {
-    if (c == NULL) {
-        return;
+    if (c != NULL) {
+        sentinel_query_t *q = privdata;
+        step(q, vmdns_sentinel_round_master(&q->round, r));
     }
-    sentinel_query_t *q = privdata;
-    if (r->type == REDIS_REPLY_ERROR) {
-        sentinel_failed(q, r->str);
-        return;
-    }
-    q->have_master = vmdns_sentinel_parse_master(r, &q->master) == 0; /* nil: unknown master */
-    answered(q);
 }
 
 static void on_replicas(redis_conn_t *c, redisReply *r, void *privdata)
 {
-    if (c == NULL) {
-        return;
+    if (c != NULL) {
+        sentinel_query_t *q = privdata;
+        step(q, vmdns_sentinel_round_replicas(&q->round, r));
     }
-    sentinel_query_t *q = privdata;
-    if (r->type == REDIS_REPLY_ARRAY) {
-        for (size_t i = 0; i < r->elements && q->nreplicas < SENTINEL_MAX_NODES; i++) {
-            if (vmdns_sentinel_parse_replica(r->element[i], &q->replicas[q->nreplicas]) == 0) {
-                q->nreplicas++;
-            }
-        }
-    }
-    answered(q);
 }
 
 static void on_conn(redis_conn_t *c, redis_conn_event_t ev, const char *why, void *arg)
 {
     sentinel_query_t *q = arg;
     if (ev == REDIS_CONN_FAILED) {
-        sentinel_failed(q, why);
+        vmdns_sentinel_round_fail(&q->round, why);
+        skip(q);
         return;
     }
-    q->replies = 0;
-    q->have_master = false;
-    q->nreplicas = 0;
     if (redis_conn_cmd(c, on_master, q, "SENTINEL get-master-addr-by-name %s", q->cfg->master) ||
         redis_conn_cmd(c, on_replicas, q, "SENTINEL replicas %s", q->cfg->master)) {
-        sentinel_failed(q, "cannot send");
+        vmdns_sentinel_round_fail(&q->round, "cannot send");
+        skip(q);
     }
 }
 
-/* Connect to the next sentinel; false if none is left. */
+/* Connect to the next sentinel of the round; false if none is left. */
 static bool open_next(sentinel_query_t *q)
 {
-    while (q->next < q->cfg->naddrs) {
-        const redis_addr_t *a = &q->cfg->addrs[q->next++];
+    const redis_addr_t *a;
+    while ((a = vmdns_sentinel_round_next(&q->round)) != NULL) {
         redis_conn_opts_t o = {
             .host = a->host,
             .port = a->port,
@@ -146,15 +122,9 @@ static bool open_next(sentinel_query_t *q)
 
 static void ask_next(sentinel_query_t *q)
 {
-    if (open_next(q)) {
-        return;
+    if (!open_next(q)) {
+        finish(q); /* no sentinel left: no nodes, and why */
     }
-    if (q->why[0] == '\0') {
-        snprintf(q->why, sizeof(q->why), "no sentinel answered");
-    }
-    q->have_master = false;
-    q->nreplicas = 0;
-    finish(q);
 }
 
 sentinel_query_t *sentinel_query_start(struct event_base *base, const redis_backend_config_t *cfg,
@@ -171,6 +141,7 @@ sentinel_query_t *sentinel_query_start(struct event_base *base, const redis_back
     q->read_timeout_ms = read_timeout_ms;
     q->done = done;
     q->arg = arg;
+    vmdns_sentinel_round_start(&q->round, cfg->addrs, cfg->naddrs, true);
     if (!open_next(q)) {
         free(q);
         return NULL;

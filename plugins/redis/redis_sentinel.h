@@ -16,11 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/sentinel.h"
 #include "redis/redis_config.h"
 
 struct event_base;
 
-#define SENTINEL_MAX_NODES 16
+#define SENTINEL_MAX_NODES VMDNS_SENTINEL_MAX_NODES
 
 /* The answer: n nodes (0 if no sentinel answered; why says what failed). */
 typedef void (*sentinel_done_fn)(void *arg, const redis_addr_t *nodes, size_t n, const char *why);

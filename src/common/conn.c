@@ -250,36 +250,38 @@ static int pass_nodes(vmdns_conn_t *c, char *why, size_t wl)
     return worst;
 }
 
-/* One pass over the sentinels: the first that names a master we can use. */
+/* One pass over the sentinels (the discovery round of common/sentinel.h):
+ * the first that names a master we can use. */
 static int pass_sentinels(vmdns_conn_t *c, char *why, size_t wl)
 {
     int worst = NODE_DOWN;
-    for (size_t k = 0; k < c->n_sentinels; k++) {
-        const vmdns_hostport_t *s = &c->sentinels[k];
+    vmdns_sentinel_round_t round;
+    const vmdns_hostport_t *s;
+    vmdns_sentinel_round_start(&round, c->sentinels, c->n_sentinels, false);
+    while ((s = vmdns_sentinel_round_next(&round)) != NULL) {
         redisContext *ctx = dial(c, s, why, wl);
-        redisReply *rep;
-        if (!ctx)
-            continue;
-        if (c->sentinel_password) {
+        redisReply *rep = NULL;
+        if (ctx && c->sentinel_password) {
             const char *argv[2] = {"AUTH", c->sentinel_password};
-            if (!(rep = call(ctx, s, why, wl, 2, argv))) {
+            rep = call(ctx, s, why, wl, 2, argv);
+            if (!rep) {
                 redisFree(ctx);
-                continue;
+                ctx = NULL;
             }
             freeReplyObject(rep);
         }
+        if (!ctx)
+            continue; /* why says what failed */
         const char *argv[3] = {"SENTINEL", "get-master-addr-by-name", c->master_name};
-        rep = call(ctx, s, why, wl, 3, argv);
-        redisFree(ctx);
+        rep = redisCommandArgv(ctx, 3, argv, NULL);
         if (!rep)
-            continue;
-        vmdns_hostport_t m;
-        int known = vmdns_sentinel_parse_master(rep, &m) == 0;
+            vmdns_sentinel_round_fail(&round, ctx->errstr);
+        redisFree(ctx);
+        int named = rep && vmdns_sentinel_round_master(&round, rep) > 0;
         freeReplyObject(rep);
-        if (!known) {
-            char as[300];
-            snprintf(why, wl, "sentinel %s does not know master '%s'",
-                     vmdns_hostport_str(s, as, sizeof(as)), c->master_name);
+        vmdns_hostport_t m;
+        if (!named || vmdns_sentinel_round_nodes(&round, &m, 1) != 1) {
+            snprintf(why, wl, "%s (master '%s')", round.why, c->master_name);
             continue;
         }
         int rc = try_node(c, &m, why, wl);

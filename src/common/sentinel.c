@@ -1,6 +1,6 @@
 /*
- * common/sentinel.c - parsing Sentinel replies and choosing the nodes to
- * try (see sentinel.h).
+ * common/sentinel.c - parsing Sentinel replies, choosing the nodes to try
+ * and the discovery round both clients drive (see sentinel.h).
  */
 #include "common/sentinel.h"
 
@@ -88,4 +88,71 @@ size_t vmdns_sentinel_nodes(const vmdns_hostport_t *master, const vmdns_hostport
             out[n++] = replicas[i];
     }
     return n;
+}
+
+void vmdns_sentinel_round_start(vmdns_sentinel_round_t *r, const vmdns_hostport_t *sentinels,
+                                size_t n, bool want_replicas)
+{
+    memset(r, 0, sizeof(*r));
+    r->sentinels = sentinels;
+    r->n_sentinels = n;
+    r->want_replicas = want_replicas;
+    snprintf(r->why, sizeof(r->why), "no sentinel answered");
+}
+
+const vmdns_hostport_t *vmdns_sentinel_round_next(vmdns_sentinel_round_t *r)
+{
+    r->answers = 0;
+    r->have_master = false;
+    r->n_replicas = 0;
+    r->cur = r->next < r->n_sentinels ? &r->sentinels[r->next++] : NULL;
+    return r->cur;
+}
+
+void vmdns_sentinel_round_fail(vmdns_sentinel_round_t *r, const char *why)
+{
+    char as[300];
+    if (r->cur != NULL)
+        snprintf(r->why, sizeof(r->why), "sentinel %.250s: %.200s",
+                 vmdns_hostport_str(r->cur, as, sizeof(as)), why);
+    r->have_master = false;
+    r->n_replicas = 0;
+}
+
+/* One more answer in: done, waiting, or skip this sentinel. */
+static int answered(vmdns_sentinel_round_t *r)
+{
+    if (++r->answers < (r->want_replicas ? 2 : 1))
+        return 0;
+    if (!r->have_master && r->n_replicas == 0) {
+        vmdns_sentinel_round_fail(r, "knows no node of this master");
+        return -1;
+    }
+    return 1;
+}
+
+int vmdns_sentinel_round_master(vmdns_sentinel_round_t *r, const redisReply *rep)
+{
+    if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+        vmdns_sentinel_round_fail(r, rep ? rep->str : "no reply");
+        return -1;
+    }
+    r->have_master = vmdns_sentinel_parse_master(rep, &r->master) == 0; /* nil: unknown */
+    return answered(r);
+}
+
+int vmdns_sentinel_round_replicas(vmdns_sentinel_round_t *r, const redisReply *rep)
+{
+    if (rep != NULL && rep->type == REDIS_REPLY_ARRAY)
+        for (size_t i = 0; i < rep->elements && r->n_replicas < VMDNS_SENTINEL_MAX_NODES; i++)
+            if (vmdns_sentinel_parse_replica(rep->element[i], &r->replicas[r->n_replicas]) == 0)
+                r->n_replicas++;
+    return answered(r);
+}
+
+size_t vmdns_sentinel_round_nodes(const vmdns_sentinel_round_t *r, vmdns_hostport_t *out,
+                                  size_t cap)
+{
+    return vmdns_sentinel_nodes(r->have_master ? &r->master : NULL, r->replicas, r->n_replicas, out,
+                                cap);
 }

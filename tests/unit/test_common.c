@@ -202,6 +202,66 @@ static void test_sentinel_nodes(void **state)
     assert_int_equal(vmdns_sentinel_nodes(&m, r, 3, out, 1), 1); /* capped */
 }
 
+/* The discovery round: sentinels that fail or know nothing are skipped,
+ * the first that names nodes wins; a reader asks for replicas too. */
+static void test_sentinel_round(void **state)
+{
+    vmdns_hostport_t sent[3] = {
+        {"10.9.0.1", 26379, false}, {"10.9.0.2", 26379, false}, {"10.9.0.3", 26379, false}};
+    vmdns_sentinel_round_t r;
+    vmdns_hostport_t out[4];
+    redisReply items[2] = {str_reply("10.0.0.2"), str_reply("6380")};
+    redisReply *ptrs[2] = {&items[0], &items[1]};
+    redisReply master = {.type = REDIS_REPLY_ARRAY, .elements = 2, .element = ptrs};
+    redisReply nil = {.type = REDIS_REPLY_NIL};
+    redisReply err = {.type = REDIS_REPLY_ERROR, .str = "NOAUTH"};
+    redisReply none = {.type = REDIS_REPLY_ARRAY, .elements = 0};
+
+    /* a writer: the master only */
+    vmdns_sentinel_round_start(&r, sent, 3, false);
+    assert_ptr_equal(vmdns_sentinel_round_next(&r), &sent[0]);
+    vmdns_sentinel_round_fail(&r, "connection refused");
+    assert_non_null(strstr(r.why, "10.9.0.1:26379"));
+    assert_ptr_equal(vmdns_sentinel_round_next(&r), &sent[1]);
+    assert_int_equal(vmdns_sentinel_round_master(&r, &nil), -1); /* knows no node */
+    assert_non_null(strstr(r.why, "knows no node"));
+    assert_ptr_equal(vmdns_sentinel_round_next(&r), &sent[2]);
+    assert_int_equal(vmdns_sentinel_round_master(&r, &master), 1);
+    assert_int_equal(vmdns_sentinel_round_nodes(&r, out, 4), 1);
+    assert_string_equal(out[0].host, "10.0.0.2");
+    assert_null(vmdns_sentinel_round_next(&r));
+    assert_int_equal(vmdns_sentinel_round_nodes(&r, out, 4), 0);
+
+    /* a reader: master and replicas, from the one sentinel that answers */
+    const char *kv[] = {"ip", "10.0.0.3", "port", "6379", "flags", "slave"};
+    redisReply kvr[6], *kvp[6];
+    for (int i = 0; i < 6; i++) {
+        kvr[i] = str_reply(kv[i]);
+        kvp[i] = &kvr[i];
+    }
+    redisReply rep1 = {.type = REDIS_REPLY_ARRAY, .elements = 6, .element = kvp};
+    redisReply *rp[1] = {&rep1};
+    redisReply replicas = {.type = REDIS_REPLY_ARRAY, .elements = 1, .element = rp};
+    vmdns_sentinel_round_start(&r, sent, 2, true);
+    assert_ptr_equal(vmdns_sentinel_round_next(&r), &sent[0]);
+    assert_int_equal(vmdns_sentinel_round_master(&r, &err), -1);
+    assert_non_null(strstr(r.why, "NOAUTH"));
+    assert_ptr_equal(vmdns_sentinel_round_next(&r), &sent[1]);
+    assert_int_equal(vmdns_sentinel_round_master(&r, &nil), 0); /* wait for the replicas */
+    assert_int_equal(vmdns_sentinel_round_replicas(&r, &replicas), 1);
+    assert_int_equal(vmdns_sentinel_round_nodes(&r, out, 4), 1);
+    assert_string_equal(out[0].host, "10.0.0.3"); /* no master known: a replica */
+    vmdns_sentinel_round_start(&r, sent, 1, true);
+    vmdns_sentinel_round_next(&r);
+    assert_int_equal(vmdns_sentinel_round_master(&r, &master), 0);
+    assert_int_equal(vmdns_sentinel_round_replicas(&r, &none), 1);
+    assert_int_equal(vmdns_sentinel_round_nodes(&r, out, 4), 1);
+    /* nothing answered at all */
+    vmdns_sentinel_round_start(&r, sent, 0, false);
+    assert_null(vmdns_sentinel_round_next(&r));
+    assert_string_equal(r.why, "no sentinel answered");
+}
+
 static void test_schema_keys(void **state)
 {
     char out[128];
@@ -290,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_sentinel_master),
         cmocka_unit_test(test_sentinel_switch_and_replicas),
         cmocka_unit_test(test_sentinel_nodes),
+        cmocka_unit_test(test_sentinel_round),
         cmocka_unit_test(test_schema_keys),
         cmocka_unit_test(test_schema_entries),
     };
