@@ -112,8 +112,8 @@ const vmdns_hostport_t *vmdns_sentinel_round_next(vmdns_sentinel_round_t *r)
 void vmdns_sentinel_round_fail(vmdns_sentinel_round_t *r, const char *why)
 {
     char as[300];
-    if (r->cur != NULL)
-        snprintf(r->why, sizeof(r->why), "sentinel %.250s: %.200s",
+    if (r->cur != NULL) /* the address is short; a long reason is cut */
+        snprintf(r->why, sizeof(r->why), "sentinel %.100s: %.180s",
                  vmdns_hostport_str(r->cur, as, sizeof(as)), why);
     r->have_master = false;
     r->n_replicas = 0;
