@@ -267,7 +267,11 @@ typedef struct plugin {
     plugin_result_t (*query)(void *state, request_t *req);
     /* After the answer is built (by a query hook, the view, or an error
      * reply with a question), before the done hooks: what to do with it.
-     * req->resp holds the response, req->meta says what it is. */
+     * req->resp holds the response, req->meta says what it is (kind,
+     * wildcard, charged name; req->proto the transport). A hook may add an
+     * EDNS option within req->resp_cap (opt_find/opt_add_option in
+     * dns/opt.h) and return SEND. DROP over TCP writes nothing for that
+     * message; the connection stays open. TRUNCATE keeps the reply's OPT. */
     respond_action_t (*respond)(void *state, request_t *req);
     void (*done)(void *state, request_t *req);
     /* Optional: did the background work of a setup fail (env->reloading)?
