@@ -518,8 +518,6 @@ void answer_meta_answer(answer_meta_t *meta, const wire_query_t *q, const view_z
 
 size_t answer_write_header(const wire_query_t *q, uint8_t *out, size_t max)
 {
-    if (max < WIRE_HEADER_SIZE)
-        return 0;
     wire_write_u16(out, q->id);
     uint16_t flags = WIRE_FLAG_QR | (q->flags & (0x7800 | WIRE_FLAG_RD | WIRE_FLAG_CD));
     wire_write_u16(out + 2, flags);

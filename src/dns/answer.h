@@ -77,8 +77,9 @@ size_t answer_error(const wire_query_t *q, uint8_t rcode, const answer_limits_t 
 
 /* The frame of a response, for plugins that answer themselves:
  * answer_write_header() writes the header (ID, QR, the query's opcode, RD
- * and CD) and the question as the client wrote it (QDCOUNT 1), 0 if it
- * does not fit in max; leave answer_opt_size(q) bytes free for the OPT;
+ * and CD; out holds at least 12 bytes) and, if it fits in max, the
+ * question as the client wrote it (QDCOUNT 1); leave answer_opt_size(q)
+ * bytes free for the OPT;
  * answer_finish() sets the rcode and appends the OPT (our UDP size, the
  * extended rcode, version 0, DO echoed, no options) if the query had one.
  * Returns the final length. */
