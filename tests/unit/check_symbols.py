@@ -1,31 +1,32 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-2-Clause
-"""check_symbols.py - libvmdns exports its public API and nothing else.
+"""check_symbols.py - a vmdns library exports its public API and nothing else.
 
 A host agent links libvmdns next to its own code and, soon, next to
 libvmssh: a generic internal name (addr_parse, conn_init) would collide
 with the agent's or the other library's. So:
 
-  - libvmdns.so exports exactly the functions declared VMDNS_API in
-    include/vmdns/*.h (the shared library is built with hidden visibility);
-  - every global symbol of libvmdns.a starts with `vmdns_` (a static
-    archive cannot hide its internals, so they carry the prefix);
+  - the .so exports exactly the functions declared VMDNS_API in the
+    library's public headers (it is built with hidden visibility);
+  - every global symbol of the .a starts with `vmdns_` (a static archive
+    cannot hide its internals, so they carry the prefix);
   - every function declared in a public header is marked VMDNS_API.
 
-Usage: check_symbols.py NM INCLUDE_DIR LIBVMDNS_SO LIBVMDNS_A
+The headers are given one by one, so libvmdns and a library beside it
+(libvmssh, include/vmdns/ssh.h) are each checked against their own.
+
+Usage: check_symbols.py NM LIB.so LIB.a HEADER...
 """
-import glob
-import os
 import re
 import subprocess
 import sys
 
 
-def public_api(include_dir):
+def public_api(headers):
     """Names of the functions declared in the public headers; fails on a
     declaration without VMDNS_API."""
     names, problems = set(), []
-    for path in sorted(glob.glob(os.path.join(include_dir, "vmdns", "*.h"))):
+    for path in headers:
         text = open(path, encoding="utf-8").read()
         text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
         text = re.sub(r"//[^\n]*", " ", text)
@@ -55,10 +56,10 @@ def nm(tool, *args):
 
 
 def main():
-    tool, include_dir, so, ar = sys.argv[1:5]
-    api, problems = public_api(include_dir)
+    tool, so, ar, headers = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+    api, problems = public_api(headers)
     if not api:
-        problems.append("no VMDNS_API function found in %s" % include_dir)
+        problems.append("no VMDNS_API function found in %s" % " ".join(headers))
 
     exported = nm(tool, "-D", "--defined-only", so)
     so_funcs = {n for t, n in exported if t in "TtWw"}
