@@ -26,7 +26,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
-#include <urcu.h>
+#include "core/rcu.h"
 
 #include "core/log.h"
 #include "server/server.h"

@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include <urcu.h>
+#include "core/rcu.h"
 
 #include "core/chain.h"
 #include "core/log.h"

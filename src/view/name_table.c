@@ -6,7 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <urcu.h>
+#include "core/rcu.h"
 
 #include "view/view_node.h"
 

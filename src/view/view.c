@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <urcu.h>
+#include "core/rcu.h"
 #include <urcu/rculfhash.h>
 
 #include "dns/wire.h"
@@ -599,7 +599,11 @@ static view_zone_t *zones_find(const view_t *view, const uint8_t *apex, size_t l
     name_key_t key = {apex, len};
     cds_lfht_lookup(view->zones, name_hash(apex, len), match_zone, &key, &iter);
     struct cds_lfht_node *ht = cds_lfht_iter_get_node(&iter);
-    return ht ? caa_container_of(ht, view_zone_t, ht) : NULL;
+    if (ht == NULL)
+        return NULL;
+    view_zone_t *zone = caa_container_of(ht, view_zone_t, ht);
+    VMDNS_TSAN_ACQUIRE(zone); /* published by view_publish_zone */
+    return zone;
 }
 
 static void recompute_label_bounds(view_t *view)
@@ -684,6 +688,7 @@ int view_publish_zone(view_t *view, view_zone_t *zone, const char **holder)
         return -1;
     }
     zone->published = true;
+    VMDNS_TSAN_RELEASE(zone); /* what a reader of the zone finds was written before */
     if (old) {
         name_key_t key = {zone->apex, zone->apex_len};
         cds_lfht_add_replace(view->zones, name_hash(zone->apex, zone->apex_len), match_zone, &key,

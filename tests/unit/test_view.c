@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 #include <pthread.h>
-#include <urcu.h>
+#include "core/rcu.h"
 
 #include "dns/wire.h"
 #include "view/view.h"
@@ -508,7 +508,7 @@ static void *reader(void *arg)
         lens[i] = zb_name(text, names[i]);
         labels[i] = name_label_offsets(names[i], lens[i], offs[i]);
     }
-    while (!uatomic_read(&r->stop) && !r->error) {
+    while (!uatomic_read(&r->stop) && !__atomic_load_n(&r->error, __ATOMIC_RELAXED)) {
         for (int i = 0; i < 8; i++) {
             rcu_read_lock();
             const view_zone_t *zone =
@@ -522,11 +522,11 @@ static void *reader(void *arg)
             else if (i < 4)
                 err = "a replaced (never deleted) name was missing";
             else
-                r->seen_absent++;
+                __atomic_fetch_add(&r->seen_absent, 1, __ATOMIC_RELAXED);
             rcu_read_unlock();
-            r->lookups++;
+            __atomic_fetch_add(&r->lookups, 1, __ATOMIC_RELAXED);
             if (err) {
-                r->error = err;
+                __atomic_store_n(&r->error, err, __ATOMIC_RELAXED);
                 break;
             }
         }
@@ -567,7 +567,7 @@ static void readers_during_updates(void **state)
     for (;;) {
         clock_gettime(CLOCK_MONOTONIC, &now);
         double elapsed = (double)(now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9;
-        if (elapsed > 0.5 || r.error)
+        if (elapsed > 0.5 || __atomic_load_n(&r.error, __ATOMIC_RELAXED))
             break;
         int i = (int)(writes % 8), version = (int)((writes / 8) % 2);
         flip_rrs(buf, rrs, i, version);

@@ -1,0 +1,52 @@
+/*
+ * rcu.h - liburcu as vmdnsd includes it.
+ *
+ * Every file that publishes or reads RCU-protected data includes this
+ * instead of <urcu.h>. In a normal build it is just <urcu.h>. In a
+ * ThreadSanitizer build (-DVMDNS_SANITIZE=thread) it also maps liburcu's
+ * publication macros onto compiler atomics: liburcu is not built with
+ * TSan, and its rcu_assign_pointer/rcu_dereference (volatile accesses,
+ * barriers in assembly or calls into the library) are invisible to it, so
+ * every reader of a node a writer just published would be reported as a
+ * race. A release store and an acquire load are what those macros promise;
+ * on x86 they compile to the same plain moves. The suppressions for what
+ * happens inside liburcu itself are in tests/tsan.supp.
+ */
+#ifndef VMDNS_CORE_RCU_H
+#define VMDNS_CORE_RCU_H
+
+#include <urcu.h>
+
+#if defined(__SANITIZE_THREAD__)
+#define VMDNS_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define VMDNS_TSAN 1
+#endif
+#endif
+
+/* Publication through liburcu-cds (a zone added to the view's cds_lfht) is
+ * hidden inside the library: VMDNS_TSAN_RELEASE(obj) before publishing
+ * obj there and VMDNS_TSAN_ACQUIRE(obj) after finding it tell TSan. No
+ * code at all in other builds. */
+#ifdef VMDNS_TSAN
+#include <sanitizer/tsan_interface.h>
+#define VMDNS_TSAN_RELEASE(obj) __tsan_release((void *)(obj))
+#define VMDNS_TSAN_ACQUIRE(obj) __tsan_acquire((void *)(obj))
+#else
+#define VMDNS_TSAN_RELEASE(obj) ((void)0)
+#define VMDNS_TSAN_ACQUIRE(obj) ((void)0)
+#endif
+
+#ifdef VMDNS_TSAN
+#undef rcu_dereference
+#define rcu_dereference(p) __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
+#undef rcu_assign_pointer
+#define rcu_assign_pointer(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+#undef uatomic_read
+#define uatomic_read(addr) __atomic_load_n((addr), __ATOMIC_RELAXED)
+#undef uatomic_set
+#define uatomic_set(addr, v) __atomic_store_n((addr), (v), __ATOMIC_RELAXED)
+#endif
+
+#endif
