@@ -22,10 +22,27 @@ import unittest
 import dns.rcode
 
 from test_ops import http_get
-from vmdns_harness import HTTP_LISTEN, Vmdnsd, query, udp, unread_bytes, wait_for, wait_progress
+from vmdns_harness import (HTTP_LISTEN, Vmdnsd, build_dir, query, udp, unread_bytes, wait_for,
+                           wait_progress)
 
 BIG_NAMES = 300000
-HEALTH_MAX_S = 0.2
+
+
+def sanitized_build():
+    """True for an ASan/UBSan/TSan build (everything runs several times slower)."""
+    try:
+        with open(os.path.join(build_dir(), "CMakeCache.txt")) as f:
+            return any(l.startswith("VMDNS_SANITIZE:") and l.strip().split("=", 1)[1]
+                       for l in f)
+    except OSError:
+        return False
+
+
+# /health must answer within this, reload or not. A sanitized build on a
+# busy machine gets more room: the loader, the call_rcu thread and the
+# workers then compete for the CPUs with the control thread; what this test
+# catches is a control thread blocked for the whole reload (seconds).
+HEALTH_MAX_S = 0.6 if sanitized_build() else 0.2
 
 
 def write_big_zone(path, serial, names):
