@@ -347,6 +347,49 @@ static void test_udp_garbage_then_answer(void **state)
     check_www(r, udp_ask(f, AF_INET, q, qlen, r, sizeof(r), 2000), 7);
 }
 
+/* A burst of several batches (the backend takes 64 datagrams at a time),
+ * with dropped packets (QR=1) in between: every query gets its own answer,
+ * sent to the right peer with the right ID, none for the dropped ones. */
+static void test_udp_burst(void **state)
+{
+    enum { N = 200 };
+    fixture_t *f = *state;
+    struct sockaddr_storage ss;
+    socklen_t sslen = loopback(f, AF_INET, &ss);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    set_timeout(fd, 2000);
+    int big = 1 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+    uint8_t q[512], r[2048];
+    static bool want[N], got[N];
+    for (unsigned i = 0; i < N; i++) {
+        size_t qlen = make_query(q, (uint16_t)i, "www.example.com", false, 0);
+        want[i] = i % 10 != 3;
+        got[i] = false;
+        if (!want[i]) {
+            q[2] |= 0x80; /* a response: dropped */
+        }
+        assert_int_equal(sendto(fd, q, qlen, 0, (struct sockaddr *)&ss, sslen), (ssize_t)qlen);
+    }
+    unsigned answers = 0;
+    for (;;) {
+        ssize_t n = recv(fd, r, sizeof(r), 0);
+        if (n <= 0) {
+            break;
+        }
+        uint16_t id = wire_read_u16(r);
+        assert_true(id < N && want[id] && !got[id]);
+        check_www(r, (size_t)n, id);
+        got[id] = true;
+        if (++answers == N - N / 10) {
+            break;
+        }
+    }
+    close(fd);
+    assert_int_equal(answers, N - N / 10);
+}
+
 /* The UDP output slot must hold the configured EDNS size, not just 512. */
 static void test_udp_sizes(void **state)
 {
@@ -667,6 +710,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_udp_v4_v6),
         cmocka_unit_test(test_udp_garbage_then_answer),
+        cmocka_unit_test(test_udp_burst),
         cmocka_unit_test(test_udp_sizes),
         cmocka_unit_test(test_tcp_two_in_one_segment),
         cmocka_unit_test(test_tcp_split_bytes),
