@@ -249,7 +249,9 @@ chain_t *chain_build(const plugin_env_t *env, chain_conf_t *cc, const chain_t *p
         chain_conf_slot_t *cs = &cc->slots[i];
         const plugin_t *p = cs->plugin;
         chain_inst_t *old = reuse ? chain_find(prev, p) : NULL;
-        if (old != NULL && chain_conf_same(p, old->conf, cs->conf)) {
+        bool per_worker = p->query != NULL || p->respond != NULL || p->done != NULL;
+        if (old != NULL && !(per_worker && env->new_server) &&
+            chain_conf_same(p, old->conf, cs->conf)) {
             old->refs++; /* unchanged: the running instance serves on */
             chain->slots[chain->nslots++] = old;
             if (p->join != NULL) {

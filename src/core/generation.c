@@ -122,6 +122,7 @@ gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, const gen_t *prev, cfg_error_
         .config_path = ctx->path,
         .view_serving = g->view_kept,
         .reloading = prev != NULL,
+        .new_server = prev != NULL && !gen_same_server(prev, g),
     };
     /* On a kept view, instances whose config is equal are shared. */
     g->chain = chain_build(&env, cc, g->view_kept ? prev->chain : NULL, g->view_kept, err);

@@ -200,6 +200,13 @@ typedef struct plugin_env {
      * files) goes to a thread of the plugin; `ready` says when it is done,
      * `failed` if it failed (main waits for both before it switches). */
     bool reloading;
+    /* A reload that starts a new server next to the running one (other
+     * listeners or worker options): both answer until the old one has
+     * drained, and their workers are numbered alike. So a running instance
+     * with per-query hooks (per-worker state indexed by request_t.worker:
+     * log rings, error windows) is not shared with the new chain then,
+     * whatever conf_equal says; data sources still are. */
+    bool new_server;
 } plugin_env_t;
 
 /* What a plugin's data in the view does on a reload (plugin_t.view_data). */

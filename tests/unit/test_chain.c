@@ -642,6 +642,17 @@ static void test_reuse_unchanged(void **state)
     assert_false(chain_shares(c, b, "answer"));
     assert_true(chain_shares(c, b, "watch"));
     assert_int_equal(seen.setups, 3);
+    /* A new server next to the running one: watch has per-query hooks
+     * (per-worker state), so it is not shared even with an equal config. */
+    plugin_env_t fresh_server = env;
+    fresh_server.new_server = true;
+    chain_t *d =
+        chain_build(&fresh_server, chain_parse_from(list, 2, &penv, c2, &err), c, true, &err);
+    assert_non_null(d);
+    assert_false(chain_shares(d, c, "watch"));
+    assert_int_equal(seen.setups, 5);
+    chain_free(d);
+    memset(seen.order, 0, sizeof(seen.order));
     chain_free(b);
     assert_string_equal(seen.order, "a");
     chain_free(c);
