@@ -12,7 +12,8 @@ a process restart.
 The test keeps clients busy (UDP and TCP, both zones, answers and
 NXDOMAIN) while it rewrites the config and sends SIGHUP several times,
 alternating the listen addresses (and, every other time, the worker
-count), and scrapes /metrics all along. It fails if any sample of
+count), and scrapes /metrics all along; the NXDOMAIN answers are logged
+(per-worker log rings). It fails if any sample of
 coredns_dns_requests_total, coredns_dns_responses_total or a request
 duration/size histogram is ever lower than in an earlier scrape, and if
 the final request count is below the number of answers the clients got.
