@@ -175,6 +175,9 @@ class ReloadCountersTest(unittest.TestCase):
             "  - origin: example.net.",
             "    file: %s" % NET_ZONE,
             'metrics: {listen: "%s"}' % HTTP_LISTEN["metrics"],
+            # Per-worker log rings too (NXDOMAIN answers only, to keep the
+            # output small): never written by two servers' workers.
+            "log: {class: denial}",
             "limits: {tcp_idle_timeout: 3s}",
         ]) + "\n"
 
