@@ -225,15 +225,19 @@ typedef struct file_state {
     pthread_t loader;
     atomic_int loaded;   /* 0: reading, 1: read and published, -1: failed */
     cfg_error_t failure; /* when loaded is -1 */
+    /* A reload dropped while the loader reads (SIGTERM, a later plugin
+     * failed) must not wait for it: the loader is left to finish, publishes
+     * nothing and frees the state itself. `lock` orders the two. */
+    pthread_mutex_t lock;
+    bool finished;  /* the loader is past publishing */
+    bool abandoned; /* torn down before that */
 } file_state_t;
 
-static void file_state_free(file_state_t *st)
+/* Free the state (and the zones never published); the loader is done. */
+static void file_state_release(file_state_t *st)
 {
-    if (st == NULL) {
-        return;
-    }
     if (st->async) {
-        pthread_join(st->loader, NULL); /* a reload dropped while reading */
+        pthread_mutex_destroy(&st->lock);
     }
     for (size_t i = 0; i < st->n; i++) {
         view_zone_free(st->zones[i].fresh); /* only what was never published */
@@ -241,6 +245,25 @@ static void file_state_free(file_state_t *st)
     free(st->zones);
     free(st->drop);
     free(st);
+}
+
+static void file_state_free(file_state_t *st)
+{
+    if (st == NULL) {
+        return;
+    }
+    if (st->async) {
+        pthread_mutex_lock(&st->lock);
+        if (!st->finished) { /* still reading: do not wait, let it go */
+            st->abandoned = true;
+            pthread_mutex_unlock(&st->lock);
+            pthread_detach(st->loader);
+            return;
+        }
+        pthread_mutex_unlock(&st->lock);
+        pthread_join(st->loader, NULL);
+    }
+    file_state_release(st);
 }
 
 /* The entry of the running instance for the same unchanged zone, or NULL. */
@@ -352,6 +375,13 @@ static void *file_loader(void *arg)
     file_state_t *st = arg;
     rcu_register_thread(); /* view_publish_zone reads under RCU */
     int rc = file_load_all(st, &st->failure);
+    pthread_mutex_lock(&st->lock);
+    if (st->abandoned) { /* the reload is gone, and maybe its view */
+        pthread_mutex_unlock(&st->lock);
+        file_state_release(st); /* view_zone_free reads under RCU */
+        rcu_unregister_thread();
+        return NULL;
+    }
     char why[sizeof(st->failure.msg)];
     if (rc == 0 && file_publish(st, why, sizeof(why)) != 0) { /* only when every file read */
         cfg_fail(&st->failure, NULL, "%s", why);
@@ -360,8 +390,10 @@ static void *file_loader(void *arg)
     if (rc == 0) {
         file_log(st);
     }
-    rcu_unregister_thread();
     atomic_store(&st->loaded, rc == 0 ? 1 : -1);
+    st->finished = true;
+    pthread_mutex_unlock(&st->lock);
+    rcu_unregister_thread();
     return NULL;
 }
 
@@ -369,6 +401,10 @@ static void *file_loader(void *arg)
 static int file_start_loader(file_state_t *st)
 {
     atomic_store(&st->loaded, 0);
+    if (pthread_mutex_init(&st->lock, NULL) != 0) {
+        atomic_store(&st->loaded, 1);
+        return -1;
+    }
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old); /* signals belong to the control thread */
@@ -376,6 +412,7 @@ static int file_start_loader(file_state_t *st)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     st->async = rc == 0;
     if (rc != 0) {
+        pthread_mutex_destroy(&st->lock);
         atomic_store(&st->loaded, 1); /* read here, then */
         return -1;
     }

@@ -129,6 +129,17 @@ class ReloadControlTest(unittest.TestCase):
             ok = udp(query("h%d.big.example." % BIG_NAMES, "A"), srv.port)
             self.assertEqual(ok.rcode(), dns.rcode.NOERROR)
             self.assertFalse(log_has(srv, "reload failed"))
+
+            # A stop while a reload reads the file does not wait for it:
+            # the loader is left behind, publishes nothing, frees its own.
+            write_big_zone(big, 3, BIG_NAMES + 2)
+            srv.proc.send_signal(signal.SIGHUP)
+            wait_for(lambda: log_has(srv, "configuration 4: kept the view"), 10,
+                     what="the third reload to start reading")
+            t0 = time.monotonic()
+            srv.stop()
+            stopped = time.monotonic() - t0
+            self.assertLess(stopped, took / 2, "the stop waited for the zone file")
         finally:
             srv.stop()
             srv.cleanup()
