@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <urcu.h>
 
 #include <cmocka.h>
@@ -350,6 +351,90 @@ static void test_plugin_errors(void **state)
     view_free(view);
 }
 
+/* Write a small zone file for `origin` with `www` as the last octet. */
+static void write_zone(const char *path, const char *origin, int serial, int www)
+{
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fprintf(fp,
+            "$ORIGIN %s\n$TTL 300\n@ IN SOA ns1 hostmaster %d 3600 600 86400 30\n"
+            "@ IN NS ns1\nns1 IN A 192.0.2.1\nwww IN A 192.0.2.%d\n",
+            origin, serial, www);
+    fclose(fp);
+}
+
+/* Parse `text` (a config in dir) and set the plugin up as a reload would:
+ * on a view that serves, taking over from prev. */
+static void *reload_setup(view_t *view, const char *text, void *prev, void **conf)
+{
+    cfg_error_t err = {{0}};
+    cfg_node_t *root = cfg_parse_yaml(text, strlen(text), "t.yaml", &err);
+    assert_non_null(root);
+    answer_limits_t lim = {.edns_udp_size = 1232};
+    plugin_env_t env = {
+        .view = view, .workers = 1, .limits = &lim, .view_serving = true, .prev_state = prev};
+    void *st = NULL;
+    if (parse_and_setup(&env, cfg_get(root, "zones"), conf, &st, &err) != 0) {
+        fail_msg("%s", err.msg);
+    }
+    cfg_free(root);
+    return st;
+}
+
+/* A reload on a kept view: the zone whose file did not change is taken
+ * over as it is (the very same published zone), the changed one is read
+ * again and replaces it at start, and a zone dropped from the config is
+ * removed. Nothing changes in the view before start. */
+static void test_plugin_handover(void **state)
+{
+    char dir[] = "/tmp/vmdns-file-XXXXXX", a[64], b[64], text[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(a, sizeof(a), "%s/a.zone", dir);
+    snprintf(b, sizeof(b), "%s/b.zone", dir);
+    write_zone(a, "a.example.", 1, 10);
+    write_zone(b, "b.example.", 1, 20);
+    snprintf(text, sizeof(text),
+             "zones:\n  - origin: a.example.\n    file: %s\n"
+             "  - origin: b.example.\n    file: %s\n",
+             a, b);
+    view_t *view = view_new();
+    uint8_t aw[NAME_MAX_WIRE], bw[NAME_MAX_WIRE];
+    size_t alen = wire("a.example.", aw), blen = wire("b.example.", bw);
+
+    void *c1, *c2, *c3;
+    void *s1 = reload_setup(view, text, NULL, &c1);
+    assert_int_equal(plugin_file.start(s1), 0);
+    view_zone_t *za = view_zone_get(view, aw, alen), *zb = view_zone_get(view, bw, blen);
+    assert_non_null(za);
+    assert_non_null(zb);
+
+    write_zone(b, "b.example.", 2, 21); /* a larger file: size and mtime change */
+    void *s2 = reload_setup(view, text, s1, &c2);
+    assert_false(plugin_file.conf_equal(c1, c2));
+    assert_ptr_equal(view_zone_get(view, bw, blen), zb); /* not yet */
+    assert_int_equal(plugin_file.start(s2), 0);
+    assert_ptr_equal(view_zone_get(view, aw, alen), za); /* not read again */
+    assert_ptr_not_equal(view_zone_get(view, bw, blen), zb);
+    assert_non_null(view_zone_get(view, bw, blen));
+    plugin_file.teardown(s1);
+    plugin_file.conf_free(c1);
+
+    snprintf(text, sizeof(text), "zones:\n  - origin: a.example.\n    file: %s\n", a);
+    void *s3 = reload_setup(view, text, s2, &c3);
+    assert_non_null(view_zone_get(view, bw, blen));
+    assert_int_equal(plugin_file.start(s3), 0);
+    assert_null(view_zone_get(view, bw, blen)); /* dropped from the config */
+    assert_ptr_equal(view_zone_get(view, aw, alen), za);
+    plugin_file.teardown(s2);
+    plugin_file.conf_free(c2);
+    plugin_file.teardown(s3);
+    plugin_file.conf_free(c3);
+    view_free(view);
+    remove(a);
+    remove(b);
+    rmdir(dir);
+}
+
 static int group_setup(void **state)
 {
     rcu_register_thread();
@@ -367,7 +452,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_load_names),      cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_good_edge_cases), cmocka_unit_test(test_plugin_setup),
-        cmocka_unit_test(test_plugin_errors),
+        cmocka_unit_test(test_plugin_errors),   cmocka_unit_test(test_plugin_handover),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
