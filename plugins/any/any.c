@@ -144,6 +144,7 @@ static int any_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error
 const plugin_t plugin_any = {
     .name = "any",
     .config_key = "any",
+    .view_data = PLUGIN_VIEW_READS,
     .parse = any_parse,
     .conf_equal = any_conf_equal,
     .conf_free = free,

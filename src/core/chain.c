@@ -234,7 +234,7 @@ static bool chain_conf_same(const plugin_t *p, const void *old, const void *conf
     return p->conf_equal != NULL && p->conf_equal(old, conf);
 }
 
-chain_t *chain_build(const plugin_env_t *env, chain_conf_t *cc, const chain_t *prev, bool reuse,
+chain_t *chain_build(const plugin_env_t *env, chain_conf_t *cc, const chain_t *prev, bool view_kept,
                      cfg_error_t *err)
 {
     chain_t *chain = calloc(1, sizeof(*chain));
@@ -248,9 +248,10 @@ chain_t *chain_build(const plugin_env_t *env, chain_conf_t *cc, const chain_t *p
     for (size_t i = 0; i < cc->n; i++) {
         chain_conf_slot_t *cs = &cc->slots[i];
         const plugin_t *p = cs->plugin;
-        chain_inst_t *old = reuse ? chain_find(prev, p) : NULL;
+        chain_inst_t *old = chain_find(prev, p);
         bool per_worker = p->query != NULL || p->respond != NULL || p->done != NULL;
-        if (old != NULL && !(per_worker && env->new_server) &&
+        bool view_ok = view_kept || p->view_data == PLUGIN_VIEW_NONE;
+        if (old != NULL && view_ok && !(per_worker && env->new_server) &&
             chain_conf_same(p, old->conf, cs->conf)) {
             old->refs++; /* unchanged: the running instance serves on */
             chain->slots[chain->nslots++] = old;
@@ -260,7 +261,7 @@ chain_t *chain_build(const plugin_env_t *env, chain_conf_t *cc, const chain_t *p
             continue;
         }
         plugin_env_t penv = *env;
-        penv.prev_state = old != NULL ? old->state : NULL;
+        penv.prev_state = old != NULL && view_kept ? old->state : NULL;
         chain_inst_t *in = calloc(1, sizeof(*in));
         if (in == NULL) {
             snprintf(err->msg, sizeof(err->msg), "out of memory setting up plugins");
@@ -325,7 +326,7 @@ bool chain_view_keepable(const chain_conf_t *cc, const chain_t *prev)
 {
     for (size_t i = 0; i < prev->nslots; i++) {
         const plugin_t *p = prev->slots[i]->plugin;
-        if (p->view_data == PLUGIN_VIEW_NONE) {
+        if (p->view_data == PLUGIN_VIEW_NONE || p->view_data == PLUGIN_VIEW_READS) {
             continue;
         }
         bool in_cc = false;

@@ -41,9 +41,11 @@ void chain_conf_free(chain_conf_t *cc);
  * (the running chain, or NULL) was set up from an equal config (conf_equal)
  * is not set up again: the new chain shares that instance (counted; torn
  * down when the last chain that holds it is freed), and it is not started
- * again. If `reuse` is false nothing is shared. Takes cc (freed, also on
- * error). NULL on error (err filled; what was set up is torn down). */
-chain_t *chain_build(const plugin_env_t *env, chain_conf_t *cc, const chain_t *prev, bool reuse,
+ * again. On a new view (view_kept false) only plugins that do not touch
+ * the view (PLUGIN_VIEW_NONE) are shared, and no running state is handed
+ * over (env->prev_state). Takes cc (freed, also on error). NULL on error
+ * (err filled; what was set up is torn down). */
+chain_t *chain_build(const plugin_env_t *env, chain_conf_t *cc, const chain_t *prev, bool view_kept,
                      cfg_error_t *err);
 
 /* True if `chain` holds the very instance `prev` runs for the plugin

@@ -124,8 +124,9 @@ gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, const gen_t *prev, cfg_error_
         .reloading = prev != NULL,
         .new_server = prev != NULL && !gen_same_server(prev, g),
     };
-    /* On a kept view, instances whose config is equal are shared. */
-    g->chain = chain_build(&env, cc, g->view_kept ? prev->chain : NULL, g->view_kept, err);
+    /* Instances whose config is equal are shared (on a new view, only
+     * those that do not touch the view). */
+    g->chain = chain_build(&env, cc, prev != NULL ? prev->chain : NULL, g->view_kept, err);
     if (g->chain == NULL) {
         gen_free(g);
         return NULL;

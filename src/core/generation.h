@@ -15,16 +15,17 @@
  *  - the view, when the data sources allow it (chain_view_keepable: the
  *    Redis backends' config is equal, `file` is still there). The view is
  *    counted and freed with the last generation that holds it;
- *  - on a kept view, every plugin instance whose config is equal
- *    (conf_equal): the Redis backends with their connections and data,
- *    the query log's writer, the HTTP endpoints... (chain_build);
+ *  - every plugin instance whose config is equal (conf_equal): on a kept
+ *    view the Redis backends with their connections and data; on any view
+ *    the plugins that do not touch it (PLUGIN_VIEW_NONE: the query log's
+ *    writer, the HTTP endpoints, the reload timer...) (chain_build);
  *  - on a kept view, a changed `file` takes the zones whose file did not
  *    change (path, size, mtime) over from the running instance, and reads
  *    only the others.
  * A reload that changes only `log` therefore sets up one plugin and
  * touches neither the view nor Redis. When the view cannot be kept (the
- * Redis config changed) everything is set up again on a new view, as at
- * startup.
+ * Redis config changed) the data sources are set up again on a new view,
+ * as at startup (every zone file read, every backend loaded).
  *
  * Two generations are alive at once during a reload. So that the running
  * one is not disturbed, each generation has its own plugin context

@@ -211,7 +211,11 @@ typedef struct plugin_env {
 
 /* What a plugin's data in the view does on a reload (plugin_t.view_data). */
 typedef enum {
-    PLUGIN_VIEW_NONE = 0, /* it puts nothing into the view */
+    PLUGIN_VIEW_NONE = 0, /* it does not touch the view: its instance may
+                             serve on with a new view */
+    /* It reads the view it was set up with (`any`): on a new view it is
+     * set up again. */
+    PLUGIN_VIEW_READS,
     /* Its instance fills the view and stays bound to it (the redis merge):
      * the view is kept only if this instance is (config equal). */
     PLUGIN_VIEW_BOUND,

@@ -11,7 +11,9 @@ it, and vmdnsd reloads (SIGHUP) with:
     (RSS within a margin, where a rebuilt view would double it);
   - one zone file changed: that file is read again (its new record
     answers), the other one is not ("unchanged, not read again"), and Redis
-    is still untouched.
+    is still untouched; a zone dropped from the config goes;
+  - the redis section changed: a new view is loaded (the plain HSET shows
+    up), while the plugins that do not touch the view keep running.
 """
 
 import os
@@ -147,6 +149,22 @@ class ReloadKeepTest(unittest.TestCase):
                      what="b.example. to be gone")
             self.assertEqual(rh.addresses(server.port, "www.a.example."), {"192.0.2.10"})
             self.assertEqual(self.counters(http), before, "the backend was touched")
+
+            # 4. The redis section changes: a new view, loaded again (the
+            # plain HSET shows up now), while the plugins that do not touch
+            # the view (log, the HTTP endpoints) keep running.
+            with open(server.config_path, "w") as f:
+                f.write(self.config(server, http, "denial").replace(
+                    "  - origin: b.example.\n    file: b.zone\n", "").replace(
+                    "connect_timeout: 300ms", "connect_timeout: 301ms"))
+            self.sighup(server, 5)
+            line = [l for l in rh.log_text(server).splitlines()
+                    if "reload: configuration 5:" in l][0]
+            self.assertIn("a new view", line)
+            self.assertRegex(line, r"plugins kept: log, prometheus, health, ready;", line)
+            self.assertRegex(line, r"set up: file, redis$", line)
+            rh.wait_answer(server.port, "vm-sneaky." + ZONE, {"10.250.0.1"}, timeout=30)
+            self.assertEqual(rh.addresses(server.port, "www.a.example."), {"192.0.2.10"})
         finally:
             stop_server(server)
 
