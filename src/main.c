@@ -7,11 +7,13 @@
  * signals are caught. Startup runs in a fixed order, and any failure is
  * reported as one line ("FILE:LINE: problem") with a non-zero exit:
  *
- *   config (YAML or Corefile) -> server options -> view -> plugins (load
- *   their data) -> unknown-key check -> sockets and workers -> plugin start
- *   -> ready
+ *   config (YAML or Corefile) -> server options -> every plugin's parse
+ *   -> unknown-key check -> view -> plugin setup (load their data) ->
+ *   sockets and workers -> plugin start -> ready
  *
- * The first five steps make a "generation" (core/generation.h).
+ * The steps up to plugin setup make a "generation" (core/generation.h);
+ * --check-config stops after the unknown-key check (and the zone files'
+ * syntax check), having bound, connected and started nothing.
  *
  * Reload (SIGHUP, or the `reload` plugin when the file changed): the file
  * is read and checked whole (every plugin's parse, unknown keys) before
@@ -22,15 +24,22 @@
  * connections and data when their config is equal, zone files whose path
  * and mtime did not change, every plugin instance whose config is equal
  * (shared by both chains, counted). Only what changed is set up. Main then
- * waits until the new plugins say they are ready (a new Redis backend has
- * loaded; at most RELOAD_READY_WAIT_MS), then switches:
+ * polls (every RELOAD_POLL_MS) until the new plugins say they are ready (a
+ * new Redis backend has loaded, changed zone files are read by the file
+ * plugin's loader thread; at most RELOAD_READY_WAIT_MS) or one says its
+ * background work failed (a broken zone file: the reload fails), then
+ * switches:
  *   - same listeners and worker options: the workers' (view, chain) pointer
  *     is swapped under RCU (server_swap): not one query waits or is lost;
  *   - otherwise a new server is started next to the old one (SO_REUSEPORT
- *     lets both hold the same ports), then the old one is drained (its TCP
- *     clients get their answers, then a clean close) and freed.
- * The old generation is freed once no worker can use it. HTTP endpoints
- * whose address did not change keep their listening socket (httpd_pool_t).
+ *     lets both hold the same ports), and the old one is drained (its TCP
+ *     clients get their answers, then a clean close) and freed on a job
+ *     thread (core/bgjob.h).
+ * The old generation is then torn down on the control thread, and its view,
+ * if no generation keeps it, freed on a job thread: the control thread,
+ * which serves /health, /ready and /metrics, never waits for a zone file,
+ * a drain or a big free. HTTP endpoints whose address did not change keep
+ * their listening socket (httpd_pool_t).
  *
  * Shutdown (SIGTERM/SIGINT): lameduck first (/ready says 503 while queries
  * are still answered, for `health { lameduck }`), then drain (stop
