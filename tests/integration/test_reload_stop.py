@@ -21,7 +21,8 @@ import urllib.request
 
 import dns.rcode
 
-from vmdns_harness import HTTP_LISTEN, Vmdnsd, http_url, query, tcp, udp, unread_bytes, wait_for
+from vmdns_harness import (HTTP_LISTEN, SANITIZER_MARKERS, Vmdnsd, http_url, query, tcp, udp,
+                           unread_bytes, wait_for)
 
 QUERIES_PER_CONN = 3000
 CONNS = 4
@@ -90,7 +91,7 @@ class SigtermDrainTest(unittest.TestCase):
         out = self.srv.output()
         self.srv.proc = None
         self.assertEqual(rc, 0, out)
-        for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+        for marker in SANITIZER_MARKERS:
             self.assertNotIn(marker, out)
         return out
 

@@ -364,6 +364,11 @@ def _tail(path, n=40):
         return ""
 
 
+# What a sanitizer report starts with, in a server's output.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
+
+
 def _sanitizer_env():
     env = dict(os.environ)
     env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:halt_on_error=1")
@@ -580,7 +585,7 @@ class Vmdnsd:
                 raise ProcessError("vmdnsd died while being tested (rc %d):\n%s" % (rc, out))
             if rc != 0:
                 raise ProcessError("vmdnsd exited with %d after %s:\n%s" % (rc, sig.name, out))
-            for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            for marker in SANITIZER_MARKERS:
                 if marker in out:
                     raise ProcessError("vmdnsd sanitizer report:\n%s" % out)
         return rc
