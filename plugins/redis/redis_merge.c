@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <urcu.h>
+#include "core/rcu.h"
 
 #include "core/log.h"
 #include "dns/name.h"

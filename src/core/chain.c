@@ -33,7 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <urcu.h>
+#include "core/rcu.h"
 
 /* One set-up plugin: its config, the state its setup returned, and how
  * many chains hold it (a reload's new chain shares the running instance of

@@ -4,13 +4,18 @@
  * Every file that publishes or reads RCU-protected data includes this
  * instead of <urcu.h>. In a normal build it is just <urcu.h>. In a
  * ThreadSanitizer build (-DVMDNS_SANITIZE=thread) it also maps liburcu's
- * publication macros onto compiler atomics: liburcu is not built with
+ * publication macros (rcu_assign_pointer, rcu_xchg_pointer,
+ * rcu_dereference, uatomic_read/set) onto compiler atomics: liburcu is not built with
  * TSan, and its rcu_assign_pointer/rcu_dereference (volatile accesses,
  * barriers in assembly or calls into the library) are invisible to it, so
  * every reader of a node a writer just published would be reported as a
  * race. A release store and an acquire load are what those macros promise;
- * on x86 they compile to the same plain moves. The suppressions for what
- * happens inside liburcu itself are in tests/tsan.supp.
+ * on x86 they compile to the same plain moves. A grace period is modelled
+ * the same way: every rcu_read_unlock() releases one sync object and
+ * synchronize_rcu() acquires it once it returns, so what a reader did
+ * happens before what the writer frees after the grace period. The
+ * suppressions for what happens inside liburcu itself (call_rcu callbacks
+ * included) are in tests/tsan.supp.
  */
 #ifndef VMDNS_CORE_RCU_H
 #define VMDNS_CORE_RCU_H
@@ -43,10 +48,18 @@
 #define rcu_dereference(p) __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
 #undef rcu_assign_pointer
 #define rcu_assign_pointer(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+#undef rcu_xchg_pointer
+#define rcu_xchg_pointer(p, v) __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
 #undef uatomic_read
 #define uatomic_read(addr) __atomic_load_n((addr), __ATOMIC_RELAXED)
 #undef uatomic_set
 #define uatomic_set(addr, v) __atomic_store_n((addr), (v), __ATOMIC_RELAXED)
+/* Any fixed address serves as the grace period's sync object. */
+#define VMDNS_TSAN_GP ((void *)&urcu_memb_synchronize_rcu)
+#undef rcu_read_unlock
+#define rcu_read_unlock() (__tsan_release(VMDNS_TSAN_GP), urcu_memb_read_unlock())
+#undef synchronize_rcu
+#define synchronize_rcu() (urcu_memb_synchronize_rcu(), __tsan_acquire(VMDNS_TSAN_GP))
 #endif
 
 #endif

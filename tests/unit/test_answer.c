@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 #include <ldns/ldns.h>
-#include <urcu.h>
+#include "core/rcu.h"
 
 #include "dns/answer.h"
 #include "dns/wire.h"

@@ -15,12 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <urcu.h>
 
 #include <cmocka.h>
 
 #include "config/cfg.h"
 #include "core/plugin.h"
+#include "core/rcu.h"
 #include "dns/name.h"
 #include "dns/wire.h"
 #include "file/zonefile.h"

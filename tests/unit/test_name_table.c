@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <urcu.h>
+#include "core/rcu.h"
 
 #include "dns/name.h"
 #include "view/name_table.h"

@@ -21,7 +21,7 @@
 
 #include <arpa/inet.h>
 #include <cmocka.h>
-#include <urcu.h>
+#include "core/rcu.h"
 
 #include "dns/name.h"
 #include "dns/wire.h"
