@@ -162,8 +162,3 @@ int redis_metrics_register(metrics_registry_t *r, void *state)
 {
     return metrics_register_collector(r, "redis", redis_collect, state);
 }
-
-void redis_metrics_unregister(metrics_registry_t *r, void *state)
-{
-    metrics_unregister_collector(r, state);
-}

@@ -12,10 +12,9 @@
 #include "core/metrics.h"
 
 /* Add the collector of the plugin state `state` (whatever redis setup
- * returned). Returns 0, or -1 if the registry is full. */
+ * returned) to a configuration's registry (the plugin's join hook; the
+ * registry goes with the configuration, nothing to remove). Returns 0, or
+ * -1 if the registry is full. */
 int redis_metrics_register(metrics_registry_t *r, void *state);
-
-/* Remove it again (teardown, before the state is freed). */
-void redis_metrics_unregister(metrics_registry_t *r, void *state);
 
 #endif
