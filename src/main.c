@@ -45,6 +45,9 @@
  * are still answered, for `health { lameduck }`), then drain (stop
  * accepting, answer what TCP clients sent, close), then tear the plugins
  * down and exit 0. A second signal skips what is left of both.
+ *
+ * docs/ARCHITECTURE.md draws the whole picture: layers, threads, data
+ * lifetime, the plugin stages.
  */
 #include <event2/event.h>
 #include <event2/thread.h>

@@ -33,6 +33,9 @@
  * Only plugins with a hook are put in the per-query arrays, so a plugin that
  * is not configured costs nothing. If no plugin answers, the core answers
  * from the view.
+ *
+ * docs/ARCHITECTURE.md shows where these stages sit in a query's and a
+ * reload's flow, and which thread runs each hook.
  */
 #ifndef VMDNS_CORE_PLUGIN_H
 #define VMDNS_CORE_PLUGIN_H
