@@ -258,7 +258,13 @@ class Node:
         return self.start(timeout, password=password)
 
     def client(self):
-        return Client(self.port)
+        try:
+            return Client(self.port)
+        except OSError as e:  # say what became of the server
+            state = ("exited with %s" % self.proc.returncode
+                     if self.proc is not None and self.proc.poll() is not None else "running")
+            raise ProcessError("redis-server on port %d (%s): %r\n%s"
+                               % (self.port, state, e, _tail(self.log_path))) from e
 
     def cmd(self, *args):
         """One command on a fresh connection."""
