@@ -20,10 +20,11 @@
  * anything is started; a bad file is logged ("reload failed ... FILE:LINE:
  * problem") and nothing changes. Then a new generation is built next to
  * the running one, which keeps answering, keeping what the config did not
- * change (core/generation.h): the view and the Redis backends with their
- * connections and data when their config is equal, zone files whose path
- * and mtime did not change, every plugin instance whose config is equal
- * (shared by both chains, counted). Only what changed is set up. Main then
+ * change (core/generation.h): the view, each Redis backend whose own
+ * config is equal (connections, stream position, data), zone files whose
+ * path and mtime did not change, every plugin instance whose config is
+ * equal (shared by both chains, counted). Only what changed is set up
+ * (a new Redis backend loads hidden, next to the served data). Main then
  * polls (every RELOAD_POLL_MS) until the new plugins say they are ready (a
  * new Redis backend has loaded, changed zone files are read by the file
  * plugin's loader thread; at most RELOAD_READY_WAIT_MS) or one says its

@@ -9,6 +9,17 @@
  * ready" (naming the backends) until every reachable backend has finished
  * its first load. The backends' counters are exported as vmdns_redis_*
  * metrics (redis_metrics.c) by a collector registered at setup.
+ *
+ * Reloads (PLUGIN_VIEW_HANDOVER): a changed `redis:` section whose records
+ * are built alike (default_ttl, defaults) keeps the view and the merge
+ * (redis_core_t). Every backend whose own settings are unchanged
+ * (redis_config_backend_equal) keeps running in its merge slot, with its
+ * connections, stream position and data; new or changed ones get a free
+ * slot and load hidden. At the switch (activate) the merge is given the
+ * new order: conflicts are decided again from memory, the new backends'
+ * names show, the dropped backends' names go (redis_merge.h). A reload
+ * that is dropped before the switch stops its new backends, whose hidden
+ * data then goes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,20 +33,82 @@
 #include "redis/redis_merge.h"
 #include "redis/redis_metrics.h"
 
-/* The parsed `redis:` section. */
+/* The parsed `redis:` section. Counted: the instance set up from it holds
+ * it, and so does every backend still running from it (a backend kept by
+ * a reload points into the config it was started with). Control thread. */
 typedef struct redis_conf {
     redis_config_t cfg;
     cfg_pos_t at;
+    unsigned refs;
 } redis_conf_t;
 
-typedef struct redis_plugin {
-    const redis_config_t *cfg; /* in the instance's redis_conf_t */
-    redis_stats_t *stats;
-    const char **names;
+/* One backend in the shared state: which config entry it runs from, and
+ * how many instances list it. */
+typedef struct redis_slot {
+    redis_backend_t *backend; /* NULL: free */
+    redis_conf_t *conf;       /* held */
+    size_t which;             /* its index in conf->cfg.backends */
+    unsigned users;
+} redis_slot_t;
+
+/* What the instances of one view share: the merge and the backends, by
+ * slot (redis_merge.h). A reload whose data settings are equal hands it to
+ * the new instance (env->prev_state), which keeps the backends it lists
+ * unchanged, starts the others hidden, and at the switch (activate) gives
+ * the merge the new order. Control thread, but stats (atomics). */
+typedef struct redis_core {
     merge_t *merge;
-    redis_backend_t **backends;
+    redis_conf_t *data_conf; /* held: the defaults the merge builds from */
+    redis_stats_t stats[REDIS_MAX_BACKENDS];
+    redis_slot_t slots[REDIS_MAX_BACKENDS];
+    unsigned users;
+} redis_core_t;
+
+/* One instance: the backends of its config, in config order. */
+typedef struct redis_plugin {
+    redis_core_t *core;
+    const redis_config_t *cfg; /* in the instance's redis_conf_t */
     size_t n;
+    unsigned slot[REDIS_MAX_BACKENDS];
+    bool started[REDIS_MAX_BACKENDS]; /* this instance started the thread */
+    bool ordered;                     /* its order was given to the merge */
 } redis_plugin_t;
+
+static void redis_conf_put(redis_conf_t *c)
+{
+    if (c != NULL && --c->refs == 0) {
+        redis_config_free(&c->cfg);
+        free(c);
+    }
+}
+
+/* Drop one instance's hold on a slot; the last one stops the backend and
+ * lets the merge drop its data (at the next tick of another backend). */
+static void core_slot_put(redis_core_t *core, unsigned s)
+{
+    redis_slot_t *sl = &core->slots[s];
+    if (sl->users == 0 || --sl->users > 0) {
+        return;
+    }
+    redis_backend_free(sl->backend); /* joins its thread */
+    merge_slot_release(core->merge, s);
+    redis_conf_put(sl->conf);
+    *sl = (redis_slot_t){0};
+}
+
+static void core_put(redis_core_t *core)
+{
+    if (core == NULL || --core->users > 0) {
+        return;
+    }
+    for (unsigned s = 0; s < REDIS_MAX_BACKENDS; s++) {
+        core->slots[s].users = core->slots[s].users > 0 ? 1 : 0;
+        core_slot_put(core, s);
+    }
+    merge_free(core->merge);
+    redis_conf_put(core->data_conf);
+    free(core);
+}
 
 static void redis_teardown(void *state)
 {
@@ -43,13 +116,10 @@ static void redis_teardown(void *state)
     if (p == NULL) {
         return;
     }
-    for (size_t i = 0; i < p->n; i++) {
-        redis_backend_free(p->backends[i]); /* stops its thread first */
+    for (size_t i = 0; p->core != NULL && i < p->n; i++) {
+        core_slot_put(p->core, p->slot[i]);
     }
-    merge_free(p->merge);
-    free(p->backends);
-    free(p->names);
-    free(p->stats);
+    core_put(p->core);
     free(p);
 }
 
@@ -65,6 +135,7 @@ static int redis_parse(const plugin_parse_env_t *penv, cfg_node_t *node, void **
         return -1;
     }
     cfg_pos_of(node, &c->at);
+    c->refs = 1;
     *conf = c;
     return 0;
 }
@@ -75,62 +146,141 @@ static bool redis_conf_equal(const void *a, const void *b)
     return redis_config_equal(&x->cfg, &y->cfg);
 }
 
+/* The running view (and merge) can serve the new config if records are
+ * built the same way; backends are then kept one by one. */
+static bool redis_handover_ok(const void *old_conf, const void *new_conf)
+{
+    const redis_conf_t *x = old_conf, *y = new_conf;
+    return redis_config_data_equal(&x->cfg, &y->cfg);
+}
+
 static void redis_conf_free(void *conf)
 {
-    redis_conf_t *c = conf;
-    if (c != NULL) {
-        redis_config_free(&c->cfg);
-        free(c);
+    redis_conf_put(conf);
+}
+
+static redis_core_t *core_new(view_t *view, redis_conf_t *c)
+{
+    redis_core_t *core = calloc(1, sizeof(*core));
+    if (core == NULL) {
+        return NULL;
     }
+    merge_params_t mp = {view, 0, NULL, core->stats, &c->cfg.defaults, c->cfg.default_ttl};
+    core->merge = merge_new(&mp);
+    if (core->merge == NULL) {
+        free(core);
+        return NULL;
+    }
+    core->data_conf = c;
+    c->refs++;
+    return core;
+}
+
+/* The running backend that backend i of the new config can be (same
+ * settings, not taken yet), as a slot; -1 if none. */
+static int redis_kept_slot(const redis_plugin_t *prev, const redis_plugin_t *p, size_t i)
+{
+    for (size_t j = 0; prev != NULL && j < prev->n; j++) {
+        unsigned s = prev->slot[j];
+        const redis_slot_t *sl = &prev->core->slots[s];
+        bool taken = false;
+        for (size_t k = 0; k < i; k++) {
+            taken = taken || p->slot[k] == s;
+        }
+        if (!taken && redis_config_backend_equal(&sl->conf->cfg, sl->which, p->cfg, i)) {
+            return (int)s;
+        }
+    }
+    return -1;
 }
 
 static int redis_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)
 {
-    const redis_conf_t *c = conf;
+    redis_conf_t *c = (redis_conf_t *)conf;
     const cfg_pos_t *node = &c->at;
+    const redis_plugin_t *prev = env->prev_state;
     *state = NULL;
     redis_plugin_t *p = calloc(1, sizeof(*p));
     if (p == NULL) {
         return cfg_fail_pos(err, node, "out of memory");
     }
     p->cfg = &c->cfg;
-    size_t n = p->cfg->nbackends;
-    p->stats = calloc(n, sizeof(*p->stats));
-    p->names = calloc(n, sizeof(*p->names));
-    p->backends = calloc(n, sizeof(*p->backends));
-    if (p->stats == NULL || p->names == NULL || p->backends == NULL) {
-        redis_teardown(p);
+    p->core = prev != NULL ? prev->core : core_new(env->view, c);
+    if (p->core == NULL) {
+        free(p);
         return cfg_fail_pos(err, node, "out of memory");
     }
-    for (size_t i = 0; i < n; i++) {
-        p->names[i] = p->cfg->backends[i].name;
-    }
-    merge_params_t mp = {env->view, n, p->names, p->stats, &p->cfg->defaults, p->cfg->default_ttl};
-    p->merge = merge_new(&mp);
-    if (p->merge == NULL) {
-        redis_teardown(p);
-        return cfg_fail_pos(err, node, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++) {
-        p->backends[i] = redis_backend_new(p->cfg, (unsigned)i, p->merge, &p->stats[i]);
-        if (p->backends[i] == NULL) {
-            cfg_fail_pos(err, node, "cannot create backend '%s'", p->cfg->backends[i].name);
+    p->core->users++;
+    redis_core_t *core = p->core;
+    size_t kept = 0;
+    for (size_t i = 0; i < p->cfg->nbackends; i++) {
+        int s = redis_kept_slot(prev, p, i);
+        if (s >= 0) { /* unchanged: it runs on, with its connection and data */
+            p->slot[i] = (unsigned)s;
+            core->slots[s].users++;
+            p->n = i + 1;
+            kept++;
+            continue;
+        }
+        const char *name = p->cfg->backends[i].name;
+        s = merge_slot_add(core->merge, name, core->stats);
+        redis_backend_t *b = NULL;
+        if (s >= 0) {
+            memset(&core->stats[s], 0, sizeof(core->stats[s])); /* nobody writes a free slot */
+            b = redis_backend_new(p->cfg, i, (unsigned)s, core->merge, &core->stats[s]);
+            if (b == NULL) {
+                merge_slot_release(core->merge, (unsigned)s);
+            }
+        }
+        if (b == NULL) {
+            cfg_fail_pos(err, node,
+                         s < 0 ? "backend '%s': no free backend slot (a reload "
+                                 "still dropping old ones?)"
+                               : "cannot create backend '%s'",
+                         name);
             redis_teardown(p);
             return -1;
         }
+        core->slots[s] = (redis_slot_t){b, c, i, 1};
+        c->refs++;
+        p->slot[i] = (unsigned)s;
+        p->started[i] = true;
         p->n = i + 1;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (redis_backend_start(p->backends[i]) != 0) {
+    if (!env->view_serving) { /* nobody answers from this view yet: serve at once */
+        merge_order(core->merge, p->slot, p->n);
+        merge_apply(core->merge, 0);
+        p->ordered = true;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->started[i] && redis_backend_start(core->slots[p->slot[i]].backend) != 0) {
             cfg_fail_pos(err, node, "cannot start the thread of backend '%s'",
                          p->cfg->backends[i].name);
             redis_teardown(p);
             return -1;
         }
     }
-    log_info("redis: %zu backend(s), loading in parallel", n);
+    if (prev != NULL) {
+        log_info("redis: %zu backend(s): %zu kept running with their data, %zu loading", p->n, kept,
+                 p->n - kept);
+    } else {
+        log_info("redis: %zu backend(s), loading in parallel", p->n);
+    }
     *state = p;
     return 0;
+}
+
+/* This configuration takes over: its backends serve, in its order; those
+ * it dropped leave the view (merge_order, applied by a backend thread). */
+static void redis_activate(void *state)
+{
+    redis_plugin_t *p = state;
+    if (p == NULL || p->ordered) {
+        return;
+    }
+    p->ordered = true;
+    merge_order(p->core->merge, p->slot, p->n);
+    redis_backend_kick(p->core->slots[p->slot[0]].backend);
 }
 
 /* Our collector in each configuration the instance serves (env->gen,
@@ -152,7 +302,7 @@ static bool redis_ready(void *state, char *why, size_t why_len)
         why[0] = '\0';
     }
     for (size_t i = 0; p != NULL && i < p->n; i++) {
-        if (redis_backend_settled(p->backends[i])) {
+        if (redis_backend_settled(p->core->slots[p->slot[i]].backend)) {
             continue;
         }
         if (ready && why_len > 0) {
@@ -160,7 +310,7 @@ static bool redis_ready(void *state, char *why, size_t why_len)
         }
         ready = false;
         if (len < why_len) {
-            len += (size_t)snprintf(why + len, why_len - len, " %s", p->names[i]);
+            len += (size_t)snprintf(why + len, why_len - len, " %s", p->cfg->backends[i].name);
         }
     }
     return ready;
@@ -178,15 +328,17 @@ bool redis_plugin_backend_stats(const void *state, size_t i, redis_stats_snapsho
     if (p == NULL || i >= p->n) {
         return false;
     }
-    redis_stats_read(&p->stats[i], out);
-    out->name = p->names[i];
+    redis_stats_read(&p->core->stats[p->slot[i]], out);
+    out->name = p->cfg->backends[i].name;
     return true;
 }
 
 const plugin_t plugin_redis = {
     .name = "redis",
     .config_key = "redis",
-    .view_data = PLUGIN_VIEW_BOUND,
+    .view_data = PLUGIN_VIEW_HANDOVER,
+    .handover_ok = redis_handover_ok,
+    .activate = redis_activate,
     .parse = redis_parse,
     .conf_equal = redis_conf_equal,
     .conf_free = redis_conf_free,

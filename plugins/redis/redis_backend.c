@@ -24,7 +24,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-#include <urcu.h>
+#include "core/rcu.h"
 
 #include "common/redis_schema.h"
 #include "redis/redis_backend_int.h"
@@ -345,12 +345,7 @@ static void on_resync(evutil_socket_t fd, short what, void *arg)
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     redis_backend_t *b = arg;
-    if (b->index == 0) { /* one thread sweeps the leases for all */
-        merge_lock(b->merge);
-        merge_expire(b->merge, (int64_t)time(NULL));
-        merge_retry_held(b->merge);
-        merge_unlock(b->merge);
-    }
+    merge_tick(b->merge, (int64_t)time(NULL)); /* leases (once for all), a new order */
     stream_poll_lag(b);
     if (!event_pending(b->notify_timer, EV_TIMEOUT, NULL)) {
         notify_flush(b);
@@ -400,20 +395,20 @@ static void *backend_main(void *arg)
     return NULL;
 }
 
-redis_backend_t *redis_backend_new(const redis_config_t *cfg, unsigned index, merge_t *merge,
-                                   redis_stats_t *stats)
+redis_backend_t *redis_backend_new(const redis_config_t *cfg, size_t which, unsigned slot,
+                                   merge_t *merge, redis_stats_t *stats)
 {
     redis_backend_t *b = calloc(1, sizeof(*b));
     if (b == NULL) {
         return NULL;
     }
-    b->index = index;
+    b->index = slot;
     b->gcfg = cfg;
-    b->cfg = &cfg->backends[index];
+    b->cfg = &cfg->backends[which];
     b->merge = merge;
     b->stats = stats;
     b->stop_fd = -1;
-    b->rng = (uint64_t)time(NULL) ^ ((uint64_t)index << 32) ^ (uint64_t)(uintptr_t)b;
+    b->rng = (uint64_t)time(NULL) ^ ((uint64_t)slot << 32) ^ (uint64_t)(uintptr_t)b;
     if (b->rng == 0) {
         b->rng = 0x9e3779b97f4a7c15ull;
     }
@@ -460,6 +455,13 @@ int redis_backend_start(redis_backend_t *b)
     }
     b->started = true;
     return 0;
+}
+
+void redis_backend_kick(redis_backend_t *b)
+{
+    if (b != NULL && b->started) {
+        event_active(b->tick_timer, EV_TIMEOUT, 0);
+    }
 }
 
 bool redis_backend_settled(const redis_backend_t *b)

@@ -33,9 +33,14 @@
 
 typedef struct redis_backend redis_backend_t;
 
-/* Create backend `index` of cfg (not started). NULL on failure. */
-redis_backend_t *redis_backend_new(const redis_config_t *cfg, unsigned index, merge_t *merge,
-                                   redis_stats_t *stats);
+/* Create the backend cfg->backends[which], writing to the merge as `slot`
+ * (not started). cfg must outlive it. NULL on failure. */
+redis_backend_t *redis_backend_new(const redis_config_t *cfg, size_t which, unsigned slot,
+                                   merge_t *merge, redis_stats_t *stats);
+
+/* Have its thread run its once-a-second work now (merge_tick: a new order
+ * of the backends taken into the index). Any thread. */
+void redis_backend_kick(redis_backend_t *b);
 
 /* Start its thread. Returns 0 or -1. */
 int redis_backend_start(redis_backend_t *b);

@@ -358,3 +358,19 @@ bool redis_config_equal(const redis_config_t *a, const redis_config_t *b)
     }
     return true;
 }
+
+bool redis_config_backend_equal(const redis_config_t *a, size_t i, const redis_config_t *b,
+                                size_t j)
+{
+    return a->connect_timeout_ms == b->connect_timeout_ms &&
+           a->read_timeout_ms == b->read_timeout_ms &&
+           a->resync_interval_ms == b->resync_interval_ms &&
+           a->max_backoff_ms == b->max_backoff_ms &&
+           a->keyspace_notifications == b->keyspace_notifications &&
+           same_backend(&a->backends[i], &b->backends[j]);
+}
+
+bool redis_config_data_equal(const redis_config_t *a, const redis_config_t *b)
+{
+    return a->default_ttl == b->default_ttl && same_defaults(&a->defaults, &b->defaults);
+}

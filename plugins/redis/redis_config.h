@@ -95,6 +95,17 @@ int redis_config_read(cfg_node_t *node, redis_config_t *cfg, cfg_error_t *err);
  * an equal config keeps the running backends and their data). */
 bool redis_config_equal(const redis_config_t *a, const redis_config_t *b);
 
+/* True if backend i of a and backend j of b would run the same way: same
+ * own settings (name, nodes, auth, db, prefix, suffix) and the same
+ * connection settings (timeouts, resync, backoff, notifications). A
+ * reload keeps such a backend running, with its data. */
+bool redis_config_backend_equal(const redis_config_t *a, size_t i, const redis_config_t *b,
+                                size_t j);
+
+/* True if records read under a would be built the same under b (default
+ * TTL, default SOA/NS): the data in memory can serve for b. */
+bool redis_config_data_equal(const redis_config_t *a, const redis_config_t *b);
+
 /* Free what redis_config_read allocated. */
 void redis_config_free(redis_config_t *cfg);
 

@@ -71,14 +71,27 @@ typedef struct merge_zone {
     uint8_t apex[NAME_MAX_WIRE];
 } merge_zone_t;
 
-#define MERGE_SWEEP_SLICE 4096 /* buckets swept per hold of the lock */
+#define MERGE_SWEEP_SLICE 4096               /* buckets swept per hold of the lock */
+#define DEF               REDIS_MAX_BACKENDS /* the slot of the config defaults */
+#define DEF_BIT           (1u << DEF)
+#define NONE              (DEF + 1) /* no visible holder */
 
+/* Slots (see redis_merge.h): a backend keeps its slot, its bit in every
+ * mask, for as long as it runs; its priority is rank[slot]. `vis` and
+ * `rank` are what the index is consistent with; want_vis/want_rank what
+ * the running configuration asked for (merge_order), taken by merge_apply. */
 struct merge {
     pthread_mutex_t lock;
     view_t *view;
-    size_t nb; /* real backends; bit nb is the defaults */
-    const char *const *names;
-    redis_stats_t *stats;
+    uint32_t live;     /* slots handed to a backend (merge_slot_add) */
+    uint32_t vis;      /* slots whose data may win (applied) */
+    uint32_t dead;     /* slots whose changes are ignored and whose data goes */
+    uint32_t want_vis; /* asked for by merge_order, not applied yet */
+    uint8_t rank[DEF + 1], want_rank[DEF + 1];
+    bool dirty;          /* want_* differ from what is applied */
+    int64_t last_expire; /* second of the last merge_tick sweep */
+    const char *names[REDIS_MAX_BACKENDS];
+    redis_stats_t *stats[REDIS_MAX_BACKENDS];
     const redis_defaults_t *defaults;
     uint32_t default_ttl;
     bool loading[REDIS_MAX_BACKENDS];
@@ -96,6 +109,38 @@ struct merge {
 static unsigned lowest_bit(uint32_t mask)
 {
     return (unsigned)__builtin_ctz(mask);
+}
+
+/* The holder in mask that wins under (vis, rank): the visible slot of the
+ * lowest rank, else the defaults, else NONE. */
+static unsigned pick_in(uint32_t mask, uint32_t vis, const uint8_t *rank)
+{
+    uint32_t c = mask & (vis | DEF_BIT);
+    if (c == 0) {
+        return NONE;
+    }
+    if ((c & (c - 1)) == 0) {
+        return lowest_bit(c);
+    }
+    unsigned best = NONE, best_rank = 256;
+    for (; c != 0; c &= c - 1) {
+        unsigned s = lowest_bit(c);
+        if (rank[s] < best_rank) {
+            best_rank = rank[s];
+            best = s;
+        }
+    }
+    return best;
+}
+
+static unsigned pick(const merge_t *m, uint32_t mask)
+{
+    return pick_in(mask, m->vis, m->rank);
+}
+
+static bool slot_dead(const merge_t *m, unsigned b)
+{
+    return b >= REDIS_MAX_BACKENDS || (m->dead & (1u << b)) != 0;
 }
 
 static uint64_t rel_hash(const uint8_t *rel, size_t len)
@@ -383,9 +428,9 @@ static void zone_free_index(merge_zone_t *z)
 /* Count a held zone in (delta 1) or out of (-1) its backends' gauges. */
 static void zone_held_count(merge_t *m, const merge_zone_t *z, int delta)
 {
-    for (unsigned b = 0; b < m->nb; b++) {
+    for (unsigned b = 0; b < REDIS_MAX_BACKENDS; b++) {
         if (z->backends & (1u << b)) {
-            redis_stat_add(&m->stats[b].zones_ignored, delta);
+            redis_stat_add(&m->stats[b]->zones_ignored, delta);
         }
     }
 }
@@ -426,13 +471,16 @@ static merge_zone_t *zone_get(merge_t *m, unsigned b, const uint8_t *apex, size_
 {
     merge_zone_t **slot = zone_slot(m, apex, len);
     merge_zone_t *z = *slot;
+    if (create && slot_dead(m, b)) {
+        return NULL; /* a backend on its way out adds nothing */
+    }
     if (z != NULL || !create) {
         if (z != NULL && create) {
             if (!(z->backends & (1u << b))) {
                 z->backends |= 1u << b;
-                redis_stat_add(&m->stats[b].zones, 1);
+                redis_stat_add(&m->stats[b]->zones, 1);
                 if (z->held) {
-                    redis_stat_add(&m->stats[b].zones_ignored, 1);
+                    redis_stat_add(&m->stats[b]->zones_ignored, 1);
                 }
             }
             if (m->marking[b]) {
@@ -450,7 +498,7 @@ static merge_zone_t *zone_get(merge_t *m, unsigned b, const uint8_t *apex, size_
     z->serial_base = (uint32_t)time(NULL);
     z->nbuckets = 64;
     z->table = calloc(z->nbuckets, sizeof(*z->table));
-    z->names = calloc(m->nb + 1, sizeof(*z->names));
+    z->names = calloc(DEF + 1, sizeof(*z->names));
     z->vz = view_zone_new(apex, len);
     if (z->vz != NULL) {
         view_zone_set_owner(z->vz, MERGE_OWNER);
@@ -470,17 +518,17 @@ static merge_zone_t *zone_get(merge_t *m, unsigned b, const uint8_t *apex, size_
         zone_free_index(z);
         return NULL;
     }
-    e->mask = 1u << m->nb;
-    z->names[m->nb] = 1;
+    e->mask = DEF_BIT;
+    z->names[DEF] = 1;
     z->backends = 1u << b;
     z->seen = m->marking[b] ? 1u << b : 0;
-    redis_stat_add(&m->stats[b].zones, 1);
+    redis_stat_add(&m->stats[b]->zones, 1);
     *slot = z;
     if (++m->nzones > m->zone_buckets) {
         zones_grow(m);
     }
-    if (!m->loading[b]) {
-        zone_publish(m, z);
+    if (!m->loading[b] && (m->vis & (1u << b))) {
+        zone_publish(m, z); /* a hidden backend's zone waits for merge_apply */
     }
     return z;
 }
@@ -508,9 +556,9 @@ static bool zone_release(merge_t *m, merge_zone_t *z, unsigned b)
 {
     if (z->backends & (1u << b)) {
         z->backends &= ~(1u << b);
-        redis_stat_add(&m->stats[b].zones, -1);
+        redis_stat_add(&m->stats[b]->zones, -1);
         if (z->held) {
-            redis_stat_add(&m->stats[b].zones_ignored, -1);
+            redis_stat_add(&m->stats[b]->zones_ignored, -1);
         }
     }
     if (z->backends == 0) {
@@ -531,15 +579,15 @@ static const view_node_t *winner_node(const merge_zone_t *z, const uint8_t *owne
 static void count_names(merge_t *m, merge_zone_t *z, unsigned b, int delta)
 {
     z->names[b] = (uint32_t)((int64_t)z->names[b] + delta);
-    if (b < m->nb) {
-        redis_stat_add(&m->stats[b].names, delta);
+    if (b != DEF) {
+        redis_stat_add(&m->stats[b]->names, delta);
     }
 }
 
 static void count_records(merge_t *m, unsigned b, const view_node_t *node, int sign)
 {
-    if (b < m->nb && node != NULL) {
-        redis_stat_add(&m->stats[b].records, sign * (int64_t)redis_node_records(node));
+    if (b != DEF && node != NULL) {
+        redis_stat_add(&m->stats[b]->records, sign * (int64_t)redis_node_records(node));
     }
 }
 
@@ -554,10 +602,10 @@ static bool expired(const view_node_t *node, int64_t now)
 static void promote(merge_t *m, merge_zone_t *z, merge_entry_t *e, const uint8_t *owner,
                     size_t owner_len, int64_t now)
 {
-    while (e->mask != 0) {
-        unsigned w = lowest_bit(e->mask);
+    unsigned w;
+    while ((w = pick(m, e->mask)) != NONE) {
         view_node_t *node;
-        if (w == m->nb) {
+        if (w == DEF) {
             redis_zone_ctx_t ctx = zone_ctx(m, z);
             node = redis_default_apex(&ctx);
         } else {
@@ -579,16 +627,18 @@ static void promote(merge_t *m, merge_zone_t *z, merge_entry_t *e, const uint8_t
         count_names(m, z, w, -1);
     }
     view_zone_delete(z->vz, owner, owner_len);
-    entry_remove(z, e);
+    if (e->mask == 0) {
+        entry_remove(z, e); /* else only hidden backends hold it */
+    }
 }
 
 static void note_conflict(merge_t *m, merge_zone_t *z, merge_entry_t *e, unsigned loser,
                           unsigned winner)
 {
-    if (loser >= m->nb || winner >= m->nb) {
+    if (loser >= REDIS_MAX_BACKENDS || winner >= REDIS_MAX_BACKENDS) {
         return;
     }
-    redis_stat_add(&m->stats[loser].conflicts, 1);
+    redis_stat_add(&m->stats[loser]->conflicts, 1);
     char name[NAME_MAX_WIRE * 4 + 2];
     owner_text(z, e, name, sizeof(name));
     log_once(&m->conflict_logged[loser], LOG_LEVEL_WARN,
@@ -600,7 +650,7 @@ static void note_conflict(merge_t *m, merge_zone_t *z, merge_entry_t *e, unsigne
 int merge_set(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, const uint8_t *owner,
               size_t owner_len, view_node_t *node, int64_t now)
 {
-    if (node == NULL || expired(node, now)) {
+    if (node == NULL || expired(node, now) || slot_dead(m, b)) {
         view_node_free(node);
         merge_del(m, b, apex, apex_len, owner, owner_len, now);
         return 0;
@@ -622,18 +672,19 @@ int merge_set(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, cons
     int64_t exp = view_node_expires(node);
     bool fresh = !(e->mask & bit);
     e->seen = (e->seen & ~bit) | (z->parity & bit); /* seen in b's current reload epoch */
-    unsigned w = e->mask ? lowest_bit(e->mask) : b;
+    unsigned w = pick(m, e->mask);
+    bool visible = (m->vis & bit) != 0;
 
-    if (e->mask == 0 || b <= w) {
+    if (visible && (w == NONE || w == b || m->rank[b] < m->rank[w])) {
         /* b is (or becomes) the winner: its node goes into the view. */
         rcu_read_lock();
-        const view_node_t *cur = e->mask ? winner_node(z, owner, owner_len) : NULL;
+        const view_node_t *cur = w != NONE ? winner_node(z, owner, owner_len) : NULL;
         if (cur != NULL && b == w && redis_node_equal(cur, node)) {
             rcu_read_unlock();
             view_node_free(node);
             return 0;
         }
-        if (b < w && cur != NULL && w < m->nb) {
+        if (b != w && cur != NULL && w != DEF && w != NONE) {
             bool failed = false;
             view_node_t *copy = redis_node_clone(cur);
             if (copy != NULL) {
@@ -662,20 +713,22 @@ int merge_set(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, cons
         return 0;
     }
 
-    /* An earlier backend wins: keep b's data aside. */
+    /* An earlier backend wins (or b is hidden): keep b's data aside. */
     bool failed = false;
     int64_t records = (int64_t)redis_node_records(node);
     view_node_t *old = shadow_put(e, b, node, &failed);
     if (failed) {
         return -1;
     }
-    redis_stat_add(&m->stats[b].records, records);
+    redis_stat_add(&m->stats[b]->records, records);
     count_records(m, b, old, -1);
     view_node_free(old);
     if (fresh) {
         e->mask |= bit;
         count_names(m, z, b, +1);
-        note_conflict(m, z, e, b, w);
+        if (visible && w != NONE) {
+            note_conflict(m, z, e, b, w);
+        }
     }
     return 0;
 }
@@ -705,11 +758,11 @@ int merge_del(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, cons
         return 0;
     }
     merge_entry_t *e = *entry_slot(z, owner, owner_len - apex_len);
-    uint32_t bit = 1u << b;
-    if (e == NULL || !(e->mask & bit)) {
+    uint32_t bit = b < REDIS_MAX_BACKENDS ? 1u << b : 0;
+    if (e == NULL || !(e->mask & bit) || slot_dead(m, b)) {
         return 0;
     }
-    unsigned w = lowest_bit(e->mask);
+    unsigned w = pick(m, e->mask);
     e->mask &= ~bit;
     count_names(m, z, b, -1);
     if (b == w) {
@@ -777,7 +830,7 @@ void merge_delzone(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len,
 {
     merge_zone_t *z = zone_get(m, b, apex, apex_len, false);
     bool removed;
-    if (z == NULL) {
+    if (z == NULL || slot_dead(m, b)) {
         return;
     }
     zone_drop_names(m, z, b, false, 0, z->nbuckets, now, &removed);
@@ -887,7 +940,7 @@ size_t merge_expire(merge_t *m, int64_t now)
                 uint8_t owner[NAME_MAX_WIRE];
                 memcpy(owner, e->rel, e->len);
                 memcpy(owner + e->len, apex, apex_len);
-                unsigned w = lowest_bit(e->mask);
+                unsigned w = pick(m, e->mask);
                 heap_remove(z, e);
                 dropped += (size_t)merge_del(m, w, apex, apex_len, owner, e->len + apex_len, now);
                 z = zone_get(m, w, apex, apex_len, false);
@@ -935,7 +988,7 @@ void merge_publish_pending(merge_t *m)
 {
     for (size_t i = 0; i < m->zone_buckets; i++) {
         for (merge_zone_t *z = m->zones[i]; z != NULL; z = z->next) {
-            if (!z->published) {
+            if (!z->published && (z->backends & m->vis)) {
                 zone_publish(m, z);
             }
         }
@@ -963,7 +1016,7 @@ size_t merge_zone_count(const merge_t *m)
 
 merge_t *merge_new(const merge_params_t *p)
 {
-    if (p->nbackends == 0 || p->nbackends > REDIS_MAX_BACKENDS) {
+    if (p->nbackends > REDIS_MAX_BACKENDS) {
         return NULL;
     }
     merge_t *m = calloc(1, sizeof(*m));
@@ -978,12 +1031,215 @@ merge_t *merge_new(const merge_params_t *p)
     }
     pthread_mutex_init(&m->lock, NULL);
     m->view = p->view;
-    m->nb = p->nbackends;
-    m->names = p->names;
-    m->stats = p->stats;
     m->defaults = p->defaults;
     m->default_ttl = p->default_ttl;
+    m->rank[DEF] = m->want_rank[DEF] = UINT8_MAX;
+    for (size_t i = 0; i < p->nbackends; i++) {
+        m->names[i] = p->names[i];
+        m->stats[i] = &p->stats[i];
+        m->rank[i] = m->want_rank[i] = (uint8_t)i;
+        m->live |= 1u << i;
+    }
+    m->vis = m->want_vis = m->live;
     return m;
+}
+
+int merge_slot_add(merge_t *m, const char *name, redis_stats_t *stats_by_slot)
+{
+    merge_lock(m);
+    uint32_t busy = m->live | m->dead | m->vis | m->want_vis;
+    int slot = -1;
+    for (unsigned s = 0; s < REDIS_MAX_BACKENDS && slot < 0; s++) {
+        if (!(busy & (1u << s))) {
+            slot = (int)s;
+        }
+    }
+    if (slot >= 0) {
+        unsigned s = (unsigned)slot;
+        m->live |= 1u << s;
+        m->names[s] = name;
+        m->stats[s] = &stats_by_slot[s];
+        m->rank[s] = m->want_rank[s] = UINT8_MAX - 1; /* hidden: never the winner */
+        m->loading[s] = m->marking[s] = false;
+        m->conflict_logged[s] = (log_once_t){0};
+    }
+    merge_unlock(m);
+    return slot;
+}
+
+void merge_slot_name(merge_t *m, unsigned slot, const char *name)
+{
+    merge_lock(m);
+    if (slot < REDIS_MAX_BACKENDS) {
+        m->names[slot] = name;
+    }
+    merge_unlock(m);
+}
+
+void merge_order(merge_t *m, const unsigned *slots, size_t n)
+{
+    merge_lock(m);
+    uint32_t want = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (slots[i] < REDIS_MAX_BACKENDS) {
+            want |= 1u << slots[i];
+            m->want_rank[slots[i]] = (uint8_t)i;
+        }
+    }
+    uint32_t dead = m->dead | (m->live & ~want); /* listed no more: ignored from now on */
+    want &= ~dead;
+    bool same = dead == m->dead && want == m->want_vis &&
+                memcmp(m->want_rank, m->rank, sizeof(m->rank)) == 0;
+    m->dead = dead;
+    m->want_vis = want;
+    m->dirty = m->dirty || !same;
+    merge_unlock(m);
+}
+
+void merge_slot_release(merge_t *m, unsigned slot)
+{
+    if (slot >= REDIS_MAX_BACKENDS) {
+        return;
+    }
+    merge_lock(m);
+    m->live &= ~(1u << slot);
+    m->dead |= 1u << slot;
+    m->want_vis &= ~(1u << slot);
+    m->dirty = true;
+    merge_unlock(m);
+}
+
+/* merge_apply for one entry: drop the dead slots' data, and if the winner
+ * changed from `ow` (under the previous vis/rank), put the new one's node
+ * into the view (keeping the old winner's data as a shadow). */
+static void entry_apply(merge_t *m, merge_zone_t *z, merge_entry_t *e, unsigned ow,
+                        uint32_t old_vis, int64_t now)
+{
+    for (uint32_t d = e->mask & m->dead & ~(ow < DEF ? 1u << ow : 0); d != 0; d &= d - 1) {
+        unsigned s = lowest_bit(d);
+        view_node_t *old = shadow_take(e, s);
+        count_records(m, s, old, -1);
+        view_node_free(old);
+        e->mask &= ~(1u << s);
+        count_names(m, z, s, -1);
+    }
+    if (e->mask == 0) { /* only dead slots held it: it was not in the view */
+        entry_remove(z, e);
+        return;
+    }
+    unsigned nw = pick(m, e->mask);
+    if (nw < REDIS_MAX_BACKENDS) { /* who loses to the winner now, and did not before */
+        uint32_t losers = e->mask & m->vis & ~(1u << nw) & ~old_vis;
+        if (ow != nw && ow < REDIS_MAX_BACKENDS && (m->vis & (1u << ow))) {
+            losers |= 1u << ow;
+        }
+        for (; losers != 0; losers &= losers - 1) {
+            note_conflict(m, z, e, lowest_bit(losers), nw);
+        }
+    }
+    if (nw == ow) {
+        return;
+    }
+    uint8_t owner[NAME_MAX_WIRE];
+    size_t owner_len = e->len + z->apex_len;
+    memcpy(owner, e->rel, e->len);
+    memcpy(owner + e->len, z->apex, z->apex_len);
+    if (ow != NONE) {
+        rcu_read_lock();
+        const view_node_t *cur = winner_node(z, owner, owner_len);
+        bool drop = ow != DEF && (m->dead & (1u << ow)) != 0;
+        if (!drop && ow != DEF && cur != NULL) {
+            bool failed = false;
+            view_node_t *copy = redis_node_clone(cur);
+            if (copy != NULL) {
+                shadow_put(e, ow, copy, &failed);
+            }
+            drop = copy == NULL || failed; /* cannot keep its data: it loses the name */
+        }
+        if (drop) {
+            count_records(m, ow, cur, -1);
+            e->mask &= ~(1u << ow);
+            count_names(m, z, ow, -1);
+        }
+        rcu_read_unlock();
+        heap_remove(z, e);
+    }
+    promote(m, z, e, owner, owner_len, now); /* the new winner, or out of the view */
+}
+
+/* merge_apply for one zone; returns false if the zone went away. */
+static bool zone_apply(merge_t *m, merge_zone_t *z, uint32_t old_vis, const uint8_t *old_rank,
+                       int64_t now)
+{
+    for (size_t i = 0; i < z->nbuckets; i++) {
+        for (merge_entry_t *e = z->table[i], *next; e != NULL; e = next) {
+            next = e->next;
+            unsigned ow = pick_in(e->mask, old_vis, old_rank);
+            uint32_t changed = (e->mask & m->dead) | (e->mask & (old_vis ^ m->vis));
+            if (changed == 0 && ((e->mask & ~DEF_BIT) & ((e->mask & ~DEF_BIT) - 1)) == 0) {
+                continue; /* one holder, still in the same state */
+            }
+            entry_apply(m, z, e, ow, old_vis, now);
+        }
+    }
+    for (uint32_t d = z->backends & m->dead; d != 0; d &= d - 1) {
+        unsigned s = lowest_bit(d);
+        z->seen &= ~(1u << s);
+        if (zone_release(m, z, s)) {
+            return false;
+        }
+    }
+    if (!z->published && (z->backends & m->vis)) {
+        zone_publish(m, z);
+    }
+    return true;
+}
+
+/* Bring the index to want_vis/want_rank and drop the dead slots' data. */
+static bool apply_locked(merge_t *m, int64_t now)
+{
+    if (!m->dirty) {
+        return false;
+    }
+    uint32_t old_vis = m->vis;
+    uint8_t old_rank[DEF + 1];
+    memcpy(old_rank, m->rank, sizeof(old_rank));
+    m->vis = m->want_vis & ~m->dead;
+    memcpy(m->rank, m->want_rank, sizeof(m->rank));
+    m->rank[DEF] = UINT8_MAX;
+    for (size_t i = 0; i < m->zone_buckets; i++) {
+        for (merge_zone_t *z = m->zones[i], *next; z != NULL; z = next) {
+            next = z->next;
+            zone_apply(m, z, old_vis, old_rank, now);
+        }
+    }
+    for (uint32_t d = m->dead & ~m->live; d != 0; d &= d - 1) {
+        unsigned s = lowest_bit(d);
+        m->loading[s] = m->marking[s] = false;
+    }
+    m->dead &= m->live; /* released slots are free again */
+    m->dirty = false;
+    return true;
+}
+
+bool merge_apply(merge_t *m, int64_t now)
+{
+    merge_lock(m);
+    bool done = apply_locked(m, now);
+    merge_unlock(m);
+    return done;
+}
+
+void merge_tick(merge_t *m, int64_t now)
+{
+    merge_lock(m);
+    apply_locked(m, now);
+    if (m->last_expire != now) {
+        m->last_expire = now;
+        merge_expire(m, now);
+        merge_retry_held(m);
+    }
+    merge_unlock(m);
 }
 
 void merge_free(merge_t *m)

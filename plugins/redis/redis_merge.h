@@ -27,9 +27,23 @@
  * published when a load finishes (merge_publish_pending), so a zone is
  * never answered half-loaded at startup; later ones are published at once.
  *
- * Locking: every function except merge_new/merge_free/merge_mark_end must
- * be called with merge_lock() held; backend threads take it once per batch
- * of changes.
+ * Slots and priority: each backend has a slot (its bit in the masks) for
+ * as long as it runs, and a rank (its place in the config). A reload that
+ * keeps the merge (redis.c) keeps the running backends in their slots and
+ * gives new ones free slots, where they load hidden: their data is kept
+ * aside as shadows, never answered, and their zones stay unpublished. When
+ * the new configuration takes over, merge_order says which slots serve, in
+ * which order; the slots it does not list are dead at once (their changes
+ * are ignored). merge_apply (or the next merge_tick) then walks the index
+ * once: conflicts are decided again by rank from the data in memory, the
+ * new backends' names go into the view, the dead slots' names leave it
+ * (the next backend's copy showing instead). Each name changes with one
+ * view update, so a name held before and after never goes missing.
+ *
+ * Locking: every function except merge_new/merge_free/merge_mark_end and
+ * the slot functions (merge_slot_*, merge_order, merge_apply, merge_tick,
+ * which take the lock themselves) must be called with merge_lock() held;
+ * backend threads take it once per batch of changes.
  * The caller must be an RCU-registered thread.
  */
 #ifndef VMDNS_REDIS_MERGE_H
@@ -57,8 +71,35 @@ typedef struct merge_params {
     uint32_t default_ttl;
 } merge_params_t;
 
-/* Create an empty merge. NULL on allocation failure. */
+/* Create an empty merge whose first nbackends slots (0..nbackends-1, in
+ * that priority order) serve. NULL on allocation failure. */
 merge_t *merge_new(const merge_params_t *p);
+
+/* A free slot for a new backend, hidden until a merge_order lists it:
+ * name for messages, and its counters at stats_by_slot[slot] (both must
+ * outlive the slot). -1 if all 31 slots are taken (or being emptied). */
+int merge_slot_add(merge_t *m, const char *name, redis_stats_t *stats_by_slot);
+
+/* The name messages use for a slot (a reload's copy of the same config). */
+void merge_slot_name(merge_t *m, unsigned slot, const char *name);
+
+/* The slots that serve from now on, first-listed wins; every other slot
+ * in use is dead from now on (its changes are ignored). Takes effect in
+ * the index at the next merge_apply/merge_tick. */
+void merge_order(merge_t *m, const unsigned *slots, size_t n);
+
+/* The backend of `slot` is stopped: its data goes at the next
+ * merge_apply/merge_tick, after which the slot is free again. */
+void merge_slot_release(merge_t *m, unsigned slot);
+
+/* Apply what merge_order and merge_slot_release asked for (one walk of the
+ * index under the lock). Returns false if there was nothing to do. Any
+ * RCU-registered thread. */
+bool merge_apply(merge_t *m, int64_t now);
+
+/* Once a second, from every backend thread: merge_apply if needed, and
+ * (once per second for all) merge_expire and merge_retry_held. */
+void merge_tick(merge_t *m, int64_t now);
 
 /* Free the index and shadows. Published zones stay in the view (the view's
  * owner frees them); zones never published are freed here. */

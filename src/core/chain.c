@@ -336,6 +336,14 @@ bool chain_view_keepable(const chain_conf_t *cc, const chain_t *prev)
         if (!in_cc || (p->view_data == PLUGIN_VIEW_BOUND && !chain_conf_keeps(cc, prev, p->name))) {
             return false;
         }
+        for (size_t j = 0; j < cc->n; j++) {
+            if (cc->slots[j].plugin == p && p->view_data == PLUGIN_VIEW_HANDOVER &&
+                p->handover_ok != NULL && prev->slots[i]->conf != NULL &&
+                cc->slots[j].conf != NULL &&
+                !p->handover_ok(prev->slots[i]->conf, cc->slots[j].conf)) {
+                return false; /* its data cannot serve the new config */
+            }
+        }
     }
     for (size_t j = 0; j < cc->n; j++) {
         const plugin_t *p = cc->slots[j].plugin;
@@ -389,6 +397,16 @@ int chain_start(chain_t *chain, cfg_error_t *err)
         s->started = true;
     }
     return 0;
+}
+
+void chain_activate(chain_t *chain)
+{
+    for (size_t i = 0; chain != NULL && i < chain->nslots; i++) {
+        const chain_inst_t *s = chain->slots[i];
+        if (s->plugin->activate != NULL) {
+            s->plugin->activate(s->state);
+        }
+    }
 }
 
 int chain_failed(const chain_t *chain, cfg_error_t *err)

@@ -59,8 +59,10 @@ bool chain_conf_keeps(const chain_conf_t *cc, const chain_t *prev, const char *n
 /* May a configuration parsed into cc keep running on prev's view? Yes if
  * every plugin whose data is bound to its instance (PLUGIN_VIEW_BOUND:
  * redis) keeps that instance (chain_conf_keeps), and every plugin that
- * hands its data over (PLUGIN_VIEW_HANDOVER: file) and is in prev is in
- * cc too (so it can remove what it no longer serves). */
+ * hands its data over (PLUGIN_VIEW_HANDOVER: file, redis) and is in prev
+ * is in cc too (so it can remove what it no longer serves), and agrees
+ * to the handover (plugin_t.handover_ok: redis, when its records would be
+ * built alike). */
 bool chain_view_keepable(const chain_conf_t *cc, const chain_t *prev);
 
 /* The state of the instance of plugin `name` in chain, or NULL. */
@@ -75,6 +77,10 @@ chain_t *chain_new_from(const plugin_t *const *plugins, size_t nplugins, const p
 /* Call the start hook of each instance not started yet (a reused one
  * already runs). Returns -1 on the first failure. */
 int chain_start(chain_t *chain, cfg_error_t *err);
+
+/* The chain's configuration takes over: each instance's activate hook
+ * (plugin_t.activate), in order. */
+void chain_activate(chain_t *chain);
 
 /* -1 with err if a plugin's background setup work failed (plugin_t.failed:
  * a broken zone file found by a reload's loader thread), else 0. */

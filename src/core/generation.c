@@ -147,6 +147,7 @@ void gen_activate(gen_t *g, plugin_shared_t *shared)
 {
     shared->active = &g->plugin;
     shared->chain = g->chain;
+    chain_activate(g->chain);
 }
 
 bool gen_same_server(const gen_t *a, const gen_t *b)

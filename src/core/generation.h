@@ -12,20 +12,25 @@
  *
  * A new generation keeps from the running one what its config did not
  * change (config lifetime apart from data lifetime):
- *  - the view, when the data sources allow it (chain_view_keepable: the
- *    Redis backends' config is equal, `file` is still there). The view is
- *    counted and freed with the last generation that holds it;
+ *  - the view, when the data sources allow it (chain_view_keepable: `file`
+ *    and `redis` are still there, and Redis records are built alike:
+ *    default_ttl and defaults unchanged). The view is counted and freed
+ *    with the last generation that holds it;
  *  - every plugin instance whose config is equal (conf_equal): on a kept
- *    view the Redis backends with their connections and data; on any view
- *    the plugins that do not touch it (PLUGIN_VIEW_NONE: the query log's
- *    writer, the HTTP endpoints, the reload timer...) (chain_build);
+ *    view the whole redis instance; on any view the plugins that do not
+ *    touch it (PLUGIN_VIEW_NONE: the query log's writer, the HTTP
+ *    endpoints, the reload timer...) (chain_build);
  *  - on a kept view, a changed `file` takes the zones whose file did not
  *    change (path, size, mtime) over from the running instance, and reads
- *    only the others.
+ *    only the others; a changed `redis` keeps every backend whose own
+ *    settings did not change (connection, stream position, data), loads
+ *    new ones hidden next to the served data, and at the switch (the
+ *    plugins' activate hook, gen_activate) the new order of backends is
+ *    applied to the data in memory (plugins/redis/redis_merge.h).
  * A reload that changes only `log` therefore sets up one plugin and
- * touches neither the view nor Redis. When the view cannot be kept (the
- * Redis config changed) the data sources are set up again on a new view,
- * as at startup (every zone file read, every backend loaded).
+ * touches neither the view nor Redis. When the view cannot be kept the
+ * data sources are set up again on a new view, as at startup (every zone
+ * file read, every backend loaded).
  *
  * Two generations are alive at once during a reload. So that the running
  * one is not disturbed, each generation has its own plugin context
@@ -81,7 +86,8 @@ gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, const gen_t *prev, cfg_error_
 int gen_start(gen_t *g, const gen_ctx_t *ctx, cfg_error_t *err);
 
 /* Make g the running generation for the plugins: its context (collectors,
- * lameduck period) becomes shared->active, its chain shared->chain. */
+ * lameduck period) becomes shared->active, its chain shared->chain, and
+ * its plugins' activate hooks run (chain_activate). */
 void gen_activate(gen_t *g, plugin_shared_t *shared);
 
 /* True if a and b want the same listeners and worker options (so the

@@ -219,11 +219,12 @@ typedef enum {
     /* It reads the view it was set up with (`any`): on a new view it is
      * set up again. */
     PLUGIN_VIEW_READS,
-    /* Its instance fills the view and stays bound to it (the redis merge):
-     * the view is kept only if this instance is (config equal). */
+    /* Its instance fills the view and stays bound to it: the view is kept
+     * only if this instance is (config equal). */
     PLUGIN_VIEW_BOUND,
     /* A new instance takes the view over from the running one
-     * (env->prev_state): the view is kept while the plugin stays. */
+     * (env->prev_state: file, redis): the view is kept while the plugin
+     * stays and agrees (handover_ok). */
     PLUGIN_VIEW_HANDOVER,
 } plugin_view_data_t;
 
@@ -260,6 +261,10 @@ typedef struct plugin {
     /* True if an instance set up from `a` may serve for `b` as it is
      * (never called with NULL). NULL: an instance is never reused. */
     bool (*conf_equal)(const void *a, const void *b);
+    /* Optional, PLUGIN_VIEW_HANDOVER: may a new instance set up from
+     * new_conf take the running view over from one set up from old_conf
+     * (env->prev_state)? False: the reload builds a new view. NULL: yes. */
+    bool (*handover_ok)(const void *old_conf, const void *new_conf);
     /* Free a config object (may be NULL). */
     void (*conf_free)(void *conf);
     /* Optional, --check-config only: check what the config points at (the
@@ -277,6 +282,12 @@ typedef struct plugin {
     void (*join)(void *state, const void *conf, const plugin_env_t *env);
     /* Optional: called once all plugins are set up and workers run. */
     int (*start)(void *state);
+    /* Optional: the configuration of this instance takes over (its chain
+     * serves from now on; control thread, at startup and at a reload's
+     * switch, also for an instance the reload kept). What a handover
+     * prepared next to the running data becomes what is served (redis:
+     * the new order of the backends). Must not block. */
+    void (*activate)(void *state);
     /* Optional per-query hooks (worker threads; must not block). */
     plugin_result_t (*query)(void *state, request_t *req);
     /* After the answer is built (by a query hook, the view, or an error

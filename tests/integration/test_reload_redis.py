@@ -1,11 +1,15 @@
 """test_reload_redis.py - reloading a Redis-backed configuration.
 
-A reload that changes the redis section builds a new view and its redis
-plugin loads every zone again from scratch (one that does not change it
-keeps the backends: test_reload_keep.py). Until that load is done the new
-view is incomplete, so vmdnsd must keep answering from the old
-configuration and switch only when the new one is ready. Every reload here
-changes the backends' connect_timeout to force the new load. A real redis-server holds a zone of 30,000 names; client
+A reload that changes a backend's connection settings replaces that
+backend: the new one loads every zone again from scratch, hidden next to
+the running one in the same view, and takes over when the new
+configuration does (one that does not change it keeps the backend:
+test_reload_keep.py). A reload that changes how records are built
+(default_ttl) builds a new view instead, loaded from scratch. Until the
+load is done the new data is incomplete, so vmdnsd must keep answering
+from the old configuration and switch only when the new one is ready.
+Every reload here changes the backends' connect_timeout to force the new
+load. A real redis-server holds a zone of 30,000 names; client
 loops query names from the whole zone during several SIGHUPs (one of them
 also adding a zone file), and every single answer must be the right address:
 a switch to a half-loaded view would show up as NXDOMAIN or REFUSED.
@@ -73,7 +77,7 @@ class RedisReloadTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.node.cleanup()
 
-    def reload_under_load(self, server, reloads, between=None):
+    def reload_under_load(self, server, reloads, between=None, new_views=0):
         checkers = [Checker(server.port, k * 1000) for k in range(3)]
         for c in checkers:
             c.start()
@@ -91,7 +95,10 @@ class RedisReloadTest(unittest.TestCase):
             self.assertGreater(ok, 20)
         text = rh.log_text(server)
         self.assertEqual(text.count("applied (listeners kept)"), reloads, text[-3000:])
-        self.assertEqual(text.count(": a new view;"), reloads, text[-3000:])
+        self.assertEqual(text.count(": a new view;"), new_views, text[-3000:])
+        self.assertEqual(text.count(": kept the view;"), reloads - new_views, text[-3000:])
+        self.assertEqual(text.count("0 kept running with their data, 1 loading"),
+                         reloads - new_views, text[-3000:])
         self.assertNotIn("reload failed", text)
         self.assertNotIn("switching anyway", text)
 
@@ -107,10 +114,13 @@ class RedisReloadTest(unittest.TestCase):
                 text = base.replace("connect_timeout: 300ms", "connect_timeout: %dms" % (300 + n))
                 if n >= 2:  # the second reload adds a zone file as well
                     text += "zones:\n  - origin: example.com.\n    file: %s\n" % TEST_ZONE
+                if n >= 3:  # the third changes how records are built: a new view
+                    text = text.replace("  stream_maxlen: 1000000\n",
+                                        "  stream_maxlen: 1000000\n  default_ttl: 301\n")
                 with open(server.config_path, "w") as f:
                     f.write(text)
 
-            self.reload_under_load(server, 3, change)
+            self.reload_under_load(server, 3, change, new_views=1)
             r = udp(query("www.example.com.", "A"), server.port)
             self.assertEqual(r.rcode(), dns.rcode.NOERROR)
         finally:

@@ -10,7 +10,12 @@
  * for the end of a first load; unchanged values not touching the serial;
  * a zone another plugin (a zone file) serves: Redis's copy is held back
  * and counted, the file's stays when Redis drops it, and Redis's is
- * published once the file lets go.
+ * published once the file lets go. Slots kept across a reload
+ * (merge_slot_add, merge_order, merge_apply, merge_slot_release): a new
+ * order flips conflicts from the data in memory; a new backend loads hidden
+ * (its names and zones unseen) until the order lists it; a removed one's
+ * names go and the next backend's copies show; an abandoned new backend
+ * leaves nothing; a freed slot is handed out again.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,7 +36,7 @@
 typedef struct fixture {
     view_t *view;
     merge_t *merge;
-    redis_stats_t stats[3];
+    redis_stats_t stats[REDIS_MAX_BACKENDS]; /* by slot */
     redis_defaults_t defaults;
 } fixture_t;
 
@@ -516,6 +521,119 @@ static void test_unchanged_value_keeps_serial(void **state)
     assert_int_equal(view_zone_serial(zone_of(f, z)), serial + 1);
 }
 
+#define A1 "{\"a\":[{\"ip\":\"10.0.0.1\"}]}"
+#define A2 "{\"a\":[{\"ip\":\"10.0.0.2\"}]}"
+#define A9 "{\"a\":[{\"ip\":\"10.0.0.9\"}]}"
+
+static void apply(fixture_t *f)
+{
+    assert_true(merge_apply(f->merge, time(NULL)));
+}
+
+static void test_new_order_flips_conflicts(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    const char *z = "vm.example.", *x = "x.vm.example.", *y = "y.vm.example.";
+    set(f, 0, z, x, A1, now);
+    set(f, 1, z, x, A2, now);
+    set(f, 1, z, y, A9, now);
+    assert_string_equal(a_of(f, z, x), "10.0.0.1");
+    unsigned order[] = {1, 0, 2};
+    merge_order(f->merge, order, 3);
+    assert_string_equal(a_of(f, z, x), "10.0.0.1"); /* not before merge_apply */
+    apply(f);
+    assert_false(merge_apply(f->merge, now)); /* nothing left to do */
+    assert_string_equal(a_of(f, z, x), "10.0.0.2");
+    assert_string_equal(a_of(f, z, y), "10.0.0.9");
+    assert_int_equal(stat(&f->stats[0].names), 1);
+    assert_int_equal(stat(&f->stats[1].names), 2);
+    assert_int_equal(stat(&f->stats[0].conflicts), 1); /* 0 loses x now */
+    /* The loser's data was kept: it shows when the new winner lets go. */
+    assert_int_equal(del(f, 1, z, x), 1);
+    assert_string_equal(a_of(f, z, x), "10.0.0.1");
+    /* And a later change follows the new order. */
+    set(f, 1, z, x, A2, now);
+    assert_string_equal(a_of(f, z, x), "10.0.0.2");
+    set(f, 0, z, x, A9, now);
+    assert_string_equal(a_of(f, z, x), "10.0.0.2");
+}
+
+static void test_added_backend_hidden_until_ordered(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    const char *z = "vm.example.", *x = "x.vm.example.", *n = "n.vm.example.";
+    set(f, 0, z, x, A1, now);
+    int s = merge_slot_add(f->merge, "fourth", f->stats);
+    assert_int_equal(s, 3);
+    set(f, (unsigned)s, z, x, A9, now);
+    set(f, (unsigned)s, z, n, A9, now);
+    set(f, (unsigned)s, "new.example.", "a.new.example.", A9, now);
+    assert_string_equal(a_of(f, z, x), "10.0.0.1");
+    assert_string_equal(a_of(f, z, n), "");
+    assert_null(zone_of(f, "new.example."));
+    assert_int_equal(stat(&f->stats[s].names), 3);
+    unsigned order[] = {(unsigned)s, 0, 1, 2};
+    merge_order(f->merge, order, 4);
+    apply(f);
+    assert_string_equal(a_of(f, z, x), "10.0.0.9");
+    assert_string_equal(a_of(f, z, n), "10.0.0.9");
+    assert_string_equal(a_of(f, "new.example.", "a.new.example."), "10.0.0.9");
+    assert_int_equal(stat(&f->stats[0].conflicts), 1);
+    assert_int_equal(del(f, (unsigned)s, z, x), 1);
+    assert_string_equal(a_of(f, z, x), "10.0.0.1");
+}
+
+static void test_removed_backend_names_go(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    const char *z = "vm.example.", *x = "x.vm.example.", *o = "o.vm.example.";
+    set(f, 0, z, x, A1, now);
+    set(f, 0, z, o, A1, now);
+    set(f, 1, z, x, A2, now);
+    set(f, 0, "gone.example.", "a.gone.example.", A1, now);
+    unsigned order[] = {1, 2};
+    merge_order(f->merge, order, 2);
+    set(f, 0, z, "late.vm.example.", A1, now); /* dead: ignored */
+    assert_int_equal(del(f, 0, z, x), 0);
+    assert_string_equal(a_of(f, z, x), "10.0.0.1"); /* until merge_apply */
+    apply(f);
+    assert_string_equal(a_of(f, z, x), "10.0.0.2");
+    assert_string_equal(a_of(f, z, o), "");
+    assert_string_equal(a_of(f, z, "late.vm.example."), "");
+    assert_null(zone_of(f, "gone.example."));
+    assert_int_equal(merge_zone_count(f->merge), 1);
+    assert_int_equal(stat(&f->stats[0].names), 0);
+    assert_int_equal(stat(&f->stats[0].zones), 0);
+    /* The slot is free once its backend is stopped and the merge emptied it. */
+    assert_int_equal(merge_slot_add(f->merge, "fourth", f->stats), 3);
+    merge_slot_release(f->merge, 0);
+    apply(f);
+    assert_int_equal(merge_slot_add(f->merge, "fifth", f->stats), 0);
+}
+
+static void test_abandoned_backend_leaves_nothing(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    const char *z = "vm.example.", *x = "x.vm.example.";
+    set(f, 0, z, x, A1, now);
+    int s = merge_slot_add(f->merge, "fourth", f->stats);
+    assert_true(s >= 0);
+    set(f, (unsigned)s, z, x, A9, now);
+    set(f, (unsigned)s, "new.example.", "a.new.example.", A9, now);
+    assert_int_equal(merge_zone_count(f->merge), 2);
+    merge_slot_release(f->merge, (unsigned)s); /* the reload was dropped */
+    apply(f);
+    assert_int_equal(merge_zone_count(f->merge), 1);
+    assert_null(zone_of(f, "new.example."));
+    assert_string_equal(a_of(f, z, x), "10.0.0.1");
+    assert_int_equal(del(f, 0, z, x), 1);
+    assert_string_equal(a_of(f, z, x), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -534,6 +652,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_last_name_deleted_removes_zone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_load_publishes_at_the_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unchanged_value_keeps_serial, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_order_flips_conflicts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_added_backend_hidden_until_ordered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_removed_backend_names_go, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abandoned_backend_leaves_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
