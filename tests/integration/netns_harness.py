@@ -40,6 +40,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import threading
@@ -113,11 +114,13 @@ def remove_stale():
             kill_netns(name)
 
 
-def ns_socket(ns, family=socket.AF_INET, kind=socket.SOCK_STREAM):
-    """A new socket in network namespace `ns` (a name under /run/netns)."""
+def run_in_ns(ns, fn, *args):
+    """fn(*args) on a thread inside network namespace `ns`; its result
+    (or its exception). Processes it starts are born in that namespace,
+    without the cost of `ip netns exec`."""
     out = {}
 
-    def make():
+    def body():
         try:
             fd = os.open("/run/netns/" + ns, os.O_RDONLY | os.O_CLOEXEC)
             try:
@@ -126,16 +129,21 @@ def ns_socket(ns, family=socket.AF_INET, kind=socket.SOCK_STREAM):
                     raise OSError(err, "setns %s: %s" % (ns, os.strerror(err)))
             finally:
                 os.close(fd)
-            out["sock"] = socket.socket(family, kind)
+            out["value"] = fn(*args)
         except BaseException as e:  # handed to the caller's thread
             out["err"] = e
 
-    t = threading.Thread(target=make)
+    t = threading.Thread(target=body)
     t.start()
     t.join()
     if "err" in out:
         raise out["err"]
-    return out["sock"]
+    return out["value"]
+
+
+def ns_socket(ns, family=socket.AF_INET, kind=socket.SOCK_STREAM):
+    """A new socket in network namespace `ns` (a name under /run/netns)."""
+    return run_in_ns(ns, socket.socket, family, kind)
 
 
 def _check_sanitizer(what, text):
@@ -177,7 +185,9 @@ class Netns:
         return s
 
     def connect_time(self, host, port, timeout=3.0):
-        """Seconds one TCP connect from this namespace takes (handshake done)."""
+        """Seconds one TCP connect from this namespace takes (handshake
+        done). The socket is then reset (SO_LINGER 0), so thousands of
+        samples leave no TIME_WAIT behind."""
         s = self.socket()
         s.settimeout(timeout)
         try:
@@ -185,6 +195,7 @@ class Netns:
             s.connect((host, port))
             return time.perf_counter() - t0
         finally:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             s.close()
 
     def tcp_state(self, host, port, timeout=2.0):

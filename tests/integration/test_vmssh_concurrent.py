@@ -91,6 +91,15 @@ class ConcurrentTests:
             p.communicate(timeout=30)
             # what the agent had started (nft, iptables) finishes on its own
             wait_for(lambda: not nh.session_pids(p.pid), 10, what="the killed open's children")
+        # the kills must have left something behind for reconcile to find
+        ruleset = self.net.ruleset()
+        orphans = [vm for vm, ip in killed.items() if nh.traces(ruleset, vm, ip)]
+        named = [vm for vm in killed if vm in self.net.zone_fields()]
+        self.assertTrue(orphans, "no killed open left a forward (open takes %.0f ms; seed %d)"
+                        % (took * 1000, seed))
+        if os.environ.get("VMSSH_TEST_VERBOSE"):
+            print("\n%d of %d killed opens left a forward, %d a name; open takes %.1f ms"
+                  % (len(orphans), len(killed), len(named), took * 1000))
         r = self.vmssh("reconcile", "--live", ",".join(sorted(live)))
         self.assertEqual(r.returncode, 0, "reconcile: %s (seed %d)" % (r.stderr, seed))
         ruleset = self.net.ruleset()

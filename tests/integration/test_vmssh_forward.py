@@ -240,7 +240,7 @@ class ForwardTests:
         self.assertEqual(self.vmssh.list().get("vm-n", (None,))[0], port, "renewed forward gone")
         self.assertSshLands(port, VM0)
         self.assertResolves("vm-n", port)
-        r = self.vmssh("renew", "vm-not-open")
+        r = self.vmssh("renew", "vm-not-open", "--lease", "1h")
         self.assertFailed(r, "renew of a VM that is not open")
         self.vmssh.close("vm-n")
         self.assertNoTrace("vm-n", VM0, port)

@@ -26,7 +26,7 @@ HOST_NFT = """table inet hostfw {
 HOST_IPTABLES = [
     ["iptables", "-A", "INPUT", "-p", "tcp", "--dport", "2222", "-j", "ACCEPT"],
     ["iptables", "-t", "nat", "-A", "PREROUTING", "-p", "tcp", "--dport", "29999", "-j", "DNAT",
-     "--to-destination", "10.200.0.2:22"],
+     "--to-destination", "198.51.100.7:22"],
 ]
 
 
