@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "common/duration.h"
 #include "vmdns/record.h"
 
 /* Fill why and return ARGS_BAD. */
@@ -45,45 +46,6 @@ static int number(const char *s, uint64_t min, uint64_t max, uint64_t *out)
         return -1;
     *out = v;
     return 0;
-}
-
-int64_t args_duration_ms(const char *s)
-{
-    int64_t total = 0;
-    if (!s || !*s)
-        return -1;
-    while (*s) {
-        char *end;
-        if (!isdigit((unsigned char)*s))
-            return -1;
-        unsigned long long v = strtoull(s, &end, 10);
-        int64_t unit;
-        if (strncmp(end, "ms", 2) == 0) {
-            unit = 1;
-            end += 2;
-        } else if (*end == 's' || *end == '\0') {
-            unit = 1000;
-            end += *end ? 1 : 0;
-        } else if (*end == 'm') {
-            unit = 60000;
-            end++;
-        } else if (*end == 'h') {
-            unit = 3600000;
-            end++;
-        } else if (*end == 'd') {
-            unit = 86400000;
-            end++;
-        } else {
-            return -1;
-        }
-        if (v > (unsigned long long)(INT64_MAX / 2) / (unsigned long long)unit)
-            return -1;
-        total += (int64_t)v * unit;
-        if (total > INT64_MAX / 2)
-            return -1;
-        s = end;
-    }
-    return total;
 }
 
 /* Value of an option at argv[*i]; NULL (and why) if missing. */
@@ -134,7 +96,7 @@ static int global_opt(int argc, char **argv, int *i, ctl_args_t *a, char *why, s
         a->db = (int)n;
     } else if (strcmp(o, "--timeout") == 0) {
         VAL();
-        int64_t ms = args_duration_ms(v);
+        int64_t ms = vmdns_duration_ms(v);
         if (ms <= 0 || ms > 3600000)
             return bad(why, wl, "bad --timeout '%s' (e.g. 2s, 500ms)", v), -1;
         a->timeout_ms = (uint32_t)ms;
@@ -158,7 +120,7 @@ static int ttl_value(const char *v, uint32_t *out, char *why, size_t wl)
 /* A lease option value: a duration of whole seconds, at least one. */
 static int lease_value(const char *v, uint32_t *out, char *why, size_t wl)
 {
-    int64_t ms = args_duration_ms(v);
+    int64_t ms = vmdns_duration_ms(v);
     if (ms < 1000 || ms % 1000 != 0 || ms / 1000 > UINT32_MAX)
         return bad(why, wl, "bad lease '%s' (e.g. 90s, 30m, 12h)", v);
     *out = (uint32_t)(ms / 1000);
@@ -228,7 +190,7 @@ static int command_opts(char **w, int nw, ctl_args_t *a, char *why, size_t wl)
                 return bad(why, wl, "out of memory");
         } else if (strcmp(o, "--wait-timeout") == 0 &&
                    (a->cmd == CMD_REGISTER || a->cmd == CMD_DEREGISTER)) {
-            int64_t ms = args_duration_ms(v);
+            int64_t ms = vmdns_duration_ms(v);
             if (ms <= 0 || ms > 3600000)
                 return bad(why, wl, "bad --wait-timeout '%s' (e.g. 5s)", v);
             a->wait_timeout_ms = (uint32_t)ms;

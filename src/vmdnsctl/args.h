@@ -46,7 +46,4 @@ int args_parse(int argc, char **argv, ctl_args_t *a, char *why, size_t wl);
 /* Free the lists args_parse allocated. */
 void args_free(ctl_args_t *a);
 
-/* "30m", "1h30m", "90", "500ms" -> milliseconds; -1 if malformed. */
-int64_t args_duration_ms(const char *s);
-
 #endif

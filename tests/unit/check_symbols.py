@@ -13,18 +13,24 @@ with the agent's or the other library's. So:
   - every function declared in a public header is marked VMDNS_API.
 
 The headers are given one by one, so libvmdns and a library beside it
-(libvmssh, include/vmdns/ssh.h) are each checked against their own.
+(libvmssh, include/vmdns/ssh.h) are each checked against their own. A
+library other than libvmdns names its prefix with --prefix (libvmssh:
+--prefix vmssh_, whose functions are marked VMSSH_API).
 
-Usage: check_symbols.py NM LIB.so LIB.a HEADER...
+Usage: check_symbols.py [--prefix P] NM LIB.so LIB.a HEADER...
 """
 import re
 import subprocess
 import sys
 
 
+PREFIX = "vmdns_"
+
+
 def public_api(headers):
     """Names of the functions declared in the public headers; fails on a
-    declaration without VMDNS_API."""
+    declaration without the API macro (VMDNS_API for vmdns_)."""
+    macro = PREFIX.upper() + "API"
     names, problems = set(), []
     for path in headers:
         text = open(path, encoding="utf-8").read()
@@ -36,11 +42,11 @@ def public_api(headers):
             stmt = " ".join(stmt.split())
             if not stmt or stmt.startswith(("typedef", "extern \"C\"")):
                 continue
-            m = re.search(r"\b(vmdns_\w+)\s*\(", stmt)
+            m = re.search(r"\b(" + PREFIX + r"\w+)\s*\(", stmt)
             if not m or "(*" in stmt[: m.start()]:
                 continue
-            if not stmt.startswith("VMDNS_API "):
-                problems.append("%s: %s declared without VMDNS_API" % (path, m.group(1)))
+            if not stmt.startswith(macro + " "):
+                problems.append("%s: %s declared without %s" % (path, m.group(1), macro))
             names.add(m.group(1))
     return names, problems
 
@@ -56,24 +62,28 @@ def nm(tool, *args):
 
 
 def main():
-    tool, so, ar, headers = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+    global PREFIX
+    args = sys.argv[1:]
+    if args[:1] == ["--prefix"]:
+        PREFIX, args = args[1], args[2:]
+    tool, so, ar, headers = args[0], args[1], args[2], args[3:]
     api, problems = public_api(headers)
     if not api:
-        problems.append("no VMDNS_API function found in %s" % " ".join(headers))
+        problems.append("no API function found in %s" % " ".join(headers))
 
     exported = nm(tool, "-D", "--defined-only", so)
     so_funcs = {n for t, n in exported if t in "TtWw"}
     for t, n in exported:
-        if not n.startswith("vmdns_"):
-            problems.append("%s exports %s (%s) without the vmdns_ prefix" % (so, n, t))
+        if not n.startswith(PREFIX):
+            problems.append("%s exports %s (%s) without the %s prefix" % (so, n, t, PREFIX))
     for n in sorted(so_funcs - api):
         problems.append("%s exports %s, which no public header declares" % (so, n))
     for n in sorted(api - so_funcs):
         problems.append("%s does not export %s, declared in a public header" % (so, n))
 
     for t, n in nm(tool, "--defined-only", "-g", ar):
-        if not n.startswith("vmdns_"):
-            problems.append("%s defines global %s (%s) without the vmdns_ prefix" % (ar, n, t))
+        if not n.startswith(PREFIX):
+            problems.append("%s defines global %s (%s) without the %s prefix" % (ar, n, t, PREFIX))
 
     for p in problems:
         print(p)

@@ -1,0 +1,170 @@
+/*
+ * ports.c - choosing a host port for a VM, and the lock that makes the
+ * choice safe between processes.
+ *
+ * A port is free when no forward maps it (the ruleset, read under the
+ * lock) and no local socket listens on it (/proc/net/tcp and tcp6, state
+ * LISTEN). The lock is flock() on state_dir/lock, held from reading the
+ * ruleset until the new forward is in it, so two agents never pick the
+ * same port; the kernel drops it if the process dies.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vmssh_int.h"
+
+#define BIT_SET(m, p) ((m)[(p) >> 3] |= (uint8_t)(1u << ((p)&7)))
+#define BIT_GET(m, p) (((m)[(p) >> 3] >> ((p)&7)) & 1u)
+
+uint16_t vmssh_port_choose(uint16_t lo, uint16_t hi, const uint8_t *used, uint16_t start)
+{
+    if (lo == 0 || lo > hi)
+        return 0;
+    uint32_t span = (uint32_t)hi - lo + 1;
+    uint32_t first = (start >= lo && start <= hi) ? (uint32_t)start - lo : 0;
+    for (uint32_t i = 0; i < span; i++) {
+        uint32_t p = lo + (first + i) % span;
+        if (!BIT_GET(used, p))
+            return (uint16_t)p;
+    }
+    return 0;
+}
+
+void vmssh_ports_mark_proc_text(const char *text, uint8_t *used)
+{
+    /* "  sl  local_address rem_address   st ..." then one socket a line:
+     * "   0: 0100007F:1F90 00000000:0000 0A ..." (port and state in hex). */
+    const char *line = strchr(text, '\n');
+    while (line && *++line) {
+        unsigned port, state;
+        char local[64];
+        if (sscanf(line, " %*d: %63[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", local, &port, &state) ==
+                3 &&
+            state == 0x0A && port < 65536)
+            BIT_SET(used, port);
+        line = strchr(line, '\n');
+    }
+}
+
+int vmssh_ports_mark_listeners(uint8_t *used, vmssh_error_t *err)
+{
+    static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+    for (size_t i = 0; i < 2; i++) {
+        FILE *f = fopen(files[i], "r");
+        if (!f) {
+            if (errno == ENOENT)
+                continue; /* no IPv6 */
+            return vmssh_fail(err, VMSSH_ERR_SYSTEM, "%s: %s", files[i], strerror(errno));
+        }
+        char *text = NULL;
+        size_t cap = 0;
+        ssize_t got;
+        size_t len = 0;
+        char *line = NULL;
+        size_t lcap = 0;
+        while ((got = getline(&line, &lcap, f)) > 0) {
+            if (len + (size_t)got + 1 > cap) {
+                size_t nc = cap ? cap * 2 : 65536;
+                while (nc < len + (size_t)got + 1)
+                    nc *= 2;
+                char *nt = realloc(text, nc);
+                if (!nt) {
+                    free(text);
+                    free(line);
+                    fclose(f);
+                    return vmssh_fail(err, VMSSH_ERR_NOMEM, "out of memory");
+                }
+                text = nt;
+                cap = nc;
+            }
+            memcpy(text + len, line, (size_t)got);
+            len += (size_t)got;
+            text[len] = '\0';
+        }
+        free(line);
+        fclose(f);
+        if (text)
+            vmssh_ports_mark_proc_text(text, used);
+        free(text);
+    }
+    return 0;
+}
+
+int vmssh_lock(const char *state_dir, vmssh_error_t *err)
+{
+    if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
+        return vmssh_fail(err, VMSSH_ERR_SYSTEM, "state_dir %s: %s", state_dir, strerror(errno));
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/lock", state_dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return vmssh_fail(err, VMSSH_ERR_SYSTEM, "%s: %s", path, strerror(errno));
+    while (flock(fd, LOCK_EX) < 0) {
+        if (errno != EINTR) {
+            int e = errno;
+            close(fd);
+            return vmssh_fail(err, VMSSH_ERR_SYSTEM, "lock %s: %s", path, strerror(e));
+        }
+    }
+    return fd;
+}
+
+void vmssh_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* drops the flock */
+}
+
+int vmssh_fwd_list_add(vmssh_fwd_list_t *l, const vmssh_entry_t *e)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        vmssh_entry_t *nv = realloc(l->v, cap * sizeof(*nv));
+        if (!nv)
+            return -1;
+        l->v = nv;
+        l->cap = cap;
+    }
+    l->v[l->n++] = *e;
+    return 0;
+}
+
+void vmssh_fwd_list_free(vmssh_fwd_list_t *l)
+{
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+const vmssh_entry_t *vmssh_fwd_find(const vmssh_fwd_list_t *l, const char *vm_id)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (strcmp(l->v[i].vm_id, vm_id) == 0)
+            return &l->v[i];
+    }
+    return NULL;
+}
+
+bool vmssh_fault(const char *step)
+{
+    const char *test = getenv("VMSSH_TEST");
+    const char *at = getenv("VMSSH_FAIL_AT");
+    if (!test || strcmp(test, "1") != 0 || !at)
+        return false;
+    /* A comma-separated list of steps. */
+    size_t n = strlen(step);
+    for (const char *p = at; *p;) {
+        size_t l = strcspn(p, ",");
+        if (l == n && strncmp(p, step, n) == 0)
+            return true;
+        p += l;
+        if (*p == ',')
+            p++;
+    }
+    return false;
+}

@@ -1,0 +1,164 @@
+/*
+ * vmssh_int.h - what the files of libvmssh share: the parsed config, the
+ * handle, the forward backends' interface and the small helpers.
+ *
+ * Every global here is named vmssh_* (libvmssh.a cannot hide its internals,
+ * and an agent links it beside its own code; see check_symbols.py).
+ */
+#ifndef VMSSH_INT_H
+#define VMSSH_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmdns/registrar.h"
+#include "vmdns/ssh.h"
+
+#define VMSSH_DEFAULT_CONFIG "/etc/vmdns/vmssh.yaml"
+#define VMSSH_NFT_TABLE      "vmssh"
+/* nftables keeps element comments up to 128 bytes with the NUL: the VM id
+ * and its name share them ("ID NAME"). */
+#define VMSSH_COMMENT_MAX 127
+
+typedef enum { VMSSH_BACKEND_NFT, VMSSH_BACKEND_IPTABLES } vmssh_backend_t;
+
+/* The dns: section, ready for vmdns_registrar_open(). */
+typedef struct vmssh_dns_config {
+    bool enabled; /* a dns: section with redis or sentinel */
+    char **nodes, **sentinels, **wait_visible;
+    size_t n_nodes, n_sentinels, n_wait_visible;
+    char *master, *sentinel_password, *username, *password, *prefix, *suffix;
+    int db;
+    uint32_t ttl;
+    uint32_t lease_s; /* default lease of both name and forward; 0 = none */
+    uint32_t timeout_ms;
+} vmssh_dns_config_t;
+
+typedef struct vmssh_config {
+    vmssh_backend_t backend;
+    char external_interface[16]; /* IFNAMSIZ */
+    uint16_t port_lo, port_hi;
+    uint16_t vm_ssh_port;
+    char public_ipv4[16];
+    char public_ipv6[46]; /* "" = none */
+    char *state_dir;
+    char *nft_path, *iptables_path, *iptables_save_path; /* programs (defaults: PATH) */
+    vmssh_dns_config_t dns;
+} vmssh_config_t;
+
+/* Parse YAML text (name stands for the file in messages) into cfg.
+ * Returns 0, or -1 with "FILE:LINE: problem" (VMSSH_ERR_CONFIG). */
+int vmssh_config_parse(const char *text, size_t len, const char *name, vmssh_config_t *cfg,
+                       vmssh_error_t *err);
+int vmssh_config_load(const char *path, vmssh_config_t *cfg, vmssh_error_t *err);
+void vmssh_config_free(vmssh_config_t *cfg);
+
+/* ---- errors ---- */
+int vmssh_fail(vmssh_error_t *err, vmssh_status_t code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void vmssh_ok(vmssh_error_t *err);
+
+/* ---- validation ---- */
+/* "30000-39999" -> lo, hi (1 <= lo <= hi <= 65535). */
+int vmssh_parse_range(const char *s, uint16_t *lo, uint16_t *hi);
+/* Lower-case fqdn without its final dot into out (cap >= 254). 0 or -1. */
+int vmssh_normalize_name(const char *fqdn, char *out, size_t cap);
+/* A Linux interface name (1-15 characters, no '/', space or ':'). */
+int vmssh_valid_ifname(const char *s);
+/* A login for the printed ssh command ([a-z_][a-z0-9_.-]*, <= 32). */
+int vmssh_valid_user(const char *s);
+
+/* ---- running programs ---- */
+/* Run argv[0] (searched in PATH) with argv, no shell, `input` on its stdin
+ * (NULL: /dev/null). *out (may be NULL) receives its stdout (malloc'ed,
+ * NUL-terminated), errbuf the first line of its stderr. Returns the exit
+ * status (0..255), or -1 if it could not be run (errbuf says why). */
+int vmssh_run(const char *const *argv, const char *input, char **out, char *errbuf, size_t errcap);
+
+/* ---- the forwards ---- */
+/* A list of forwards read from the ruleset. */
+typedef struct vmssh_fwd_list {
+    vmssh_entry_t *v;
+    size_t n, cap;
+} vmssh_fwd_list_t;
+
+int vmssh_fwd_list_add(vmssh_fwd_list_t *l, const vmssh_entry_t *e);
+void vmssh_fwd_list_free(vmssh_fwd_list_t *l);
+const vmssh_entry_t *vmssh_fwd_find(const vmssh_fwd_list_t *l, const char *vm_id);
+
+/* One backend: read the forwards, add one (all or nothing), remove one,
+ * replace one's lease. */
+typedef struct vmssh_fwd_ops {
+    const char *name;
+    int (*list)(const vmssh_config_t *c, vmssh_fwd_list_t *out, vmssh_error_t *err);
+    int (*add)(const vmssh_config_t *c, const vmssh_entry_t *e, vmssh_error_t *err);
+    int (*del)(const vmssh_config_t *c, const vmssh_entry_t *e, vmssh_error_t *err);
+    int (*renew)(const vmssh_config_t *c, const vmssh_entry_t *old, int64_t expires,
+                 vmssh_error_t *err);
+} vmssh_fwd_ops_t;
+
+extern const vmssh_fwd_ops_t vmssh_fwd_nft;
+extern const vmssh_fwd_ops_t vmssh_fwd_iptables;
+
+/* nft: the comment of a map element, "ID NAME", and its parse. */
+int vmssh_nft_comment(const vmssh_entry_t *e, char *buf, size_t cap);
+int vmssh_nft_parse_comment(const char *s, vmssh_entry_t *e);
+/* nft: the batch text for `nft -f -` (malloc'ed; NULL on no memory).
+ * now: the current Unix time (timeouts are relative). */
+char *vmssh_nft_batch_add(const vmssh_config_t *c, const vmssh_entry_t *e, int64_t now);
+char *vmssh_nft_batch_del(const vmssh_config_t *c, const vmssh_entry_t *e);
+char *vmssh_nft_batch_renew(const vmssh_config_t *c, const vmssh_entry_t *old, int64_t expires,
+                            int64_t now);
+/* nft: parse `nft -j list map ip vmssh ports` output into out. */
+int vmssh_nft_parse_list(const char *json, int64_t now, vmssh_fwd_list_t *out, vmssh_error_t *err);
+
+/* iptables: the three rules of a forward, as argv for iptables (after the
+ * program name). which: 0 DNAT, 1 FORWARD ACCEPT, 2 MASQUERADE; op 'A'
+ * (add: -A, or -I ... 1 for FORWARD) or 'D' (delete). Strings are written
+ * into buf; argv points into it. Returns argc or -1. */
+#define VMSSH_IPT_MAX_ARGS 32
+int vmssh_ipt_rule_argv(const vmssh_config_t *c, const vmssh_entry_t *e, int which, char op,
+                        char *buf, size_t cap, const char **argv);
+/* iptables: the comment of a forward's rules, "vmssh:ID:PORT:NAME:EXPIRES". */
+int vmssh_ipt_comment(const vmssh_entry_t *e, char *buf, size_t cap);
+int vmssh_ipt_parse_comment(const char *s, vmssh_entry_t *e);
+/* iptables: forwards found in iptables-save output (the DNAT rules). */
+int vmssh_ipt_parse_save(const char *text, vmssh_fwd_list_t *out, vmssh_error_t *err);
+
+/* ---- ports ---- */
+/* Pick a port in [lo, hi] not set in used (a 65536-bit map), scanning up
+ * from start (wrapping). Returns the port, or 0 if none is free. */
+uint16_t vmssh_port_choose(uint16_t lo, uint16_t hi, const uint8_t *used, uint16_t start);
+/* Mark the TCP ports local listeners hold (/proc/net/tcp, tcp6). */
+int vmssh_ports_mark_listeners(uint8_t *used, vmssh_error_t *err);
+/* Mark ports listed in a /proc/net/tcp-format text (state 0A = LISTEN). */
+void vmssh_ports_mark_proc_text(const char *text, uint8_t *used);
+
+/* ---- state_dir lock ---- */
+int vmssh_lock(const char *state_dir, vmssh_error_t *err); /* returns an fd */
+void vmssh_unlock(int fd);
+
+/* ---- DNS ---- */
+int vmssh_dns_register(vmdns_registrar_t **r, const vmssh_config_t *c, const vmssh_entry_t *e,
+                       uint32_t lease_s, vmssh_error_t *err);
+int vmssh_dns_deregister(vmdns_registrar_t **r, const vmssh_config_t *c, const char *name,
+                         vmssh_error_t *err);
+int vmssh_dns_renew(vmdns_registrar_t **r, const vmssh_config_t *c, const char *name,
+                    uint32_t lease_s, vmssh_error_t *err);
+
+/* ---- fault injection (tests only) ---- */
+/* True if the test hook asks step ("port", "forward", "forward:2", "dns",
+ * "close-dns") to fail: VMSSH_FAIL_AT names it and VMSSH_TEST=1 is set. */
+bool vmssh_fault(const char *step);
+
+/* The handle. */
+struct vmssh {
+    pthread_mutex_t mu;
+    vmssh_config_t cfg;
+    const vmssh_fwd_ops_t *fwd;
+    vmdns_registrar_t *reg; /* opened at the first DNS step */
+};
+
+#endif
