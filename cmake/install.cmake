@@ -4,8 +4,10 @@
 # package by src/libvmdns/CMakeLists.txt):
 #
 #   share/man/man8/vmdnsd.8, vmdnsctl.8   share/man/man5/vmdns.yaml.5
+#   share/man/man1/vmssh.1
 #   lib/systemd/system/vmdnsd.service     lib/sysusers.d/vmdns.conf
-#   share/doc/vmdns/examples/             vmdns.yaml, Corefile, example.com.zone
+#   share/doc/vmdns/examples/             vmdns.yaml, Corefile, example.com.zone,
+#                                         vmssh.yaml
 #
 # The unit and sysusers directories are relative to the prefix by default
 # (so a staged or non-root install stays inside it); packagers set
@@ -19,6 +21,7 @@ set(VMDNS_SYSUSERSDIR "lib/sysusers.d" CACHE PATH
 install(FILES ${PROJECT_SOURCE_DIR}/man/vmdnsd.8 ${PROJECT_SOURCE_DIR}/man/vmdnsctl.8
   DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 install(FILES ${PROJECT_SOURCE_DIR}/man/vmdns.yaml.5 DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
+install(FILES ${PROJECT_SOURCE_DIR}/man/vmssh.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 
 # The unit names the installed vmdnsd and config by absolute path: fill
 # them in at install time, so `cmake --install --prefix P` is honoured.
@@ -44,4 +47,5 @@ install(FILES ${PROJECT_SOURCE_DIR}/packaging/vmdns.sysusers DESTINATION ${VMDNS
   RENAME vmdns.conf)
 
 install(FILES ${PROJECT_SOURCE_DIR}/config/vmdns.yaml ${PROJECT_SOURCE_DIR}/config/Corefile
-  ${PROJECT_SOURCE_DIR}/config/example.com.zone DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+  ${PROJECT_SOURCE_DIR}/config/example.com.zone ${PROJECT_SOURCE_DIR}/config/vmssh.yaml
+  DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)

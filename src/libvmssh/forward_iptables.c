@@ -4,8 +4,16 @@
  * (host port P, VM address V, VM port S):
  *
  *   -t nat    -A PREROUTING  -i IF -p tcp --dport P -j DNAT --to-destination V:S
- *   -t filter -I FORWARD 1   -i IF -d V/32 -p tcp --dport S -j ACCEPT
+ *   -t filter -I FORWARD 1   -p tcp -m conntrack --ctstate DNAT --ctreplsrc V/32
+ *                            --ctreplsrcport S --ctorigdstport P -j ACCEPT
  *   -t nat    -A POSTROUTING -s V/32 -p tcp --sport S -j MASQUERADE
+ *
+ * The FORWARD rule differs from the seed's `-i IF -d V -p tcp --dport S`:
+ * that one accepts only the packets towards the VM, so on a host whose
+ * FORWARD policy is DROP (and that has no ESTABLISHED rule) the VM's
+ * answers were dropped. Matching the connection through conntrack (DNATed
+ * by our rule: original port P, answered by V:S) accepts both directions
+ * of exactly these connections, and nothing sent to V:S directly.
  *
  * each with `-m comment --comment "vmssh:ID:P:NAME:EXPIRES"` (EXPIRES is a
  * Unix time, 0 = no lease): the ruleset names the VM, its port, its DNS
@@ -94,9 +102,24 @@ int vmssh_ipt_rule_argv(const vmssh_config_t *c, const vmssh_entry_t *e, int whi
         words[n++] = "FORWARD";
         if (op == 'A')
             words[n++] = "1";
-        const char *w[] = {
-            "-i",      c->external_interface, "-d",    addr, "-p",    "tcp", "--dport", sport, "-m",
-            "comment", "--comment",           comment, "-j", "ACCEPT"};
+        const char *w[] = {"-p",
+                           "tcp",
+                           "-m",
+                           "conntrack",
+                           "--ctstate",
+                           "DNAT",
+                           "--ctreplsrc",
+                           addr,
+                           "--ctreplsrcport",
+                           sport,
+                           "--ctorigdstport",
+                           dport,
+                           "-m",
+                           "comment",
+                           "--comment",
+                           comment,
+                           "-j",
+                           "ACCEPT"};
         for (size_t i = 0; i < sizeof(w) / sizeof(*w); i++)
             words[n++] = w[i];
     } else if (which == 2) {
@@ -206,7 +229,7 @@ int vmssh_ipt_parse_save(const char *text, vmssh_fwd_list_t *out, vmssh_error_t 
                 if (strcmp(w[i], "--comment") == 0 && vmssh_ipt_parse_comment(w[i + 1], &e) == 0)
                     tagged = 1;
                 else if (strcmp(w[i], "--to-destination") == 0 || strcmp(w[i], "-d") == 0 ||
-                         strcmp(w[i], "-s") == 0)
+                         strcmp(w[i], "-s") == 0 || strcmp(w[i], "--ctreplsrc") == 0)
                     addr = w[i + 1];
             }
             if (tagged && merge_rule(out, &e, addr) < 0)
@@ -330,8 +353,18 @@ static int ipt_del_tagged(const vmssh_config_t *c, const char *table, const char
                 argv[k++] = "-t";
                 argv[k++] = table;
                 argv[k++] = "-D";
-                for (int i = 1; i < n; i++)
+                char masked[40];
+                for (int i = 1; i < n; i++) {
                     argv[k++] = w[i];
+                    /* iptables-save drops the /32 of --ctreplsrc, and -D
+                     * does not match the rule without it. */
+                    if (i + 1 < n && strcmp(w[i], "--ctreplsrc") == 0 && !strchr(w[i + 1], '/') &&
+                        strlen(w[i + 1]) < 16) {
+                        snprintf(masked, sizeof(masked), "%s/32", w[i + 1]);
+                        argv[k++] = masked;
+                        i++;
+                    }
+                }
                 argv[k] = NULL;
                 char why[300];
                 if (ipt_exec(c, argv, why, sizeof(why)) != 0 && rc == 0)

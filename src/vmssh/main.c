@@ -9,9 +9,10 @@
  *   vmssh [--config FILE] reconcile (--live VM,... | --live-file FILE)
  *
  * Exit 0 on success; 1 when the work failed (one line on stderr saying
- * what, and whether anything was left behind); 2 for a bad command line,
- * which includes a bad VM id, address, name or lease: those are refused
- * before the config is read or anything touched.
+ * what, and whether anything was left behind), which includes a bad VM
+ * id, address, name or lease: those are refused before the config is read
+ * or anything touched; 2 for a command line that does not parse (unknown
+ * command or option, a missing argument).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -34,8 +35,8 @@ static const char usage[] =
     "  reconcile (--live VM,... | --live-file FILE)\n"
     "        close every VM of this host that is not listed (after an agent crash)\n"
     "options: --config FILE (default /etc/vmdns/vmssh.yaml), --help, --version\n"
-    "exit status: 0 success, 1 failure (nothing left behind unless the message says so),\n"
-    "             2 bad command line\n";
+    "exit status: 0 success; 1 failure, or a bad VM id, address, name or lease (one line on\n"
+    "             stderr; nothing left behind unless it says so); 2 bad command line\n";
 
 typedef struct cli {
     const char *config, *cmd, *vm_id, *vm_ip, *name, *user, *live, *live_file;
@@ -50,6 +51,15 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_BAD_USAGE;
 }
 
+/* A bad value (VM id, address, name, lease): one line, exit 1. */
+static int value_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "vmssh: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "; nothing was changed\n");
+    return 1;
+}
+
 static int parse_lease(const char *v, uint32_t *out)
 {
     int64_t ms = vmdns_duration_ms(v);
@@ -59,7 +69,7 @@ static int parse_lease(const char *v, uint32_t *out)
     return 0;
 }
 
-/* Parse argv; 0 ok, 1 help/version printed, EXIT_BAD_USAGE. */
+/* Parse argv; 0 ok, -1 help/version printed, 1 bad value, EXIT_BAD_USAGE. */
 static int parse(int argc, char **argv, cli_t *c)
 {
     for (int i = 1; i < argc; i++) {
@@ -67,11 +77,11 @@ static int parse(int argc, char **argv, cli_t *c)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(usage, stdout);
-            return 1;
+            return -1;
         }
         if (strcmp(a, "--version") == 0) {
             puts("vmssh 0.1.0");
-            return 1;
+            return -1;
         }
         int takes = strcmp(a, "--config") == 0 || strcmp(a, "--vm-ip") == 0 ||
                     strcmp(a, "--name") == 0 || strcmp(a, "--user") == 0 ||
@@ -93,7 +103,7 @@ static int parse(int argc, char **argv, cli_t *c)
             c->live_file = v;
         else if (strcmp(a, "--lease") == 0) {
             if (parse_lease(v, &c->lease_s) < 0)
-                return usage_error("bad lease '%s' (whole seconds, 1s to 366d: e.g. 90s, 2h)", v);
+                return value_error("bad lease '%s' (whole seconds, 1s to 366d: e.g. 90s, 2h)", v);
         } else if (a[0] == '-' && a[1])
             return usage_error("unknown option %s", a);
         else if (!c->cmd)
@@ -117,7 +127,7 @@ static int parse(int argc, char **argv, cli_t *c)
     if ((is_list || is_rec) && c->vm_id)
         return usage_error("unexpected argument '%s'", c->vm_id);
     if (c->vm_id && !vmssh_valid_vm_id(c->vm_id))
-        return usage_error("bad VM id '%s' (letters, digits, '.', '_', '-'; at most 63)", c->vm_id);
+        return value_error("bad VM id '%s' (letters, digits, '.', '_', '-'; at most 63)", c->vm_id);
     if (!is_open && (c->vm_ip || c->name || c->user))
         return usage_error("%s", "--vm-ip, --name and --user belong to open");
     if (!is_open && !is_renew && c->lease_s)
@@ -128,9 +138,9 @@ static int parse(int argc, char **argv, cli_t *c)
         if (!c->vm_ip || !c->name)
             return usage_error("%s", "open needs --vm-ip ADDR and --name FQDN");
         if (!vmssh_valid_ipv4(c->vm_ip))
-            return usage_error("bad VM address '%s' (an IPv4 address)", c->vm_ip);
+            return value_error("bad VM address '%s' (an IPv4 address)", c->vm_ip);
         if (!vmssh_valid_name(c->name))
-            return usage_error("bad name '%s' (a fully qualified host name)", c->name);
+            return value_error("bad name '%s' (a fully qualified host name)", c->name);
     }
     if (is_rec && !c->live == !c->live_file)
         return usage_error("%s", "reconcile needs --live VM,... or --live-file FILE (one)");
@@ -219,7 +229,7 @@ static int print_entry(const vmssh_entry_t *e, void *ud)
 static int fail(const char *what, const vmssh_error_t *err)
 {
     fprintf(stderr, "vmssh: %s: %s\n", what, err->message);
-    return err->code == VMSSH_ERR_INVALID ? EXIT_BAD_USAGE : 1;
+    return 1;
 }
 
 int main(int argc, char **argv)
@@ -227,7 +237,7 @@ int main(int argc, char **argv)
     cli_t c = {0};
     int rc = parse(argc, argv, &c);
     if (rc)
-        return rc == 1 ? 0 : rc;
+        return rc < 0 ? 0 : rc;
     idlist_t live = {0};
     if (strcmp(c.cmd, "reconcile") == 0) {
         if (read_live(&c, &live) < 0) {
@@ -236,7 +246,7 @@ int main(int argc, char **argv)
         }
         for (size_t i = 0; i < live.n; i++) {
             if (!vmssh_valid_vm_id(live.v[i])) {
-                rc = usage_error("bad VM id '%s' in the live list; nothing was changed", live.v[i]);
+                rc = value_error("bad VM id '%s' in the live list", live.v[i]);
                 idlist_free(&live);
                 return rc;
             }

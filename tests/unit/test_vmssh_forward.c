@@ -172,13 +172,14 @@ static void test_iptables_argv(void **state)
              cm);
     argv_is(&c, &e, 0, 'A', want);
     snprintf(want, sizeof(want),
-             "-w|-t|filter|-I|FORWARD|1|-i|eth0|-d|10.1.2.3/32|-p|tcp|--dport|22|-m|comment|"
-             "--comment|%s|-j|ACCEPT",
+             "-w|-t|filter|-I|FORWARD|1|-p|tcp|-m|conntrack|--ctstate|DNAT|--ctreplsrc|"
+             "10.1.2.3/32|--ctreplsrcport|22|--ctorigdstport|38291|-m|comment|--comment|%s|-j|"
+             "ACCEPT",
              cm);
     argv_is(&c, &e, 1, 'A', want);
     snprintf(want, sizeof(want),
-             "-w|-t|filter|-D|FORWARD|-i|eth0|-d|10.1.2.3/32|-p|tcp|--dport|22|-m|comment|"
-             "--comment|%s|-j|ACCEPT",
+             "-w|-t|filter|-D|FORWARD|-p|tcp|-m|conntrack|--ctstate|DNAT|--ctreplsrc|10.1.2.3/32|"
+             "--ctreplsrcport|22|--ctorigdstport|38291|-m|comment|--comment|%s|-j|ACCEPT",
              cm);
     argv_is(&c, &e, 1, 'D', want);
     snprintf(want, sizeof(want),
@@ -219,13 +220,16 @@ static void test_iptables_parse_save(void **state)
         "--to-destination 10.9.9.9:80\n"
         "-A POSTROUTING -s 10.0.0.2/32 -p tcp -m tcp --sport 22 -m comment --comment "
         "\"vmssh:vm-1:30001:vm-1.vm.example.com:1700000000\" -j MASQUERADE\n"
+        "-A FORWARD -p tcp -m conntrack --ctstate DNAT --ctreplsrc 10.0.0.8 --ctorigdstport "
+        "30008 --ctreplsrcport 22 -m comment --comment \"vmssh:vm-8:30008:vm-8.vm.example.com:0\" "
+        "-j ACCEPT\n"
         "-A POSTROUTING -s 10.0.0.7/32 -p tcp -m tcp --sport 22 -m comment --comment "
         "\"vmssh:vm-7:30007:vm-7.vm.example.com:0\" -j MASQUERADE\n"
         "COMMIT\n";
     vmssh_fwd_list_t l = {0};
     vmssh_error_t err;
     assert_int_equal(vmssh_ipt_parse_save(nat, &l, &err), 0);
-    assert_int_equal(l.n, 2);
+    assert_int_equal(l.n, 3);
     const vmssh_entry_t *e = vmssh_fwd_find(&l, "vm-1");
     assert_non_null(e);
     assert_int_equal(e->port, 30001);
@@ -238,6 +242,9 @@ static void test_iptables_parse_save(void **state)
     assert_non_null(e);
     assert_int_equal(e->port, 30007);
     assert_string_equal(e->vm_ip, "10.0.0.7");
+    e = vmssh_fwd_find(&l, "vm-8"); /* only its FORWARD rule left */
+    assert_non_null(e);
+    assert_string_equal(e->vm_ip, "10.0.0.8");
     vmssh_fwd_list_free(&l);
 }
 
