@@ -469,7 +469,7 @@ static void find_zone_longest_match(void **state)
 
 typedef struct race {
     view_t *view;
-    volatile int stop;
+    int stop; /* set by the writer, read by the readers (atomically) */
     unsigned long lookups, seen_absent;
     const char *error; /* first inconsistency a reader saw */
 } race_t;
@@ -508,7 +508,8 @@ static void *reader(void *arg)
         lens[i] = zb_name(text, names[i]);
         labels[i] = name_label_offsets(names[i], lens[i], offs[i]);
     }
-    while (!uatomic_read(&r->stop) && !__atomic_load_n(&r->error, __ATOMIC_RELAXED)) {
+    while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED) &&
+           !__atomic_load_n(&r->error, __ATOMIC_RELAXED)) {
         for (int i = 0; i < 8; i++) {
             rcu_read_lock();
             const view_zone_t *zone =
@@ -592,7 +593,7 @@ static void readers_during_updates(void **state)
             swaps++;
         }
     }
-    uatomic_set(&r.stop, 1);
+    __atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
     for (int t = 0; t < 2; t++)
         pthread_join(threads[t], NULL);
     if (r.error)
