@@ -43,6 +43,17 @@
 #define VMDNS_TSAN_ACQUIRE(obj) ((void)0)
 #endif
 
+/* First thing in every call_rcu callback: it runs after a grace period,
+ * so (as after synchronize_rcu) what readers did before happens before it.
+ * Without this TSan takes each free there for a race, and even a
+ * suppressed report costs: a reload replacing 150,000 names took 18 s to
+ * free them. No code in other builds. */
+#ifdef VMDNS_TSAN
+#define VMDNS_RCU_CALLBACK_BEGIN() __tsan_acquire((void *)&urcu_memb_synchronize_rcu)
+#else
+#define VMDNS_RCU_CALLBACK_BEGIN() ((void)0)
+#endif
+
 #ifdef VMDNS_TSAN
 #undef rcu_dereference
 #define rcu_dereference(p) __atomic_load_n(&(p), __ATOMIC_ACQUIRE)

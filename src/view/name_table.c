@@ -46,6 +46,7 @@ static size_t slots_for(size_t names)
 
 static void array_free_rcu(struct rcu_head *head)
 {
+    VMDNS_RCU_CALLBACK_BEGIN();
     free(caa_container_of(head, name_array_t, rcu));
 }
 

@@ -166,6 +166,7 @@ void view_node_free(view_node_t *node)
 
 static void node_free_rcu(struct rcu_head *head)
 {
+    VMDNS_RCU_CALLBACK_BEGIN();
     free(caa_container_of(head, view_node_t, rcu));
 }
 
@@ -640,6 +641,7 @@ void view_zone_reserve(view_zone_t *zone, size_t names)
  * the control thread) never waits for a grace period. */
 static void zone_free_rcu(struct rcu_head *head)
 {
+    VMDNS_RCU_CALLBACK_BEGIN();
     view_zone_free(caa_container_of(head, view_zone_t, rcu));
 }
 
