@@ -186,8 +186,9 @@ static void vmdnsd_server_free(vmdnsd_t *d, server_t *s, unsigned slot_base)
 /* Make g the running generation for the plugins (and main's collector). */
 static void vmdnsd_activate(vmdnsd_t *d, gen_t *g)
 {
+    const gen_t *prev = d->gen != g ? d->gen : NULL;
     d->gen = g;
-    gen_activate(g, &d->shared);
+    gen_activate(g, prev, &d->shared);
     metrics_register_collector(&g->plugin.metrics, "vmdnsd", vmdnsd_collect, d);
     httpd_pool_commit(&d->httpd);
 }

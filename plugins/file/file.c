@@ -21,7 +21,9 @@
  * modification time did not change is not read again (the zone already
  * published stays), and zones the new config no longer lists are removed.
  * Zones go into a view that already serves only at start (once the whole
- * new configuration is set up), into a fresh view at setup.
+ * new configuration is set up), into a fresh view at setup. A reload that
+ * drops `file` altogether keeps the view too: the running instance takes
+ * its zones out at the switch (drop).
  */
 #include <errno.h>
 #include <libgen.h>
@@ -510,6 +512,20 @@ static int file_failed(void *state, cfg_error_t *err)
     return -1;
 }
 
+/* The new configuration has no `file` but keeps the view: our zones go
+ * (a Redis copy of one shows from the next tick on). Control thread, at
+ * the switch: this instance's loader is long done. */
+static void file_drop(void *state)
+{
+    file_state_t *st = state;
+    for (size_t i = 0; i < st->n; i++) {
+        view_remove_zone(st->view, st->zones[i].conf.origin, st->zones[i].conf.origin_len,
+                         FILE_OWNER);
+        log_info("file: zone %s no longer served (file dropped from the configuration)",
+                 st->zones[i].name);
+    }
+}
+
 /* The zones stay in the view, which owns them; only the summary goes. */
 static void file_teardown(void *state)
 {
@@ -564,5 +580,6 @@ const plugin_t plugin_file = {
     .start = file_start,
     .ready = file_ready,
     .failed = file_failed,
+    .drop = file_drop,
     .teardown = file_teardown,
 };

@@ -333,6 +333,9 @@ bool chain_view_keepable(const chain_conf_t *cc, const chain_t *prev)
         for (size_t j = 0; j < cc->n; j++) {
             in_cc = in_cc || cc->slots[j].plugin == p;
         }
+        if (!in_cc && p->view_data == PLUGIN_VIEW_HANDOVER && p->drop != NULL) {
+            continue; /* dropped: it takes its data out at the switch */
+        }
         if (!in_cc || (p->view_data == PLUGIN_VIEW_BOUND && !chain_conf_keeps(cc, prev, p->name))) {
             return false;
         }
@@ -399,12 +402,18 @@ int chain_start(chain_t *chain, cfg_error_t *err)
     return 0;
 }
 
-void chain_activate(chain_t *chain)
+void chain_activate(chain_t *chain, const chain_t *prev, bool view_kept)
 {
     for (size_t i = 0; chain != NULL && i < chain->nslots; i++) {
         const chain_inst_t *s = chain->slots[i];
         if (s->plugin->activate != NULL) {
             s->plugin->activate(s->state);
+        }
+    }
+    for (size_t i = 0; view_kept && prev != NULL && i < prev->nslots; i++) {
+        const chain_inst_t *s = prev->slots[i];
+        if (s->plugin->drop != NULL && chain_find(chain, s->plugin) == NULL) {
+            s->plugin->drop(s->state); /* not in the new chain: its data leaves the view */
         }
     }
 }

@@ -78,9 +78,11 @@ chain_t *chain_new_from(const plugin_t *const *plugins, size_t nplugins, const p
  * already runs). Returns -1 on the first failure. */
 int chain_start(chain_t *chain, cfg_error_t *err);
 
-/* The chain's configuration takes over: each instance's activate hook
- * (plugin_t.activate), in order. */
-void chain_activate(chain_t *chain);
+/* The chain's configuration takes over from prev's (NULL at startup):
+ * each instance's activate hook (plugin_t.activate), in order; then, when
+ * the view is kept, the drop hook of prev's instances whose plugin the new
+ * chain does not have. */
+void chain_activate(chain_t *chain, const chain_t *prev, bool view_kept);
 
 /* -1 with err if a plugin's background setup work failed (plugin_t.failed:
  * a broken zone file found by a reload's loader thread), else 0. */

@@ -143,11 +143,11 @@ int gen_start(gen_t *g, const gen_ctx_t *ctx, cfg_error_t *err)
     return chain_start(g->chain, err);
 }
 
-void gen_activate(gen_t *g, plugin_shared_t *shared)
+void gen_activate(gen_t *g, const gen_t *prev, plugin_shared_t *shared)
 {
     shared->active = &g->plugin;
     shared->chain = g->chain;
-    chain_activate(g->chain);
+    chain_activate(g->chain, prev != NULL ? prev->chain : NULL, g->view_kept);
 }
 
 bool gen_same_server(const gen_t *a, const gen_t *b)

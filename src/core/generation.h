@@ -85,10 +85,12 @@ gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, const gen_t *prev, cfg_error_
 /* Call the plugins' start hooks (timers, writer threads). -1 with err. */
 int gen_start(gen_t *g, const gen_ctx_t *ctx, cfg_error_t *err);
 
-/* Make g the running generation for the plugins: its context (collectors,
- * lameduck period) becomes shared->active, its chain shared->chain, and
- * its plugins' activate hooks run (chain_activate). */
-void gen_activate(gen_t *g, plugin_shared_t *shared);
+/* Make g the running generation for the plugins, taking over from prev
+ * (NULL at startup): its context (collectors, lameduck period) becomes
+ * shared->active, its chain shared->chain, and its plugins' activate
+ * hooks run, and the drop hooks of plugins prev has and g not
+ * (chain_activate). */
+void gen_activate(gen_t *g, const gen_t *prev, plugin_shared_t *shared);
 
 /* True if a and b want the same listeners and worker options (so the
  * running server can be kept and only its view and chain swapped). */

@@ -224,7 +224,8 @@ typedef enum {
     PLUGIN_VIEW_BOUND,
     /* A new instance takes the view over from the running one
      * (env->prev_state: file, redis): the view is kept while the plugin
-     * stays and agrees (handover_ok). */
+     * stays and agrees (handover_ok), or goes and can take its data out
+     * (drop). */
     PLUGIN_VIEW_HANDOVER,
 } plugin_view_data_t;
 
@@ -288,6 +289,12 @@ typedef struct plugin {
      * prepared next to the running data becomes what is served (redis:
      * the new order of the backends). Must not block. */
     void (*activate)(void *state);
+    /* Optional, PLUGIN_VIEW_HANDOVER: the configuration taking over has no
+     * instance of this plugin but keeps the view (chain_view_keepable): take
+     * what this instance put into the view out of it (file: its zones).
+     * Control thread, at the switch; teardown follows later. NULL: dropping
+     * the plugin builds a new view instead. */
+    void (*drop)(void *state);
     /* Optional per-query hooks (worker threads; must not block). */
     plugin_result_t (*query)(void *state, request_t *req);
     /* After the answer is built (by a query hook, the view, or an error

@@ -12,9 +12,11 @@ it, and vmdnsd reloads (SIGHUP) with:
   - one zone file changed: that file is read again (its new record
     answers), the other one is not ("unchanged, not read again"), and Redis
     is still untouched; a zone dropped from the config goes;
+  - `zones:` dropped altogether: the view is kept, the file's zones go,
+    Redis is still untouched (no second copy of its data);
   - the backend's connection settings changed: the view is kept, the
     backend is replaced by a new one that loads from scratch (the plain
-    HSET shows up), and the zone files are not read again.
+    HSET shows up).
 Backends kept one by one (added, removed, reordered):
 test_reload_backends.py.
 """
@@ -153,19 +155,34 @@ class ReloadKeepTest(unittest.TestCase):
             self.assertEqual(rh.addresses(server.port, "www.a.example."), {"192.0.2.10"})
             self.assertEqual(self.counters(http), before, "the backend was touched")
 
-            # 4. The backend's connect_timeout changes: the view is kept,
-            # the backend replaced by one loaded again (the plain HSET shows
-            # up now); the zone file is not read again.
+            # 3b. No `zones:` at all: the view is kept, the zone files' zones
+            # go, Redis stays as it is.
             with open(server.config_path, "w") as f:
-                f.write(self.config(server, http, "denial").replace(
-                    "  - origin: b.example.\n    file: b.zone\n", "").replace(
-                    "connect_timeout: 300ms", "connect_timeout: 301ms"))
+                f.write(self.config(server, http, "denial").split("zones:\n")[0]
+                        + "log: {class: [denial]}\n")
             self.sighup(server, 5)
             line = [l for l in rh.log_text(server).splitlines()
                     if "reload: configuration 5:" in l][0]
             self.assertIn("kept the view", line)
-            self.assertRegex(line, r"plugins kept: .*file", line)
-            self.assertRegex(line, r"set up: redis$", line)
+            self.assertNotIn("file", line)
+            wait_for(lambda: rh.rcode(server.port, "www.a.example.") == dns.rcode.REFUSED, 5,
+                     what="a.example. to be gone")
+            self.assertEqual(rh.addresses(server.port, last), {addr(NAMES - 1)})
+            self.assertEqual(self.counters(http), before, "the backend was touched")
+            self.assertLess(rss_kib(server.proc.pid), rss_before * 1.25 + 8192)
+
+            # 4. The backend's connect_timeout changes and a zone file comes
+            # back: the view is kept, the backend replaced by one loaded
+            # again (the plain HSET shows up now).
+            with open(server.config_path, "w") as f:
+                f.write(self.config(server, http, "denial").replace(
+                    "  - origin: b.example.\n    file: b.zone\n", "").replace(
+                    "connect_timeout: 300ms", "connect_timeout: 301ms"))
+            self.sighup(server, 6)
+            line = [l for l in rh.log_text(server).splitlines()
+                    if "reload: configuration 6:" in l][0]
+            self.assertIn("kept the view", line)
+            self.assertRegex(line, r"set up: file, redis$", line)
             rh.wait_answer(server.port, "vm-sneaky." + ZONE, {"10.250.0.1"}, timeout=30)
             self.assertEqual(rh.addresses(server.port, "www.a.example."), {"192.0.2.10"})
         finally:

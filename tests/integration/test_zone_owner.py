@@ -10,7 +10,9 @@ the same zone in Redis:
   - deleting the zone in Redis leaves the file's data answered (before,
     the Redis copy replaced the file's and took it along when it went);
   - a reload that adds a zone file for a zone Redis serves already fails
-    with a message naming both plugins and the zone, and changes nothing.
+    with a message naming both plugins and the zone, and changes nothing;
+  - a reload that drops `zones:` altogether keeps the view (Redis is not
+    loaded again) and Redis's copy of the zone is answered from then on.
 """
 
 import os
@@ -119,6 +121,24 @@ class ZoneOwnerTest(unittest.TestCase):
         finally:
             with open(self.server.config_path, "w") as f:
                 f.write(before)
+
+    def test_zz_dropping_the_files_shows_redis(self):  # last: it changes the config
+        rh.register(self.client, ZONE, "www", rh.value(a="198.51.100.9"))
+        wait_for(lambda: self.ignored() == 1, 5, what="vmdns_redis_zones_ignored 1")
+        self.assertEqual(dig_a(self.port, "www." + ZONE), ("NOERROR", {"192.0.2.80"}))
+        with open(self.server.config_path, "w") as f:
+            f.write(self.config_text.replace("{port}", "0"))  # the same listeners
+        seen = len(rh.log_text(self.server))
+        self.server.proc.send_signal(signal.SIGHUP)
+        rh.wait_log(self.server, "applied (listeners kept)")
+        log = rh.log_text(self.server)[seen:]
+        self.assertNotIn("reload failed", log)
+        self.assertIn("zone example.com. no longer served", log)
+        self.assertRegex(log, r"configuration \d+: kept the view; plugins kept: [^;]*redis")
+        wait_for(lambda: dig_a(self.port, "www." + ZONE) == ("NOERROR", {"198.51.100.9"}), 5,
+                 what="Redis's copy of the zone")
+        self.assertEqual(dig_a(self.port, "vm." + REDIS_ONLY), ("NOERROR", {"10.0.0.1"}))
+        wait_for(lambda: self.ignored() == 0, 5, what="vmdns_redis_zones_ignored 0")
 
 
 if __name__ == "__main__":
