@@ -287,8 +287,9 @@ static int ipt_exec(const vmssh_config_t *c, const char *const *words, char *why
 static const char *const ipt_rule_names[] = {"DNAT in nat PREROUTING", "ACCEPT in filter FORWARD",
                                              "MASQUERADE in nat POSTROUTING"};
 
-static int ipt_add(const vmssh_config_t *c, const vmssh_entry_t *e, vmssh_error_t *err)
+static int ipt_add(const vmssh_config_t *c, const vmssh_entry_t *e, int flags, vmssh_error_t *err)
 {
+    (void)flags;
     char buf[1024];
     const char *argv[VMSSH_IPT_MAX_ARGS + 1];
     char why[300];
@@ -395,7 +396,7 @@ static int ipt_renew(const vmssh_config_t *c, const vmssh_entry_t *old, int64_t 
     now.expires = expires;
     if (now.expires == old->expires)
         return 0;
-    if (ipt_add(c, &now, err) < 0)
+    if (ipt_add(c, &now, 0, err) < 0)
         return -1;
     char comment[300];
     if (vmssh_ipt_comment(old, comment, sizeof(comment)) < 0)

@@ -168,3 +168,55 @@ bool vmssh_fault(const char *step)
     }
     return false;
 }
+
+/* state_dir/ports.hint, or "" if the path does not fit. */
+static void hint_path(const char *state_dir, char *buf, size_t cap)
+{
+    if ((size_t)snprintf(buf, cap, "%s/ports.hint", state_dir) >= cap)
+        buf[0] = '\0';
+}
+
+void vmssh_hint_load(const char *state_dir, uint8_t *used)
+{
+    char path[4096];
+    hint_path(state_dir, path, sizeof(path));
+    int fd = path[0] ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd < 0)
+        return; /* no hint: every port looks free; the kernel will say */
+    uint8_t buf[65536 / 8];
+    if (read(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf)) {
+        for (size_t i = 0; i < sizeof(buf); i++)
+            used[i] |= buf[i];
+    }
+    close(fd);
+}
+
+void vmssh_hint_store(const char *state_dir, const uint8_t *used)
+{
+    char path[4096], tmp[4200];
+    hint_path(state_dir, path, sizeof(path));
+    if (!path[0])
+        return;
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    int ok = write(fd, used, 65536 / 8) == 65536 / 8;
+    close(fd);
+    if (!ok || rename(tmp, path) < 0)
+        unlink(tmp);
+}
+
+void vmssh_hint_update(const char *state_dir, uint16_t port, bool set)
+{
+    uint8_t *m = calloc(65536 / 8, 1);
+    if (!m)
+        return;
+    vmssh_hint_load(state_dir, m);
+    if (set)
+        BIT_SET(m, port);
+    else
+        m[port >> 3] &= (uint8_t) ~(1u << (port & 7));
+    vmssh_hint_store(state_dir, m);
+    free(m);
+}

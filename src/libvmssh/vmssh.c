@@ -2,6 +2,8 @@
  * vmssh.c - the handle and the transactions across subsystems:
  *
  *   open:  validate -> keys (issue 10) -> lock -> port -> forward -> DNS
+ *          (port and forward: first without reading the ruleset, trusting
+ *          the kernel to refuse a taken port; then, if refused, from it)
  *   close: lock -> DNS -> forward               (idempotent)
  *   renew: lock -> forward lease -> DNS lease
  *   reconcile: close every VM of the ruleset that is not live
@@ -116,21 +118,18 @@ static int open_keys(vmssh_t *h, const vmssh_open_opts_t *o, vmssh_error_t *err)
     return 0;
 }
 
-/* Pick a free port, given the forwards of the ruleset. */
-static int open_port(const vmssh_t *h, const vmssh_fwd_list_t *l, vmssh_entry_t *e,
-                     vmssh_error_t *err)
+/* Mark the ports the forwards of l hold. */
+static void mark_list(const vmssh_fwd_list_t *l, uint8_t *used)
 {
-    if (vmssh_fault("port"))
-        return vmssh_fail(err, VMSSH_ERR_NO_PORT, "no free port (test fault)");
-    uint8_t *used = calloc(65536 / 8, 1);
-    if (!used)
-        return vmssh_fail(err, VMSSH_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < l->n; i++)
         used[l->v[i].port >> 3] |= (uint8_t)(1u << (l->v[i].port & 7));
-    if (vmssh_ports_mark_listeners(used, err) < 0) {
-        free(used);
+}
+
+/* Pick a port not set in used and not held by a local listener. */
+static int open_port(const vmssh_t *h, uint8_t *used, vmssh_entry_t *e, vmssh_error_t *err)
+{
+    if (vmssh_ports_mark_listeners(used, err) < 0)
         return -1;
-    }
     /* Start at a random place: a port just freed is not handed out again
      * at once (a stale DNS answer would lead to the wrong VM). */
     struct timespec ts;
@@ -139,81 +138,138 @@ static int open_port(const vmssh_t *h, const vmssh_fwd_list_t *l, vmssh_entry_t 
     uint32_t rnd = (uint32_t)ts.tv_nsec ^ ((uint32_t)getpid() * 2654435761u);
     uint16_t start = (uint16_t)(h->cfg.port_lo + rnd % span);
     e->port = vmssh_port_choose(h->cfg.port_lo, h->cfg.port_hi, used, start);
-    free(used);
     if (!e->port)
         return vmssh_fail(err, VMSSH_ERR_NO_PORT, "no free port in %u-%u", h->cfg.port_lo,
                           h->cfg.port_hi);
     return 0;
 }
 
-static int open_locked(vmssh_t *h, vmssh_entry_t *e, uint32_t lease, vmssh_error_t *err)
+/* open of a VM the ruleset already has (old): the same address and name
+ * keep its port and forward (an agent retrying); anything else is a
+ * conflict. The lease, if given, is renewed; if not, the name gets what
+ * is left of the forward's. */
+static int open_again(vmssh_t *h, vmssh_entry_t *e, const vmssh_entry_t *old, uint32_t *lease,
+                      vmssh_error_t *err)
+{
+    if (strcmp(old->vm_ip, e->vm_ip) != 0)
+        return vmssh_fail(err, VMSSH_ERR_CONFLICT,
+                          "VM %s is already open with address %s (port %u): close it first",
+                          e->vm_id, old->vm_ip, old->port);
+    if (strcmp(old->name, e->name) != 0)
+        return vmssh_fail(err, VMSSH_ERR_CONFLICT,
+                          "VM %s is already open as %s (port %u): close it first", e->vm_id,
+                          old->name, old->port);
+    int64_t expires = e->expires, now = (int64_t)time(NULL);
+    *e = *old;
+    if (*lease && h->fwd->renew(&h->cfg, old, expires, err) < 0)
+        return -1;
+    e->expires = *lease ? expires : old->expires;
+    if (!*lease && old->expires) /* the name keeps the forward's lease */
+        *lease = old->expires > now ? (uint32_t)(old->expires - now) : 1;
+    return 0;
+}
+
+/* The forward step without reading the ruleset (nft): a port the hint
+ * believes free, in a batch the kernel refuses if the port, the address
+ * or the VM id is taken. *slow = 1 when the ruleset must be read. */
+static int forward_fast(vmssh_t *h, vmssh_entry_t *e, int *slow, vmssh_error_t *err)
+{
+    *slow = 1;
+    if (!h->fwd->fast)
+        return 0;
+    uint8_t *used = calloc(65536 / 8, 1);
+    if (!used)
+        return vmssh_fail(err, VMSSH_ERR_NOMEM, "out of memory");
+    vmssh_hint_load(h->cfg.state_dir, used);
+    int rc = open_port(h, used, e, err);
+    free(used);
+    if (rc < 0)
+        return err->code == VMSSH_ERR_NO_PORT ? 0 : -1; /* the hint may be stale */
+    if (h->fwd->add(&h->cfg, e, 0, err) == 0) {
+        *slow = 0;
+        vmssh_hint_update(h->cfg.state_dir, e->port, true);
+        vmssh_note_store(h->cfg.state_dir, e);
+        return 0;
+    }
+    return err->code == VMSSH_ERR_CONFLICT || err->code == VMSSH_ERR_NOT_FOUND ? 0 : -1;
+}
+
+/* The forward step from the whole ruleset (always for iptables). */
+static int forward_slow(vmssh_t *h, vmssh_entry_t *e, uint32_t *lease, int *existed,
+                        vmssh_error_t *err)
 {
     vmssh_fwd_list_t l = {0};
+    uint8_t *used = calloc(65536 / 8, 1);
+    int rc = -1;
+    if (!used)
+        return vmssh_fail(err, VMSSH_ERR_NOMEM, "out of memory");
     if (h->fwd->list(&h->cfg, &l, err) < 0)
-        return -1;
+        goto out;
+    mark_list(&l, used);
+    vmssh_hint_store(h->cfg.state_dir, used); /* exact again (notes: reconcile) */
     const vmssh_entry_t *old = vmssh_fwd_find(&l, e->vm_id);
-    int existed = 0;
-    if (old && strcmp(old->vm_ip, e->vm_ip) != 0) {
-        vmssh_fail(err, VMSSH_ERR_CONFLICT,
-                   "VM %s is already open with address %s (port %u): close it first", e->vm_id,
-                   old->vm_ip, old->port);
-        goto fail;
+    if (old) {
+        *existed = 1;
+        rc = open_again(h, e, old, lease, err);
+        if (rc == 0 && h->fwd->fast)
+            vmssh_note_store(h->cfg.state_dir, e);
+        goto out;
     }
     for (size_t i = 0; i < l.n; i++) {
-        if (strcmp(l.v[i].vm_ip, e->vm_ip) == 0 && strcmp(l.v[i].vm_id, e->vm_id) != 0) {
+        if (strcmp(l.v[i].vm_ip, e->vm_ip) == 0) {
             vmssh_fail(err, VMSSH_ERR_CONFLICT, "address %s is already forwarded to VM %s",
                        e->vm_ip, l.v[i].vm_id);
-            goto fail;
+            goto out;
         }
     }
+    if (open_port(h, used, e, err) < 0 || h->fwd->add(&h->cfg, e, VMSSH_FWD_SETUP, err) < 0)
+        goto out;
+    vmssh_hint_update(h->cfg.state_dir, e->port, true);
+    if (h->fwd->fast)
+        vmssh_note_store(h->cfg.state_dir, e);
+    rc = 0;
+out:
+    free(used);
+    vmssh_fwd_list_free(&l);
+    return rc;
+}
+
+static int open_locked(vmssh_t *h, vmssh_entry_t *e, uint32_t lease, vmssh_error_t *err)
+{
+    int existed = 0, slow = 1;
     e->expires = lease ? (int64_t)time(NULL) + lease : 0;
-    if (old && strcmp(old->name, e->name) == 0) {
-        /* Open again (an agent retrying): keep the port and the forward. */
-        int64_t expires = e->expires, now = (int64_t)time(NULL);
-        *e = *old;
-        existed = 1;
-        if (lease && h->fwd->renew(&h->cfg, old, expires, err) < 0)
-            goto fail;
-        e->expires = lease ? expires : old->expires;
-        if (!lease && old->expires) /* the name keeps the forward's lease */
-            lease = old->expires > now ? (uint32_t)(old->expires - now) : 1;
-    } else if (old) {
-        vmssh_fail(err, VMSSH_ERR_CONFLICT, "VM %s is already open as %s (port %u): close it first",
-                   e->vm_id, old->name, old->port);
+    if (vmssh_fault("port")) {
+        vmssh_fail(err, VMSSH_ERR_NO_PORT, "no free port (test fault)");
         goto fail;
-    } else {
-        if (open_port(h, &l, e, err) < 0)
-            goto fail;
-        if (h->fwd->add(&h->cfg, e, err) < 0)
-            goto fail;
     }
+    if (forward_fast(h, e, &slow, err) < 0)
+        goto fail;
+    if (slow && forward_slow(h, e, &lease, &existed, err) < 0)
+        goto fail;
     if (vmssh_dns_register(&h->reg, &h->cfg, e, lease, err) < 0) {
-        if (!existed) {
-            vmssh_error_t undo;
-            if (h->fwd->del(&h->cfg, e, &undo) < 0) {
-                size_t n = strlen(err->message);
-                snprintf(err->message + n, sizeof(err->message) - n,
-                         "; removing the forward again failed too (%s): run close or reconcile",
-                         undo.message);
-                goto fail_quiet;
-            }
-        } else {
-            size_t n = strlen(err->message);
+        size_t n = strlen(err->message);
+        if (existed) {
             snprintf(err->message + n, sizeof(err->message) - n,
                      "; the VM's existing forward (port %u) was kept", e->port);
-            goto fail_quiet;
+            return -1;
         }
+        vmssh_error_t undo;
+        if (h->fwd->del(&h->cfg, e, &undo) < 0) {
+            snprintf(err->message + n, sizeof(err->message) - n,
+                     "; removing the forward again failed too (%s): run close or reconcile",
+                     undo.message);
+            return -1;
+        }
+        vmssh_hint_update(h->cfg.state_dir, e->port, false);
+        vmssh_note_drop(h->cfg.state_dir, e->vm_id);
         goto fail;
     }
-    vmssh_fwd_list_free(&l);
     return 0;
 fail:
-    if (err && !existed) {
+    if (!existed) {
         size_t n = strlen(err->message);
         snprintf(err->message + n, sizeof(err->message) - n, "; nothing was left behind");
     }
-fail_quiet:
-    vmssh_fwd_list_free(&l);
     return -1;
 }
 
@@ -262,11 +318,37 @@ static int close_entry(vmssh_t *h, const vmssh_entry_t *e, vmssh_error_t *err)
         }
         return -1;
     }
+    vmssh_hint_update(h->cfg.state_dir, e->port, false);
+    vmssh_note_drop(h->cfg.state_dir, e->vm_id);
     if (dns_rc < 0)
         return vmssh_fail(err, VMSSH_ERR_DNS,
                           "%s; the forward was removed, the name goes when its lease ends",
                           dns_err.message);
     return 0;
+}
+
+/* One VM's forward from the ruleset. */
+static int lookup(vmssh_t *h, const char *vm_id, vmssh_entry_t *e, int *found, vmssh_error_t *err)
+{
+    vmssh_fwd_list_t l = {0};
+    int rc = h->fwd->list(&h->cfg, &l, err);
+    const vmssh_entry_t *f = rc == 0 ? vmssh_fwd_find(&l, vm_id) : NULL;
+    *found = f != NULL;
+    if (f)
+        *e = *f;
+    if (rc == 0 && f && h->fwd->fast)
+        vmssh_note_store(h->cfg.state_dir, f);
+    vmssh_fwd_list_free(&l);
+    return rc;
+}
+
+/* The VM as this host's note has it (nft only), else 0. */
+static int noted(const vmssh_t *h, const char *vm_id, vmssh_entry_t *e)
+{
+    if (!h->fwd->fast || vmssh_note_load(h->cfg.state_dir, vm_id, e) < 0)
+        return 0;
+    e->vm_port = h->cfg.vm_ssh_port;
+    return 1;
 }
 
 int vmssh_vm_close(vmssh_t *h, const char *vm_id, int *was_open, vmssh_error_t *err)
@@ -283,14 +365,24 @@ int vmssh_vm_close(vmssh_t *h, const char *vm_id, int *was_open, vmssh_error_t *
     pthread_mutex_lock(&h->mu);
     int rc = -1, fd = vmssh_lock(h->cfg.state_dir, err);
     if (fd >= 0) {
-        vmssh_fwd_list_t l = {0};
-        if (h->fwd->list(&h->cfg, &l, err) == 0) {
-            const vmssh_entry_t *e = vmssh_fwd_find(&l, vm_id);
-            rc = e ? close_entry(h, e, err) : 0;
-            if (e && was_open)
-                *was_open = 1;
+        vmssh_entry_t e;
+        int found = 0;
+        /* By the note; if the kernel says its elements are not there, by
+         * the ruleset. */
+        if (noted(h, vm_id, &e)) {
+            rc = close_entry(h, &e, err);
+            found = 1;
+            if (rc < 0 && err->code == VMSSH_ERR_NOT_FOUND) {
+                vmssh_note_drop(h->cfg.state_dir, vm_id);
+                found = 0;
+                rc = -2;
+            }
         }
-        vmssh_fwd_list_free(&l);
+        if (rc != 0 && !found && lookup(h, vm_id, &e, &found, err) == 0) {
+            rc = found ? close_entry(h, &e, err) : 0;
+        }
+        if (found && was_open)
+            *was_open = 1;
         vmssh_unlock(fd);
     }
     pthread_mutex_unlock(&h->mu);
@@ -317,16 +409,28 @@ int vmssh_vm_renew(vmssh_t *h, const char *vm_id, uint32_t lease_s, vmssh_error_
     pthread_mutex_lock(&h->mu);
     int rc = -1, fd = vmssh_lock(h->cfg.state_dir, err);
     if (fd >= 0) {
-        vmssh_fwd_list_t l = {0};
-        if (h->fwd->list(&h->cfg, &l, err) == 0) {
-            const vmssh_entry_t *e = vmssh_fwd_find(&l, vm_id);
-            if (!e)
+        vmssh_entry_t e;
+        int found = 0, done = 0;
+        int64_t expires = (int64_t)time(NULL) + lease_s;
+        if (noted(h, vm_id, &e)) {
+            if (h->fwd->renew(&h->cfg, &e, expires, err) == 0)
+                done = 1;
+            else if (err->code != VMSSH_ERR_NOT_FOUND)
+                done = -1;
+        }
+        if (!done && lookup(h, vm_id, &e, &found, err) == 0) {
+            if (!found)
                 rc = vmssh_fail(err, VMSSH_ERR_NOT_FOUND, "VM %s is not open (or its lease ended)",
                                 vm_id);
-            else if (h->fwd->renew(&h->cfg, e, (int64_t)time(NULL) + lease_s, err) == 0)
-                rc = vmssh_dns_renew(&h->reg, &h->cfg, e->name, lease_s, err);
+            else if (h->fwd->renew(&h->cfg, &e, expires, err) == 0)
+                done = 1;
         }
-        vmssh_fwd_list_free(&l);
+        if (done == 1) {
+            e.expires = expires;
+            if (h->fwd->fast)
+                vmssh_note_store(h->cfg.state_dir, &e);
+            rc = vmssh_dns_renew(&h->reg, &h->cfg, e.name, lease_s, err);
+        }
         vmssh_unlock(fd);
     }
     pthread_mutex_unlock(&h->mu);
@@ -380,7 +484,9 @@ int vmssh_reconcile(vmssh_t *h, const char *const *live, size_t n_live, size_t *
     int rc = -1, fd = vmssh_lock(h->cfg.state_dir, err);
     if (fd >= 0) {
         vmssh_fwd_list_t l = {0};
-        if (h->fwd->list(&h->cfg, &l, err) == 0) {
+        /* The table as the config says (a changed external_interface). */
+        if ((!h->fwd->ensure || h->fwd->ensure(&h->cfg, err) == 0) &&
+            h->fwd->list(&h->cfg, &l, err) == 0) {
             rc = 0;
             int64_t now = (int64_t)time(NULL);
             for (size_t i = 0; i < l.n; i++) {
@@ -400,6 +506,11 @@ int vmssh_reconcile(vmssh_t *h, const char *const *live, size_t n_live, size_t *
                 }
             }
         }
+        vmssh_fwd_list_t now_open = {0};
+        vmssh_error_t ignored;
+        if (h->fwd->fast && h->fwd->list(&h->cfg, &now_open, &ignored) == 0)
+            vmssh_notes_sync(h->cfg.state_dir, &now_open); /* exact again */
+        vmssh_fwd_list_free(&now_open);
         vmssh_fwd_list_free(&l);
         vmssh_unlock(fd);
     }

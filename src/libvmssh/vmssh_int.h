@@ -88,12 +88,22 @@ int vmssh_fwd_list_add(vmssh_fwd_list_t *l, const vmssh_entry_t *e);
 void vmssh_fwd_list_free(vmssh_fwd_list_t *l);
 const vmssh_entry_t *vmssh_fwd_find(const vmssh_fwd_list_t *l, const char *vm_id);
 
+/* add's flags: also (re)create the backend's table, chains and rules. */
+#define VMSSH_FWD_SETUP 1
+
 /* One backend: read the forwards, add one (all or nothing), remove one,
- * replace one's lease. */
+ * replace one's lease; ensure (optional) creates the backend's own table.
+ * fast: the kernel checks every add and delete (nft): an add whose key is
+ * taken fails with VMSSH_ERR_CONFLICT (VMSSH_ERR_NOT_FOUND: no table), a
+ * delete or renew naming a missing element with VMSSH_ERR_NOT_FOUND, and
+ * nothing changes; so callers may act on what they believe without
+ * reading the ruleset first. */
 typedef struct vmssh_fwd_ops {
     const char *name;
+    bool fast;
     int (*list)(const vmssh_config_t *c, vmssh_fwd_list_t *out, vmssh_error_t *err);
-    int (*add)(const vmssh_config_t *c, const vmssh_entry_t *e, vmssh_error_t *err);
+    int (*ensure)(const vmssh_config_t *c, vmssh_error_t *err);
+    int (*add)(const vmssh_config_t *c, const vmssh_entry_t *e, int flags, vmssh_error_t *err);
     int (*del)(const vmssh_config_t *c, const vmssh_entry_t *e, vmssh_error_t *err);
     int (*renew)(const vmssh_config_t *c, const vmssh_entry_t *old, int64_t expires,
                  vmssh_error_t *err);
@@ -107,10 +117,12 @@ int vmssh_nft_comment(const vmssh_entry_t *e, char *buf, size_t cap);
 int vmssh_nft_parse_comment(const char *s, vmssh_entry_t *e);
 /* nft: the batch text for `nft -f -` (malloc'ed; NULL on no memory).
  * now: the current Unix time (timeouts are relative). */
-char *vmssh_nft_batch_add(const vmssh_config_t *c, const vmssh_entry_t *e, int64_t now);
+char *vmssh_nft_batch_add(const vmssh_config_t *c, const vmssh_entry_t *e, int64_t now, bool setup);
 char *vmssh_nft_batch_del(const vmssh_config_t *c, const vmssh_entry_t *e);
 char *vmssh_nft_batch_renew(const vmssh_config_t *c, const vmssh_entry_t *old, int64_t expires,
                             int64_t now);
+/* nft: the key of a VM in map vm_ids (FNV-1a 64 of the id). */
+uint64_t vmssh_id_hash(const char *id);
 /* nft: parse `nft -j list map ip vmssh ports` output into out. */
 int vmssh_nft_parse_list(const char *json, int64_t now, vmssh_fwd_list_t *out, vmssh_error_t *err);
 
@@ -135,6 +147,26 @@ uint16_t vmssh_port_choose(uint16_t lo, uint16_t hi, const uint8_t *used, uint16
 int vmssh_ports_mark_listeners(uint8_t *used, vmssh_error_t *err);
 /* Mark ports listed in a /proc/net/tcp-format text (state 0A = LISTEN). */
 void vmssh_ports_mark_proc_text(const char *text, uint8_t *used);
+
+/* The used-ports hint (state_dir/ports.hint, a 65536-bit map): ports
+ * this host believes mapped, so open need not list the ruleset. Only a
+ * hint: the kernel refuses a port that is taken, and then the ruleset is
+ * read and the hint rebuilt. Read and written under the lock. */
+void vmssh_hint_load(const char *state_dir, uint8_t *used);
+void vmssh_hint_store(const char *state_dir, const uint8_t *used);
+void vmssh_hint_update(const char *state_dir, uint16_t port, bool used);
+
+/* Per-VM notes (state_dir/vms/ID: "PORT ADDR EXPIRES NAME"): what this
+ * host believes about an open VM, so close and renew can name its
+ * elements without reading the ruleset. Written after the kernel took a
+ * forward, removed before one is replaced or after it is gone; the kernel
+ * refuses a batch that names elements it does not hold, and then the
+ * ruleset is read. Under the lock. */
+int vmssh_note_load(const char *state_dir, const char *vm_id, vmssh_entry_t *e);
+void vmssh_note_store(const char *state_dir, const vmssh_entry_t *e);
+void vmssh_note_drop(const char *state_dir, const char *vm_id);
+/* Make the notes and the port hint match a listing of the ruleset. */
+void vmssh_notes_sync(const char *state_dir, const vmssh_fwd_list_t *l);
 
 /* ---- state_dir lock ---- */
 int vmssh_lock(const char *state_dir, vmssh_error_t *err); /* returns an fd */

@@ -4,16 +4,20 @@ Installs the build under test ($VMDNS_BUILD) with `cmake --install --prefix
 TMP` and checks that every part lands where an operator or a packager
 expects it, and works from there:
 
-  - sbin/vmdnsd and bin/vmdnsctl run (--version / --help);
+  - sbin/vmdnsd, bin/vmdnsctl and bin/vmssh run (--version / --help);
   - the library, its headers, pkg-config file and CMake package: a small C
     program is compiled and linked with `pkg-config --cflags --libs vmdns`
     (PKG_CONFIG_PATH pointing into the prefix) and runs;
-  - the man pages (vmdnsd.8, vmdnsctl.8, vmdns.yaml.5) render without
-    warnings;
+  - the same for libvmssh (vmssh.pc, <vmdns/ssh.h>), and a CMake project
+    using find_package(vmssh) links both vmssh::vmssh and
+    vmssh::vmssh_static (which pulls in libvmdns's package) and runs;
+  - the man pages (vmdnsd.8, vmdnsctl.8, vmdns.yaml.5, vmssh.1) render
+    without warnings;
   - the systemd unit names the installed vmdnsd and runs it as the `vmdns`
     user with CAP_NET_BIND_SERVICE only, and the sysusers.d entry creates
     that user;
-  - the example configs are installed and pass `vmdnsd --check`.
+  - the example configs are installed and pass `vmdnsd --check`; the
+    vmssh.yaml example is installed.
 """
 
 import glob
@@ -37,6 +41,28 @@ int main(void)
     printf("%s\n", s);
     return s != NULL && strlen(s) > 0 ? 0 : 1;
 }
+"""
+
+VMSSH_PROGRAM = r"""
+#include <stdio.h>
+#include <vmdns/ssh.h>
+
+int main(void)
+{
+    vmssh_error_t err;
+    vmssh_t *h = vmssh_new("/nonexistent/vmssh.yaml", &err);
+    printf("%s\n", err.message);
+    return h == NULL && err.code == VMSSH_ERR_CONFIG && vmssh_valid_vm_id("vm-1") ? 0 : 1;
+}
+"""
+
+VMSSH_CMAKE = """cmake_minimum_required(VERSION 3.18)
+project(consumer C)
+find_package(vmssh REQUIRED)
+add_executable(shared t.c)
+target_link_libraries(shared vmssh::vmssh)
+add_executable(static t.c)
+target_link_libraries(static vmssh::vmssh_static)
 """
 
 
@@ -82,6 +108,9 @@ class InstallTest(unittest.TestCase):
         r = run([self.path("bin", "vmdnsctl"), "--help"])
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("register", r.stdout)
+        r = run([self.path("bin", "vmssh"), "--help"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("reconcile", r.stdout)
 
     def test_library_headers_pkgconfig_cmake(self):
         self.one("lib*/libvmdns.so")
@@ -120,8 +149,53 @@ class InstallTest(unittest.TestCase):
             self.assertIn(os.path.realpath(libdir), os.path.realpath(
                 [l for l in r.stdout.splitlines() if "libvmdns" in l][0].split("=>")[1].split()[0]))
 
+    def compiler(self):
+        """The compiler of the build and its sanitizer flags (an ASan
+        library needs an ASan program)."""
+        cc = cmake_cache("CMAKE_C_COMPILER") or "cc"
+        sanitize = cmake_cache("VMDNS_SANITIZE")
+        return cc, (["-fsanitize=" + sanitize] if sanitize else [])
+
+    def test_vmssh_library_pkgconfig_cmake(self):
+        so = self.one("lib*/libvmssh.so")
+        self.one("lib*/libvmssh.a")
+        self.assertTrue(os.path.isfile(self.path("include", "vmdns", "ssh.h")))
+        self.one("lib*/cmake/vmssh/vmsshConfig.cmake")
+        pc_dir = os.path.dirname(self.one("lib*/pkgconfig/vmssh.pc"))
+        env = dict(os.environ, PKG_CONFIG_PATH=pc_dir)
+        cc, extra = self.compiler()
+        with tempfile.TemporaryDirectory() as tmp:
+            src = os.path.join(tmp, "t.c")
+            with open(src, "w") as f:
+                f.write(VMSSH_PROGRAM)
+            # pkg-config, shared: libvmssh.so finds libvmdns.so beside it.
+            r = run(["pkg-config", "--cflags", "--libs", "vmssh"], env=env)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("-lvmssh", r.stdout)
+            exe = os.path.join(tmp, "t")
+            r = run([cc, src, "-o", exe] + extra + r.stdout.split() +
+                    ["-Wl,-rpath," + os.path.dirname(so)])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            r = run([exe])
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("cannot open", r.stdout)
+            # CMake: find_package(vmssh), the shared and the static library.
+            with open(os.path.join(tmp, "CMakeLists.txt"), "w") as f:
+                f.write(VMSSH_CMAKE)
+            bdir = os.path.join(tmp, "b")
+            r = run(["cmake", "-S", tmp, "-B", bdir, "-DCMAKE_PREFIX_PATH=" + self.prefix,
+                     "-DCMAKE_C_COMPILER=" + cc, "-DCMAKE_C_FLAGS=" + " ".join(extra),
+                     "-DCMAKE_EXE_LINKER_FLAGS=" + " ".join(extra)])
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            r = run(["cmake", "--build", bdir])
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            for name in ("shared", "static"):
+                r = run([os.path.join(bdir, name)])
+                self.assertEqual(r.returncode, 0, name + ": " + r.stdout + r.stderr)
+
     def test_man_pages(self):
-        pages = [("man8", "vmdnsd.8"), ("man8", "vmdnsctl.8"), ("man5", "vmdns.yaml.5")]
+        pages = [("man8", "vmdnsd.8"), ("man8", "vmdnsctl.8"), ("man5", "vmdns.yaml.5"),
+                 ("man1", "vmssh.1")]
         for section, name in pages:
             page = self.path("share", "man", section, name)
             self.assertTrue(os.path.isfile(page), page)
@@ -162,6 +236,7 @@ class InstallTest(unittest.TestCase):
                  os.path.join(examples, "Corefile")])
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("configuration OK", r.stdout)
+        self.assertTrue(os.path.isfile(os.path.join(examples, "vmssh.yaml")))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,7 +49,7 @@ static void test_nft_batch_add(void **state)
     (void)state;
     vmssh_config_t c = cfg();
     vmssh_entry_t e = entry(1000 + 7200);
-    char *b = vmssh_nft_batch_add(&c, &e, 1000);
+    char *b = vmssh_nft_batch_add(&c, &e, 1000, true);
     assert_non_null(b);
     has_line(b, "add table ip vmssh");
     has_line(b, "add map ip vmssh ports { type inet_service : ipv4_addr . inet_service ; flags "
@@ -62,15 +63,26 @@ static void test_nft_batch_add(void **state)
                 "vm-abc123.vm.example.com\" : 10.1.2.3 . 22 }");
     has_line(b, "create element ip vmssh vm_addrs { 10.1.2.3 . 22 timeout 7200s comment "
                 "\"vm-abc123\" }");
+    has_line(b, "add map ip vmssh vm_ids { type mark . mark : inet_service . ipv4_addr ; flags "
+                "timeout ; }");
+    char want[300];
+    uint64_t h = vmssh_id_hash("vm-abc123");
+    snprintf(want, sizeof(want),
+             "create element ip vmssh vm_ids { 0x%08x . 0x%08x timeout 7200s comment "
+             "\"vm-abc123 vm-abc123.vm.example.com\" : 38291 . 10.1.2.3 }",
+             (unsigned)(h >> 32), (unsigned)h);
+    has_line(b, want);
     /* Nothing outside the table: no bare "flush ruleset", no other table. */
     assert_null(strstr(b, "flush ruleset"));
     assert_null(strstr(b, "table inet"));
     free(b);
 
-    e = entry(0); /* no lease: no timeout */
-    b = vmssh_nft_batch_add(&c, &e, 1000);
+    e = entry(0); /* no lease: no timeout; no setup: the elements alone */
+    b = vmssh_nft_batch_add(&c, &e, 1000, false);
     has_line(b, "create element ip vmssh ports { 38291 comment \"vm-abc123 "
                 "vm-abc123.vm.example.com\" : 10.1.2.3 . 22 }");
+    assert_null(strstr(b, "add table"));
+    assert_null(strstr(b, "add rule"));
     free(b);
 }
 
@@ -79,18 +91,38 @@ static void test_nft_batch_del_renew(void **state)
     (void)state;
     vmssh_config_t c = cfg();
     vmssh_entry_t e = entry(0);
+    uint64_t h = vmssh_id_hash("vm-abc123");
+    char want[1024];
     char *b = vmssh_nft_batch_del(&c, &e);
-    assert_string_equal(b, "delete element ip vmssh ports { 38291 }\n"
-                           "delete element ip vmssh vm_addrs { 10.1.2.3 . 22 }\n");
+    snprintf(want, sizeof(want),
+             "delete element ip vmssh ports { 38291 }\n"
+             "delete element ip vmssh vm_addrs { 10.1.2.3 . 22 }\n"
+             "delete element ip vmssh vm_ids { 0x%08x . 0x%08x }\n",
+             (unsigned)(h >> 32), (unsigned)h);
+    assert_string_equal(b, want);
     free(b);
     b = vmssh_nft_batch_renew(&c, &e, 5000 + 3600, 5000);
-    assert_string_equal(b, "delete element ip vmssh ports { 38291 }\n"
-                           "delete element ip vmssh vm_addrs { 10.1.2.3 . 22 }\n"
-                           "create element ip vmssh ports { 38291 timeout 3600s comment "
-                           "\"vm-abc123 vm-abc123.vm.example.com\" : 10.1.2.3 . 22 }\n"
-                           "create element ip vmssh vm_addrs { 10.1.2.3 . 22 timeout 3600s "
-                           "comment \"vm-abc123\" }\n");
+    snprintf(want, sizeof(want),
+             "delete element ip vmssh ports { 38291 }\n"
+             "delete element ip vmssh vm_addrs { 10.1.2.3 . 22 }\n"
+             "delete element ip vmssh vm_ids { 0x%08x . 0x%08x }\n"
+             "create element ip vmssh ports { 38291 timeout 3600s comment "
+             "\"vm-abc123 vm-abc123.vm.example.com\" : 10.1.2.3 . 22 }\n"
+             "create element ip vmssh vm_addrs { 10.1.2.3 . 22 timeout 3600s "
+             "comment \"vm-abc123\" }\n"
+             "create element ip vmssh vm_ids { 0x%08x . 0x%08x timeout 3600s comment "
+             "\"vm-abc123 vm-abc123.vm.example.com\" : 38291 . 10.1.2.3 }\n",
+             (unsigned)(h >> 32), (unsigned)h, (unsigned)(h >> 32), (unsigned)h);
+    assert_string_equal(b, want);
     free(b);
+}
+
+static void test_nft_id_hash(void **state)
+{
+    (void)state;
+    /* FNV-1a 64: stable across versions (it is the key in the kernel). */
+    assert_true(vmssh_id_hash("") == 0xcbf29ce484222325ull);
+    assert_true(vmssh_id_hash("a") == 0xaf63dc4c8601ec8cull);
 }
 
 static void test_nft_comment(void **state)
@@ -251,10 +283,10 @@ static void test_iptables_parse_save(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_nft_batch_add),       cmocka_unit_test(test_nft_batch_del_renew),
-        cmocka_unit_test(test_nft_comment),         cmocka_unit_test(test_nft_parse_list),
-        cmocka_unit_test(test_iptables_argv),       cmocka_unit_test(test_iptables_comment),
-        cmocka_unit_test(test_iptables_parse_save),
+        cmocka_unit_test(test_nft_batch_add),    cmocka_unit_test(test_nft_batch_del_renew),
+        cmocka_unit_test(test_nft_id_hash),      cmocka_unit_test(test_nft_comment),
+        cmocka_unit_test(test_nft_parse_list),   cmocka_unit_test(test_iptables_argv),
+        cmocka_unit_test(test_iptables_comment), cmocka_unit_test(test_iptables_parse_save),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
