@@ -648,14 +648,15 @@ class Vmssh:
         env.update(extra or {})
         return env
 
-    def __call__(self, *args, fail_at=None, timeout=60, raw=False):
+    def __call__(self, *args, fail_at=None, timeout=60, raw=False, env=None):
         """Run `vmssh --config F args...`; the CompletedProcess (never raises
-        on exit status, but does on a sanitizer report)."""
+        on exit status, but does on a sanitizer report). env: variables to
+        add (e.g. a PATH with failing stand-ins for nft or iptables)."""
         cmd = self.argv(*args)
         if raw:  # args are the whole command line after the program name
             cmd = self.net.host.cmd([self.exe] + [str(a) for a in args])
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                           env=self.env(fail_at))
+                           env=self.env(fail_at, env))
         _check_sanitizer("vmssh " + " ".join(map(str, args)), r.stderr)
         return r
 
@@ -664,11 +665,26 @@ class Vmssh:
                                 stderr=subprocess.PIPE, text=True, env=self.env(fail_at),
                                 start_new_session=True)
 
-    def open(self, vm, ip, name=None, user="root", lease=None, fail_at=None):
+    def open(self, vm, ip, name=None, user="root", lease=None, fail_at=None, env=None):
         args = ["open", vm, "--vm-ip", ip, "--name", name or fqdn(vm), "--user", user]
         if lease is not None:
             args += ["--lease", lease]
-        return self(*args, fail_at=fail_at)
+        return self(*args, fail_at=fail_at, env=env)
+
+    def failing_path(self, program, condition):
+        """A PATH whose `program` is a stand-in that fails (exit 1, one line
+        on stderr, stdin read) when the shell `condition` on its arguments
+        holds, and runs the real one otherwise: a real failure of the
+        firewall command, without help from vmssh's test hooks."""
+        real = shutil.which(program, path="/usr/sbin:/usr/bin:/sbin:/bin")
+        d = tempfile.mkdtemp(prefix="shim-", dir=self.dir)
+        with open(os.path.join(d, program), "w") as f:
+            f.write("#!/bin/sh\n# test stand-in for %s (netns_harness.py)\n"
+                    "if %s; then\n  cat >/dev/null\n"
+                    "  echo \"%s: injected failure by the test\" >&2\n  exit 1\nfi\n"
+                    "exec %s \"$@\"\n" % (program, condition, program, real))
+        os.chmod(os.path.join(d, program), 0o755)
+        return {"PATH": d + ":" + os.environ.get("PATH", "/usr/sbin:/usr/bin")}
 
     def open_ok(self, vm, ip, **kw):
         """open, which must succeed; returns the host port it printed."""

@@ -10,8 +10,9 @@ namespaces running a real sshd):
     `close` refuses ssh, makes the name NXDOMAIN and leaves no trace of the
     VM in `nft list ruleset` / `iptables-save`; the host's own rules and
     other VMs' forwards are never disturbed;
-  - a failure at each step (injected with VMSSH_FAIL_AT, or real: Redis
-    down, a name in no zone) leaves no rule, no name and no port held (the
+  - a failure at each step (injected with VMSSH_FAIL_AT, or real: nft or
+    iptables failing on the 1st/2nd/3rd rule through a stand-in on PATH,
+    Redis down, a name in no zone) leaves no rule, no name and no port held (the
     port range has one port, which the next open gets);
   - a port bound by a local listener is skipped;
   - bad command lines exit 2 and bad values exit 1, touching nothing;
@@ -114,6 +115,19 @@ class ForwardTests:
                 self.assertSshLands(30000, VM1)
                 self.assertEqual(self.vmssh.close("vm-g").returncode, 0)
                 self.assertNoTrace("vm-g", VM1, 30000)
+
+    def test_firewall_command_failing_leaves_nothing(self):
+        self.vmssh.write(port_range="30000-30000")
+        for program, condition in self.failing_commands:
+            with self.subTest(program=program, condition=condition):
+                env = self.vmssh.failing_path(program, condition)
+                r = self.vmssh.open("vm-f", VM0, env=env)
+                self.assertFailed(r, "open with %s failing when %s" % (program, condition))
+                self.assertNoTrace("vm-f", VM0, 30000)
+                self.assertHostRulesKept()
+                self.assertNothingOpen()
+                self.assertEqual(self.vmssh.open_ok("vm-g", VM1), 30000, "port 30000 still held")
+                self.assertEqual(self.vmssh.close("vm-g").returncode, 0)
 
     def test_redis_down_at_the_dns_step_leaves_nothing(self):
         self.vmssh.write(port_range="30000-30000")
@@ -266,11 +280,20 @@ class ForwardTests:
 
 class NftForwardTest(ForwardTests, VmsshCase):
     backend = "nft"
+    # the transaction (`nft -f`) fails; listing still works
+    failing_commands = [("nft", 'echo " $* " | grep -q " -f "')]
 
 
 class IptablesForwardTest(ForwardTests, VmsshCase):
     backend = "iptables"
     fail_points = ("port", "forward", "forward:2", "forward:3", "dns")
+    # adding the 1st (PREROUTING), 2nd (FORWARD) or 3rd (POSTROUTING) rule fails: the
+    # rules already added must be removed
+    failing_commands = [
+        ("iptables", 'echo " $* " | grep -Eq " -[AI] PREROUTING "'),
+        ("iptables", 'echo " $* " | grep -Eq " -[AI] FORWARD "'),
+        ("iptables", 'echo " $* " | grep -Eq " -[AI] POSTROUTING "'),
+    ]
 
     def expire_leases(self, live=None):
         live = live if live is not None else [vm for vm in self.vmssh.list()]
