@@ -8,8 +8,8 @@ leaves the machine; everything is removed at the end, also on failure):
   - network B: the host gets VMS VMs opened (`vmssh open`, one VM address
     each, all routed to one VM namespace whose TCP server accepts on :22 of
     every address); network A, built the same way, keeps one VM open;
-  - open+close: SAMPLES more VMs opened and closed one after another on A
-    (1 VM open) and on B (VMS open): wall time of each `vmssh open` and
+  - open+close: SAMPLES more VMs (or as many as fit in MAX_SAMPLE_SECONDS)
+    opened and closed one after another on A (1 VM open) and on B (VMS open): wall time of each `vmssh open` and
     `vmssh close` process (fork+exec included; run from a thread inside the
     host namespace, so `ip netns exec` costs nothing), p50/p99;
   - connect latency: CONNECTS TCP connects from each client namespace
@@ -21,18 +21,19 @@ leaves the machine; everything is removed at the end, also on failure):
 Targets (issue 9): nft open p99 < 20 ms at 5,000 VMs; connect latency at
 5,000 VMs within 10% of that with one. iptables figures are printed beside.
 
-How the VMS VMs get there: `--fill vmssh` opens every one with the CLI (the
-honest way; the open time is sampled along the way), `--fill restore` opens
-one with the CLI and loads the rest in one batch shaped exactly like it
+How the VMS VMs get there: `--fill vmssh` opens them with the CLI (the
+honest way; the open time is sampled along the way) for up to
+MAX_FILL_SECONDS and loads the rest by restore; `--fill restore` opens one
+with the CLI and loads the rest in one batch shaped exactly like it
 (iptables-restore --noflush / nft -f, and the Redis names the registrar's
 way): `vmssh list` must then show all VMS. The default is vmssh for nft
 and restore for iptables, whose per-open cost grows with the ruleset
-(filling 5,000 with the CLI takes long; the sampled opens at VMS are real
-CLI opens either way).
+(the sampled opens at VMS are real CLI opens either way).
 
 Usage: bench/vmssh.py [--vmssh PATH] [--vms 5000] [--samples 200]
                       [--connects 3000] [--backends nft,iptables]
-                      [--fill auto|vmssh|restore] [--jobs 2] [--max-fill-seconds 900]
+                      [--fill auto|vmssh|restore] [--jobs 2] [--max-fill-seconds 300]
+                      [--max-sample-seconds 120] [--json FILE]
 Needs root (network namespaces), a built vmssh and vmdnsd (VMDNS_BUILD or
 --build, default build/), redis-server, sshd not needed.
 """
@@ -125,19 +126,24 @@ class Host:
         return times
 
     def fill_restore(self, n):
-        """Open one VM with the CLI, then load n-1 more shaped exactly like it."""
-        vm0, ip0 = self.new_vm()
-        _dt, port0 = self.in_host(self.open_one, vm0, ip0)
-        self.open_vms[vm0] = (ip0, port0)
+        """Until n VMs are open: open one with the CLI if none is, then load
+        the rest in one batch shaped exactly like the first one."""
+        if not self.open_vms:
+            vm0, ip0 = self.new_vm()
+            _dt, port0 = self.in_host(self.open_one, vm0, ip0)
+            self.open_vms[vm0] = (ip0, port0)
+        vm0 = next(iter(self.open_vms))
+        ip0, port0 = self.open_vms[vm0]
         name0 = nh.fqdn(vm0)
         host = self.net.host
-        used = {port0}
-        lo, hi = 30000, 39999
-        ports = (p for p in range(lo, hi + 1) if p not in used)
+        used = {port for _ip, port in self.open_vms.values()}
+        ports = (p for p in range(30000, 40000) if p not in used)
         batch = []
-        for _ in range(n - 1):
+        for _ in range(n - len(self.open_vms)):
             vm, ip = self.new_vm()
             batch.append((vm, ip, next(ports)))
+        if not batch:
+            return
 
         def subst(text, vm, ip, port):
             out = text.replace(name0, nh.fqdn(vm)).replace(vm0, vm)
@@ -176,7 +182,7 @@ class Host:
             host.run(["nft", "-f", "-"], input="\n".join(lines) + "\n", timeout=600)
         # the names, the registrar's way (as vm0's, with the new port and name)
         vals = {f: self.net.redis_cli("HGET", nh.ZONE, f).strip()
-                for f in self.net.zone_fields()}
+                for f in (vm0, "_ssh._tcp." + vm0)}
         cmds = []
         for vm, ip, port in batch:
             for f, v in vals.items():
@@ -188,11 +194,15 @@ class Host:
         for vm, ip, port in batch:
             self.open_vms[vm] = (ip, port)
 
-    def open_close_samples(self, m):
-        """m VMs opened then closed; ([open s], [close s])."""
+    def open_close_samples(self, m, max_seconds):
+        """Up to m VMs opened then closed, for at most max_seconds (at least
+        5 samples); ([open s], [close s])."""
         def body():
             opens, closes = [], []
-            for _ in range(m):
+            deadline = time.monotonic() + max_seconds
+            for k in range(m):
+                if k >= 5 and time.monotonic() > deadline:
+                    break
                 vm, ip = self.new_vm()
                 dt, _port = self.open_one(vm, ip)
                 opens.append(dt)
@@ -291,6 +301,12 @@ def bench_backend(backend, args):
         fill_times = []
         if fill == "vmssh":
             fill_times = b.fill_vmssh(args.vms, args.jobs, time.monotonic() + args.max_fill_seconds)
+            if len(b.open_vms) < args.vms:
+                log("%s: %d VMs opened with the CLI in %.0f s; loading the other %d by restore"
+                    % (backend, len(b.open_vms), time.monotonic() - t0,
+                       args.vms - len(b.open_vms)))
+                fill = "vmssh %d + restore %d" % (len(b.open_vms), args.vms - len(b.open_vms))
+                b.fill_restore(args.vms)
         else:
             b.fill_restore(args.vms)
         fill_s = time.monotonic() - t0
@@ -301,13 +317,16 @@ def bench_backend(backend, args):
                                                                      fill_s, n_open))
 
         log("%s: %d open+close samples at 1 and at %d VMs" % (backend, args.samples, n_open))
-        oa, ca = a.open_close_samples(args.samples)
-        ob, cb = b.open_close_samples(args.samples)
+        oa, ca = a.open_close_samples(args.samples, args.max_sample_seconds)
+        ob, cb = b.open_close_samples(args.samples, args.max_sample_seconds)
+        if len(ob) < args.samples:
+            log("%s: only %d open+close samples at %d VMs in %.0f s" % (backend, len(ob), n_open,
+                                                                      args.max_sample_seconds))
 
         log("%s: %d connects per series" % (backend, args.connects))
         vms_b = list(b.open_vms.values())
         first_b = vms_b[0][1]
-        last_b = max(vms_b, key=lambda v: v[1])[1] if fill == "restore" else vms_b[-1][1]
+        last_b = vms_b[-1][1]  # the newest: last in a chain
         rnd = random.Random(7)
         # warm up (ARP, conntrack, caches)
         connect_samples([("a", a.net.client, lambda: port_a),
@@ -334,53 +353,48 @@ def report(results, args):
     print()
     print("vmssh benchmark: %d VMs per host, %d open+close samples, %d connects per series"
           % (args.vms, args.samples, args.connects))
-    print("(wall time of one vmssh process; connect = TCP handshake from the client namespace "
-          "through the host's forward)")
+    print("(open/close: wall time of one vmssh process; connect: TCP handshake from the client "
+          "namespace through the host's forward)")
     print()
-    hdr = "%-9s %-8s %7s | %-17s %-17s %-17s | %-17s %-17s %-17s"
-    print(hdr % ("backend", "fill", "VMs", "open 1 VM ms", "open N ms", "close N ms",
-                 "open+close N ms", "", ""))
+    print("%-9s %5s | %-24s | %-24s %-24s %-24s" % (
+        "backend", "VMs", "open, 1 VM open", "open, N open", "close, N open", "open+close, N"))
     for r in results:
         oc = [o + c for o, c in zip(r["openN"], r["closeN"])]
-        print("%-9s %-8s %7d | p50 %5s p99 %5s | p50 %5s p99 %5s | p50 %5s p99 %5s | "
-              "p50 %5s p99 %5s" % (
-                  r["backend"], r["fill"], r["open_n"],
-                  ms(p(r["open1"], 50)), ms(p(r["open1"], 99)),
-                  ms(p(r["openN"], 50)), ms(p(r["openN"], 99)),
-                  ms(p(r["closeN"], 50)), ms(p(r["closeN"], 99)),
-                  ms(p(oc, 50)), ms(p(oc, 99))))
+        cells = ["p50 %6s p99 %6s ms" % (ms(p(v, 50)), ms(p(v, 99)))
+                 for v in (r["open1"], r["openN"], r["closeN"], oc)]
+        print("%-9s %5d | %s | %s %s %s" % (r["backend"], r["open_n"], *cells))
     print()
-    print("%-9s %7s | %-19s | %-19s %-19s %-19s | %s" % (
-        "backend", "VMs", "connect 1 VM us", "N: first VM us", "N: last VM us", "N: random us",
-        "random/1 VM p50, p99"))
+    print("%-9s %5s | %-23s | %-23s %-23s %-23s | %s" % (
+        "backend", "VMs", "connect, 1 VM open", "N: first VM", "N: newest VM", "N: random VMs",
+        "random / 1 VM (p50, p99)"))
     for r in results:
         lat = r["lat"]
         one, rnd = lat["1 VM"], lat["random"]
-        print("%-9s %7d | p50 %5s p99 %6s | p50 %5s p99 %6s p50 %5s p99 %6s p50 %5s p99 %6s | "
-              "%.3f, %.3f" % (
-                  r["backend"], r["open_n"], us(p(one, 50)), us(p(one, 99)),
-                  us(p(lat["first"], 50)), us(p(lat["first"], 99)),
-                  us(p(lat["last"], 50)), us(p(lat["last"], 99)),
-                  us(p(rnd, 50)), us(p(rnd, 99)),
-                  p(rnd, 50) / p(one, 50), p(rnd, 99) / p(one, 99)))
+        cells = ["p50 %5s p99 %6s us" % (us(p(v, 50)), us(p(v, 99)))
+                 for v in (one, lat["first"], lat["last"], rnd)]
+        print("%-9s %5d | %s | %s %s %s | %.3f, %.3f" % (
+            r["backend"], r["open_n"], *cells, p(rnd, 50) / p(one, 50), p(rnd, 99) / p(one, 99)))
+    print()
     for r in results:
-        if r["fill_times"]:
+        line = "%s: %d VMs loaded by %s in %.0f s" % (r["backend"], r["open_n"], r["fill"],
+                                                      r["fill_s"])
+        ft = r["fill_times"]
+        if ft:
             steps = []
-            ft = r["fill_times"]
             for k in range(0, len(ft), max(1, len(ft) // 5)):
                 chunk = [dt for _n, dt in ft[k:k + 100]]
                 steps.append("%d: %s" % (ft[k][0], ms(p(chunk, 50))))
-            print("%s: open p50 ms along the fill (VMs open: ms) %s; fill took %.0f s"
-                  % (r["backend"], ", ".join(steps), r["fill_s"]))
+            line += "; CLI open p50 ms along the way (VMs open: ms) " + ", ".join(steps)
+        print(line)
     print()
     for r in results:
         if r["backend"] != "nft":
             continue
         p99 = p(r["openN"], 99)
         ratio = p(r["lat"]["random"], 50) / p(r["lat"]["1 VM"], 50)
-        print("target nft open p99 < 20 ms at %d VMs: %s ms -> %s"
+        print("target: nft open p99 < 20 ms at %d VMs: %s ms -> %s"
               % (r["open_n"], ms(p99), "PASS" if p99 < 0.020 else "FAIL"))
-        print("target nft connect p50 at %d VMs within 10%% of 1 VM: ratio %.3f -> %s"
+        print("target: nft connect p50 at %d VMs within 10%% of 1 VM: ratio %.3f -> %s"
               % (r["open_n"], ratio, "PASS" if ratio <= 1.10 else "FAIL"))
 
 
@@ -394,7 +408,10 @@ def main():
     ap.add_argument("--backends", default="nft,iptables")
     ap.add_argument("--fill", choices=["auto", "vmssh", "restore"], default="auto")
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--max-fill-seconds", type=float, default=900)
+    ap.add_argument("--max-fill-seconds", type=float, default=300,
+                    help="CLI fill time per backend; the rest is loaded by restore")
+    ap.add_argument("--max-sample-seconds", type=float, default=120,
+                    help="time for the open+close samples of one network")
     ap.add_argument("--json", help="also write the raw results here")
     args = ap.parse_args()
     os.environ["VMDNS_BUILD"] = os.path.abspath(args.build)
@@ -405,10 +422,13 @@ def main():
     results = []
     for backend in args.backends.split(","):
         results.append(bench_backend(backend, args))
-    report(results, args)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f)
+        report(results[-1:], args)  # each backend's figures as soon as they are known
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(results, f)
+    if len(results) > 1:
+        print("\n==== all backends")
+        report(results, args)
 
 
 if __name__ == "__main__":
