@@ -493,6 +493,13 @@ class Network:
             out.append(self.host.run(["iptables-save"], check=False).stdout)
         return "\n".join(out)
 
+    def ruleset_stable(self):
+        """ruleset() without what changes by itself (iptables-save's dated
+        comment lines, packet counters), for before/after comparisons."""
+        text = re.sub(r"counter packets \d+ bytes \d+", "counter", self.ruleset())
+        text = re.sub(r"\[\d+:\d+\]", "[0:0]", text)
+        return "\n".join(l for l in text.splitlines() if not l.startswith("#"))
+
     # ---- taking down
 
     def close(self):
@@ -643,8 +650,10 @@ class Vmssh:
         from vmdns_harness import _sanitizer_env
         env = _sanitizer_env()
         env.pop("VMSSH_FAIL_AT", None)
-        if fail_at is not None:
+        env.pop("VMSSH_TEST", None)
+        if fail_at is not None:  # honoured only with VMSSH_TEST=1 (a test-only switch)
             env["VMSSH_FAIL_AT"] = fail_at
+            env["VMSSH_TEST"] = "1"
         env.update(extra or {})
         return env
 

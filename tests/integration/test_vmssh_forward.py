@@ -191,14 +191,14 @@ class ForwardTests:
             ["--config"],
             ["--bogus", "list"],
         ]
-        before = self.net.ruleset()
+        before = self.net.ruleset_stable()
         for argv in bad:
             with self.subTest(argv=argv):
                 r = self.vmssh(*argv, raw=True)
                 self.assertEqual(r.returncode, 2, "vmssh %s: want 2, got %d (%s)"
                                  % (" ".join(argv), r.returncode, r.stderr.strip()))
                 self.assertTrue(r.stderr.strip(), "no message on stderr")
-        self.assertEqual(self.net.ruleset(), before)
+        self.assertEqual(self.net.ruleset_stable(), before)
         self.assertNothingOpen()
 
     def test_bad_values_exit_1_and_touch_nothing(self):
@@ -214,7 +214,7 @@ class ForwardTests:
             ("vm-v", VM0, "-x.vm.example.com"),
             ("vm-v", VM0, ("a" * 64) + ".vm.example.com"),
         ]
-        before = self.net.ruleset()
+        before = self.net.ruleset_stable()
         for vm, ip, name in bad_open:
             with self.subTest(vm=vm, ip=ip, name=name):
                 r = self.vmssh.open(vm, ip, name=name)
@@ -227,7 +227,7 @@ class ForwardTests:
                 self.vmssh.write(port_range=port_range)
                 self.assertFailed(self.vmssh.open("vm-v", VM0), "port_range %r" % port_range)
         self.vmssh.write()
-        self.assertEqual(self.net.ruleset(), before)
+        self.assertEqual(self.net.ruleset_stable(), before)
         self.assertNothingOpen()
 
     def test_list(self):
