@@ -49,6 +49,7 @@ typedef struct redis_slot {
     redis_conf_t *conf;       /* held */
     size_t which;             /* its index in conf->cfg.backends */
     unsigned users;
+    bool stopping; /* no user left: its thread was told to stop, not joined yet */
 } redis_slot_t;
 
 /* What the instances of one view share: the merge and the backends, by
@@ -82,29 +83,52 @@ static void redis_conf_put(redis_conf_t *c)
     }
 }
 
-/* Drop one instance's hold on a slot; the last one stops the backend and
- * lets the merge drop its data (at the next tick of another backend). */
+/* Free the backends told to stop whose thread has ended (all of them,
+ * waiting, when `wait`): their slots go back to the merge. */
+static void core_reap(redis_core_t *core, bool wait)
+{
+    for (unsigned s = 0; s < REDIS_MAX_BACKENDS; s++) {
+        redis_slot_t *sl = &core->slots[s];
+        if (!sl->stopping || (!wait && !redis_backend_stopped(sl->backend))) {
+            continue;
+        }
+        redis_backend_free(sl->backend);
+        merge_slot_release(core->merge, s);
+        redis_conf_put(sl->conf);
+        *sl = (redis_slot_t){0};
+    }
+}
+
+/* Drop one instance's hold on a slot. The last one tells the backend to
+ * stop and the merge to ignore it and drop its data (at the next tick of
+ * another backend); the thread is joined later (core_reap), so the
+ * control thread never waits for it (it may be busy with a long
+ * merge_apply). */
 static void core_slot_put(redis_core_t *core, unsigned s)
 {
     redis_slot_t *sl = &core->slots[s];
     if (sl->users == 0 || --sl->users > 0) {
         return;
     }
-    redis_backend_free(sl->backend); /* joins its thread */
-    merge_slot_release(core->merge, s);
-    redis_conf_put(sl->conf);
-    *sl = (redis_slot_t){0};
+    merge_slot_retire(core->merge, s);
+    redis_backend_stop(sl->backend);
+    sl->stopping = true;
 }
 
 static void core_put(redis_core_t *core)
 {
-    if (core == NULL || --core->users > 0) {
+    if (core == NULL) {
+        return;
+    }
+    core_reap(core, false);
+    if (--core->users > 0) {
         return;
     }
     for (unsigned s = 0; s < REDIS_MAX_BACKENDS; s++) {
         core->slots[s].users = core->slots[s].users > 0 ? 1 : 0;
         core_slot_put(core, s);
     }
+    core_reap(core, true);
     merge_free(core->merge);
     redis_conf_put(core->data_conf);
     free(core);
@@ -210,6 +234,7 @@ static int redis_setup(const plugin_env_t *env, const void *conf, void **state, 
         free(p);
         return cfg_fail_pos(err, node, "out of memory");
     }
+    core_reap(p->core, false); /* slots of backends stopped since */
     p->core->users++;
     redis_core_t *core = p->core;
     size_t kept = 0;
@@ -241,7 +266,7 @@ static int redis_setup(const plugin_env_t *env, const void *conf, void **state, 
             redis_teardown(p);
             return -1;
         }
-        core->slots[s] = (redis_slot_t){b, c, i, 1};
+        core->slots[s] = (redis_slot_t){.backend = b, .conf = c, .which = i, .users = 1};
         c->refs++;
         p->slot[i] = (unsigned)s;
         p->started[i] = true;

@@ -392,6 +392,7 @@ static void *backend_main(void *arg)
     b->watch = NULL;
     close_session(b);
     rcu_unregister_thread();
+    atomic_store(&b->exited, true);
     return NULL;
 }
 
@@ -457,6 +458,22 @@ int redis_backend_start(redis_backend_t *b)
     return 0;
 }
 
+void redis_backend_stop(redis_backend_t *b)
+{
+    if (b != NULL && b->started && !b->stop_sent) {
+        uint64_t one = 1;
+        if (write(b->stop_fd, &one, sizeof(one)) != sizeof(one)) {
+            log_error("redis: backend %s: cannot signal the thread to stop", b->cfg->name);
+        }
+        b->stop_sent = true;
+    }
+}
+
+bool redis_backend_stopped(const redis_backend_t *b)
+{
+    return !b->started || atomic_load(&b->exited);
+}
+
 void redis_backend_kick(redis_backend_t *b)
 {
     if (b != NULL && b->started) {
@@ -475,10 +492,7 @@ void redis_backend_free(redis_backend_t *b)
         return;
     }
     if (b->started) {
-        uint64_t one = 1;
-        if (write(b->stop_fd, &one, sizeof(one)) != sizeof(one)) {
-            log_error("redis: backend %s: cannot signal the thread to stop", b->cfg->name);
-        }
+        redis_backend_stop(b);
         pthread_join(b->thread, NULL);
     }
     struct event *events[] = {b->stop_ev, b->retry_timer, b->tick_timer, b->resync_timer,

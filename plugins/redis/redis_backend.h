@@ -45,7 +45,14 @@ void redis_backend_kick(redis_backend_t *b);
 /* Start its thread. Returns 0 or -1. */
 int redis_backend_start(redis_backend_t *b);
 
-/* Stop the thread (if started), close everything and free. */
+/* Ask its thread to stop, without waiting for it (control thread). */
+void redis_backend_stop(redis_backend_t *b);
+
+/* True once its thread has ended (or never started): redis_backend_free
+ * will not wait. */
+bool redis_backend_stopped(const redis_backend_t *b);
+
+/* Stop the thread (if started; waits for it), close everything and free. */
 void redis_backend_free(redis_backend_t *b);
 
 /* True once the first load finished, or once the backend proved

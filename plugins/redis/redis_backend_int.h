@@ -45,6 +45,8 @@ struct redis_backend {
     /* the thread */
     pthread_t thread;
     bool started;
+    bool stop_sent;     /* redis_backend_stop (control thread) */
+    atomic_bool exited; /* the thread is past its loop: joining is quick */
     struct event_base *base;
     int stop_fd;
     struct event *stop_ev, *retry_timer, *tick_timer, *resync_timer, *notify_timer;

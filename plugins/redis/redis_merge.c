@@ -86,6 +86,7 @@ struct merge {
     uint32_t live;     /* slots handed to a backend (merge_slot_add) */
     uint32_t vis;      /* slots whose data may win (applied) */
     uint32_t dead;     /* slots whose changes are ignored and whose data goes */
+    uint32_t emptied;  /* dead slots whose data merge_apply has dropped */
     uint32_t want_vis; /* asked for by merge_order, not applied yet */
     uint8_t rank[DEF + 1], want_rank[DEF + 1];
     bool dirty;          /* want_* differ from what is applied */
@@ -1057,6 +1058,7 @@ int merge_slot_add(merge_t *m, const char *name, redis_stats_t *stats_by_slot)
     if (slot >= 0) {
         unsigned s = (unsigned)slot;
         m->live |= 1u << s;
+        m->emptied &= ~(1u << s);
         m->names[s] = name;
         m->stats[s] = &stats_by_slot[s];
         m->rank[s] = m->want_rank[s] = UINT8_MAX - 1; /* hidden: never the winner */
@@ -1101,11 +1103,31 @@ void merge_slot_release(merge_t *m, unsigned slot)
     if (slot >= REDIS_MAX_BACKENDS) {
         return;
     }
+    uint32_t bit = 1u << slot;
     merge_lock(m);
-    m->live &= ~(1u << slot);
-    m->dead |= 1u << slot;
-    m->want_vis &= ~(1u << slot);
-    m->dirty = true;
+    m->live &= ~bit;
+    m->want_vis &= ~bit;
+    if (m->emptied & bit) { /* nothing left of it: free at once */
+        m->dead &= ~bit;
+        m->emptied &= ~bit;
+    } else {
+        m->dead |= bit;
+        m->dirty = true;
+    }
+    merge_unlock(m);
+}
+
+void merge_slot_retire(merge_t *m, unsigned slot)
+{
+    if (slot >= REDIS_MAX_BACKENDS) {
+        return;
+    }
+    merge_lock(m);
+    if (!(m->dead & (1u << slot))) {
+        m->dead |= 1u << slot;
+        m->want_vis &= ~(1u << slot);
+        m->dirty = true;
+    }
     merge_unlock(m);
 }
 
@@ -1201,6 +1223,9 @@ static bool apply_locked(merge_t *m, int64_t now)
     if (!m->dirty) {
         return false;
     }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint32_t dropped = m->dead & m->vis; /* served until now */
     uint32_t old_vis = m->vis;
     uint8_t old_rank[DEF + 1];
     memcpy(old_rank, m->rank, sizeof(old_rank));
@@ -1217,8 +1242,14 @@ static bool apply_locked(merge_t *m, int64_t now)
         unsigned s = lowest_bit(d);
         m->loading[s] = m->marking[s] = false;
     }
-    m->dead &= m->live; /* released slots are free again */
+    m->emptied = m->dead & m->live; /* stopping: freed by merge_slot_release */
+    m->dead &= m->live;             /* released slots are free again */
     m->dirty = false;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long long ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    log_info("redis: backends served: %u (were %u), %u dropped; %zu zones gone over in %lld ms",
+             (unsigned)__builtin_popcount(m->vis), (unsigned)__builtin_popcount(old_vis),
+             (unsigned)__builtin_popcount(dropped), m->nzones, ms);
     return true;
 }
 

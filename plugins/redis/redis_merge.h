@@ -88,8 +88,12 @@ void merge_slot_name(merge_t *m, unsigned slot, const char *name);
  * the index at the next merge_apply/merge_tick. */
 void merge_order(merge_t *m, const unsigned *slots, size_t n);
 
-/* The backend of `slot` is stopped: its data goes at the next
- * merge_apply/merge_tick, after which the slot is free again. */
+/* The backend of `slot` is stopping: its changes are ignored from now on
+ * and its data goes at the next merge_apply/merge_tick. */
+void merge_slot_retire(merge_t *m, unsigned slot);
+
+/* The backend of `slot` is stopped (its thread joined): the slot is free
+ * again once its data is gone (at once if merge_apply dropped it). */
 void merge_slot_release(merge_t *m, unsigned slot);
 
 /* Apply what merge_order and merge_slot_release asked for (one walk of the
