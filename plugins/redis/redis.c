@@ -147,6 +147,16 @@ static void redis_teardown(void *state)
     free(p);
 }
 
+/* The new configuration has no `redis` but keeps the view: our zones go
+ * now (teardown stops the backends later). */
+static void redis_drop(void *state)
+{
+    redis_plugin_t *p = state;
+    if (p != NULL) {
+        merge_unpublish(p->core->merge);
+    }
+}
+
 static int redis_parse(const plugin_parse_env_t *penv, cfg_node_t *node, void **conf,
                        cfg_error_t *err)
 {
@@ -364,6 +374,7 @@ const plugin_t plugin_redis = {
     .view_data = PLUGIN_VIEW_HANDOVER,
     .handover_ok = redis_handover_ok,
     .activate = redis_activate,
+    .drop = redis_drop,
     .parse = redis_parse,
     .conf_equal = redis_conf_equal,
     .conf_free = redis_conf_free,

@@ -90,6 +90,7 @@ struct merge {
     uint32_t want_vis; /* asked for by merge_order, not applied yet */
     uint8_t rank[DEF + 1], want_rank[DEF + 1];
     bool dirty;          /* want_* differ from what is applied */
+    bool dropped;        /* merge_unpublish: nothing reaches the view any more */
     int64_t last_expire; /* second of the last merge_tick sweep */
     const char *names[REDIS_MAX_BACKENDS];
     redis_stats_t *stats[REDIS_MAX_BACKENDS];
@@ -438,6 +439,9 @@ static void zone_held_count(merge_t *m, const merge_zone_t *z, int delta)
 
 static void zone_publish(merge_t *m, merge_zone_t *z)
 {
+    if (m->dropped) {
+        return;
+    }
     uint32_t serial = view_zone_serial(z->vz);
     if ((int32_t)(z->serial_base - serial) > 0) {
         view_zone_set_serial(z->vz, z->serial_base);
@@ -998,7 +1002,7 @@ void merge_publish_pending(merge_t *m)
 
 void merge_retry_held(merge_t *m)
 {
-    if (m->nheld == 0) {
+    if (m->nheld == 0 || m->dropped) {
         return;
     }
     for (size_t i = 0; i < m->zone_buckets; i++) {
@@ -1220,7 +1224,7 @@ static bool zone_apply(merge_t *m, merge_zone_t *z, uint32_t old_vis, const uint
 /* Bring the index to want_vis/want_rank and drop the dead slots' data. */
 static bool apply_locked(merge_t *m, int64_t now)
 {
-    if (!m->dirty) {
+    if (!m->dirty || m->dropped) {
         return false;
     }
     struct timespec t0, t1;
@@ -1251,6 +1255,27 @@ static bool apply_locked(merge_t *m, int64_t now)
              (unsigned)__builtin_popcount(m->vis), (unsigned)__builtin_popcount(old_vis),
              (unsigned)__builtin_popcount(dropped), m->nzones, ms);
     return true;
+}
+
+void merge_unpublish(merge_t *m)
+{
+    merge_lock(m);
+    m->dropped = true;
+    m->dead = (1u << REDIS_MAX_BACKENDS) - 1; /* every change ignored from now on */
+    m->vis = m->want_vis = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < m->zone_buckets; i++) {
+        for (merge_zone_t *z = m->zones[i]; z != NULL; z = z->next) {
+            if (z->published) {
+                view_remove_zone(m->view, z->apex, z->apex_len, MERGE_OWNER);
+                z->published = false;
+                z->vz = NULL; /* the view frees it (after a grace period) */
+                n++;
+            }
+        }
+    }
+    merge_unlock(m);
+    log_info("redis: %zu zones no longer served (redis dropped from the configuration)", n);
 }
 
 bool merge_apply(merge_t *m, int64_t now)

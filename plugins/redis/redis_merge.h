@@ -96,6 +96,11 @@ void merge_slot_retire(merge_t *m, unsigned slot);
  * again once its data is gone (at once if merge_apply dropped it). */
 void merge_slot_release(merge_t *m, unsigned slot);
 
+/* The configuration no longer has `redis` but keeps the view: take every
+ * published zone out of it and ignore whatever the backends still send
+ * until they are stopped. Only merge_free is left to do. */
+void merge_unpublish(merge_t *m);
+
 /* Apply what merge_order and merge_slot_release asked for (one walk of the
  * index under the lock). Returns false if there was nothing to do. Any
  * RCU-registered thread. */

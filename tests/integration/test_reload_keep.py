@@ -16,12 +16,15 @@ it, and vmdnsd reloads (SIGHUP) with:
     Redis is still untouched (no second copy of its data);
   - the backend's connection settings changed: the view is kept, the
     backend is replaced by a new one that loads from scratch (the plain
-    HSET shows up).
+    HSET shows up);
+  - `redis` dropped altogether: the view is kept, Redis's zone goes, the
+    zone file is not read again.
 Backends kept one by one (added, removed, reordered):
 test_reload_backends.py.
 """
 
 import os
+import re
 import signal
 import unittest
 
@@ -184,6 +187,22 @@ class ReloadKeepTest(unittest.TestCase):
             self.assertIn("kept the view", line)
             self.assertRegex(line, r"set up: file, redis$", line)
             rh.wait_answer(server.port, "vm-sneaky." + ZONE, {"10.250.0.1"}, timeout=30)
+            self.assertEqual(rh.addresses(server.port, "www.a.example."), {"192.0.2.10"})
+
+            # 5. No `redis` at all: the view is kept, Redis's zone goes, the
+            # zone file is not read again.
+            with open(server.config_path) as f:
+                text = f.read()
+            with open(server.config_path, "w") as f:
+                f.write(re.sub(r"(?ms)^redis:\n.*?^(?=metrics:)", "", text))
+            self.sighup(server, 7)
+            line = [l for l in rh.log_text(server).splitlines()
+                    if "reload: configuration 7:" in l][0]
+            self.assertIn("kept the view", line)
+            self.assertRegex(line, r"plugins kept: .*file", line)
+            self.assertNotIn("redis", line)
+            wait_for(lambda: rh.rcode(server.port, last) == dns.rcode.REFUSED, 5,
+                     what="the Redis zone to be gone")
             self.assertEqual(rh.addresses(server.port, "www.a.example."), {"192.0.2.10"})
         finally:
             stop_server(server)

@@ -15,7 +15,8 @@
  * order flips conflicts from the data in memory; a new backend loads hidden
  * (its names and zones unseen) until the order lists it; a removed one's
  * names go and the next backend's copies show; an abandoned new backend
- * leaves nothing; a freed slot is handed out again.
+ * leaves nothing; a freed slot is handed out again; merge_unpublish (redis
+ * dropped, the view kept) takes every zone out and nothing comes back.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -626,17 +627,44 @@ static void test_abandoned_backend_leaves_nothing(void **state)
     set(f, (unsigned)s, z, x, A9, now);
     set(f, (unsigned)s, "new.example.", "a.new.example.", A9, now);
     assert_int_equal(merge_zone_count(f->merge), 2);
-    merge_slot_retire(f->merge, (unsigned)s); /* the reload was dropped */
+    merge_slot_retire(f->merge, (unsigned)s);            /* the reload was dropped */
     set(f, (unsigned)s, z, "late.vm.example.", A9, now); /* stopping: ignored */
     apply(f);
     assert_int_equal(merge_zone_count(f->merge), 1);
     assert_int_equal(merge_slot_add(f->merge, "fifth", f->stats), s + 1); /* not free yet */
-    merge_slot_release(f->merge, (unsigned)s);           /* its thread is joined */
+    merge_slot_release(f->merge, (unsigned)s);                            /* its thread is joined */
     assert_int_equal(merge_slot_add(f->merge, "sixth", f->stats), s);
     assert_null(zone_of(f, "new.example."));
     assert_string_equal(a_of(f, z, x), "10.0.0.1");
     assert_int_equal(del(f, 0, z, x), 1);
     assert_string_equal(a_of(f, z, x), "");
+}
+
+static void test_unpublish_takes_everything_out(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    const char *z = "vm.example.", *x = "x.vm.example.";
+    set(f, 0, z, x, A1, now);
+    set(f, 1, "other.example.", "a.other.example.", A2, now);
+    /* A zone held back for another plugin must not come back either. */
+    uint8_t apex[NAME_MAX_WIRE];
+    size_t len = wire("held.example.", apex);
+    view_zone_t *file = view_zone_new(apex, len);
+    view_zone_set_owner(file, "file");
+    assert_int_equal(view_publish_zone(f->view, file, NULL), 0);
+    set(f, 0, "held.example.", "a.held.example.", A9, now);
+    merge_unpublish(f->merge);
+    assert_null(zone_of(f, z));
+    assert_null(zone_of(f, "other.example."));
+    set(f, 0, z, x, A2, now); /* a backend still running: ignored */
+    set(f, 2, "new.example.", "a.new.example.", A2, now);
+    assert_null(zone_of(f, z));
+    assert_null(zone_of(f, "new.example."));
+    view_remove_zone(f->view, apex, len, "file"); /* the file lets go */
+    merge_tick(f->merge, now + 1);
+    assert_null(zone_of(f, "held.example."));
+    assert_false(merge_apply(f->merge, now));
 }
 
 int main(void)
@@ -661,6 +689,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_added_backend_hidden_until_ordered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_removed_backend_names_go, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abandoned_backend_leaves_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unpublish_takes_everything_out, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
