@@ -10,16 +10,18 @@
  * its first load. The backends' counters are exported as vmdns_redis_*
  * metrics (redis_metrics.c) by a collector registered at setup.
  *
- * Reloads (PLUGIN_VIEW_HANDOVER): a changed `redis:` section whose records
- * are built alike (default_ttl, defaults) keeps the view and the merge
- * (redis_core_t). Every backend whose own settings are unchanged
- * (redis_config_backend_equal) keeps running in its merge slot, with its
- * connections, stream position and data; new or changed ones get a free
- * slot and load hidden. At the switch (activate) the merge is given the
- * new order: conflicts are decided again from memory, the new backends'
- * names show, the dropped backends' names go (redis_merge.h). A reload
- * that is dropped before the switch stops its new backends, whose hidden
- * data then goes.
+ * Reloads (PLUGIN_VIEW_HANDOVER): a changed `redis:` section keeps the
+ * view and the merge (redis_core_t). Every backend whose own settings and
+ * record settings (default_ttl, defaults: records are parsed with them)
+ * are unchanged (redis_config_backend_equal, redis_config_data_equal)
+ * keeps running in its merge slot, with its connections, stream position
+ * and data; new or changed ones get a free slot and load hidden. At the
+ * switch (activate) the merge is given the new order and defaults:
+ * conflicts are decided again from memory, the new backends' names show,
+ * the dropped backends' names go (redis_merge.h). A reload that is
+ * dropped before the switch stops its new backends, whose hidden data
+ * then goes. A configuration without `redis` takes every Redis zone out
+ * of the kept view at the switch (drop).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,13 +55,12 @@ typedef struct redis_slot {
 } redis_slot_t;
 
 /* What the instances of one view share: the merge and the backends, by
- * slot (redis_merge.h). A reload whose data settings are equal hands it to
- * the new instance (env->prev_state), which keeps the backends it lists
- * unchanged, starts the others hidden, and at the switch (activate) gives
- * the merge the new order. Control thread, but stats (atomics). */
+ * slot (redis_merge.h). A reload hands it to the new instance
+ * (env->prev_state), which keeps the backends it lists unchanged, starts
+ * the others hidden, and at the switch (activate) gives the merge the new
+ * order. Control thread, but stats (atomics). */
 typedef struct redis_core {
     merge_t *merge;
-    redis_conf_t *data_conf; /* held: the defaults the merge builds from */
     redis_stats_t stats[REDIS_MAX_BACKENDS];
     redis_slot_t slots[REDIS_MAX_BACKENDS];
     unsigned users;
@@ -130,7 +131,6 @@ static void core_put(redis_core_t *core)
     }
     core_reap(core, true);
     merge_free(core->merge);
-    redis_conf_put(core->data_conf);
     free(core);
 }
 
@@ -180,14 +180,6 @@ static bool redis_conf_equal(const void *a, const void *b)
     return redis_config_equal(&x->cfg, &y->cfg);
 }
 
-/* The running view (and merge) can serve the new config if records are
- * built the same way; backends are then kept one by one. */
-static bool redis_handover_ok(const void *old_conf, const void *new_conf)
-{
-    const redis_conf_t *x = old_conf, *y = new_conf;
-    return redis_config_data_equal(&x->cfg, &y->cfg);
-}
-
 static void redis_conf_free(void *conf)
 {
     redis_conf_put(conf);
@@ -205,8 +197,6 @@ static redis_core_t *core_new(view_t *view, redis_conf_t *c)
         free(core);
         return NULL;
     }
-    core->data_conf = c;
-    c->refs++;
     return core;
 }
 
@@ -221,7 +211,8 @@ static int redis_kept_slot(const redis_plugin_t *prev, const redis_plugin_t *p, 
         for (size_t k = 0; k < i; k++) {
             taken = taken || p->slot[k] == s;
         }
-        if (!taken && redis_config_backend_equal(&sl->conf->cfg, sl->which, p->cfg, i)) {
+        if (!taken && redis_config_backend_equal(&sl->conf->cfg, sl->which, p->cfg, i) &&
+            redis_config_data_equal(&sl->conf->cfg, p->cfg)) {
             return (int)s;
         }
     }
@@ -314,6 +305,7 @@ static void redis_activate(void *state)
         return;
     }
     p->ordered = true;
+    merge_set_defaults(p->core->merge, &p->cfg->defaults, p->cfg->default_ttl);
     merge_order(p->core->merge, p->slot, p->n);
     redis_backend_kick(p->core->slots[p->slot[0]].backend);
 }
@@ -372,7 +364,6 @@ const plugin_t plugin_redis = {
     .name = "redis",
     .config_key = "redis",
     .view_data = PLUGIN_VIEW_HANDOVER,
-    .handover_ok = redis_handover_ok,
     .activate = redis_activate,
     .drop = redis_drop,
     .parse = redis_parse,

@@ -325,7 +325,7 @@ static bool same_backend(const redis_backend_config_t *a, const redis_backend_co
     return true;
 }
 
-static bool same_defaults(const redis_defaults_t *a, const redis_defaults_t *b)
+bool redis_defaults_equal(const redis_defaults_t *a, const redis_defaults_t *b)
 {
     if (a->mname_len != b->mname_len || memcmp(a->mname, b->mname, a->mname_len) != 0 ||
         a->mbox_len != b->mbox_len || memcmp(a->mbox, b->mbox, a->mbox_len) != 0 ||
@@ -348,7 +348,7 @@ bool redis_config_equal(const redis_config_t *a, const redis_config_t *b)
         a->resync_interval_ms != b->resync_interval_ms || a->max_backoff_ms != b->max_backoff_ms ||
         a->stream_maxlen != b->stream_maxlen || a->default_ttl != b->default_ttl ||
         a->keyspace_notifications != b->keyspace_notifications ||
-        !same_defaults(&a->defaults, &b->defaults)) {
+        !redis_defaults_equal(&a->defaults, &b->defaults)) {
         return false;
     }
     for (size_t i = 0; i < a->nbackends; i++) {
@@ -372,5 +372,5 @@ bool redis_config_backend_equal(const redis_config_t *a, size_t i, const redis_c
 
 bool redis_config_data_equal(const redis_config_t *a, const redis_config_t *b)
 {
-    return a->default_ttl == b->default_ttl && same_defaults(&a->defaults, &b->defaults);
+    return a->default_ttl == b->default_ttl && redis_defaults_equal(&a->defaults, &b->defaults);
 }

@@ -102,6 +102,9 @@ bool redis_config_equal(const redis_config_t *a, const redis_config_t *b);
 bool redis_config_backend_equal(const redis_config_t *a, size_t i, const redis_config_t *b,
                                 size_t j);
 
+/* True if a and b give the same default SOA and NS. */
+bool redis_defaults_equal(const redis_defaults_t *a, const redis_defaults_t *b);
+
 /* True if records read under a would be built the same under b (default
  * TTL, default SOA/NS): the data in memory can serve for b. */
 bool redis_config_data_equal(const redis_config_t *a, const redis_config_t *b);

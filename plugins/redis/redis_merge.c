@@ -94,8 +94,11 @@ struct merge {
     int64_t last_expire; /* second of the last merge_tick sweep */
     const char *names[REDIS_MAX_BACKENDS];
     redis_stats_t *stats[REDIS_MAX_BACKENDS];
-    const redis_defaults_t *defaults;
+    redis_defaults_t defaults; /* of the default apex (applied) */
     uint32_t default_ttl;
+    redis_defaults_t want_defaults; /* asked for by merge_set_defaults */
+    uint32_t want_ttl;
+    bool defaults_changed; /* want_defaults differ from defaults */
     bool loading[REDIS_MAX_BACKENDS];
     bool marking[REDIS_MAX_BACKENDS]; /* a reload is noting what it sees */
     log_once_t conflict_logged[REDIS_MAX_BACKENDS];
@@ -162,7 +165,7 @@ static void owner_text(const merge_zone_t *z, const merge_entry_t *e, char *out,
 
 static redis_zone_ctx_t zone_ctx(const merge_t *m, const merge_zone_t *z)
 {
-    return (redis_zone_ctx_t){m->defaults, m->default_ttl, z->serial_base, z->apex, z->apex_len};
+    return (redis_zone_ctx_t){&m->defaults, m->default_ttl, z->serial_base, z->apex, z->apex_len};
 }
 
 /* ---- lease heap ---- */
@@ -1036,8 +1039,8 @@ merge_t *merge_new(const merge_params_t *p)
     }
     pthread_mutex_init(&m->lock, NULL);
     m->view = p->view;
-    m->defaults = p->defaults;
-    m->default_ttl = p->default_ttl;
+    m->defaults = m->want_defaults = *p->defaults;
+    m->default_ttl = m->want_ttl = p->default_ttl;
     m->rank[DEF] = m->want_rank[DEF] = UINT8_MAX;
     for (size_t i = 0; i < p->nbackends; i++) {
         m->names[i] = p->names[i];
@@ -1099,6 +1102,18 @@ void merge_order(merge_t *m, const unsigned *slots, size_t n)
     m->dead = dead;
     m->want_vis = want;
     m->dirty = m->dirty || !same;
+    merge_unlock(m);
+}
+
+void merge_set_defaults(merge_t *m, const redis_defaults_t *defaults, uint32_t default_ttl)
+{
+    merge_lock(m);
+    if (!redis_defaults_equal(&m->want_defaults, defaults) || m->want_ttl != default_ttl) {
+        m->want_defaults = *defaults;
+        m->want_ttl = default_ttl;
+        m->defaults_changed = true;
+        m->dirty = true;
+    }
     merge_unlock(m);
 }
 
@@ -1208,6 +1223,15 @@ static bool zone_apply(merge_t *m, merge_zone_t *z, uint32_t old_vis, const uint
             entry_apply(m, z, e, ow, old_vis, now);
         }
     }
+    static const uint8_t at_apex[1] = {0};
+    merge_entry_t *apex = *entry_slot(z, at_apex, 0);
+    if (m->defaults_changed && apex != NULL && pick(m, apex->mask) == DEF) {
+        redis_zone_ctx_t ctx = zone_ctx(m, z); /* no backend gives an `@`: new defaults */
+        view_node_t *node = redis_default_apex(&ctx);
+        if (node != NULL) {
+            view_zone_put(z->vz, node);
+        }
+    }
     for (uint32_t d = z->backends & m->dead; d != 0; d &= d - 1) {
         unsigned s = lowest_bit(d);
         z->seen &= ~(1u << s);
@@ -1235,6 +1259,10 @@ static bool apply_locked(merge_t *m, int64_t now)
     memcpy(old_rank, m->rank, sizeof(old_rank));
     m->vis = m->want_vis & ~m->dead;
     memcpy(m->rank, m->want_rank, sizeof(m->rank));
+    if (m->defaults_changed) {
+        m->defaults = m->want_defaults;
+        m->default_ttl = m->want_ttl;
+    }
     m->rank[DEF] = UINT8_MAX;
     for (size_t i = 0; i < m->zone_buckets; i++) {
         for (merge_zone_t *z = m->zones[i], *next; z != NULL; z = next) {
@@ -1246,6 +1274,7 @@ static bool apply_locked(merge_t *m, int64_t now)
         unsigned s = lowest_bit(d);
         m->loading[s] = m->marking[s] = false;
     }
+    m->defaults_changed = false;
     m->emptied = m->dead & m->live; /* stopping: freed by merge_slot_release */
     m->dead &= m->live;             /* released slots are free again */
     m->dirty = false;

@@ -61,7 +61,7 @@
 typedef struct merge merge_t;
 
 /* What merge_new needs: the view, the backends (names for messages, stats
- * to keep), and how default apex records are made. */
+ * to keep, by slot), and how default apex records are made (copied). */
 typedef struct merge_params {
     view_t *view;
     size_t nbackends;
@@ -87,6 +87,10 @@ void merge_slot_name(merge_t *m, unsigned slot, const char *name);
  * in use is dead from now on (its changes are ignored). Takes effect in
  * the index at the next merge_apply/merge_tick. */
 void merge_order(merge_t *m, const unsigned *slots, size_t n);
+
+/* The SOA/NS given to a zone no backend gives an `@` (redis_records.h),
+ * from the next merge_apply/merge_tick on. Copied. */
+void merge_set_defaults(merge_t *m, const redis_defaults_t *defaults, uint32_t default_ttl);
 
 /* The backend of `slot` is stopping: its changes are ignored from now on
  * and its data goes at the next merge_apply/merge_tick. */

@@ -339,14 +339,6 @@ bool chain_view_keepable(const chain_conf_t *cc, const chain_t *prev)
         if (!in_cc || (p->view_data == PLUGIN_VIEW_BOUND && !chain_conf_keeps(cc, prev, p->name))) {
             return false;
         }
-        for (size_t j = 0; j < cc->n; j++) {
-            if (cc->slots[j].plugin == p && p->view_data == PLUGIN_VIEW_HANDOVER &&
-                p->handover_ok != NULL && prev->slots[i]->conf != NULL &&
-                cc->slots[j].conf != NULL &&
-                !p->handover_ok(prev->slots[i]->conf, cc->slots[j].conf)) {
-                return false; /* its data cannot serve the new config */
-            }
-        }
     }
     for (size_t j = 0; j < cc->n; j++) {
         const plugin_t *p = cc->slots[j].plugin;

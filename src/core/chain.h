@@ -57,12 +57,11 @@ bool chain_shares(const chain_t *chain, const chain_t *prev, const char *name);
 bool chain_conf_keeps(const chain_conf_t *cc, const chain_t *prev, const char *name);
 
 /* May a configuration parsed into cc keep running on prev's view? Yes if
- * every plugin whose data is bound to its instance (PLUGIN_VIEW_BOUND:
- * redis) keeps that instance (chain_conf_keeps), and every plugin that
- * hands its data over (PLUGIN_VIEW_HANDOVER: file, redis) and is in prev
- * is in cc too (so it can remove what it no longer serves), and agrees
- * to the handover (plugin_t.handover_ok: redis, when its records would be
- * built alike). */
+ * every plugin whose data is bound to its instance (PLUGIN_VIEW_BOUND)
+ * keeps that instance (chain_conf_keeps), and every plugin that hands its
+ * data over (PLUGIN_VIEW_HANDOVER: file, redis) and is in prev is in cc
+ * too (so it can remove what it no longer serves) or can take its data
+ * out when dropped (plugin_t.drop: file and redis can). */
 bool chain_view_keepable(const chain_conf_t *cc, const chain_t *prev);
 
 /* The state of the instance of plugin `name` in chain, or NULL. */

@@ -4,8 +4,8 @@ A reload that changes a backend's connection settings replaces that
 backend: the new one loads every zone again from scratch, hidden next to
 the running one in the same view, and takes over when the new
 configuration does (one that does not change it keeps the backend:
-test_reload_keep.py). A reload that changes how records are built
-(default_ttl) builds a new view instead, loaded from scratch. Until the
+test_reload_keep.py); so does one that changes how records are built
+(default_ttl). Until the
 load is done the new data is incomplete, so vmdnsd must keep answering
 from the old configuration and switch only when the new one is ready.
 Every reload here changes the backends' connect_timeout to force the new
@@ -114,13 +114,13 @@ class RedisReloadTest(unittest.TestCase):
                 text = base.replace("connect_timeout: 300ms", "connect_timeout: %dms" % (300 + n))
                 if n >= 2:  # the second reload adds a zone file as well
                     text += "zones:\n  - origin: example.com.\n    file: %s\n" % TEST_ZONE
-                if n >= 3:  # the third changes how records are built: a new view
+                if n >= 3:  # the third changes how records are built as well
                     text = text.replace("  stream_maxlen: 1000000\n",
                                         "  stream_maxlen: 1000000\n  default_ttl: 301\n")
                 with open(server.config_path, "w") as f:
                     f.write(text)
 
-            self.reload_under_load(server, 3, change, new_views=1)
+            self.reload_under_load(server, 3, change)
             r = udp(query("www.example.com.", "A"), server.port)
             self.assertEqual(r.rcode(), dns.rcode.NOERROR)
         finally:

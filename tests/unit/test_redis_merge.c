@@ -16,7 +16,8 @@
  * (its names and zones unseen) until the order lists it; a removed one's
  * names go and the next backend's copies show; an abandoned new backend
  * leaves nothing; a freed slot is handed out again; merge_unpublish (redis
- * dropped, the view kept) takes every zone out and nothing comes back.
+ * dropped, the view kept) takes every zone out and nothing comes back; new
+ * defaults (merge_set_defaults) reach the default apex at merge_apply.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -667,6 +668,25 @@ static void test_unpublish_takes_everything_out(void **state)
     assert_false(merge_apply(f->merge, now));
 }
 
+static void test_new_defaults_at_apply(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    set(f, 0, "vm.example.", "x.vm.example.", A1, now);
+    assert_string_equal(soa_mbox(f, "vm.example."), "hostmaster.vm.example.");
+    redis_defaults_t d = f->defaults;
+    d.mbox_len = name_from_text("admin.vm.example.", d.mbox);
+    merge_set_defaults(f->merge, &d, 300);
+    assert_string_equal(soa_mbox(f, "vm.example."), "hostmaster.vm.example.");
+    apply(f);
+    assert_string_equal(soa_mbox(f, "vm.example."), "admin.vm.example.");
+    merge_set_defaults(f->merge, &d, 300); /* the same again: nothing to do */
+    assert_false(merge_apply(f->merge, now));
+    /* A zone created from now on gets them too. */
+    set(f, 1, "new.example.", "a.new.example.", A1, now);
+    assert_string_equal(soa_mbox(f, "new.example."), "admin.vm.example.");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -690,6 +710,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_removed_backend_names_go, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abandoned_backend_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unpublish_takes_everything_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_defaults_at_apply, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
