@@ -15,6 +15,7 @@
  * forward, which the ruleset still lists and reconcile removes, never a
  * name without a record of it.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,11 +126,9 @@ static void mark_list(const vmssh_fwd_list_t *l, uint8_t *used)
         used[l->v[i].port >> 3] |= (uint8_t)(1u << (l->v[i].port & 7));
 }
 
-/* Pick a port not set in used and not held by a local listener. */
+/* Pick a port not set in used and not held by a local socket. */
 static int open_port(const vmssh_t *h, uint8_t *used, vmssh_entry_t *e, vmssh_error_t *err)
 {
-    if (vmssh_ports_mark_listeners(used, err) < 0)
-        return -1;
     /* Start at a random place: a port just freed is not handed out again
      * at once (a stale DNS answer would lead to the wrong VM). */
     struct timespec ts;
@@ -137,11 +136,20 @@ static int open_port(const vmssh_t *h, uint8_t *used, vmssh_entry_t *e, vmssh_er
     uint32_t span = (uint32_t)h->cfg.port_hi - h->cfg.port_lo + 1;
     uint32_t rnd = (uint32_t)ts.tv_nsec ^ ((uint32_t)getpid() * 2654435761u);
     uint16_t start = (uint16_t)(h->cfg.port_lo + rnd % span);
-    e->port = vmssh_port_choose(h->cfg.port_lo, h->cfg.port_hi, used, start);
-    if (!e->port)
-        return vmssh_fail(err, VMSSH_ERR_NO_PORT, "no free port in %u-%u", h->cfg.port_lo,
-                          h->cfg.port_hi);
-    return 0;
+    for (;;) {
+        e->port = vmssh_port_choose(h->cfg.port_lo, h->cfg.port_hi, used, start);
+        if (!e->port)
+            return vmssh_fail(err, VMSSH_ERR_NO_PORT, "no free port in %u-%u", h->cfg.port_lo,
+                              h->cfg.port_hi);
+        int bound = vmssh_port_bound(e->port);
+        if (bound < 0)
+            return vmssh_fail(err, VMSSH_ERR_SYSTEM, "probing port %u: %s", e->port,
+                              strerror(errno));
+        if (!bound)
+            return 0;
+        used[e->port >> 3] |= (uint8_t)(1u << (e->port & 7)); /* a local listener's */
+        start = e->port;
+    }
 }
 
 /* open of a VM the ruleset already has (old): the same address and name

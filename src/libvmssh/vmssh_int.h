@@ -143,10 +143,9 @@ int vmssh_ipt_parse_save(const char *text, vmssh_fwd_list_t *out, vmssh_error_t 
 /* Pick a port in [lo, hi] not set in used (a 65536-bit map), scanning up
  * from start (wrapping). Returns the port, or 0 if none is free. */
 uint16_t vmssh_port_choose(uint16_t lo, uint16_t hi, const uint8_t *used, uint16_t start);
-/* Mark the TCP ports local listeners hold (/proc/net/tcp, tcp6). */
-int vmssh_ports_mark_listeners(uint8_t *used, vmssh_error_t *err);
-/* Mark ports listed in a /proc/net/tcp-format text (state 0A = LISTEN). */
-void vmssh_ports_mark_proc_text(const char *text, uint8_t *used);
+/* Is the TCP port held by a local socket (IPv4 or IPv6)? 1 yes, 0 no,
+ * -1 the probe itself failed (no sockets left). */
+int vmssh_port_bound(uint16_t port);
 
 /* The used-ports hint (state_dir/ports.hint, a 65536-bit map): ports
  * this host believes mapped, so open need not list the ruleset. Only a

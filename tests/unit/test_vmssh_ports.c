@@ -1,8 +1,8 @@
 /*
  * test_vmssh_ports.c - choosing a host port: the first free one from the
- * start point, wrapping inside the range, none when all are used; local
- * listeners read from /proc/net/tcp text; the fault-injection switch
- * honoured only with VMSSH_TEST=1.
+ * start point, wrapping inside the range, none when all are used; a port
+ * held by a local socket (IPv4 or IPv6) found by the bind probe; the
+ * fault-injection switch honoured only with VMSSH_TEST=1.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +10,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -45,22 +49,35 @@ static void test_choose(void **state)
     assert_int_equal(vmssh_port_choose(20, 10, used, 15), 0);
 }
 
-static void test_proc_listeners(void **state)
+static void test_bound_probe(void **state)
 {
     (void)state;
-    memset(used, 0, sizeof(used));
-    const char *text =
-        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n"
-        "   0: 00000000:7531 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0\n"
-        "   1: 0100007F:7532 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0\n"
-        "   2: 00000000000000000000000000000000:7533 00000000000000000000000000000000:0000 0A "
-        "00000000:00000000 00:00000000 00000000     0\n";
-    vmssh_ports_mark_proc_text(text, used);
-    /* 0x7531 = 30001 listens; 30002 is an established connection's port. */
-    assert_int_equal(vmssh_port_choose(30001, 30003, used, 30001), 30002);
-    assert_int_equal(vmssh_port_choose(30003, 30003, used, 30003), 0); /* tcp6 listener */
-    vmssh_error_t err;
-    assert_int_equal(vmssh_ports_mark_listeners(used, &err), 0);
+    /* A listener on a port the kernel picks: the probe sees it, IPv4 and
+     * (a dual-stack socket) IPv6 alike; once closed the port is free. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)); /* as servers do */
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(fd, 1), 0);
+    socklen_t len = sizeof(a);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    uint16_t port = ntohs(a.sin_port);
+    assert_int_equal(vmssh_port_bound(port), 1); /* even bound to 127.0.0.1 only */
+    close(fd);
+    assert_int_equal(vmssh_port_bound(port), 0);
+
+    int fd6 = socket(AF_INET6, SOCK_STREAM, 0);
+    if (fd6 >= 0) {
+        struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+        if (bind(fd6, (struct sockaddr *)&a6, sizeof(a6)) == 0 && listen(fd6, 1) == 0) {
+            len = sizeof(a6);
+            assert_int_equal(getsockname(fd6, (struct sockaddr *)&a6, &len), 0);
+            assert_int_equal(vmssh_port_bound(ntohs(a6.sin6_port)), 1);
+        }
+        close(fd6);
+    }
 }
 
 static void test_fault_switch(void **state)
@@ -84,7 +101,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_choose),
-        cmocka_unit_test(test_proc_listeners),
+        cmocka_unit_test(test_bound_probe),
         cmocka_unit_test(test_fault_switch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
