@@ -95,8 +95,12 @@ typedef struct vmssh_open_opts {
 VMSSH_API void vmssh_open_opts_init_size(vmssh_open_opts_t *o, size_t size);
 #define vmssh_open_opts_init(o) vmssh_open_opts_init_size((o), sizeof(*(o)))
 
-/* One open VM, as vmssh_vm_open() and vmssh_list() report it. */
+/* One open VM, as vmssh_vm_open() and vmssh_list() report it. For
+ * vmssh_vm_open's `out`, set struct_size with vmssh_entry_init() (the
+ * library writes only that many bytes, so later versions may add fields);
+ * the entries vmssh_list() passes are the library's own. */
 typedef struct vmssh_entry {
+    size_t struct_size;
     char vm_id[64];
     char vm_ip[16];
     char name[254];   /* without the final dot */
@@ -105,11 +109,15 @@ typedef struct vmssh_entry {
     int64_t expires;  /* Unix time the forward expires, 0 = never */
 } vmssh_entry_t;
 
+VMSSH_API void vmssh_entry_init_size(vmssh_entry_t *e, size_t size);
+#define vmssh_entry_init(e) vmssh_entry_init_size((e), sizeof(*(e)))
+
 /* Open SSH access to a VM (port -> forward -> DNS). Everything is
  * validated before anything is touched. Opening a VM that is already open
  * with the same address keeps its port (and publishes its name again);
  * with another address it is VMSSH_ERR_CONFLICT. On failure every step
- * already taken is undone. out (may be NULL) receives the result. */
+ * already taken is undone. out (may be NULL; its struct_size set)
+ * receives the result. */
 VMSSH_API int vmssh_vm_open(vmssh_t *h, const vmssh_open_opts_t *opts, vmssh_entry_t *out,
                             vmssh_error_t *err);
 

@@ -54,6 +54,12 @@ void vmssh_free(vmssh_t *h)
     free(h);
 }
 
+void vmssh_entry_init_size(vmssh_entry_t *e, size_t size)
+{
+    memset(e, 0, size);
+    e->struct_size = size;
+}
+
 void vmssh_open_opts_init_size(vmssh_open_opts_t *o, size_t size)
 {
     memset(o, 0, size);
@@ -291,6 +297,8 @@ int vmssh_vm_open(vmssh_t *h, const vmssh_open_opts_t *opts, vmssh_entry_t *out,
         err = &local;
     if (!h)
         return vmssh_fail(err, VMSSH_ERR_INVALID, "no handle");
+    if (out && out->struct_size < sizeof(size_t))
+        return vmssh_fail(err, VMSSH_ERR_INVALID, "out: struct_size not set (vmssh_entry_init)");
     if (opts_copy(opts, &o, err) < 0 || open_validate(h, &o, &e, &lease, err) < 0)
         return -1;
     if (open_keys(h, &o, err) < 0)
@@ -307,8 +315,11 @@ int vmssh_vm_open(vmssh_t *h, const vmssh_open_opts_t *opts, vmssh_entry_t *out,
     }
     pthread_mutex_unlock(&h->mu);
     if (rc == 0) {
-        if (out)
-            *out = e;
+        if (out && out->struct_size >= sizeof(size_t)) {
+            size_t n = out->struct_size < sizeof(e) ? out->struct_size : sizeof(e);
+            e.struct_size = out->struct_size;
+            memcpy(out, &e, n);
+        }
         vmssh_ok(err);
     }
     return rc;
@@ -464,6 +475,7 @@ int vmssh_list(vmssh_t *h, int (*cb)(const vmssh_entry_t *e, void *ud), void *ud
     if (rc == 0) {
         qsort(l.v, l.n, sizeof(*l.v), by_port);
         for (size_t i = 0; i < l.n; i++) {
+            l.v[i].struct_size = sizeof(l.v[i]);
             if (cb(&l.v[i], ud))
                 break;
         }

@@ -270,6 +270,7 @@ int main(int argc, char **argv)
         o.user = c.user ? c.user : "runner";
         o.lease_s = c.lease_s;
         vmssh_entry_t e;
+        vmssh_entry_init(&e);
         if (vmssh_vm_open(h, &o, &e, &err) < 0) {
             rc = fail(what, &err);
         } else {

@@ -174,6 +174,11 @@ static void test_open_refuses_before_touching(void **state)
     o.vm_id = "vm-1";
     o.vm_ip = "10.0.0.2";
     o.name = "vm-1.example.com";
+    vmssh_entry_t out = {0}; /* struct_size not set */
+    assert_int_equal(vmssh_vm_open(h, &o, &out, &err), -1);
+    assert_int_equal(err.code, VMSSH_ERR_INVALID);
+    vmssh_entry_init(&out);
+    assert_int_equal(out.struct_size, sizeof(out));
     assert_int_equal(vmssh_vm_open(h, &o, NULL, &err), -1);
     assert_int_equal(err.code, VMSSH_ERR_SYSTEM);
     assert_non_null(strstr(err.message, "nothing was left behind"));
