@@ -23,10 +23,12 @@ Targets (issue 9): nft open p99 < 20 ms at 5,000 VMs; connect latency at
 
 How the VMS VMs get there: `--fill vmssh` opens them with the CLI (the
 honest way; the open time is sampled along the way) for up to
-MAX_FILL_SECONDS and loads the rest by restore; `--fill restore` opens one
-with the CLI and loads the rest in one batch shaped exactly like it
-(iptables-restore --noflush / nft -f, and the Redis names the registrar's
-way): `vmssh list` must then show all VMS. The default is vmssh for nft
+MAX_FILL_SECONDS (iptables: then loads the rest by restore); `--fill
+restore` opens one with the CLI and loads the rest in one batch shaped
+exactly like it
+(iptables-restore --noflush, and the Redis names the registrar's way;
+iptables only: nft's maps are keyed by a hash of the VM id only vmssh
+computes): `vmssh list` must then show all VMS. The default is vmssh for nft
 and restore for iptables, whose per-open cost grows with the ruleset
 (the sampled opens at VMS are real CLI opens either way).
 
@@ -43,6 +45,7 @@ import json
 import os
 import random
 import re
+import resource
 import subprocess
 import sys
 import threading
@@ -80,9 +83,14 @@ class Host:
         return "vm-%05d" % i, nh.Network.vm_addr(0, i)
 
     def _timed(self, *args):
+        """Run vmssh; (wall seconds, stdout). The CPU time it and its
+        children (nft, iptables) used is added to self.last_cpu."""
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         r = subprocess.run(self.argv(*args), capture_output=True, text=True, timeout=120)
         dt = time.perf_counter() - t0
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.last_cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
         if r.returncode != 0:
             raise RuntimeError("vmssh %s: exit %d: %s" % (" ".join(map(str, args)), r.returncode,
                                                          r.stderr.strip()))
@@ -150,36 +158,23 @@ class Host:
             out = re.sub(r"(?<![\d.])%s(?![\d])" % re.escape(ip0), ip, out)
             return re.sub(r"(?<![\d.])%d(?![\d])" % port0, str(port), out)
 
-        if self.backend == "iptables":
-            saved = host.run(["iptables-save"]).stdout
-            tables, cur = {}, None
-            for line in saved.splitlines():
-                if line.startswith("*"):
-                    cur = line
-                elif line.startswith("-A") and nh.traces(line, vm0, ip0, port0):
-                    tables.setdefault(cur, []).append(line)
-            text = []
-            for table, lines in tables.items():
-                text.append(table)
-                for vm, ip, port in batch:
-                    text += [subst(l, vm, ip, port) for l in lines]
-                text.append("COMMIT")
-            host.run(["iptables-restore", "--noflush"], input="\n".join(text) + "\n",
-                     timeout=600)
-        else:
-            rules = host.run(["nft", "-j", "list", "ruleset"]).stdout
-            elems = _nft_elements_of(json.loads(rules), vm0, ip0, port0)
-            if not elems:
-                raise RuntimeError("no nft set/map element mentions %s: cannot fill by restore"
-                                   % vm0)
-            lines = []
-            for family, table, setname, text in elems:
-                for k in range(0, len(batch), 500):
-                    chunk = batch[k:k + 500]
-                    lines.append("add element %s %s %s { %s }" % (
-                        family, table, setname,
-                        ", ".join(subst(text, vm, ip, port) for vm, ip, port in chunk)))
-            host.run(["nft", "-f", "-"], input="\n".join(lines) + "\n", timeout=600)
+        if self.backend != "iptables":
+            raise RuntimeError("fill by restore is for the iptables backend only")
+        saved = host.run(["iptables-save"]).stdout
+        tables, cur = {}, None
+        for line in saved.splitlines():
+            if line.startswith("*"):
+                cur = line
+            elif line.startswith("-A") and nh.traces(line, vm0, ip0, port0):
+                tables.setdefault(cur, []).append(line)
+        text = []
+        for table, lines in tables.items():
+            text.append(table)
+            for vm, ip, port in batch:
+                text += [subst(l, vm, ip, port) for l in lines]
+            text.append("COMMIT")
+        host.run(["iptables-restore", "--noflush"], input="\n".join(text) + "\n",
+                 timeout=600)
         # the names, the registrar's way (as vm0's, with the new port and name)
         vals = {f: self.net.redis_cli("HGET", nh.ZONE, f).strip()
                 for f in (vm0, "_ssh._tcp." + vm0)}
@@ -196,9 +191,10 @@ class Host:
 
     def open_close_samples(self, m, max_seconds):
         """Up to m VMs opened then closed, for at most max_seconds (at least
-        5 samples); ([open s], [close s])."""
+        5 samples); ([open s], [close s], [open's CPU s]). Sequential, on
+        one thread: nothing else of ours runs meanwhile."""
         def body():
-            opens, closes = [], []
+            opens, closes, cpu = [], [], []
             deadline = time.monotonic() + max_seconds
             for k in range(m):
                 if k >= 5 and time.monotonic() > deadline:
@@ -206,9 +202,10 @@ class Host:
                 vm, ip = self.new_vm()
                 dt, _port = self.open_one(vm, ip)
                 opens.append(dt)
+                cpu.append(self.last_cpu)
                 dt, _out = self._timed("close", vm)
                 closes.append(dt)
-            return opens, closes
+            return opens, closes, cpu
         return self.in_host(body)
 
     def close(self):
@@ -219,48 +216,6 @@ def _cli_lines(cmds):
     def quote(a):
         return '"%s"' % str(a).replace("\\", "\\\\").replace('"', '\\"')
     return "".join(" ".join(quote(a) for a in c) + "\n" for c in cmds)
-
-
-def _nft_elements_of(ruleset, vm, ip, port):
-    """[(family, table, set, element text)] for the set/map elements that
-    mention the VM (its id in a comment, its address or its port), from
-    `nft -j list ruleset`, written back as nft syntax."""
-    out = []
-    for item in ruleset.get("nftables", []):
-        for kind in ("set", "map"):
-            s = item.get(kind)
-            if not s or "elem" not in s:
-                continue
-            for e in s["elem"]:
-                text = _nft_elem_text(e, s)
-                if nh.traces(text, vm, ip, port):
-                    out.append((s["family"], s["table"], s["name"], text))
-    return out
-
-
-def _nft_expr(v):
-    if isinstance(v, dict):
-        if "concat" in v:
-            return " . ".join(_nft_expr(x) for x in v["concat"])
-        if "elem" in v:
-            e = v["elem"]
-            text = _nft_expr(e["val"])
-            if "timeout" in e:
-                text += " timeout %ds" % e["timeout"]
-            if "comment" in e:
-                text += ' comment "%s"' % e["comment"]
-            return text
-        if "prefix" in v:
-            return "%s/%d" % (v["prefix"]["addr"], v["prefix"]["len"])
-        if "range" in v:
-            return "%s-%s" % tuple(_nft_expr(x) for x in v["range"])
-    return str(v)
-
-
-def _nft_elem_text(e, s):
-    if isinstance(e, list) and len(e) == 2 and "map" in s:  # key : value
-        return "%s : %s" % (_nft_expr(e[0]), _nft_expr(e[1]))
-    return _nft_expr(e)
 
 
 def connect_samples(pairs, n):
@@ -296,12 +251,15 @@ def bench_backend(backend, args):
         a.open_vms[vm] = (ip, port_a)
 
         fill = args.fill if args.fill != "auto" else ("vmssh" if backend == "nft" else "restore")
+        if backend == "nft" and fill == "restore":
+            raise SystemExit("--fill restore is for iptables only (nft's maps are keyed by a "
+                             "hash of the VM id that only vmssh computes)")
         t0 = time.monotonic()
         log("%s: filling to %d VMs (%s)" % (backend, args.vms, fill))
         fill_times = []
         if fill == "vmssh":
             fill_times = b.fill_vmssh(args.vms, args.jobs, time.monotonic() + args.max_fill_seconds)
-            if len(b.open_vms) < args.vms:
+            if len(b.open_vms) < args.vms and backend != "nft":
                 log("%s: %d VMs opened with the CLI in %.0f s; loading the other %d by restore"
                     % (backend, len(b.open_vms), time.monotonic() - t0,
                        args.vms - len(b.open_vms)))
@@ -317,8 +275,8 @@ def bench_backend(backend, args):
                                                                      fill_s, n_open))
 
         log("%s: %d open+close samples at 1 and at %d VMs" % (backend, args.samples, n_open))
-        oa, ca = a.open_close_samples(args.samples, args.max_sample_seconds)
-        ob, cb = b.open_close_samples(args.samples, args.max_sample_seconds)
+        oa, ca, cpua = a.open_close_samples(args.samples, args.max_sample_seconds)
+        ob, cb, cpub = b.open_close_samples(args.samples, args.max_sample_seconds)
         if len(ob) < args.samples:
             log("%s: only %d open+close samples at %d VMs in %.0f s" % (backend, len(ob), n_open,
                                                                       args.max_sample_seconds))
@@ -341,6 +299,7 @@ def bench_backend(backend, args):
             "backend": backend, "fill": fill, "fill_s": fill_s, "open_n": n_open,
             "fill_times": fill_times,
             "open1": oa, "close1": ca, "openN": ob, "closeN": cb, "lat": lat,
+            "cpu1": cpua, "cpuN": cpub,
         }
     finally:
         log("%s: taking the networks down" % backend)
@@ -356,13 +315,16 @@ def report(results, args):
     print("(open/close: wall time of one vmssh process; connect: TCP handshake from the client "
           "namespace through the host's forward)")
     print()
-    print("%-9s %5s | %-24s | %-24s %-24s %-24s" % (
-        "backend", "VMs", "open, 1 VM open", "open, N open", "close, N open", "open+close, N"))
+    print("%-9s %5s %7s | %-24s | %-24s %-24s %-24s | %s" % (
+        "backend", "VMs", "samples", "open, 1 VM open", "open, N open", "close, N open",
+        "open+close, N", "open CPU ms p50 (1, N)"))
     for r in results:
         oc = [o + c for o, c in zip(r["openN"], r["closeN"])]
         cells = ["p50 %6s p99 %6s ms" % (ms(p(v, 50)), ms(p(v, 99)))
                  for v in (r["open1"], r["openN"], r["closeN"], oc)]
-        print("%-9s %5d | %s | %s %s %s" % (r["backend"], r["open_n"], *cells))
+        print("%-9s %5d %7d | %s | %s %s %s | %s, %s" % (
+            r["backend"], r["open_n"], len(r["openN"]), *cells, ms(p(r["cpu1"], 50)),
+            ms(p(r["cpuN"], 50))))
     print()
     print("%-9s %5s | %-23s | %-23s %-23s %-23s | %s" % (
         "backend", "VMs", "connect, 1 VM open", "N: first VM", "N: newest VM", "N: random VMs",
