@@ -180,6 +180,40 @@ static bool redis_conf_equal(const void *a, const void *b)
     return redis_config_equal(&x->cfg, &y->cfg);
 }
 
+/* Can backend j of a, running, serve as backend i of b? Same settings
+ * of its own, of its connections, and records built alike. */
+static bool redis_same_backend(const redis_config_t *a, size_t j, const redis_config_t *b, size_t i)
+{
+    return redis_config_backend_equal(a, j, b, i) && redis_config_data_equal(a, b);
+}
+
+/* Would backend i of b be kept from a (not matched yet)? */
+static bool redis_keeps(const redis_config_t *a, const redis_config_t *b, size_t i, bool *taken)
+{
+    for (size_t j = 0; j < a->nbackends; j++) {
+        if (!taken[j] && redis_same_backend(a, j, b, i)) {
+            taken[j] = true;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The new backends load next to the running ones, each in a slot of its
+ * own: keep the view only if there are slots enough (else, as at startup,
+ * a new view loaded from scratch). */
+static bool redis_view_keepable(const void *old_conf, const void *new_conf)
+{
+    const redis_config_t *a = &((const redis_conf_t *)old_conf)->cfg;
+    const redis_config_t *b = &((const redis_conf_t *)new_conf)->cfg;
+    bool taken[REDIS_MAX_BACKENDS] = {false};
+    size_t fresh = 0;
+    for (size_t i = 0; i < b->nbackends; i++) {
+        fresh += !redis_keeps(a, b, i, taken);
+    }
+    return a->nbackends + fresh <= REDIS_MAX_BACKENDS;
+}
+
 static void redis_conf_free(void *conf)
 {
     redis_conf_put(conf);
@@ -211,8 +245,7 @@ static int redis_kept_slot(const redis_plugin_t *prev, const redis_plugin_t *p, 
         for (size_t k = 0; k < i; k++) {
             taken = taken || p->slot[k] == s;
         }
-        if (!taken && redis_config_backend_equal(&sl->conf->cfg, sl->which, p->cfg, i) &&
-            redis_config_data_equal(&sl->conf->cfg, p->cfg)) {
+        if (!taken && redis_same_backend(&sl->conf->cfg, sl->which, p->cfg, i)) {
             return (int)s;
         }
     }
@@ -364,6 +397,7 @@ const plugin_t plugin_redis = {
     .name = "redis",
     .config_key = "redis",
     .view_data = PLUGIN_VIEW_HANDOVER,
+    .view_keepable = redis_view_keepable,
     .activate = redis_activate,
     .drop = redis_drop,
     .parse = redis_parse,

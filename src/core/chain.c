@@ -339,6 +339,13 @@ bool chain_view_keepable(const chain_conf_t *cc, const chain_t *prev)
         if (!in_cc || (p->view_data == PLUGIN_VIEW_BOUND && !chain_conf_keeps(cc, prev, p->name))) {
             return false;
         }
+        for (size_t j = 0; j < cc->n && p->view_keepable != NULL; j++) {
+            const void *old = prev->slots[i]->conf, *conf = cc->slots[j].conf;
+            if (cc->slots[j].plugin == p && old != NULL && conf != NULL &&
+                !p->view_keepable(old, conf)) {
+                return false;
+            }
+        }
     }
     for (size_t j = 0; j < cc->n; j++) {
         const plugin_t *p = cc->slots[j].plugin;

@@ -60,8 +60,9 @@ bool chain_conf_keeps(const chain_conf_t *cc, const chain_t *prev, const char *n
  * every plugin whose data is bound to its instance (PLUGIN_VIEW_BOUND)
  * keeps that instance (chain_conf_keeps), and every plugin that hands its
  * data over (PLUGIN_VIEW_HANDOVER: file, redis) and is in prev is in cc
- * too (so it can remove what it no longer serves) or can take its data
- * out when dropped (plugin_t.drop: file and redis can). */
+ * too (so it can remove what it no longer serves) and agrees
+ * (plugin_t.view_keepable), or can take its data out when dropped
+ * (plugin_t.drop: file and redis can). */
 bool chain_view_keepable(const chain_conf_t *cc, const chain_t *prev);
 
 /* The state of the instance of plugin `name` in chain, or NULL. */

@@ -12,10 +12,11 @@
  *
  * A new generation keeps from the running one what its config did not
  * change (config lifetime apart from data lifetime):
- *  - the view, when the data sources allow it (chain_view_keepable: today
- *    always; a data source dropped from the config takes its zones out at
- *    the switch, plugin_t.drop). The view is counted and freed with the
- *    last generation that holds it;
+ *  - the view, when the data sources allow it (chain_view_keepable: a data
+ *    source dropped from the config takes its zones out at the switch,
+ *    plugin_t.drop; redis keeps it unless the new backends outnumber the
+ *    free slots, plugin_t.view_keepable). The view is counted and freed
+ *    with the last generation that holds it;
  *  - every plugin instance whose config is equal (conf_equal): on a kept
  *    view the whole redis instance; on any view the plugins that do not
  *    touch it (PLUGIN_VIEW_NONE: the query log's writer, the HTTP

@@ -224,7 +224,8 @@ typedef enum {
     PLUGIN_VIEW_BOUND,
     /* A new instance takes the view over from the running one
      * (env->prev_state: file, redis): the view is kept while the plugin
-     * stays, or goes and can take its data out (drop). */
+     * stays (and agrees: view_keepable), or goes and can take its data out
+     * (drop). */
     PLUGIN_VIEW_HANDOVER,
 } plugin_view_data_t;
 
@@ -261,6 +262,11 @@ typedef struct plugin {
     /* True if an instance set up from `a` may serve for `b` as it is
      * (never called with NULL). NULL: an instance is never reused. */
     bool (*conf_equal)(const void *a, const void *b);
+    /* Optional, PLUGIN_VIEW_HANDOVER: can a new instance set up from
+     * new_conf take the running view over from one set up from old_conf?
+     * False: the reload builds a new view (redis: more new backends than
+     * free slots next to the running ones). NULL: yes. */
+    bool (*view_keepable)(const void *old_conf, const void *new_conf);
     /* Free a config object (may be NULL). */
     void (*conf_free)(void *conf);
     /* Optional, --check-config only: check what the config points at (the

@@ -14,7 +14,9 @@ not picked up, RSS does not grow by a second copy of A's data), [B, A]
 (reordered: `dup` flips to B's value, nobody reconnects or reloads) and
 [B] (A removed: `only-a` and A's other names go, B's copies stay). Client
 loops ask for names present in every configuration throughout: not one
-may fail.
+may fail. New backends load next to the running ones in slots of their
+own (31 in all): a reload replacing 16 backends at once builds a new view
+instead.
 """
 
 import signal
@@ -186,6 +188,26 @@ class ReloadBackendsTest(unittest.TestCase):
         finally:
             for c in checkers:
                 c.finish()
+            stop_server(server)
+
+    def test_too_many_new_backends_build_a_new_view(self):
+        http = Http()
+        names = ["b%d" % i for i in range(16)]
+        backends = [rh.backend_yaml(n, [self.b.addr]) for n in names]
+        text = rh.redis_config(backends, notifications=False, extra=http.yaml())
+        server = rh.start_vmdnsd(text)
+        try:
+            rh.wait_answer(server.port, "only-b." + ZONE, {"192.0.2.22"}, timeout=30)
+            with open(server.config_path, "w") as f:  # every backend's records change
+                f.write(text.replace("{port}", "0").replace(
+                    "  stream_maxlen: 1000000\n", "  stream_maxlen: 1000000\n  default_ttl: 301\n"))
+            server.proc.send_signal(signal.SIGHUP)
+            rh.wait_log(server, "configuration 2 from", timeout=30)
+            text = rh.log_text(server)
+            self.assertNotIn("reload failed", text)
+            self.assertIn("configuration 2: a new view", text)
+            self.assertEqual(rh.addresses(server.port, "only-b." + ZONE), {"192.0.2.22"})
+        finally:
             stop_server(server)
 
 
