@@ -474,6 +474,23 @@ static void zone_publish(merge_t *m, merge_zone_t *z)
     z->published = true;
 }
 
+/* Is unpublished z held back only because hidden backends (a reload's new
+ * ones) created it? Not if a served backend holding it still loads its
+ * first data (then its load end publishes it), nor for b itself hidden or
+ * loading. */
+static bool zone_waits_for_hidden(const merge_t *m, const merge_zone_t *z, unsigned b)
+{
+    if (!(m->vis & (1u << b)) || m->loading[b]) {
+        return false;
+    }
+    for (uint32_t v = z->backends & m->vis; v != 0; v &= v - 1) {
+        if (m->loading[lowest_bit(v)]) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Find the zone, or create it (empty but for the default apex) for b. */
 static merge_zone_t *zone_get(merge_t *m, unsigned b, const uint8_t *apex, size_t len, bool create)
 {
@@ -493,6 +510,9 @@ static merge_zone_t *zone_get(merge_t *m, unsigned b, const uint8_t *apex, size_
             }
             if (m->marking[b]) {
                 z->seen |= 1u << b;
+            }
+            if (!z->published && !z->held && zone_waits_for_hidden(m, z, b)) {
+                zone_publish(m, z); /* held back only for a hidden backend */
             }
         }
         return z;

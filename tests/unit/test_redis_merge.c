@@ -576,6 +576,11 @@ static void test_added_backend_hidden_until_ordered(void **state)
     assert_string_equal(a_of(f, z, n), "");
     assert_null(zone_of(f, "new.example."));
     assert_int_equal(stat(&f->stats[s].names), 3);
+    /* A served backend writing into that zone meanwhile is answered at
+     * once: the zone waits only for hidden backends. */
+    set(f, 1, "new.example.", "b.new.example.", A2, now);
+    assert_string_equal(a_of(f, "new.example.", "b.new.example."), "10.0.0.2");
+    assert_string_equal(a_of(f, "new.example.", "a.new.example."), "");
     unsigned order[] = {(unsigned)s, 0, 1, 2};
     merge_order(f->merge, order, 4);
     apply(f);
