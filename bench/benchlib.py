@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """benchlib.py - small helpers for bench/udp.sh that are awkward in bash.
 
   benchlib.py zone N ORIGIN ZONEFILE QUERYFILE   write a zone of N vm-XXXXXX A

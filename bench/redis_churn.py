@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """bench/redis_churn.py - answering while the change stream is busy.
 
 Issue 3's benchmark: 100,000 changes per second streamed into one backend

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # bench/redis_load.sh - how fast vmdnsd loads 1M names from four Redis
 # backends, and in how much memory, against knotd loading the same names
 # from a zone file, in one run.

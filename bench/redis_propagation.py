@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """bench/redis_propagation.py - from EXEC to the first DNS answer.
 
 Issue 3's target: p99 under 1 ms.

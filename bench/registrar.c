@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bench/registrar.c - how fast one libvmdns handle registers VMs.
  *

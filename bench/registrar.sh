@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # bench/registrar.sh - registrations per second through one libvmdns handle,
 # and the time from vmdns_register_vm() to vmdnsd answering the name.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # bench/udp.sh - vmdnsd against knotd and nsd over UDP, on the same zone, in one run.
 #
 # Issue 2's target: vmdnsd's saturated qps >= the best of knotd and nsd, and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """bench/vmssh.py - vmssh at 5,000 VMs on one host, per firewall backend.
 
 Issue 9's benchmark. For each backend (nft, iptables), on networks of

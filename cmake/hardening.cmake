@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # hardening.cmake - hardening flags for the builds that get shipped.
 #
 # Optimised builds (RelWithDebInfo, the default, Release and MinSizeRel:

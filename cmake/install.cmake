@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # install.cmake - what `cmake --install` puts where, besides the programs
 # and the library (installed next to their targets: vmdnsd in sbin/,
 # vmdnsctl in bin/, libvmdns with its headers, pkg-config file and CMake

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * main.c - vmdnsd: read the config, serve, reload on request, stop
  * gracefully.

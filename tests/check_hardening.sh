@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/check_hardening.sh ELF... - check that built programs and libraries
 # carry the hardening of cmake/hardening.cmake (ctest `hardening`, release
 # builds only). For every file, from its ELF headers (readelf, binutils):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vmdns/error.h - the one error vocabulary of libvmdns.
  *

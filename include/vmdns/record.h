@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vmdns/record.h - the record codec shared by vmdnsd and libvmdns.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vmdns/registrar.h - publish VM names into the Redis backends vmdnsd serves.
  *

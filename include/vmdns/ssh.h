@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vmdns/ssh.h - libvmssh: SSH access to a VM from outside its host.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * any.c - the `any` plugin: answer every ANY query with HINFO "RFC8482" "".
  *

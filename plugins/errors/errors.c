@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * errors.c - the `errors` plugin: log failed answers, repeats consolidated.
  *

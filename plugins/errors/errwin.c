@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * errwin.c - one line per error burst (see errwin.h).
  */

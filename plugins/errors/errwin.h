@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * errwin.h - consolidation of repeated errors into one line per window.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * file.c - the `file` plugin: serve RFC 1035 zone files.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * zonefile.c - master file -> view zone (see zonefile.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * zonefile.h - read an RFC 1035 master file into an unpublished view zone.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * health.c - the `health` plugin: a liveness probe, as CoreDNS's.
  *

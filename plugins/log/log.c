@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * log.c - the `log` plugin: one line per query, CoreDNS's default format.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * logfmt.c - format query log lines (see logfmt.h for the format).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * logfmt.h - one query log line in CoreDNS's default format.
  *

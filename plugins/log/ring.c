@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ring.c - the SPSC byte ring of the query log (see ring.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dnsstats.c - count queries per worker; sum and render them on a scrape.
  *

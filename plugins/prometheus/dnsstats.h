@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dnsstats.h - the per-query DNS counters behind CoreDNS's coredns_dns_*.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * process.c - process_* metrics from /proc/self and getrusage.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * process.h - the standard process_* metrics of Prometheus clients.
  *

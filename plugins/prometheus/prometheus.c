@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * prometheus.c - the `prometheus` plugin: CoreDNS's metrics on /metrics.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ready.c - the `ready` plugin: a readiness probe, as CoreDNS's.
  *

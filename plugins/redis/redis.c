@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis.c - the `redis` plugin: zones served from Redis backends.
  *

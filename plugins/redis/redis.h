@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis.h - what the redis plugin shows the rest of vmdnsd: its per-backend
  * counters (for the metrics exporter). The plugin itself is

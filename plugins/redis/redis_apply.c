@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_apply.c - what Redis says, turned into merge calls.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_backend.c - a backend's thread, its connections and its failover
  * (see redis_backend.h for the life cycle).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_backend.h - one configured Redis backend, run by its own thread.
  *

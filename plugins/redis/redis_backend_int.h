@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_backend_int.h - the state of one backend thread, shared by the
  * files that make up its work: redis_backend.c (thread, connections,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_config.h - the `redis:` section of the config, read once at setup.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_conn.c - one async Redis connection with handshake and timeouts
  * (see redis_conn.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_conn.h - one asynchronous connection to one Redis node.
  *

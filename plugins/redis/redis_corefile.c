@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_corefile.c - the `redis` Corefile directive, as the `redis:` section.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_loader.c - read a backend's zones: all of them, or one.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_merge.c - the union of the backends (see redis_merge.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_merge.h - the union of every backend's zones, as the view serves it.
  *

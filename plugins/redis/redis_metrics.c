@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_metrics.c - per-backend state of the redis plugin as Prometheus
  * metrics (vmdns_redis_*, label `backend` = the configured name).

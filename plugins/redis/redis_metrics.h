@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_metrics.h - the redis plugin's vmdns_redis_* metrics on /metrics.
  *

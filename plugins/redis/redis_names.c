@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_names.c - zone keys, fields and patterns (see redis_names.h).
  *

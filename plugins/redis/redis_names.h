@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_names.h - how zones and owner names are spelled in Redis.
  *

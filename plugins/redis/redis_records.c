@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_records.c - build view nodes from hash field values (see
  * redis_records.h).

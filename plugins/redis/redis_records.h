@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_records.h - one hash field's JSON value -> one view node.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_sentinel.c - one round of questions to the sentinels (see
  * redis_sentinel.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_sentinel.h - ask Redis Sentinel where a backend's nodes are.
  *

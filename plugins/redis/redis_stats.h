@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_stats.h - the numbers each Redis backend keeps about itself.
  *

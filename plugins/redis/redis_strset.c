@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_strset.c - chained hash set of byte strings (see redis_strset.h).
  */

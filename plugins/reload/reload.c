@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * reload.c - the `reload` plugin: read the config again when it changes,
  * as CoreDNS's reload plugin does.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * common/batch.c - commands formatted in the Redis protocol into one
  * buffer (see batch.h).

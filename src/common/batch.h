@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * common/batch.h - a pipeline of Redis commands in RESP form.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * common/conn.c - the one blocking connection a writer (libvmdns) talks
  * through, and how

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * common/conn.h - one blocking Redis connection to the current master,
  * with failover (hiredis, synchronous).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * common/duration.c - the one parser of durations people type ("2h",
  * "4m50s", "500ms"): vmdnsctl's --lease and --timeout, vmssh's leases and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * common/duration.h - durations as people type them, parsed once for every
  * tool (vmdnsctl, vmssh): "90" (seconds), "500ms", "30s", "4m50s", "2h",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * common/err.c - the error-filling helpers (see err.h).
  */

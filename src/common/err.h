@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * common/err.h - filling a vmdns_error_t inside libvmdns, vmdns_common and
  * the libraries beside them.

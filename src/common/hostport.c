@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * common/hostport.c - "host:port" parsing (see hostport.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * common/hostport.h - the one parser of "host:port" strings.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * common/redis_schema.c - keys, patterns and stream entries of the Redis
  * schema (see redis_schema.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * common/redis_schema.h - the one description of how vmdns data lives in
  * Redis, for the writer (libvmdns) and the reader (vmdnsd's redis plugin).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * common/sentinel.c - parsing Sentinel replies, choosing the nodes to try
  * and the discovery round both clients drive (see sentinel.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * common/sentinel.h - what Redis Sentinel answers, read once.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * common/txn.c - the two shapes of an atomic write (see txn.h).
  *

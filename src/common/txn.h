@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * common/txn.h - the two shapes of an atomic write to a zone hash and its
  * change stream (common/redis_schema.h), for every writer of vmdns data.

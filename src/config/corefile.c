@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * corefile.c - Corefile server blocks and directives to the config tree.
  *

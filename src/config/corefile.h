@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * corefile.h - read a CoreDNS Corefile into the config tree.
  *

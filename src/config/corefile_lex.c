@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * corefile_lex.c - Corefile text to tokens: quoting, comments, {$ENV},
  * snippets and imports.
@@ -86,7 +87,8 @@ static int cf_push(cf_lexer_t *lx, cf_tokens_t *out, char *text, const char *fil
     }
     if (++lx->made > CF_MAX_TOKENS) {
         free(text);
-        return cf_lex_fail(lx->err, file, line, "more than %d tokens (after imports)", CF_MAX_TOKENS);
+        return cf_lex_fail(lx->err, file, line, "more than %d tokens (after imports)",
+                           CF_MAX_TOKENS);
     }
     if (out->n == out->cap) {
         size_t cap = out->cap ? out->cap * 2 : 64;
@@ -477,7 +479,8 @@ static int cf_expand(cf_lexer_t *lx, cf_tokens_t *in, cf_tokens_t *out, int dept
     if (depth > CF_MAX_IMPORT_DEPTH) {
         const cf_token_t *t = in->n > 0 ? &in->t[0] : NULL;
         return cf_lex_fail(lx->err, t ? t->file : lx->root->file, t ? t->line : 1,
-                       "imports nested more than %d deep (an import cycle?)", CF_MAX_IMPORT_DEPTH);
+                           "imports nested more than %d deep (an import cycle?)",
+                           CF_MAX_IMPORT_DEPTH);
     }
     for (size_t i = 0; i < in->n; i++) {
         cf_token_t *t = &in->t[i];
@@ -495,7 +498,7 @@ static int cf_expand(cf_lexer_t *lx, cf_tokens_t *in, cf_tokens_t *out, int dept
             }
             if (a == i + 1) {
                 return cf_lex_fail(lx->err, t->file, t->line,
-                               "import: give a snippet name or a file pattern");
+                                   "import: give a snippet name or a file pattern");
             }
             const cf_token_t *arg = &in->t[i + 1];
             const cf_snippet_t *s = cf_find_snippet(lx, arg->text);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * corefile_lex.h - the Corefile as a flat list of tokens (for the Corefile
  * reader; plugins' Corefile hooks see the tokens of their directive, see

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * corefile_plugin.h - what a plugin uses to read its own Corefile directive.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * server_config.c - read listen/workers/limits into server_opts_t.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * server_config.h - the core's own config keys: listen, workers, limits.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bgjob.c - one thread per job, its end announced to the control loop by a
  * libevent event made active from the job's thread (libevent is set up

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bgjob.h - slow work off the control thread, its end back on it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * chain.c - the plugin chain: set-up at startup, one pass per packet.
  *

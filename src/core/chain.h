@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * chain.h - run one packet through the plugin chain and the view.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * httpd.c - bind and answer the control thread's HTTP endpoints.
  *

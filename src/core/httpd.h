@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * httpd.h - the small HTTP endpoints of vmdnsd (/metrics, /health, /ready).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mnemonic.c - type/class/rcode names, as printed by CoreDNS.
  *

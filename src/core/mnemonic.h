@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mnemonic.h - the text names of record types, classes and rcodes.
  *

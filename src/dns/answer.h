@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * answer.h - build the response to one parsed query from the view.
  *

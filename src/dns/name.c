@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * name.c - wire-form domain name helpers (see name.h).
  *

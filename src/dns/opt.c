@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * opt.c - write EDNS(0) OPT records (see opt.h).
  *

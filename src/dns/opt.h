@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * opt.h - the one writer of EDNS(0) OPT records (RFC 6891).
  *

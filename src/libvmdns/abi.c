@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * abi.c - reading the structs a caller allocates, whatever header version
  * the caller was compiled with.

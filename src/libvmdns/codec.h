@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * codec.h - what the JSON reader, the JSON writer and the rdata checks of
  * the record codec share: the table of supported types (in the writer's

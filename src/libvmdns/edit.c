@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * edit.c - read-modify-write changes of stored names: set one type's
  * records, renew a lease, create or update a zone apex.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * json_lite.c - the strict JSON reader of record values (see json_lite.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * json_lite.h - a small, strict JSON reader for record values.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * list.c - reading back what a backend holds, for people (vmdnsctl list)
  * and for tools: every zone, or every name of a zone with its records

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * name.c - domain names for the codec and the registrar: text <-> wire and
  * the validation rules a registrar applies before writing anything.

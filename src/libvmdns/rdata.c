@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rdata.c - the table of supported types and the check that a record's
  * wire rdata is well-formed and representable in the JSON schema.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * record_encode.c - records in wire form to one zone-hash field value (JSON).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * record_parse.c - one zone-hash field value (JSON) to records in wire form.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * record_text.c - records in presentation (zone file) form, via ldns.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * registrar_int.h - the inside of a registrar handle, shared by the files
  * that implement its operations (one job each): zone lookup, writes,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * scan.c - walking every zone hash of a backend, and every field of one,
  * with SCAN/HSCAN so that a backend with a million names is read in slices

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * visible.c - read-your-writes: wait until vmdnsd answers what was written.
  *

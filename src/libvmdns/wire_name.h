@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * wire_name.h - walk uncompressed wire-form names inside RDATA.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * write.c - register and deregister VMs: the agent's hot path.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * config.c - vmssh.yaml, read with libyaml into a vmssh_config_t.
  *

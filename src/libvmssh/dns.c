@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dns.c - the DNS step of open/close/renew, through libvmdns: the VM's
  * name gets A (and AAAA) = the host's public address and `_ssh._tcp.<name>`

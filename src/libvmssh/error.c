@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * error.c - libvmssh's error vocabulary: the code strings and the helpers
  * every failure path ends in (`return vmssh_fail(err, CODE, "...")`).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * forward_iptables.c - the iptables backend, for hosts whose firewall is
  * managed with iptables: exactly the three rules of the design per VM

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * forward_nft.c - the nft backend: one table of vmssh's own, `table ip
  * vmssh`, and nothing outside it is ever read or changed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * notes.c - what this host believes about its open VMs, kept in state_dir
  * so that the common operations need not read the ruleset.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ports.c - choosing a host port for a VM, and the lock that makes the
  * choice safe between processes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * run.c - running nft and iptables: fork/exec with an argv (never a
  * shell, so no VM id or name is ever interpreted), the batch written to

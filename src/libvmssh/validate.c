@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * validate.c - everything a caller or the config names is checked here,
  * before anything is touched: VM ids (they end up in firewall comments and

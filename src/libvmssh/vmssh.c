@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vmssh.c - the handle and the transactions across subsystems:
  *

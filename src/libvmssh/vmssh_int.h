@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vmssh_int.h - what the files of libvmssh share: the parsed config, the
  * handle, the forward backends' interface and the small helpers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * listen_addr.c - turn a configured listen address into a socket address.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sock.c - open the listening sockets with the options a DNS server needs.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tcp.c - DNS over TCP as RFC 7766 wants it.
  *

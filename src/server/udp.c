@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * udp.c - the UDP hot path: read a batch, answer it, send a batch.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * udp_api.h - the I/O seam of the UDP hot path (private to src/server/).
  *

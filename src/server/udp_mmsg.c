@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * udp_mmsg.c - the recvmmsg/sendmmsg backend of the UDP loop (udp_api.h).
  *

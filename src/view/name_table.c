@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * name_table.c - RCU open-addressing index of a zone's owner names (see
  * name_table.h for the why and the concurrency rules).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * name_table.h - the owner-name index of one zone: an RCU open-addressing
  * hash table of node pointers.

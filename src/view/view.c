@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * view.c - the RCU-protected store of zones and owner names (see view.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * view.h - the in-memory image of every zone vmdnsd serves.
  *

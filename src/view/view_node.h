@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * view_node.h - the layout of a view node, private to src/view/.
  *

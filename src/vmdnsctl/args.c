@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * args.c - parsing vmdnsctl's command line (see args.h and --help).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * args.h - vmdnsctl's command line, parsed into one struct.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * listing.c - `vmdnsctl list`: collect every stored name, sort zones and
  * names in DNS canonical order (apex first, then by labels right to left),

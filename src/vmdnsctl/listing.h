@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * listing.h - `vmdnsctl list`: a backend's names as zone-file text.
  */

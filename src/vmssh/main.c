@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vmssh - SSH access to a VM from outside its host, on the command line:
  * libvmssh for shell-script agents and operators.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cfg_fuzz_check.c - what the config fuzz harnesses check on every tree and
  * every error (see cfg_fuzz_check.h).

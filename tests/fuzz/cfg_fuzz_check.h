@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cfg_fuzz_check.h - checks shared by the two config fuzz harnesses
  * (fuzz_config_yaml.c, fuzz_corefile.c): both readers produce the same

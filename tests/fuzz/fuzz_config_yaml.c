@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_config_yaml.c - libFuzzer harness for the YAML config reader:
  * cfg_parse_yaml() (libyaml, then our own tree: aliases expanded under a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_corefile.c - libFuzzer harness for the Corefile reader:
  * cfg_parse_corefile() (lexer: quotes, comments, {$ENV}, snippets with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_json_lite_diff.c - json_lite, the JSON reader behind the record
  * codec, must read every input exactly as jansson's json_loadb(...,

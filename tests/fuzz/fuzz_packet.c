@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_packet.c - libFuzzer harness for the hot path: query parser +
  * answer builder.

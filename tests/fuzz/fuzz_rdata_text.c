@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_rdata_text.c - libFuzzer harness for the record codec's text side:
  * vmdns_rdata_from_text (rdata as people and scripts type it, parsed with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_record_json.c - libFuzzer harness for the record codec's JSON side:
  * vmdns_record_parse_json (what vmdnsd runs on every value it loads from

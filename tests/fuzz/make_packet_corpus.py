@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Write the seed corpus of fuzz_packet (tests/fuzz/corpus/packet/).
 
 Valid queries of many types against the harness's zone (with and without

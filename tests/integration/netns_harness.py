@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """netns_harness.py - a small real network in network namespaces, for vmssh.
 
 vmssh (src/vmssh, src/libvmssh) changes a host's firewall and its VMs' DNS

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """redis_harness.py - real Redis deployments for the redis plugin's tests.
 
 The redis plugin is about what happens between vmdnsd and Redis: parallel

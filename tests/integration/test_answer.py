@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_answer.py - the answering rules of DESIGN.md, checked over the wire.
 
 One vmdnsd serves tests/integration/data/test.zone (example.com) and

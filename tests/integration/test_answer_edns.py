@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_answer_edns.py - EDNS0 (RFC 6891) and truncation over UDP vs TCP.
 
 Rules from DESIGN.md: reply OPT iff the query had one; version > 0 ->

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_config_errors.py - vmdnsd's command line, config checking and lifecycle.
 
 A bad config (unknown key, bad address, bad number, unreadable or broken

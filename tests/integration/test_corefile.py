@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_corefile.py - `vmdnsd --corefile`: a CoreDNS Corefile serves exactly
 what the equivalent YAML config serves.
 

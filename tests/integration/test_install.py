@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_install.py - `cmake --install` into a temporary prefix.
 
 Installs the build under test ($VMDNS_BUILD) with `cmake --install --prefix

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_knot_diff.py - vmdnsd and knotd must answer the same zone the same way.
 
 knotd (Knot DNS, Debian package `knot`) is a mature authoritative server.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_malformed.py - broken packets get FORMERR or nothing; the server lives on.
 
 DESIGN.md: QR=1 or shorter than 12 bytes: dropped. Bad question,

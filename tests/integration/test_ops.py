@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_ops.py - operating vmdnsd like CoreDNS: /metrics, /health, /ready, the query log, `any`.
 
 A real vmdnsd serves the test zones with the operating plugins configured

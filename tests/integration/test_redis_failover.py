@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_redis_failover.py - the redis plugin when Redis misbehaves.
 
 Real redis-server, replica and redis-sentinel processes are killed, cut

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_redis_live.py - live changes from Redis, while vmdnsd answers.
 
 Writes made the registrar's way (HSET/HDEL + XADD in one MULTI/EXEC) show

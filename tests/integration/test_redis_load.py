@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_redis_load.py - the redis plugin loading real Redis backends.
 
 Three redis-servers on loopback, loaded in parallel by one vmdnsd: a zone

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_redis_metrics.py - the redis plugin's vmdns_redis_* metrics, and
 /health and /ready through a backend's startup, outage and vmdnsd's shutdown.
 

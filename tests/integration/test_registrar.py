@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_registrar.py - vmdnsctl (and so libvmdns) against real redis-servers.
 
 Run: VMDNS_BUILD=<build dir> /usr/bin/python3 -m unittest discover \

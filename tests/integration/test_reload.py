@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_reload.py - reading the config again while serving (SIGHUP and the
 `reload` plugin).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_reload_backends.py - a reload keeps Redis backends one by one.
 
 Issue 8 point 2, per backend: a reload that changes the redis section keeps

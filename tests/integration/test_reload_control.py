@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_reload_control.py - a reload never stalls the control thread.
 
 The control thread serves /health, /ready and /metrics. Issue 8 point 2

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_reload_counters.py - /metrics counters never go backwards across
 reloads that change the listeners.
 

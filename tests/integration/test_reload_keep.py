@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_reload_keep.py - a reload keeps what its config did not change.
 
 Issue 8 point 2: config lifetime apart from data lifetime. A real

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_reload_redis.py - reloading a Redis-backed configuration.
 
 A reload that changes a backend's connection settings replaces that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_reload_stop.py - the graceful stop: SIGTERM -> lameduck -> drain -> exit 0.
 
   - SIGTERM while several TCP connections have pipelined queries in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_tcp.py - vmdnsd's listeners over the wire: UDP v4/v6 and RFC 7766 TCP.
 
 Starts the vmdnsd of $VMDNS_BUILD (default <repo>/build) on loopback port 0

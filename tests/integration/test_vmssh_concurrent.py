@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_vmssh_concurrent.py - vmssh under concurrency and crashes, for real.
 
 For each firewall backend, on the netns_harness network:

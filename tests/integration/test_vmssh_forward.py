@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_vmssh_forward.py - vmssh open/close for real, in network namespaces.
 
 For each firewall backend (nft, iptables), on the network netns_harness

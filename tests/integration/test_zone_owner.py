@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """test_zone_owner.py - a zone served from a file and found in Redis too.
 
 Every zone in the view has one owner, the plugin that publishes it; the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """vmdns_harness.py - shared helpers for the integration tests.
 
 The integration tests talk to real processes over loopback: a vmdnsd built

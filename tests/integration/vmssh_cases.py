@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """vmssh_cases.py - the shared base of the vmssh test files.
 
 Each test file (test_vmssh_*.py) holds a mixin of tests and runs it once per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_answer.c - unit tests of src/dns/answer.c against a view built from
  * presentation-format records (zone_builder.c). Every answering rule of

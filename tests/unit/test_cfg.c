@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_cfg.c - the config tree, its YAML reader, the typed readers and the
  * server options (listen/workers/limits): good files load with the right

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_chain.c - the plugin chain: which plugins are set up, in what order
  * their hooks run, who answers, and what chain_process() does with drops,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_common.c - unit tests of the internal library vmdns_common
  * (src/common): the one host:port parser every address goes through, the

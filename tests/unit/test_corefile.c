@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_corefile.c - the Corefile reader: each directive becomes the tree a
  * YAML user would have written (compared through a compact dump of the

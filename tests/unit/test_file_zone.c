@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_file_zone.c - the `file` plugin: master files into the view.
  *

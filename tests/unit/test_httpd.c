@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_httpd.c - the HTTP endpoint helper that health, ready and prometheus
  * share: a section reads as the address to serve, the endpoint answers its

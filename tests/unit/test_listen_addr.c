@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_listen_addr.c - server_parse_listen: which listen addresses the
  * config may name, what they turn into, and that bad ones say why.

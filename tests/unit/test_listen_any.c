@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_listen_any.c - ":PORT" (every address, what a Corefile server block
  * without `bind` listens on) is decided when the server binds, not when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_log.c - the daemon's logger (src/core/log.c): one whole line per
  * call, and data quoted in a message cannot start a line of its own.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_logfmt.c - the query log: CoreDNS's default line format (peer,
  * id, type/class/name/proto/size/do/bufsize, rcode, response flags, size,

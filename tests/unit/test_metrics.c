@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_metrics.c - the Prometheus text writer (core/metrics.c) and the
  * per-worker DNS counters of the prometheus plugin (dnsstats.c): number

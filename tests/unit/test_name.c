@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_name.c - unit tests of src/dns/name.c: text <-> wire conversion with
  * escapes and the RFC 1035 limits, label offsets, the suffix test, wire

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_name_table.c - the RCU open-addressing index of a zone's names
  * (src/view/name_table.c): every name found after growth, tombstones reused

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_opt.c - the OPT writer (src/dns/opt.c): the fixed part (root owner,
  * payload size, extended rcode, version, DO), options written in order,

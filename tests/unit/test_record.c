@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_record.c - the record codec: what the registrar writes, the server
  * reads back identically (every type), what other tools write is read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_redis_config.c - unit tests of plugins/redis/redis_config.c: a full
  * `redis:` section with every key, the defaults when keys are absent, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_redis_merge.c - unit tests of plugins/redis/redis_merge.c: the union
  * of several backends over the view. Covers: names from different backends

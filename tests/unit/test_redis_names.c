@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_redis_names.c - unit tests of plugins/redis/redis_names.c (zone keys
  * with prefix and suffix, hash fields to owner names; the key layout itself

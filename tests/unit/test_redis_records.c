@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_redis_records.c - unit tests of plugins/redis/redis_records.c: JSON
  * field values to view nodes. An apex gets the default SOA/NS when it has

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_registrar.c - libvmdns against real redis-server processes.
  *

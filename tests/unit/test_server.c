@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_server.c - the listeners and workers, over real loopback sockets.
  *

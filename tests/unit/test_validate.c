@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_validate.c - the checks the registrar runs before writing anything:
  * host names and owner names (LDH, 63/255 limits, no empty labels), name

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_view.c - unit tests of src/view/view.c: node rendering, put /
  * replace / delete of single names, empty non-terminals coming and going,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_vmssh_config.c - vmssh.yaml: every key read into the config, the
  * defaults, and "FILE:LINE: problem" for each kind of mistake, with the

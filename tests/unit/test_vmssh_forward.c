@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_vmssh_forward.c - what the two forward backends say to the kernel,
  * without running them: the nft batch text (table, map, set, chains and

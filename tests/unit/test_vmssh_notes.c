@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_vmssh_notes.c - the beliefs libvmssh keeps in state_dir: a note per
  * open VM and the used-ports hint; stored, loaded, dropped, and made to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_vmssh_ports.c - choosing a host port: the first free one from the
  * start point, wrapping inside the range, none when all are used; a port

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_vmssh_validate.c - what vmssh refuses before touching anything: VM
  * ids, IPv4 addresses, names, logins, interface names, port ranges; and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_wire.c - unit tests of src/dns/wire.c, the hand-written query
  * parser: every verdict (drop, FORMERR, NOTIMP, answer), the EDNS0 fields,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * zone_builder.c - zones and queries from text for tests (see
  * zone_builder.h). Mirrors what plugins/file does with a zone file, in a

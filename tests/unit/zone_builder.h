@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * zone_builder.h - test helper: view zones and DNS queries from text.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """resp.py - a minimal Redis client for checking what vmdnsctl wrote.
 
 redis-cli's text output loses structure (nested arrays, empty strings), and
