@@ -23,20 +23,10 @@ import unittest
 import dns.rcode
 
 from test_ops import http_get
-from vmdns_harness import (HTTP_LISTEN, Vmdnsd, build_dir, query, udp, unread_bytes, wait_for,
-                           wait_progress)
+from vmdns_harness import (HTTP_LISTEN, Vmdnsd, query, sanitized_build, udp, unread_bytes,
+                           wait_for, wait_progress)
 
 BIG_NAMES = 300000
-
-
-def sanitized_build():
-    """True for an ASan/UBSan/TSan build (everything runs several times slower)."""
-    try:
-        with open(os.path.join(build_dir(), "CMakeCache.txt")) as f:
-            return any(l.startswith("VMDNS_SANITIZE:") and l.strip().split("=", 1)[1]
-                       for l in f)
-    except OSError:
-        return False
 
 
 # /health must answer within this, reload or not. A sanitized build on a

@@ -59,6 +59,20 @@ def build_dir():
     return os.path.abspath(os.environ.get("VMDNS_BUILD", os.path.join(REPO, "build")))
 
 
+def sanitized_build():
+    """True for an ASan/UBSan/TSan build (everything runs several times slower)."""
+    try:
+        with open(os.path.join(build_dir(), "CMakeCache.txt")) as f:
+            return any(l.startswith("VMDNS_SANITIZE:") and l.strip().split("=", 1)[1]
+                       for l in f)
+    except OSError:
+        return False
+
+
+# Sanitizer builds stop slower (a TSan vmdnsd frees a big view for seconds).
+STOP_TIMEOUT = 30.0 if sanitized_build() else 10.0
+
+
 def binary(name):
     """Absolute path of a built program (vmdnsd, vmdnsctl, ...) in build_dir()."""
     root = build_dir()
@@ -559,9 +573,10 @@ class Vmdnsd:
             self.proc.kill()
             self.proc.wait(5)
 
-    def stop(self, sig=signal.SIGTERM, timeout=10.0, check=True):
+    def stop(self, sig=signal.SIGTERM, timeout=None, check=True):
         """Stop with `sig`; with check, raise unless it exits 0 within timeout
-        and printed no sanitizer report."""
+        (default STOP_TIMEOUT) and printed no sanitizer report."""
+        timeout = STOP_TIMEOUT if timeout is None else timeout
         if self.proc is None:
             return None
         rc = self.proc.poll()
