@@ -382,6 +382,20 @@ static int ipt_del_tagged(const vmssh_config_t *c, const char *table, const char
 
 static int ipt_del(const vmssh_config_t *c, const vmssh_entry_t *e, vmssh_error_t *err)
 {
+    /* The three rules as they were added (each iptables run reads the
+     * whole ruleset, so two iptables-save runs fewer matter with
+     * thousands of VMs); if one is not there as expected, every rule
+     * still tagged with the VM is found in iptables-save and deleted. */
+    int missed = !e->vm_ip[0] || !e->vm_port;
+    for (int which = 0; which < 3 && !missed; which++) {
+        char buf[1024], why[300];
+        const char *argv[VMSSH_IPT_MAX_ARGS + 1];
+        if (vmssh_ipt_rule_argv(c, e, which, 'D', buf, sizeof(buf), argv) < 0 ||
+            ipt_exec(c, argv, why, sizeof(why)) != 0)
+            missed = 1;
+    }
+    if (!missed)
+        return 0;
     int rc = ipt_del_tagged(c, "nat", e->vm_id, NULL, err);
     if (ipt_del_tagged(c, "filter", e->vm_id, NULL, rc < 0 ? NULL : err) < 0)
         rc = -1;
