@@ -119,7 +119,7 @@ static void health_join(void *state, const void *conf, const plugin_env_t *env)
     if (env->gen != NULL) {
         env->gen->lameduck_ms = c->lameduck_ms;
     }
-    httpd_endpoint_keep(env, c->listen);
+    httpd_endpoint_keep(env, c->listen, &((const health_t *)state)->http);
 }
 
 static int health_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)

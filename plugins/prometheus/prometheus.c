@@ -221,7 +221,7 @@ static void prom_join(void *state, const void *conf, const plugin_env_t *env)
 {
     const prom_conf_t *c = conf;
     if (c->enabled) {
-        httpd_endpoint_keep(env, c->listen);
+        httpd_endpoint_keep(env, c->listen, &((const prom_t *)state)->http);
     }
 }
 

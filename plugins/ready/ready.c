@@ -110,7 +110,7 @@ static void ready_join(void *state, const void *conf, const plugin_env_t *env)
 {
     const ready_conf_t *c = conf;
     if (c->enabled) {
-        httpd_endpoint_keep(env, c->listen);
+        httpd_endpoint_keep(env, c->listen, &((const ready_t *)state)->http);
     }
 }
 

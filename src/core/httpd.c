@@ -136,6 +136,15 @@ void httpd_pool_close(httpd_pool_t *pool)
     pool->n = 0;
 }
 
+/* The port of a parsed address (0: "any port"). */
+static uint16_t httpd_addr_port(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET6) {
+        return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+    }
+    return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
 /* A descriptor of a listening socket for addr: a duplicate of the pool's
  * socket for it, else a new one (kept in the pool when there is one). */
 static int httpd_pool_socket(httpd_pool_t *pool, const struct sockaddr_storage *ss, socklen_t len,
@@ -147,6 +156,19 @@ static int httpd_pool_socket(httpd_pool_t *pool, const struct sockaddr_storage *
     for (size_t i = 0; i < pool->n; i++) {
         httpd_pool_entry_t *e = &pool->e[i];
         if (e->len == len && memcmp(&e->addr, ss, len) == 0) {
+            if (e->pending) {
+                /* Another endpoint of this configuration has it: ":0" means
+                 * a port of its own; one explicit address cannot serve two
+                 * endpoints (each has its own HTTP server and paths). */
+                if (httpd_addr_port(ss) == 0) {
+                    continue;
+                }
+                snprintf(err, errlen,
+                         "cannot listen on %s: another HTTP endpoint (health, ready, "
+                         "prometheus) listens there already; give each its own address",
+                         addr);
+                return -1;
+            }
             int fd = fcntl(e->fd, F_DUPFD_CLOEXEC, 0);
             if (fd < 0) {
                 snprintf(err, errlen, "cannot reuse the socket of %s: %s", addr, strerror(errno));
@@ -296,7 +318,8 @@ int httpd_endpoint_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, const
     return d->nargs == 1 ? cf_put(m, "listen", &d->args[0], d->args[0].text, err) : 0;
 }
 
-void httpd_endpoint_keep(const struct plugin_env *env, const char *listen)
+void httpd_endpoint_keep(const struct plugin_env *env, const char *listen,
+                         const httpd_endpoint_t *ep)
 {
     struct sockaddr_storage ss;
     socklen_t len;
@@ -306,8 +329,9 @@ void httpd_endpoint_keep(const struct plugin_env *env, const char *listen)
         return;
     }
     for (size_t i = 0; i < pool->n; i++) {
-        if (pool->e[i].len == len && memcmp(&pool->e[i].addr, &ss, len) == 0) {
-            pool->e[i].pending = true;
+        if (pool->e[i].len == len && memcmp(&pool->e[i].addr, &ss, len) == 0 &&
+            pool->e[i].port == ep->port) {
+            pool->e[i].pending = true; /* only its own socket: several ":0" may share addr */
         }
     }
 }

@@ -121,10 +121,12 @@ int httpd_endpoint_open(httpd_endpoint_t *ep, const struct plugin_env *env, cons
  * For plugin_t.corefile; 0, or -1 with "FILE:LINE: problem" in err. */
 int httpd_endpoint_corefile(struct cf_plugin_ctx *ctx, const struct cf_directive *d,
                             const char *key, cfg_error_t *err);
-/* A reload keeps a running endpoint on `listen` as it is (its plugin's
- * instance is reused): mark its socket as used by the configuration being
- * set up, so that the switch does not close the pool's copy of it. */
-void httpd_endpoint_keep(const struct plugin_env *env, const char *listen);
+/* A reload keeps a running endpoint `ep` on `listen` as it is (its
+ * plugin's instance is reused): mark its socket as used by the
+ * configuration being set up, so that the switch does not close the pool's
+ * copy of it. */
+void httpd_endpoint_keep(const struct plugin_env *env, const char *listen,
+                         const httpd_endpoint_t *ep);
 
 /* Stop serving and free the endpoint (safe on a zeroed one, and twice). */
 void httpd_endpoint_close(httpd_endpoint_t *ep);

@@ -172,11 +172,82 @@ static void test_serve_and_reload(void **state)
     event_base_free(base);
 }
 
+/* Two endpoints of one configuration: on ":0" each gets a port of its own
+ * and answers its own path (a reload that keeps both keeps each one's
+ * socket); on one explicit address the second is refused, not left to
+ * answer 404 for the first one's path half of the time. */
+static void test_two_endpoints(void **state)
+{
+    struct event_base *base = event_base_new();
+    assert_non_null(base);
+    httpd_pool_t pool = {0};
+    plugin_env_t env = {.control = base, .httpd = &pool};
+    cfg_node_t *root;
+    cfg_node_t *n = section("health: true\n", "health", &root);
+    cfg_error_t err = {{0}};
+    cfg_pos_t at;
+    cfg_pos_of(n, &at);
+
+    httpd_pool_begin(&pool);
+    httpd_endpoint_t a = {0}, b = {0};
+    assert_int_equal(
+        httpd_endpoint_open(&a, &env, "health", &at, "127.0.0.1:0", "/health", hello, "a", &err),
+        0);
+    assert_int_equal(
+        httpd_endpoint_open(&b, &env, "ready", &at, "127.0.0.1:0", "/ready", hello, "b", &err), 0);
+    httpd_pool_commit(&pool);
+    assert_true(a.port != 0 && b.port != 0);
+    assert_int_not_equal(a.port, b.port);
+    char reply[2048];
+    for (int i = 0; i < 4; i++) { /* every connection, not just some */
+        http_get(base, a.port, "/health", reply, sizeof(reply));
+        assert_non_null(strstr(reply, "\r\n\r\na"));
+        http_get(base, b.port, "/ready", reply, sizeof(reply));
+        assert_non_null(strstr(reply, "\r\n\r\nb"));
+    }
+
+    /* A reload that keeps both instances keeps both sockets. */
+    httpd_pool_begin(&pool);
+    httpd_endpoint_keep(&env, "127.0.0.1:0", &a);
+    httpd_endpoint_keep(&env, "127.0.0.1:0", &b);
+    httpd_pool_commit(&pool);
+    assert_int_equal(pool.n, 2);
+    http_get(base, b.port, "/ready", reply, sizeof(reply));
+    assert_non_null(strstr(reply, "\r\n\r\nb"));
+
+    /* One explicit address for two endpoints of a configuration. */
+    char addr[64];
+    snprintf(addr, sizeof(addr), "127.0.0.1:%u", (unsigned)a.port);
+    httpd_endpoint_close(&a);
+    httpd_endpoint_close(&b);
+    httpd_pool_close(&pool);
+    httpd_pool_begin(&pool);
+    httpd_endpoint_t c = {0}, d = {0};
+    assert_int_equal(
+        httpd_endpoint_open(&c, &env, "health", &at, addr, "/health", hello, "c", &err), 0);
+    assert_int_equal(httpd_endpoint_open(&d, &env, "ready", &at, addr, "/ready", hello, "d", &err),
+                     -1);
+    char want[300];
+    snprintf(want, sizeof(want),
+             "t.yaml:1: health: cannot listen on %s: another HTTP endpoint (health, ready, "
+             "prometheus) listens there already; give each its own address",
+             addr);
+    assert_string_equal(err.msg, want);
+    assert_null(d.http);
+    httpd_pool_commit(&pool);
+
+    httpd_endpoint_close(&c);
+    httpd_pool_close(&pool);
+    cfg_free(root);
+    event_base_free(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_serve_and_reload),
+        cmocka_unit_test(test_two_endpoints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
