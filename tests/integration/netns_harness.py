@@ -750,15 +750,34 @@ def parse_list(stdout):
     return out
 
 
+def ruleset_items(text):
+    """A ruleset text as items: its lines, except that the elements of an
+    nft set or map (`elements = { a, b, ... }`, over one or more lines) are
+    one item each, so that one VM's element compares on its own."""
+    items, in_elems = [], False
+    for line in text.splitlines():
+        body = line
+        if "elements = {" in line:
+            in_elems, body = True, line.split("elements = {", 1)[1]
+        if not in_elems:
+            items.append(line)
+            continue
+        if "}" in body:
+            in_elems, body = False, body.rsplit("}", 1)[0]
+        items += [e.strip() for e in body.split(",") if e.strip()]
+    return items
+
+
 def traces(text, vm, ip=None, port=None):
-    """Lines of a ruleset text that mention the VM id, its address or port."""
+    """Items (ruleset_items) of a ruleset text that mention the VM id, its
+    address or its port."""
     pats = [re.escape(vm) + r"(?![\w-])"]
     if ip:
         pats.append(r"(?<![\d.])" + re.escape(ip) + r"(?![\d])")
     if port:
         pats.append(r"(?<![\d.])%d(?![\d])" % port)
     rx = re.compile("|".join(pats))
-    return [line for line in text.splitlines() if rx.search(line) and not line.startswith("#")]
+    return [item for item in ruleset_items(text) if rx.search(item) and not item.startswith("#")]
 
 
 def session_pids(sid):

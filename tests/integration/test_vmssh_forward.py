@@ -245,6 +245,22 @@ class ForwardTests:
             self.vmssh.close(vm)
         self.assertEqual(self.vmssh.list(), {})
 
+    def test_reconcile_keeps_the_live_and_closes_the_rest(self):
+        pa = self.vmssh.open_ok("vm-a", VM0)
+        pb = self.vmssh.open_ok("vm-b", VM1)
+        rules_a = nh.traces(self.net.ruleset(), "vm-a", VM0, pa)
+        r = self.vmssh("reconcile", "--live", "vm-a,vm-gone")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNoTrace("vm-b", VM1, pb)
+        self.assertEqual(nh.traces(self.net.ruleset(), "vm-a", VM0, pa), rules_a)
+        self.assertSshLands(pa, VM0)
+        self.assertResolves("vm-a", pa)
+        r = self.vmssh("reconcile", "--live", "")  # no VM is live
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNoTrace("vm-a", VM0, pa)
+        self.assertNothingOpen()
+        self.assertHostRulesKept()
+
     def test_renew(self):
         port = self.vmssh.open_ok("vm-n", VM0, lease="3s")
         time.sleep(1.5)
