@@ -474,7 +474,8 @@ int vmssh_list(vmssh_t *h, int (*cb)(const vmssh_entry_t *e, void *ud), void *ud
     int rc = h->fwd->list(&h->cfg, &l, err);
     pthread_mutex_unlock(&h->mu);
     if (rc == 0) {
-        qsort(l.v, l.n, sizeof(*l.v), by_port);
+        if (l.n > 1) /* qsort must not see the NULL of an empty list */
+            qsort(l.v, l.n, sizeof(*l.v), by_port);
         for (size_t i = 0; i < l.n; i++) {
             l.v[i].struct_size = sizeof(l.v[i]);
             if (cb(&l.v[i], ud))
