@@ -175,3 +175,20 @@ int vmdns_hostport_sockaddr(const vmdns_hostport_t *a, struct sockaddr_storage *
     *len = sizeof(*sin);
     return 0;
 }
+
+int vmdns_hostport_listen_sockaddr(const vmdns_hostport_t *a, unsigned flags,
+                                   struct sockaddr_storage *ss, socklen_t *len, char *why,
+                                   size_t whylen)
+{
+    bool localhost = (flags & VMDNS_HP_LOCALHOST) && strcmp(a->host, "localhost") == 0;
+    if (a->host[0] != '\0' && !localhost) {
+        return vmdns_hostport_sockaddr(a, ss, len, why, whylen);
+    }
+    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+    memset(ss, 0, sizeof(*ss));
+    sin->sin_family = AF_INET;
+    sin->sin_addr.s_addr = htonl(a->host[0] != '\0' ? INADDR_LOOPBACK : INADDR_ANY);
+    sin->sin_port = htons(a->port);
+    *len = sizeof(*sin);
+    return 0;
+}

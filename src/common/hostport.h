@@ -33,6 +33,9 @@ enum {
     VMDNS_HP_EMPTY_HOST = 1 << 2,    /* ":port" is accepted (host "") */
     VMDNS_HP_NO_BARE_V6 = 1 << 3,    /* IPv6 must be bracketed ("::1" is an error) */
     VMDNS_HP_UNIX = 1 << 4,          /* "/path" is a unix socket (port 0) */
+    /* vmdns_hostport_listen_sockaddr: "localhost" is 127.0.0.1 (HTTP
+     * endpoints; DNS listen addresses stay numeric, as knotd's and nsd's) */
+    VMDNS_HP_LOCALHOST = 1 << 5,
 };
 
 /* Parse text ("host:port", "[v6]:port", "host", bare "v6", or per flags
@@ -50,5 +53,13 @@ const char *vmdns_hostport_str(const vmdns_hostport_t *a, char *buf, size_t cap)
  * resolved. Returns 0, or -1 with why. */
 int vmdns_hostport_sockaddr(const vmdns_hostport_t *a, struct sockaddr_storage *ss, socklen_t *len,
                             char *why, size_t whylen);
+
+/* The same for an address to listen on: an empty host (":port") is the
+ * IPv4 wildcard 0.0.0.0 and, with VMDNS_HP_LOCALHOST in flags, "localhost"
+ * is 127.0.0.1 (resolved without asking a resolver); anything else as
+ * vmdns_hostport_sockaddr. Returns 0, or -1 with why. */
+int vmdns_hostport_listen_sockaddr(const vmdns_hostport_t *a, unsigned flags,
+                                   struct sockaddr_storage *ss, socklen_t *len, char *why,
+                                   size_t whylen);
 
 #endif

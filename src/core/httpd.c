@@ -43,16 +43,7 @@ int httpd_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *l
         snprintf(err, errlen, "bad address '%s' (expected host:port or :port)", text);
         return -1;
     }
-    if (hp.host[0] == '\0' || strcmp(hp.host, "localhost") == 0) {
-        struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-        memset(ss, 0, sizeof(*ss));
-        v4->sin_family = AF_INET;
-        v4->sin_addr.s_addr = htonl(hp.host[0] ? INADDR_LOOPBACK : INADDR_ANY);
-        v4->sin_port = htons(hp.port);
-        *len = sizeof(*v4);
-        return 0;
-    }
-    if (vmdns_hostport_sockaddr(&hp, ss, len, why, sizeof(why)) != 0) {
+    if (vmdns_hostport_listen_sockaddr(&hp, VMDNS_HP_LOCALHOST, ss, len, why, sizeof(why)) != 0) {
         snprintf(err, errlen, "bad address '%s' (the host must be a numeric address: %s)", text,
                  why);
         return -1;

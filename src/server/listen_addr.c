@@ -45,16 +45,8 @@ int server_parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t
         snprintf(err, errlen, "listen address %s", why);
         return -1;
     }
-    if (hp.host[0] == '\0') { /* ":port": the IPv4 wildcard (see server_listen_addrs) */
-        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-        memset(ss, 0, sizeof(*ss));
-        sin->sin_family = AF_INET;
-        sin->sin_addr.s_addr = htonl(INADDR_ANY);
-        sin->sin_port = htons(hp.port);
-        *len = sizeof(*sin);
-        return 0;
-    }
-    if (vmdns_hostport_sockaddr(&hp, ss, len, why, sizeof(why)) != 0) {
+    /* ":port" is the IPv4 wildcard here (see server_listen_addrs for [::]) */
+    if (vmdns_hostport_listen_sockaddr(&hp, 0, ss, len, why, sizeof(why)) != 0) {
         snprintf(err, errlen, "listen address '%s': %s", text, why);
         return -1;
     }

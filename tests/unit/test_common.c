@@ -115,6 +115,22 @@ static void test_hostport_str_and_sockaddr(void **state)
     assert_int_equal(vmdns_hostport_parse("localhost:53", 0, 1, &a, why, sizeof(why)), 0);
     assert_int_equal(vmdns_hostport_sockaddr(&a, &ss, &len, why, sizeof(why)), -1);
     assert_non_null(strstr(why, "not an IPv4 address"));
+    /* ... but an HTTP listener's "localhost" is the loopback, and ":port" every address */
+    assert_int_equal(vmdns_hostport_listen_sockaddr(&a, 0, &ss, &len, why, sizeof(why)), -1);
+    assert_int_equal(
+        vmdns_hostport_listen_sockaddr(&a, VMDNS_HP_LOCALHOST, &ss, &len, why, sizeof(why)), 0);
+    assert_int_equal(ss.ss_family, AF_INET);
+    assert_int_equal(ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr), INADDR_LOOPBACK);
+    assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 53);
+    assert_int_equal(vmdns_hostport_parse(":8080", VMDNS_HP_EMPTY_HOST, 1, &a, why, sizeof(why)),
+                     0);
+    assert_int_equal(vmdns_hostport_listen_sockaddr(&a, 0, &ss, &len, why, sizeof(why)), 0);
+    assert_int_equal(ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr), INADDR_ANY);
+    assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 8080);
+    assert_int_equal(len, sizeof(struct sockaddr_in));
+    assert_int_equal(vmdns_hostport_parse("[::1]:53", 0, 1, &a, why, sizeof(why)), 0);
+    assert_int_equal(vmdns_hostport_listen_sockaddr(&a, 0, &ss, &len, why, sizeof(why)), 0);
+    assert_int_equal(ss.ss_family, AF_INET6);
     assert_int_equal(vmdns_hostport_parse("[127.0.0.1]:53", 0, 1, &a, why, sizeof(why)), 0);
     assert_int_equal(vmdns_hostport_sockaddr(&a, &ss, &len, why, sizeof(why)), -1);
     assert_non_null(strstr(why, "not an IPv6 address"));
