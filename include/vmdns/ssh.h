@@ -142,6 +142,47 @@ VMSSH_API int vmssh_list(vmssh_t *h, int (*cb)(const vmssh_entry_t *e, void *ud)
 VMSSH_API int vmssh_reconcile(vmssh_t *h, const char *const *live, size_t n_live, size_t *removed,
                               vmssh_error_t *err);
 
+/*
+ * Grace period at the end of a job: run in the VM (or in its network
+ * namespace), it waits while SSH sessions are active, so a person
+ * debugging is not cut off the moment the job ends.
+ */
+
+/* The number of ESTABLISHED TCP connections (IPv4 and IPv6) whose local
+ * port is `port`, in the caller's network namespace, read through the
+ * kernel's NETLINK_SOCK_DIAG (inet_diag) interface. -1 on error. */
+VMSSH_API int vmssh_tcp_sessions(uint16_t port, vmssh_error_t *err);
+
+/* What vmssh_grace() saw. */
+typedef enum vmssh_grace_outcome {
+    VMSSH_GRACE_NONE = 0,  /* no session at the start: returned at once, silently */
+    VMSSH_GRACE_ENDED = 1, /* sessions were active, all ended before max */
+    VMSSH_GRACE_LIMIT = 2, /* sessions were still active when max had passed */
+} vmssh_grace_outcome_t;
+
+/* How long to wait. Initialise with vmssh_grace_opts_init() (struct_size,
+ * as vmssh_open_opts_t; it sets max_ms and interval_ms to -1). */
+typedef struct vmssh_grace_opts {
+    size_t struct_size;
+    int64_t max_ms;      /* < 0: the config's grace.max, else 4m50s */
+    int64_t interval_ms; /* <= 0: the config's grace.interval, else 10s */
+    uint16_t port;       /* the SSH port (0: 22) */
+    /* Called with each progress line (no newline); NULL: silent. */
+    void (*say)(const char *line, void *ud);
+    void *ud;
+    const char *max_text; /* max as the user wrote it, for the first line (NULL: "4m50s") */
+} vmssh_grace_opts_t;
+
+VMSSH_API void vmssh_grace_opts_init_size(vmssh_grace_opts_t *o, size_t size);
+#define vmssh_grace_opts_init(o) vmssh_grace_opts_init_size((o), sizeof(*(o)))
+
+/* Wait while sessions to the port are active: none -> return at once;
+ * else say "Job completed. SSH sessions active, waiting up to 4m50s...",
+ * check every interval (a line when the count changes), and return when
+ * none remain or max has passed. h (may be NULL: built-in defaults) gives
+ * the config's grace: defaults. Returns a vmssh_grace_outcome_t, or -1. */
+VMSSH_API int vmssh_grace(vmssh_t *h, const vmssh_grace_opts_t *opts, vmssh_error_t *err);
+
 /* Validation, as the calls above do it (1 valid, 0 not). */
 VMSSH_API int vmssh_valid_vm_id(const char *id);
 VMSSH_API int vmssh_valid_ipv4(const char *addr);

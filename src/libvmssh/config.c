@@ -212,6 +212,31 @@ static int dns_pair(cfg_reader_t *r, const yaml_node_t *k, const char *key, cons
 }
 
 /* Keys seen at the top, for "required" messages. */
+/* A duration in milliseconds (grace:). */
+static int duration_ms(cfg_reader_t *r, const yaml_node_t *n, const char *key, int64_t min,
+                       int64_t *out)
+{
+    const char *s = scalar(r, n, key);
+    if (!s)
+        return -1;
+    int64_t ms = vmdns_duration_ms(s);
+    if (ms < min)
+        return cfg_bad(r, n, "%s: bad duration '%s' (e.g. 10s, 4m50s)", key, s);
+    *out = ms;
+    return 0;
+}
+
+static int grace_pair(cfg_reader_t *r, const yaml_node_t *k, const char *key, const yaml_node_t *v,
+                      void *ud)
+{
+    vmssh_config_t *c = ud;
+    if (strcmp(key, "max") == 0)
+        return duration_ms(r, v, "grace.max", 0, &c->grace_max_ms);
+    if (strcmp(key, "interval") == 0)
+        return duration_ms(r, v, "grace.interval", 1, &c->grace_interval_ms);
+    return cfg_bad(r, k, "grace: unknown key '%s' (max, interval)", key);
+}
+
 typedef struct top_seen {
     vmssh_config_t *c;
     bool iface, range, ipv4;
@@ -300,9 +325,12 @@ static int top_pair(cfg_reader_t *r, const yaml_node_t *k, const char *key, cons
         c->dns.enabled = c->dns.n_nodes || c->dns.n_sentinels;
         return 0;
     }
+    if (strcmp(key, "grace") == 0)
+        return each_pair(r, v, "grace", grace_pair, c);
     return cfg_bad(r, k,
                    "unknown key '%s' (backend, external_interface, port_range, vm_ssh_port, "
-                   "public_ipv4, public_ipv6, state_dir, nft, iptables, iptables_save, dns)",
+                   "public_ipv4, public_ipv6, state_dir, nft, iptables, iptables_save, dns, "
+                   "grace)",
                    key);
 }
 
@@ -320,6 +348,8 @@ int vmssh_config_parse(const char *text, size_t len, const char *name, vmssh_con
     c->backend = VMSSH_BACKEND_NFT;
     c->vm_ssh_port = 22;
     c->dns.ttl = 30;
+    c->grace_max_ms = VMSSH_GRACE_MAX_MS;
+    c->grace_interval_ms = VMSSH_GRACE_INTERVAL_MS;
     cfg_reader_t r = {.file = name, .err = err};
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p))

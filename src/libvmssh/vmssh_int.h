@@ -47,7 +47,11 @@ typedef struct vmssh_config {
     char *state_dir;
     char *nft_path, *iptables_path, *iptables_save_path; /* programs (defaults: PATH) */
     vmssh_dns_config_t dns;
+    int64_t grace_max_ms, grace_interval_ms; /* grace: (defaults 4m50s, 10s) */
 } vmssh_config_t;
+
+#define VMSSH_GRACE_MAX_MS      290000
+#define VMSSH_GRACE_INTERVAL_MS 10000
 
 /* Parse YAML text (name stands for the file in messages) into cfg.
  * Returns 0, or -1 with "FILE:LINE: problem" (VMSSH_ERR_CONFIG). */

@@ -8,22 +8,28 @@
  *   vmssh [--config FILE] renew VM_ID [--lease 2h]
  *   vmssh [--config FILE] list
  *   vmssh [--config FILE] reconcile (--live VM,... | --live-file FILE)
+ *   vmssh [--config FILE] grace [--max 4m50s] [--interval 10s] [--port 22]
  *
  * Exit 0 on success; 1 when the work failed (one line on stderr saying
  * what, and whether anything was left behind), which includes a bad VM
  * id, address, name or lease: those are refused before the config is read
  * or anything touched; 2 for a command line that does not parse (unknown
- * command or option, a missing argument).
+ * command or option, a missing argument). grace: 0 no session, 3 all
+ * sessions ended, 4 the limit was reached with sessions still active.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/duration.h"
 #include "vmdns/ssh.h"
 
-#define EXIT_BAD_USAGE 2
+#define EXIT_BAD_USAGE   2
+#define EXIT_GRACE_ENDED 3
+#define EXIT_GRACE_LIMIT 4
 
 static const char usage[] =
     "usage: vmssh [--config FILE] COMMAND [ARGS]\n"
@@ -35,12 +41,20 @@ static const char usage[] =
     "  list                               open VMs: VM PORT VM_ADDRESS NAME, one a line\n"
     "  reconcile (--live VM,... | --live-file FILE)\n"
     "        close every VM of this host that is not listed (after an agent crash)\n"
+    "  grace [--max 4m50s] [--interval 10s] [--port 22]\n"
+    "        at the end of a job (in the VM or its network namespace): wait while SSH\n"
+    "        sessions (established TCP connections to --port) are active, up to --max;\n"
+    "        defaults from grace: in the config (read only when --config is given or the\n"
+    "        default file exists), else 4m50s and 10s\n"
     "options: --config FILE (default /etc/vmdns/vmssh.yaml), --help, --version\n"
     "exit status: 0 success; 1 failure, or a bad VM id, address, name or lease (one line on\n"
-    "             stderr; nothing left behind unless it says so); 2 bad command line\n";
+    "             stderr; nothing left behind unless it says so); 2 bad command line\n"
+    "             grace: 0 no session (at once, silently), 3 all sessions ended,\n"
+    "             4 --max passed with sessions still active\n";
 
 typedef struct cli {
     const char *config, *cmd, *vm_id, *vm_ip, *name, *user, *live, *live_file;
+    const char *max, *interval, *port; /* grace */
     uint32_t lease_s;
 } cli_t;
 
@@ -87,7 +101,8 @@ static int parse(int argc, char **argv, cli_t *c)
         int takes = strcmp(a, "--config") == 0 || strcmp(a, "--vm-ip") == 0 ||
                     strcmp(a, "--name") == 0 || strcmp(a, "--user") == 0 ||
                     strcmp(a, "--lease") == 0 || strcmp(a, "--live") == 0 ||
-                    strcmp(a, "--live-file") == 0;
+                    strcmp(a, "--live-file") == 0 || strcmp(a, "--max") == 0 ||
+                    strcmp(a, "--interval") == 0 || strcmp(a, "--port") == 0;
         if (takes && !v)
             return usage_error("%s needs a value", a);
         if (strcmp(a, "--config") == 0)
@@ -102,6 +117,12 @@ static int parse(int argc, char **argv, cli_t *c)
             c->live = v;
         else if (strcmp(a, "--live-file") == 0)
             c->live_file = v;
+        else if (strcmp(a, "--max") == 0)
+            c->max = v;
+        else if (strcmp(a, "--interval") == 0)
+            c->interval = v;
+        else if (strcmp(a, "--port") == 0)
+            c->port = v;
         else if (strcmp(a, "--lease") == 0) {
             if (parse_lease(v, &c->lease_s) < 0)
                 return value_error("bad lease '%s' (whole seconds, 1s to 366d: e.g. 90s, 2h)", v);
@@ -120,12 +141,12 @@ static int parse(int argc, char **argv, cli_t *c)
         return usage_error("%s", "no command");
     int is_open = strcmp(c->cmd, "open") == 0, is_close = strcmp(c->cmd, "close") == 0,
         is_renew = strcmp(c->cmd, "renew") == 0, is_list = strcmp(c->cmd, "list") == 0,
-        is_rec = strcmp(c->cmd, "reconcile") == 0;
-    if (!is_open && !is_close && !is_renew && !is_list && !is_rec)
+        is_rec = strcmp(c->cmd, "reconcile") == 0, is_grace = strcmp(c->cmd, "grace") == 0;
+    if (!is_open && !is_close && !is_renew && !is_list && !is_rec && !is_grace)
         return usage_error("unknown command '%s'", c->cmd);
     if ((is_open || is_close || is_renew) && !c->vm_id)
         return usage_error("%s needs VM_ID", c->cmd);
-    if ((is_list || is_rec) && c->vm_id)
+    if ((is_list || is_rec || is_grace) && c->vm_id)
         return usage_error("unexpected argument '%s'", c->vm_id);
     if (c->vm_id && !vmssh_valid_vm_id(c->vm_id))
         return value_error("bad VM id '%s' (letters, digits, '.', '_', '-'; at most 63)", c->vm_id);
@@ -133,6 +154,8 @@ static int parse(int argc, char **argv, cli_t *c)
         return usage_error("%s", "--vm-ip, --name and --user belong to open");
     if (!is_open && !is_renew && c->lease_s)
         return usage_error("%s", "--lease belongs to open and renew");
+    if (!is_grace && (c->max || c->interval || c->port))
+        return usage_error("%s", "--max, --interval and --port belong to grace");
     if (!is_rec && (c->live || c->live_file))
         return usage_error("%s", "--live and --live-file belong to reconcile");
     if (is_open) {
@@ -220,17 +243,69 @@ static int read_live(const cli_t *c, idlist_t *l)
     return rc;
 }
 
+static int fail(const char *what, const vmssh_error_t *err)
+{
+    fprintf(stderr, "vmssh: %s: %s\n", what, err->message);
+    return 1;
+}
+
+static void say_line(const char *line, void *ud)
+{
+    (void)ud;
+    printf("%s\n", line);
+    fflush(stdout);
+}
+
+/* A bad grace value: one line, exit 1 (as the other commands' bad values). */
+static int grace_value_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "vmssh: grace: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n");
+    return 1;
+}
+
+/* vmssh grace: the config only for its grace: defaults, and only when one
+ * is given or the default file exists (a VM usually has none). */
+static int grace(const cli_t *c)
+{
+    vmssh_grace_opts_t o;
+    vmssh_grace_opts_init(&o);
+    if (c->max && (o.max_ms = vmdns_duration_ms(c->max)) < 0)
+        return grace_value_error("bad --max '%s' (a duration: e.g. 4m50s, 90s)", c->max);
+    if (c->interval && (o.interval_ms = vmdns_duration_ms(c->interval)) <= 0)
+        return grace_value_error("bad --interval '%s' (a duration above 0: e.g. 10s, 500ms)",
+                                 c->interval);
+    if (c->port) {
+        char *end;
+        errno = 0;
+        unsigned long p = strtoul(c->port, &end, 10);
+        if (!*c->port || *end || errno || p < 1 || p > 65535 || c->port[0] == '-')
+            return grace_value_error("bad --port '%s' (1 to 65535)", c->port);
+        o.port = (uint16_t)p;
+    }
+    o.max_text = c->max;
+    o.say = say_line;
+    vmssh_error_t err;
+    vmssh_t *h = NULL;
+    if (c->config || access("/etc/vmdns/vmssh.yaml", F_OK) == 0) {
+        if (!(h = vmssh_new(c->config, &err))) {
+            fprintf(stderr, "vmssh: grace: %s\n", err.message);
+            return 1;
+        }
+    }
+    int r = vmssh_grace(h, &o, &err);
+    vmssh_free(h);
+    if (r < 0)
+        return fail("grace", &err);
+    return r == VMSSH_GRACE_NONE ? 0 : r == VMSSH_GRACE_ENDED ? EXIT_GRACE_ENDED : EXIT_GRACE_LIMIT;
+}
+
 static int print_entry(const vmssh_entry_t *e, void *ud)
 {
     (void)ud;
     printf("%s %u %s %s\n", e->vm_id, e->port, e->vm_ip, e->name);
     return 0;
-}
-
-static int fail(const char *what, const vmssh_error_t *err)
-{
-    fprintf(stderr, "vmssh: %s: %s\n", what, err->message);
-    return 1;
 }
 
 int main(int argc, char **argv)
@@ -239,6 +314,8 @@ int main(int argc, char **argv)
     int rc = parse(argc, argv, &c);
     if (rc)
         return rc < 0 ? 0 : rc;
+    if (strcmp(c.cmd, "grace") == 0)
+        return grace(&c);
     idlist_t live = {0};
     if (strcmp(c.cmd, "reconcile") == 0) {
         if (read_live(&c, &live) < 0) {
