@@ -75,6 +75,36 @@ int vmssh_valid_ifname(const char *s);
 /* A login for the printed ssh command ([a-z_][a-z0-9_.-]*, <= 32). */
 int vmssh_valid_user(const char *s);
 
+/* ---- SSH keys (issue 10, keys part; keys_validate.c) ---- */
+typedef enum {
+    VMSSH_KEY_OK = 0,
+    VMSSH_KEY_EMPTY,         /* blank line */
+    VMSSH_KEY_BAD_FORMAT,    /* not "TYPE BASE64 [COMMENT]", or control characters */
+    VMSSH_KEY_BAD_TYPE,      /* a type that is not allowed (ssh-dss, ...) */
+    VMSSH_KEY_BAD_BASE64,    /* the key data does not decode (or is too long) */
+    VMSSH_KEY_BAD_BLOB,      /* the decoded key is malformed for its type */
+    VMSSH_KEY_TYPE_MISMATCH, /* type (or curve) inside the blob != type outside */
+    VMSSH_KEY_RSA_TOO_SHORT, /* ssh-rsa modulus under 2048 bits */
+} vmssh_key_status_t;
+
+/* A parsed key: type (a static string), the base64 text inside the line
+ * given to vmssh_key_parse (not NUL-terminated), its strength in bits. */
+typedef struct vmssh_key {
+    const char *type;
+    const char *b64;
+    size_t b64_len;
+    unsigned bits;
+} vmssh_key_t;
+
+/* Check one key line of len bytes (no NUL needed). VMSSH_KEY_OK only for an
+ * allowed, well-formed key; out is filled when the type was recognised. */
+vmssh_key_status_t vmssh_key_parse(const char *line, size_t len, vmssh_key_t *out);
+/* Why a key was refused, for messages. */
+const char *vmssh_key_strerror(vmssh_key_status_t st);
+/* GitHub's login rules: 1-39 ASCII letters/digits and single inner hyphens. */
+int vmssh_valid_github_login(const char *s);
+/* ---- end of SSH keys ---- */
+
 /* ---- running programs ---- */
 /* Run argv[0] (searched in PATH) with argv, no shell, `input` on its stdin
  * (NULL: /dev/null). *out (may be NULL) receives its stdout (malloc'ed,
