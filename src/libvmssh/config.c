@@ -237,6 +237,70 @@ static int grace_pair(cfg_reader_t *r, const yaml_node_t *k, const char *key, co
     return cfg_bad(r, k, "grace: unknown key '%s' (max, interval)", key);
 }
 
+/* ---- github: (issue 10, keys part) ---- */
+static int github_pair(cfg_reader_t *r, const yaml_node_t *k, const char *key, const yaml_node_t *v,
+                       void *ud)
+{
+    vmssh_github_config_t *g = ud;
+    const char *s;
+    if (strcmp(key, "api_url") == 0) {
+        if (!(s = scalar(r, v, "github.api_url")))
+            return -1;
+        if (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0)
+            return cfg_bad(r, v, "github.api_url: '%s' is not an http(s):// URL", s);
+        for (const char *p = s; *p; p++) {
+            if ((unsigned char)*p <= ' ' || *p == 0x7f)
+                return cfg_bad(r, v, "github.api_url: blanks or control characters in '%s'", s);
+        }
+        if (copy_str(r, v, "github.api_url", &g->api_url) < 0)
+            return -1;
+        size_t n = strlen(g->api_url);
+        while (n > 8 && g->api_url[n - 1] == '/')
+            g->api_url[--n] = '\0';
+        return 0;
+    }
+    if (strcmp(key, "token_file") == 0)
+        return copy_str(r, v, "github.token_file", &g->token_file);
+    if (strcmp(key, "cache_dir") == 0)
+        return copy_str(r, v, "github.cache_dir", &g->cache_dir);
+    if (strcmp(key, "ca_file") == 0)
+        return copy_str(r, v, "github.ca_file", &g->ca_file);
+    if (strcmp(key, "options") == 0) {
+        if (!(s = scalar(r, v, "github.options")))
+            return -1;
+        for (const char *p = s; *p; p++) {
+            if ((unsigned char)*p < ' ' || *p == 0x7f)
+                return cfg_bad(r, v, "github.options: control characters");
+        }
+        if (strchr(s, ' ') && !strchr(s, '"'))
+            return cfg_bad(r, v, "github.options: blanks outside quotes in '%s'", s);
+        return copy_str(r, v, "github.options", &g->options);
+    }
+    if (strcmp(key, "timeout") == 0) {
+        int64_t ms;
+        if (duration_ms(r, v, "github.timeout", 1, &ms) < 0)
+            return -1;
+        if (ms > 600000)
+            return cfg_bad(r, v, "github.timeout: at most 10m");
+        g->timeout_ms = (uint32_t)ms;
+        return 0;
+    }
+    if (strcmp(key, "retries") == 0) {
+        unsigned long n;
+        if (uint_value(r, v, "github.retries", 10, &n) < 0)
+            return -1;
+        g->retries = (uint32_t)n;
+        return 0;
+    }
+    if (strcmp(key, "max_stale") == 0)
+        return duration_s(r, v, "github.max_stale", &g->max_stale_s);
+    return cfg_bad(r, k,
+                   "github: unknown key '%s' (api_url, token_file, timeout, retries, cache_dir, "
+                   "ca_file, max_stale, options)",
+                   key);
+}
+/* ---- end of github: ---- */
+
 typedef struct top_seen {
     vmssh_config_t *c;
     bool iface, range, ipv4;
@@ -327,10 +391,12 @@ static int top_pair(cfg_reader_t *r, const yaml_node_t *k, const char *key, cons
     }
     if (strcmp(key, "grace") == 0)
         return each_pair(r, v, "grace", grace_pair, c);
+    if (strcmp(key, "github") == 0) /* issue 10, keys part */
+        return each_pair(r, v, "github", github_pair, &c->github);
     return cfg_bad(r, k,
                    "unknown key '%s' (backend, external_interface, port_range, vm_ssh_port, "
                    "public_ipv4, public_ipv6, state_dir, nft, iptables, iptables_save, dns, "
-                   "grace)",
+                   "grace, github)",
                    key);
 }
 
@@ -350,6 +416,9 @@ int vmssh_config_parse(const char *text, size_t len, const char *name, vmssh_con
     c->dns.ttl = 30;
     c->grace_max_ms = VMSSH_GRACE_MAX_MS;
     c->grace_interval_ms = VMSSH_GRACE_INTERVAL_MS;
+    c->github.timeout_ms = 5000; /* github: defaults (keys) */
+    c->github.retries = 2;
+    c->github.max_stale_s = 3600;
     cfg_reader_t r = {.file = name, .err = err};
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p))
@@ -385,7 +454,8 @@ int vmssh_config_parse(const char *text, size_t len, const char *name, vmssh_con
     if (set_default_str(&c->state_dir, "/run/vmssh", err) < 0 ||
         set_default_str(&c->nft_path, "nft", err) < 0 ||
         set_default_str(&c->iptables_path, "iptables", err) < 0 ||
-        set_default_str(&c->iptables_save_path, "iptables-save", err) < 0)
+        set_default_str(&c->iptables_save_path, "iptables-save", err) < 0 ||
+        set_default_str(&c->github.api_url, "https://api.github.com", err) < 0)
         goto out;
     rc = 0;
 out:
@@ -459,5 +529,10 @@ void vmssh_config_free(vmssh_config_t *c)
     free(c->nft_path);
     free(c->iptables_path);
     free(c->iptables_save_path);
+    free(c->github.api_url); /* github: (keys) */
+    free(c->github.token_file);
+    free(c->github.cache_dir);
+    free(c->github.ca_file);
+    free(c->github.options);
     memset(c, 0, sizeof(*c));
 }

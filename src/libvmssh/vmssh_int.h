@@ -37,6 +37,18 @@ typedef struct vmssh_dns_config {
     uint32_t timeout_ms;
 } vmssh_dns_config_t;
 
+/* The github: section (issue 10, keys part). */
+typedef struct vmssh_github_config {
+    char *api_url;        /* default https://api.github.com (no final '/') */
+    char *token_file;     /* NULL: no token */
+    char *cache_dir;      /* NULL: no cache */
+    char *ca_file;        /* NULL: the system's CAs */
+    char *options;        /* authorized_keys options prefix, NULL: none */
+    uint32_t timeout_ms;  /* default 5s */
+    uint32_t retries;     /* retries after the first try on 5xx/timeouts; default 2 */
+    uint32_t max_stale_s; /* default 3600 */
+} vmssh_github_config_t;
+
 typedef struct vmssh_config {
     vmssh_backend_t backend;
     char external_interface[16]; /* IFNAMSIZ */
@@ -48,6 +60,7 @@ typedef struct vmssh_config {
     char *nft_path, *iptables_path, *iptables_save_path; /* programs (defaults: PATH) */
     vmssh_dns_config_t dns;
     int64_t grace_max_ms, grace_interval_ms; /* grace: (defaults 4m50s, 10s) */
+    vmssh_github_config_t github;            /* github: (keys) */
 } vmssh_config_t;
 
 #define VMSSH_GRACE_MAX_MS      290000
@@ -103,6 +116,30 @@ vmssh_key_status_t vmssh_key_parse(const char *line, size_t len, vmssh_key_t *ou
 const char *vmssh_key_strerror(vmssh_key_status_t st);
 /* GitHub's login rules: 1-39 ASCII letters/digits and single inner hyphens. */
 int vmssh_valid_github_login(const char *s);
+
+/* The valid keys of one or more logins, as "TYPE BASE64" lines. */
+typedef struct vmssh_keyset {
+    struct vmssh_keyset_item {
+        char *login;
+        char *key; /* "TYPE BASE64" */
+    } * v;
+    size_t n, cap;
+    size_t dropped; /* keys refused by vmssh_key_parse (reported on the way) */
+} vmssh_keyset_t;
+void vmssh_keyset_free(vmssh_keyset_t *s);
+
+/* Add the keys of a GitHub API answer (a JSON list of {id, key}) for login
+ * to set. Each refused key is reported through warn(ud, message) (may be
+ * NULL) and counted in set->dropped. -1 (VMSSH_ERR_KEYS) if the body is
+ * not such a list; a list with no valid key is not an error here. */
+int vmssh_keys_from_json(const char *body, size_t len, const char *login, vmssh_keyset_t *set,
+                         void (*warn)(void *ud, const char *msg), void *ud, vmssh_error_t *err);
+
+/* Write set to path atomically (a temp file beside it, fsync, rename),
+ * mode 0600: one key a line, "[OPTIONS ]TYPE BASE64 github:LOGIN".
+ * options (may be NULL) must be one line without control characters. */
+int vmssh_keys_write(const char *path, const vmssh_keyset_t *set, const char *options,
+                     vmssh_error_t *err);
 /* ---- end of SSH keys ---- */
 
 /* ---- running programs ---- */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -215,6 +216,151 @@ static void test_github_logins(void **state)
     assert_false(vmssh_valid_github_login("-"));
 }
 
+#define BASE_CFG "external_interface: eth0\nport_range: 30000-30010\npublic_ipv4: 203.0.113.1\n"
+#define ED_KEY   "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKDfLGxm7s0mrFD8Q6vX/jV0fVlp2P0z+G+/p4CldVpB"
+#define DSA_KEY  "ssh-dss AAAAB3NzaC1kc3MAAACBAM+q"
+
+static void test_github_config(void **state)
+{
+    (void)state;
+    vmssh_config_t c;
+    vmssh_error_t err;
+    const char *t = BASE_CFG;
+    assert_int_equal(vmssh_config_parse(t, strlen(t), "v.yaml", &c, &err), 0);
+    assert_string_equal(c.github.api_url, "https://api.github.com");
+    assert_int_equal(c.github.timeout_ms, 5000);
+    assert_int_equal(c.github.retries, 2);
+    assert_int_equal(c.github.max_stale_s, 3600);
+    assert_null(c.github.token_file);
+    assert_null(c.github.cache_dir);
+    assert_null(c.github.options);
+    vmssh_config_free(&c);
+    t = BASE_CFG "github:\n  api_url: http://127.0.0.1:8080/api/v3/\n  token_file: /etc/t\n"
+                 "  timeout: 2s\n  retries: 0\n  cache_dir: /var/cache/vmssh\n"
+                 "  ca_file: /etc/ca.pem\n  max_stale: 10m\n  options: restrict,pty\n";
+    assert_int_equal(vmssh_config_parse(t, strlen(t), "v.yaml", &c, &err), 0);
+    assert_string_equal(c.github.api_url, "http://127.0.0.1:8080/api/v3");
+    assert_string_equal(c.github.token_file, "/etc/t");
+    assert_int_equal(c.github.timeout_ms, 2000);
+    assert_int_equal(c.github.retries, 0);
+    assert_string_equal(c.github.cache_dir, "/var/cache/vmssh");
+    assert_string_equal(c.github.ca_file, "/etc/ca.pem");
+    assert_int_equal(c.github.max_stale_s, 600);
+    assert_string_equal(c.github.options, "restrict,pty");
+    vmssh_config_free(&c);
+    static const struct {
+        const char *text, *msg;
+    } bad[] = {
+        {BASE_CFG "github:\n  colour: red\n", "v.yaml:5: github: unknown key 'colour'"},
+        {BASE_CFG "github:\n  api_url: ftp://x\n", "v.yaml:5: github.api_url: 'ftp://x'"},
+        {BASE_CFG "github:\n  api_url: https://a b\n", "v.yaml:5: github.api_url: blanks"},
+        {BASE_CFG "github:\n  timeout: soon\n", "v.yaml:5: github.timeout: bad duration"},
+        {BASE_CFG "github:\n  timeout: 0s\n", "v.yaml:5: github.timeout: bad duration"},
+        {BASE_CFG "github:\n  retries: 99\n", "v.yaml:5: github.retries:"},
+        {BASE_CFG "github:\n  max_stale: x\n", "v.yaml:5: github.max_stale: bad duration"},
+        {BASE_CFG "github:\n  options: \"a\\nb\"\n", "v.yaml:5: github.options: control"},
+        {BASE_CFG "github:\n  options: a b\n", "v.yaml:5: github.options: blanks"},
+        {BASE_CFG "github:\n  token_file: [a]\n", "v.yaml:5: github.token_file: expected"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(vmssh_config_parse(bad[i].text, strlen(bad[i].text), "v.yaml", &c, &err),
+                         -1);
+        assert_int_equal(err.code, VMSSH_ERR_CONFIG);
+        if (strncmp(err.message, bad[i].msg, strlen(bad[i].msg)) != 0)
+            fail_msg("case %zu: got '%s', want '%s...'", i, err.message, bad[i].msg);
+    }
+}
+
+static int n_warn;
+static void count_warn(void *ud, const char *msg)
+{
+    (void)ud;
+    assert_non_null(strstr(msg, "octocat"));
+    n_warn++;
+}
+
+static void test_json(void **state)
+{
+    (void)state;
+    vmssh_keyset_t set = {0};
+    vmssh_error_t err;
+    const char *body =
+        "[{\"id\": 1, \"key\": \"" ED_KEY "\"}, {\"id\": 2, \"key\": \"" DSA_KEY
+        "\"}, {\"id\": 3}, 7, {\"id\": 4, \"key\": \"" ED_KEY " c\\nrestrict " ED_KEY "\"}]";
+    n_warn = 0;
+    assert_int_equal(
+        vmssh_keys_from_json(body, strlen(body), "octocat", &set, count_warn, NULL, &err), 0);
+    assert_int_equal(set.n, 1);
+    assert_int_equal(set.dropped, 4);
+    assert_int_equal(n_warn, 4);
+    assert_string_equal(set.v[0].key, ED_KEY);
+    assert_string_equal(set.v[0].login, "octocat");
+    /* A second login adds to the same set. */
+    assert_int_equal(vmssh_keys_from_json("[]", 2, "hubot", &set, NULL, NULL, &err), 0);
+    assert_int_equal(set.n, 1);
+    vmssh_keyset_free(&set);
+    const char *bad[] = {
+        "", "{\"key\": 1}", "[{\"id\": 1, \"key\": ", "null", "\"x\"", "[1] trailing"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(
+            vmssh_keys_from_json(bad[i], strlen(bad[i]), "octocat", &set, NULL, NULL, &err), -1);
+        assert_int_equal(err.code, VMSSH_ERR_KEYS);
+        assert_non_null(strstr(err.message, "octocat"));
+        assert_int_equal(set.n, 0);
+    }
+    vmssh_keyset_free(&set);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    static char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void test_write(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/vmssh-akeys-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/authorized_keys", dir);
+    vmssh_keyset_t set = {0};
+    vmssh_error_t err;
+    const char *b1 = "[{\"id\": 1, \"key\": \"" ED_KEY "\"}]";
+    assert_int_equal(vmssh_keys_from_json(b1, strlen(b1), "octocat", &set, NULL, NULL, &err), 0);
+    assert_int_equal(vmssh_keys_from_json(b1, strlen(b1), "hubot", &set, NULL, NULL, &err), 0);
+    mode_t old = umask(0);
+    assert_int_equal(vmssh_keys_write(path, &set, NULL, &err), 0);
+    umask(old);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_string_equal(slurp(path), ED_KEY " github:octocat\n" ED_KEY " github:hubot\n");
+    assert_int_equal(vmssh_keys_write(path, &set, "restrict,pty", &err), 0);
+    assert_string_equal(slurp(path), "restrict,pty " ED_KEY " github:octocat\n"
+                                     "restrict,pty " ED_KEY " github:hubot\n");
+    /* Bad options or an unwritable place: the old file stays, no temp. */
+    assert_int_equal(vmssh_keys_write(path, &set, "a\nb", &err), -1);
+    char nowhere[160];
+    snprintf(nowhere, sizeof nowhere, "%s/no/such/dir", dir);
+    assert_int_equal(vmssh_keys_write(nowhere, &set, NULL, &err), -1);
+    assert_int_equal(err.code, VMSSH_ERR_SYSTEM);
+    assert_string_equal(slurp(path), "restrict,pty " ED_KEY " github:octocat\n"
+                                     "restrict,pty " ED_KEY " github:hubot\n");
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "test $(ls -A %s | wc -l) -eq 1", dir);
+    assert_int_equal(system(cmd), 0);
+    vmssh_keyset_free(&set);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +370,9 @@ int main(void)
         cmocka_unit_test(test_oversize),
         cmocka_unit_test(test_fresh_keygen),
         cmocka_unit_test(test_github_logins),
+        cmocka_unit_test(test_github_config),
+        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
