@@ -21,6 +21,9 @@
 
 #include "vmssh_int.h"
 
+/* Longer than anyone waits (a year): keeps the deadline arithmetic sane. */
+#define VMSSH_GRACE_CAP_MS ((int64_t)366 * 86400 * 1000)
+
 /* Count one family's established sockets whose local port is port (the
  * kernel dumps every established TCP socket of the netns; the port is
  * checked here). Returns the count or -1. */
@@ -41,7 +44,7 @@ static int count_family(int fd, int family, uint16_t port, vmssh_error_t *err)
     struct sockaddr_nl nl = {.nl_family = AF_NETLINK};
     if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&nl, sizeof(nl)) < 0)
         return vmssh_fail(err, VMSSH_ERR_SYSTEM, "sock_diag: send: %s", strerror(errno));
-    long buf[8192 / sizeof(long)]; /* aligned for nlmsghdr */
+    long buf[16384 / sizeof(long)]; /* aligned for nlmsghdr; the kernel fills up to this */
     int n = 0;
     for (;;) {
         ssize_t len = recv(fd, buf, sizeof(buf), 0);
@@ -51,7 +54,7 @@ static int count_family(int fd, int family, uint16_t port, vmssh_error_t *err)
             return vmssh_fail(err, VMSSH_ERR_SYSTEM, "sock_diag: receive: %s", strerror(errno));
         if (len == 0)
             return vmssh_fail(err, VMSSH_ERR_SYSTEM, "sock_diag: the dump ended early");
-        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len);
+        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
              h = NLMSG_NEXT(h, len)) {
             if (h->nlmsg_type == NLMSG_DONE)
                 return n;
@@ -160,6 +163,8 @@ int vmssh_grace(vmssh_t *h, const vmssh_grace_opts_t *in, vmssh_error_t *err)
         o.interval_ms = h ? h->cfg.grace_interval_ms : VMSSH_GRACE_INTERVAL_MS;
     if (!o.port)
         o.port = 22;
+    if (o.max_ms > VMSSH_GRACE_CAP_MS) /* no overflow of the deadline */
+        o.max_ms = VMSSH_GRACE_CAP_MS;
 
     int n = vmssh_tcp_sessions(o.port, err);
     if (n <= 0)
