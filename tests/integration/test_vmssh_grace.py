@@ -123,7 +123,7 @@ class GraceTests(unittest.TestCase):
         self.assertEqual(lines[1], "1 SSH session active")
         self.assertEqual(lines[-1], "All SSH sessions ended")
         self.assertGreater(took, 2.0)
-        self.assertLess(took, 5.0)
+        self.assertLess(took, 6.0)  # a loaded box
 
     def test_session_outlives_max(self):
         self.session(self.net.host, VM0, 60)
