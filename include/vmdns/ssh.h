@@ -188,6 +188,22 @@ VMSSH_API int vmssh_valid_vm_id(const char *id);
 VMSSH_API int vmssh_valid_ipv4(const char *addr);
 VMSSH_API int vmssh_valid_name(const char *fqdn);
 
+/* ---- SSH keys from GitHub (issue 10, keys part) ---- */
+/* Fetch the public keys of the GitHub users logins[0..n_logins) (the
+ * config's github: section), keep only allowed, well-formed keys, and give
+ * them as an authorized_keys file: written atomically (mode 0600) to
+ * out_path when it is not NULL, and/or as malloc'ed text in *text (free()
+ * it) when text is not NULL. Notes (dropped keys, retries, a cached copy
+ * used because GitHub could not be asked) go to note(ud, msg) (may be
+ * NULL). A bad login is VMSSH_ERR_INVALID; a login without a usable key,
+ * an unknown user, a rate limit or GitHub unreachable is VMSSH_ERR_KEYS,
+ * and then nothing is written. */
+VMSSH_API int vmssh_github_keys(vmssh_t *h, const char *const *logins, size_t n_logins,
+                                const char *out_path, char **text,
+                                void (*note)(void *ud, const char *msg), void *ud,
+                                vmssh_error_t *err);
+/* ---- end of SSH keys ---- */
+
 #ifdef __cplusplus
 }
 #endif

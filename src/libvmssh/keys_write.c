@@ -15,6 +15,33 @@
 
 #include "vmssh_int.h"
 
+static bool options_ok(const char *options)
+{
+    for (const char *p = options; p && *p; p++) {
+        if ((unsigned char)*p < ' ' || *p == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+char *vmssh_keys_render(const vmssh_keyset_t *set, const char *options)
+{
+    if (options && !*options)
+        options = NULL;
+    size_t total = 1;
+    for (size_t i = 0; i < set->n; i++)
+        total += (options ? strlen(options) + 1 : 0) + strlen(set->v[i].key) + 8 +
+                 strlen(set->v[i].login) + 1;
+    char *out = malloc(total), *p = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < set->n; i++)
+        p += sprintf(p, "%s%s%s github:%s\n", options ? options : "", options ? " " : "",
+                     set->v[i].key, set->v[i].login);
+    *p = '\0';
+    return out;
+}
+
 static int write_all(int fd, const char *s, size_t n)
 {
     while (n) {
@@ -32,36 +59,28 @@ static int write_all(int fd, const char *s, size_t n)
 int vmssh_keys_write(const char *path, const vmssh_keyset_t *set, const char *options,
                      vmssh_error_t *err)
 {
-    if (options) {
-        for (const char *p = options; *p; p++) {
-            if ((unsigned char)*p < ' ' || *p == 0x7f)
-                return vmssh_fail(err, VMSSH_ERR_INVALID, "key options: control characters");
-        }
-        if (!*options)
-            options = NULL;
-    }
+    if (!options_ok(options))
+        return vmssh_fail(err, VMSSH_ERR_INVALID, "key options: control characters");
+    char *text = vmssh_keys_render(set, options);
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 16);
-    if (!tmp)
+    if (!tmp || !text) {
+        free(text);
+        free(tmp);
         return vmssh_fail(err, VMSSH_ERR_NOMEM, "out of memory");
+    }
     snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
         int e = errno;
         free(tmp);
+        free(text);
         return vmssh_fail(err, VMSSH_ERR_SYSTEM, "%s: cannot create a temp file beside it: %s",
                           path, strerror(e));
     }
     int rc = fchmod(fd, 0600);
-    for (size_t i = 0; rc == 0 && i < set->n; i++) {
-        if (options && (write_all(fd, options, strlen(options)) < 0 || write_all(fd, " ", 1) < 0))
-            rc = -1;
-        else if (write_all(fd, set->v[i].key, strlen(set->v[i].key)) < 0 ||
-                 write_all(fd, " github:", 8) < 0 ||
-                 write_all(fd, set->v[i].login, strlen(set->v[i].login)) < 0 ||
-                 write_all(fd, "\n", 1) < 0)
-            rc = -1;
-    }
+    if (rc == 0)
+        rc = write_all(fd, text, strlen(text));
     if (rc == 0)
         rc = fsync(fd);
     int e = errno;
@@ -73,6 +92,7 @@ int vmssh_keys_write(const char *path, const vmssh_keyset_t *set, const char *op
         rc = -1;
         e = errno;
     }
+    free(text);
     if (rc < 0) {
         unlink(tmp);
         free(tmp);

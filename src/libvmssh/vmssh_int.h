@@ -140,6 +140,14 @@ int vmssh_keys_from_json(const char *body, size_t len, const char *login, vmssh_
  * options (may be NULL) must be one line without control characters. */
 int vmssh_keys_write(const char *path, const vmssh_keyset_t *set, const char *options,
                      vmssh_error_t *err);
+/* The authorized_keys text of set (malloc'ed), or NULL (out of memory). */
+char *vmssh_keys_render(const vmssh_keyset_t *set, const char *options);
+
+/* Add login's valid keys from GitHub (the github: section g) to set; see
+ * keys_fetch.c. Notes (dropped keys, retries, a stale cache used) go to
+ * note(ud, msg). No usable key is an error (VMSSH_ERR_KEYS). */
+int vmssh_keys_fetch(const vmssh_github_config_t *g, const char *login, vmssh_keyset_t *set,
+                     void (*note)(void *ud, const char *msg), void *ud, vmssh_error_t *err);
 /* ---- end of SSH keys ---- */
 
 /* ---- running programs ---- */

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "common/duration.h"
+#include "keys_cmd.h" /* keys (issue 10) */
 #include "vmdns/ssh.h"
 
 #define EXIT_BAD_USAGE   2
@@ -41,6 +42,9 @@ static const char usage[] =
     "  list                               open VMs: VM PORT VM_ADDRESS NAME, one a line\n"
     "  reconcile (--live VM,... | --live-file FILE)\n"
     "        close every VM of this host that is not listed (after an agent crash)\n"
+    "  keys LOGIN... [--out FILE]\n"
+    "        the GitHub users' allowed SSH keys (github: in the config) as an authorized_keys\n"
+    "        file (written atomically, mode 0600) or on stdout\n"
     "  grace [--max 4m50s] [--interval 10s] [--port 22]\n"
     "        at the end of a job (in the VM or its network namespace): wait while SSH\n"
     "        sessions (established TCP connections to --port) are active, up to --max;\n"
@@ -311,6 +315,16 @@ static int print_entry(const vmssh_entry_t *e, void *ud)
 int main(int argc, char **argv)
 {
     cli_t c = {0};
+    /* keys (issue 10): its own arguments (LOGIN... --out FILE). */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            c.config = argv[++i];
+            continue;
+        }
+        if (strcmp(argv[i], "keys") == 0)
+            return vmssh_cli_keys(argc, argv, c.config, i + 1);
+        break;
+    }
     int rc = parse(argc, argv, &c);
     if (rc)
         return rc < 0 ? 0 : rc;
