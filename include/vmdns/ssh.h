@@ -89,8 +89,16 @@ typedef struct vmssh_open_opts {
     const char *name;  /* the VM's FQDN (LDH), final dot optional */
     const char *user;  /* the login printed in the ssh command (default "runner") */
     uint32_t lease_s;  /* 0: the config's dns.lease; forward and name expire unless renewed */
-    /* Issue 10 adds the keys step here (GitHub logins, authorized_keys
-     * file): it runs before any rule is added. */
+    /* ---- the keys step (issue 10): runs before any rule is added ---- */
+    /* GitHub logins whose keys go to authorized_keys (see
+     * vmssh_github_keys); n_github_users 0: no keys step. If it fails,
+     * nothing is opened (VMSSH_ERR_KEYS / VMSSH_ERR_INVALID). */
+    const char *const *github_users;
+    size_t n_github_users;
+    const char *authorized_keys; /* the file to write (required with github_users) */
+    void (*keys_note)(void *ud, const char *msg); /* notes of the keys step (may be NULL) */
+    void *keys_note_ud;
+    /* ---- end of the keys step ---- */
 } vmssh_open_opts_t;
 
 VMSSH_API void vmssh_open_opts_init_size(vmssh_open_opts_t *o, size_t size);

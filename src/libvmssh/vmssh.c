@@ -117,12 +117,24 @@ static int open_validate(const vmssh_t *h, const vmssh_open_opts_t *o, vmssh_ent
 }
 
 /* The keys step (issue 10): fetch the users' keys and write the
- * authorized_keys file before any rule exists. Nothing to do yet. */
-static int open_keys(vmssh_t *h, const vmssh_open_opts_t *o, vmssh_error_t *err)
+ * authorized_keys file before any rule exists. *created: the file did not
+ * exist before (so a later failure removes it again). */
+static int open_keys(vmssh_t *h, const vmssh_open_opts_t *o, bool *created, vmssh_error_t *err)
 {
-    (void)h;
-    (void)o;
-    (void)err;
+    *created = false;
+    if (o->n_github_users == 0)
+        return 0;
+    if (!o->github_users || !o->authorized_keys || !*o->authorized_keys)
+        return vmssh_fail(err, VMSSH_ERR_INVALID,
+                          "GitHub users given without an authorized_keys file; nothing was "
+                          "left behind");
+    *created = access(o->authorized_keys, F_OK) != 0;
+    if (vmssh_github_keys(h, o->github_users, o->n_github_users, o->authorized_keys, NULL,
+                          o->keys_note, o->keys_note_ud, err) < 0) {
+        size_t n = strlen(err->message);
+        snprintf(err->message + n, sizeof(err->message) - n, "; nothing was left behind");
+        return -1;
+    }
     return 0;
 }
 
@@ -302,7 +314,8 @@ int vmssh_vm_open(vmssh_t *h, const vmssh_open_opts_t *opts, vmssh_entry_t *out,
         return vmssh_fail(err, VMSSH_ERR_INVALID, "out: struct_size not set (vmssh_entry_init)");
     if (opts_copy(opts, &o, err) < 0 || open_validate(h, &o, &e, &lease, err) < 0)
         return -1;
-    if (open_keys(h, &o, err) < 0)
+    bool keys_created = false;
+    if (open_keys(h, &o, &keys_created, err) < 0)
         return -1;
     pthread_mutex_lock(&h->mu);
     int fd = vmssh_lock(h->cfg.state_dir, err);
@@ -315,6 +328,8 @@ int vmssh_vm_open(vmssh_t *h, const vmssh_open_opts_t *opts, vmssh_entry_t *out,
         snprintf(err->message + n, sizeof(err->message) - n, "; nothing was left behind");
     }
     pthread_mutex_unlock(&h->mu);
+    if (rc < 0 && keys_created)
+        unlink(o.authorized_keys); /* no forward: no keys file left behind */
     if (rc == 0) {
         if (out && out->struct_size >= sizeof(size_t)) {
             size_t n = out->struct_size < sizeof(e) ? out->struct_size : sizeof(e);

@@ -4,6 +4,8 @@
  * libvmssh for shell-script agents and operators.
  *
  *   vmssh [--config FILE] open VM_ID --vm-ip ADDR --name FQDN [--user U] [--lease 2h]
+ *         [--github-user LOGIN]... [--authorized-keys FILE]
+ *   vmssh [--config FILE] keys LOGIN... [--out FILE]
  *   vmssh [--config FILE] close VM_ID
  *   vmssh [--config FILE] renew VM_ID [--lease 2h]
  *   vmssh [--config FILE] list
@@ -35,8 +37,10 @@
 static const char usage[] =
     "usage: vmssh [--config FILE] COMMAND [ARGS]\n"
     "  open VM_ID --vm-ip ADDR --name FQDN [--user runner] [--lease 2h]\n"
+    "        [--github-user LOGIN]... [--authorized-keys FILE]\n"
     "        reserve a host port, forward it to the VM's SSH port, publish the name;\n"
-    "        prints how to connect (\"ssh -p PORT USER@NAME\")\n"
+    "        prints how to connect (\"ssh -p PORT USER@NAME\"); with --github-user, first\n"
+    "        writes those GitHub users' keys to --authorized-keys FILE (no keys: no forward)\n"
     "  close VM_ID                        remove the VM's name and forward (idempotent)\n"
     "  renew VM_ID [--lease 2h]           extend the forward's and the name's lease\n"
     "  list                               open VMs: VM PORT VM_ADDRESS NAME, one a line\n"
@@ -59,6 +63,9 @@ static const char usage[] =
 typedef struct cli {
     const char *config, *cmd, *vm_id, *vm_ip, *name, *user, *live, *live_file;
     const char *max, *interval, *port; /* grace */
+    const char **github_users;         /* open: keys (issue 10) */
+    size_t n_github_users;
+    const char *authorized_keys;
     uint32_t lease_s;
 } cli_t;
 
@@ -106,7 +113,8 @@ static int parse(int argc, char **argv, cli_t *c)
                     strcmp(a, "--name") == 0 || strcmp(a, "--user") == 0 ||
                     strcmp(a, "--lease") == 0 || strcmp(a, "--live") == 0 ||
                     strcmp(a, "--live-file") == 0 || strcmp(a, "--max") == 0 ||
-                    strcmp(a, "--interval") == 0 || strcmp(a, "--port") == 0;
+                    strcmp(a, "--interval") == 0 || strcmp(a, "--port") == 0 ||
+                    strcmp(a, "--github-user") == 0 || strcmp(a, "--authorized-keys") == 0;
         if (takes && !v)
             return usage_error("%s needs a value", a);
         if (strcmp(a, "--config") == 0)
@@ -127,6 +135,12 @@ static int parse(int argc, char **argv, cli_t *c)
             c->interval = v;
         else if (strcmp(a, "--port") == 0)
             c->port = v;
+        else if (strcmp(a, "--github-user") == 0) { /* keys (issue 10); argv outlives c */
+            if (!c->github_users && !(c->github_users = calloc((size_t)argc, sizeof(char *))))
+                return 1;
+            c->github_users[c->n_github_users++] = v;
+        } else if (strcmp(a, "--authorized-keys") == 0)
+            c->authorized_keys = v;
         else if (strcmp(a, "--lease") == 0) {
             if (parse_lease(v, &c->lease_s) < 0)
                 return value_error("bad lease '%s' (whole seconds, 1s to 366d: e.g. 90s, 2h)", v);
@@ -154,6 +168,10 @@ static int parse(int argc, char **argv, cli_t *c)
         return usage_error("unexpected argument '%s'", c->vm_id);
     if (c->vm_id && !vmssh_valid_vm_id(c->vm_id))
         return value_error("bad VM id '%s' (letters, digits, '.', '_', '-'; at most 63)", c->vm_id);
+    if (!is_open && (c->n_github_users || c->authorized_keys))
+        return usage_error("%s", "--github-user and --authorized-keys belong to open");
+    if (!c->n_github_users != !c->authorized_keys)
+        return usage_error("%s", "--github-user LOGIN and --authorized-keys FILE go together");
     if (!is_open && (c->vm_ip || c->name || c->user))
         return usage_error("%s", "--vm-ip, --name and --user belong to open");
     if (!is_open && !is_renew && c->lease_s)
@@ -247,6 +265,13 @@ static int read_live(const cli_t *c, idlist_t *l)
     return rc;
 }
 
+/* Notes of open's keys step (dropped keys, a cached copy used). */
+static void keys_note(void *ud, const char *msg)
+{
+    (void)ud;
+    fprintf(stderr, "vmssh: %s\n", msg);
+}
+
 static int fail(const char *what, const vmssh_error_t *err)
 {
     fprintf(stderr, "vmssh: %s: %s\n", what, err->message);
@@ -312,7 +337,7 @@ static int print_entry(const vmssh_entry_t *e, void *ud)
     return 0;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv, cli_t *cp)
 {
     cli_t c = {0};
     /* keys (issue 10): its own arguments (LOGIN... --out FILE). */
@@ -326,6 +351,7 @@ int main(int argc, char **argv)
         break;
     }
     int rc = parse(argc, argv, &c);
+    cp->github_users = c.github_users; /* freed by main */
     if (rc)
         return rc < 0 ? 0 : rc;
     if (strcmp(c.cmd, "grace") == 0)
@@ -361,6 +387,10 @@ int main(int argc, char **argv)
         o.name = c.name;
         o.user = c.user ? c.user : "runner";
         o.lease_s = c.lease_s;
+        o.github_users = c.github_users; /* keys (issue 10) */
+        o.n_github_users = c.n_github_users;
+        o.authorized_keys = c.authorized_keys;
+        o.keys_note = keys_note;
         vmssh_entry_t e;
         vmssh_entry_init(&e);
         if (vmssh_vm_open(h, &o, &e, &err) < 0) {
@@ -391,5 +421,13 @@ int main(int argc, char **argv)
     }
     vmssh_free(h);
     idlist_free(&live);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    cli_t c = {0};
+    int rc = run(argc, argv, &c);
+    free(c.github_users);
     return rc;
 }

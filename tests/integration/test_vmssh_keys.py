@@ -7,7 +7,8 @@ limits with reset headers, 500 then success, a slow answer past the
 timeout, 2 MiB, malformed JSON, bad key lines, and 304 for a matching
 If-None-Match. Each case checks vmssh's exit status and its one line, that
 the token is sent as "Authorization: Bearer" and never printed, and that a
-failure writes nothing. (HTTPS with a test CA: not here yet.)
+failure writes nothing; and `open --github-user` fetching keys before any
+rule (a stand-in nft logs whether it ran). (HTTPS with a test CA: not yet.)
 """
 import http.server
 import json
@@ -131,10 +132,10 @@ class KeysTests(unittest.TestCase):
     def tearDown(self):
         self.tmp.cleanup()
 
-    def write_config(self, extra=""):
+    def write_config(self, extra="", top=""):
         port = self.srv.server_address[1]
         with open(os.path.join(self.dir, "vmssh.yaml"), "w") as f:
-            f.write(f"""external_interface: eth0
+            f.write(top + f"""external_interface: eth0
 port_range: 30000-30010
 public_ipv4: 203.0.113.1
 state_dir: {self.dir}/state
@@ -266,6 +267,53 @@ github:
         p5 = self.vmssh("octocat")
         self.assertEqual(p5.returncode, 1, p5.stderr)
         self.assertIn("GitHub answered HTTP 503", p5.stderr)
+
+    def open_vm(self, *args, nft_rc=1):
+        """vmssh open with a stand-in nft that logs its calls and exits nft_rc."""
+        log = os.path.join(self.dir, "nft.log")
+        nft = os.path.join(self.dir, "nft")
+        with open(nft, "w") as f:
+            f.write(f"#!/bin/sh\necho \"$*\" >> {log}\ncat > /dev/null\nexit {nft_rc}\n")
+        os.chmod(nft, 0o755)
+        self.write_config(top=f"nft: {nft}\n")
+        env = dict(os.environ)
+        env.update(_sanitizer_env())
+        p = subprocess.run([VMSSH, "--config", os.path.join(self.dir, "vmssh.yaml"), "open",
+                            "vm-1", "--vm-ip", "10.0.0.2", "--name", "vm-1.example.com", *args],
+                           capture_output=True, text=True, timeout=60, env=env)
+        self.assertNotIn(TOKEN, p.stdout + p.stderr)
+        calls = ""
+        if os.path.exists(log):
+            with open(log) as f:
+                calls = f.read()
+        return p, calls
+
+    def test_open_no_keys_no_forward(self):
+        ak = os.path.join(self.dir, "ak")
+        p, calls = self.open_vm("--github-user", "octocat", "--github-user", "empty-user",
+                                "--authorized-keys", ak)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("has no usable SSH key; nothing was left behind", p.stderr)
+        self.assertEqual(calls, "")  # nft never ran
+        self.assertFalse(os.path.exists(ak))
+        p, calls = self.open_vm("--github-user", "-bad", "--authorized-keys", ak)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("bad GitHub login", p.stderr)
+        self.assertEqual(calls, "")
+
+    def test_open_forward_fails_keys_file_removed(self):
+        ak = os.path.join(self.dir, "ak")
+        p, calls = self.open_vm("--github-user", "octocat", "--authorized-keys", ak)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertNotEqual(calls, "")  # keys were fetched, then the forward failed
+        self.assertEqual(len(self.requests("octocat")), 1)
+        self.assertFalse(os.path.exists(ak))
+
+    def test_open_keys_options_go_together(self):
+        p, _ = self.open_vm("--github-user", "octocat")
+        self.assertEqual(p.returncode, 2)
+        p, _ = self.open_vm("--authorized-keys", os.path.join(self.dir, "ak"))
+        self.assertEqual(p.returncode, 2)
 
     def test_bad_command_lines(self):
         for args in [(), ("--out",), ("octocat", "--bogus")]:
