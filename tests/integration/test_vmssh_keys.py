@@ -8,11 +8,14 @@ timeout, 2 MiB, malformed JSON, bad key lines, and 304 for a matching
 If-None-Match. Each case checks vmssh's exit status and its one line, that
 the token is sent as "Authorization: Bearer" and never printed, and that a
 failure writes nothing; and `open --github-user` fetching keys before any
-rule (a stand-in nft logs whether it ran). (HTTPS with a test CA: not yet.)
+rule (a stand-in nft logs whether it ran). Over HTTPS with a test CA made
+here by openssl: keys with ca_file, certificate verification failing
+without it.
 """
 import http.server
 import json
 import os
+import ssl
 import stat
 import subprocess
 import tempfile
@@ -319,6 +322,75 @@ github:
         for args in [(), ("--out",), ("octocat", "--bogus")]:
             p = self.vmssh(*args)
             self.assertEqual(p.returncode, 2, args)
+
+
+class HttpsTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists(VMSSH):
+            raise unittest.SkipTest("vmssh not built")
+        cls.tmp = tempfile.TemporaryDirectory()
+        d = cls.tmp.name
+        run = lambda *a: subprocess.run(a, check=True, capture_output=True, cwd=d)
+        run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key",
+            "-out", "ca.pem", "-days", "1", "-subj", "/CN=vmssh test CA")
+        run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out",
+            "srv.csr", "-subj", "/CN=127.0.0.1")
+        with open(os.path.join(d, "ext"), "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+        run("openssl", "x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "srv.pem", "-days", "1", "-extfile", "ext")
+        cls.srv = QuietServer(("127.0.0.1", 0), Api)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.path.join(d, "srv.pem"), os.path.join(d, "srv.key"))
+        cls.srv.socket = ctx.wrap_socket(cls.srv.socket, server_side=True)
+        cls.thread = threading.Thread(target=cls.srv.serve_forever, daemon=True)
+        cls.thread.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.shutdown()
+        cls.srv.server_close()
+        cls.tmp.cleanup()
+
+    def vmssh(self, ca):
+        Api.state = {"requests": [], "modes": {"octocat": "ok"}}
+        d = self.tmp.name
+        port = self.srv.server_address[1]
+        with open(os.path.join(d, "token"), "w") as f:
+            f.write(TOKEN)
+        with open(os.path.join(d, "vmssh.yaml"), "w") as f:
+            f.write(f"""external_interface: eth0
+port_range: 30000-30010
+public_ipv4: 203.0.113.1
+state_dir: {d}/state
+github:
+  api_url: https://127.0.0.1:{port}
+  token_file: {d}/token
+  timeout: 5s
+""" + (f"  ca_file: {d}/ca.pem\n" if ca else ""))
+        env = dict(os.environ)
+        env.update(_sanitizer_env())
+        env.pop("SSL_CERT_FILE", None)
+        env.pop("CURL_CA_BUNDLE", None)
+        p = subprocess.run([VMSSH, "--config", os.path.join(d, "vmssh.yaml"), "keys", "octocat"],
+                           capture_output=True, text=True, timeout=60, env=env)
+        self.assertNotIn(TOKEN, p.stdout + p.stderr)
+        return p
+
+    def test_https_with_test_ca(self):
+        p = self.vmssh(ca=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, f"{ED} github:octocat\n{RSA} github:octocat\n")
+        self.assertEqual(Api.state["requests"][0][1].get("Authorization"), "Bearer " + TOKEN)
+
+    def test_https_verification_fails_without_test_ca(self):
+        p = self.vmssh(ca=False)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("certificate", p.stderr)
+        self.assertNotIn("retrying", p.stderr)  # a certificate problem is not retried
+        self.assertEqual(Api.state["requests"], [])
+        self.assertEqual(p.stdout, "")
 
 
 if __name__ == "__main__":
