@@ -34,6 +34,7 @@ static int grow_read(growbuf_t *b, int fd)
             return -1;
         b->p = np;
         b->cap = cap;
+        b->p[b->n] = '\0'; /* terminated even if nothing is ever read */
     }
     ssize_t got = read(fd, b->p + b->n, b->cap - b->n - 1);
     if (got < 0)
