@@ -224,6 +224,9 @@ int vmssh_keys_fetch(const vmssh_github_config_t *g, const char *login, vmssh_ke
         lower[ll] = (char)tolower((unsigned char)login[ll]);
     lower[ll] = '\0';
     if (c.on) {
+        if (mkdir(g->cache_dir, 0700) < 0 && errno != EEXIST)
+            say(note, ud, "keys of %s: cannot create cache_dir %s: %s", login, g->cache_dir,
+                strerror(errno));
         snprintf(c.body, sizeof c.body, "%s/%s.keys.json", g->cache_dir, lower);
         snprintf(c.etag, sizeof c.etag, "%s/%s.etag", g->cache_dir, lower);
     }

@@ -129,7 +129,6 @@ class KeysTests(unittest.TestCase):
         self.dir = self.tmp.name
         with open(os.path.join(self.dir, "token"), "w") as f:
             f.write(TOKEN + "\n")
-        os.mkdir(os.path.join(self.dir, "cache"))
         self.write_config()
 
     def tearDown(self):
@@ -184,7 +183,7 @@ github:
         # The three bad keys of "mixed" are reported, one line each.
         self.assertEqual(p.stderr.count("dropped"), 3, p.stderr)
         self.assertEqual(sorted(os.listdir(self.dir)), ["authorized_keys", "cache", "token",
-                                                        "vmssh.yaml"])
+                                                        "vmssh.yaml"])  # no temp file left
 
     def assert_fails(self, login, want, out=True):
         path = os.path.join(self.dir, "ak")
@@ -249,6 +248,9 @@ github:
         p1 = self.vmssh("octocat")
         self.assertEqual(p1.returncode, 0, p1.stderr)
         self.assertNotIn("If-None-Match", self.requests("octocat")[0])
+        cache = os.path.join(self.dir, "cache")  # made by vmssh, 0700
+        self.assertEqual(stat.S_IMODE(os.stat(cache).st_mode), 0o700)
+        self.assertEqual(sorted(os.listdir(cache)), ["octocat.etag", "octocat.keys.json"])
         p2 = self.vmssh("octocat")
         self.assertEqual(p2.returncode, 0, p2.stderr)
         self.assertEqual(p2.stdout, p1.stdout)
