@@ -92,7 +92,16 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
     } else if (header_is(p, n, "X-RateLimit-Reset", v, sizeof v)) {
         r->ratelimit_reset = strtoll(v, NULL, 10);
     } else if (header_is(p, n, "Retry-After", v, sizeof v)) {
-        r->retry_after = strtol(v, NULL, 10);
+        /* Seconds, or an HTTP date (RFC 9110). */
+        char *end;
+        long secs = strtol(v, &end, 10);
+        struct tm tm = {0};
+        if (end != v && !*end && secs >= 0) {
+            r->retry_after = secs;
+        } else if (strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm)) {
+            time_t at = timegm(&tm), now = time(NULL);
+            r->retry_after = at > now ? (long)(at - now) : 0;
+        }
     }
     return n;
 }

@@ -12,6 +12,7 @@ rule (a stand-in nft logs whether it ran). Over HTTPS with a test CA made
 here by openssl: keys with ca_file, certificate verification failing
 without it.
 """
+import email.utils
 import http.server
 import json
 import os
@@ -81,6 +82,9 @@ class Api(http.server.BaseHTTPRequestHandler):
                              [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", reset)])
         if mode == "retry_after":
             return self.send(429, b"{}", [("Retry-After", "30")])
+        if mode == "retry_date":
+            when = email.utils.formatdate(time.time() + 300, usegmt=True)
+            return self.send(403, b"{}", [("Retry-After", when)])
         if mode == "flaky":
             n = sum(1 for r in st["requests"] if r[0] == login)
             return self.send(500, b"oops") if n == 1 else self.send(200, keys([ED]))
@@ -208,6 +212,9 @@ github:
         p = self.assert_fails("limited2", "rate limit reached (HTTP 429)")
         self.assertIn("(in 30s)", p.stderr)
         self.assertEqual(len(self.requests("limited2")), 1)
+        Api.state["modes"]["limited3"] = "retry_date"
+        p = self.assert_fails("limited3", "rate limit reached (HTTP 403)")
+        self.assertRegex(p.stderr, r"\(in (29\d|300)s\)")
 
     def test_500_then_success(self):
         p = self.vmssh("flaky")
