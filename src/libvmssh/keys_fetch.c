@@ -203,6 +203,19 @@ int vmssh_keys_fetch(const vmssh_github_config_t *g, const char *login, vmssh_ke
                           "39 characters)",
                           login);
     size_t before = set->n;
+    /* A token goes in clear over http:// only to this machine (tests). */
+    if (g->token_file && strncmp(g->api_url, "http://", 7) == 0) {
+        const char *host = g->api_url + 7;
+        size_t hl = strcspn(host, ":/");
+        bool local = (hl == 9 && strncmp(host, "127.0.0.1", 9) == 0) ||
+                     (hl == 9 && strncmp(host, "localhost", 9) == 0) ||
+                     strncmp(host, "[::1]", 5) == 0;
+        if (!local)
+            return vmssh_fail(err, VMSSH_ERR_CONFIG,
+                              "github.api_url %s is plain http: the token is sent only over "
+                              "https (or to 127.0.0.1)",
+                              g->api_url);
+    }
     char token[512] = "";
     if (g->token_file) {
         size_t n;

@@ -327,6 +327,15 @@ github:
         p, _ = self.open_vm("--authorized-keys", os.path.join(self.dir, "ak"))
         self.assertEqual(p.returncode, 2)
 
+    def test_token_not_sent_over_plain_http(self):
+        with open(os.path.join(self.dir, "vmssh.yaml")) as f:
+            text = f.read()
+        with open(os.path.join(self.dir, "vmssh.yaml"), "w") as f:
+            f.write(text.replace("http://127.0.0.1:", "http://192.0.2.9:"))
+        p = self.vmssh("octocat")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("the token is sent only over https", p.stderr)
+
     def test_bad_command_lines(self):
         for args in [(), ("--out",), ("octocat", "--bogus")]:
             p = self.vmssh(*args)
