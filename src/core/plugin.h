@@ -87,6 +87,10 @@ typedef struct request {
     const char *answered_by; /* name of the plugin that wrote resp */
     respond_action_t action; /* the respond stage's decision (done hooks) */
     const char *action_by;   /* the plugin that decided DROP/TRUNCATE, or NULL */
+    bool server_cookie_ok;   /* the query carried a server cookie this server
+                              * made and it is valid (RFC 7873/9018); set by the
+                              * server before the chain runs. RRL exempts such
+                              * clients. */
 } request_t;
 
 /* What a query hook decided. */
