@@ -99,6 +99,15 @@ typedef struct vmdns_rrlist {
 VMDNS_API int vmdns_record_parse_json(const char *json, size_t len, uint32_t default_ttl,
                                       vmdns_rrlist_t *out, vmdns_error_t *err);
 
+/* vmdns_record_parse_json for a value of the zone `zone` (text, e.g.
+ * "example.com."; NULL: none): "@" in a name field is the zone and a name
+ * of one label without a final dot ("mail") is relative to it, as the
+ * rverst redis plugin's data writes it. Other names are absolute with or
+ * without the final dot (the arvancloud plugin's reading). */
+VMDNS_API int vmdns_record_parse_json_zone(const char *json, size_t len, uint32_t default_ttl,
+                                           const char *zone, vmdns_rrlist_t *out,
+                                           vmdns_error_t *err);
+
 /* Free what vmdns_record_parse_json put in `l` and empty it. */
 VMDNS_API void vmdns_rrlist_free(vmdns_rrlist_t *l);
 

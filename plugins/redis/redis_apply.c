@@ -81,6 +81,9 @@ void apply_parse_entry(redis_backend_t *b, const redisReply *fields, apply_op_t 
         apply_bad(b, b->stream_key, "(entry)", 1, "stream entry without a valid zone or op");
         return;
     }
+    if (!redis_backend_serves(b->cfg, op->apex, op->apex_len)) {
+        return; /* a zone this backend is not configured to serve (`redis ZONES...`) */
+    }
     char key[REDIS_KEY_MAX];
     if (redis_zone_key(b->cfg->prefix, op->apex, op->apex_len, b->cfg->suffix, key, sizeof(key)) ==
         0) {

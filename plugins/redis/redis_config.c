@@ -77,8 +77,9 @@ static int read_addrs(cfg_node_t *n, uint16_t default_port, redis_addr_t **out, 
             return -1;
         }
         char why[300];
-        if (vmdns_hostport_parse(s, 0, default_port, &(*out)[i], why, sizeof(why)) != 0) {
-            return cfg_fail(err, item, "bad address %s (expected host:port)", why);
+        if (vmdns_hostport_parse(s, VMDNS_HP_UNIX, default_port, &(*out)[i], why, sizeof(why)) !=
+            0) {
+            return cfg_fail(err, item, "bad address %s (expected host:port or /socket/path)", why);
         }
     }
     *count = total;
@@ -111,6 +112,45 @@ static int read_sentinel(cfg_node_t *n, redis_backend_config_t *b, cfg_error_t *
         return -1;
     }
     return read_addrs(addrs, 26379, &b->addrs, &b->naddrs, err);
+}
+
+/* `zones:` of a backend: a list of zone names (or one). */
+static int read_zones(cfg_node_t *n, redis_backend_config_t *b, cfg_error_t *err)
+{
+    size_t total = n->kind == CFG_SEQ ? n->n : 1;
+    if (n->kind == CFG_MAP) {
+        return cfg_fail(err, n, "zones: expected a list of zone names");
+    }
+    b->zones = calloc(total ? total : 1, sizeof(*b->zones));
+    b->zone_lens = calloc(total ? total : 1, sizeof(*b->zone_lens));
+    if (b->zones == NULL || b->zone_lens == NULL) {
+        return cfg_fail(err, n, "out of memory");
+    }
+    for (size_t i = 0; i < total; i++) {
+        cfg_node_t *item = n->kind == CFG_SEQ ? n->items[i] : n;
+        const char *s;
+        if (cfg_string(item, &s, err) != 0) {
+            return -1;
+        }
+        if ((b->zone_lens[i] = name_from_text(s, b->zones[i])) == 0) {
+            return cfg_fail(err, item, "zones: bad zone name '%s'", s);
+        }
+        b->nzones = i + 1;
+    }
+    return 0;
+}
+
+bool redis_backend_serves(const redis_backend_config_t *b, const uint8_t *apex, size_t apex_len)
+{
+    if (b->nzones == 0) {
+        return true;
+    }
+    for (size_t i = 0; i < b->nzones; i++) {
+        if (b->zone_lens[i] == apex_len && memcmp(b->zones[i], apex, apex_len) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static int read_backend(cfg_node_t *n, redis_backend_config_t *b, cfg_error_t *err)
@@ -146,6 +186,10 @@ static int read_backend(cfg_node_t *n, redis_backend_config_t *b, cfg_error_t *e
             return -1;
         }
         b->db = (unsigned)v;
+    }
+    cfg_node_t *zones = cfg_get(n, "zones");
+    if (zones != NULL && read_zones(zones, b, err) != 0) {
+        return -1;
     }
     if ((b->prefix == NULL && (b->prefix = strdup("")) == NULL) ||
         (b->suffix == NULL && (b->suffix = strdup("")) == NULL)) {
@@ -297,6 +341,8 @@ void redis_config_free(redis_config_t *cfg)
         free(b->password);
         free(b->prefix);
         free(b->suffix);
+        free(b->zones);
+        free(b->zone_lens);
     }
     free(cfg->backends);
     memset(cfg, 0, sizeof(*cfg));
@@ -316,6 +362,15 @@ static bool same_backend(const redis_backend_config_t *a, const redis_backend_co
         !same_str(a->username, b->username) || !same_str(a->password, b->password) ||
         a->db != b->db || !same_str(a->prefix, b->prefix) || !same_str(a->suffix, b->suffix)) {
         return false;
+    }
+    if (a->nzones != b->nzones) {
+        return false;
+    }
+    for (size_t i = 0; i < a->nzones; i++) {
+        if (a->zone_lens[i] != b->zone_lens[i] ||
+            memcmp(a->zones[i], b->zones[i], a->zone_lens[i]) != 0) {
+            return false;
+        }
     }
     for (size_t i = 0; i < a->naddrs; i++) {
         if (a->addrs[i].port != b->addrs[i].port ||

@@ -11,6 +11,7 @@
  *         db: 0
  *         prefix: ""               # key = prefix + zone FQDN + suffix
  *         suffix: ""
+ *         zones: [vm.example.com.] # optional: serve only these zones
  *       - name: eu-west
  *         sentinel: {addresses: ["10.1.0.1:26379"], master: eu-west}
  *     connect_timeout: 1s
@@ -60,6 +61,12 @@ typedef struct redis_backend_config {
     unsigned db;
     char *prefix;
     char *suffix;
+    /* `zones:` (Corefile `redis ZONES...`): the only zones this backend
+     * serves; its other zone hashes and stream entries are ignored. None
+     * (nzones 0): every zone found in Redis. */
+    uint8_t (*zones)[NAME_MAX_WIRE];
+    size_t *zone_lens;
+    size_t nzones;
 } redis_backend_config_t;
 
 /* The SOA and NS records given to a zone whose `@` has none. */
@@ -87,6 +94,10 @@ typedef struct redis_config {
     bool keyspace_notifications;
     redis_defaults_t defaults;
 } redis_config_t;
+
+/* True if backend b serves the zone at apex (its `zones:` list names it,
+ * or it has none). */
+bool redis_backend_serves(const redis_backend_config_t *b, const uint8_t *apex, size_t apex_len);
 
 /* Read the `redis:` node into cfg (zeroed first). Returns 0, or -1 with err
  * ("FILE:LINE: problem"); cfg is then empty (nothing to free). */

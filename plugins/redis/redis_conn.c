@@ -264,8 +264,12 @@ redis_conn_t *redis_conn_open(struct event_base *base, const redis_conn_opts_t *
     c->fn = fn;
     c->arg = arg;
     c->read_timeout_ms = o->read_timeout_ms + o->extra_wait_ms;
-    snprintf(c->peer, sizeof(c->peer), strchr(o->host, ':') ? "[%s]:%u" : "%s:%u", o->host,
-             (unsigned)o->port);
+    if (o->port == 0) { /* a unix socket path (redis_config.c allows "/path") */
+        snprintf(c->peer, sizeof(c->peer), "%s", o->host);
+    } else {
+        snprintf(c->peer, sizeof(c->peer), strchr(o->host, ':') ? "[%s]:%u" : "%s:%u", o->host,
+                 (unsigned)o->port);
+    }
     c->connect_timer = evtimer_new(base, on_connect_timeout, c);
     c->read_timer = evtimer_new(base, on_read_timeout, c);
     c->fail_later = evtimer_new(base, on_fail_later, c);
@@ -275,7 +279,8 @@ redis_conn_t *redis_conn_open(struct event_base *base, const redis_conn_opts_t *
     }
     timer_arm(c->connect_timer, o->connect_timeout_ms);
 
-    redisAsyncContext *ac = redisAsyncConnect(o->host, o->port);
+    redisAsyncContext *ac =
+        o->port == 0 ? redisAsyncConnectUnix(o->host) : redisAsyncConnect(o->host, o->port);
     if (ac == NULL || ac->err) {
         snprintf(c->why, sizeof(c->why), "%s", ac ? ac->errstr : "out of memory");
         if (ac != NULL) {
@@ -286,7 +291,9 @@ redis_conn_t *redis_conn_open(struct event_base *base, const redis_conn_opts_t *
     }
     ac->data = c;
     c->ac = ac;
-    redisEnableKeepAlive(&ac->c); /* notice dead peers on idle subscriptions too */
+    if (o->port != 0) {
+        redisEnableKeepAlive(&ac->c); /* notice dead peers on idle subscriptions too */
+    }
     /* Keep the read buffer between replies: freeing and regrowing it for
      * every big reply (a batch of stream entries) costs more than it saves. */
     ac->c.reader->maxbuf = 0;

@@ -3,10 +3,20 @@
  * redis_corefile.c - the `redis` Corefile directive, as the `redis:` section.
  *
  *   Corefile                              tree (as YAML, see redis_config.h)
- *   redis { address A; password P;        redis: {backends: [{name: redisN, addresses: [A, ...],
- *           prefix P; suffix S; db N;              password, prefix, suffix, db}, ...],
- *           connect_timeout MS;                   connect_timeout: MSms, read_timeout: MSms,
- *           read_timeout MS; ttl N }              default_ttl: N}
+ *   redis [ZONES...] {                    redis: {backends: [{name: redisN, addresses: [A, ...],
+ *       address A...; username U;                  username, password, prefix, suffix, db,
+ *       password P; prefix P; suffix S;            zones: [ZONES]}, ...],
+ *       database N (db N); name NAME;          connect_timeout: MSms, read_timeout: MSms,
+ *       connect_timeout MS; read_timeout MS;   default_ttl: N}
+ *       ttl N; fallthrough [ZONES] }
+ *
+ * This reads the option set of the CoreDNS redis plugin family (arvancloud,
+ * rverst, codysnider and their forks) so their Corefiles work unchanged:
+ * a bare `redis` is localhost:6379; an address may be a unix socket path
+ * (`/run/redis.sock`, `unix:///run/redis.sock`) or a comma-separated list
+ * of nodes; an option whose value is empty (`password ""`, `password
+ * {$UNSET}`) is not set; options of forks that mean nothing here (pool
+ * sizes, retries, local caches) are accepted with one warning line.
  *
  * Several address lines are nodes of one backend; several redis blocks (in
  * one server block or several) are several backends, named redis1, redis2,
@@ -19,7 +29,29 @@
 #include <string.h>
 
 #include "config/corefile_plugin.h"
+#include "core/log.h"
 #include "redis/redis_config.h"
+
+/* Options of redis plugin forks that have no meaning in vmdnsd (connection
+ * pools, retries, client-side caches, features of one fork): accepted, so
+ * their Corefiles load, with a warning that they are ignored. */
+static const char *const fork_options[] = {"write_timeout",
+                                           "max_retries",
+                                           "pool_size",
+                                           "pool_timeout",
+                                           "idle_timeout",
+                                           "max_idle",
+                                           "max_active",
+                                           "min_idle_conns",
+                                           "max_conn_age",
+                                           "local_cache_expire_ms",
+                                           "referral_prefix",
+                                           "root_host",
+                                           "key_prefix_ttl",
+                                           "wait",
+                                           "tls",
+                                           "cluster",
+                                           "sentinel_password"};
 
 /* A bare number of milliseconds (the CoreDNS redis plugins' unit) gets
  * its unit; anything else is left for the duration parser to judge. */
@@ -45,6 +77,31 @@ static int redis_cf_global(cfg_node_t *redis, const char *key, const cf_line_t *
     return 0;
 }
 
+/* Add one node address ("host:port", "/path", "unix:///path"). */
+static int redis_cf_address(cfg_node_t *be, cfg_node_t **addrs, const cf_token_t *at,
+                            const char *text, size_t len, cfg_error_t *err)
+{
+    char one[512];
+    if (len == 0) {
+        return 0;
+    }
+    if (len >= sizeof(one)) {
+        return cf_fail(err, at, "redis: address too long");
+    }
+    memcpy(one, text, len);
+    one[len] = '\0';
+    const char *addr = one;
+    if (strncmp(addr, "unix://", 7) == 0) {
+        addr += 7;
+    } else if (strncmp(addr, "unix:", 5) == 0) {
+        addr += 5;
+    }
+    if (*addrs == NULL && (*addrs = cf_put_node(be, "addresses", at, CFG_SEQ, err)) == NULL) {
+        return -1;
+    }
+    return cf_add(*addrs, at, addr, err);
+}
+
 /* One option line of a redis block. */
 static int redis_cf_option(cfg_node_t *redis, cfg_node_t *be, cfg_node_t **addrs,
                            const cf_line_t *l, cfg_error_t *err)
@@ -53,32 +110,46 @@ static int redis_cf_option(cfg_node_t *redis, cfg_node_t *be, cfg_node_t **addrs
     const cf_token_t *t = l->opt;
     if (strcmp(t->text, "address") == 0) {
         if (l->nargs == 0) {
-            return cf_fail(err, t, "redis: address needs HOST:PORT");
+            return cf_fail(err, t, "redis: address needs HOST:PORT or a socket path");
         }
-        if (*addrs == NULL && (*addrs = cf_put_node(be, "addresses", t, CFG_SEQ, err)) == NULL) {
-            return -1;
-        }
-        for (size_t k = 0; k < l->nargs; k++) {
-            if (cf_add(*addrs, &l->args[k], l->args[k].text, err) != 0) {
+        for (size_t k = 0; k < l->nargs; k++) { /* "a:6379,b:6379" is two nodes too */
+            const char *p = l->args[k].text;
+            for (const char *comma; (comma = strchr(p, ',')) != NULL; p = comma + 1) {
+                if (redis_cf_address(be, addrs, &l->args[k], p, (size_t)(comma - p), err) != 0) {
+                    return -1;
+                }
+            }
+            if (redis_cf_address(be, addrs, &l->args[k], p, strlen(p), err) != 0) {
                 return -1;
             }
         }
         return 0;
     }
+    for (size_t i = 0; i < sizeof(fork_options) / sizeof(fork_options[0]); i++) {
+        if (strcmp(t->text, fork_options[i]) == 0) {
+            log_warn("%s:%d: redis: option '%s' (of a fork of the CoreDNS redis plugin) has no "
+                     "effect in vmdnsd; ignored",
+                     t->file, t->line, t->text);
+            return 0;
+        }
+    }
+    if (strcmp(t->text, "fallthrough") == 0) {
+        return 0; /* every source answers from one view: nothing to fall through to */
+    }
     if (l->nargs != 1) {
         return cf_fail(err, t, "redis: %s takes one value", t->text);
     }
     const cf_token_t *v = &l->args[0];
+    if (v->text[0] == '\0') {
+        return 0; /* an empty value ("", an unset {$VAR}) is "not set", as in CoreDNS */
+    }
+    const char *key = strcmp(t->text, "database") == 0 ? "db" : t->text;
     for (size_t i = 0; i < sizeof(single) / sizeof(single[0]); i++) {
-        if (strcmp(t->text, single[i]) != 0) {
+        if (strcmp(key, single[i]) != 0) {
             continue;
         }
         if (cfg_peek(be, single[i]) != NULL) {
             return cf_fail(err, t, "redis: %s given twice", t->text);
-        }
-        if (v->text[0] == '\0' &&
-            (strcmp(t->text, "prefix") == 0 || strcmp(t->text, "suffix") == 0)) {
-            return 0; /* an empty prefix is the default */
         }
         return cf_put(be, single[i], v, v->text, err);
     }
@@ -93,16 +164,28 @@ static int redis_cf_option(cfg_node_t *redis, cfg_node_t *be, cfg_node_t **addrs
     return cf_fail(err, t, "redis: unknown option '%s'", t->text);
 }
 
+/* The zone arguments of `redis ZONES...` into the backend's `zones:`. */
+static int redis_cf_zones(cfg_node_t *be, const cf_directive_t *d, cfg_error_t *err)
+{
+    if (d->nargs == 0) {
+        return 0; /* every zone found in Redis */
+    }
+    cfg_node_t *zones = cf_put_node(be, "zones", d->name, CFG_SEQ, err);
+    if (zones == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < d->nargs; i++) {
+        char zone[CF_ZONE_TEXT];
+        if (cf_zone_name(&d->args[i], d->args[i].text, zone, err) != 0 ||
+            cf_add(zones, &d->args[i], zone, err) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int redis_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *err)
 {
-    if (d->nargs > 0) {
-        return cf_fail(err, d->name,
-                       "redis: takes no arguments (the zones are found in Redis); put the "
-                       "options in a block");
-    }
-    if (!d->block) {
-        return cf_fail(err, d->name, "redis: needs a block with at least one 'address'");
-    }
     cfg_node_t *redis = cf_section(ctx, "redis", d->name, CFG_MAP, err);
     if (redis == NULL) {
         return -1;
@@ -113,18 +196,19 @@ int redis_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *e
         return -1;
     }
     cfg_node_t *be = cf_add_node(backends, d->name, CFG_MAP, err);
-    if (be == NULL) {
+    if (be == NULL || redis_cf_zones(be, d, err) != 0) {
         return -1;
     }
     cfg_node_t *addrs = NULL;
     cf_line_t l;
-    for (size_t pos = 0; cf_next_line(d, &pos, &l);) {
+    for (size_t pos = 0; d->block && cf_next_line(d, &pos, &l);) {
         if (redis_cf_option(redis, be, &addrs, &l, err) != 0) {
             return -1;
         }
     }
-    if (addrs == NULL) {
-        return cf_fail(err, d->name, "redis: give at least one 'address HOST:PORT'");
+    if (addrs == NULL && redis_cf_address(be, &addrs, d->name, "localhost:6379",
+                                          strlen("localhost:6379"), err) != 0) {
+        return -1; /* no address: the plugins' default */
     }
     if (cfg_peek(be, "name") == NULL) {
         char name[32];

@@ -132,8 +132,10 @@ static void next_zone(redis_backend_t *b)
         const char *key = load->keys[load->next_key];
         load->zone_len =
             redis_key_to_apex(key, strlen(key), b->cfg->prefix, b->cfg->suffix, load->zone);
-        if (load->zone_len == 0 || strset_has(b->touched_zones, load->zone, load->zone_len)) {
-            load->next_key++; /* not a zone key, or deleted by the stream meanwhile */
+        if (load->zone_len == 0 || strset_has(b->touched_zones, load->zone, load->zone_len) ||
+            !redis_backend_serves(b->cfg, load->zone, load->zone_len)) {
+            load->next_key++; /* not a zone key, deleted by the stream meanwhile, or not
+                                 one of the zones this backend is configured to serve */
             continue;
         }
         load->zone_added = false;

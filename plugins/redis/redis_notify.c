@@ -39,7 +39,7 @@ static void on_message(redis_conn_t *c, redisReply *r, void *privdata)
     key += 3;
     uint8_t apex[NAME_MAX_WIRE];
     size_t apex_len = redis_key_to_apex(key, strlen(key), b->cfg->prefix, b->cfg->suffix, apex);
-    if (apex_len == 0) {
+    if (apex_len == 0 || !redis_backend_serves(b->cfg, apex, apex_len)) {
         return;
     }
     long *events = strset_counter(b->ks_events, apex, apex_len);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns/name.h"
 #include "dns/wire.h"
 #include "vmdns/record.h"
 #include "libvmdns/wire_name.h"
@@ -100,7 +101,12 @@ view_node_t *redis_node_from_json(const redis_zone_ctx_t *z, const uint8_t *owne
     res->why[0] = '\0';
     vmdns_rrlist_t list;
     vmdns_error_t err;
-    if (vmdns_record_parse_json(json, len, z->default_ttl, &list, &err) != 0) {
+    char zone[NAME_MAX_WIRE * 4 + 2];
+    if (name_to_text(z->apex, z->apex_len, zone, sizeof(zone)) == 0) {
+        zone[0] = '\0';
+    }
+    if (vmdns_record_parse_json_zone(json, len, z->default_ttl, zone[0] ? zone : NULL, &list,
+                                     &err) != 0) {
         note_skip(res, 1, err.message);
         vmdns_rrlist_free(&list);
         return NULL;
@@ -132,11 +138,15 @@ view_node_t *redis_node_from_json(const redis_zone_ctx_t *z, const uint8_t *owne
         }
         rrs[n++] = (view_rr_t){rr->type, rr->ttl, rr->rdlen, rr->rdata};
     }
+    /* A value that holds no record at all ({}, empty arrays) is a name that
+     * exists with no data (NODATA; it hides a wildcard), as in the CoreDNS
+     * redis plugins; a value whose every record was bad is not. */
+    bool holds_nothing = list.n == 0 && list.skipped == 0;
     uint8_t soa[SOA_RDATA_MAX];
-    if (n > 0 && apex) {
+    if ((n > 0 || holds_nothing) && apex) {
         n = complete_apex(z, rrs, n, soa);
     }
-    if (n > 0) {
+    if (n > 0 || holds_nothing) {
         node = view_node_new(owner, owner_len, rrs, n, list.expires);
         if (node == NULL) {
             note_skip(res, n, "out of memory");

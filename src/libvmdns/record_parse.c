@@ -35,6 +35,7 @@ typedef struct builder {
     size_t skipped;
     char first_error[256];
     uint32_t default_ttl;
+    const char *zone; /* origin of relative names ("example.com."), or NULL */
     int oom;
 } builder_t;
 
@@ -198,8 +199,34 @@ static const char *get_str(jref_t obj, const char *key, size_t *len, why_t *w)
     return jl_str(v.d, jl_at(v.d, v.v)->str);
 }
 
-/* Required name member, written as wire form at out; returns its length or 0. */
-static size_t get_name(jref_t obj, const char *key, uint8_t *out, why_t *w)
+/* The first of two spellings of a member that is present (rverst's data
+ * says "mname" where arvancloud's says "ns"); `key` if neither is. */
+static const char *either(jref_t obj, const char *key, const char *alias)
+{
+    return is_null(member(obj, key)) && !is_null(member(obj, alias)) ? alias : key;
+}
+
+/* True if s is one label with no trailing dot ("mail"): a name relative to
+ * the zone, as rverst's plugin and zone files read it. A name of several
+ * labels without the final dot ("mail.example.net") stays absolute, as
+ * arvancloud's plugin reads it. */
+static bool one_relative_label(const char *s, size_t sl)
+{
+    if (sl == 0 || strcmp(s, "@") == 0)
+        return false;
+    for (size_t i = 0; i < sl; i++) {
+        if (s[i] == '\\' && i + 1 < sl)
+            i++;
+        else if (s[i] == '.')
+            return false;
+    }
+    return true;
+}
+
+/* Required name member, written as wire form at out; returns its length or
+ * 0. With a zone, "@" is the zone and a single relative label is completed
+ * with it. */
+static size_t get_name(const builder_t *b, jref_t obj, const char *key, uint8_t *out, why_t *w)
 {
     size_t sl, len;
     vmdns_error_t e;
@@ -209,6 +236,17 @@ static size_t get_name(jref_t obj, const char *key, uint8_t *out, why_t *w)
     if (strlen(s) != sl) {
         bad(w, "NUL byte in \"%s\"", key);
         return 0;
+    }
+    char full[VMDNS_NAME_MAXTEXT + 2];
+    if (b->zone != NULL && strcmp(s, "@") == 0) {
+        s = b->zone;
+    } else if (b->zone != NULL && one_relative_label(s, sl)) {
+        bool root = strcmp(b->zone, ".") == 0;
+        if (snprintf(full, sizeof(full), "%s.%s", s, root ? "" : b->zone) >= (int)sizeof(full)) {
+            bad(w, "\"%s\": name too long", key);
+            return 0;
+        }
+        s = full;
     }
     if (vmdns_name_to_wire(s, out, &len, &e) < 0) {
         bad(w, "\"%s\": %s", key, e.message);
@@ -249,14 +287,16 @@ static long write_rdata(builder_t *b, uint16_t type, jref_t rec, why_t *w)
         return 16;
     case VMDNS_TYPE_CNAME:
     case VMDNS_TYPE_NS:
-    case VMDNS_TYPE_PTR:
-        if (!(p = reserve(b, VMDNS_NAME_MAXWIRE)) || !(nl = get_name(rec, "host", p, w)))
+    case VMDNS_TYPE_PTR: /* rverst's PTR says "name" */
+        if (!(p = reserve(b, VMDNS_NAME_MAXWIRE)) ||
+            !(nl = get_name(b, rec, type == VMDNS_TYPE_PTR ? either(rec, "host", "name") : "host",
+                            p, w)))
             return -1;
         return (long)nl;
     case VMDNS_TYPE_MX:
         if (!(p = reserve(b, 2 + VMDNS_NAME_MAXWIRE)) ||
             get_uint(rec, "preference", 65535, 0, &u1, w) < 0 ||
-            !(nl = get_name(rec, "host", p + 2, w)))
+            !(nl = get_name(b, rec, "host", p + 2, w)))
             return -1;
         codec_put16(p, (uint16_t)u1);
         return (long)(2 + nl);
@@ -265,7 +305,7 @@ static long write_rdata(builder_t *b, uint16_t type, jref_t rec, why_t *w)
             get_uint(rec, "priority", 65535, 0, &u1, w) < 0 ||
             get_uint(rec, "weight", 65535, 0, &u2, w) < 0 ||
             get_uint(rec, "port", 65535, 0, &u3, w) < 0 ||
-            !(nl = get_name(rec, "target", p + 6, w)))
+            !(nl = get_name(b, rec, "target", p + 6, w)))
             return -1;
         codec_put16(p, (uint16_t)u1);
         codec_put16(p + 2, (uint16_t)u2);
@@ -310,15 +350,16 @@ static long write_rdata(builder_t *b, uint16_t type, jref_t rec, why_t *w)
         memcpy(p + 2 + tl, val, vl);
         return (long)(2 + tl + vl);
     }
-    case VMDNS_TYPE_SOA: {
+    case VMDNS_TYPE_SOA: { /* arvancloud: ns/mbox/minttl; rverst: mname/rname/min_ttl */
         uint64_t serial, refresh, retry, expire, minttl;
-        if (!(p = reserve(b, 2 * VMDNS_NAME_MAXWIRE + 20)) || !(nl = get_name(rec, "ns", p, w)) ||
-            !(nl2 = get_name(rec, "mbox", p + nl, w)) ||
+        if (!(p = reserve(b, 2 * VMDNS_NAME_MAXWIRE + 20)) ||
+            !(nl = get_name(b, rec, either(rec, "ns", "mname"), p, w)) ||
+            !(nl2 = get_name(b, rec, either(rec, "mbox", "rname"), p + nl, w)) ||
             get_uint(rec, "serial", UINT32_MAX, 0, &serial, w) < 0 ||
             get_uint(rec, "refresh", UINT32_MAX, 0, &refresh, w) < 0 ||
             get_uint(rec, "retry", UINT32_MAX, 0, &retry, w) < 0 ||
             get_uint(rec, "expire", UINT32_MAX, 0, &expire, w) < 0 ||
-            get_uint(rec, "minttl", UINT32_MAX, 0, &minttl, w) < 0)
+            get_uint(rec, either(rec, "minttl", "min_ttl"), UINT32_MAX, 0, &minttl, w) < 0)
             return -1;
         uint8_t *q = p + nl + nl2;
         codec_put32(q, (uint32_t)serial);
@@ -344,7 +385,10 @@ static void parse_record(builder_t *b, size_t ti, size_t type_start, jref_t rec,
         skip(b, "%s[%zu]: not an object", key, idx);
         return;
     }
-    if (get_uint(rec, "ttl", VMDNS_MAX_TTL, b->default_ttl, &ttl, &w) < 0) {
+    jref_t tv = member(rec, "ttl");
+    if (!is_null(tv) && kind_of(tv) == JL_INT && jl_at(tv.d, tv.v)->i == -1) {
+        ttl = b->default_ttl; /* rverst: -1 is "the default TTL" */
+    } else if (get_uint(rec, "ttl", VMDNS_MAX_TTL, b->default_ttl, &ttl, &w) < 0) {
         skip(b, "%s[%zu]: %s", key, idx, w.text);
         return;
     }
@@ -487,6 +531,12 @@ static jl_doc_t *thread_doc(void)
 int vmdns_record_parse_json(const char *json, size_t len, uint32_t default_ttl, vmdns_rrlist_t *out,
                             vmdns_error_t *err)
 {
+    return vmdns_record_parse_json_zone(json, len, default_ttl, NULL, out, err);
+}
+
+int vmdns_record_parse_json_zone(const char *json, size_t len, uint32_t default_ttl,
+                                 const char *zone, vmdns_rrlist_t *out, vmdns_error_t *err)
+{
     memset(out, 0, sizeof(*out));
     jl_doc_t *doc = thread_doc();
     if (!doc)
@@ -499,7 +549,12 @@ int vmdns_record_parse_json(const char *json, size_t len, uint32_t default_ttl, 
     if (kind_of(root) != JL_OBJECT)
         return vmdns_fail(err, VMDNS_ERR_JSON, "not a JSON object");
 
-    builder_t b = {.default_ttl = default_ttl};
+    char origin[VMDNS_NAME_MAXTEXT + 2];
+    size_t zl = zone ? strlen(zone) : 0;
+    if (zl > 0 && zl < VMDNS_NAME_MAXTEXT)
+        snprintf(origin, sizeof(origin), "%s%s", zone, zone[zl - 1] == '.' ? "" : ".");
+    builder_t b = {.default_ttl = default_ttl,
+                   .zone = zl > 0 && zl < VMDNS_NAME_MAXTEXT ? origin : NULL};
     const jl_value_t *ro = jl_at(doc, rootv);
     int kinds[32];
     size_t nk = 0;

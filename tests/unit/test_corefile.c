@@ -169,13 +169,23 @@ static void test_redis(void **state)
                  " redis {\n  address b:1\n  connect_timeout 200\n }\n}\n",
                  "t/Corefile:8: redis: connect_timeout differs from t/Corefile:4 (it applies to "
                  "all redis blocks)");
-    expect_error(". {\n redis {\n  password x\n }\n}\n",
-                 "t/Corefile:2: redis: give at least one 'address HOST:PORT'");
-    expect_error(". {\n redis {\n  address a:1\n  pool_size 10\n }\n}\n",
-                 "t/Corefile:4: redis: unknown option 'pool_size'");
-    expect_error(". {\n redis example.org {\n  address a:1\n }\n}\n",
-                 "t/Corefile:2: redis: takes no arguments (the zones are found in Redis); put the "
-                 "options in a block");
+    /* the CoreDNS redis plugin family: bare `redis` is localhost:6379;
+     * zones as arguments; database/db; unix sockets; comma lists; empty
+     * values unset; fallthrough and fork options accepted */
+    expect_tree(". {\n redis\n}\n",
+                "{redis:{backends:[{addresses:[localhost:6379],name:redis1}]},listen:[:53]}");
+    expect_tree(". {\n redis {\n  password x\n }\n}\n",
+                "{redis:{backends:[{password:x,addresses:[localhost:6379],name:redis1}]},"
+                "listen:[:53]}");
+    expect_tree(". {\n redis Example.org vm.example.com. {\n  address unix:///run/r.sock\n"
+                "  database 3\n  password \"\"\n  username \"\"\n  fallthrough\n"
+                "  pool_size 10\n  write_timeout 5000\n }\n}\n",
+                "{redis:{backends:[{zones:[example.org.,vm.example.com.],addresses:[/run/r.sock],"
+                "db:3,name:redis1}]},listen:[:53]}");
+    expect_tree(". {\n redis {\n  address a:6379,b:6380\n  ttl \"\"\n }\n}\n",
+                "{redis:{backends:[{addresses:[a:6379,b:6380],name:redis1}]},listen:[:53]}");
+    expect_error(". {\n redis {\n  address a:1\n  pool_sise 10\n }\n}\n",
+                 "t/Corefile:4: redis: unknown option 'pool_sise'");
 }
 
 static void test_env_quotes_comments(void **state)

@@ -215,7 +215,7 @@ static void bad_records_are_skipped_and_counted(void **state)
     assert_skips("{\"a\":[\"10.0.0.1\"]}", 0, 1, "not an object");
     assert_skips("{\"a\":\"10.0.0.1\"}", 0, 1, "not an array");
     assert_skips("{\"a\":[{\"ip\":\"10.0.0.1\",\"ttl\":\"30\"}]}", 0, 1, "\"ttl\" must be");
-    assert_skips("{\"a\":[{\"ip\":\"10.0.0.1\",\"ttl\":-1}]}", 0, 1, "\"ttl\" must be");
+    assert_skips("{\"a\":[{\"ip\":\"10.0.0.1\",\"ttl\":-2}]}", 0, 1, "\"ttl\" must be");
     assert_skips("{\"a\":[{\"ip\":\"10.0.0.1\",\"ttl\":2147483648}]}", 0, 1, "\"ttl\" must be");
     assert_skips("{\"a\":[{\"ip\":\"10.0.0.1\",\"ttl\":30.5}]}", 0, 1, "\"ttl\" must be");
     assert_skips("{\"mx\":[{\"preference\":10}]}", 0, 1, "missing \"host\"");

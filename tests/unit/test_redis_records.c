@@ -126,8 +126,69 @@ static void test_bad_records_skipped(void **state)
     assert_null(view_node_rrset(n, WIRE_TYPE_CNAME));
     view_node_free(n);
 
-    assert_null(build("x.vm.example.", "{}", &res)); /* nothing to serve */
+    /* A value that holds no record is a name that exists with no data
+     * (NODATA, it hides a wildcard), as in the CoreDNS redis plugins. */
+    n = build("x.vm.example.", "{}", &res);
+    assert_non_null(n);
     assert_int_equal(res.skipped, 0);
+    assert_int_equal(redis_node_records(n), 0);
+    view_node_free(n);
+    n = build("x.vm.example.", "{\"a\":[],\"txt\":[]}", &res);
+    assert_non_null(n);
+    assert_int_equal(redis_node_records(n), 0);
+    view_node_free(n);
+    /* ... but a value whose every record is bad is no name */
+    assert_null(build("x.vm.example.", "{\"a\":[{\"ip\":\"bad\"}]}", &res));
+    assert_int_equal(res.skipped, 1);
+}
+
+/* The rverst redis plugin's dialect: SOA mname/rname/min_ttl, PTR "name",
+ * "ttl": -1 as the default TTL, one-label names relative to the zone. */
+static void test_rverst_dialect(void **state)
+{
+    (void)state;
+    redis_parse_t res;
+    view_node_t *n = build("vm.example.",
+                           "{\"SOA\":{\"ttl\":-1,\"mname\":\"ns1\",\"rname\":\"hostmaster\","
+                           "\"serial\":5,\"refresh\":44,\"retry\":55,\"expire\":66,"
+                           "\"min_ttl\":100},\"NS\":[{\"ttl\":-1,\"host\":\"ns1\"}]}",
+                           &res);
+    assert_non_null(n);
+    assert_int_equal(res.skipped, 0);
+    const view_rrset_t *soa = view_node_rrset(n, WIRE_TYPE_SOA);
+    assert_non_null(soa);
+    assert_int_equal(soa->ttl, 300); /* -1: the default TTL of the test context */
+    static const uint8_t mname[] = "\x03ns1\x02vm\x07" "example";
+    static const uint8_t rname[] = "\x0a" "hostmaster\x02vm\x07" "example";
+    const uint8_t *rd = soa->wire + 10;
+    assert_memory_equal(rd, mname, sizeof(mname));
+    assert_memory_equal(rd + sizeof(mname), rname, sizeof(rname));
+    const uint8_t *tail = rd + sizeof(mname) + sizeof(rname);
+    assert_int_equal(wire_read_u32(tail + 16), 100); /* min_ttl */
+    const view_rrset_t *ns = view_node_rrset(n, WIRE_TYPE_NS);
+    assert_non_null(ns);
+    assert_memory_equal(ns->wire + 10, mname, sizeof(mname));
+    view_node_free(n);
+
+    n = build("ptr.vm.example.", "{\"PTR\":[{\"ttl\":60,\"name\":\"host.example.net.\"}]}", &res);
+    assert_non_null(n);
+    assert_int_equal(res.skipped, 0);
+    assert_non_null(view_node_rrset(n, WIRE_TYPE_PTR));
+    view_node_free(n);
+
+    /* several labels without the final dot stay absolute (arvancloud) */
+    n = build("x.vm.example.", "{\"cname\":[{\"host\":\"target.example.net\"}]}", &res);
+    assert_non_null(n);
+    static const uint8_t abs_target[] = "\x06target\x07" "example\x03net";
+    assert_memory_equal(view_node_rrset(n, WIRE_TYPE_CNAME)->wire + 10, abs_target,
+                        sizeof(abs_target));
+    view_node_free(n);
+    n = build("x.vm.example.", "{\"mx\":[{\"host\":\"mail\",\"preference\":10}]}", &res);
+    assert_non_null(n);
+    static const uint8_t rel_target[] = "\x04mail\x02vm\x07" "example";
+    assert_memory_equal(view_node_rrset(n, WIRE_TYPE_MX)->wire + 12, rel_target,
+                        sizeof(rel_target));
+    view_node_free(n);
 }
 
 static void test_equal_and_clone(void **state)
@@ -168,6 +229,7 @@ int main(void)
         cmocka_unit_test_setup(test_apex_soa_serial, setup),
         cmocka_unit_test_setup(test_bad_records_skipped, setup),
         cmocka_unit_test_setup(test_equal_and_clone, setup),
+        cmocka_unit_test_setup(test_rverst_dialect, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
