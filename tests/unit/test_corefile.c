@@ -360,8 +360,9 @@ static void test_host_independent(void **state)
 }
 
 /* A plugin the build does not have, with a directive of its own (two
- * names) read by its own hook: what adding a plugin such as rrl takes. */
-static int rrl_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *err)
+ * names) read by its own hook: what adding a plugin takes (the real `rrl`
+ * plugin started as this demo; plugins/rrl is the grown-up form). */
+static int demo_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *err)
 {
     int seen = cf_once(ctx, d, err);
     if (seen != 0) {
@@ -370,14 +371,14 @@ static int rrl_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error
     if (cf_max_args(d, 1, err) != 0) {
         return -1;
     }
-    cfg_node_t *m = cf_section(ctx, "rrl", d->name, CFG_MAP, err);
+    cfg_node_t *m = cf_section(ctx, "throttle", d->name, CFG_MAP, err);
     if (m == NULL || (d->nargs == 1 && cf_put(m, "rate", &d->args[0], d->args[0].text, err))) {
         return -1;
     }
     cf_line_t l;
     for (size_t pos = 0; cf_next_line(d, &pos, &l);) {
         if (strcmp(l.opt->text, "slip") != 0 || l.nargs != 1) {
-            return cf_fail(err, l.opt, "rrl: unknown option '%s'", l.opt->text);
+            return cf_fail(err, l.opt, "throttle: unknown option '%s'", l.opt->text);
         }
         if (cf_put(m, "slip", &l.args[0], l.args[0].text, err) != 0) {
             return -1;
@@ -395,28 +396,28 @@ static int rrl_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error
     return zones != NULL ? 0 : -1;
 }
 
-static const char *const rrl_directives[] = {"rrl", "ratelimit", NULL};
-static const plugin_t test_plugin_rrl = {
-    .name = "rrl",
-    .config_key = "rrl",
-    .directives = rrl_directives,
-    .corefile = rrl_corefile,
+static const char *const demo_directives[] = {"throttle", "slowdown", NULL};
+static const plugin_t test_plugin_demo = {
+    .name = "throttle",
+    .config_key = "throttle",
+    .directives = demo_directives,
+    .corefile = demo_corefile,
 };
 /* A plugin without a Corefile hook owns no directive, not even its name. */
 static const plugin_t test_plugin_quiet = {.name = "quiet", .config_key = "quiet"};
 
 static void test_plugin_hook(void **state)
 {
-    const plugin_t *const plugins[] = {&test_plugin_quiet, &test_plugin_rrl};
+    const plugin_t *const plugins[] = {&test_plugin_quiet, &test_plugin_demo};
     const char *text = "A.test b.test:5300 {\n"
                        "  bind 127.0.0.1\n"
-                       "  ratelimit 100 {\n"
+                       "  slowdown 100 {\n"
                        "    slip 2\n"
                        "  }\n"
                        "}\n"
                        "c.test {\n"
                        "  bind 127.0.0.1\n"
-                       "  rrl 100 {\n"
+                       "  throttle 100 {\n"
                        "    slip 2\n"
                        "  }\n"
                        "}\n";
@@ -428,21 +429,21 @@ static void test_plugin_hook(void **state)
     char got[1024];
     size_t off = 0;
     dump(root, got, sizeof(got), &off);
-    assert_string_equal(got, "{rrl:{rate:100,slip:2,zones:[a.test.,b.test.]},"
+    assert_string_equal(got, "{throttle:{rate:100,slip:2,zones:[a.test.,b.test.]},"
                              "listen:[127.0.0.1:53,127.0.0.1:5300]}");
     /* Nodes carry the Corefile's positions. */
-    const cfg_node_t *slip = cfg_peek(cfg_peek(root, "rrl"), "slip");
+    const cfg_node_t *slip = cfg_peek(cfg_peek(root, "throttle"), "slip");
     assert_string_equal(slip->file, "t/Corefile");
     assert_int_equal(slip->line, 4);
     cfg_free(root);
 
     /* The hook's own errors, and cf_once across server blocks. */
-    const char *bad = ". {\n  rrl {\n    burst 3\n  }\n}\n";
+    const char *bad = ". {\n  throttle {\n    burst 3\n  }\n}\n";
     assert_null(cfg_parse_corefile_with(bad, strlen(bad), "t/Corefile", plugins, 2, &err));
-    assert_string_equal(err.msg, "t/Corefile:3: rrl: unknown option 'burst'");
-    const char *twice = "a.test {\n  rrl 1\n}\nb.test {\n  ratelimit 2\n}\n";
+    assert_string_equal(err.msg, "t/Corefile:3: throttle: unknown option 'burst'");
+    const char *twice = "a.test {\n  throttle 1\n}\nb.test {\n  slowdown 2\n}\n";
     assert_null(cfg_parse_corefile_with(twice, strlen(twice), "t/Corefile", plugins, 2, &err));
-    assert_string_equal(err.msg, "t/Corefile:5: ratelimit: differs from the one on t/Corefile:2 "
+    assert_string_equal(err.msg, "t/Corefile:5: slowdown: differs from the one on t/Corefile:2 "
                                  "(vmdnsd has one plugin chain for all server blocks: give it "
                                  "once, or the same everywhere)");
     const char *quiet = ". {\n  quiet\n}\n";
@@ -451,7 +452,14 @@ static void test_plugin_hook(void **state)
 
     /* The compiled-in plugins do not know it: one folder and one line in
      * plugin.cfg is what makes a directive known. */
-    expect_error(". {\n  rrl 100\n}\n", "t/Corefile:2: unknown directive 'rrl'");
+    expect_error(". {\n  throttle 100\n}\n", "t/Corefile:2: unknown directive 'throttle'");
+    /* ... as plugins/rrl and its plugin.cfg line made `rrl` known, read by
+     * its own hook (plugins/rrl/rrl_config.c). */
+    expect_tree("a.test b.test {\n  rrl {\n    responses-per-second 5\n    report-only\n  }\n}\n",
+                "{rrl:{responses-per-second:5,report-only:true,zones:[a.test.,b.test.]},"
+                "listen:[:53]}");
+    expect_error(". {\n  rrl {\n    burst 3\n  }\n}\n",
+                 "t/Corefile:3: rrl: unknown option 'burst'");
 }
 
 int main(void)
