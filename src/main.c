@@ -53,15 +53,17 @@
  */
 #include <event2/event.h>
 #include <event2/thread.h>
-#include <getopt.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <urcu.h>
 
+#include "cli_args.h"
 #include "core/bgjob.h"
 #include "core/generation.h"
 #include "core/httpd.h"
@@ -89,27 +91,16 @@ typedef struct vmdnsd {
     server_t *server;
     unsigned slot_base; /* its first worker slot (plugin_slots_claim) */
     struct event *sigterm, *sigint, *sighup;
-    struct event *reload_ev;     /* a plugin asked for a reload */
-    struct event *pending_timer; /* polls the pending generation */
-    struct event *lameduck;      /* timer: end of the lameduck period */
-    bool stopping;               /* SIGTERM/SIGINT seen */
-    bool hard_stop;              /* a second one: no drain */
+    struct event *sigusr1, *sigusr2, *sigquit; /* CoreDNS's reload, upgrade, quit */
+    bool quiet;                                /* -quiet: no "ready" banner */
+    struct event *reload_ev;                   /* a plugin asked for a reload */
+    struct event *pending_timer;               /* polls the pending generation */
+    struct event *lameduck;                    /* timer: end of the lameduck period */
+    bool stopping;                             /* SIGTERM/SIGINT seen */
+    bool hard_stop;                            /* a second one: no drain */
     uint64_t reloads_applied, reloads_failed;
     bgjob_list_t jobs; /* drains and frees running off the control thread */
 } vmdnsd_t;
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: vmdnsd --config FILE         serve a YAML config (also -c FILE)\n"
-            "       vmdnsd --corefile FILE       serve a CoreDNS Corefile\n"
-            "       vmdnsd --check-config FILE   check a YAML config and its zone files, exit\n"
-            "       vmdnsd --check --corefile FILE    the same for a Corefile\n"
-            "       vmdnsd --version | --help\n"
-            "\n"
-            "Signals: SIGHUP reloads the config (a bad one is logged and the running one\n"
-            "kept); SIGTERM/SIGINT stop gracefully. See vmdnsd(8) and vmdns.yaml(5).\n");
-}
 
 static uint64_t now_ms(void)
 {
@@ -121,6 +112,9 @@ static uint64_t now_ms(void)
 /* The one "ready" line: version, addresses (with the bound ports), workers. */
 static void log_ready(const vmdnsd_t *d, const char *what)
 {
+    if (d->quiet) {
+        return;
+    }
     char addrs[1024];
     const server_opts_t *o = &d->gen->server_cfg.opts;
     server_describe(d->server, addrs, sizeof(addrs));
@@ -386,9 +380,17 @@ static void vmdnsd_reload(vmdnsd_t *d, const char *why)
     vmdnsd_poll_pending(d);
 }
 
-static void on_sighup(evutil_socket_t sig, short what, void *arg)
+/* SIGHUP and SIGUSR1 (CoreDNS's reload signal, in its systemd unit's
+ * ExecReload) read the config again. SIGUSR2 is CoreDNS's graceful binary
+ * upgrade (a new process takes the listeners over); vmdnsd reloads the
+ * config in place instead, which is what such an upgrade does to the
+ * configuration, and keeps running. */
+static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 {
-    vmdnsd_reload(arg, "SIGHUP");
+    if (sig == SIGUSR2) {
+        log_info("SIGUSR2: no binary upgrade in vmdnsd; reloading the configuration instead");
+    }
+    vmdnsd_reload(arg, sig == SIGHUP ? "SIGHUP" : sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2");
 }
 
 static void on_reload_request(evutil_socket_t fd, short what, void *arg)
@@ -407,6 +409,17 @@ static void request_reload(void *ctx)
 static void on_lameduck_over(evutil_socket_t fd, short what, void *arg)
 {
     vmdnsd_t *d = arg;
+    event_base_loopbreak(d->base);
+}
+
+/* SIGQUIT: stop at once, as CoreDNS does (no lameduck, no drain), exit 0. */
+static void on_sigquit(evutil_socket_t sig, short what, void *arg)
+{
+    vmdnsd_t *d = arg;
+    log_info("SIGQUIT: quitting at once");
+    d->stopping = true;
+    d->hard_stop = true;
+    atomic_store(&d->shared.lameduck, true);
     event_base_loopbreak(d->base);
 }
 
@@ -449,13 +462,22 @@ static int vmdnsd_events(vmdnsd_t *d)
 {
     d->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
     d->sigint = evsignal_new(d->base, SIGINT, on_signal, d);
-    d->sighup = evsignal_new(d->base, SIGHUP, on_sighup, d);
+    d->sighup = evsignal_new(d->base, SIGHUP, on_reload_signal, d);
+    d->sigusr1 = evsignal_new(d->base, SIGUSR1, on_reload_signal, d);
+    d->sigusr2 = evsignal_new(d->base, SIGUSR2, on_reload_signal, d);
+    d->sigquit = evsignal_new(d->base, SIGQUIT, on_sigquit, d);
     d->reload_ev = event_new(d->base, -1, 0, on_reload_request, d);
     d->pending_timer = evtimer_new(d->base, on_pending_timer, d);
     if (d->sigterm == NULL || d->sigint == NULL || d->sighup == NULL || d->reload_ev == NULL ||
         d->pending_timer == NULL || evsignal_add(d->sigterm, NULL) != 0 ||
         evsignal_add(d->sigint, NULL) != 0 || evsignal_add(d->sighup, NULL) != 0) {
         return -1;
+    }
+    struct event *more[] = {d->sigusr1, d->sigusr2, d->sigquit};
+    for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
+        if (more[i] == NULL || evsignal_add(more[i], NULL) != 0) {
+            return -1;
+        }
     }
     d->shared.reload = request_reload;
     d->shared.reload_ctx = d;
@@ -494,8 +516,8 @@ static void vmdnsd_free(vmdnsd_t *d)
     gen_free(d->gen);
     plugin_kept_free_all(&d->shared);
     httpd_pool_close(&d->httpd);
-    struct event *events[] = {d->lameduck, d->sigterm,   d->sigint,
-                              d->sighup,   d->reload_ev, d->pending_timer};
+    struct event *events[] = {d->lameduck, d->sigterm, d->sigint,    d->sighup,       d->sigusr1,
+                              d->sigusr2,  d->sigquit, d->reload_ev, d->pending_timer};
     for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
         if (events[i] != NULL) {
             event_free(events[i]);
@@ -506,50 +528,63 @@ static void vmdnsd_free(vmdnsd_t *d)
     }
 }
 
-int main(int argc, char **argv)
+/* -pidfile: write our pid (0, or -1 with a logged reason). */
+static int write_pidfile(const char *path)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"corefile", required_argument, NULL, 'f'},
-        {"check-config", required_argument, NULL, 'C'},
-        {"check", no_argument, NULL, 'k'},
-        {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *path = NULL;
-    gen_format_t format = GEN_YAML;
-    bool check_only = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-        case 'f':
-        case 'C':
-            if (path != NULL) {
-                fprintf(stderr, "vmdnsd: give one config file\n");
-                return EXIT_USAGE;
-            }
-            path = optarg;
-            format = c == 'f' ? GEN_COREFILE : GEN_YAML;
-            check_only = check_only || c == 'C';
-            break;
-        case 'k':
-            check_only = true;
-            break;
-        case 'V':
-            printf("vmdnsd %s\n", VMDNS_VERSION);
-            return 0;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return EXIT_USAGE;
+    FILE *f = fopen(path, "w");
+    if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
+        log_fatal("cannot write the pid file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* -plugins: the compiled-in plugins, listed as CoreDNS lists its own. */
+static void list_plugins(void)
+{
+    printf("Server types:\n  dns\n\nCaddyfile loaders:\n  flag\n  default\n\n"
+           "Other plugins:\n");
+    for (size_t i = 0; i < plugin_registry_count; i++) {
+        const plugin_t *p = plugin_registry[i];
+        if (p->directives == NULL) {
+            printf("  dns.%s\n", p->name);
+            continue;
+        }
+        for (const char *const *dn = p->directives; *dn != NULL; dn++) {
+            printf("  dns.%s\n", *dn);
         }
     }
-    if (path == NULL || optind != argc) {
-        usage(stderr);
+}
+
+int main(int argc, char **argv)
+{
+    cli_args_t args;
+    char why[512];
+    if (cli_args_parse(argc, argv, &args, why, sizeof(why)) != 0) {
+        fprintf(stderr, "vmdnsd: %s\n", why);
+        cli_usage(stderr);
+        return EXIT_USAGE;
+    }
+    switch (args.action) {
+    case CLI_VERSION:
+        printf("vmdnsd %s\n", VMDNS_VERSION);
+        return 0;
+    case CLI_HELP:
+        cli_usage(stdout);
+        return 0;
+    case CLI_PLUGINS:
+        list_plugins();
+        return 0;
+    case CLI_RUN:
+        break;
+    }
+    const char *path = args.path;
+    gen_format_t format = args.corefile ? GEN_COREFILE : GEN_YAML;
+    bool check_only = args.check_only;
+    if (args.path_defaulted && access(path, F_OK) != 0) {
+        fprintf(stderr, "vmdnsd: no config file given and no ./Corefile here (give -conf FILE or "
+                        "--config FILE)\n");
+        cli_usage(stderr);
         return EXIT_USAGE;
     }
 
@@ -562,30 +597,40 @@ int main(int argc, char **argv)
     int rc = 0;
     d.base = event_base_new();
     d.jobs.base = d.base;
-    d.ctx = (gen_ctx_t){path, format, d.base, &d.shared, &d.httpd, check_only};
+    d.quiet = args.quiet;
+    d.ctx = (gen_ctx_t){path, format, d.base, &d.shared, &d.httpd, check_only, args.dns_port};
+    bool pidfile = false;
     if (d.base == NULL || (!check_only && vmdnsd_events(&d) != 0)) {
-        log_error("cannot set up the control loop and signal handlers");
+        log_fatal("cannot set up the control loop and signal handlers");
         rc = EXIT_FAILURE;
     } else if ((d.gen = gen_load(&d.ctx, ++d.last_id, NULL, &err)) == NULL) {
-        log_error("%s", err.msg);
+        log_fatal("%s", err.msg);
         rc = EXIT_CONFIG;
     } else if (check_only) {
         printf("%s: configuration OK\n", path);
     } else if (vmdnsd_start(&d, &err) != 0) {
         if (err.msg[0] != '\0') {
-            log_error("%s", err.msg);
+            log_fatal("%s", err.msg);
         }
         d.hard_stop = true;
         rc = EXIT_FAILURE;
+    } else if (args.pidfile != NULL && write_pidfile(args.pidfile) != 0) {
+        d.hard_stop = true;
+        rc = EXIT_FAILURE;
     } else {
+        pidfile = args.pidfile != NULL;
         vmdnsd_activate(&d, d.gen);
         log_ready(&d, "ready");
+        log_started(); /* from here on, errors are operational: stdout */
         event_base_dispatch(d.base);
         if (!d.hard_stop) {
             log_info("draining: answering what TCP clients sent (up to %ums)", drain_ms(d.gen));
         }
     }
     vmdnsd_free(&d);
+    if (pidfile) {
+        unlink(args.pidfile);
+    }
     rcu_unregister_thread();
     if (rc == 0 && !check_only) {
         log_info("stopped");

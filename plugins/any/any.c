@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * any.c - the `any` plugin: answer every ANY query with HINFO "RFC8482" "".
+ * any.c - the `any` plugin: answer every ANY query with CoreDNS's HINFO,
+ * "ANY obsoleted" "See RFC 8482".
  *
  *   any: true
  *   Corefile: any
@@ -8,7 +9,8 @@
  * CoreDNS's `any` plugin, for operators who had it: instead of one RRset
  * of the name (what vmdnsd does by default, RFC 8482 section 4.1), every
  * qtype ANY for a name inside a served zone gets the synthesised
- * `name 8482 IN HINFO "RFC8482" ""` (section 4.2), whether the name exists
+ * `name 8482 IN HINFO "ANY obsoleted" "See RFC 8482"` (section 4.2: the
+ * strings CoreDNS's plugin writes, byte for byte), whether the name exists
  * or not. Names outside every zone, other classes and EDNS versions we do
  * not speak are left to the core (REFUSED, BADVERS...).
  *
@@ -27,9 +29,13 @@
 #define ANY_TTL 8482
 
 /* owner (pointer to the question), type, class, ttl, rdlength, rdata:
- * <7>"RFC8482" <0>"" */
-static const uint8_t any_hinfo_rdata[] = {7, 'R', 'F', 'C', '8', '4', '8', '2', 0};
-#define ANY_RR_SIZE (2 + 10 + sizeof(any_hinfo_rdata))
+ * <13>"ANY obsoleted" <12>"See RFC 8482" (CoreDNS's text) */
+static const uint8_t any_hinfo_rdata[] = "\x0d"
+                                         "ANY obsoleted"
+                                         "\x0c"
+                                         "See RFC 8482";
+#define ANY_HINFO_LEN (sizeof(any_hinfo_rdata) - 1) /* without the C string's NUL */
+#define ANY_RR_SIZE   (2 + 10 + ANY_HINFO_LEN)
 
 typedef struct any {
     const view_t *view;
@@ -43,8 +49,8 @@ static void any_write_rr(uint8_t *p)
     wire_write_u16(p + 2, WIRE_TYPE_HINFO);
     wire_write_u16(p + 4, WIRE_CLASS_IN);
     wire_write_u32(p + 6, ANY_TTL);
-    wire_write_u16(p + 10, sizeof(any_hinfo_rdata));
-    memcpy(p + 12, any_hinfo_rdata, sizeof(any_hinfo_rdata));
+    wire_write_u16(p + 10, ANY_HINFO_LEN);
+    memcpy(p + 12, any_hinfo_rdata, ANY_HINFO_LEN);
 }
 
 static plugin_result_t any_query(void *state, request_t *req)

@@ -3,7 +3,7 @@
  * health.c - the `health` plugin: a liveness probe, as CoreDNS's.
  *
  *   health:
- *     listen: "127.0.0.1:8080"   # default "localhost:8080"; also `health: true`
+ *     listen: "127.0.0.1:8080"   # default ":8080" (all addresses, v4+v6); also `health: true`
  *     lameduck: 5s               # on SIGTERM, keep answering this long
  *   Corefile: health [ADDR] { lameduck DURATION }
  *
@@ -22,7 +22,7 @@
 #include "core/httpd.h"
 #include "core/plugin.h"
 
-#define HEALTH_DEFAULT_LISTEN  "localhost:8080"
+#define HEALTH_DEFAULT_LISTEN  ":8080" /* every address, dual-stack: CoreDNS */
 #define HEALTH_MAX_LAMEDUCK_MS (3600u * 1000u)
 
 typedef struct health {

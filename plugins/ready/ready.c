@@ -3,7 +3,7 @@
  * ready.c - the `ready` plugin: a readiness probe, as CoreDNS's.
  *
  *   ready:
- *     listen: "127.0.0.1:8181"   # default "localhost:8181"; also `ready: true`
+ *     listen: "127.0.0.1:8181"   # default ":8181" (all addresses, v4+v6); also `ready: true`
  *   Corefile: ready [ADDR]
  *
  * GET /ready answers 200 "OK" once every plugin in the chain says it is
@@ -24,7 +24,7 @@
 #include "core/httpd.h"
 #include "core/plugin.h"
 
-#define READY_DEFAULT_LISTEN "localhost:8181"
+#define READY_DEFAULT_LISTEN ":8181" /* every address, dual-stack: CoreDNS */
 
 typedef struct ready {
     httpd_endpoint_t http;

@@ -80,6 +80,7 @@ struct cf_plugin_ctx {
     const cf_block_t *block; /* the server block being read */
     const plugin_t *owner;   /* the plugin whose hook runs */
     cfg_node_t *listen;      /* the `listen` list, made on first use */
+    unsigned default_port;   /* of keys without one: 53, or -dns.port */
     cf_seen_t once[CF_MAX_ONCE];
     size_t nonce;
     unsigned ignored_noted; /* bit i: cf_ignored[i] was logged */
@@ -198,23 +199,36 @@ static int cf_read_dir(cf_parser_t *p, cf_directive_t *d)
         i++;
     }
     p->pos = i;
+    if (d->nargs == 1 && d->args[0].text[0] == '\0') {
+        d->nargs = 0; /* `health {$UNSET}`: no argument, as CoreDNS reads it */
+    }
     return 0;
+}
+
+/* An option whose only argument is empty (`password ""`, `ttl {$UNSET}`
+ * with the variable unset or empty) is not set: CoreDNS's plugins read
+ * the empty string as "nothing given", and so their defaults apply. */
+static bool cf_line_empty(const cf_line_t *l)
+{
+    return l->nargs == 1 && l->args[0].text[0] == '\0';
 }
 
 bool cf_next_line(const cf_directive_t *d, size_t *pos, cf_line_t *line)
 {
-    size_t i = *pos;
-    if (!d->block || i >= d->nbody) {
-        return false;
-    }
-    size_t j = i + 1;
-    while (j < d->nbody && !d->body[j].bol) {
-        j++;
-    }
-    line->opt = &d->body[i];
-    line->args = &d->body[i + 1];
-    line->nargs = j - i - 1;
-    *pos = j;
+    do {
+        size_t i = *pos;
+        if (!d->block || i >= d->nbody) {
+            return false;
+        }
+        size_t j = i + 1;
+        while (j < d->nbody && !d->body[j].bol) {
+            j++;
+        }
+        line->opt = &d->body[i];
+        line->args = &d->body[i + 1];
+        line->nargs = j - i - 1;
+        *pos = j;
+    } while (cf_line_empty(line));
     return true;
 }
 
@@ -409,7 +423,7 @@ static int cf_key(cf_parser_t *p, cf_block_t *b, const cf_token_t *at, const cha
         }
         zone = scheme + 3;
     }
-    unsigned port = CF_DEFAULT_PORT;
+    unsigned port = p->default_port;
     char *colon = strrchr(zone, ':');
     if (colon != NULL) {
         char *end;
@@ -543,9 +557,10 @@ static int cf_server_block(cf_parser_t *p, bool braceless)
     return rc;
 }
 
-cfg_node_t *cfg_parse_corefile_with(const char *text, size_t len, const char *name,
-                                    const plugin_t *const *plugins, size_t nplugins,
-                                    cfg_error_t *err)
+/* The parser behind the public entry points. */
+static cfg_node_t *cf_parse(const char *text, size_t len, const char *name,
+                            const plugin_t *const *plugins, size_t nplugins, unsigned default_port,
+                            cfg_error_t *err)
 {
     cfg_node_t *root = cfg_new_root(name);
     if (root == NULL) {
@@ -557,8 +572,12 @@ cfg_node_t *cfg_parse_corefile_with(const char *text, size_t len, const char *na
         cfg_free(root);
         return NULL;
     }
-    cf_parser_t p = {
-        .toks = &toks, .root = root, .err = err, .plugins = plugins, .nplugins = nplugins};
+    cf_parser_t p = {.toks = &toks,
+                     .root = root,
+                     .err = err,
+                     .plugins = plugins,
+                     .nplugins = nplugins,
+                     .default_port = default_port != 0 ? default_port : CF_DEFAULT_PORT};
     int rc = 0;
     if (toks.n == 0) {
         snprintf(err->msg, sizeof(err->msg), "%s:1: no server blocks (e.g. 'example.com { ... }')",
@@ -576,19 +595,32 @@ cfg_node_t *cfg_parse_corefile_with(const char *text, size_t len, const char *na
     return root;
 }
 
-cfg_node_t *cfg_parse_corefile(const char *text, size_t len, const char *name, cfg_error_t *err)
+cfg_node_t *cfg_parse_corefile_with(const char *text, size_t len, const char *name,
+                                    const plugin_t *const *plugins, size_t nplugins,
+                                    cfg_error_t *err)
 {
-    return cfg_parse_corefile_with(text, len, name, plugin_registry, plugin_registry_count, err);
+    return cf_parse(text, len, name, plugins, nplugins, 0, err);
 }
 
-cfg_node_t *cfg_load_corefile(const char *path, cfg_error_t *err)
+cfg_node_t *cfg_parse_corefile(const char *text, size_t len, const char *name, cfg_error_t *err)
+{
+    return cf_parse(text, len, name, plugin_registry, plugin_registry_count, 0, err);
+}
+
+cfg_node_t *cfg_load_corefile_port(const char *path, unsigned default_port, cfg_error_t *err)
 {
     size_t len;
     char *text = cfg_read_file(path, &len, err);
     if (text == NULL) {
         return NULL;
     }
-    cfg_node_t *root = cfg_parse_corefile(text, len, path, err);
+    cfg_node_t *root =
+        cf_parse(text, len, path, plugin_registry, plugin_registry_count, default_port, err);
     free(text);
     return root;
+}
+
+cfg_node_t *cfg_load_corefile(const char *path, cfg_error_t *err)
+{
+    return cfg_load_corefile_port(path, 0, err);
 }

@@ -39,6 +39,10 @@ struct plugin;
  * "FILE:LINE: problem" in err. Free with cfg_free(). */
 cfg_node_t *cfg_load_corefile(const char *path, cfg_error_t *err);
 
+/* The same, with the port of server block keys that name none
+ * (`-dns.port`; 0: 53). */
+cfg_node_t *cfg_load_corefile_port(const char *path, unsigned default_port, cfg_error_t *err);
+
 /* The same from a buffer; `name` stands for the file (imports are
  * relative to its directory). */
 cfg_node_t *cfg_parse_corefile(const char *text, size_t len, const char *name, cfg_error_t *err);

@@ -55,6 +55,9 @@ typedef struct cf_line {
 } cf_line_t;
 
 /* The next line of d's block: start with *pos = 0; false after the last.
+ * A line whose only argument is empty (`password ""`, `ttl {$UNSET}`) is
+ * skipped: as in CoreDNS, the option is then not set. (Likewise a
+ * directive whose only argument is empty has no arguments.)
  *   for (size_t pos = 0; cf_next_line(d, &pos, &l);) ... */
 bool cf_next_line(const cf_directive_t *d, size_t *pos, cf_line_t *line);
 

@@ -68,7 +68,7 @@ gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, const gen_t *prev, cfg_error_
     }
     g->id = id;
     g->plugin.id = id;
-    g->cfg = ctx->format == GEN_COREFILE ? cfg_load_corefile(ctx->path, err)
+    g->cfg = ctx->format == GEN_COREFILE ? cfg_load_corefile_port(ctx->path, ctx->dns_port, err)
                                          : cfg_load_yaml(ctx->path, err);
     if (g->cfg == NULL || cfg_server_read(g->cfg, &g->server_cfg, err) != 0) {
         gen_free(g);

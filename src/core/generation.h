@@ -64,6 +64,7 @@ typedef struct gen_ctx {
     plugin_shared_t *shared;
     httpd_pool_t *httpd; /* HTTP sockets kept across reloads */
     bool check_only;     /* --check-config */
+    unsigned dns_port;   /* -dns.port: Corefile keys without a port (0: 53) */
 } gen_ctx_t;
 
 typedef struct gen {

@@ -2,6 +2,11 @@
 /*
  * httpd.c - bind and answer the control thread's HTTP endpoints.
  *
+ * ":PORT" (no host) is every address of both families: an IPv6 wildcard
+ * socket with IPV6_V6ONLY off, as CoreDNS (Go) listens, so a Kubernetes
+ * probe on the pod's IPv4 or IPv6 address both reach /health and /ready;
+ * on a host without IPv6 it is 0.0.0.0.
+ *
  * The socket is created and bound here rather than by
  * evhttp_bind_socket_with_handle() so that the error says which address
  * failed and why (EADDRINUSE, EACCES), and so that ":0" can report the port
@@ -48,7 +53,22 @@ int httpd_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *l
                  why);
         return -1;
     }
+    if (hp.host[0] == '\0') { /* ":PORT": every address, v4 and v6, as Go listens */
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+        memset(ss, 0, sizeof(*ss));
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_addr = in6addr_any;
+        sin6->sin6_port = htons(hp.port);
+        *len = sizeof(*sin6);
+    }
     return 0;
+}
+
+/* Is ss the IPv6 wildcard "[::]"? */
+static bool httpd_is_v6_any(const struct sockaddr_storage *ss)
+{
+    return ss->ss_family == AF_INET6 &&
+           IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
 }
 
 /* A non-blocking listening socket on the address. Returns the fd or -1. */
@@ -56,6 +76,15 @@ static int httpd_socket(const struct sockaddr_storage *ss, socklen_t len, const 
                         uint16_t *bound_port, char *err, size_t errlen)
 {
     int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 && httpd_is_v6_any(ss) && errno == EAFNOSUPPORT) {
+        /* No IPv6 on this host: ":PORT" is every IPv4 address. */
+        struct sockaddr_storage v4 = {0};
+        struct sockaddr_in *sin = (struct sockaddr_in *)&v4;
+        sin->sin_family = AF_INET;
+        sin->sin_addr.s_addr = htonl(INADDR_ANY);
+        sin->sin_port = ((const struct sockaddr_in6 *)ss)->sin6_port;
+        return httpd_socket(&v4, sizeof(*sin), addr, bound_port, err, errlen);
+    }
     if (fd < 0) {
         snprintf(err, errlen, "cannot create a socket for %s: %s", addr, strerror(errno));
         return -1;
@@ -63,7 +92,10 @@ static int httpd_socket(const struct sockaddr_storage *ss, socklen_t len, const 
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (ss->ss_family == AF_INET6) {
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        /* The wildcard "[::]" (and ":PORT") takes IPv4 too (V6ONLY off), as a
+         * Go listener does; a specific IPv6 address is IPv6 only. */
+        int v6only = httpd_is_v6_any(ss) ? 0 : 1;
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
     }
     if (bind(fd, (const struct sockaddr *)ss, len) != 0 || listen(fd, 64) != 0) {
         snprintf(err, errlen, "cannot listen on %s: %s", addr, strerror(errno));

@@ -1,10 +1,18 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * log.c - one line to stderr per call, written atomically.
+ * log.c - one line to stdout per call, written atomically.
+ *
+ * stdout, as CoreDNS (its operational log is on stdout): a unit or
+ * container that collects CoreDNS's output collects vmdnsd's. Errors that
+ * stop the start (a bad config, a port in use) go to stderr, as CoreDNS's
+ * fatal startup errors do, so a user at a terminal or a script that reads
+ * stderr sees why: until main calls log_started(), [ERROR] lines go to
+ * stderr; after it, every line goes to stdout. That switch is the only
+ * state here.
  *
  * The line is built in a stack buffer and handed to the kernel in one
  * write(2), which keeps lines from several worker and backend threads whole
- * without a lock (stderr is a pipe or a terminal, and our lines are shorter
+ * without a lock (stdout is a pipe or a terminal, and our lines are shorter
  * than PIPE_BUF). stdio is not used, so a log call never blocks on another
  * thread's stdio lock and never allocates.
  */
@@ -16,6 +24,13 @@
 #include <unistd.h>
 
 #define LOG_LINE_MAX 1024
+
+static atomic_bool log_running; /* log_started() was called */
+
+void log_started(void)
+{
+    atomic_store(&log_running, true);
+}
 
 static const char *log_prefix(log_level_t level)
 {
@@ -30,7 +45,8 @@ static const char *log_prefix(log_level_t level)
     }
 }
 
-void log_vmsg(log_level_t level, const char *fmt, va_list ap)
+/* Format and write one line to fd. */
+static void log_write(int fd, log_level_t level, const char *fmt, va_list ap)
 {
     char line[LOG_LINE_MAX];
     const char *prefix = log_prefix(level);
@@ -56,7 +72,7 @@ void log_vmsg(log_level_t level, const char *fmt, va_list ap)
     int saved = errno; /* logging must not disturb the caller's errno */
     size_t off = 0;
     while (off < len) {
-        ssize_t w = write(STDERR_FILENO, line + off, len - off);
+        ssize_t w = write(fd, line + off, len - off);
         if (w < 0 && errno == EINTR) {
             continue;
         }
@@ -66,6 +82,20 @@ void log_vmsg(log_level_t level, const char *fmt, va_list ap)
         off += (size_t)w;
     }
     errno = saved;
+}
+
+void log_vmsg(log_level_t level, const char *fmt, va_list ap)
+{
+    bool to_stderr = level == LOG_LEVEL_ERROR && !atomic_load(&log_running);
+    log_write(to_stderr ? STDERR_FILENO : STDOUT_FILENO, level, fmt, ap);
+}
+
+void log_fatal(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_write(STDERR_FILENO, LOG_LEVEL_ERROR, fmt, ap);
+    va_end(ap);
 }
 
 void log_msg(log_level_t level, const char *fmt, ...)

@@ -2,13 +2,15 @@
 /*
  * log.h - the server's tiny logger.
  *
- * vmdnsd logs to stderr, one line per event, with a CoreDNS-style level
- * prefix ("[INFO] ...", "[WARNING] ...", "[ERROR] ..."), so the output reads
- * the same under systemd, docker or a terminal. Every line is formatted
- * into a buffer first and written with a single write(2), so lines from
- * different threads never interleave. There is no logger object and no
- * global state: the only state is a caller-owned "once" flag for messages
- * that could otherwise repeat for every query (a bad record, a full queue).
+ * vmdnsd logs to stdout, as CoreDNS does, one line per event, with a
+ * CoreDNS-style level prefix ("[INFO] ...", "[WARNING] ...", "[ERROR] ..."),
+ * so the output reads the same under systemd, docker or a terminal; errors
+ * that stop the start go to stderr (see log_started). Every line is
+ * formatted into a buffer first and written with a single write(2), so
+ * lines from different threads never interleave. There is no logger
+ * object; the only process-wide state is the log_started() switch, and a
+ * caller-owned "once" flag keeps messages that could otherwise repeat for
+ * every query (a bad record, a full queue) to one line.
  */
 #ifndef VMDNS_CORE_LOG_H
 #define VMDNS_CORE_LOG_H
@@ -24,6 +26,13 @@ void log_msg(log_level_t level, const char *fmt, ...) __attribute__((format(prin
 
 /* The same with a va_list. */
 void log_vmsg(log_level_t level, const char *fmt, va_list ap);
+
+/* An error that stops vmdnsd from starting: always on stderr. */
+void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* vmdnsd is serving: from now on [ERROR] lines go to stdout with the
+ * others (before, they go to stderr, where startup failures belong). */
+void log_started(void);
 
 #define log_info(...)  log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_LEVEL_WARN, __VA_ARGS__)

@@ -12,7 +12,7 @@ urllib, and read the query log from vmdnsd's stdout:
     while queries are still answered, and vmdnsd then exits 0;
   - a query's log line has CoreDNS's format with the right id, port, sizes;
   - `log: {class: denial}` logs NXDOMAIN and not NOERROR;
-  - `any: true` answers ANY with HINFO "RFC8482" "" (TTL 8482);
+  - `any: true` answers ANY with HINFO "ANY obsoleted" "See RFC 8482" (TTL 8482), as CoreDNS;
   - a metrics port in use, or a bad class, stops startup with FILE:LINE.
 """
 
@@ -355,7 +355,7 @@ class ProbesAndLogTest(unittest.TestCase):
             self.assertEqual(rrset.rdtype, dns.rdatatype.HINFO)
             self.assertEqual(rrset.ttl, 8482)
             self.assertEqual(rrset.name.to_text(), name)
-            self.assertEqual(rrset[0].to_text(), '"RFC8482" ""')
+            self.assertEqual(rrset[0].to_text(), '"ANY obsoleted" "See RFC 8482"')
         # With EDNS the OPT is still there, after the answer.
         r = udp(query("www.example.net.", "ANY", use_edns=0, want_dnssec=True), self.server.port)
         self.assertEqual(r.edns, 0)

@@ -200,10 +200,26 @@ static void test_env_quotes_comments(void **state)
                 "}\n",
                 "{zones:[{origin:example.com.,file:my zones/db \"x\" #1}],"
                 "listen:[127.0.0.2:5399,127.0.0.3:5399]}");
-    /* An unset variable without a default is empty. */
+    /* An unset variable without a default is empty: a directive whose only
+     * argument is empty has none. */
     expect_error(". {\n  bind {$VMDNS_TEST_UNSET}\n}\n",
-                 "t/Corefile:2: bind: '' is not an IP address (interface names are not "
-                 "supported)");
+                 "t/Corefile:2: bind: give at least one address");
+    /* An option whose only argument is empty is not set (CoreDNS), whether
+     * the variable is unset or the argument is "" (issue 11, point 6). */
+    setenv("VMDNS_TEST_EMPTY", "", 1);
+    expect_tree("vm.example.com {\n"
+                "  bind 127.0.0.1\n"
+                "  redis {\n"
+                "    address 10.0.0.1:6379\n"
+                "    password {$VMDNS_TEST_UNSET}\n"
+                "    username \"\"\n"
+                "    ttl {$VMDNS_TEST_EMPTY}\n"
+                "    read_timeout {$VMDNS_TEST_UNSET:2s}\n"
+                "  }\n"
+                "  health {$VMDNS_TEST_UNSET}\n"
+                "}\n",
+                "{redis:{backends:[{addresses:[10.0.0.1:6379],name:redis1}],read_timeout:2s},"
+                "health:{},listen:[127.0.0.1:53]}");
 }
 
 static void test_snippets(void **state)
