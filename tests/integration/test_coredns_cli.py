@@ -225,7 +225,8 @@ class CoreDNSCommandLineTest(unittest.TestCase):
                 s.proc.send_signal(sig)
                 wait_for(lambda: serial(s.port) == want, 10, what="a reload after %s" % sig.name)
                 self.assertTrue(s.alive())
-                self.assertIn("configuration %d from" % n, s.log_text())
+                wait_for(lambda: "configuration %d from" % n in s.log_text(), 10,
+                         what="configuration %d applied" % n)
         self.assertIn("SIGUSR2: no binary upgrade", s.log_text())
         # SIGQUIT: CoreDNS quits at once, exit 0, without the 5 s lameduck.
         t0 = time.monotonic()
@@ -239,6 +240,7 @@ def port_free(port):
     for family, host in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
         try:
             with socket.socket(family, socket.SOCK_STREAM) as sk:
+                sk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as vmdnsd: TIME_WAIT is fine
                 sk.bind((host, port))
         except OSError:
             if family == socket.AF_INET or have_ipv6():
