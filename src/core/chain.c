@@ -117,7 +117,7 @@ chain_conf_t *chain_parse_from(const plugin_t *const *plugins, size_t nplugins,
         cfg_node_t *section = NULL;
         if (p->config_key != NULL) {
             section = cfg_get(root, p->config_key);
-            if (section == NULL) {
+            if (section == NULL && !p->default_on) {
                 continue; /* not configured: not in the chain */
             }
         }

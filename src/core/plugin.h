@@ -250,6 +250,10 @@ typedef struct plugin {
     /* Top-level config key this plugin reads (NULL: none); the plugin is in
      * the chain only when the key is present (or it has none). */
     const char *config_key;
+    /* In the chain even when config_key is absent (parse then gets a NULL
+     * section and applies its defaults): a plugin that is on by default,
+     * such as `cookie`. */
+    bool default_on;
     /* Corefile syntax (config/corefile_plugin.h). `corefile` reads one
      * occurrence of a directive this plugin declares (`directives`, a
      * NULL-terminated list; NULL: the plugin's name) into its config_key

@@ -472,16 +472,7 @@ static step_t resolve(lookup_ctx_t *c, const view_zone_t *zone, const uint8_t *n
     uint32_t serial = view_zone_serial(zone);
     owner_ref_t owner = {owner_ptr, name, len};
     if (!write_rrset(b, SEC_ANSWER, &owner, set, NULL, &serial, NULL)) {
-        /* Keep the whole RRs that fit (the client retries over TCP). */
-        const uint8_t *rr = set->wire;
-        for (uint16_t i = 0; i < set->count; i++) {
-            uint16_t rdlen = wire_read_u16(rr + 8);
-            view_rrset_t one = {set->type, 1, set->ttl, (uint32_t)(10 + rdlen), rr};
-            if (!write_rrset(b, SEC_ANSWER, &owner, &one, NULL, &serial, NULL))
-                break;
-            rr += 10 + rdlen;
-        }
-        b->truncated = true;
+        b->truncated = true; /* answer_query sends TC=1 with empty sections */
         return STEP_DONE;
     }
     collect_targets(c, zone, set);
@@ -534,7 +525,11 @@ size_t answer_write_header(const wire_query_t *q, uint8_t *out, size_t max)
 
 size_t answer_opt_size(const wire_query_t *q)
 {
-    return q->has_edns ? OPT_RR_HEADER : 0;
+    if (!q->has_edns)
+        return 0;
+    /* Room for the server cookie a respond hook adds to a query that
+     * brought a COOKIE (RFC 7873: 8 + 16 bytes of option data). */
+    return OPT_RR_HEADER + (q->cookie != NULL ? 4 + 8 + 16 : 0);
 }
 
 size_t answer_finish(const wire_query_t *q, const answer_limits_t *lim, uint8_t *out, size_t len,
@@ -659,9 +654,6 @@ size_t answer_query(const view_t *view, const wire_query_t *q, const answer_limi
         owner_ptr = next_ptr;
     }
 
-    /* On truncation resolve() stopped right after the RRs that fit, so the
-     * packet holds the question, the answer RRs that fit and nothing else
-     * but what the counts say. */
     if (!b.truncated)
         add_additional(&c);
     meta->truncated = b.truncated;
@@ -684,14 +676,24 @@ size_t answer_query(const view_t *view, const wire_query_t *q, const answer_limi
         }
         break;
     }
+    if (b.truncated) {
+        /* Too big: TC=1 and nothing but the question and the OPT, as Knot
+         * and NSD answer. A partial answer would reflect up to the whole
+         * buffer for one small query (amplification), and the client
+         * retries over TCP anyway. */
+        size_t n = answer_write_header(q, out, max_size - answer_opt_size(q));
+        uint16_t flags = (uint16_t)(wire_read_u16(out + 2) | WIRE_FLAG_TC);
+        if (meta->authoritative)
+            flags |= WIRE_FLAG_AA;
+        wire_write_u16(out + 2, flags);
+        return answer_finish(q, lim, out, n, max_size, meta->rcode);
+    }
     wire_write_u16(out + 6, b.count[SEC_ANSWER]);
     wire_write_u16(out + 8, b.count[SEC_AUTHORITY]);
     wire_write_u16(out + 10, b.count[SEC_ADDITIONAL]);
     uint16_t flags = wire_read_u16(out + 2);
     if (meta->authoritative)
         flags |= WIRE_FLAG_AA;
-    if (b.truncated)
-        flags |= WIRE_FLAG_TC;
     wire_write_u16(out + 2, flags);
     return answer_finish(q, lim, out, b.len, max_size, meta->rcode);
 }

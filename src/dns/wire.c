@@ -7,6 +7,8 @@
  * an opcode other than QUERY gets NOTIMP; QDCOUNT != 1, a question that is
  * cut short or uses a compression pointer, a malformed record in the other
  * sections, more than one OPT, or bytes after the last record get FORMERR.
+ * Every FORMERR and NOTIMP to a query whose OPT could be read carries an
+ * OPT (RFC 6891 section 7), also without a question (QDCOUNT 0 or 2).
  */
 #include "dns/wire.h"
 
@@ -200,8 +202,26 @@ wire_verdict_t wire_parse_query(const uint8_t *pkt, size_t len, wire_query_t *q)
         }
     }
     bool query = WIRE_OPCODE(q->flags) == WIRE_OPCODE_QUERY;
-    if (!q->has_question)
+    if (!q->has_question) {
+        /* No question we answer (QDCOUNT 0 or > 1, or a bad one): still
+         * look for an OPT behind the questions, so the FORMERR/NOTIMP
+         * carries one (RFC 6891 7). */
+        pos = WIRE_HEADER_SIZE;
+        bool ok = qdcount != 1;
+        for (unsigned i = 0; ok && i < qdcount; i++) {
+            ok = wire_skip_name(pkt, len, &pos) && pos + 4 <= len;
+            pos += 4;
+        }
+        unsigned total = ok ? (unsigned)ancount + nscount + arcount : 0;
+        for (unsigned i = 0; i < total && ok; i++)
+            ok = parse_rr(pkt, len, &pos, i >= (unsigned)ancount + nscount, q) == OPTIONS_OK;
+        if (!ok) {
+            q->has_edns = false;
+            q->edns_opt_len = 0;
+            q->cookie = NULL;
+        }
         return query ? WIRE_FORMERR : WIRE_NOTIMP;
+    }
 
     /* The other sections are read for an OPT, also for opcodes we do not
      * implement: their NOTIMP carries an OPT when the query had one. */

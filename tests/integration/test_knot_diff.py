@@ -17,8 +17,8 @@ Left out on purpose, because the behaviour legitimately differs:
     the parent side; vmdns does no DNSSEC and gives the referral.
   - Class CH (version.bind, id.server): knotd answers its identity; vmdnsd
     REFUSES every class but IN.
-  - The answer of a truncated UDP reply: knotd drops whole RRsets, vmdnsd
-    keeps the whole RRs that fit; those queries compare rcode/AA/TC only.
+  - The answer of a truncated UDP reply: both send it empty now (TC=1, no
+    records); those queries still compare rcode/AA/TC only.
   - Opcodes other than QUERY: knotd implements NOTIFY and UPDATE (answering
     NOTAUTH/REFUSED for them); vmdnsd replies NOTIMP to all of them. STATUS
     (implemented by neither) is compared.

@@ -229,7 +229,9 @@ class MetricsCountTest(unittest.TestCase):
         self.assertEqual(value(s, "coredns_panics_total"), 0)
         self.assertIn(("coredns_panics_total", frozenset()), s)
         enabled = {dict(k)["name"] for k in find(s, "coredns_plugin_enabled")}
-        self.assertEqual(enabled, {"errors", "log", "prometheus", "health", "ready", "any", "file"})
+        # cookie is on by default (not in this config)
+        self.assertEqual(enabled, {"cookie", "errors", "log", "prometheus", "health", "ready", "any",
+                                   "file"})
 
     def test_process_metrics(self):
         s = self.samples

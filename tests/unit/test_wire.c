@@ -224,6 +224,42 @@ static void qdcount(void **state)
     header(&p, 9, 0, 0xFFFF, 0, 0, 0);
     question(&p, "a.example.com", WIRE_TYPE_A, WIRE_CLASS_IN);
     assert_int_equal(parse(&p, &q), WIRE_FORMERR);
+    assert_false(q.has_edns);
+}
+
+/* RFC 6891 7: a FORMERR or NOTIMP to a query whose OPT is readable carries
+ * an OPT, also when there is no question to answer. */
+static void no_question_opt_found(void **state)
+{
+    pkt_t p;
+    wire_query_t q;
+    static const uint8_t cookie[] = {0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+    header(&p, 9, 0, 0, 0, 0, 1); /* QDCOUNT 0, an OPT with a client cookie */
+    opt(&p, 1232, 0, true, cookie, sizeof(cookie));
+    assert_int_equal(parse(&p, &q), WIRE_FORMERR);
+    assert_false(q.has_question);
+    assert_true(q.has_edns);
+    assert_true(q.edns_do);
+    assert_int_equal(q.cookie_len, 8);
+
+    header(&p, 9, 0, 2, 0, 0, 1); /* two questions, then the OPT */
+    question(&p, "a.example.com", WIRE_TYPE_A, WIRE_CLASS_IN);
+    question(&p, "b.example.com", WIRE_TYPE_A, WIRE_CLASS_IN);
+    opt(&p, 1232, 0, false, NULL, 0);
+    assert_int_equal(parse(&p, &q), WIRE_FORMERR);
+    assert_true(q.has_edns);
+
+    header(&p, 9, 5 << 11, 0, 0, 0, 1); /* UPDATE without a zone section */
+    opt(&p, 1232, 0, false, NULL, 0);
+    assert_int_equal(parse(&p, &q), WIRE_NOTIMP);
+    assert_true(q.has_edns);
+
+    header(&p, 9, 0, 0, 0, 0, 1); /* the OPT cut short: none */
+    opt(&p, 1232, 0, false, cookie, sizeof(cookie));
+    p.len -= 3;
+    assert_int_equal(parse(&p, &q), WIRE_FORMERR);
+    assert_false(q.has_edns);
+    assert_null(q.cookie);
 }
 
 static void truncated_question(void **state)
@@ -583,6 +619,7 @@ int main(void)
         cmocka_unit_test(drops),
         cmocka_unit_test(notimp),
         cmocka_unit_test(qdcount),
+        cmocka_unit_test(no_question_opt_found),
         cmocka_unit_test(truncated_question),
         cmocka_unit_test(compression_in_question),
         cmocka_unit_test(name_length_limit),
