@@ -4,7 +4,8 @@
  *
  *   errors: true
  *   errors: {consolidate: 10s}   # the default window
- *   Corefile: errors [{ consolidate DURATION }]
+ *   Corefile: errors [stdout] [{ consolidate DURATION [REGEXP [LEVEL] [show_first]]
+ *                                 stacktrace }]
  *
  * As CoreDNS's `errors`, this reports what went wrong on the server side:
  * every SERVFAIL vmdnsd answers (a zone whose data is not there, an internal
@@ -18,6 +19,7 @@
  *    `N errors like '<first>' occurred in the last 10s` (errwin.c).
  */
 #include <event2/event.h>
+#include <regex.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,15 +202,62 @@ static int errors_setup(const plugin_env_t *env, const void *conf, void **state,
     return 0;
 }
 
-/* `errors [{ consolidate DURATION }]` in a Corefile: `errors: true` or
- * `errors: {consolidate: DURATION}`. */
+/* One `consolidate DURATION [REGEXP [LEVEL] [show_first]]` line of
+ * CoreDNS's errors block: the pattern is checked (POSIX extended syntax,
+ * close to Go's for the patterns people write), the level must be one of
+ * CoreDNS's; vmdnsd consolidates every repeated error, so the pattern,
+ * level and show_first (vmdnsd always shows the first) change nothing. */
+static int errors_consolidate_extra(const cf_line_t *l, cfg_error_t *err)
+{
+    if (l->nargs < 2) {
+        return 0;
+    }
+    regex_t re;
+    if (regcomp(&re, l->args[1].text, REG_EXTENDED | REG_NOSUB) != 0) {
+        return cf_fail(err, &l->args[1], "errors: consolidate: bad regular expression '%s'",
+                       l->args[1].text);
+    }
+    regfree(&re);
+    size_t i = 2;
+    if (i < l->nargs && strcmp(l->args[i].text, "show_first") != 0) {
+        static const char *const levels[] = {"warning", "error", "info", "debug"};
+        bool ok = false;
+        for (size_t k = 0; k < sizeof(levels) / sizeof(levels[0]); k++) {
+            ok = ok || strcmp(l->args[i].text, levels[k]) == 0;
+        }
+        if (!ok) {
+            return cf_fail(err, &l->args[i],
+                           "errors: consolidate: level '%s' is not warning, error, info or debug",
+                           l->args[i].text);
+        }
+        i++;
+    }
+    if (i < l->nargs && strcmp(l->args[i].text, "show_first") == 0) {
+        i++;
+    }
+    if (i < l->nargs) {
+        return cf_fail(err, &l->args[i], "errors: consolidate: unexpected '%s'", l->args[i].text);
+    }
+    log_info("%s:%d: errors: consolidate %s: vmdnsd consolidates every repeated error "
+             "(showing the first) whatever the pattern and level",
+             l->opt->file, l->opt->line, l->args[1].text);
+    return 0;
+}
+
+/* `errors [stdout] [{ ... }]` in a Corefile: `errors: true` or
+ * `errors: {consolidate: DURATION}`. `stdout` (CoreDNS's older syntax) is
+ * where vmdnsd's log goes anyway. */
 static int errors_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *err)
 {
     int seen = cf_once(ctx, d, err);
     if (seen != 0) {
         return seen < 0 ? -1 : 0;
     }
-    if (cf_max_args(d, 0, err) != 0) {
+    if (d->nargs == 1 && strcmp(d->args[0].text, "stdout") != 0) {
+        return cf_fail(err, &d->args[0], "errors: '%s': the only output is stdout (vmdnsd's log)",
+                       d->args[0].text);
+    }
+    if (cf_max_args(d, 1, err) != 0) {
         return -1;
     }
     if (!d->block) {
@@ -221,18 +270,24 @@ static int errors_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_er
     cf_line_t l;
     for (size_t pos = 0; cf_next_line(d, &pos, &l);) {
         const cf_token_t *t = l.opt;
+        if (strcmp(t->text, "stacktrace") == 0) { /* Go panics' stack: nothing to do in C */
+            if (l.nargs != 0) {
+                return cf_fail(err, t, "errors: stacktrace takes no argument");
+            }
+            continue;
+        }
         if (strcmp(t->text, "consolidate") != 0) {
             return cf_fail(err, t, "errors: unknown option '%s'", t->text);
         }
-        if (l.nargs != 1) {
-            return cf_fail(err, t,
-                           "errors: consolidate takes one duration (vmdnsd consolidates every "
-                           "repeated error; patterns are not supported)");
+        if (l.nargs < 1 || l.nargs > 4) {
+            return cf_fail(err, t, "errors: consolidate DURATION [REGEXP [LEVEL] [show_first]]");
         }
-        if (cfg_peek(m, "consolidate") != NULL) {
-            return cf_fail(err, t, "errors: consolidate given twice");
+        if (errors_consolidate_extra(&l, err) != 0) {
+            return -1;
         }
-        if (cf_put(m, "consolidate", &l.args[0], l.args[0].text, err) != 0) {
+        /* Several lines (one per pattern in CoreDNS): the first window. */
+        if (cfg_peek(m, "consolidate") == NULL &&
+            cf_put(m, "consolidate", &l.args[0], l.args[0].text, err) != 0) {
             return -1;
         }
     }

@@ -279,10 +279,24 @@ static void prom_done(void *state, request_t *req)
     dnsstats_record(p->stats, slot, &o);
 }
 
-/* `prometheus [ADDR]` in a Corefile: `metrics: {listen: ADDR}`. */
+/* `prometheus [ADDR] [{ runtime_metrics }]` in a Corefile: `metrics:
+ * {listen: ADDR}`. runtime_metrics asks CoreDNS for the Go runtime's
+ * metrics; vmdnsd has no Go runtime and always exports its process
+ * metrics (process_*), so the option is accepted and changes nothing. */
 static int prom_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *err)
 {
-    return httpd_endpoint_corefile(ctx, d, "metrics", err);
+    cf_line_t l;
+    for (size_t pos = 0; cf_next_line(d, &pos, &l);) {
+        if (strcmp(l.opt->text, "runtime_metrics") != 0) {
+            return cf_fail(err, l.opt, "prometheus: unknown option '%s'", l.opt->text);
+        }
+        if (l.nargs != 0) {
+            return cf_fail(err, l.opt, "prometheus: runtime_metrics takes no argument");
+        }
+    }
+    cf_directive_t plain = *d; /* the block is read: the address is the rest */
+    plain.block = false;
+    return httpd_endpoint_corefile(ctx, &plain, "metrics", err);
 }
 
 const plugin_t plugin_prometheus = {

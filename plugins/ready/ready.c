@@ -135,10 +135,25 @@ static int ready_setup(const plugin_env_t *env, const void *conf, void **state, 
     return 0;
 }
 
-/* `ready [ADDR]` in a Corefile: `ready: {listen: ADDR}`. */
+/* `ready [ADDR] [{ monitor until-ready|continuously }]` in a Corefile:
+ * `ready: {listen: ADDR}`. vmdnsd's /ready always says what is true now
+ * (CoreDNS's `continuously`): 503 again during lameduck or while a
+ * reload waits; `until-ready` is accepted and behaves the same. */
 static int ready_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *err)
 {
-    return httpd_endpoint_corefile(ctx, d, "ready", err);
+    cf_line_t l;
+    for (size_t pos = 0; cf_next_line(d, &pos, &l);) {
+        if (strcmp(l.opt->text, "monitor") != 0) {
+            return cf_fail(err, l.opt, "ready: unknown option '%s'", l.opt->text);
+        }
+        if (l.nargs != 1 || (strcmp(l.args[0].text, "until-ready") != 0 &&
+                             strcmp(l.args[0].text, "continuously") != 0)) {
+            return cf_fail(err, l.opt, "ready: monitor until-ready|continuously");
+        }
+    }
+    cf_directive_t plain = *d; /* the block is read: the address is the rest */
+    plain.block = false;
+    return httpd_endpoint_corefile(ctx, &plain, "ready", err);
 }
 
 const plugin_t plugin_ready = {

@@ -38,6 +38,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config/corefile_bind.h"
+#include "config/corefile_cidr.h"
 #include "config/corefile_lex.h"
 #include "config/corefile_plugin.h"
 #include "core/log.h"
@@ -58,7 +60,7 @@ typedef struct cf_key {
 typedef struct cf_block {
     cf_key_t *keys;
     size_t nkeys;
-    const cf_token_t **binds; /* arguments of every `bind` line */
+    cf_bind_addr_t *binds; /* the addresses of every `bind` line */
     size_t nbinds;
 } cf_block_t;
 
@@ -289,11 +291,13 @@ int cf_once(cf_plugin_ctx_t *p, const cf_directive_t *d, cfg_error_t *err)
 int cf_zone_name(const cf_token_t *at, const char *text, char out[CF_ZONE_TEXT], cfg_error_t *err)
 {
     uint8_t wire[NAME_MAX_WIRE];
-    if (strchr(text, '/') != NULL) {
-        return cf_fail(err, at,
-                       "'%s': zones in CIDR notation are not supported (name the "
-                       "in-addr.arpa or ip6.arpa zone)",
-                       text);
+    char rev[CF_ZONE_TEXT], why[300];
+    int cidr = cf_cidr_zone(text, rev, sizeof(rev), why, sizeof(why));
+    if (cidr < 0) {
+        return cf_fail(err, at, "%s", why);
+    }
+    if (cidr > 0) {
+        text = rev; /* `10.0.0.0/8` is 10.in-addr.arpa., as in CoreDNS */
     }
     size_t len = text[0] != '\0' ? name_from_text(text, wire) : 0;
     if (len == 0 || name_to_text(wire, len, out, CF_ZONE_TEXT) == 0) {
@@ -318,31 +322,11 @@ const char *cf_block_zone(const cf_plugin_ctx_t *ctx, size_t i, const cf_token_t
 
 /* ---- the core's directives ---- */
 
-/* bind ADDR...: remembered for the block's listen addresses. */
+/* bind ADDR|IFACE... [{ except ADDR... }]: remembered for the block's
+ * listen addresses (corefile_bind.c). */
 static int cf_bind(cf_parser_t *p, cf_block_t *b, const cf_directive_t *d)
 {
-    if (cf_no_block(d, p->err) != 0) {
-        return -1;
-    }
-    if (d->nargs == 0) {
-        return cf_fail(p->err, d->name, "bind: give at least one address");
-    }
-    const cf_token_t **grown = realloc(b->binds, (b->nbinds + d->nargs) * sizeof(*grown));
-    if (grown == NULL) {
-        return cf_fail(p->err, d->name, "out of memory");
-    }
-    b->binds = grown;
-    for (size_t i = 0; i < d->nargs; i++) {
-        const cf_token_t *a = &d->args[i];
-        struct in6_addr buf;
-        if (inet_pton(AF_INET, a->text, &buf) != 1 && inet_pton(AF_INET6, a->text, &buf) != 1) {
-            return cf_fail(p->err, a,
-                           "bind: '%s' is not an IP address (interface names are not supported)",
-                           a->text);
-        }
-        b->binds[b->nbinds++] = a;
-    }
-    return 0;
+    return cf_bind_expand(d, &b->binds, &b->nbinds, p->err);
 }
 
 /* Directives of CoreDNS plugins that vmdnsd has no use for: accepted, and
@@ -383,6 +367,11 @@ static int cf_directive(cf_parser_t *p, cf_block_t *b, const cf_directive_t *d)
     if (strcmp(name, "bind") == 0) {
         return cf_bind(p, b, d);
     }
+    if (strcmp(name, "tls") == 0) {
+        return cf_fail(p->err, d->name,
+                       "tls: not supported (vmdnsd serves DNS over UDP and TCP only; put a "
+                       "TLS proxy in front)");
+    }
     const plugin_t *owner = cf_owner(p, name);
     if (owner != NULL) {
         p->block = b;
@@ -419,12 +408,22 @@ static int cf_key(cf_parser_t *p, cf_block_t *b, const cf_token_t *at, const cha
     if (scheme != NULL) {
         *scheme = '\0';
         if (strcasecmp(buf, "dns") != 0) {
-            return cf_fail(p->err, at, "'%s://': only dns:// servers are supported", buf);
+            return cf_fail(p->err, at,
+                           "'%s': %s:// server blocks (DNS over %s) are not supported: vmdnsd "
+                           "serves dns:// (UDP and TCP); put a proxy in front for %s",
+                           at->text, buf,
+                           strcasecmp(buf, "tls") == 0     ? "TLS"
+                           : strcasecmp(buf, "https") == 0 ? "HTTPS"
+                           : strcasecmp(buf, "quic") == 0  ? "QUIC"
+                           : strcasecmp(buf, "grpc") == 0  ? "gRPC"
+                                                           : buf,
+                           buf);
         }
         zone = scheme + 3;
     }
     unsigned port = p->default_port;
-    char *colon = strrchr(zone, ':');
+    char *slash = strchr(zone, '/'); /* an IPv6 prefix: its port is after the length */
+    char *colon = strrchr(slash != NULL ? slash : zone, ':');
     if (colon != NULL) {
         char *end;
         unsigned long v = strtoul(colon + 1, &end, 10);
@@ -510,8 +509,8 @@ static int cf_block_listen(cf_parser_t *p, const cf_block_t *b)
     for (size_t k = 0; k < b->nkeys; k++) {
         size_t n = b->nbinds > 0 ? b->nbinds : 1;
         for (size_t i = 0; i < n; i++) {
-            const cf_token_t *at = b->nbinds > 0 ? b->binds[i] : b->keys[k].at;
-            const char *addr = b->nbinds > 0 ? b->binds[i]->text : "";
+            const cf_token_t *at = b->nbinds > 0 ? b->binds[i].at : b->keys[k].at;
+            const char *addr = b->nbinds > 0 ? b->binds[i].addr : "";
             if (cf_listen_add(p, at, addr, b->keys[k].port) != 0) {
                 return -1;
             }

@@ -315,6 +315,33 @@ static void test_import_files(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* CoreDNS forms of issue 11: reverse zones in CIDR notation (keys and
+ * `file` zones), `bind` with an interface name and `except`, the accepted
+ * blocks of ready, prometheus and errors. */
+static void test_coredns_forms(void **state)
+{
+    expect_tree("10.0.0.0/8:5300 192.168.1.0/24:5300 fd00::/8:5300 {\n"
+                "  bind 127.0.0.1\n"
+                "  file db\n"
+                "  file db2 2001:db8::/32\n"
+                "}\n",
+                "{zones:[{origin:10.in-addr.arpa.,file:db},{origin:1.168.192.in-addr.arpa.,"
+                "file:db},{origin:d.f.ip6.arpa.,file:db},{origin:8.b.d.0.1.0.0.2.ip6.arpa.,"
+                "file:db2}],listen:[127.0.0.1:5300]}");
+    expect_tree("example.com {\n  bind lo {\n    except ::1\n  }\n}\n",
+                "{listen:[127.0.0.1:53]}");
+    expect_tree("example.com {\n  bind 127.0.0.1\n  ready :8181 {\n    monitor until-ready\n"
+                "  }\n  prometheus :9153 {\n    runtime_metrics\n  }\n"
+                "  errors stdout {\n    stacktrace\n    consolidate 5m \".* timeout$\" warning "
+                "show_first\n    consolidate 30s \"^other\"\n  }\n}\n",
+                "{ready:{listen::8181},metrics:{listen::9153},errors:{consolidate:5m},"
+                "listen:[127.0.0.1:53]}");
+    expect_error("example.com {\n  ready {\n    monitor sometimes\n  }\n}\n",
+                 "t/Corefile:3: ready: monitor until-ready|continuously");
+    expect_error("example.com {\n  errors {\n    consolidate 5m \"(\" warning\n  }\n}\n",
+                 "t/Corefile:3: errors: consolidate: bad regular expression '('");
+}
+
 static void test_braceless(void **state)
 {
     expect_tree("example.com:5301\nbind 127.0.0.1\nfile db\n",
@@ -328,16 +355,25 @@ static void test_errors(void **state)
     expect_error(". {\n  file \"db\n}\n", "t/Corefile:2: unterminated quoted string");
     expect_error(". {\n  log\n", "t/Corefile:1: the server block has no closing '}'");
     expect_error("# nothing\n", "t/Corefile:1: no server blocks (e.g. 'example.com { ... }')");
-    expect_error(". {\n bind eth0\n}\n",
-                 "t/Corefile:2: bind: 'eth0' is not an IP address (interface names are not "
-                 "supported)");
-    expect_error("tls://example.com {\n}\n",
-                 "t/Corefile:1: 'tls://': only dns:// servers are supported");
+    expect_error(". {\n bind nosuch-if0\n}\n",
+                 "t/Corefile:2: bind: 'nosuch-if0' is neither an IP address nor a network "
+                 "interface with an address");
+    expect_error(". {\n bind 127.0.0.1 {\n  except 127.0.0.1\n }\n}\n",
+                 "t/Corefile:2: bind: no address left after except");
+    expect_error(". {\n bind lo {\n  only 127.0.0.1\n }\n}\n",
+                 "t/Corefile:3: bind: unknown option 'only' (only except)");
+    expect_error("tls://example.com {\n  tls cert.pem key.pem\n}\n",
+                 "t/Corefile:1: 'tls://example.com': tls:// server blocks (DNS over TLS) are "
+                 "not supported: vmdnsd serves dns:// (UDP and TCP); put a proxy in front for "
+                 "tls");
+    expect_error("example.com {\n  tls cert.pem key.pem\n}\n",
+                 "t/Corefile:2: tls: not supported (vmdnsd serves DNS over UDP and TCP only; put "
+                 "a TLS proxy in front)");
     expect_error("example.com:99999 {\n}\n",
                  "t/Corefile:1: bad port in server block key 'example.com:99999'");
-    expect_error("10.0.0.0/8 {\n}\n",
-                 "t/Corefile:1: '10.0.0.0/8': zones in CIDR notation are not supported (name "
-                 "the in-addr.arpa or ip6.arpa zone)");
+    expect_error("10.0.0.0/17 {\n}\n",
+                 "t/Corefile:1: '10.0.0.0/17': an IPv4 prefix length must be 0, 8, 16, 24 or 32 "
+                 "to name one reverse zone (list the in-addr.arpa zones it covers instead)");
     expect_error("a.test {\n prometheus :9153\n}\nb.test {\n prometheus :9253\n}\n",
                  "t/Corefile:5: prometheus: differs from the one on t/Corefile:2 (vmdnsd has one "
                  "plugin chain for all server blocks: give it once, or the same everywhere)");
@@ -484,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_directives),  cmocka_unit_test(test_defaults_and_keys),
         cmocka_unit_test(test_redis),       cmocka_unit_test(test_env_quotes_comments),
         cmocka_unit_test(test_snippets),    cmocka_unit_test(test_import_files),
+        cmocka_unit_test(test_coredns_forms),
         cmocka_unit_test(test_braceless),   cmocka_unit_test(test_errors),
         cmocka_unit_test(test_plugin_hook), cmocka_unit_test(test_host_independent),
     };
