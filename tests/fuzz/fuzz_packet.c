@@ -16,8 +16,11 @@
  *     the question is echoed byte for byte, OPT present iff the query had
  *     one, and a 65535-byte response is never truncated;
  *   - a smaller limit changes nothing when the full response fits in it;
- *     otherwise it sets TC and keeps at most as many answer records, or
- *     leaves out only (optional) additional records.
+ *     otherwise it sets TC with empty sections (the OPT alone in
+ *     additional), or leaves out only (optional) additional records;
+ *   - what the respond stage adds (a server COOKIE as the cookie plugin
+ *     makes it, an NSID) still parses, and the server cookie made for the
+ *     query's client cookie is recognised, a changed one is not.
  */
 #include <ldns/ldns.h>
 #include <stdio.h>
@@ -26,6 +29,8 @@
 #include <urcu.h>
 
 #include "dns/answer.h"
+#include "dns/cookie.h"
+#include "dns/opt.h"
 #include "dns/wire.h"
 #include "view/view.h"
 #include "zone_builder.h"
@@ -127,6 +132,53 @@ static void check_response(const wire_query_t *q, const uint8_t *out, size_t len
     ldns_pkt_free(pkt);
 }
 
+/* What the cookie and nsid plugins' respond hooks do to a response: add
+ * the COOKIE (client cookie + a server cookie made for 192.0.2.1) when the
+ * query had one, and an NSID when it asked; the result still parses, and
+ * the cookie made is the one recognised. Works on a copy. */
+static void respond_stage(const wire_query_t *q, const uint8_t *resp, size_t len, size_t max,
+                          int rcode)
+{
+    static uint8_t msg[WIRE_MAX_UDP];
+    static const uint8_t secret[COOKIE_SECRET_SIZE] = {7, 1, 2,  3,  4,  5,  6,  7,
+                                                       8, 9, 10, 11, 12, 13, 14, 15};
+    static const uint8_t ip[4] = {192, 0, 2, 1};
+    memcpy(msg, resp, len);
+    size_t off = opt_find(msg, len);
+    FUZZ_CHECK((off > 0) == q->has_edns);
+    if (off == 0)
+        return;
+    if (q->cookie != NULL) {
+        uint8_t c[COOKIE_CLIENT_SIZE + COOKIE_SERVER_SIZE];
+        memcpy(c, q->cookie, COOKIE_CLIENT_SIZE);
+        cookie_make(secret, q->cookie, ip, sizeof(ip), 1700000000, c + COOKIE_CLIENT_SIZE);
+        FUZZ_CHECK(cookie_matches(secret, q->cookie, c + 8, 16, ip, sizeof(ip)));
+        FUZZ_CHECK(cookie_fresh(cookie_timestamp(c + 8), 1700000000));
+        if (q->cookie_len > COOKIE_CLIENT_SIZE) {
+            /* the query's own server cookie: ours only if it is this one */
+            bool same = q->cookie_len == 24 && memcmp(q->cookie + 8, c + 8, 16) == 0;
+            bool match = cookie_matches(secret, q->cookie, q->cookie + 8, (size_t)q->cookie_len - 8,
+                                        ip, sizeof(ip));
+            FUZZ_CHECK(!same || match);
+        }
+        c[8 + (q->id % 16)] ^= 1;
+        FUZZ_CHECK(!cookie_matches(secret, q->cookie, c + 8, 16, ip, sizeof(ip)));
+        c[8 + (q->id % 16)] ^= 1;
+        /* the answer builder left room for it */
+        FUZZ_CHECK(opt_add_option(msg, &len, max, off, OPT_CODE_COOKIE, c, sizeof(c)));
+    }
+    const uint8_t *nsid;
+    uint16_t nsid_len;
+    if (wire_edns_option_find(q, OPT_CODE_NSID, &nsid, &nsid_len))
+        opt_add_option(msg, &len, max, off, OPT_CODE_NSID, (const uint8_t *)"node-7", 6);
+    FUZZ_CHECK(len <= max);
+    ldns_pkt *pkt = NULL;
+    FUZZ_CHECK(ldns_wire2pkt(&pkt, msg, len) == LDNS_STATUS_OK);
+    FUZZ_CHECK(ldns_pkt_edns(pkt));
+    FUZZ_CHECK(ldns_pkt_edns_extended_rcode(pkt) == (rcode >> 4));
+    ldns_pkt_free(pkt);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint8_t out[WIRE_MAX_UDP], full[WIRE_MAX_UDP];
@@ -175,6 +227,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             len = answer_error(&q, (uint8_t)rcode, &lim, out, limits[i]);
         }
         check_response(&q, out, len, limits[i], rcode);
+        if (q.has_question)
+            respond_stage(&q, out, len, limits[i], rcode);
         if (i == 0) {
             full_len = len;
             memcpy(full, out, len);
@@ -183,7 +237,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else if (v == WIRE_ANSWER) {
             FUZZ_CHECK(memcmp(out + 4, full + 4, 2) == 0); /* same QDCOUNT */
             if (wire_read_u16(out + 2) & WIRE_FLAG_TC) {
-                FUZZ_CHECK(wire_read_u16(out + 6) <= wire_read_u16(full + 6));
+                /* empty sections: nothing but the OPT */
+                FUZZ_CHECK(wire_read_u16(out + 6) == 0 && wire_read_u16(out + 8) == 0);
+                FUZZ_CHECK(wire_read_u16(out + 10) == (q.has_edns ? 1 : 0));
             } else {
                 /* only optional additional records may be left out */
                 FUZZ_CHECK(memcmp(out + 6, full + 6, 4) == 0);

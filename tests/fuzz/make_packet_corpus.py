@@ -79,6 +79,26 @@ SEEDS = {
     "edns_cookie_bad": header(ar=1) + Q_A + opt_rr(rdata=b"\x00\x0a\x00\x07" + bytes(7)),
     # a good OPT with a cookie, then a record that is not there
     "edns_cookie_then_cut": header(ar=2) + Q_A + opt_rr(rdata=b"\x00\x0a\x00\x08" + bytes(8)),
+    # cookies, NSID and OPTs without a question (issue 12)
+    "cookie_server_16": header(ar=1) + Q_A + opt_rr(
+        rdata=b"\x00\x0a\x00\x18" + bytes.fromhex("2464c4abcf10c957010000005cf79f111f8130c3eee29480")),
+    "cookie_server_32": header(ar=1) + Q_A + opt_rr(rdata=b"\x00\x0a\x00\x28" + bytes(range(40))),
+    "cookie_two": header(ar=1) + Q_A + opt_rr(
+        rdata=b"\x00\x0a\x00\x08" + bytes(8) + b"\x00\x0a\x00\x10" + bytes(16)),
+    "cookie_and_nsid": header(ar=1) + Q_A + opt_rr(
+        do=True, rdata=b"\x00\x03\x00\x00" + b"\x00\x0a\x00\x08" + bytes(range(8))),
+    "cookie_big_answer": query("big.example.com.", "A", edns=0, payload=512,
+                               options=[dns.edns.GenericOption(10, bytes(range(24)))]),
+    "nsid_only": query("www.example.com.", "A", edns=0, options=[dns.edns.GenericOption(3, b"")]),
+    "nsid_chaos_id_server": dns.message.make_query(
+        "id.server.", "TXT", rdclass="CH", use_edns=0,
+        options=[dns.edns.GenericOption(3, b"")]).to_wire(),
+    "qdcount_0_opt_cookie": header(qd=0, ar=1) + opt_rr(rdata=b"\x00\x0a\x00\x08" + bytes(8)),
+    "qdcount_2_opt": header(qd=2, ar=1) + Q_A + Q_A + opt_rr(),
+    "notify_opt": header(flags=4 << 11, ar=1) + Q_A + opt_rr(),
+    "update_noq_opt": header(flags=5 << 11, qd=0, ar=1) + opt_rr(),
+    "opcode_15_opt": header(flags=15 << 11, ar=1) + Q_A + opt_rr(do=True),
+    "trailing_after_opt": header(ar=1) + Q_A + opt_rr() + b"\x00",
     # malformed
     "short": header()[:7],
     "qr_set": header(flags=0x8000) + Q_A,
