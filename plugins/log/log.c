@@ -4,7 +4,14 @@
  *
  *   log: true                       # every query
  *   log: {class: [denial, error]}   # or: all | success | denial | error
- *   Corefile: log [.] [{ class CLASS... }]
+ *   log: {names: [example.com.], format: "{remote} {name} {rcode}"}
+ *   Corefile: log [NAMES...] [FORMAT] [{ class CLASS... }]   (several class
+ *             lines add up; `stdout`, CoreDNS's old output argument, is
+ *             where the lines go anyway)
+ *
+ * NAMES: only queries for names in these zones are logged (default: all).
+ * FORMAT: CoreDNS's placeholders, {common} (the default) or {combined}
+ * (logformat.h).
  *
  * Workers must never wait on a terminal or a pipe, so the `done` hook only
  * formats the line (logfmt.c) into the worker's own ring (ring.c); one
@@ -27,15 +34,29 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/plugin.h"
+#include "dns/name.h"
 #include "log/logfmt.h"
+#include "log/logformat.h"
 #include "log/ring.h"
 
 #define QLOG_RING_BYTES (512u * 1024u)
 #define QLOG_IDLE_NS    (10 * 1000 * 1000) /* writer sleep when all rings are empty */
 #define QLOG_REPORT_NS  10000000000ull     /* drop report interval */
 
+#define QLOG_MAX_NAMES 32
+
+/* The zones whose queries are logged (none: every query). */
+typedef struct qlog_names {
+    size_t n;
+    uint8_t len[QLOG_MAX_NAMES];
+    uint8_t wire[QLOG_MAX_NAMES][NAME_MAX_WIRE];
+} qlog_names_t;
+
 typedef struct qlog {
     unsigned classes; /* LOGFMT_CLASS_* bits to log */
+    qlog_names_t names;
+    bool custom; /* format set: render it (else CoreDNS's default line) */
+    logformat_t format;
     unsigned nrings;
     log_ring_t *rings; /* one per worker */
     int fd;            /* output (stdout) */
@@ -58,8 +79,19 @@ static void qlog_done(void *state, request_t *req)
     if (l == NULL || req->worker >= l->nrings || !(logfmt_classify(req) & l->classes)) {
         return;
     }
+    if (l->names.n > 0) {
+        bool in = false;
+        for (size_t i = 0; i < l->names.n && !in; i++) {
+            in = req->q->has_question && name_is_below_or_equal(req->q->qname, req->q->qname_len,
+                                                                l->names.wire[i], l->names.len[i]);
+        }
+        if (!in) {
+            return;
+        }
+    }
     char line[LOGFMT_LINE_MAX];
-    size_t len = logfmt_line(req, qlog_now_ns(), line, sizeof(line));
+    size_t len = l->custom ? logformat_render(&l->format, req, qlog_now_ns(), line, sizeof(line))
+                           : logfmt_line(req, qlog_now_ns(), line, sizeof(line));
     if (len > 0) {
         log_ring_put(&l->rings[req->worker], line, len);
     }
@@ -199,10 +231,40 @@ static int qlog_class(const cfg_node_t *n, unsigned *bits, cfg_error_t *err)
     return cfg_fail(err, n, "log: unknown class '%s' (all, success, denial or error)", s);
 }
 
-/* `log: true|false` or `log: {class: NAME | [NAME, ...]}`. */
-static int qlog_read_config(cfg_node_t *cfg, unsigned *classes, cfg_error_t *err)
+/* `names:` (a zone or a list of zones). */
+static int qlog_read_names(cfg_node_t *n, qlog_names_t *names, cfg_error_t *err)
+{
+    size_t count = n->kind == CFG_SEQ ? n->n : 1;
+    for (size_t i = 0; i < count; i++) {
+        cfg_node_t *item = n->kind == CFG_SEQ ? n->items[i] : n;
+        const char *s;
+        if (cfg_string(item, &s, err) != 0) {
+            return -1;
+        }
+        if (names->n == QLOG_MAX_NAMES) {
+            return cfg_fail(err, item, "log: names: at most %d", QLOG_MAX_NAMES);
+        }
+        size_t len = s[0] != '\0' ? name_from_text(s, names->wire[names->n]) : 0;
+        if (len == 0) {
+            return cfg_fail(err, item, "log: names: bad zone name '%s'", s);
+        }
+        if (len == 1) { /* the root: every query */
+            names->n = 0;
+            return 0;
+        }
+        names->len[names->n++] = (uint8_t)len;
+    }
+    return 0;
+}
+
+/* `log: true|false` or `log: {class: NAME | [NAME, ...], names: [...],
+ * format: TEXT}`. */
+static int qlog_read_config(cfg_node_t *cfg, unsigned *classes, qlog_names_t *names, bool *custom,
+                            logformat_t *format, cfg_error_t *err)
 {
     *classes = LOGFMT_CLASS_ALL;
+    memset(names, 0, sizeof(*names));
+    *custom = false;
     if (cfg->kind == CFG_SCALAR) {
         bool on;
         if (cfg_bool(cfg, &on, err) != 0) {
@@ -214,6 +276,22 @@ static int qlog_read_config(cfg_node_t *cfg, unsigned *classes, cfg_error_t *err
     if (cfg->kind != CFG_MAP) {
         return cfg_fail(err, cfg,
                         "log: expected true/false or {class: [all|success|denial|error]}");
+    }
+    cfg_node_t *nm = cfg_get(cfg, "names");
+    if (nm != NULL && qlog_read_names(nm, names, err) != 0) {
+        return -1;
+    }
+    cfg_node_t *fm = cfg_get(cfg, "format");
+    if (fm != NULL) {
+        const char *text;
+        char why[200];
+        if (cfg_string(fm, &text, err) != 0) {
+            return -1;
+        }
+        if (logformat_compile(text, format, why, sizeof(why)) != 0) {
+            return cfg_fail(err, fm, "%s", why);
+        }
+        *custom = true;
     }
     cfg_node_t *c = cfg_get(cfg, "class");
     if (c == NULL) {
@@ -237,6 +315,9 @@ static int qlog_read_config(cfg_node_t *cfg, unsigned *classes, cfg_error_t *err
 /* The parsed `log:` section. */
 typedef struct qlog_conf {
     unsigned classes; /* 0: `log: false` */
+    qlog_names_t names;
+    bool custom;
+    logformat_t format;
     unsigned workers; /* rings to allocate (resolved: never 0) */
     cfg_pos_t at;
 } qlog_conf_t;
@@ -245,7 +326,7 @@ static int qlog_parse(const plugin_parse_env_t *penv, cfg_node_t *cfg, void **co
                       cfg_error_t *err)
 {
     qlog_conf_t c = {0};
-    if (qlog_read_config(cfg, &c.classes, err) != 0) {
+    if (qlog_read_config(cfg, &c.classes, &c.names, &c.custom, &c.format, err) != 0) {
         return -1;
     }
     c.workers = penv->workers;
@@ -266,7 +347,9 @@ static int qlog_parse(const plugin_parse_env_t *penv, cfg_node_t *cfg, void **co
 static bool qlog_conf_equal(const void *a, const void *b)
 {
     const qlog_conf_t *x = a, *y = b;
-    return x->classes == y->classes && x->workers == y->workers;
+    return x->classes == y->classes && x->workers == y->workers && x->custom == y->custom &&
+           memcmp(&x->names, &y->names, sizeof(x->names)) == 0 &&
+           (!x->custom || memcmp(&x->format, &y->format, sizeof(x->format)) == 0);
 }
 
 static int qlog_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)
@@ -282,6 +365,9 @@ static int qlog_setup(const plugin_env_t *env, const void *conf, void **state, c
         return cfg_fail_pos(err, &c->at, "log: out of memory");
     }
     l->classes = c->classes;
+    l->names = c->names;
+    l->custom = c->custom;
+    l->format = c->format;
     l->fd = STDOUT_FILENO;
     l->nrings = c->workers;
     for (unsigned i = 0; i < c->workers; i++) {
@@ -295,27 +381,57 @@ static int qlog_setup(const plugin_env_t *env, const void *conf, void **state, c
     return 0;
 }
 
-/* `log [.] [{ class CLASS... }]` in a Corefile: `log: true` or
- * `log: {class: [CLASS, ...]}`. */
+/* `log [NAMES...] [FORMAT] [{ class CLASS... }]` in a Corefile: `log:
+ * true` or `log: {names: [...], format: TEXT, class: [CLASS, ...]}`. As
+ * CoreDNS reads it: with two arguments or more, the last is the format if
+ * it has a '{'; vmdnsd also takes a single argument with a '{' as the
+ * format (CoreDNS would make it a name no query has). `stdout` is dropped
+ * (CoreDNS's old `log [NAME] [stdout] [FORMAT]`). Several class lines add
+ * up. */
 static int qlog_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *err)
 {
     int seen = cf_once(ctx, d, err);
     if (seen != 0) {
         return seen < 0 ? -1 : 0;
     }
-    if (d->nargs > 1 || (d->nargs == 1 && strcmp(d->args[0].text, ".") != 0)) {
-        return cf_fail(err, d->name,
-                       "log: names and formats are not supported (vmdnsd logs every query in "
-                       "CoreDNS's default format; use `log { class ... }` to filter)");
+    size_t nnames = d->nargs;
+    const cf_token_t *fmt = NULL;
+    if (nnames > 0 && strchr(d->args[nnames - 1].text, '{') != NULL) {
+        fmt = &d->args[--nnames];
     }
-    if (!d->block) {
+    bool named = false;
+    for (size_t i = 0; i < nnames; i++) {
+        named =
+            named || (strcmp(d->args[i].text, "stdout") != 0 && strcmp(d->args[i].text, ".") != 0);
+    }
+    if (!d->block && !named && fmt == NULL) {
         return cf_put(cf_root(ctx), "log", d->name, "true", err);
     }
     cfg_node_t *m = cf_put_node(cf_root(ctx), "log", d->name, CFG_MAP, err);
     if (m == NULL) {
         return -1;
     }
+    if (named) {
+        cfg_node_t *seq = cf_put_node(m, "names", d->name, CFG_SEQ, err);
+        if (seq == NULL) {
+            return -1;
+        }
+        for (size_t i = 0; i < nnames; i++) {
+            char zone[CF_ZONE_TEXT];
+            if (strcmp(d->args[i].text, "stdout") == 0 || strcmp(d->args[i].text, ".") == 0) {
+                continue;
+            }
+            if (cf_zone_name(&d->args[i], d->args[i].text, zone, err) != 0 ||
+                cf_add(seq, &d->args[i], zone, err) != 0) {
+                return -1;
+            }
+        }
+    }
+    if (fmt != NULL && cf_put(m, "format", fmt, fmt->text, err) != 0) {
+        return -1;
+    }
     cf_line_t l;
+    cfg_node_t *seq = NULL;
     for (size_t pos = 0; cf_next_line(d, &pos, &l);) {
         const cf_token_t *t = l.opt;
         if (strcmp(t->text, "class") != 0) {
@@ -324,11 +440,7 @@ static int qlog_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_erro
         if (l.nargs == 0) {
             return cf_fail(err, t, "log: class needs at least one class");
         }
-        if (cfg_peek(m, "class") != NULL) {
-            return cf_fail(err, t, "log: class given twice");
-        }
-        cfg_node_t *seq = cf_put_node(m, "class", t, CFG_SEQ, err);
-        if (seq == NULL) {
+        if (seq == NULL && (seq = cf_put_node(m, "class", t, CFG_SEQ, err)) == NULL) {
             return -1;
         }
         for (size_t k = 0; k < l.nargs; k++) {

@@ -73,8 +73,7 @@ static void logfmt_peer(const struct sockaddr *sa, char *buf, size_t cap)
     }
 }
 
-/* "qr,aa,rd" from the response flags word. */
-static void logfmt_flags(uint16_t flags, char *buf, size_t cap)
+void logfmt_flags(uint16_t flags, char *buf, size_t cap)
 {
     static const struct {
         uint16_t bit;

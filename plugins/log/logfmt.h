@@ -41,6 +41,9 @@ unsigned logfmt_classify(const request_t *req);
  * small). */
 size_t logfmt_line(const request_t *req, uint64_t now_ns, char *buf, size_t cap);
 
+/* "qr,aa,rd": the response flags word as CoreDNS's {>rflags} writes it. */
+void logfmt_flags(uint16_t flags, char *buf, size_t cap);
+
 /* Seconds as CoreDNS prints a duration: "0.000123456s", "1.5s", "0s". */
 size_t logfmt_duration(uint64_t ns, char *buf, size_t cap);
 

@@ -336,6 +336,15 @@ static void test_coredns_forms(void **state)
                 "show_first\n    consolidate 30s \"^other\"\n  }\n}\n",
                 "{ready:{listen::8181},metrics:{listen::9153},errors:{consolidate:5m},"
                 "listen:[127.0.0.1:53]}");
+    /* log: names, stdout, formats, several class lines. */
+    expect_tree("example.com {\n  bind 127.0.0.1\n  log example.com 10.0.0.0/8 stdout "
+                "\"{remote} {name} {rcode}\" {\n    class denial\n    class error\n  }\n}\n",
+                "{log:{names:[example.com.,10.in-addr.arpa.],format:{remote} {name} {rcode},"
+                "class:[denial,error]},listen:[127.0.0.1:53]}");
+    expect_tree("example.com {\n  bind 127.0.0.1\n  log . {combined}\n}\n",
+                "{log:{format:{combined}},listen:[127.0.0.1:53]}");
+    expect_tree("example.com {\n  bind 127.0.0.1\n  log stdout\n}\n",
+                "{log:true,listen:[127.0.0.1:53]}");
     expect_error("example.com {\n  ready {\n    monitor sometimes\n  }\n}\n",
                  "t/Corefile:3: ready: monitor until-ready|continuously");
     expect_error("example.com {\n  errors {\n    consolidate 5m \"(\" warning\n  }\n}\n",
