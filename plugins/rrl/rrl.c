@@ -39,6 +39,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/plugin.h"
+#include "rrl/rrl.h"
 #include "rrl/rrl_config.h"
 #include "rrl/rrl_table.h"
 
@@ -286,6 +287,11 @@ static int rrl_setup(const plugin_env_t *env, const void *conf, void **state, cf
     }
     *state = r;
     return 0;
+}
+
+rrl_table_t *rrl_instance_table(void *state)
+{
+    return state != NULL ? ((rrl_t *)state)->table : NULL;
 }
 
 static int rrl_parse(const plugin_parse_env_t *penv, cfg_node_t *section, void **conf,

@@ -17,10 +17,9 @@
 #include <string.h>
 
 #include "core/plugin.h"
+#include "rrl/rrl.h"
 #include "rrl/rrl_config.h"
 #include "rrl/rrl_table.h"
-
-extern const plugin_t plugin_rrl;
 
 #define NS_PER_S 1000000000ull
 
