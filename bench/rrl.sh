@@ -24,6 +24,7 @@
 # Usage: bench/rrl.sh   (after building build/)
 # Env:   VMDNSD=path ROUNDS=3 SECONDS_PER_RUN=5 RATE=20000 FLOOD_RATE=20000
 #        NAMES=10000 SERVERS="vmdnsd vmdnsd-norrl knotd nsd"
+#        SKIP_FLOOD=1 (only the CPU rounds)
 # Every process it starts is stopped on exit, also on Ctrl-C or error.
 set -euo pipefail
 
@@ -49,7 +50,8 @@ if [ "$(nproc)" -lt 2 ]; then
 fi
 
 TMP=$(mktemp -d /tmp/vmdns-rrl-bench.XXXXXX)
-declare -A PID PORT CPU FLOOD
+declare -A PID PORT CPU FLOOD US
+RATIOS=()
 STARTED=()
 
 ours() { [ "$(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ')" = "$$" ]; }
@@ -192,6 +194,7 @@ best_min() { [ -z "${1:-}" ] && echo "$2" || awk -v a="$1" -v b="$2" 'BEGIN { pr
 
 # --- the flood ----------------------------------------------------------------
 for s in $SERVERS; do
+  [ "${SKIP_FLOOD:-0}" = 1 ] && break
   before=$(cpu "$s")
   FLOOD[$s]=$(taskset -c 1 /usr/bin/python3 "$ROOT/bench/rrl_flood.py" "${PORT[$s]}" "$TMP/queries.txt" \
     --rate "$FLOOD_RATE" --seconds "$SECONDS_PER_RUN" --qname "big.$ORIGIN")
@@ -219,7 +222,14 @@ for round in $(seq "$ROUNDS"); do
     printf 'round %d  %-13s at %d qps: %8.0f qps completed (%s lost), %6s us CPU/query\n' \
       "$round" "$s" "$RATE" "$qps" "${lost:-?}" "$us"
     [ "$us" != inf ] && CPU[$s]=$(best_min "${CPU[$s]:-}" "$us")
+    US[$s]=$us
   done
+  # The two vmdnsd run back to back: the ratio of one round's pair sees the
+  # same machine load (the best-of figures may come from different moments).
+  if [ -n "${US[vmdnsd]:-}" ] && [ -n "${US[vmdnsd-norrl]:-}" ] && [ "${US[vmdnsd]}" != inf ] &&
+    [ "${US[vmdnsd-norrl]}" != inf ]; then
+    RATIOS+=("$(awk -v a="${US[vmdnsd]}" -v b="${US[vmdnsd-norrl]}" 'BEGIN { printf "%.3f", a / b }')")
+  fi
 done
 
 field() { sed -n "s/.*\b$2=\([^ ]*\).*/\1/p" <<<"$1"; }
@@ -228,10 +238,15 @@ echo "RRL benchmark: 10 responses/s per account, slip 2, /24; 1 server worker on
 echo "flood: big.$ORIGIN TXT (EDNS 1232) from 127.0.1.1-64 at $FLOOD_RATE qps for ${SECONDS_PER_RUN}s; legitimate client 127.0.2.1 at 100 qps"
 printf '%-13s %12s %14s %14s %14s %12s %18s\n' server "flood qps" "bytes sent" "bytes back" "amplification" "legit ans." "CPU us/q @$RATE"
 for s in $SERVERS; do
-  f=${FLOOD[$s]}
+  f=${FLOOD[$s]:-}
   printf '%-13s %12s %14s %14s %14s %11s%% %18s\n' "$s" "$(field "$f" flood_qps)" "$(field "$f" flood_bytes_sent)" \
     "$(field "$f" bytes_received)" "$(field "$f" amplification)" "$(field "$f" legit_rate)" "${CPU[$s]:-n/a}"
 done
 if [ -n "${CPU[vmdnsd]:-}" ] && [ -n "${CPU[vmdnsd-norrl]:-}" ]; then
-  awk -v a="${CPU[vmdnsd]}" -v b="${CPU[vmdnsd-norrl]}" 'BEGIN { printf "vmdnsd CPU per query, rrl on / off: %.3f\n", a / b }'
+  awk -v a="${CPU[vmdnsd]}" -v b="${CPU[vmdnsd-norrl]}" 'BEGIN { printf "vmdnsd CPU per query, rrl on / off: %.3f (best of each)", a / b }'
+  if [ "${#RATIOS[@]}" -gt 0 ]; then
+    printf '%s\n' "${RATIOS[@]}" | sort -n | awk '{ r[NR] = $1 } END { printf ", median of the rounds'"'"' pairs %.3f (%s)\n", r[int((NR + 1) / 2)], NR " rounds" }'
+  else
+    echo
+  fi
 fi
