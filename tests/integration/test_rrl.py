@@ -13,6 +13,7 @@ limited. report-only answers everything and counts it on /metrics
 unchanged (the instance is kept) and with it changed (the table is kept).
 """
 
+import os
 import re
 import signal
 import socket
@@ -219,6 +220,29 @@ class RrlTest(unittest.TestCase):
         # The other /24 was never limited.
         r = ask_from(server.port, "127.0.2.1", "www.example.com.")
         self.assertTrue(r is not None and r.answer and not r.flags & dns.flags.TC)
+
+    def test_corefile(self):
+        """The Corefile directive: `rrl` in the example.com block limits
+        example.com (the block's zone), not example.net (another block)."""
+        server = Vmdnsd(config="# replaced below\n")
+        self.addCleanup(server.cleanup)
+        server.config_path = os.path.join(server.tmp, "Corefile")
+        with open(server.config_path, "w") as f:
+            f.write("example.com:0 {\n  bind 127.0.0.1\n  file %s\n"
+                    "  rrl {\n    responses-per-second 5\n    slip-ratio 1\n  }\n}\n"
+                    "example.net:0 {\n  bind 127.0.0.1\n  file %s\n}\n"
+                    % (DEFAULT_ZONES[0][1], DEFAULT_ZONES[1][1]))
+        server.start(option="--corefile")
+        flood = Flood(server.port)
+        self.addCleanup(flood.close)
+        flood.run("www.example.com.", 100, seconds=0.2)
+        full, tc = flood.counts()
+        self.assertLessEqual(full, 8)
+        self.assertEqual(full + tc, 100)  # slip-ratio 1: every limited reply slips
+        other = Flood(server.port, net=1, n=4)
+        self.addCleanup(other.close)
+        other.run("www.example.net.", 100, seconds=0.2)
+        self.assertEqual(other.counts(), (100, 0))
 
 
 if __name__ == "__main__":
