@@ -199,7 +199,7 @@ view_node_t *redis_node_clone(const view_node_t *node)
     size_t n = 0;
     for (size_t i = 0; i < nsets; i++) {
         const uint8_t *p = sets[i].wire;
-        for (uint16_t k = 0; k < sets[i].count; k++) {
+        for (uint32_t k = 0; k < sets[i].count; k++) {
             uint16_t rdlen = wire_read_u16(p + 8);
             rrs[n++] = (view_rr_t){wire_read_u16(p), wire_read_u32(p + 4), rdlen, p + 10};
             p += 10 + rdlen;

@@ -194,7 +194,7 @@ static bool write_rrset(builder_t *b, int section, const owner_ref_t *owner,
     unsigned mark_cand = b->ncand;
     const uint8_t *rr = set->wire;
     long owner_at = owner->ptr;
-    for (uint16_t i = 0; i < set->count; i++) {
+    for (uint32_t i = 0; i < set->count; i++) {
         uint16_t rdlen = wire_read_u16(rr + 8);
         if (owner_at >= 0 && owner_at <= PTR_LIMIT) {
             if (b->len + 2 > b->cap)
@@ -265,7 +265,7 @@ static void collect_targets(lookup_ctx_t *c, const view_zone_t *zone, const view
         return;
     }
     const uint8_t *rr = set->wire;
-    for (uint16_t i = 0; i < set->count && c->nextra < MAX_ADDITIONAL; i++) {
+    for (uint32_t i = 0; i < set->count && c->nextra < MAX_ADDITIONAL; i++) {
         uint16_t rdlen = wire_read_u16(rr + 8);
         if (rdlen > skip) {
             size_t nl = rdata_name_len(rr + 10 + skip, rdlen - skip);

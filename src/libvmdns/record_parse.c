@@ -398,18 +398,73 @@ static void parse_record(builder_t *b, size_t ti, size_t type_start, jref_t rec,
             skip(b, "%s[%zu]: %s", key, idx, w.text);
         return;
     }
-    const uint8_t *rd = b->buf + b->blen;
-    for (size_t i = type_start; i < b->n; i++) {
-        if (b->rrs[i].rdlen == (size_t)len && memcmp(b->buf + b->offs[i], rd, (size_t)len) == 0) {
-            skip(b, "%s[%zu]: duplicate record", key, idx);
-            return;
-        }
-    }
     if (t->type == VMDNS_TYPE_SOA && b->n > type_start) {
         skip(b, "%s[%zu]: more than one SOA", key, idx);
         return;
     }
     commit(b, t->type, (uint32_t)ttl, (size_t)len);
+}
+
+/* A record of one type, for finding duplicates. */
+typedef struct dup_ref {
+    const uint8_t *rdata;
+    size_t len;
+    size_t pos; /* index in the scratch list */
+} dup_ref_t;
+
+static int dup_cmp(const void *a, const void *b)
+{
+    const dup_ref_t *x = a, *y = b;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    int c = memcmp(x->rdata, y->rdata, x->len);
+    if (c != 0)
+        return c;
+    return x->pos < y->pos ? -1 : (x->pos > y->pos);
+}
+
+/* Drop exact duplicates among records [start, n) (one type), keeping the
+ * first of each in the given order. Sorting makes it O(k log k): a value
+ * with 100,000 records must not cost 10^10 comparisons. */
+static void dedupe(builder_t *b, size_t start, const char *key)
+{
+    size_t k = b->n - start;
+    if (k < 2)
+        return;
+    dup_ref_t *refs = malloc(k * sizeof(*refs));
+    uint8_t *gone = calloc(k, 1);
+    if (!refs || !gone) {
+        free(refs);
+        free(gone);
+        b->oom = 1;
+        return;
+    }
+    for (size_t i = 0; i < k; i++)
+        refs[i] = (dup_ref_t){b->buf + b->offs[start + i], b->rrs[start + i].rdlen, i};
+    qsort(refs, k, sizeof(*refs), dup_cmp);
+    size_t dups = 0;
+    for (size_t i = 1; i < k; i++) {
+        if (refs[i].len == refs[i - 1].len &&
+            memcmp(refs[i].rdata, refs[i - 1].rdata, refs[i].len) == 0) {
+            gone[refs[i].pos] = 1;
+            dups++;
+        }
+    }
+    if (dups > 0) {
+        size_t out = start;
+        for (size_t i = 0; i < k; i++) {
+            if (gone[i]) {
+                skip(b, "%s[%zu]: duplicate record", key, i);
+                continue;
+            }
+            b->rrs[out] = b->rrs[start + i];
+            b->offs[out] = b->offs[start + i];
+            out++;
+        }
+        b->n = out;
+    }
+    free(refs);
+    free(gone);
 }
 
 /* Parse every record under the type key `key` (array, single object or null). */
@@ -578,6 +633,8 @@ int vmdns_record_parse_json_zone(const char *json, size_t len, uint32_t default_
             if ((many ? classify(key) : kinds[i]) == (int)ti)
                 parse_type(&b, ti, type_start, key, (jref_t){doc, doc->members[m].value});
         }
+        if (!b.oom)
+            dedupe(&b, type_start, vmdns_codec_types[ti].key);
     }
     cname_rule(&b);
     /* One huge value must not pin its buffers to this thread for good. */

@@ -58,6 +58,23 @@ typedef struct rr_index {
     size_t order;
 } rr_index_t;
 
+/* Type, then content, then input order: duplicates end up side by side,
+ * the first given first. */
+static int compare_rr_content(const void *a, const void *b)
+{
+    const view_rr_t *x = ((const rr_index_t *)a)->rr, *y = ((const rr_index_t *)b)->rr;
+    if (x->type != y->type)
+        return x->type < y->type ? -1 : 1;
+    if (x->rdlen != y->rdlen)
+        return x->rdlen < y->rdlen ? -1 : 1;
+    int c = memcmp(x->rdata, y->rdata, x->rdlen);
+    if (c != 0)
+        return c;
+    size_t oa = ((const rr_index_t *)a)->order, ob = ((const rr_index_t *)b)->order;
+    return oa < ob ? -1 : (oa > ob);
+}
+
+/* Type, then input order: the order records are answered in. */
 static int compare_rr(const void *a, const void *b)
 {
     const view_rr_t *x = ((const rr_index_t *)a)->rr, *y = ((const rr_index_t *)b)->rr;
@@ -90,23 +107,25 @@ view_node_t *view_node_new(const uint8_t *owner, size_t owner_len, const view_rr
         idx[i].rr = &rrs[i];
         idx[i].order = i;
     }
-    qsort(idx, n, sizeof(*idx), compare_rr);
-
-    /* Drop duplicates (RRsets are sets) and count types and bytes. */
+    /* O(n log n): sort by content so duplicates (RRsets are sets) are
+     * neighbours, keep the first of each, then restore the given order. */
+    qsort(idx, n, sizeof(*idx), compare_rr_content);
     size_t kept = 0, types = 0, bytes = 0;
     for (size_t i = 0; i < n; i++) {
-        bool dup = false;
-        for (size_t j = kept; j-- > 0 && idx[j].rr->type == idx[i].rr->type;)
-            if (same_rr(idx[j].rr, idx[i].rr)) {
-                dup = true;
-                break;
-            }
-        if (dup)
+        if (kept > 0 && same_rr(idx[kept - 1].rr, idx[i].rr))
             continue;
-        if (kept == 0 || idx[kept - 1].rr->type != idx[i].rr->type)
+        idx[kept++] = idx[i];
+    }
+    qsort(idx, kept, sizeof(*idx), compare_rr);
+    for (size_t i = 0; i < kept; i++) {
+        if (i == 0 || idx[i - 1].rr->type != idx[i].rr->type)
             types++;
         bytes += 10 + idx[i].rr->rdlen;
-        idx[kept++] = idx[i];
+    }
+    if (types > UINT16_MAX || bytes > UINT32_MAX) {
+        if (idx != stack_idx)
+            free(idx);
+        return NULL;
     }
 
     size_t head = align8(sizeof(view_node_t) + owner_len);
@@ -136,11 +155,11 @@ view_node_t *view_node_new(const uint8_t *owner, size_t owner_len, const view_rr
             j++;
         for (size_t k = 0; k < n; k++) /* duplicates count for the TTL too */
             if (rrs[k].type == type && rrs[k].ttl < ttl)
-                ttl = rrs[k].ttl;
+                ttl = rrs[k].ttl; /* O(n) per type: types are few */
         view_rrset_t *set = &node->rrsets[t++];
         set->type = type;
         set->ttl = ttl;
-        set->count = (uint16_t)(j - i);
+        set->count = (uint32_t)(j - i);
         set->wire = wire;
         for (; i < j; i++) {
             const view_rr_t *rr = idx[i].rr;

@@ -28,7 +28,7 @@
  * are uncompressed, lower-case as loaded. */
 typedef struct view_rrset {
     uint16_t type;
-    uint16_t count;
+    uint32_t count;    /* never truncated: an RRset may hold more than 65,535 records */
     uint32_t ttl;      /* one TTL per RRset (RFC 2181 5.2): the smallest given */
     uint32_t wire_len; /* bytes in wire */
     const uint8_t *wire;

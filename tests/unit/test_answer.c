@@ -633,6 +633,55 @@ static void truncation(void **state)
     exchange_free(x);
 }
 
+/* An RRset of more records than a 16-bit count holds (100,000 A) is never
+ * wrapped into a short or empty NOERROR answer: it does not fit even a
+ * 65,535-byte TCP message, so it is answered TC=1 with empty sections over
+ * TCP as over UDP (as Knot and NSD answer). */
+static void huge_rrset(void **state)
+{
+    (void)state;
+    view_t *view = view_new(); /* its own: the shared one stays as the others expect it */
+    zb_publish(view, "example.com.", example_rrs, sizeof(example_rrs) / sizeof(example_rrs[0]));
+    enum { N = 100000 };
+    view_rr_t *rrs = calloc(N, sizeof(*rrs));
+    uint8_t *ips = calloc(N, 4);
+    assert_non_null(rrs);
+    assert_non_null(ips);
+    for (size_t i = 0; i < N; i++) {
+        ips[4 * i] = 10;
+        ips[4 * i + 1] = (uint8_t)(i >> 16);
+        ips[4 * i + 2] = (uint8_t)(i >> 8);
+        ips[4 * i + 3] = (uint8_t)i;
+        rrs[i] = (view_rr_t){LDNS_RR_TYPE_A, 300, 4, ips + 4 * i};
+    }
+    uint8_t owner[NAME_MAX_WIRE], apex[NAME_MAX_WIRE];
+    size_t owner_len = zb_name("huge.example.com.", owner);
+    size_t apex_len = zb_name("example.com.", apex);
+    view_node_t *node = view_node_new(owner, owner_len, rrs, N, 0);
+    assert_non_null(node);
+    assert_int_equal(view_node_rrset(node, LDNS_RR_TYPE_A)->count, N);
+    assert_int_equal(view_zone_put(view_zone_get(view, apex, apex_len), node), 0);
+    free(rrs);
+    free(ips);
+
+    zb_query_opts_t o = {.id = 7};
+    /* TCP: header 12 + question 22 = 34, 16 bytes per RR */
+    exchange_t *x = ask_opts(view, "huge.example.com.", LDNS_RR_TYPE_A, &o, 65535);
+    expect_rcode(x, LDNS_RCODE_NOERROR, true);
+    assert_true(ldns_pkt_tc(x->pkt));
+    assert_true(x->meta.truncated);
+    assert_int_equal(count(x, LDNS_SECTION_ANSWER), 0);
+    exchange_free(x);
+    /* UDP */
+    o.edns = true;
+    o.udp = 1232;
+    x = ask_opts(view, "huge.example.com.", LDNS_RR_TYPE_A, &o, 1232);
+    assert_true(ldns_pkt_tc(x->pkt));
+    assert_int_equal(count(x, LDNS_SECTION_ANSWER), 0);
+    exchange_free(x);
+    view_free(view);
+}
+
 static void question_case_preserved(void **state)
 {
     exchange_t *x = ask(state, "Vm-AbC.ExAmple.COM", LDNS_RR_TYPE_A);
@@ -877,6 +926,7 @@ int main(void)
         cmocka_unit_test(edns),
         cmocka_unit_test(udp_limit),
         cmocka_unit_test(truncation),
+        cmocka_unit_test(huge_rrset),
         cmocka_unit_test(question_case_preserved),
         cmocka_unit_test(any_query),
         cmocka_unit_test(compression),

@@ -131,6 +131,56 @@ static void node_render(void **state)
     assert_null(view_node_new((const uint8_t *)"\x02vm", 3, NULL, 0, 0));
 }
 
+/* Building a node is O(n log n): 100,000 records (a tenth of them given
+ * twice) take well under a second; duplicates go, the given order stays,
+ * and counts above 65,535 are kept whole. */
+static void big_nodes(void **state)
+{
+    (void)state;
+    enum { N = 100000 };
+    view_rr_t *rrs = calloc(N + N / 10, sizeof(*rrs));
+    uint8_t *ips = calloc(N, 4);
+    assert_non_null(rrs);
+    assert_non_null(ips);
+    for (size_t i = 0; i < N; i++) {
+        size_t v = (i * 7919) % N; /* not in content order */
+        ips[4 * i] = 10;
+        ips[4 * i + 1] = (uint8_t)(v >> 16);
+        ips[4 * i + 2] = (uint8_t)(v >> 8);
+        ips[4 * i + 3] = (uint8_t)v;
+        rrs[i] = (view_rr_t){WIRE_TYPE_A, 300, 4, ips + 4 * i};
+    }
+    for (size_t i = 0; i < N / 10; i++) {
+        rrs[N + i] = rrs[i * 10];
+        rrs[N + i].ttl = 60; /* a duplicate's TTL still counts */
+    }
+    uint8_t owner[NAME_MAX_WIRE];
+    size_t owner_len = zb_name("big.example.com.", owner);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    view_node_t *node = view_node_new(owner, owner_len, rrs, N + N / 10, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_non_null(node);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    assert_true(ms < 1000);
+    const view_rrset_t *a = view_node_rrset(node, WIRE_TYPE_A);
+    assert_non_null(a);
+    assert_int_equal(a->count, N);
+    assert_int_equal(a->ttl, 60);
+    assert_int_equal(a->wire_len, N * 14);
+    for (size_t i = 0; i < N; i += 997)
+        assert_memory_equal(a->wire + i * 14 + 10, ips + 4 * i, 4);
+    view_node_free(node);
+
+    /* exactly 65,536 records: not an empty RRset */
+    node = view_node_new(owner, owner_len, rrs, 65536, 0);
+    assert_non_null(node);
+    assert_int_equal(view_node_rrset(node, WIRE_TYPE_A)->count, 65536);
+    view_node_free(node);
+    free(rrs);
+    free(ips);
+}
+
 static void put_replace_delete(void **state)
 {
     view_zone_t *zone = zone_new("example.com.");
@@ -613,6 +663,7 @@ int main(void)
     rcu_register_thread();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(node_render),
+        cmocka_unit_test(big_nodes),
         cmocka_unit_test(put_replace_delete),
         cmocka_unit_test(empty_non_terminals),
         cmocka_unit_test(delegation_and_wildcard_flags),
