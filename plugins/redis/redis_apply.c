@@ -56,12 +56,25 @@ bool apply_parse_field(redis_backend_t *b, const redis_zone_ctx_t *ctx, const ch
         apply_bad(b, key, f, 1, "not a valid name in this zone (bad label, or too long)");
         return false;
     }
-    redis_parse_t res;
-    out->node = redis_node_from_json(ctx, out->owner, out->owner_len, value, value_len, &res);
-    if (res.skipped > 0) {
+    if (value_len > b->gcfg->limits.value_bytes) { /* skipped whole, never parsed */
         char f[320];
         field_text(field, field_len, f, sizeof(f));
-        apply_bad(b, key, f, res.skipped, res.why);
+        limits_value_ok(b, key, f, value_len);
+        return true;
+    }
+    redis_parse_t res;
+    out->node = redis_node_from_json(ctx, out->owner, out->owner_len, value, value_len, &res);
+    if (res.skipped > 0 || res.too_big) {
+        char f[320];
+        field_text(field, field_len, f, sizeof(f));
+        if (res.over_limit) {
+            limits_hit(b, REDIS_LIMIT_RECORDS, key, f, res.why);
+        } else if (res.skipped > 0) {
+            apply_bad(b, key, f, res.skipped, res.why);
+        }
+        if (res.too_big) {
+            limits_note_too_big(b, key, f);
+        }
     }
     return true;
 }
@@ -98,8 +111,9 @@ void apply_parse_entry(redis_backend_t *b, const redisReply *fields, apply_op_t 
         op->kind = APPLY_DELZONE;
         return;
     }
-    redis_zone_ctx_t ctx = {&b->gcfg->defaults, b->gcfg->default_ttl, (uint32_t)time(NULL),
-                            op->apex, op->apex_len};
+    redis_zone_ctx_t ctx = {&b->gcfg->defaults,   b->gcfg->default_ttl,
+                            (uint32_t)time(NULL), op->apex,
+                            op->apex_len,         b->gcfg->limits.records_per_name};
     if (e.op == VMDNS_SCHEMA_OP_SET) {
         if (apply_parse_field(b, &ctx, key, e.name, e.name_len, e.value, e.value_len, &op->item)) {
             op->kind = APPLY_SET;

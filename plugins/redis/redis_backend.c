@@ -225,6 +225,9 @@ static void try_node(redis_backend_t *b)
         .connect_timeout_ms = b->gcfg->connect_timeout_ms,
         .read_timeout_ms = b->gcfg->read_timeout_ms,
     };
+    vmdns_reply_cap_t cap; /* copied by each connection */
+    redis_limits_reply_caps(&b->gcfg->limits, &cap);
+    o.cap = &cap;
     bool notify = b->gcfg->keyspace_notifications && !b->notify_off;
     b->conns_ready = 0;
     b->conns_needed = notify ? 3 : 2;

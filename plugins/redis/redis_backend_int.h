@@ -205,4 +205,25 @@ void apply_loaded(redis_backend_t *b, const uint8_t *apex, size_t apex_len, appl
 void apply_bad(redis_backend_t *b, const char *key, const char *field, size_t skipped,
                const char *why);
 
+/* ---- redis_limits_apply.c ---- */
+
+/* Count a limit hit and log it once per (limit, key, field). */
+void limits_hit(redis_backend_t *b, redis_limit_kind_t kind, const char *key, const char *field,
+                const char *detail);
+
+/* False (counted, logged) if a value of value_len bytes is over the limit. */
+bool limits_value_ok(redis_backend_t *b, const char *key, const char *field, size_t value_len);
+
+/* Keep at most zones_per_backend of the nkeys zone keys (the first in
+ * byte order, so the same ones every time), freeing the others; returns
+ * how many are kept. */
+size_t limits_zones(redis_backend_t *b, char **keys, size_t nkeys);
+
+/* Log once per key and field that a name has an RRset no DNS message can
+ * hold (answered truncated, TC=1). */
+void limits_note_too_big(redis_backend_t *b, const char *key, const char *field);
+
+/* False (counted, logged) if a zone of `names` fields is over the limit. */
+bool limits_zone_names_ok(redis_backend_t *b, const char *key, long long names);
+
 #endif

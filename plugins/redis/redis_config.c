@@ -260,6 +260,7 @@ int redis_config_read(cfg_node_t *node, redis_config_t *cfg, cfg_error_t *err)
     cfg->stream_maxlen = DEFAULT_STREAM_MAXLEN;
     cfg->default_ttl = DEFAULT_TTL;
     cfg->keyspace_notifications = true;
+    redis_limits_default(&cfg->limits);
     cfg->defaults = (redis_defaults_t){
         .ttl = 300, .refresh = 3600, .retry = 600, .expire = 86400, .minttl = 30};
 
@@ -318,6 +319,9 @@ int redis_config_read(cfg_node_t *node, redis_config_t *cfg, cfg_error_t *err)
         goto out;
     }
     if (defaults != NULL && read_defaults(defaults, &cfg->defaults, err) != 0) {
+        goto out;
+    }
+    if (redis_limits_read(node, &cfg->limits, err) != 0) {
         goto out;
     }
     rc = 0;
@@ -404,6 +408,7 @@ bool redis_config_equal(const redis_config_t *a, const redis_config_t *b)
         a->resync_interval_ms != b->resync_interval_ms || a->max_backoff_ms != b->max_backoff_ms ||
         a->stream_maxlen != b->stream_maxlen || a->default_ttl != b->default_ttl ||
         a->keyspace_notifications != b->keyspace_notifications ||
+        !redis_limits_equal(&a->limits, &b->limits) ||
         !redis_defaults_equal(&a->defaults, &b->defaults)) {
         return false;
     }
@@ -428,5 +433,6 @@ bool redis_config_backend_equal(const redis_config_t *a, size_t i, const redis_c
 
 bool redis_config_data_equal(const redis_config_t *a, const redis_config_t *b)
 {
-    return a->default_ttl == b->default_ttl && redis_defaults_equal(&a->defaults, &b->defaults);
+    return a->default_ttl == b->default_ttl && redis_defaults_equal(&a->defaults, &b->defaults) &&
+           redis_limits_equal(&a->limits, &b->limits);
 }

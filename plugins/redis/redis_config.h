@@ -40,6 +40,7 @@
 #include "common/hostport.h"
 #include "config/cfg.h"
 #include "dns/name.h"
+#include "redis/redis_limits.h"
 
 #define REDIS_MAX_BACKENDS   31 /* one bit each in a 32-bit mask, plus the defaults */
 #define REDIS_MAX_DEFAULT_NS 13
@@ -92,6 +93,7 @@ typedef struct redis_config {
                                server only reads) */
     uint32_t default_ttl;   /* TTL of a stored record without "ttl" */
     bool keyspace_notifications;
+    redis_limits_t limits; /* redis_limits.h: sizes, notify_interval */
     redis_defaults_t defaults;
 } redis_config_t;
 

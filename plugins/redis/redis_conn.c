@@ -21,11 +21,12 @@
 
 #include <event2/event.h>
 #include <hiredis/async.h>
-#include <hiredis/adapters/libevent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "redis/redis_conn_io.h"
 
 struct redis_conn {
     redisAsyncContext *ac;
@@ -40,7 +41,8 @@ struct redis_conn {
     unsigned handshake; /* handshake replies still expected */
     bool ready;
     bool failed;
-    char why[128];
+    vmdns_reply_cap_t cap; /* this connection's reply limits (redis_conn_io.h) */
+    char why[192];
     char peer[280];
 };
 
@@ -65,6 +67,7 @@ static void detach(redis_conn_t *c)
     }
     c->ac = NULL;
     ac->data = NULL;
+    ac->c.reader->privdata = NULL; /* the cap lives in c */
     ac->onConnect = NULL;
     ac->onDisconnect = NULL;
     redisAsyncFree(ac); /* deferred by hiredis when inside its callback */
@@ -101,6 +104,13 @@ static void on_read_timeout(evutil_socket_t fd, short what, void *arg)
     redis_conn_fail(arg, "read timeout");
 }
 
+/* A reply grew past the cap while being received (redis_conn_io.c). */
+static void on_overflow(void *arg)
+{
+    redis_conn_t *c = arg;
+    redis_conn_fail(c, c->cap.why);
+}
+
 static void on_fail_later(evutil_socket_t fd, short what, void *arg)
 {
     redis_conn_t *c = arg;
@@ -130,6 +140,10 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
         return;
     }
     c->ac = NULL; /* hiredis frees it after this callback */
+    if (c->cap.why[0] != '\0') {
+        redis_conn_fail(c, c->cap.why); /* a reply over the cap */
+        return;
+    }
     redis_conn_fail(c, status == REDIS_OK ? "connection closed"
                                           : (ac->errstr[0] ? ac->errstr : "connection lost"));
 }
@@ -264,6 +278,11 @@ redis_conn_t *redis_conn_open(struct event_base *base, const redis_conn_opts_t *
     c->fn = fn;
     c->arg = arg;
     c->read_timeout_ms = o->read_timeout_ms + o->extra_wait_ms;
+    if (o->cap != NULL) {
+        vmdns_reply_cap_init(&c->cap, o->cap->max_bulk, o->cap->max_total);
+    } else {
+        vmdns_reply_cap_init(&c->cap, VMDNS_REPLY_DEFAULT_BULK, VMDNS_REPLY_DEFAULT_TOTAL);
+    }
     if (o->port == 0) { /* a unix socket path (redis_config.c allows "/path") */
         snprintf(c->peer, sizeof(c->peer), "%s", o->host);
     } else {
@@ -297,7 +316,7 @@ redis_conn_t *redis_conn_open(struct event_base *base, const redis_conn_opts_t *
     /* Keep the read buffer between replies: freeing and regrowing it for
      * every big reply (a batch of stream entries) costs more than it saves. */
     ac->c.reader->maxbuf = 0;
-    if (redisLibeventAttach(ac, base) != REDIS_OK) {
+    if (redis_conn_io_attach(ac, base, &c->cap, on_overflow, c) != REDIS_OK) {
         snprintf(c->why, sizeof(c->why), "cannot attach to the event loop");
         detach(c);
         timer_arm(c->fail_later, 0);

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include <hiredis/hiredis.h>
+#include "common/reply_cap.h"
 
 struct event_base;
 
@@ -50,7 +51,8 @@ typedef struct redis_conn_opts {
     unsigned db;          /* SELECT db when not 0 */
     uint64_t connect_timeout_ms;
     uint64_t read_timeout_ms;
-    uint64_t extra_wait_ms; /* added to the read timeout (blocking commands) */
+    uint64_t extra_wait_ms;       /* added to the read timeout (blocking commands) */
+    const vmdns_reply_cap_t *cap; /* reply size limits; NULL: the defaults (reply_cap.h) */
 } redis_conn_opts_t;
 
 /* Start connecting. Never reports synchronously: even an immediate failure

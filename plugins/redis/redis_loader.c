@@ -43,7 +43,8 @@ struct redis_load {
     uint8_t zone[NAME_MAX_WIRE];
     size_t zone_len;
     bool zone_added;
-    bool sweep; /* the backend held names in scope when the load began */
+    bool zone_over; /* more names than limits.names_per_zone: skipped whole */
+    bool sweep;     /* the backend held names in scope when the load began */
     size_t names;
     struct timespec started;
 };
@@ -139,6 +140,7 @@ static void next_zone(redis_backend_t *b)
             continue;
         }
         load->zone_added = false;
+        load->zone_over = false;
         snprintf(load->cursor, sizeof(load->cursor), "0");
         /* HLEN first (pipelined with the first HSCAN): the tables are sized
          * once instead of growing all the way. */
@@ -161,8 +163,9 @@ static void apply_batch(redis_backend_t *b, const char *key, const redisReply *i
     if (parsed == NULL) {
         return;
     }
-    redis_zone_ctx_t ctx = {&b->gcfg->defaults, b->gcfg->default_ttl, (uint32_t)time(NULL),
-                            load->zone, load->zone_len};
+    redis_zone_ctx_t ctx = {&b->gcfg->defaults,   b->gcfg->default_ttl,
+                            (uint32_t)time(NULL), load->zone,
+                            load->zone_len,       b->gcfg->limits.records_per_name};
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const redisReply *f = items->element[2 * i], *v = items->element[2 * i + 1];
@@ -202,6 +205,11 @@ static void on_hlen(redis_conn_t *c, redisReply *r, void *privdata)
         return;
     }
     redis_load_t *load = b->load;
+    if (r->type == REDIS_REPLY_INTEGER &&
+        !limits_zone_names_ok(b, load->keys[load->next_key], r->integer)) {
+        load->zone_over = true; /* the HSCAN replies that follow are dropped */
+        return;
+    }
     if (r->type == REDIS_REPLY_INTEGER && r->integer > 0 && !load->zone_added) {
         merge_lock(b->merge);
         if (merge_zone_reserve(b->merge, b->index, load->zone, load->zone_len,
@@ -232,6 +240,11 @@ static void on_hscan(redis_conn_t *c, redisReply *r, void *privdata)
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
         r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_ARRAY) {
         backend_session_failed(b, "unexpected HSCAN reply");
+        return;
+    }
+    if (load->zone_over) { /* over limits.names_per_zone: nothing of it is loaded */
+        load->next_key++;
+        next_zone(b);
         return;
     }
     snprintf(load->cursor, sizeof(load->cursor), "%s", r->element[0]->str);
@@ -276,6 +289,7 @@ static void on_scan(redis_conn_t *c, redisReply *r, void *privdata)
         load_step(b);
         return;
     }
+    load->nkeys = limits_zones(b, load->keys, load->nkeys);
     load->phase = LOAD_ZONES;
     load->next_key = 0;
     next_zone(b);

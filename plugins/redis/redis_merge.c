@@ -166,7 +166,8 @@ static void owner_text(const merge_zone_t *z, const merge_entry_t *e, char *out,
 
 static redis_zone_ctx_t zone_ctx(const merge_t *m, const merge_zone_t *z)
 {
-    return (redis_zone_ctx_t){&m->defaults, m->default_ttl, z->serial_base, z->apex, z->apex_len};
+    return (redis_zone_ctx_t){&m->defaults, m->default_ttl, z->serial_base,
+                              z->apex,      z->apex_len,    0};
 }
 
 /* ---- lease heap ---- */

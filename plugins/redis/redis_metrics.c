@@ -156,6 +156,7 @@ static void redis_collect(void *ctx, metrics_out_t *out)
             }
         }
     }
+    redis_metrics_limits(out, snap, n);
     free(snap);
 }
 

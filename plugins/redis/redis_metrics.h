@@ -18,4 +18,10 @@
  * -1 if the registry is full. */
 int redis_metrics_register(metrics_registry_t *r, void *state);
 
+struct redis_stats_snapshot;
+
+/* vmdns_redis_limit_skipped_total{backend,limit} for n backends
+ * (redis_metrics_limits.c). */
+void redis_metrics_limits(metrics_out_t *out, const struct redis_stats_snapshot *snap, size_t n);
+
 #endif

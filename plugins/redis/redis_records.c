@@ -16,6 +16,7 @@
 #include "dns/name.h"
 #include "dns/wire.h"
 #include "vmdns/record.h"
+#include "libvmdns/record_limit.h"
 #include "libvmdns/wire_name.h"
 
 #define SOA_RDATA_MAX (2 * NAME_MAX_WIRE + 20)
@@ -98,6 +99,8 @@ view_node_t *redis_node_from_json(const redis_zone_ctx_t *z, const uint8_t *owne
                                   const char *json, size_t len, redis_parse_t *res)
 {
     res->skipped = 0;
+    res->over_limit = false;
+    res->too_big = false;
     res->why[0] = '\0';
     vmdns_rrlist_t list;
     vmdns_error_t err;
@@ -105,8 +108,9 @@ view_node_t *redis_node_from_json(const redis_zone_ctx_t *z, const uint8_t *owne
     if (name_to_text(z->apex, z->apex_len, zone, sizeof(zone)) == 0) {
         zone[0] = '\0';
     }
-    if (vmdns_record_parse_json_zone(json, len, z->default_ttl, zone[0] ? zone : NULL, &list,
-                                     &err) != 0) {
+    if (vmdns_record_parse_json_max(json, len, z->default_ttl, zone[0] ? zone : NULL,
+                                    z->max_records, &list, &err) != 0) {
+        res->over_limit = err.code == VMDNS_ERR_SPACE;
         note_skip(res, 1, err.message);
         vmdns_rrlist_free(&list);
         return NULL;
@@ -150,6 +154,12 @@ view_node_t *redis_node_from_json(const redis_zone_ctx_t *z, const uint8_t *owne
         node = view_node_new(owner, owner_len, rrs, n, list.expires);
         if (node == NULL) {
             note_skip(res, n, "out of memory");
+        } else {
+            size_t nsets;
+            const view_rrset_t *sets = view_node_rrsets(node, &nsets);
+            for (size_t i = 0; i < nsets; i++) {
+                res->too_big |= sets[i].wire_len > WIRE_MAX_UDP - WIRE_HEADER_SIZE;
+            }
         }
     }
 out:

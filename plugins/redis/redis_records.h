@@ -20,8 +20,10 @@
 
 /* What building a node left out. */
 typedef struct redis_parse {
-    size_t skipped; /* bad records left out (1 for a value that is not JSON) */
-    char why[256];  /* the first reason ("" if none) */
+    size_t skipped;  /* bad records left out (1 for a value that is not JSON) */
+    bool over_limit; /* more records than max_records: nothing built (why says so) */
+    bool too_big;    /* an RRset that cannot fit a DNS message (answered with TC) */
+    char why[256];   /* the first reason ("" if none) */
 } redis_parse_t;
 
 /* How to build nodes for one zone. */
@@ -31,6 +33,7 @@ typedef struct redis_zone_ctx {
     uint32_t serial_base; /* the lowest SOA serial answered (unix time at load) */
     const uint8_t *apex;
     size_t apex_len;
+    size_t max_records; /* records in one name (0: no limit; redis_limits.h) */
 } redis_zone_ctx_t;
 
 /* Build the node of `owner` from its JSON value. Returns NULL when nothing

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define REDIS_STATS_LIMITS 4 /* REDIS_LIMIT_COUNT (redis_limits.h) */
+
 typedef struct redis_stats {
     atomic_bool up;                     /* connected to a node now */
     atomic_bool loaded;                 /* first full load finished */
@@ -30,6 +32,7 @@ typedef struct redis_stats {
     atomic_uint_fast64_t reloads;      /* full loads finished (first load included) */
     atomic_uint_fast64_t reconnects;   /* sessions lost */
     atomic_uint_fast64_t failovers;    /* sessions that came up on another node than the last one */
+    atomic_uint_fast64_t limit_skipped[REDIS_STATS_LIMITS]; /* by redis_limit_kind_t */
 } redis_stats_t;
 
 /* A plain copy, for exporters. */
@@ -39,6 +42,7 @@ typedef struct redis_stats_snapshot {
     uint64_t names, records, zones, zones_ignored, bad_records, conflicts, changes, reloads,
         reconnects, failovers;
     int64_t last_change_ms, stream_lag_ms;
+    uint64_t limit_skipped[REDIS_STATS_LIMITS];
 } redis_stats_snapshot_t;
 
 /* Copy s into out (name is set by the caller). */
@@ -58,6 +62,9 @@ static inline void redis_stats_read(const redis_stats_t *s, redis_stats_snapshot
     out->failovers = atomic_load_explicit(&s->failovers, memory_order_relaxed);
     out->last_change_ms = atomic_load_explicit(&s->last_change_ms, memory_order_relaxed);
     out->stream_lag_ms = atomic_load_explicit(&s->stream_lag_ms, memory_order_relaxed);
+    for (int i = 0; i < REDIS_STATS_LIMITS; i++) {
+        out->limit_skipped[i] = atomic_load_explicit(&s->limit_skipped[i], memory_order_relaxed);
+    }
 }
 
 /* Relaxed add/subtract helpers. */

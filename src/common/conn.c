@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "common/err.h"
+#include "common/reply_cap.h"
 #include "common/sentinel.h"
 
 /* hiredis writes with write(2): a peer that closed the connection would
@@ -164,6 +165,7 @@ static redisContext *dial(const vmdns_conn_t *c, const vmdns_hostport_t *a, char
         return NULL;
     }
     redisSetTimeout(ctx, tv_ms(c->command_timeout_ms));
+    vmdns_reply_cap_install(ctx->reader, NULL); /* bounded replies (reply_cap.h) */
     return ctx;
 }
 
@@ -172,7 +174,7 @@ static redisReply *call(redisContext *ctx, const vmdns_hostport_t *a, char *why,
                         int argc, const char **argv)
 {
     char as[300];
-    redisReply *rep = redisCommandArgv(ctx, argc, argv, NULL);
+    redisReply *rep = vmdns_reply_command(ctx, argc, (const char **)argv);
     if (!rep) {
         snprintf(why, wl, "%s: %s", vmdns_hostport_str(a, as, sizeof(as)), ctx->errstr);
         return NULL;
@@ -274,7 +276,7 @@ static int pass_sentinels(vmdns_conn_t *c, char *why, size_t wl)
         if (!ctx)
             continue; /* why says what failed */
         const char *argv[3] = {"SENTINEL", "get-master-addr-by-name", c->master_name};
-        rep = redisCommandArgv(ctx, 3, argv, NULL);
+        rep = vmdns_reply_command(ctx, 3, argv);
         if (!rep)
             vmdns_sentinel_round_fail(&round, ctx->errstr);
         redisFree(ctx);
@@ -356,7 +358,7 @@ static int attempt(vmdns_conn_t *c, const vmdns_batch_t *b, redisReply **out, ch
     }
     for (size_t i = 0; i < b->ncmd; i++) {
         void *rep = NULL;
-        if (redisGetReply(c->ctx, &rep) != REDIS_OK) {
+        if (vmdns_reply_get(c->ctx, &rep) != REDIS_OK) {
             snprintf(why, wl, "%.200s: %.150s", c->where,
                      c->ctx->errstr[0] ? c->ctx->errstr : "connection lost");
             return 1;

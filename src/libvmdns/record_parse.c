@@ -24,6 +24,7 @@
 #include "codec.h"
 #include "common/err.h"
 #include "json_lite.h"
+#include "record_limit.h"
 
 /* Scratch state of one parse. */
 typedef struct builder {
@@ -583,6 +584,27 @@ static jl_doc_t *thread_doc(void)
     return d;
 }
 
+/* One huge value must not pin its buffers to this thread for good. */
+static void release_big(jl_doc_t *doc)
+{
+    if (doc->cappool > (1u << 20) || doc->capvalues > (1u << 16) || doc->capmembers > (1u << 16))
+        vmdns_jl_doc_free(doc);
+}
+
+/* Records a value holds before any is parsed: array lengths under the type
+ * keys (an object counts one). */
+static size_t count_records(const jl_doc_t *doc, const jl_value_t *ro)
+{
+    size_t total = 0;
+    for (uint32_t m = ro->first; m != JL_NONE; m = doc->members[m].next) {
+        if (classify(jl_str(doc, doc->members[m].key)) < 0)
+            continue;
+        const jl_value_t *v = jl_at(doc, doc->members[m].value);
+        total += v->kind == JL_ARRAY ? v->count : v->kind == JL_OBJECT ? 1 : 0;
+    }
+    return total;
+}
+
 int vmdns_record_parse_json(const char *json, size_t len, uint32_t default_ttl, vmdns_rrlist_t *out,
                             vmdns_error_t *err)
 {
@@ -591,6 +613,13 @@ int vmdns_record_parse_json(const char *json, size_t len, uint32_t default_ttl, 
 
 int vmdns_record_parse_json_zone(const char *json, size_t len, uint32_t default_ttl,
                                  const char *zone, vmdns_rrlist_t *out, vmdns_error_t *err)
+{
+    return vmdns_record_parse_json_max(json, len, default_ttl, zone, 0, out, err);
+}
+
+int vmdns_record_parse_json_max(const char *json, size_t len, uint32_t default_ttl,
+                                const char *zone, size_t max_records, vmdns_rrlist_t *out,
+                                vmdns_error_t *err)
 {
     memset(out, 0, sizeof(*out));
     jl_doc_t *doc = thread_doc();
@@ -611,6 +640,14 @@ int vmdns_record_parse_json_zone(const char *json, size_t len, uint32_t default_
     builder_t b = {.default_ttl = default_ttl,
                    .zone = zl > 0 && zl < VMDNS_NAME_MAXTEXT ? origin : NULL};
     const jl_value_t *ro = jl_at(doc, rootv);
+    if (max_records > 0) {
+        size_t n = count_records(doc, ro);
+        if (n > max_records) {
+            release_big(doc);
+            return vmdns_fail(err, VMDNS_ERR_SPACE, "%zu records, more than the limit of %zu", n,
+                              max_records);
+        }
+    }
     int kinds[32];
     size_t nk = 0;
     int many = ro->count > sizeof(kinds) / sizeof(kinds[0]);
@@ -637,9 +674,7 @@ int vmdns_record_parse_json_zone(const char *json, size_t len, uint32_t default_
             dedupe(&b, type_start, vmdns_codec_types[ti].key);
     }
     cname_rule(&b);
-    /* One huge value must not pin its buffers to this thread for good. */
-    if (doc->cappool > (1u << 20) || doc->capvalues > (1u << 16) || doc->capmembers > (1u << 16))
-        vmdns_jl_doc_free(doc);
+    release_big(doc);
 
     int rc = b.oom ? -1 : finish(&b, out);
     out->skipped = b.skipped;

@@ -85,7 +85,7 @@ static view_node_t *node(const char *zone, const char *owner, const char *json)
     uint8_t apex[NAME_MAX_WIRE], own[NAME_MAX_WIRE];
     size_t apex_len = wire(zone, apex), own_len = wire(owner, own);
     redis_defaults_t d = {.ttl = 300};
-    redis_zone_ctx_t ctx = {&d, 300, 1000, apex, apex_len};
+    redis_zone_ctx_t ctx = {&d, 300, 1000, apex, apex_len, 0};
     redis_parse_t res;
     view_node_t *n = redis_node_from_json(&ctx, own, own_len, json, strlen(json), &res);
     assert_non_null(n);

@@ -36,7 +36,7 @@ static int setup(void **state)
     h.d.ns_len[1] = name_from_text("ns2.vm.example.", h.d.ns[1]);
     h.d.nns = 2;
     size_t len = name_from_text("vm.example.", h.apex);
-    h.ctx = (redis_zone_ctx_t){&h.d, 300, 1700000000u, h.apex, len};
+    h.ctx = (redis_zone_ctx_t){&h.d, 300, 1700000000u, h.apex, len, 0};
     return 0;
 }
 

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * reply_cap.c - bounded Redis replies (see reply_cap.h).
+ *
+ * hiredis 0.14 has no maxbulklen/maxelements, so the bound is built from
+ * what it does expose: the reader's object functions (called as each
+ * element is complete, with the reader's privdata in the task) and the
+ * reader's buffer (what it holds of the element being received).
+ */
+#include "common/reply_cap.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#define ELEMENT_COST 64 /* bytes counted per reply object */
+#define READ_SLACK   (64u * 1024u)
+
+static const redisReplyObjectFunctions *orig; /* hiredis' defaults */
+static redisReplyObjectFunctions capped;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static _Thread_local vmdns_reply_cap_t thread_cap = {VMDNS_REPLY_DEFAULT_BULK,
+                                                     VMDNS_REPLY_DEFAULT_TOTAL, 0, ""};
+
+void vmdns_reply_cap_init(vmdns_reply_cap_t *cap, size_t max_bulk, size_t max_total)
+{
+    memset(cap, 0, sizeof(*cap));
+    cap->max_bulk = max_bulk;
+    cap->max_total = max_total < max_bulk ? max_bulk : max_total;
+}
+
+static vmdns_reply_cap_t *cap_of(const redisReadTask *task)
+{
+    return task->privdata ? task->privdata : &thread_cap;
+}
+
+/* Count `bytes` for the reply `task` belongs to; false if over the cap. */
+static bool charge(const redisReadTask *task, size_t bytes)
+{
+    vmdns_reply_cap_t *cap = cap_of(task);
+    if (task->parent == NULL)
+        cap->total = 0; /* a new top-level reply */
+    cap->total += bytes + ELEMENT_COST;
+    if (cap->total > cap->max_total) {
+        snprintf(cap->why, sizeof(cap->why),
+                 "reply larger than %zu bytes (the reply cap): connection closed", cap->max_total);
+        return false;
+    }
+    return true;
+}
+
+static void *create_string(const redisReadTask *task, char *str, size_t len)
+{
+    vmdns_reply_cap_t *cap = cap_of(task);
+    if (len > cap->max_bulk) {
+        snprintf(cap->why, sizeof(cap->why),
+                 "reply string of %zu bytes, more than the cap of %zu: connection closed", len,
+                 cap->max_bulk);
+        return NULL;
+    }
+    return charge(task, len) ? orig->createString(task, str, len) : NULL;
+}
+
+static void *create_array(const redisReadTask *task, int elements)
+{
+    size_t n = elements > 0 ? (size_t)elements : 0;
+    vmdns_reply_cap_t *cap = cap_of(task);
+    if (elements < 0 || n > cap->max_total / ELEMENT_COST) {
+        snprintf(cap->why, sizeof(cap->why),
+                 "reply array of %d elements, more than the cap allows: connection closed",
+                 elements);
+        return NULL;
+    }
+    return charge(task, n * sizeof(void *)) ? orig->createArray(task, elements) : NULL;
+}
+
+static void *create_integer(const redisReadTask *task, long long value)
+{
+    return charge(task, 0) ? orig->createInteger(task, value) : NULL;
+}
+
+static void *create_nil(const redisReadTask *task)
+{
+    return charge(task, 0) ? orig->createNil(task) : NULL;
+}
+
+static void setup_once(void)
+{
+    redisReader *r = redisReaderCreate();
+    if (r == NULL)
+        return;
+    orig = r->fn;
+    redisReaderFree(r);
+    capped = *orig;
+    capped.createString = create_string;
+    capped.createArray = create_array;
+    capped.createInteger = create_integer;
+    capped.createNil = create_nil;
+}
+
+void vmdns_reply_cap_install(redisReader *r, vmdns_reply_cap_t *cap)
+{
+    pthread_once(&once, setup_once);
+    if (orig == NULL || r->fn != orig)
+        return; /* not hiredis' defaults: leave them */
+    r->fn = &capped;
+    r->privdata = cap;
+}
+
+bool vmdns_reply_cap_buffer_ok(const redisReader *r, vmdns_reply_cap_t *cap)
+{
+    if (cap == NULL)
+        cap = &thread_cap;
+    size_t held = r->len > r->pos ? r->len - r->pos : 0;
+    if (held <= cap->max_bulk + READ_SLACK)
+        return true;
+    snprintf(cap->why, sizeof(cap->why),
+             "reply element of more than %zu bytes (the reply cap): connection closed",
+             cap->max_bulk);
+    return false;
+}
+
+static int fail(redisContext *c, const char *why)
+{
+    c->err = REDIS_ERR_PROTOCOL;
+    snprintf(c->errstr, sizeof(c->errstr), "%.120s", why);
+    return REDIS_ERR;
+}
+
+int vmdns_reply_get(redisContext *c, void **reply)
+{
+    vmdns_reply_cap_t *cap = c->reader->privdata ? c->reader->privdata : &thread_cap;
+    void *aux = NULL;
+    int done = 0;
+    cap->why[0] = '\0';
+    while (!done)
+        if (redisBufferWrite(c, &done) == REDIS_ERR)
+            return REDIS_ERR;
+    for (;;) {
+        if (redisGetReplyFromReader(c, &aux) == REDIS_ERR)
+            return cap->why[0] ? fail(c, cap->why) : REDIS_ERR;
+        if (aux != NULL)
+            break;
+        if (!vmdns_reply_cap_buffer_ok(c->reader, cap))
+            return fail(c, cap->why);
+        if (redisBufferRead(c) == REDIS_ERR)
+            return REDIS_ERR;
+    }
+    *reply = aux;
+    return REDIS_OK;
+}
+
+redisReply *vmdns_reply_command(redisContext *c, int argc, const char **argv)
+{
+    void *reply = NULL;
+    if (redisAppendCommandArgv(c, argc, argv, NULL) != REDIS_OK)
+        return NULL;
+    return vmdns_reply_get(c, &reply) == REDIS_OK ? reply : NULL;
+}
