@@ -151,6 +151,14 @@ void apply_entry(redis_backend_t *b, apply_op_t *op, int64_t now)
     case APPLY_SKIP:
         return;
     }
+    if (b->fieldhash != NULL) { /* the view now holds the stream's value */
+        if (op->kind == APPLY_DELZONE) {
+            fieldhash_drop_zone(b->fieldhash, op->apex, op->apex_len);
+        } else {
+            fieldhash_set(b->fieldhash, op->apex, op->apex_len, op->item.owner, op->item.owner_len,
+                          0);
+        }
+    }
     if (loading && op->kind != APPLY_DELZONE) {
         strset_add2(b->touched, op->apex, op->apex_len, op->item.owner, op->item.owner_len);
     }
@@ -159,7 +167,7 @@ void apply_entry(redis_backend_t *b, apply_op_t *op, int64_t now)
     }
 }
 
-void apply_loaded(redis_backend_t *b, const uint8_t *apex, size_t apex_len, apply_item_t *item,
+bool apply_loaded(redis_backend_t *b, const uint8_t *apex, size_t apex_len, apply_item_t *item,
                   int64_t now)
 {
     if ((strset_count(b->touched_zones) > 0 && strset_has(b->touched_zones, apex, apex_len)) ||
@@ -167,8 +175,9 @@ void apply_loaded(redis_backend_t *b, const uint8_t *apex, size_t apex_len, appl
          strset_has2(b->touched, apex, apex_len, item->owner, item->owner_len))) {
         view_node_free(item->node);
         item->node = NULL;
-        return;
+        return false;
     }
     merge_set(b->merge, b->index, apex, apex_len, item->owner, item->owner_len, item->node, now);
     item->node = NULL;
+    return true;
 }

@@ -519,6 +519,7 @@ void redis_backend_free(redis_backend_t *b)
     strset_free(b->ks_events);
     strset_free(b->ks_stream);
     strset_free(b->bad_logged);
+    notify_free(b);
     free(b->scratch);
     free(b);
 }

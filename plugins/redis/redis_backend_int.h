@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "redis/redis_backend.h"
 #include "redis/redis_conn.h"
+#include "redis/redis_fieldhash.h"
 #include "redis/redis_sentinel.h"
 #include "redis/redis_strset.h"
 
@@ -100,6 +101,10 @@ struct redis_backend {
     /* keyspace notifications: per zone, events seen vs stream entries */
     strset_t *ks_events;
     strset_t *ks_stream;
+    strset_t *ks_due;       /* zones to reread once their interval allows (redis_notify.c) */
+    strset_t *ks_last;      /* per zone: monotonic ms of its last notified reread */
+    fieldhash_t *fieldhash; /* value hashes of zones reread for notifications */
+    bool ks_config_refused; /* ... and refused: logged once */
 
     /* scratch space for batches, kept between them (a big malloc per batch
      * makes glibc consolidate its free lists every time) */
@@ -162,8 +167,18 @@ void notify_subscribe(redis_backend_t *b);
 void notify_stream_entry(redis_backend_t *b, const uint8_t *apex, size_t apex_len);
 
 /* The debounce timer fired: queue rereads of zones changed behind the
- * stream's back. */
+ * stream's back (each at most once per notify_interval). */
 void notify_flush(redis_backend_t *b);
+
+/* Free the notification state (teardown). */
+void notify_free(redis_backend_t *b);
+
+/* ---- redis_notify_config.c ---- */
+
+/* At session start, on b->cmd: make sure the server publishes the
+ * keyspace events vmdnsd needs (CONFIG GET/SET notify-keyspace-events,
+ * adding K, g and h to what is set). Refused: one log line. */
+void notify_config(redis_backend_t *b);
 
 /* ---- redis_apply.c ---- */
 
@@ -171,7 +186,10 @@ void notify_flush(redis_backend_t *b);
 typedef struct apply_item {
     uint8_t owner[NAME_MAX_WIRE];
     size_t owner_len;
-    view_node_t *node; /* NULL: nothing to serve (bad or empty) */
+    view_node_t *node;   /* NULL: nothing to serve (bad or empty) */
+    uint64_t value_hash; /* of the value, for redis_fieldhash.h (0: not kept) */
+    bool unchanged;      /* same value as last applied: not parsed (node NULL) */
+    size_t field_idx;    /* where it is in the batch */
 } apply_item_t;
 
 /* Parse a field of zone `ctx` (from a load or the stream), counting and
@@ -197,8 +215,9 @@ void apply_parse_entry(redis_backend_t *b, const redisReply *fields, apply_op_t 
 void apply_entry(redis_backend_t *b, apply_op_t *op, int64_t now);
 
 /* Apply a field read by a load unless the stream changed it meanwhile;
- * call with the merge lock held. Takes the node. */
-void apply_loaded(redis_backend_t *b, const uint8_t *apex, size_t apex_len, apply_item_t *item,
+ * call with the merge lock held. Takes the node. Returns false if it was
+ * skipped (the stream changed the name meanwhile). */
+bool apply_loaded(redis_backend_t *b, const uint8_t *apex, size_t apex_len, apply_item_t *item,
                   int64_t now);
 
 /* Count and log (once per key and field) a bad record. */

@@ -166,13 +166,32 @@ static void apply_batch(redis_backend_t *b, const char *key, const redisReply *i
     redis_zone_ctx_t ctx = {&b->gcfg->defaults,   b->gcfg->default_ttl,
                             (uint32_t)time(NULL), load->zone,
                             load->zone_len,       b->gcfg->limits.records_per_name};
+    /* A zone reread for notifications keeps its values' hashes: what did
+     * not change since it was applied is not parsed (redis_fieldhash.h). */
+    bool hashed =
+        b->fieldhash != NULL && fieldhash_tracked(b->fieldhash, load->zone, load->zone_len);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const redisReply *f = items->element[2 * i], *v = items->element[2 * i + 1];
         if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
             continue;
         }
-        if (apply_parse_field(b, &ctx, key, f->str, f->len, v->str, v->len, &parsed[k])) {
+        apply_item_t *it = &parsed[k];
+        it->value_hash = hashed ? fieldhash_value(v->str, v->len) : 0;
+        it->unchanged = false;
+        it->field_idx = i;
+        if (hashed) {
+            it->owner_len =
+                redis_field_to_owner(f->str, f->len, load->zone, load->zone_len, it->owner);
+            if (it->owner_len > 0 && fieldhash_get(b->fieldhash, load->zone, load->zone_len,
+                                                   it->owner, it->owner_len) == it->value_hash) {
+                it->unchanged = true;
+                it->node = NULL;
+                k++;
+                continue;
+            }
+        }
+        if (apply_parse_field(b, &ctx, key, f->str, f->len, v->str, v->len, it)) {
             k++;
         }
     }
@@ -192,7 +211,21 @@ static void apply_batch(redis_backend_t *b, const char *key, const redisReply *i
             merge_prefetch(b->merge, load->zone, load->zone_len, parsed[i + 8].owner,
                            parsed[i + 8].owner_len, 1);
         }
-        apply_loaded(b, load->zone, load->zone_len, &parsed[i], now);
+        apply_item_t *it = &parsed[i];
+        if (it->unchanged &&
+            merge_touch(b->merge, b->index, load->zone, load->zone_len, it->owner, it->owner_len)) {
+            continue; /* the same value as applied: nothing to do */
+        }
+        if (it->unchanged) { /* the name went meanwhile (a lease): parse it after all */
+            const redisReply *f = items->element[2 * it->field_idx],
+                             *v = items->element[2 * it->field_idx + 1];
+            apply_parse_field(b, &ctx, key, f->str, f->len, v->str, v->len, it);
+        }
+        bool applied = apply_loaded(b, load->zone, load->zone_len, it, now);
+        if (hashed) {
+            fieldhash_set(b->fieldhash, load->zone, load->zone_len, it->owner, it->owner_len,
+                          applied ? it->value_hash : 0);
+        }
     }
     merge_unlock(b->merge);
     load->names += k;
@@ -391,6 +424,13 @@ int loader_begin(redis_backend_t *b, const uint8_t *apex, size_t apex_len)
         char key[REDIS_KEY_MAX];
         memcpy(load->apex, apex, apex_len);
         load->apex_len = apex_len;
+        /* a zone reread for notifications: keep its values' hashes from now on */
+        if (b->fieldhash == NULL) {
+            b->fieldhash = fieldhash_new();
+        }
+        if (b->fieldhash != NULL) {
+            fieldhash_track(b->fieldhash, apex, apex_len);
+        }
         if (redis_zone_key(b->cfg->prefix, apex, apex_len, b->cfg->suffix, key, sizeof(key)) == 0 ||
             add_key(load, key, strlen(key)) != 0) {
             loader_free(load);

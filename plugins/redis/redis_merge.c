@@ -1377,3 +1377,19 @@ void merge_unlock(merge_t *m)
 {
     pthread_mutex_unlock(&m->lock);
 }
+
+int merge_touch(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, const uint8_t *owner,
+                size_t owner_len)
+{
+    merge_zone_t *z = zone_get(m, b, apex, apex_len, false);
+    if (z == NULL || owner_len < apex_len || b >= REDIS_MAX_BACKENDS || slot_dead(m, b)) {
+        return 0;
+    }
+    merge_entry_t *e = *entry_slot(z, owner, owner_len - apex_len);
+    uint32_t bit = 1u << b;
+    if (e == NULL || !(e->mask & bit)) {
+        return 0;
+    }
+    e->seen = (e->seen & ~bit) | (z->parity & bit); /* seen in b's current reload epoch */
+    return 1;
+}

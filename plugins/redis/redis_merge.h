@@ -149,6 +149,12 @@ int merge_set(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, cons
 void merge_prefetch(merge_t *m, const uint8_t *apex, size_t apex_len, const uint8_t *owner,
                     size_t owner_len, int stage);
 
+/* Backend b still has `owner` with the value it last set (a reload that
+ * found the field unchanged, redis_fieldhash.h): note it as seen, change
+ * nothing. Returns 1, or 0 if b does not hold the name (then set it). */
+int merge_touch(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, const uint8_t *owner,
+                size_t owner_len);
+
 /* Backend b no longer has `owner`. Returns 1 if it had it. */
 int merge_del(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, const uint8_t *owner,
               size_t owner_len, int64_t now);

@@ -14,6 +14,12 @@
  * than stream entries is reread on its own (a one-zone load: a diff, as
  * every load). Without notifications on the server, nothing arrives and
  * this costs nothing.
+ *
+ * A zone written behind the stream's back many times a second is reread
+ * at most once per `notify_interval` (default 1 s): the events in between
+ * are coalesced into the next reread. And a reread parses only the fields
+ * whose value changed since the last one (redis_fieldhash.h), so its cost
+ * is one HSCAN of the zone plus the change, not a rebuild of the zone.
  */
 #include <event2/event.h>
 #include <stdio.h>
@@ -54,6 +60,7 @@ static void on_message(redis_conn_t *c, redisReply *r, void *privdata)
 
 void notify_subscribe(redis_backend_t *b)
 {
+    notify_config(b);
     char pattern[3 * REDIS_KEY_MAX];
     snprintf(pattern, sizeof(pattern), "__keyspace@%u__:%s", b->cfg->db, b->pattern);
     if (redis_conn_psubscribe(b->sub, on_message, b, pattern) != 0) {
@@ -71,16 +78,49 @@ void notify_stream_entry(redis_backend_t *b, const uint8_t *apex, size_t apex_le
 
 typedef struct flush_ctx {
     redis_backend_t *b;
+    uint64_t now;
+    uint64_t wait; /* ms until the next due zone may be reread (0: none waits) */
     size_t queued;
+    strset_t *done; /* due zones queued in this pass */
 } flush_ctx_t;
 
+/* A zone changed behind the stream: due for a reread. */
 static void flush_zone(void *arg, const void *apex, size_t len, long events)
 {
     flush_ctx_t *ctx = arg;
     long *entries = strset_counter(ctx->b->ks_stream, apex, len);
     if (entries != NULL && events > *entries) {
-        ctx->queued += strset_add(ctx->b->dirty_zones, apex, len) == 1;
+        strset_add(ctx->b->ks_due, apex, len);
     }
+}
+
+/* Queue a due zone if its last reread is an interval ago, else note how
+ * long it has to wait. */
+static void queue_due(void *arg, const void *apex, size_t len, long unused)
+{
+    (void)unused;
+    flush_ctx_t *ctx = arg;
+    redis_backend_t *b = ctx->b;
+    long *last = strset_counter(b->ks_last, apex, len);
+    uint64_t interval = b->gcfg->limits.notify_interval_ms;
+    if (last != NULL && *last != 0 && ctx->now < (uint64_t)*last + interval) {
+        uint64_t wait = (uint64_t)*last + interval - ctx->now;
+        if (ctx->wait == 0 || wait < ctx->wait) {
+            ctx->wait = wait;
+        }
+        return;
+    }
+    if (last != NULL) {
+        *last = (long)ctx->now;
+    }
+    ctx->queued += strset_add(b->dirty_zones, apex, len) == 1;
+    strset_add(ctx->done, apex, len);
+}
+
+static void forget_done(void *arg, const void *apex, size_t len, long unused)
+{
+    (void)unused;
+    strset_remove(((flush_ctx_t *)arg)->b->ks_due, apex, len);
 }
 
 void notify_flush(redis_backend_t *b)
@@ -88,11 +128,38 @@ void notify_flush(redis_backend_t *b)
     if (b->ks_stream == NULL) {
         return; /* notifications are off */
     }
-    flush_ctx_t ctx = {b, 0};
+    if (b->ks_due == NULL) {
+        b->ks_due = strset_new();
+    }
+    if (b->ks_last == NULL) {
+        b->ks_last = strset_new();
+    }
+    strset_t *done = strset_new();
+    if (b->ks_due == NULL || b->ks_last == NULL || done == NULL) {
+        strset_free(done);
+        return; /* out of memory: resync_interval still catches the change */
+    }
+    flush_ctx_t ctx = {b, backend_now_ms(), 0, 0, done};
     strset_each(b->ks_events, flush_zone, &ctx);
     strset_clear(b->ks_events);
     strset_clear(b->ks_stream);
+    strset_each(b->ks_due, queue_due, &ctx);
+    strset_each(done, forget_done, &ctx);
+    strset_free(done);
+    if (ctx.wait > 0 && !event_pending(b->notify_timer, EV_TIMEOUT, NULL)) {
+        struct timeval tv = {(time_t)(ctx.wait / 1000), (suseconds_t)((ctx.wait % 1000) * 1000)};
+        event_add(b->notify_timer, &tv);
+    }
     if (ctx.queued > 0) {
         backend_next_load(b);
     }
+}
+
+void notify_free(redis_backend_t *b)
+{
+    strset_free(b->ks_due);
+    strset_free(b->ks_last);
+    fieldhash_free(b->fieldhash);
+    b->ks_due = b->ks_last = NULL;
+    b->fieldhash = NULL;
 }
