@@ -58,6 +58,7 @@ FAMILIES = {
     "vmdns_redis_reloads_total": "counter",
     "vmdns_redis_reconnects_total": "counter",
     "vmdns_redis_failovers_total": "counter",
+    "vmdns_redis_limit_skipped_total": "counter",  # also labelled by limit
 }
 
 
@@ -190,7 +191,9 @@ class RedisMetricsTest(unittest.TestCase):
         for (name, labels), _v in samples.items():
             if name.startswith("vmdns_redis_"):
                 self.assertIn(name, FAMILIES)
-                self.assertEqual({k for k, _ in labels}, {"backend"}, name)
+                want = {"backend", "limit"} if name == "vmdns_redis_limit_skipped_total" \
+                    else {"backend"}
+                self.assertEqual({k for k, _ in labels}, want, name)
         # DNS agrees: the first listed backend wins the shared name.
         self.assertEqual(rh.addresses(self.server.port, "vm-shared." + VM), {"10.1.0.99"})
         self.assertEqual(rh.addresses(self.server.port, "vm-b1." + LAB), {"10.2.0.1", "10.2.0.2"})
