@@ -86,7 +86,7 @@ void limits_note_too_big(redis_backend_t *b, const char *key, const char *field)
     if (strset_count(b->bad_logged) < LOGGED_MAX &&
         strset_add2(b->bad_logged, tag, strlen(tag) + 1, field, strlen(field)) == 1) {
         log_warn("redis: backend %s: key '%s' field '%s': an RRset larger than a DNS message "
-                 "(65,535 bytes): answered with the records that fit and TC=1",
+                 "(65,535 bytes): answered TC=1 with empty sections, over TCP too",
                  b->cfg->name, key, field);
     }
 }

@@ -13,9 +13,11 @@ Here, with real redis-server and vmdnsd:
 - records_per_name: 1,000 records are served, 1,001 are skipped whole;
 - names_per_zone and zones_per_backend: a zone over the limit is not
   loaded at all, the zones past the limit (in key order) neither;
-- with the limits raised, the 100,000-record field is served, never
-  truncated to 65,536 or wrapped: over UDP and TCP the answer carries the
-  whole records that fit and TC=1.
+- with the limits raised, the 100,000-record field (and one of exactly
+  65,536) is loaded whole, never wrapped to 34,464 records or an empty
+  NOERROR: it cannot fit even a 65,535-byte TCP message, so the answer is
+  TC=1 with empty sections over UDP and TCP alike (as Knot and NSD), and
+  the load logs that the name cannot be answered in full.
 
 Run: VMDNS_BUILD=build /usr/bin/python3 -m unittest -v test_redis_limits
 """
@@ -33,6 +35,7 @@ from test_redis_metrics import Http
 from vmdns_harness import query, tcp, udp
 
 ZONE = "vm.example.com."
+BIG = "big.example.com."
 
 
 def many_a(n, first=0):
@@ -72,6 +75,7 @@ class LimitCase(unittest.TestCase):
         cls.node = rh.Node(extra=["--notify-keyspace-events", cls.keyspace_events]).start()
         with cls.node.client() as c:
             c("HSET", ZONE, "static", rh.value(a="10.0.0.1"))
+            c("HSET", BIG, "static", rh.value(a="10.0.0.2"))
             cls.fill(c)
         cls.http = Http()
         config = cls.http.yaml() + rh.redis_config(
@@ -101,39 +105,58 @@ class LimitCase(unittest.TestCase):
 
 
 class TestDefaults(LimitCase):
+    def excess(self, attempt):
+        """How much `attempt` (returning the worst canary delay it saw)
+        delays canaries beyond the baseline measured just before it. The
+        machine is shared with other builds and tests, so scheduler noise
+        can inflate one measurement: the best of three attempts counts (a
+        delay vmdnsd causes shows in all three)."""
+        results = []
+        for i in range(3):
+            base = baseline(self.port, self.client)
+            worst = attempt(i)
+            results.append((worst - base, worst, base))
+            if worst - base < 0.050:
+                break
+        best = min(results)
+        print("\n  %s: canary %.1f ms, baseline %.1f ms (attempts: %s)"
+              % (self._testMethodName, best[1] * 1e3, best[2] * 1e3,
+                 ", ".join("+%.1f ms" % (r[0] * 1e3) for r in results)))
+        return best[0]
+
     def test_huge_field_through_the_stream_does_not_delay_a_canary(self):
-        base = baseline(self.port, self.client)
         before = self.skipped("value_bytes")
-        rh.register(self.client, ZONE, "huge-s", many_a(100000))
-        delay = canary_delay(self.port, self.client, "canary-1", "10.9.0.2")
-        print("\n  canary behind a 100,000-record stream entry: %.1f ms (baseline %.1f ms)"
-              % (delay * 1e3, base * 1e3))
-        self.assertLess(delay - base, 0.050, "canary delayed %.1f ms (baseline %.1f ms)"
-                        % (delay * 1e3, base * 1e3))
-        self.assertEqual(rh.rcode(self.port, "huge-s." + ZONE), dns.rcode.NXDOMAIN)
-        self.assertEqual(self.skipped("value_bytes"), before + 1)
-        self.server.wait_log("field 'huge-s' skipped whole: value of")
+
+        def attempt(i):
+            rh.register(self.client, ZONE, "huge-s%d" % i, many_a(100000))
+            return canary_delay(self.port, self.client, "canary-s%d" % i, "10.9.0.%d" % (i + 1))
+
+        self.assertLess(self.excess(attempt), 0.050)
+        self.assertEqual(rh.rcode(self.port, "huge-s0." + ZONE), dns.rcode.NXDOMAIN)
+        self.assertGreaterEqual(self.skipped("value_bytes"), before + 1)
+        self.server.wait_log("field 'huge-s0' skipped whole: value of")
 
     def test_huge_field_by_plain_hset_does_not_delay_a_canary(self):
-        base = baseline(self.port, self.client, 1.5)
         before = self.skipped("value_bytes")
-        self.client("HSET", ZONE, "huge-h", many_a(100000))
-        # the notification makes vmdnsd reread the zone; meanwhile and after
-        # it the stream keeps flowing
-        worst = 0.0
-        deadline = time.monotonic() + 1.5
-        i = 0
-        while time.monotonic() < deadline or self.skipped("value_bytes") == before:
-            i += 1
-            worst = max(worst, canary_delay(self.port, self.client, "canary-h%d" % i,
-                                            "10.9.1.%d" % (i % 250)))
-            self.assertLess(time.monotonic(), deadline + 10, "the zone was never reread")
-        print("\n  canaries while a 100,000-record field is reread: worst %.1f ms (baseline %.1f ms)"
-              % (worst * 1e3, base * 1e3))
-        self.assertLess(worst - base, 0.050, "a canary was delayed %.1f ms (baseline %.1f ms)"
-                        % (worst * 1e3, base * 1e3))
-        self.assertEqual(rh.rcode(self.port, "huge-h." + ZONE), dns.rcode.NXDOMAIN)
-        self.assertEqual(rh.addresses(self.port, "static." + ZONE), {"10.0.0.1"})
+
+        def attempt(i):
+            # the notification makes vmdnsd reread that zone (2 MB through
+            # HSCAN); meanwhile and after it the stream keeps flowing
+            seen = self.skipped("value_bytes")
+            self.client("HSET", BIG, "huge-h%d" % i, many_a(100000, first=i))
+            worst, j = 0.0, 0
+            deadline = time.monotonic() + 1.0
+            while time.monotonic() < deadline or self.skipped("value_bytes") == seen:
+                j += 1
+                worst = max(worst, canary_delay(self.port, self.client, "canary-h%d-%d" % (i, j),
+                                                "10.9.1.%d" % (j % 250)))
+                self.assertLess(time.monotonic(), deadline + 10, "the zone was never reread")
+            return worst
+
+        self.assertLess(self.excess(attempt), 0.050)
+        self.assertGreater(self.skipped("value_bytes"), before)
+        self.assertEqual(rh.rcode(self.port, "huge-h0." + BIG), dns.rcode.NXDOMAIN)
+        self.assertEqual(rh.addresses(self.port, "static." + BIG), {"10.0.0.2"})
 
     def test_records_per_name(self):
         before = self.skipped("records_per_name")
@@ -160,25 +183,27 @@ class TestZoneLimits(LimitCase):
 
     @classmethod
     def fill(cls, c):
-        # zones in key order: a.test. b.test. c.test. d.test. vm.example.com.
         for zone, names in (("a.test.", 5), ("b.test.", 6), ("c.test.", 1), ("d.test.", 1)):
             for i in range(names):
                 c("HSET", zone, "n%d" % i, rh.value(a="10.7.0.%d" % (i + 1)))
 
     def test_zone_limits(self):
-        # 5 zones: a, b, c, d, vm; the first 3 in key order are kept: a, b, c;
-        # b has 6 names (> 5): not loaded at all
+        # 6 zones; in byte order a.test., b.test., big.example.com., c.test.,
+        # d.test., vm.example.com.: the first 3 are kept (a, b, big), b has 6
+        # names (> 5) and is not loaded at all
         self.assertEqual(rh.addresses(self.port, "n4.a.test."), {"10.7.0.5"})
         self.assertEqual(rh.rcode(self.port, "n0.b.test."), dns.rcode.REFUSED)
-        self.assertEqual(rh.addresses(self.port, "n0.c.test."), {"10.7.0.1"})
+        self.assertEqual(rh.addresses(self.port, "static." + BIG), {"10.0.0.2"})
+        self.assertEqual(rh.rcode(self.port, "n0.c.test."), dns.rcode.REFUSED)
         self.assertEqual(rh.rcode(self.port, "n0.d.test."), dns.rcode.REFUSED)
         self.assertEqual(rh.rcode(self.port, "static." + ZONE), dns.rcode.REFUSED)
+
         self.assertEqual(self.skipped("names_per_zone"), 1)
-        rh.wait_for(lambda: self.skipped("zones_per_backend") == 2, 5, what="zones counted")
+        rh.wait_for(lambda: self.skipped("zones_per_backend") == 3, 5, what="zones counted")
         log = self.server.log_text()
         self.assertIn("key 'b.test.' skipped whole: 6 names, more than 5 in one zone "
                       "(limits.names_per_zone)", log)
-        self.assertIn("key 'd.test.' skipped whole: zone 4 of 5", log)
+        self.assertIn("key 'd.test.' skipped whole: zone 5 of 6", log)
 
 
 class TestRaised(LimitCase):
@@ -188,6 +213,7 @@ class TestRaised(LimitCase):
     def fill(cls, c):
         c("HSET", ZONE, "huge", many_a(100000))
         c("HSET", ZONE, "exact", many_a(65536))
+        c("HSET", ZONE, "fits", many_a(4000))
 
     def test_huge_rrsets_are_answered_with_tc_never_wrapped(self):
         rh.wait_for(lambda: rh.rcode(self.port, "huge." + ZONE) == dns.rcode.NOERROR, 10,
@@ -197,12 +223,14 @@ class TestRaised(LimitCase):
             r = udp(q, self.port)
             self.assertEqual(r.rcode(), dns.rcode.NOERROR)
             self.assertTrue(r.flags & dns.flags.TC, name)
-            self.assertGreater(sum(len(s) for s in r.answer), 60)
             r = tcp(query(name + "." + ZONE, "A"), self.port)
             self.assertEqual(r.rcode(), dns.rcode.NOERROR)
             self.assertTrue(r.flags & dns.flags.TC, name)
-            # 65,535 bytes: header, question, then 16 bytes per A record
-            self.assertGreater(sum(len(s) for s in r.answer), 4000, name)
+            self.assertEqual(len(r.answer), 0, name)
+        # and a name with 4,000 records (64,000 bytes) fits over TCP, whole
+        r = tcp(query("fits." + ZONE, "A"), self.port)
+        self.assertFalse(r.flags & dns.flags.TC)
+        self.assertEqual(sum(len(s) for s in r.answer), 4000)
         self.server.wait_log("field 'huge': an RRset larger than a DNS message")
 
     def test_canary_after_a_raised_huge_field(self):
