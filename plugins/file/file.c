@@ -6,8 +6,14 @@
  *     - origin: example.com.
  *       file: example.com.zone   # relative to the config file's directory
  *
- *   Corefile: file DBFILE [ZONES...]    one entry per zone; ZONES default to
- *                                       the server block's zones
+ *       reload: 1m               # check the file this often (default 1m, 0: never)
+ *
+ *   Corefile: file DBFILE [ZONES...] [{ reload DURATION }]
+ *                                       one entry per zone; ZONES default to
+ *                                       the server block's zones; the path is
+ *                                       found as CoreDNS finds it (`root DIR`,
+ *                                       the working directory; see
+ *                                       file_corefile_path)
  *
  * A pure data source, with no per-query hook: it costs nothing while
  * serving.
@@ -36,12 +42,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <urcu.h>
 
 #include "config/corefile_plugin.h"
 #include "core/log.h"
 #include "core/plugin.h"
 #include "dns/name.h"
+#include "file/file_watch.h"
 #include "file/zonefile.h"
 
 /* One configured zone, as parse found it. */
@@ -53,8 +61,11 @@ typedef struct file_conf_zone {
     off_t size;
     ino_t ino;
     dev_t dev;
-    cfg_pos_t at; /* its `file:` entry, for messages */
+    uint64_t reload_ms; /* check the file this often (0: never; file_watch.c) */
+    cfg_pos_t at;       /* its `file:` entry, for messages */
 } file_conf_zone_t;
+
+#define FILE_DEFAULT_RELOAD_MS 60000 /* CoreDNS's default: 1m */
 
 typedef struct file_conf {
     size_t n;
@@ -87,6 +98,11 @@ static int file_read_entry(cfg_node_t *item, file_conf_zone_t *fz, cfg_error_t *
     }
     cfg_node_t *origin = cfg_get(item, "origin");
     cfg_node_t *file = cfg_get(item, "file");
+    cfg_node_t *reload = cfg_get(item, "reload");
+    fz->reload_ms = FILE_DEFAULT_RELOAD_MS;
+    if (reload != NULL && cfg_duration_ms(reload, &fz->reload_ms, err) != 0) {
+        return -1;
+    }
     const char *origin_text, *file_text;
     if (origin == NULL) {
         return cfg_fail(err, item, "zones: entry without 'origin'");
@@ -162,7 +178,7 @@ static bool file_zone_same(const file_conf_zone_t *a, const file_conf_zone_t *b)
     return a->origin_len == b->origin_len && memcmp(a->origin, b->origin, a->origin_len) == 0 &&
            strcmp(a->path, b->path) == 0 && a->size == b->size && a->ino == b->ino &&
            a->dev == b->dev && a->mtime.tv_sec == b->mtime.tv_sec &&
-           a->mtime.tv_nsec == b->mtime.tv_nsec;
+           a->mtime.tv_nsec == b->mtime.tv_nsec && a->reload_ms == b->reload_ms;
 }
 
 static bool file_conf_equal(const void *a, const void *b)
@@ -232,8 +248,9 @@ typedef struct file_state {
      * failed) must not wait for it: the loader is left to finish, publishes
      * nothing and frees the state itself. `lock` orders the two. */
     pthread_mutex_t lock;
-    bool finished;  /* the loader is past publishing */
-    bool abandoned; /* torn down before that */
+    bool finished;       /* the loader is past publishing */
+    bool abandoned;      /* torn down before that */
+    file_watch_t *watch; /* the `reload` option's checks (control thread), or NULL */
 } file_state_t;
 
 /* Free the state (and the zones never published); the loader is done. */
@@ -456,6 +473,21 @@ static int file_setup(const plugin_env_t *env, const void *conf, void **state, c
             st->drop[st->ndrop++] = prev->zones[i].conf;
         }
     }
+    for (size_t i = 0; i < st->n && env->control != NULL; i++) {
+        const file_conf_zone_t *fz = &st->zones[i].conf;
+        if (fz->reload_ms == 0) {
+            continue;
+        }
+        if ((st->watch == NULL &&
+             (st->watch = file_watch_new(env->control, env->shared)) == NULL) ||
+            file_watch_add(st->watch, st->zones[i].name, fz->path, fz->size, fz->mtime, fz->ino,
+                           fz->reload_ms) != 0) {
+            file_watch_free(st->watch);
+            st->watch = NULL;
+            file_state_free(st);
+            return cfg_fail(err, NULL, "out of memory");
+        }
+    }
     if (env->reloading && file_start_loader(st) == 0) {
         *state = st;
         return 0;
@@ -479,6 +511,7 @@ static int file_setup(const plugin_env_t *env, const void *conf, void **state, c
 static int file_start(void *state)
 {
     file_state_t *st = state;
+    file_watch_start(st->watch);
     if (!st->async) {
         char why[512];
         if (file_publish(st, why, sizeof(why)) != 0) {
@@ -530,19 +563,100 @@ static void file_drop(void *state)
 /* The zones stay in the view, which owns them; only the summary goes. */
 static void file_teardown(void *state)
 {
-    file_state_free(state);
+    file_state_t *st = state;
+    if (st != NULL) {
+        file_watch_free(st->watch); /* control thread: before the state may go */
+        st->watch = NULL;
+    }
+    file_state_free(st);
 }
 
-/* file DBFILE [ZONES...]: one `zones` entry per zone (default: the
- * block's zones). The file is resolved at setup relative to the directory
- * of the Corefile that names it (file_resolve). */
+/* The `root DIR` of the server block the directive d is in, when one
+ * comes before it in the block (CoreDNS's root plugin), else NULL. The
+ * tokens of a block are contiguous: walk back to the block's first key. */
+static const char *file_block_root(cf_plugin_ctx_t *ctx, const cf_directive_t *d)
+{
+    const cf_token_t *first = NULL;
+    if (cf_block_nzones(ctx) == 0) {
+        return NULL;
+    }
+    cf_block_zone(ctx, 0, &first);
+    int depth = 0;
+    for (const cf_token_t *t = d->name - 1; t > first; t--) {
+        if (cf_is_close(t)) {
+            depth++;
+        } else if (cf_is_open(t) && --depth < 0) {
+            break; /* the block's own brace */
+        } else if (depth == 0 && t->bol && !t->quoted && strcmp(t->text, "root") == 0 &&
+                   !t[1].bol && !cf_is_open(&t[1]) && (t + 2 > d->name || t[2].bol)) {
+            return t[1].text;
+        }
+    }
+    return NULL;
+}
+
+/* Where CoreDNS finds a zone file: an absolute path as it is; else under
+ * the block's `root` (itself relative to the working directory); else
+ * relative to the working directory. vmdnsd falls back to the Corefile's
+ * directory when the working directory has no such file (its behaviour
+ * before), so both kinds of Corefile work. */
+static int file_corefile_path(const char *root, const cf_token_t *at, char *out, size_t cap,
+                              cfg_error_t *err)
+{
+    const char *file = at->text;
+    char cwd[4096];
+    int n;
+    if (file[0] == '/') {
+        n = snprintf(out, cap, "%s", file);
+    } else if (root != NULL) {
+        if (root[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL) {
+            return cf_fail(err, at, "file: cannot get the working directory");
+        }
+        n = root[0] == '/' ? snprintf(out, cap, "%s/%s", root, file)
+                           : snprintf(out, cap, "%s/%s/%s", cwd, root, file);
+    } else if (access(file, F_OK) == 0 && getcwd(cwd, sizeof(cwd)) != NULL) {
+        n = snprintf(out, cap, "%s/%s", cwd, file);
+    } else {
+        n = snprintf(out, cap, "%s", file); /* relative to the Corefile (file_resolve) */
+    }
+    if (n < 0 || (size_t)n >= cap) {
+        return cf_fail(err, at, "file: zone file path too long");
+    }
+    return 0;
+}
+
+/* file DBFILE [ZONES...] [{ reload DURATION; upstream ... }]: one `zones`
+ * entry per zone (default: the block's zones), its path found as
+ * file_corefile_path says. `root DIR` is read here too (it only serves
+ * `file`); it applies to the `file` lines after it in its block. */
 static int file_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *err)
 {
-    if (d->block) {
-        return cf_fail(err, d->name, "file: options in a block are not supported");
+    if (strcmp(d->name->text, "root") == 0) {
+        if (cf_no_block(d, err) != 0 || cf_max_args(d, 1, err) != 0) {
+            return -1;
+        }
+        return d->nargs == 1 ? 0 : cf_fail(err, d->name, "root: give a directory");
     }
     if (d->nargs == 0) {
         return cf_fail(err, d->name, "file: give the zone file (file DBFILE [ZONES...])");
+    }
+    const cf_token_t *reload = NULL;
+    cf_line_t l;
+    for (size_t pos = 0; cf_next_line(d, &pos, &l);) {
+        if (strcmp(l.opt->text, "upstream") == 0) {
+            continue; /* deprecated in CoreDNS and ignored there too */
+        }
+        if (strcmp(l.opt->text, "reload") != 0) {
+            return cf_fail(err, l.opt, "file: unknown option '%s' (reload, upstream)", l.opt->text);
+        }
+        if (l.nargs != 1) {
+            return cf_fail(err, l.opt, "file: reload takes one duration (0 disables it)");
+        }
+        reload = &l.args[0];
+    }
+    char path[4096];
+    if (file_corefile_path(file_block_root(ctx, d), &d->args[0], path, sizeof(path), err) != 0) {
+        return -1;
     }
     cfg_node_t *zones = cf_section(ctx, "zones", d->name, CFG_SEQ, err);
     if (zones == NULL) {
@@ -561,12 +675,15 @@ static int file_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_erro
         }
         cfg_node_t *entry = cf_add_node(zones, at, CFG_MAP, err);
         if (entry == NULL || cf_put(entry, "origin", at, zone, err) != 0 ||
-            cf_put(entry, "file", &d->args[0], d->args[0].text, err) != 0) {
+            cf_put(entry, "file", &d->args[0], path, err) != 0 ||
+            (reload != NULL && cf_put(entry, "reload", reload, reload->text, err) != 0)) {
             return -1;
         }
     }
     return 0;
 }
+
+static const char *const file_directives[] = {"file", "root", NULL};
 
 const plugin_t plugin_file = {
     .name = "file",
@@ -577,6 +694,7 @@ const plugin_t plugin_file = {
     .conf_free = file_conf_free,
     .check = file_check,
     .setup = file_setup,
+    .directives = file_directives,
     .corefile = file_corefile,
     .start = file_start,
     .ready = file_ready,

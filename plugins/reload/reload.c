@@ -4,7 +4,8 @@
  * as CoreDNS's reload plugin does.
  *
  *   reload: {interval: 30s, jitter: 15s}   # or `reload: true` for these defaults
- *   Corefile: reload [INTERVAL [JITTER]]
+ *   reload: {watch: [more.conf]}           # other files whose change reloads too
+ *   Corefile: reload [INTERVAL [JITTER]]   (watch: the files the Corefile imports)
  *
  * Every INTERVAL (plus or minus a random part of JITTER, so that a fleet
  * started together does not reload together) it hashes the config file
@@ -15,10 +16,10 @@
  * broken file is not tried again every interval) and the next change is
  * tried again.
  *
- * Only the config file itself is watched: zone files and files a Corefile
- * imports are looked at again on every reload (a zone file is read again
- * when its modification time changed), but a change to them alone does
- * not start one (send SIGHUP for that).
+ * The config file is watched, and with it the files a Corefile imports
+ * (their names are written to `watch` when the Corefile is read; a file a
+ * glob would newly match is seen at the next reload). Zone files are the
+ * `file` plugin's to watch (its `reload` option).
  *
  * No per-query hook: the plugin costs nothing while serving. The check runs
  * on the control thread (a small file read every few seconds).
@@ -42,6 +43,8 @@
 
 typedef struct reload {
     char *path;
+    char **watch; /* more files (imports) */
+    size_t nwatch;
     uint64_t interval_ms;
     uint64_t jitter_ms;
     uint64_t hash; /* of the file as last seen */
@@ -51,14 +54,15 @@ typedef struct reload {
     struct event *timer;
 } reload_t;
 
-/* 64-bit FNV-1a of the file's bytes. Returns false if it cannot be read. */
-static bool reload_hash_file(const char *path, uint64_t *out)
+/* 64-bit FNV-1a of the file's bytes, continuing from *out. Returns false
+ * if it cannot be read. */
+static bool reload_hash_one(const char *path, uint64_t *out)
 {
     FILE *fp = fopen(path, "rb");
     if (fp == NULL) {
         return false;
     }
-    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t h = *out;
     unsigned char buf[8192];
     size_t n;
     while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
@@ -68,8 +72,45 @@ static bool reload_hash_file(const char *path, uint64_t *out)
     }
     bool ok = ferror(fp) == 0;
     fclose(fp);
-    *out = h;
+    *out = (h ^ 0xff) * 0x100000001b3ull; /* a separator between files */
     return ok;
+}
+
+/* The hash of the config file and of every watched file, in order. */
+static bool reload_hash_file(const char *path, char *const *watch, size_t nwatch, uint64_t *out)
+{
+    *out = 0xcbf29ce484222325ull;
+    bool ok = reload_hash_one(path, out);
+    for (size_t i = 0; i < nwatch; i++) {
+        ok = reload_hash_one(watch[i], out) && ok;
+    }
+    return ok;
+}
+
+static void reload_free_watch(char **watch, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(watch[i]);
+    }
+    free(watch);
+}
+
+/* A copy of a list of file names (NULL with n = 0 is fine). */
+static char **reload_copy_watch(char *const *watch, size_t n, bool *ok)
+{
+    *ok = true;
+    if (n == 0) {
+        return NULL;
+    }
+    char **out = calloc(n, sizeof(*out));
+    for (size_t i = 0; out != NULL && i < n; i++) {
+        if ((out[i] = strdup(watch[i])) == NULL) {
+            reload_free_watch(out, i);
+            out = NULL;
+        }
+    }
+    *ok = out != NULL;
+    return out;
 }
 
 /* Arm the timer for the next check: interval +- jitter. */
@@ -88,7 +129,7 @@ static void reload_tick(evutil_socket_t fd, short what, void *arg)
 {
     reload_t *r = arg;
     uint64_t h;
-    bool readable = reload_hash_file(r->path, &h);
+    bool readable = reload_hash_file(r->path, r->watch, r->nwatch, &h);
     if (!readable) {
         if (r->readable) {
             log_warn("plugin/reload: cannot read %s; keeping the running configuration", r->path);
@@ -117,6 +158,7 @@ static void reload_teardown(void *state)
         event_free(r->timer);
     }
     free(r->path);
+    reload_free_watch(r->watch, r->nwatch);
     free(r);
 }
 
@@ -127,8 +169,10 @@ typedef struct reload_conf {
     bool enabled;
     uint64_t interval_ms;
     uint64_t jitter_ms;
-    char *path;    /* the config file (NULL when disabled) */
-    uint64_t hash; /* of the file when it was parsed */
+    char *path;   /* the config file (NULL when disabled) */
+    char **watch; /* more files to watch */
+    size_t nwatch;
+    uint64_t hash; /* of the files when they were parsed */
     bool readable;
     cfg_pos_t at;
 } reload_conf_t;
@@ -138,6 +182,7 @@ static void reload_conf_free(void *conf)
     reload_conf_t *c = conf;
     if (c != NULL) {
         free(c->path);
+        reload_free_watch(c->watch, c->nwatch);
         free(c);
     }
 }
@@ -145,9 +190,42 @@ static void reload_conf_free(void *conf)
 static bool reload_conf_equal(const void *a, const void *b)
 {
     const reload_conf_t *x = a, *y = b;
+    if (x->nwatch != y->nwatch) {
+        return false;
+    }
+    for (size_t i = 0; i < x->nwatch; i++) {
+        if (strcmp(x->watch[i], y->watch[i]) != 0) {
+            return false;
+        }
+    }
     return x->enabled == y->enabled && x->interval_ms == y->interval_ms &&
            x->jitter_ms == y->jitter_ms && x->readable == y->readable && x->hash == y->hash &&
            (x->path == NULL ? y->path == NULL : y->path != NULL && strcmp(x->path, y->path) == 0);
+}
+
+/* `watch: [FILE, ...]` into c. */
+static int reload_read_watch(cfg_node_t *w, reload_conf_t *c, cfg_error_t *err)
+{
+    if (w->kind != CFG_SEQ) {
+        return cfg_fail(err, w, "reload: watch: expected a list of files");
+    }
+    if (w->n == 0) {
+        return 0;
+    }
+    if ((c->watch = calloc(w->n, sizeof(*c->watch))) == NULL) {
+        return cfg_fail(err, w, "reload: out of memory");
+    }
+    for (size_t i = 0; i < w->n; i++) {
+        const char *s;
+        if (cfg_string(w->items[i], &s, err) != 0) {
+            return -1;
+        }
+        if ((c->watch[c->nwatch] = strdup(s)) == NULL) {
+            return cfg_fail(err, w, "reload: out of memory");
+        }
+        c->nwatch++;
+    }
+    return 0;
 }
 
 /* `reload: true|false` or `reload: {interval: DURATION, jitter: DURATION}`. */
@@ -192,21 +270,28 @@ static int reload_parse(const plugin_parse_env_t *penv, cfg_node_t *cfg, void **
     if (reload_read_config(cfg, &c.enabled, &c.interval_ms, &c.jitter_ms, err) != 0) {
         return -1;
     }
+    cfg_node_t *w = cfg->kind == CFG_MAP ? cfg_get(cfg, "watch") : NULL;
+    if (w != NULL && reload_read_watch(w, &c, err) != 0) {
+        reload_free_watch(c.watch, c.nwatch);
+        return -1;
+    }
     cfg_pos_of(cfg, &c.at);
     if (c.enabled) {
         if (penv->config_path == NULL) {
             return cfg_fail(err, cfg, "reload: no config file to watch");
         }
         if ((c.path = strdup(penv->config_path)) == NULL) {
+            reload_free_watch(c.watch, c.nwatch);
             return cfg_fail(err, cfg, "reload: out of memory");
         }
-        /* The hash of the file this configuration was read from (near
+        /* The hash of the files this configuration was read from (near
          * enough: a change between the read and now is caught later). */
-        c.readable = reload_hash_file(c.path, &c.hash);
+        c.readable = reload_hash_file(c.path, c.watch, c.nwatch, &c.hash);
     }
     reload_conf_t *out = malloc(sizeof(*out));
     if (out == NULL) {
         free(c.path);
+        reload_free_watch(c.watch, c.nwatch);
         return cfg_fail(err, cfg, "reload: out of memory");
     }
     *out = c;
@@ -224,6 +309,13 @@ static int reload_setup(const plugin_env_t *env, const void *conf, void **state,
     reload_t *r = calloc(1, sizeof(*r));
     if (r == NULL || (r->path = strdup(c->path)) == NULL) {
         free(r);
+        return cfg_fail_pos(err, &c->at, "reload: out of memory");
+    }
+    bool ok;
+    r->watch = reload_copy_watch(c->watch, c->nwatch, &ok);
+    r->nwatch = ok ? c->nwatch : 0;
+    if (!ok) {
+        reload_teardown(r);
         return cfg_fail_pos(err, &c->at, "reload: out of memory");
     }
     r->interval_ms = c->interval_ms;
@@ -247,7 +339,8 @@ static int reload_start(void *state)
     reload_t *r = state;
     if (r != NULL) {
         reload_arm(r);
-        log_info("plugin/reload: checking %s every %llums (+-%llums)", r->path,
+        log_info("plugin/reload: checking %s%s every %llums (+-%llums)", r->path,
+                 r->nwatch > 0 ? " and the files it imports" : "",
                  (unsigned long long)r->interval_ms, (unsigned long long)r->jitter_ms);
     }
     return 0;
@@ -269,6 +362,13 @@ static int reload_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_er
         (d->nargs >= 1 && cf_put(m, "interval", &d->args[0], d->args[0].text, err) != 0) ||
         (d->nargs == 2 && cf_put(m, "jitter", &d->args[1], d->args[1].text, err) != 0)) {
         return -1;
+    }
+    size_t n = cf_nimports(ctx);
+    cfg_node_t *w = n > 0 ? cf_put_node(m, "watch", d->name, CFG_SEQ, err) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (w == NULL || cf_add(w, d->name, cf_import(ctx, i), err) != 0) {
+            return -1;
+        }
     }
     return 0;
 }

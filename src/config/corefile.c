@@ -306,6 +306,16 @@ int cf_zone_name(const cf_token_t *at, const char *text, char out[CF_ZONE_TEXT],
     return 0;
 }
 
+size_t cf_nimports(const cf_plugin_ctx_t *ctx)
+{
+    return ctx->root->nfiles;
+}
+
+const char *cf_import(const cf_plugin_ctx_t *ctx, size_t i)
+{
+    return ctx->root->files[i];
+}
+
 size_t cf_block_nzones(const cf_plugin_ctx_t *ctx)
 {
     return ctx->block != NULL ? ctx->block->nkeys : 0;

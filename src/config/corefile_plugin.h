@@ -101,6 +101,11 @@ cfg_node_t *cf_add_node(cfg_node_t *seq, const cf_token_t *at, cfg_kind_t kind, 
 size_t cf_block_nzones(const cf_plugin_ctx_t *ctx);
 const char *cf_block_zone(const cf_plugin_ctx_t *ctx, size_t i, const cf_token_t **at);
 
+/* The files the Corefile imported (not the Corefile itself): i < n. For
+ * a plugin that watches them (reload). */
+size_t cf_nimports(const cf_plugin_ctx_t *ctx);
+const char *cf_import(const cf_plugin_ctx_t *ctx, size_t i);
+
 /* Normalise a zone name as the server block keys are (lower case, final
  * dot; CIDR notation refused). 0, or -1 with an error at the token. */
 int cf_zone_name(const cf_token_t *at, const char *text, char out[CF_ZONE_TEXT], cfg_error_t *err);
