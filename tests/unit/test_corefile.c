@@ -328,8 +328,7 @@ static void test_coredns_forms(void **state)
                 "{zones:[{origin:10.in-addr.arpa.,file:db},{origin:1.168.192.in-addr.arpa.,"
                 "file:db},{origin:d.f.ip6.arpa.,file:db},{origin:8.b.d.0.1.0.0.2.ip6.arpa.,"
                 "file:db2}],listen:[127.0.0.1:5300]}");
-    expect_tree("example.com {\n  bind lo {\n    except ::1\n  }\n}\n",
-                "{listen:[127.0.0.1:53]}");
+    expect_tree("example.com {\n  bind lo {\n    except ::1\n  }\n}\n", "{listen:[127.0.0.1:53]}");
     expect_tree("example.com {\n  bind 127.0.0.1\n  ready :8181 {\n    monitor until-ready\n"
                 "  }\n  prometheus :9153 {\n    runtime_metrics\n  }\n"
                 "  errors stdout {\n    stacktrace\n    consolidate 5m \".* timeout$\" warning "
@@ -521,17 +520,25 @@ static void test_plugin_hook(void **state)
                 "listen:[:53]}");
     expect_error(". {\n  rrl {\n    burst 3\n  }\n}\n",
                  "t/Corefile:3: rrl: unknown option 'burst'");
+    /* The same `rrl` in two blocks limits both blocks' zones. */
+    expect_tree("a.test {\n  rrl\n}\nb.test {\n  rrl\n}\n",
+                "{rrl:{zones:[a.test.,b.test.]},listen:[:53]}");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_directives),  cmocka_unit_test(test_defaults_and_keys),
-        cmocka_unit_test(test_redis),       cmocka_unit_test(test_env_quotes_comments),
-        cmocka_unit_test(test_snippets),    cmocka_unit_test(test_import_files),
+        cmocka_unit_test(test_directives),
+        cmocka_unit_test(test_defaults_and_keys),
+        cmocka_unit_test(test_redis),
+        cmocka_unit_test(test_env_quotes_comments),
+        cmocka_unit_test(test_snippets),
+        cmocka_unit_test(test_import_files),
         cmocka_unit_test(test_coredns_forms),
-        cmocka_unit_test(test_braceless),   cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_plugin_hook), cmocka_unit_test(test_host_independent),
+        cmocka_unit_test(test_braceless),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_plugin_hook),
+        cmocka_unit_test(test_host_independent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
