@@ -31,6 +31,7 @@
 #define REDIS_XREAD_COUNT     100
 #define REDIS_SCAN_COUNT      1000
 #define REDIS_NOTIFY_DELAY_MS 200
+#define REDIS_NOTIFY_DUTY     3 /* a zone reread taking T is not reread for 3 T */
 #define REDIS_KEY_MAX         1100
 
 struct event;
@@ -102,7 +103,7 @@ struct redis_backend {
     strset_t *ks_events;
     strset_t *ks_stream;
     strset_t *ks_due;       /* zones to reread once their interval allows (redis_notify.c) */
-    strset_t *ks_last;      /* per zone: monotonic ms of its last notified reread */
+    strset_t *ks_last;      /* per zone: monotonic ms before which it is not reread */
     fieldhash_t *fieldhash; /* value hashes of zones reread for notifications */
     bool ks_config_refused; /* ... and refused: logged once */
 
@@ -169,6 +170,10 @@ void notify_stream_entry(redis_backend_t *b, const uint8_t *apex, size_t apex_le
 /* The debounce timer fired: queue rereads of zones changed behind the
  * stream's back (each at most once per notify_interval). */
 void notify_flush(redis_backend_t *b);
+
+/* A one-zone load of apex finished after took_ms: its next reread for
+ * notifications waits REDIS_NOTIFY_DUTY x took_ms at least. */
+void notify_zone_read(redis_backend_t *b, const uint8_t *apex, size_t apex_len, uint64_t took_ms);
 
 /* Free the notification state (teardown). */
 void notify_free(redis_backend_t *b);

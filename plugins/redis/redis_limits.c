@@ -16,7 +16,7 @@ void redis_limits_default(redis_limits_t *l)
     l->value_bytes = MIB;
     l->names_per_zone = 10000000;
     l->zones_per_backend = 100000;
-    l->notify_interval_ms = 1000;
+    l->notify_interval_ms = 500;
 }
 
 static int read_one(cfg_node_t *map, const char *key, uint64_t min, uint64_t max, uint64_t *out,

@@ -12,7 +12,7 @@
  *       value_bytes: 1048576         # one hash field's JSON value
  *       names_per_zone: 10000000     # HLEN of one zone hash
  *       zones_per_backend: 100000    # zone keys one backend may hold
- *     notify_interval: 1s            # a zone changed behind the stream is
+ *     notify_interval: 500ms         # a zone changed behind the stream is
  *                                    # reread at most once per interval
  *
  * Over a limit the thing is skipped whole (a name, a zone, the zones past

@@ -108,6 +108,9 @@ static void load_finish(redis_backend_t *b)
     clock_gettime(CLOCK_MONOTONIC, &end);
     double ms = (double)(end.tv_sec - load->started.tv_sec) * 1e3 +
                 (double)(end.tv_nsec - load->started.tv_nsec) / 1e6;
+    if (!load->full) {
+        notify_zone_read(b, load->apex, load->apex_len, (uint64_t)ms);
+    }
     if (load->full) {
         redis_stat_add(&b->stats->reloads, 1);
         atomic_store(&b->stats->loaded, true);
