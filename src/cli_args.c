@@ -194,6 +194,10 @@ int cli_args_parse(int argc, char *const argv[], cli_args_t *out, char *err, siz
         out->corefile = true;
         out->path_defaulted = true;
     }
+    if (out->dns_port != 0 && !out->corefile) {
+        snprintf(err, errlen, "-dns.port is for a Corefile (a YAML config names its ports)");
+        return -1;
+    }
     return 0;
 }
 
