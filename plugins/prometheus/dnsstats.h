@@ -51,7 +51,7 @@
 #define DNSSTATS_DUR_BOUNDS  16
 #define DNSSTATS_SIZE_BOUNDS 14
 #define DNSSTATS_LABEL_MAX   (NAME_MAX_WIRE * 4 + 2) /* zone name as text */
-#define DNSSTATS_MAX_SLOTS   2048                    /* worker slots: two servers of 1024 workers */
+#define DNSSTATS_MAX_SLOTS   4096 /* worker slots: two servers of 2x1024 workers */
 
 /* CoreDNS's buckets: duration in seconds, sizes in bytes. */
 extern const double dnsstats_duration_bounds[DNSSTATS_DUR_BOUNDS];

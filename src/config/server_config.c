@@ -5,7 +5,8 @@
  *   listen: ["127.0.0.1:5300", "[::1]:5300"]   # or one string
  *   workers: auto                              # or 1..1024
  *   limits: {edns_udp_size: 1232, tcp_max_connections: 1024,
- *            tcp_idle_timeout: 10s}
+ *            tcp_max_connections_per_client: 32, tcp_idle_timeout: 10s,
+ *            tcp_io_timeout: 500ms}
  *
  * Addresses are checked with the server's own parser (server_parse_listen),
  * so what passes here is exactly what the server can bind; the message gets
@@ -21,6 +22,7 @@
 #define CFG_MAX_LISTEN   64
 #define CFG_MAX_TCP_CONN 1000000
 #define CFG_MAX_IDLE_MS  (3600ull * 1000)
+#define CFG_MAX_IO_MS    (60ull * 1000)
 
 /* Append one checked address to out->listen. */
 static int cfg_add_listen(cfg_server_t *out, const cfg_node_t *n, const char *text,
@@ -100,6 +102,8 @@ static int cfg_read_limits(cfg_node_t *root, cfg_server_t *out, cfg_error_t *err
     out->opts.limits.edns_udp_size = CFG_DEFAULT_EDNS_UDP_SIZE;
     out->opts.tcp_max_connections = CFG_DEFAULT_TCP_MAX_CONNECTIONS;
     out->opts.tcp_idle_timeout_ms = CFG_DEFAULT_TCP_IDLE_TIMEOUT_MS;
+    out->opts.tcp_max_per_client = CFG_DEFAULT_TCP_MAX_PER_CLIENT;
+    out->opts.tcp_io_timeout_ms = CFG_DEFAULT_TCP_IO_TIMEOUT_MS;
 
     cfg_node_t *lim = cfg_get(root, "limits");
     if (lim == NULL) {
@@ -108,7 +112,7 @@ static int cfg_read_limits(cfg_node_t *root, cfg_server_t *out, cfg_error_t *err
     if (lim->kind != CFG_MAP) {
         return cfg_fail(err, lim,
                         "limits: expected a map (edns_udp_size, tcp_max_connections, "
-                        "tcp_idle_timeout)");
+                        "tcp_max_connections_per_client, tcp_idle_timeout, tcp_io_timeout)");
     }
     cfg_node_t *n;
     uint64_t v;
@@ -132,6 +136,21 @@ static int cfg_read_limits(cfg_node_t *root, cfg_server_t *out, cfg_error_t *err
             return cfg_fail(err, n, "tcp_idle_timeout: must be more than 0 and at most 1h");
         }
         out->opts.tcp_idle_timeout_ms = (uint32_t)v;
+    }
+    if ((n = cfg_get(lim, "tcp_max_connections_per_client")) != NULL) {
+        if (cfg_uint(n, 1, CFG_MAX_TCP_CONN, &v, err) != 0) {
+            return -1;
+        }
+        out->opts.tcp_max_per_client = (uint32_t)v;
+    }
+    if ((n = cfg_get(lim, "tcp_io_timeout")) != NULL) {
+        if (cfg_duration_ms(n, &v, err) != 0) {
+            return -1;
+        }
+        if (v < 10 || v > CFG_MAX_IO_MS) {
+            return cfg_fail(err, n, "tcp_io_timeout: must be from 10ms to 1m");
+        }
+        out->opts.tcp_io_timeout_ms = (uint32_t)v;
     }
     return 0;
 }

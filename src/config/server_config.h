@@ -18,6 +18,8 @@
 #define CFG_DEFAULT_EDNS_UDP_SIZE       1232
 #define CFG_DEFAULT_TCP_MAX_CONNECTIONS 1024
 #define CFG_DEFAULT_TCP_IDLE_TIMEOUT_MS 10000
+#define CFG_DEFAULT_TCP_MAX_PER_CLIENT  32  /* RFC 7766 6.2.2: a client keeps one or a few */
+#define CFG_DEFAULT_TCP_IO_TIMEOUT_MS   500 /* Knot's tcp-io-timeout */
 
 /* The server's options and the strings they point to. */
 typedef struct cfg_server {

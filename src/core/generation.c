@@ -76,7 +76,7 @@ gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, const gen_t *prev, cfg_error_
     }
     const server_opts_t *o = &g->server_cfg.opts;
     plugin_parse_env_t penv = {
-        .workers = o->workers,
+        .workers = server_threads_for(o->workers), /* UDP + TCP workers */
         .limits = &o->limits,
         .listen = o->listen,
         .nlisten = o->nlisten,
@@ -113,7 +113,7 @@ gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, const gen_t *prev, cfg_error_
     plugin_env_t env = {
         .view = g->view,
         .control = ctx->control,
-        .workers = o->workers,
+        .workers = server_threads_for(o->workers),
         .limits = &o->limits,
         .shared = ctx->shared,
         .gen = &g->plugin,
@@ -157,6 +157,8 @@ bool gen_same_server(const gen_t *a, const gen_t *b)
     if (x->nlisten != y->nlisten || x->workers != y->workers ||
         x->tcp_max_connections != y->tcp_max_connections ||
         x->tcp_idle_timeout_ms != y->tcp_idle_timeout_ms ||
+        x->tcp_max_per_client != y->tcp_max_per_client ||
+        x->tcp_io_timeout_ms != y->tcp_io_timeout_ms ||
         x->limits.edns_udp_size != y->limits.edns_udp_size) {
         return false;
     }

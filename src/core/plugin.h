@@ -133,7 +133,7 @@ typedef struct plugin_kept {
 } plugin_kept_t;
 
 #define PLUGIN_MAX_KEPT  8
-#define PLUGIN_MAX_SLOTS 2048 /* two servers of 1024 workers side by side */
+#define PLUGIN_MAX_SLOTS 4096 /* two servers of 1024 UDP + 1024 TCP workers side by side */
 
 /* What main owns for the life of the process and shares with the plugins.
  * main zero-initialises it; plugins keep the pointer (env->shared), never a
@@ -189,7 +189,7 @@ void plugin_kept_free_all(plugin_shared_t *shared);
 typedef struct plugin_env {
     view_t *view;               /* the shared view (writers: the plugin's own thread) */
     struct event_base *control; /* the control thread's event loop (HTTP, timers) */
-    unsigned workers;           /* number of worker threads */
+    unsigned workers;           /* number of worker threads (UDP + TCP: server_workers()) */
     const answer_limits_t *limits;
     plugin_shared_t *shared;   /* owned by main; see above */
     plugin_gen_t *gen;         /* this configuration's collectors and lameduck (see above) */
@@ -238,7 +238,7 @@ typedef enum {
  * config object can hold what the state will be sized or labelled by (a
  * plugin must not keep these pointers: they belong to the config tree). */
 typedef struct plugin_parse_env {
-    unsigned workers; /* number of worker threads (0: one per CPU) */
+    unsigned workers; /* number of worker threads (UDP + TCP: server_threads_for()) */
     const answer_limits_t *limits;
     const char *const *listen; /* the DNS listen addresses */
     size_t nlisten;

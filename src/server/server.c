@@ -14,9 +14,19 @@
  * address given twice is bound once, and an optional one ([::] of ":53")
  * is left out at start when the host cannot bind IPv6 at all.
  *
+ * There are two threads per `workers`: a UDP worker (UDP sockets only)
+ * and a TCP worker (TCP listeners and connections only). TCP is where a
+ * client can make the server work without end (thousands of connections,
+ * pipelined queries, clients that never read); in a thread of its own that
+ * work delays other TCP clients, never a UDP answer. The TCP workers also
+ * run at a lower scheduling priority (nice +TCP_NICE), so that on a busy
+ * host the kernel runs a UDP worker first when both have work.
+ *
  * Each worker thread registers with RCU (it reads the view), runs its
  * event loop until server_stop() writes to its eventfd, closes its TCP
- * connections and unregisters.
+ * connections and unregisters. A drain stops the TCP workers first (they
+ * finish what their clients sent) and the UDP workers after them, so UDP
+ * is answered for as long as TCP is.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "core/rcu.h"
 
@@ -34,11 +46,12 @@
 #include "server/worker.h"
 
 #define SERVER_MAX_WORKERS 1024
+#define TCP_NICE           5 /* TCP workers run this much nicer than the UDP ones */
 
 struct server {
     worker_shared_t shared;
-    unsigned nworkers;
-    worker_t *workers;
+    unsigned nworkers;             /* `workers`: so many UDP workers, and as many TCP workers */
+    worker_t *workers;             /* 2 * nworkers: the UDP workers, then the TCP workers */
     size_t naddr;                  /* socket addresses (each bound by every worker) */
     struct sockaddr_storage *addr; /* port patched after a port-0 bind */
     socklen_t *addr_len;
@@ -99,7 +112,7 @@ server_t *server_new(const server_opts_t *o, const view_t *view, const chain_t *
     s->bound_port = calloc(cap, sizeof(*s->bound_port));
     s->optional = calloc(cap, sizeof(*s->optional));
     s->first = calloc(o->nlisten, sizeof(*s->first));
-    s->workers = calloc(nworkers, sizeof(*s->workers));
+    s->workers = calloc(2 * (size_t)nworkers, sizeof(*s->workers));
     if (s->addr == NULL || s->addr_len == NULL || s->bound_port == NULL || s->optional == NULL ||
         s->first == NULL || s->workers == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -130,9 +143,17 @@ server_t *server_new(const server_opts_t *o, const view_t *view, const chain_t *
     s->shared.limits = o->limits;
     s->shared.tcp_max = o->tcp_max_connections;
     s->shared.tcp_idle_ms = o->tcp_idle_timeout_ms;
+    s->shared.tcp_io_ms = o->tcp_io_timeout_ms;
+    s->shared.tcp_per_client = o->tcp_max_per_client;
     atomic_init(&s->shared.tcp_open, 0);
-    for (unsigned i = 0; i < nworkers; i++) {
+    if (tcp_clients_init(&s->shared, o->tcp_max_connections) != 0) {
+        snprintf(err, errlen, "out of memory");
+        server_free(s);
+        return NULL;
+    }
+    for (unsigned i = 0; i < 2 * nworkers; i++) {
         worker_t *w = &s->workers[i];
+        w->is_tcp = i >= nworkers;
         w->index = i;
         w->slot = i;
         w->naddr = s->naddr;
@@ -203,6 +224,11 @@ static void worker_on_stop(evutil_socket_t fd, short what, void *arg)
     }
     if (w->draining)
         return;
+    if (!w->is_tcp) { /* the TCP workers are done: answer what is queued, leave */
+        w->draining = true;
+        event_base_loopbreak(w->base);
+        return;
+    }
     uint32_t ms = w->shared->drain_ms;
     struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
     w->draining = true;
@@ -219,7 +245,7 @@ static void worker_on_stop(evutil_socket_t fd, short what, void *arg)
  * sends the next datagrams to the sockets that stay. */
 static void worker_close_udp(worker_t *w)
 {
-    for (size_t i = 0; i < w->naddr; i++) {
+    for (size_t i = 0; w->udp != NULL && i < w->naddr; i++) {
         udp_sock_t *us = &w->udp[i];
         if (us->fd < 0)
             continue;
@@ -230,8 +256,10 @@ static void worker_close_udp(worker_t *w)
     }
 }
 
-/* Open the sockets of address i for worker w. */
-static int worker_open_addr(server_t *s, worker_t *w, size_t i, char *err, size_t errlen)
+/* Open the sockets of address i: the UDP one of worker wu, the TCP one of
+ * worker wt. */
+static int worker_open_addr(server_t *s, worker_t *wu, worker_t *wt, size_t i, char *err,
+                            size_t errlen)
 {
     struct sockaddr *sa = (struct sockaddr *)&s->addr[i];
     bool wildcard = sock_is_wildcard(sa);
@@ -244,8 +272,8 @@ static int worker_open_addr(server_t *s, worker_t *w, size_t i, char *err, size_
         int fd = sock_udp_open(sa, s->addr_len[i], wildcard, err, errlen);
         if (fd < 0)
             return -1;
-        w->udp[i].fd = fd;
-        w->udp[i].pktinfo = wildcard;
+        wu->udp[i].fd = fd;
+        wu->udp[i].pktinfo = wildcard;
         if (chosen) { /* use the port the kernel chose, for everything */
             uint16_t port = sock_local_port(fd);
             if (port == 0) {
@@ -256,19 +284,19 @@ static int worker_open_addr(server_t *s, worker_t *w, size_t i, char *err, size_
         }
         fd = sock_tcp_open(sa, s->addr_len[i], err, errlen);
         if (fd >= 0) {
-            w->tcp[i].fd = fd;
+            wt->tcp[i].fd = fd;
             s->bound_port[i] = get_port(&s->addr[i]);
             return 0;
         }
         if (!chosen || errno != EADDRINUSE || --tries == 0)
             return -1;
-        close(w->udp[i].fd);
-        w->udp[i].fd = -1;
+        close(wu->udp[i].fd);
+        wu->udp[i].fd = -1;
         set_port(&s->addr[i], 0);
     }
 }
 
-/* Everything but the thread: base, sockets, buffers, events. */
+/* Everything but the thread and the sockets: base, buffers, stop event. */
 static int worker_prepare(server_t *s, worker_t *w, char *err, size_t errlen)
 {
     struct event_config *cfg = event_config_new();
@@ -280,30 +308,20 @@ static int worker_prepare(server_t *s, worker_t *w, char *err, size_t errlen)
     event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
     w->base = event_base_new_with_config(cfg);
     event_config_free(cfg);
-    w->udp = calloc(s->naddr, sizeof(*w->udp));
-    w->tcp = calloc(s->naddr, sizeof(*w->tcp));
-    for (size_t i = 0; w->udp != NULL && w->tcp != NULL && i < s->naddr; i++)
-        w->udp[i].fd = w->tcp[i].fd = -1;
+    if (w->is_tcp) {
+        w->tcp = calloc(s->naddr, sizeof(*w->tcp));
+        for (size_t i = 0; w->tcp != NULL && i < s->naddr; i++)
+            w->tcp[i].fd = -1;
+    } else {
+        w->udp = calloc(s->naddr, sizeof(*w->udp));
+        for (size_t i = 0; w->udp != NULL && i < s->naddr; i++)
+            w->udp[i].fd = -1;
+    }
     w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (w->base == NULL || w->udp == NULL || w->tcp == NULL || w->stop_fd < 0 ||
-        udp_worker_init(w) != 0 || tcp_worker_init(w) != 0) {
+    if (w->base == NULL || (w->is_tcp ? w->tcp == NULL : w->udp == NULL) || w->stop_fd < 0 ||
+        (w->is_tcp ? tcp_worker_init(w) : udp_worker_init(w)) != 0) {
         snprintf(err, errlen, "worker %u: cannot set up: %s", w->index, strerror(errno));
         return -1;
-    }
-    for (size_t i = 0; i < s->naddr; i++) {
-        if (worker_open_addr(s, w, i, err, errlen) != 0)
-            return -1;
-        w->udp[i].w = w;
-        w->tcp[i].w = w;
-        event_assign(&w->udp[i].ev, w->base, w->udp[i].fd, EV_READ | EV_PERSIST, udp_on_readable,
-                     &w->udp[i]);
-        event_assign(&w->tcp[i].ev, w->base, w->tcp[i].fd, EV_READ | EV_PERSIST, tcp_on_accept,
-                     &w->tcp[i]);
-        evtimer_assign(&w->tcp[i].retry, w->base, tcp_on_retry, &w->tcp[i]);
-        if (event_add(&w->udp[i].ev, NULL) != 0 || event_add(&w->tcp[i].ev, NULL) != 0) {
-            snprintf(err, errlen, "worker %u: event_add failed", w->index);
-            return -1;
-        }
     }
     event_assign(&w->stop_ev, w->base, w->stop_fd, EV_READ | EV_PERSIST, worker_on_stop, w);
     if (event_add(&w->stop_ev, NULL) != 0) {
@@ -313,15 +331,39 @@ static int worker_prepare(server_t *s, worker_t *w, char *err, size_t errlen)
     return 0;
 }
 
+/* Open the sockets of UDP worker wu and TCP worker wt and watch them. */
+static int worker_pair_listen(server_t *s, worker_t *wu, worker_t *wt, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < s->naddr; i++) {
+        if (worker_open_addr(s, wu, wt, i, err, errlen) != 0)
+            return -1;
+        wu->udp[i].w = wu;
+        wt->tcp[i].w = wt;
+        event_assign(&wu->udp[i].ev, wu->base, wu->udp[i].fd, EV_READ | EV_PERSIST, udp_on_readable,
+                     &wu->udp[i]);
+        event_assign(&wt->tcp[i].ev, wt->base, wt->tcp[i].fd, EV_READ | EV_PERSIST, tcp_on_accept,
+                     &wt->tcp[i]);
+        evtimer_assign(&wt->tcp[i].retry, wt->base, tcp_on_retry, &wt->tcp[i]);
+        if (event_add(&wu->udp[i].ev, NULL) != 0 || event_add(&wt->tcp[i].ev, NULL) != 0) {
+            snprintf(err, errlen, "worker %u: event_add failed", wu->index);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static void *worker_main(void *arg)
 {
     worker_t *w = arg;
     rcu_register_thread();
+    if (w->is_tcp) /* per thread on Linux; best effort (never fails the start) */
+        (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
+                          getpriority(PRIO_PROCESS, 0) + TCP_NICE);
     event_base_dispatch(w->base);
-    if (w->draining) {
+    if (w->draining && w->is_tcp)
         event_del(&w->drain_timer);
+    if (w->draining)
         worker_close_udp(w);
-    }
     tcp_worker_free(w); /* close this worker's connections from its own thread */
     rcu_unregister_thread();
     return NULL;
@@ -347,7 +389,7 @@ static void server_drop_unusable(server_t *s)
             if (s->first[l] > i)
                 s->first[l]--;
     }
-    for (unsigned i = 0; i < s->nworkers; i++)
+    for (unsigned i = 0; i < 2 * s->nworkers; i++)
         s->workers[i].naddr = s->naddr;
 }
 
@@ -362,8 +404,11 @@ int server_start(server_t *s)
     }
     s->tried = true;
     server_drop_unusable(s);
-    for (unsigned i = 0; i < s->nworkers; i++) {
-        if (worker_prepare(s, &s->workers[i], err, sizeof(err)) != 0) {
+    unsigned n = s->nworkers;
+    for (unsigned i = 0; i < 2 * n; i++) {
+        worker_t *w = &s->workers[i];
+        if (worker_prepare(s, w, err, sizeof(err)) != 0 ||
+            (w->is_tcp && worker_pair_listen(s, &s->workers[i - n], w, err, sizeof(err)) != 0)) {
             log_error("server: %s", err);
             for (unsigned j = 0; j <= i; j++)
                 worker_teardown(&s->workers[j], s->naddr);
@@ -372,7 +417,7 @@ int server_start(server_t *s)
     }
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    for (unsigned i = 0; i < s->nworkers; i++) {
+    for (unsigned i = 0; i < 2 * n; i++) {
         worker_t *w = &s->workers[i];
         int rc = pthread_create(&w->thread, NULL, worker_main, w);
         if (rc != 0) {
@@ -380,13 +425,14 @@ int server_start(server_t *s)
             log_error("server: cannot start worker %u: %s", i, strerror(rc));
             s->running = true;
             server_stop(s);
-            for (unsigned j = 0; j < s->nworkers; j++)
+            for (unsigned j = 0; j < 2 * n; j++)
                 worker_teardown(&s->workers[j], s->naddr);
             return -1;
         }
         w->started = true;
         char name[16];
-        snprintf(name, sizeof(name), "vmdns-w%u", i % SERVER_MAX_WORKERS);
+        snprintf(name, sizeof(name), w->is_tcp ? "vmdns-t%u" : "vmdns-w%u",
+                 (i % n) % SERVER_MAX_WORKERS);
         pthread_setname_np(w->thread, name);
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -394,23 +440,35 @@ int server_start(server_t *s)
     return 0;
 }
 
-/* Tell every worker what to do (WORKER_STOP/WORKER_DRAIN) and join them. */
-static void server_end(server_t *s, int mode)
+/* Tell workers [from, to) what to do and join them. */
+static void server_end_range(server_t *s, unsigned from, unsigned to)
 {
-    if (s == NULL || !s->running)
-        return;
-    atomic_store(&s->shared.mode, mode);
-    for (unsigned i = 0; i < s->nworkers; i++) {
+    for (unsigned i = from; i < to; i++) {
         worker_t *w = &s->workers[i];
         uint64_t one = 1;
         if (w->started)
             (void)!write(w->stop_fd, &one, sizeof(one));
     }
-    for (unsigned i = 0; i < s->nworkers; i++) {
+    for (unsigned i = from; i < to; i++) {
         worker_t *w = &s->workers[i];
         if (w->started)
             pthread_join(w->thread, NULL);
         w->started = false;
+    }
+}
+
+/* Tell every worker what to do (WORKER_STOP/WORKER_DRAIN) and join them:
+ * a drain lets the TCP workers finish before the UDP workers stop. */
+static void server_end(server_t *s, int mode)
+{
+    if (s == NULL || !s->running)
+        return;
+    atomic_store(&s->shared.mode, mode);
+    if (mode == WORKER_DRAIN) {
+        server_end_range(s, s->nworkers, 2 * s->nworkers);
+        server_end_range(s, 0, s->nworkers);
+    } else {
+        server_end_range(s, 0, 2 * s->nworkers);
     }
     s->running = false;
 }
@@ -445,9 +503,10 @@ void server_free(server_t *s)
     if (s == NULL)
         return;
     server_stop(s);
-    for (unsigned i = 0; s->workers != NULL && i < s->nworkers; i++)
+    for (unsigned i = 0; s->workers != NULL && i < 2 * s->nworkers; i++)
         worker_teardown(&s->workers[i], s->naddr);
     free(s->workers);
+    tcp_clients_free(&s->shared);
     free(s->shared.gen);
     free(s->addr);
     free(s->addr_len);
@@ -459,12 +518,21 @@ void server_free(server_t *s)
 
 unsigned server_workers(const server_t *s)
 {
-    return s->nworkers;
+    return 2 * s->nworkers;
+}
+
+unsigned server_threads_for(unsigned workers)
+{
+    if (workers == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        workers = n > 0 ? (unsigned)n : 1;
+    }
+    return 2 * workers;
 }
 
 void server_set_slot_base(server_t *s, unsigned base)
 {
-    for (unsigned i = 0; i < s->nworkers; i++)
+    for (unsigned i = 0; i < 2 * s->nworkers; i++)
         s->workers[i].slot = base + i;
 }
 

@@ -2,14 +2,18 @@
 /*
  * server.h - vmdnsd's listeners and worker threads.
  *
- * Every listen address gets a UDP and a TCP listener. There is one worker
- * thread per `workers`; each has its own libevent event_base and, for every
- * address, its own SO_REUSEPORT UDP socket and its own SO_REUSEPORT TCP
- * listening socket, so the kernel spreads datagrams and connections over the
- * workers and no two workers ever touch the same socket or lock. UDP is read
+ * Every listen address gets a UDP and a TCP listener. There are two worker
+ * threads per `workers`: a UDP worker and a TCP worker, so that UDP never
+ * waits behind TCP work (a flood of connections keeps the TCP workers busy,
+ * never the UDP ones). Each has its own libevent event_base and, for every
+ * address, its own SO_REUSEPORT UDP socket (UDP workers) or SO_REUSEPORT TCP
+ * listening socket (TCP workers), so the kernel spreads datagrams and
+ * connections over the workers and no two workers ever touch the same
+ * socket or lock. UDP is read
  * and answered in batches (recvmmsg/sendmmsg); TCP follows RFC 7766
  * (pipelining, several messages per segment, messages split over segments,
- * idle timeout, a connection limit across all workers).
+ * idle timeout, a connection limit across all workers and one per client
+ * address, an I/O timeout against clients that trickle or never read).
  *
  * Every packet is answered by chain_process(); the server only moves bytes.
  * The (view, chain) pair it answers with can be replaced while it runs
@@ -40,6 +44,9 @@ typedef struct server_opts {
     unsigned workers;             /* worker threads; 0 = one per online CPU */
     uint32_t tcp_max_connections; /* open TCP connections, all workers; 0 = no limit */
     uint32_t tcp_idle_timeout_ms; /* close a TCP connection idle this long; 0 = never */
+    uint32_t tcp_max_per_client;  /* open TCP connections from one client address; 0 = no limit */
+    uint32_t tcp_io_timeout_ms;   /* a started message must arrive, and pending answers make
+                                   * progress, within this; 0 = no limit */
     answer_limits_t limits;       /* copied; `now` is filled in by the workers */
 } server_opts_t;
 
@@ -79,8 +86,14 @@ int server_swap(server_t *s, const view_t *view, const chain_t *chain);
 /* Stop if needed, close every socket and free the server. NULL is fine. */
 void server_free(server_t *s);
 
-/* Number of worker threads (the config's, or one per online CPU). */
+/* Number of threads of the server that answer queries: one UDP and one
+ * TCP worker per `workers` (the config's, or one per online CPU). This is
+ * how many worker slots it needs (request_t.slot, request_t.worker). */
 unsigned server_workers(const server_t *s);
+
+/* The same number from the config's `workers` alone (0: one per online
+ * CPU), for sizing per-worker state before the server exists. */
+unsigned server_threads_for(unsigned workers);
 
 /* Number the workers' slots base..base+workers-1 (request_t.slot; main
  * hands out the range, core/plugin.h). Call before server_start(); the

@@ -11,6 +11,14 @@
  * is busy with the previous batch. A UDP socket bound to a wildcard address
  * asks for the destination address of each datagram (IP_PKTINFO), so a
  * multi-homed host replies from the address it was asked on.
+ *
+ * TCP listening sockets get small fixed buffers instead (TCP_SNDBUF and
+ * TCP_RCVBUF; the kernel doubles them for its bookkeeping), which every
+ * accepted connection inherits: fixed sizes turn off the kernel's
+ * autotuning, which would otherwise let each connection of a client that
+ * never reads grow megabytes of send buffer. A DNS answer is at most 64 KiB
+ * and a DNS client reads what it asked for, so this costs a real client
+ * nothing.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +32,8 @@
 #define UDP_RCVBUF  (4 * 1024 * 1024)
 #define UDP_SNDBUF  (2 * 1024 * 1024)
 #define TCP_BACKLOG 1024
+#define TCP_SNDBUF  (16 * 1024)
+#define TCP_RCVBUF  (16 * 1024)
 
 void sock_addr_text(const struct sockaddr *sa, char *out, size_t cap)
 {
@@ -102,6 +112,11 @@ int sock_tcp_open(const struct sockaddr *sa, socklen_t len, char *err, size_t er
     int fd = open_bound(sa, len, SOCK_STREAM, "tcp", err, errlen);
     if (fd < 0)
         return -1;
+    int snd = TCP_SNDBUF, rcv = TCP_RCVBUF;
+    /* Before listen(): the window scale a connection is offered depends on it. */
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv)) != 0)
+        return fail(fd, sa, "tcp", "setsockopt SO_SNDBUF/SO_RCVBUF", err, errlen);
     if (listen(fd, TCP_BACKLOG) != 0)
         return fail(fd, sa, "tcp", "listen", err, errlen);
     return fd;

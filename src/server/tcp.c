@@ -2,9 +2,11 @@
 /*
  * tcp.c - DNS over TCP as RFC 7766 wants it.
  *
- * Each worker accepts on its own SO_REUSEPORT listening socket (the kernel
- * spreads new connections over the workers, so there is no acceptor thread
- * and no hand-off between threads) and serves its connections itself.
+ * Each TCP worker accepts on its own SO_REUSEPORT listening socket (the
+ * kernel spreads new connections over the workers, so there is no acceptor
+ * thread and no hand-off between threads) and serves its connections
+ * itself; the UDP workers are other threads (server.c), so nothing here can
+ * delay a UDP answer.
  * Messages carry a 2-byte length prefix; a client may send several in one
  * segment, split one over many segments, and pipeline: every complete
  * message is answered as soon as it is read, in order.
@@ -23,13 +25,27 @@
  *
  * Backpressure: when a connection has TCP_OUT_HIGH bytes of unsent answers
  * the worker stops reading from it (and stops answering what it already
- * read) until the client has taken them all.
+ * read) until the client has taken them all. The kernel's share is capped
+ * too: the listening sockets get small SO_SNDBUF/SO_RCVBUF (sock.c), which
+ * the connections inherit, so a client that never reads pins at most a few
+ * tens of kilobytes of kernel memory, not megabytes of autotuned buffer.
  *
  * Limits: a connection with no activity (nothing read, nothing written) for
  * tcp_idle_ms is closed; connections beyond tcp_max (counted across all
- * workers) are accepted and closed at once, so they neither wait in the
- * backlog nor cost the open ones anything. When accept() runs out of file
- * descriptors, accepting pauses for TCP_PAUSE_MS instead of spinning.
+ * workers), or beyond tcp_per_client from one client address
+ * (tcp_client.c), are accepted and closed at once, so they neither wait in
+ * the backlog nor cost the open ones anything. When accept() runs out of
+ * file descriptors, accepting pauses for TCP_PAUSE_MS instead of spinning,
+ * and says so once in the log.
+ *
+ * The I/O timeout (tcp_io_ms, Knot's tcp-io-timeout): once the first byte
+ * of a message has arrived, the whole message (length and body) must be
+ * there within tcp_io_ms, or the connection is closed (a byte every few
+ * seconds never holds a slot); and while answers wait for the client to
+ * take them, the socket must become writable again within tcp_io_ms, or
+ * the connection is reset (a client that never reads is dropped, and the
+ * reset frees its kernel buffers at once instead of leaving an orphan that
+ * still holds them).
  *
  * Draining (server_drain: a graceful stop, or listeners replaced on a
  * reload): the listening sockets are closed after their backlog is
@@ -52,7 +68,7 @@
 
 #define TCP_MSG_MAX        65535       /* largest DNS message */
 #define TCP_READ_CHUNK     (64 * 1024) /* bytes read per event */
-#define TCP_OUT_HIGH       (64 * 1024) /* unsent bytes that stop reading */
+#define TCP_OUT_HIGH       (16 * 1024) /* unsent bytes that stop reading */
 #define TCP_OUT_SCRATCH    (TCP_OUT_HIGH + 2 * (2 + TCP_MSG_MAX))
 #define TCP_IN_MIN         512 /* smallest `in` allocation */
 #define TCP_ACCEPT_BATCH   32  /* accepts per readiness event */
@@ -64,8 +80,10 @@ typedef struct tcp_conn {
     worker_t *w;
     struct tcp_conn *prev, *next;
     struct event rev; /* readable, or idle */
-    struct event wev; /* writable (only while answers are pending), or idle */
+    struct event wev; /* writable (only while answers are pending), or I/O timeout */
+    struct event iot; /* a message has started and must be complete by then */
     bool reading;     /* rev is added */
+    bool io_armed;    /* iot is added */
     bool writing;     /* wev is added */
     bool eof;         /* the client closed its side: send what is pending, close */
     bool dead;        /* a send failed: close as soon as we are back in a callback */
@@ -74,6 +92,7 @@ typedef struct tcp_conn {
     size_t in_len, in_cap;
     uint8_t *out; /* answers the socket did not take yet: out[out_off..out_len) */
     size_t out_off, out_len, out_cap;
+    uint32_t client; /* its counter in the per-client table (tcp_client.c) */
     struct sockaddr_storage peer;
     socklen_t peer_len;
 } tcp_conn_t;
@@ -85,8 +104,16 @@ int tcp_worker_init(worker_t *w)
     w->tcp_out_len = 0;
     w->conns = NULL;
     w->idle_tv = NULL;
+    w->io_tv = NULL;
     if (w->tcp_in == NULL || w->tcp_out == NULL)
         return -1;
+    if (w->shared->tcp_io_ms > 0) {
+        struct timeval tv = {.tv_sec = w->shared->tcp_io_ms / 1000,
+                             .tv_usec = (w->shared->tcp_io_ms % 1000) * 1000};
+        w->io_tv = event_base_init_common_timeout(w->base, &tv);
+        if (w->io_tv == NULL)
+            return -1;
+    }
     if (w->shared->tcp_idle_ms > 0) {
         struct timeval tv = {.tv_sec = w->shared->tcp_idle_ms / 1000,
                              .tv_usec = (w->shared->tcp_idle_ms % 1000) * 1000};
@@ -109,7 +136,9 @@ static void conn_close(tcp_conn_t *c)
     worker_t *w = c->w;
     event_del(&c->rev);
     event_del(&c->wev);
+    event_del(&c->iot);
     close(c->fd);
+    tcp_client_release(w->shared, c->client);
     if (c->prev != NULL)
         c->prev->next = c->next;
     else
@@ -142,8 +171,19 @@ static bool conn_drain_check(tcp_conn_t *c)
     return true;
 }
 
+/* Close with a reset: the client did not keep up, and what it did not
+ * take is dropped now rather than kept by the kernel after the close. */
+static void conn_abort(tcp_conn_t *c)
+{
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    (void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    conn_close(c);
+}
+
 void tcp_worker_free(worker_t *w)
 {
+    if (!w->is_tcp)
+        return;
     if (w->draining)
         event_del(&w->drain_grace);
     while (w->conns != NULL)
@@ -234,7 +274,7 @@ static void conn_flush(tcp_conn_t *c)
         c->dead = true;
         return;
     }
-    if (!c->writing && event_add(&c->wev, w->idle_tv) == 0)
+    if (!c->writing && event_add(&c->wev, w->io_tv != NULL ? w->io_tv : w->idle_tv) == 0)
         c->writing = true;
 }
 
@@ -307,6 +347,34 @@ static int conn_keep_rest(tcp_conn_t *c, const uint8_t *buf, size_t len, size_t 
     return 0;
 }
 
+/* The I/O timeout ran out: a message did not complete in time, or the
+ * client took none of its answers. */
+static void conn_on_io_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn_abort(arg);
+}
+
+/* Start, restart or stop the clock of a message being read: it runs while
+ * c->in holds the start of a message that is not complete (while reading:
+ * when the connection is backed up, the write side's timeout is the one
+ * that counts). `restart`: a message was completed, the next one gets a
+ * clock of its own. */
+static void conn_io_timer(tcp_conn_t *c, bool restart)
+{
+    worker_t *w = c->w;
+    if (w->io_tv == NULL)
+        return;
+    if (c->in_len > 0 && c->reading) {
+        if ((restart || !c->io_armed) && event_add(&c->iot, w->io_tv) == 0)
+            c->io_armed = true;
+    } else if (c->io_armed) {
+        event_del(&c->iot);
+        c->io_armed = false;
+    }
+}
+
 static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 {
     tcp_conn_t *c = arg;
@@ -346,6 +414,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
         c->eof = true;
         c->in_len = 0;
         conn_stop_reading(c);
+        conn_io_timer(c, false);
         if (conn_pending(c) == 0)
             conn_close(c);
         return;
@@ -357,6 +426,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
     }
     if (conn_pending(c) >= TCP_OUT_HIGH)
         conn_stop_reading(c);
+    conn_io_timer(c, used > 0);
     conn_drain_check(c);
 }
 
@@ -365,8 +435,8 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg)
     tcp_conn_t *c = arg;
     worker_t *w = c->w;
 
-    if (what & EV_TIMEOUT) {
-        conn_close(c);
+    if (what & EV_TIMEOUT) { /* the client took nothing for that long */
+        conn_abort(c);
         return;
     }
     ssize_t n = send(fd, c->out + c->out_off, conn_pending(c), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -397,12 +467,15 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg)
         }
         if (conn_pending(c) < TCP_OUT_HIGH)
             conn_start_reading(c);
+        conn_io_timer(c, used > 0);
     }
     conn_drain_check(c);
 }
 
-/* Take over an accepted socket. Returns -1 if out of memory. */
-static int conn_new(worker_t *w, int fd, const struct sockaddr_storage *peer, socklen_t peer_len)
+/* Take over an accepted socket (counted in the client's counter `client`).
+ * Returns -1 if out of memory. */
+static int conn_new(worker_t *w, int fd, const struct sockaddr_storage *peer, socklen_t peer_len,
+                    uint32_t client)
 {
     int one = 1;
     tcp_conn_t *c = calloc(1, sizeof(*c));
@@ -413,10 +486,12 @@ static int conn_new(worker_t *w, int fd, const struct sockaddr_storage *peer, so
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     c->fd = fd;
     c->w = w;
+    c->client = client;
     c->peer = *peer;
     c->peer_len = peer_len;
     event_assign(&c->rev, w->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
     event_assign(&c->wev, w->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
+    evtimer_assign(&c->iot, w->base, conn_on_io_timeout, c);
     c->next = w->conns;
     if (w->conns != NULL)
         w->conns->prev = c;
@@ -469,7 +544,15 @@ static bool listener_accept(tcp_listener_t *l)
         if (l->paused_logged.done)
             log_once_reset(&l->paused_logged);
         uint_fast32_t open = atomic_fetch_add(&sh->tcp_open, 1);
-        if ((sh->tcp_max > 0 && open >= sh->tcp_max) || conn_new(w, cfd, &peer, plen) != 0) {
+        uint32_t client;
+        if (sh->tcp_max > 0 && open >= sh->tcp_max) {
+            atomic_fetch_sub(&sh->tcp_open, 1);
+            close(cfd);
+        } else if (!tcp_client_take(sh, &peer, &client)) {
+            atomic_fetch_sub(&sh->tcp_open, 1);
+            close(cfd);
+        } else if (conn_new(w, cfd, &peer, plen, client) != 0) {
+            tcp_client_release(sh, client);
             atomic_fetch_sub(&sh->tcp_open, 1);
             close(cfd);
         }

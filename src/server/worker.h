@@ -3,12 +3,12 @@
  * worker.h - what one worker thread owns (private to src/server/).
  *
  * A worker is an event_base plus, for every listen address, one UDP socket
- * and one TCP listening socket of its own (SO_REUSEPORT), plus the buffers
- * its hot path works in, allocated once at start. Nothing in a worker is
- * touched by another thread except the shared TCP connection counter (an
- * atomic in the server), the generation pointer (swapped under RCU by
- * server_swap) and the stop eventfd that server_stop()/server_drain()
- * write to.
+ * (a UDP worker) or one TCP listening socket (a TCP worker) of its own
+ * (SO_REUSEPORT), plus the buffers its hot path works in, allocated once at
+ * start. Nothing in a worker is touched by another thread except the
+ * shared TCP connection counters (atomics in the server), the generation
+ * pointer (swapped under RCU by server_swap) and the stop eventfd that
+ * server_stop()/server_drain() write to.
  * (So the event_bases need no locks, and libevent no evthread setup.)
  */
 #ifndef VMDNS_SERVER_WORKER_H
@@ -68,12 +68,20 @@ typedef struct worker_shared {
     answer_limits_t limits;
     uint32_t tcp_max;              /* 0: no limit */
     uint32_t tcp_idle_ms;          /* 0: no idle timeout */
+    uint32_t tcp_io_ms;            /* 0: no I/O timeout */
     atomic_uint_fast32_t tcp_open; /* open TCP connections, all workers */
+    /* Open TCP connections per client address (tcp_client.c): a table of
+     * counters indexed by a keyed hash of the address, allocated once. */
+    uint32_t tcp_per_client; /* 0: no limit (and no table) */
+    atomic_uint_least32_t *tcp_clients;
+    uint32_t tcp_clients_mask; /* table size - 1 (a power of two) */
+    uint64_t tcp_clients_key[2];
 } worker_shared_t;
 
 typedef struct worker {
-    unsigned index;
-    unsigned slot; /* request_t.slot: index + the server's slot base */
+    bool is_tcp;    /* a TCP worker (tcp listeners), else a UDP worker (udp sockets) */
+    unsigned index; /* request_t.worker: UDP workers first, then TCP workers */
+    unsigned slot;  /* request_t.slot: index + the server's slot base */
     worker_shared_t *shared;
     struct event_base *base;
     pthread_t thread;
@@ -86,8 +94,8 @@ typedef struct worker {
     bool drain_grace_over;
     answer_limits_t lim; /* shared->limits with `now` refreshed per event */
 
-    udp_sock_t *udp; /* one per listen address */
-    tcp_listener_t *tcp;
+    udp_sock_t *udp;     /* UDP workers: one per listen address, else NULL */
+    tcp_listener_t *tcp; /* TCP workers: one per listen address, else NULL */
     size_t naddr;
 
     /* UDP I/O backend (udp_api.h) and its per-worker context (buffers) */
@@ -100,6 +108,7 @@ typedef struct worker {
     size_t tcp_out_len;
     struct tcp_conn *conns;        /* open connections (doubly linked) */
     const struct timeval *idle_tv; /* common timeout of the base, or NULL */
+    const struct timeval *io_tv;   /* common timeout of the base, or NULL */
 } worker_t;
 
 /* ---- sock.c ---- */
@@ -143,6 +152,19 @@ void udp_worker_free(worker_t *w);
 
 /* Event callback of a udp_sock_t: read, answer and send in batches. */
 void udp_on_readable(evutil_socket_t fd, short what, void *arg);
+
+/* ---- tcp_client.c ---- */
+
+/* Allocate the per-client table of sh (when sh->tcp_per_client > 0) for
+ * about `max_conn` connections. 0, or -1 if out of memory. */
+int tcp_clients_init(worker_shared_t *sh, uint32_t max_conn);
+void tcp_clients_free(worker_shared_t *sh);
+
+/* Count a new connection from peer: its bucket in *bucket, true if the
+ * client was under its limit (then tcp_client_release must follow).
+ * Lock-free; any worker thread. */
+bool tcp_client_take(worker_shared_t *sh, const struct sockaddr_storage *peer, uint32_t *bucket);
+void tcp_client_release(worker_shared_t *sh, uint32_t bucket);
 
 /* ---- tcp.c ---- */
 
