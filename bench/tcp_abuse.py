@@ -210,6 +210,7 @@ class Flood:
     def __init__(self, kind, port, conns, nsrc, duration):
         self.kind, self.port, self.conns, self.nsrc, self.duration = kind, port, conns, nsrc, duration
         self.socks = {}  # fd -> [sock, slot, opened_at, first_byte_at, blob_off]
+        self.later = []  # (when, slot): reopened after a pause (refused at once)
         self.stats = {"opened": 0, "refused": 0, "closed_by_server": 0, "close_after_first_byte": []}
         self.blob = b"".join(tcp_msg(make_query("big.example.com", qid=i)) for i in range(4000))
 
@@ -273,7 +274,13 @@ class Flood:
         if ent[3] is not None:
             self.stats["close_after_first_byte"].append(time.monotonic() - ent[3])
         s.close()
-        if self.kind != "connflood":
+        if self.kind == "connflood":
+            return
+        if time.monotonic() - ent[2] < 0.05:
+            # Refused at once (over a cap): try again a little later, as a
+            # client would, rather than spin.
+            self.later.append((time.monotonic() + 0.2, ent[1]))
+        else:
             self.open(ent[1])
 
     def run(self):
@@ -304,6 +311,11 @@ class Flood:
             else:
                 time.sleep(0.05)
             now = time.monotonic()
+            if self.later and self.later[0][0] <= now:
+                due = [slot for when, slot in self.later if when <= now]
+                self.later = [(when, slot) for when, slot in self.later if when > now]
+                for slot in due:
+                    self.open(slot)
             if self.kind == "slowloris" and now - last_tick >= 3.0:
                 last_tick = now
                 for ent in list(self.socks.values()):
@@ -319,6 +331,9 @@ class Flood:
 
 
 def run_flood(kind, port, conns, nsrc, duration, out):
+    # The attacker's CPU is not the server host's in real life: here it is,
+    # so it yields to the server and the probes.
+    os.nice(19)
     try:
         import resource
         resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))

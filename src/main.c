@@ -69,6 +69,7 @@
 #include "core/httpd.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "server/fdlimit.h"
 #include "server/server.h"
 
 enum { EXIT_CONFIG = 1, EXIT_USAGE = 2 };
@@ -589,6 +590,8 @@ int main(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
+    if (!check_only)
+        fdlimit_raise(); /* server/fdlimit.h */
     evthread_use_pthreads();
     rcu_register_thread();
 

@@ -16,6 +16,13 @@
  * of every listening socket and evhttp gets a duplicate: the old and the
  * new configuration then accept on the very same socket while they
  * overlap, and the socket closes only when no configuration uses it.
+ *
+ * Out of descriptors: libevent's listener, when accept() fails for want of
+ * a file descriptor (EMFILE, ENFILE) or of memory, would log "Error from
+ * accept() call" and be called again at once by the still-readable socket,
+ * spinning a core and flooding the log. Every endpoint's listener gets an
+ * error callback instead (struct httpd_guard) that pauses it for
+ * HTTPD_PAUSE_MS, logs once per episode, and resumes it on a timer.
  */
 #include "core/httpd.h"
 
@@ -23,8 +30,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <event2/util.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,6 +318,97 @@ static void httpd_not_found(struct evhttp_request *req, void *arg)
     httpd_reply_text(req, 404, "Not Found", "404 page not found\n");
 }
 
+#define HTTPD_PAUSE_MS 200
+#define HTTPD_CALM_S   10 /* a failure this long after the last one starts a new episode */
+
+/* What pauses one endpoint's listener while accept() has no descriptor. */
+struct httpd_guard {
+    struct evconnlistener *lev;
+    struct event *retry;
+    log_once_t logged;
+    time_t last_fail; /* CLOCK_MONOTONIC seconds */
+    char addr[64];
+    struct httpd_guard *next;
+};
+
+/* The guards of the open endpoints. libevent hands the error callback only
+ * the listener and the evhttp, so it is found here by its listener. Used on
+ * the control thread only. */
+static struct httpd_guard *httpd_guards;
+
+static void httpd_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    struct httpd_guard *g = arg;
+    (void)fd;
+    (void)what;
+    evconnlistener_enable(g->lev);
+}
+
+static void httpd_on_accept_error(struct evconnlistener *lev, void *http)
+{
+    int e = EVUTIL_SOCKET_ERROR();
+    struct httpd_guard *g = httpd_guards;
+    (void)http;
+    while (g != NULL && g->lev != lev) {
+        g = g->next;
+    }
+    if (g == NULL) {
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (ts.tv_sec - g->last_fail > HTTPD_CALM_S) {
+        log_once_reset(&g->logged); /* it had recovered: a new episode */
+    }
+    g->last_fail = ts.tv_sec;
+    struct timeval tv = {.tv_sec = 0, .tv_usec = HTTPD_PAUSE_MS * 1000};
+    evconnlistener_disable(lev);
+    evtimer_add(g->retry, &tv);
+    log_once(&g->logged, LOG_LEVEL_WARN,
+             "http %s: accept: %s; pausing %d ms at a time (logged once until it recovers)",
+             g->addr, strerror(e), HTTPD_PAUSE_MS);
+}
+
+static void httpd_guard_find_listener(struct evhttp_bound_socket *bound, void *arg)
+{
+    *(struct evconnlistener **)arg = evhttp_bound_socket_get_listener(bound);
+}
+
+/* Guard the listener of ep->http. 0, or -1 if out of memory. */
+static int httpd_guard_open(httpd_endpoint_t *ep, struct event_base *base, const char *addr)
+{
+    struct evconnlistener *lev = NULL;
+    evhttp_foreach_bound_socket(ep->http, httpd_guard_find_listener, &lev);
+    if (lev == NULL) {
+        return -1;
+    }
+    struct httpd_guard *g = calloc(1, sizeof(*g));
+    if (g == NULL || (g->retry = evtimer_new(base, httpd_on_retry, g)) == NULL) {
+        free(g);
+        return -1;
+    }
+    g->lev = lev;
+    g->last_fail = -HTTPD_CALM_S - 1;
+    snprintf(g->addr, sizeof(g->addr), "%s", addr);
+    evconnlistener_set_error_cb(lev, httpd_on_accept_error);
+    g->next = httpd_guards;
+    httpd_guards = g;
+    ep->guard = g;
+    return 0;
+}
+
+static void httpd_guard_close(struct httpd_guard *g)
+{
+    for (struct httpd_guard **p = &httpd_guards; *p != NULL; p = &(*p)->next) {
+        if (*p == g) {
+            *p = g->next;
+            break;
+        }
+    }
+    event_free(g->retry);
+    free(g);
+}
+
 int httpd_endpoint_open(httpd_endpoint_t *ep, const struct plugin_env *env, const char *plugin,
                         const cfg_pos_t *at, const char *listen, const char *path,
                         httpd_handler_t handler, void *ctx, cfg_error_t *err)
@@ -317,6 +418,11 @@ int httpd_endpoint_open(httpd_endpoint_t *ep, const struct plugin_env *env, cons
     ep->http = httpd_listen(env->httpd, env->control, listen, &ep->port, why, sizeof(why));
     if (ep->http == NULL) {
         return cfg_fail_pos(err, at, "%s: %s", at->key[0] ? at->key : plugin, why);
+    }
+    ep->guard = NULL;
+    if (httpd_guard_open(ep, env->control, listen) != 0) {
+        httpd_endpoint_close(ep);
+        return cfg_fail_pos(err, at, "%s: out of memory", at->key[0] ? at->key : plugin);
     }
     evhttp_set_cb(ep->http, path, handler, ctx);
     evhttp_set_gencb(ep->http, httpd_not_found, NULL);
@@ -361,6 +467,10 @@ void httpd_endpoint_keep(const struct plugin_env *env, const char *listen,
 
 void httpd_endpoint_close(httpd_endpoint_t *ep)
 {
+    if (ep->guard != NULL) {
+        httpd_guard_close(ep->guard);
+    }
+    ep->guard = NULL;
     if (ep->http != NULL) {
         evhttp_free(ep->http);
     }

@@ -94,7 +94,8 @@ typedef void (*httpd_handler_t)(struct evhttp_request *req, void *ctx);
 /* An open endpoint. Zeroed: not open. */
 typedef struct httpd_endpoint {
     struct evhttp *http;
-    uint16_t port; /* the port it is bound to (the actual one for ":0") */
+    uint16_t port;             /* the port it is bound to (the actual one for ":0") */
+    struct httpd_guard *guard; /* pauses accepting while out of descriptors */
 } httpd_endpoint_t;
 
 /* Read an endpoint plugin's section: `KEY: true|false`, or a map whose

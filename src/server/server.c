@@ -42,6 +42,7 @@
 #include "core/rcu.h"
 
 #include "core/log.h"
+#include "server/fdlimit.h"
 #include "server/server.h"
 #include "server/worker.h"
 
@@ -393,6 +394,26 @@ static void server_drop_unusable(server_t *s)
         s->workers[i].naddr = s->naddr;
 }
 
+/* A tcp_max_connections the open-files limit cannot hold is lowered to
+ * what it can, with a warning (the server still starts: UDP needs no
+ * descriptor per client, and the log says what to raise). */
+static void server_fit_fd_limit(server_t *s)
+{
+    uint64_t own = 2ull * s->nworkers * (2 + s->naddr); /* epoll fd, eventfd, sockets */
+    uint64_t room = fdlimit_tcp_room(own);
+    uint32_t want = s->shared.tcp_max;
+    if (want != 0 && want <= room)
+        return;
+    uint32_t got = room == 0 ? 1 : room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
+    if (want == 0 && room == UINT64_MAX)
+        return;
+    log_warn("server: tcp_max_connections %u is more than the open files limit (RLIMIT_NOFILE) "
+             "leaves room for; serving at most %u TCP connections (raise the hard limit: "
+             "LimitNOFILE= in systemd, ulimit -Hn)",
+             want, got);
+    s->shared.tcp_max = got;
+}
+
 int server_start(server_t *s)
 {
     char err[256];
@@ -404,6 +425,7 @@ int server_start(server_t *s)
     }
     s->tried = true;
     server_drop_unusable(s);
+    server_fit_fd_limit(s);
     unsigned n = s->nworkers;
     for (unsigned i = 0; i < 2 * n; i++) {
         worker_t *w = &s->workers[i];

@@ -31,10 +31,15 @@
  * tens of kilobytes of kernel memory, not megabytes of autotuned buffer.
  *
  * Limits: a connection with no activity (nothing read, nothing written) for
- * tcp_idle_ms is closed; connections beyond tcp_max (counted across all
- * workers), or beyond tcp_per_client from one client address
- * (tcp_client.c), are accepted and closed at once, so they neither wait in
- * the backlog nor cost the open ones anything. When accept() runs out of
+ * tcp_idle_ms is closed; connections beyond tcp_per_client from one client
+ * address (tcp_client.c) are accepted and closed at once, so they neither
+ * wait in the backlog nor cost the open ones anything. When tcp_max
+ * connections (counted across all workers) are open, a new one takes the
+ * place of the worker's oldest connection that has not sent a complete
+ * query yet (the "fresh" list, oldest first), or is closed at once if there
+ * is none: clients that hold slots without asking anything (slowloris, a
+ * flood of connections) then lose them to clients that ask, instead of
+ * keeping them from ever getting one. When accept() runs out of
  * file descriptors, accepting pauses for TCP_PAUSE_MS instead of spinning,
  * and says so once in the log.
  *
@@ -88,7 +93,9 @@ typedef struct tcp_conn {
     bool eof;         /* the client closed its side: send what is pending, close */
     bool dead;        /* a send failed: close as soon as we are back in a callback */
     bool answered;    /* at least one query was answered */
-    uint8_t *in;      /* the start of a message not fully read yet */
+    bool fresh;       /* on the worker's fresh list: no complete query yet */
+    struct tcp_conn *fprev, *fnext;
+    uint8_t *in; /* the start of a message not fully read yet */
     size_t in_len, in_cap;
     uint8_t *out; /* answers the socket did not take yet: out[out_off..out_len) */
     size_t out_off, out_len, out_cap;
@@ -103,6 +110,7 @@ int tcp_worker_init(worker_t *w)
     w->tcp_out = malloc(TCP_OUT_SCRATCH);
     w->tcp_out_len = 0;
     w->conns = NULL;
+    w->fresh_head = w->fresh_tail = NULL;
     w->idle_tv = NULL;
     w->io_tv = NULL;
     if (w->tcp_in == NULL || w->tcp_out == NULL)
@@ -131,9 +139,27 @@ static size_t conn_pending(const tcp_conn_t *c)
     return c->out_len - c->out_off;
 }
 
+/* Take c off the worker's fresh list (it sent a complete query, or goes). */
+static void conn_unfresh(tcp_conn_t *c)
+{
+    worker_t *w = c->w;
+    if (!c->fresh)
+        return;
+    if (c->fprev != NULL)
+        c->fprev->fnext = c->fnext;
+    else
+        w->fresh_head = c->fnext;
+    if (c->fnext != NULL)
+        c->fnext->fprev = c->fprev;
+    else
+        w->fresh_tail = c->fprev;
+    c->fresh = false;
+}
+
 static void conn_close(tcp_conn_t *c)
 {
     worker_t *w = c->w;
+    conn_unfresh(c);
     event_del(&c->rev);
     event_del(&c->wev);
     event_del(&c->iot);
@@ -322,6 +348,7 @@ static size_t conn_answer(tcp_conn_t *c, const uint8_t *buf, size_t len)
             }
             off += 2 + mlen;
             c->answered = true;
+            conn_unfresh(c);
         }
         conn_flush(c);
         /* Stop at a partial message, on error, or while backed up; when the
@@ -496,6 +523,13 @@ static int conn_new(worker_t *w, int fd, const struct sockaddr_storage *peer, so
     if (w->conns != NULL)
         w->conns->prev = c;
     w->conns = c;
+    c->fresh = true; /* newest last */
+    c->fprev = w->fresh_tail;
+    if (w->fresh_tail != NULL)
+        w->fresh_tail->fnext = c;
+    else
+        w->fresh_head = c;
+    w->fresh_tail = c;
     conn_start_reading(c);
     return 0;
 }
@@ -545,7 +579,15 @@ static bool listener_accept(tcp_listener_t *l)
             log_once_reset(&l->paused_logged);
         uint_fast32_t open = atomic_fetch_add(&sh->tcp_open, 1);
         uint32_t client;
-        if (sh->tcp_max > 0 && open >= sh->tcp_max) {
+        if (sh->tcp_max > 0 && open >= sh->tcp_max && w->fresh_head != NULL && !w->draining &&
+            tcp_client_take(sh, &peer, &client)) {
+            conn_close(w->fresh_head); /* full: the oldest that asked nothing makes room */
+            if (conn_new(w, cfd, &peer, plen, client) != 0) {
+                tcp_client_release(sh, client);
+                atomic_fetch_sub(&sh->tcp_open, 1);
+                close(cfd);
+            }
+        } else if (sh->tcp_max > 0 && open >= sh->tcp_max) {
             atomic_fetch_sub(&sh->tcp_open, 1);
             close(cfd);
         } else if (!tcp_client_take(sh, &peer, &client)) {

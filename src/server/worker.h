@@ -106,7 +106,9 @@ typedef struct worker {
     uint8_t *tcp_in;  /* read scratch */
     uint8_t *tcp_out; /* response scratch, flushed with one send() */
     size_t tcp_out_len;
-    struct tcp_conn *conns;        /* open connections (doubly linked) */
+    struct tcp_conn *conns;      /* open connections (doubly linked) */
+    struct tcp_conn *fresh_head; /* connections with no complete query yet, oldest first */
+    struct tcp_conn *fresh_tail;
     const struct timeval *idle_tv; /* common timeout of the base, or NULL */
     const struct timeval *io_tv;   /* common timeout of the base, or NULL */
 } worker_t;
