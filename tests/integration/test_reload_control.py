@@ -81,8 +81,8 @@ def log_has(srv, text):
 
 
 class ReloadControlTest(unittest.TestCase):
-    def start(self, extra, workers=2):
-        srv = Vmdnsd(workers=workers,
+    def start(self, extra, workers=2, limits=None):
+        srv = Vmdnsd(workers=workers, limits=limits,
                      extra='health: {listen: "%s"}\n' % HTTP_LISTEN["health"] + extra)
         srv.start()
         self.health = srv.http["health"]
@@ -138,7 +138,9 @@ class ReloadControlTest(unittest.TestCase):
             srv.cleanup()
 
     def test_health_answers_while_the_old_server_drains(self):
-        srv = self.start("", workers=2)
+        # tcp_io_timeout: the client below reads nothing on purpose; by
+        # default (500 ms) it would be reset long before the drain.
+        srv = self.start("", workers=2, limits={"tcp_io_timeout": "20s"})
         sock = None
         try:
             # A client that sends many queries and reads nothing: the old

@@ -76,7 +76,10 @@ def http_status(endpoint, path):
 
 class SigtermDrainTest(unittest.TestCase):
     def setUp(self):
-        self.srv = Vmdnsd(workers=2)
+        # The clients below read nothing for a while on purpose: give them
+        # more than the default tcp_io_timeout (500 ms), after which a
+        # client that takes none of its answers is reset.
+        self.srv = Vmdnsd(workers=2, limits={"tcp_io_timeout": "20s"})
         self.srv.start()
 
     def tearDown(self):
