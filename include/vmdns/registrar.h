@@ -160,6 +160,13 @@ VMDNS_API int vmdns_renew(vmdns_registrar_t *r, const char *fqdn, uint32_t lease
  * NULL) counts the fields deleted. */
 VMDNS_API int vmdns_gc(vmdns_registrar_t *r, size_t *removed, vmdns_error_t *err);
 
+/* Confirm a drop of names that vmdnsd's redis backend `backend` (its name
+ * in vmdnsd's config; "*": every backend reading this Redis) holds back
+ * because Redis lost more than max_drop of its names, or a zone hash: one
+ * change-stream entry (op confirm-drop), applied by every vmdnsd following
+ * the stream. Harmless when nothing is held back. */
+VMDNS_API int vmdns_confirm_drop(vmdns_registrar_t *r, const char *backend, vmdns_error_t *err);
+
 /* Create a zone (or update its apex): sets SOA (mname = ns[0], the given
  * mbox, refresh 3600, retry 600, expire 86400, minimum 30) and the NS
  * records at "@" with `ttl` (0 = 300), keeping other apex records. `mbox`

@@ -9,9 +9,10 @@
  * GET /ready answers 200 "OK" once every plugin in the chain says it is
  * ready (chain_ready(): e.g. the redis backends have done their first
  * load), and 503 with the names of what is not ready otherwise, one per
- * line. It also answers 503 while main is in lameduck (shutting down but
- * still answering), so a load balancer stops sending queries before the
- * listeners close.
+ * line. A ready plugin may add a detail: the body is then "OK", a newline
+ * and the details (e.g. a redis backend serving stale names, degraded). It also answers 503 while
+ * main is in lameduck (shutting down but still answering), so a load balancer stops sending queries
+ * before the listeners close.
  */
 #include <event2/http.h>
 #include <stdatomic.h>
@@ -44,7 +45,13 @@ static void ready_http(struct evhttp_request *req, void *arg)
         return;
     }
     if (chain_ready(r->shared->chain, why, sizeof(why))) {
-        httpd_reply_text(req, 200, "OK", "OK");
+        if (why[0] == '\0') {
+            httpd_reply_text(req, 200, "OK", "OK");
+            return;
+        }
+        char detail[1100]; /* ready, with something to say (degraded) */
+        snprintf(detail, sizeof(detail), "OK\n%s\n", why);
+        httpd_reply_text(req, 200, "OK", detail);
         return;
     }
     char body[1100];

@@ -357,7 +357,7 @@ static void redis_join(void *state, const void *conf, const plugin_env_t *env)
 static bool redis_ready(void *state, char *why, size_t why_len)
 {
     redis_plugin_t *p = state;
-    size_t len = 0;
+    size_t len = 0, degraded_len = 0;
     bool ready = true;
     if (why_len > 0) {
         why[0] = '\0';
@@ -373,6 +373,20 @@ static bool redis_ready(void *state, char *why, size_t why_len)
         if (len < why_len) {
             len += (size_t)snprintf(why + len, why_len - len, " %s", p->cfg->backends[i].name);
         }
+    }
+    for (size_t i = 0; ready && p != NULL && i < p->n; i++) {
+        /* ready, but serving names the source no longer has: say so */
+        const redis_stats_t *st = &p->core->stats[p->slot[i]];
+        if (!atomic_load(&st->degraded) || len >= why_len) {
+            continue;
+        }
+        len += (size_t)snprintf(why + len, why_len - len,
+                                "%sbackend %s degraded: %llu names served stale (a drop held "
+                                "back; vmdnsctl confirm-drop %s)",
+                                degraded_len > 0 ? "; " : "", p->cfg->backends[i].name,
+                                (unsigned long long)atomic_load(&st->names_held),
+                                p->cfg->backends[i].name);
+        degraded_len = len;
     }
     return ready;
 }

@@ -89,6 +89,15 @@ void apply_parse_entry(redis_backend_t *b, const redisReply *fields, apply_op_t 
     }
     vmdns_schema_entry_t e;
     bool valid = vmdns_schema_entry_parse(fields, &e) == 0;
+    if (valid && e.op == VMDNS_SCHEMA_OP_CONFIRM) {
+        /* an operator's vmdnsctl confirm-drop: the name is a backend's */
+        if (e.name_len < sizeof(op->confirm)) {
+            memcpy(op->confirm, e.name, e.name_len);
+            op->confirm_len = e.name_len;
+            op->kind = APPLY_CONFIRM;
+        }
+        return;
+    }
     if (e.zone == NULL ||
         (op->apex_len = redis_zone_from_text(e.zone, e.zone_len, op->apex)) == 0) {
         apply_bad(b, b->stream_key, "(entry)", 1, "stream entry without a valid zone or op");
@@ -132,6 +141,13 @@ void apply_parse_entry(redis_backend_t *b, const redisReply *fields, apply_op_t 
 void apply_entry(redis_backend_t *b, apply_op_t *op, int64_t now)
 {
     bool loading = b->load != NULL;
+    if ((op->kind == APPLY_SET || op->kind == APPLY_DEL) &&
+        !guard_entry_zone(b, op->apex, op->apex_len)) {
+        /* a zone this backend has no hash for: reread, not trusted */
+        view_node_free(op->item.node);
+        op->item.node = NULL;
+        return;
+    }
     switch (op->kind) {
     case APPLY_SET:
         merge_set(b->merge, b->index, op->apex, op->apex_len, op->item.owner, op->item.owner_len,
@@ -143,11 +159,15 @@ void apply_entry(redis_backend_t *b, apply_op_t *op, int64_t now)
                   now);
         break;
     case APPLY_DELZONE:
-        merge_delzone(b->merge, b->index, op->apex, op->apex_len, now);
-        if (loading) {
-            strset_add(b->touched_zones, op->apex, op->apex_len);
+        /* applied only if the hash is really gone: the zone's reread
+         * decides (redis_guard.c) */
+        if (merge_zone_has(b->merge, b->index, op->apex, op->apex_len)) {
+            guard_delzone(b, op->apex, op->apex_len);
         }
         break;
+    case APPLY_CONFIRM:
+        guard_confirm(b, op->confirm, op->confirm_len);
+        return;
     case APPLY_SKIP:
         return;
     }

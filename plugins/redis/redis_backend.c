@@ -91,6 +91,16 @@ static void close_session(redis_backend_t *b)
     b->conns_ready = 0;
     b->xread_pending = false;
     b->lag_pending = false;
+    b->ident.probing = false;
+    b->ident.poll_pending = false;
+    b->stream_type_pending = false;
+    if (b->check_pending) {
+        /* the check died with the connection: redo it from its older id */
+        b->check_pending = false;
+        b->unverified = true;
+        snprintf(b->check_from, sizeof(b->check_from), "%s", b->check_sent);
+        b->check_from_base = b->check_sent_base;
+    }
     redis_conn_close(cmd);
     redis_conn_close(blk);
     redis_conn_close(sub);
@@ -179,6 +189,14 @@ static void session_up(redis_backend_t *b)
         if (b->cmd == NULL) {
             return; /* the subscription failed and ended the session */
         }
+    }
+    ident_probe(b); /* then backend_session_ready */
+}
+
+void backend_session_ready(redis_backend_t *b)
+{
+    if (!b->up || b->cmd == NULL) {
+        return;
     }
     if (b->load != NULL) {
         loader_run(b); /* interrupted: start it over */
@@ -309,7 +327,7 @@ static void take_first(void *arg, const void *key, size_t len, long count)
 
 void backend_next_load(redis_backend_t *b)
 {
-    if (b->load != NULL || !b->up) {
+    if (b->load != NULL || !b->up || b->ident.probing) {
         return;
     }
     if (b->want_full) {
@@ -351,6 +369,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     redis_backend_t *b = arg;
     merge_tick(b->merge, (int64_t)time(NULL)); /* leases (once for all), a new order */
     stream_poll_lag(b);
+    stream_poll_type(b);
+    ident_poll(b);
     if (!event_pending(b->notify_timer, EV_TIMEOUT, NULL)) {
         notify_flush(b);
     }
@@ -444,9 +464,10 @@ redis_backend_t *redis_backend_new(const redis_config_t *cfg, size_t which, unsi
         b->notify_timer = evtimer_new(b->base, on_notify_timer, b);
     }
     if (!b->dirty_zones || !b->touched || !b->touched_zones || !b->ks_events ||
-        (cfg->keyspace_notifications && !b->ks_stream) || !b->bad_logged || !b->base ||
-        b->stop_fd < 0 || !b->stop_ev || !b->retry_timer || !b->tick_timer || !b->resync_timer ||
-        !b->notify_timer || event_add(b->stop_ev, NULL) != 0) {
+        (b->base != NULL && guard_init(b) != 0) || (cfg->keyspace_notifications && !b->ks_stream) ||
+        !b->bad_logged || !b->base || b->stop_fd < 0 || !b->stop_ev || !b->retry_timer ||
+        !b->tick_timer || !b->resync_timer || !b->notify_timer ||
+        event_add(b->stop_ev, NULL) != 0) {
         redis_backend_free(b);
         return NULL;
     }
@@ -507,6 +528,7 @@ void redis_backend_free(redis_backend_t *b)
         }
     }
     loader_free(b->load);
+    guard_free(b);
     if (b->base != NULL) {
         event_base_free(b->base);
     }

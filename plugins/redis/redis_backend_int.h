@@ -21,6 +21,8 @@
 #include "redis/redis_backend.h"
 #include "redis/redis_conn.h"
 #include "redis/redis_fieldhash.h"
+#include "redis/redis_guard.h"
+#include "redis/redis_identity.h"
 #include "redis/redis_sentinel.h"
 #include "redis/redis_strset.h"
 
@@ -98,6 +100,14 @@ struct redis_backend {
     long long check_from_base, check_sent_base; /* as last_id_base */
     uint64_t check_sent_ms;                     /* monotonic, when the check was sent */
     bool lag_pending;
+    unsigned xread_epoch, check_epoch, lag_epoch; /* ident.epoch when sent */
+    bool stream_bad;                              /* the stream key is not a stream: not followed */
+    bool stream_bad_logged;   /* ... and that was logged (once per such period) */
+    bool stream_type_pending; /* TYPE of the stream key in flight */
+
+    /* trust (redis_identity.c, redis_guard.c) */
+    redis_ident_t ident;
+    redis_guard_t guard;
 
     /* keyspace notifications: per zone, events seen vs stream entries */
     strset_t *ks_events;
@@ -136,6 +146,10 @@ void backend_session_failed(redis_backend_t *b, const char *why);
 /* Start the next load (full if wanted, else a dirty zone) if none runs. */
 void backend_next_load(redis_backend_t *b);
 
+/* The session's identity is known (redis_identity.c): resume or start the
+ * loads and the stream. */
+void backend_session_ready(redis_backend_t *b);
+
 /* ---- redis_loader.c ---- */
 
 /* Begin a load: all zones (apex NULL) or one. Replaces nothing if one runs. */
@@ -146,6 +160,10 @@ void loader_run(redis_backend_t *b);
 
 /* Forget the current load (teardown). */
 void loader_free(redis_load_t *load);
+
+/* Stop the current load without sweeping anything (the data it was
+ * reading is not the data any more); a one-zone load is queued again. */
+void loader_abort(redis_backend_t *b);
 
 /* ---- redis_stream.c ---- */
 
@@ -158,6 +176,9 @@ void stream_poll_lag(redis_backend_t *b);
 
 /* Compare stream ids "ms-seq": <0, 0, >0. */
 int stream_id_cmp(const char *a, const char *b);
+
+/* Once a second while the stream key is not a stream: has it become one? */
+void stream_poll_type(redis_backend_t *b);
 
 /* ---- redis_notify.c ---- */
 
@@ -204,12 +225,14 @@ bool apply_parse_field(redis_backend_t *b, const redis_zone_ctx_t *ctx, const ch
                        apply_item_t *out);
 
 /* One change-stream entry, parsed (outside the lock), then applied. */
-typedef enum { APPLY_SET, APPLY_DEL, APPLY_DELZONE, APPLY_SKIP } apply_kind_t;
+typedef enum { APPLY_SET, APPLY_DEL, APPLY_DELZONE, APPLY_CONFIRM, APPLY_SKIP } apply_kind_t;
 typedef struct apply_op {
     apply_kind_t kind;
     uint8_t apex[NAME_MAX_WIRE];
     size_t apex_len;
     apply_item_t item;
+    char confirm[128]; /* APPLY_CONFIRM: the backend named */
+    size_t confirm_len;
 } apply_op_t;
 
 /* Parse the field/value array of a stream entry. Bad entries become

@@ -22,6 +22,8 @@
 #define DEFAULT_MAX_BACKOFF_MS     5000
 #define DEFAULT_STREAM_MAXLEN      1000000
 #define DEFAULT_TTL                300
+#define DEFAULT_MAX_DROP_PCT       50
+#define DEFAULT_DROP_CONFIRM_MS    (5 * 60 * 1000)
 
 /* An optional string: copy it, or leave NULL when absent. */
 static int opt_string(cfg_node_t *map, const char *key, char **out, cfg_error_t *err)
@@ -42,6 +44,27 @@ static int opt_duration(cfg_node_t *map, const char *key, uint64_t *out, cfg_err
 {
     cfg_node_t *n = cfg_get(map, key);
     return n == NULL ? 0 : cfg_duration_ms(n, out, err);
+}
+
+/* A share of names: "50%" or 50 (0..100). */
+static int opt_percent(cfg_node_t *map, const char *key, uint32_t *out, cfg_error_t *err)
+{
+    cfg_node_t *n = cfg_get(map, key);
+    const char *s;
+    if (n == NULL) {
+        return 0;
+    }
+    if (cfg_string(n, &s, err) != 0) {
+        return -1;
+    }
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (end == s || (*end != '\0' && strcmp(end, "%") != 0) || v > 100) {
+        return cfg_fail(err, n, "redis: %s must be a percentage from 0%% to 100%% (e.g. 50%%)",
+                        key);
+    }
+    *out = (uint32_t)v;
+    return 0;
 }
 
 static int opt_u32(cfg_node_t *map, const char *key, uint32_t max, uint32_t *out, cfg_error_t *err)
@@ -261,6 +284,8 @@ int redis_config_read(cfg_node_t *node, redis_config_t *cfg, cfg_error_t *err)
     cfg->default_ttl = DEFAULT_TTL;
     cfg->keyspace_notifications = true;
     redis_limits_default(&cfg->limits);
+    cfg->max_drop_pct = DEFAULT_MAX_DROP_PCT;
+    cfg->drop_confirm_ms = DEFAULT_DROP_CONFIRM_MS;
     cfg->defaults = (redis_defaults_t){
         .ttl = 300, .refresh = 3600, .retry = 600, .expire = 86400, .minttl = 30};
 
@@ -302,6 +327,8 @@ int redis_config_read(cfg_node_t *node, redis_config_t *cfg, cfg_error_t *err)
         opt_duration(node, "read_timeout", &cfg->read_timeout_ms, err) != 0 ||
         opt_duration(node, "resync_interval", &cfg->resync_interval_ms, err) != 0 ||
         opt_duration(node, "max_backoff", &cfg->max_backoff_ms, err) != 0 ||
+        opt_duration(node, "drop_confirm", &cfg->drop_confirm_ms, err) != 0 ||
+        opt_percent(node, "max_drop", &cfg->max_drop_pct, err) != 0 ||
         opt_u32(node, "default_ttl", 0x7fffffff, &cfg->default_ttl, err) != 0) {
         goto out;
     }
@@ -409,6 +436,7 @@ bool redis_config_equal(const redis_config_t *a, const redis_config_t *b)
         a->stream_maxlen != b->stream_maxlen || a->default_ttl != b->default_ttl ||
         a->keyspace_notifications != b->keyspace_notifications ||
         !redis_limits_equal(&a->limits, &b->limits) ||
+        a->max_drop_pct != b->max_drop_pct || a->drop_confirm_ms != b->drop_confirm_ms ||
         !redis_defaults_equal(&a->defaults, &b->defaults)) {
         return false;
     }
@@ -428,6 +456,7 @@ bool redis_config_backend_equal(const redis_config_t *a, size_t i, const redis_c
            a->resync_interval_ms == b->resync_interval_ms &&
            a->max_backoff_ms == b->max_backoff_ms &&
            a->keyspace_notifications == b->keyspace_notifications &&
+           a->max_drop_pct == b->max_drop_pct && a->drop_confirm_ms == b->drop_confirm_ms &&
            same_backend(&a->backends[i], &b->backends[j]);
 }
 

@@ -21,6 +21,8 @@
  *     default_ttl: 300
  *     max_backoff: 5s
  *     keyspace_notifications: true
+ *     max_drop: 50%               # a reload removing more is held (stale) until confirmed
+ *     drop_confirm: 5m            # ... by the names staying gone this long (0: only vmdnsctl)
  *     defaults:
  *       soa: {ns: ns1.vm.example.com., mbox: hostmaster.vm.example.com., ttl: 300,
  *             refresh: 3600, retry: 600, expire: 86400, minttl: 30}
@@ -94,6 +96,8 @@ typedef struct redis_config {
     uint32_t default_ttl;   /* TTL of a stored record without "ttl" */
     bool keyspace_notifications;
     redis_limits_t limits; /* redis_limits.h: sizes, notify_interval */
+    uint32_t max_drop_pct;    /* a reload dropping more of a backend's names is held */
+    uint64_t drop_confirm_ms; /* a held drop applies after this long (0: only when confirmed) */
     redis_defaults_t defaults;
 } redis_config_t;
 

@@ -45,6 +45,7 @@ struct redis_load {
     bool zone_added;
     bool zone_over; /* more names than limits.names_per_zone: skipped whole */
     bool sweep;     /* the backend held names in scope when the load began */
+    long seq;   /* guard_load_begin */
     size_t names;
     struct timespec started;
 };
@@ -87,6 +88,24 @@ static int add_key(redis_load_t *load, const char *key, size_t len)
     return 0;
 }
 
+void loader_abort(redis_backend_t *b)
+{
+    redis_load_t *load = b->load;
+    if (load == NULL) {
+        return;
+    }
+    b->load = NULL;
+    b->full_started_ms = 0;
+    merge_mark_end(b->merge, b->index, load->full ? NULL : load->apex, load->apex_len, false,
+                   now_s());
+    strset_clear(b->touched);
+    strset_clear(b->touched_zones);
+    if (!load->full) {
+        strset_add(b->dirty_zones, load->apex, load->apex_len);
+    }
+    loader_free(load);
+}
+
 static void load_finish(redis_backend_t *b)
 {
     redis_load_t *load = b->load;
@@ -97,8 +116,8 @@ static void load_finish(redis_backend_t *b)
         merge_publish_pending(b->merge);
         merge_unlock(b->merge);
     }
-    size_t dropped = merge_mark_end(b->merge, b->index, load->full ? NULL : load->apex,
-                                    load->apex_len, load->sweep, now);
+    size_t dropped = guard_load_end(b, load->seq, load->full ? NULL : load->apex, load->apex_len,
+                                    load->sweep, now);
     strset_clear(b->touched);
     strset_clear(b->touched_zones);
     b->load = NULL;
@@ -269,7 +288,8 @@ static void on_hscan(redis_conn_t *c, redisReply *r, void *privdata)
             backend_session_failed(b, r->str);
             return;
         }
-        load->next_key++; /* not a hash (SCAN without TYPE) */
+        guard_wrong_type(b, key); /* reported once; the other zones load */
+        load->next_key++;
         next_zone(b);
         return;
     }
@@ -418,6 +438,7 @@ int loader_begin(redis_backend_t *b, const uint8_t *apex, size_t apex_len)
         return -1;
     }
     clock_gettime(CLOCK_MONOTONIC, &load->started);
+    load->seq = guard_load_begin(b);
     load->full = apex == NULL;
     load->first = load->full && !b->loaded_once;
     if (load->full) {

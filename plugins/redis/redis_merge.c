@@ -856,6 +856,20 @@ apply:;
     return dropped;
 }
 
+/* Every name of b in buckets [from, to) of z counts as seen by the
+ * current reload. */
+static void zone_mark_seen(merge_zone_t *z, unsigned b, size_t from, size_t to)
+{
+    uint32_t bit = 1u << b;
+    for (size_t i = from; i < to && i < z->nbuckets; i++) {
+        for (merge_entry_t *e = z->table[i]; e != NULL; e = e->next) {
+            if (e->mask & bit) {
+                e->seen = (e->seen & ~bit) | (z->parity & bit);
+            }
+        }
+    }
+}
+
 void merge_delzone(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, int64_t now)
 {
     merge_zone_t *z = zone_get(m, b, apex, apex_len, false);
@@ -919,6 +933,12 @@ bool merge_mark_begin(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_l
 size_t merge_mark_end(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, bool sweep,
                       int64_t now)
 {
+    return merge_mark_end_keep(m, b, apex, apex_len, sweep, NULL, NULL, now);
+}
+
+size_t merge_mark_end_keep(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, bool sweep,
+                           merge_keep_fn keep, void *arg, int64_t now)
+{
     size_t dropped = 0, n;
     uint8_t *lens;
     merge_lock(m);
@@ -926,6 +946,7 @@ size_t merge_mark_end(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_l
     m->marking[b] = false;
     merge_unlock(m);
     for (size_t i = 0; i < n; i++) {
+        bool kept = keep != NULL && keep(arg, apexes[i], lens[i]);
         /* A slice of buckets per lock hold: the stream keeps being applied
          * meanwhile. The table may grow between slices; names it moves to
          * buckets already swept are looked at twice, which is harmless. */
@@ -933,6 +954,17 @@ size_t merge_mark_end(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_l
             merge_lock(m);
             merge_zone_t *z = zone_get(m, b, apexes[i], lens[i], false);
             bool removed = false;
+            if (z != NULL && cursor < z->nbuckets && (kept || !sweep)) {
+                /* not swept: what stays counts as seen, so that the next
+                 * reload (which flips the parity) starts from "all unseen" */
+                zone_mark_seen(z, b, cursor, cursor + MERGE_SWEEP_SLICE);
+                merge_unlock(m);
+                continue;
+            }
+            if (kept) {
+                merge_unlock(m);
+                break; /* held: neither swept nor let go of */
+            }
             if (z != NULL && cursor < z->nbuckets) {
                 if (sweep && z->names[b] > 0) {
                     dropped += zone_drop_names(m, z, b, true, cursor, cursor + MERGE_SWEEP_SLICE,
@@ -954,6 +986,56 @@ size_t merge_mark_end(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_l
     free(apexes);
     free(lens);
     return dropped;
+}
+
+void merge_mark_count(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len,
+                      merge_count_fn fn, void *arg)
+{
+    size_t n;
+    uint8_t *lens;
+    uint32_t bit = 1u << b;
+    merge_lock(m);
+    uint8_t(*apexes)[NAME_MAX_WIRE] = scope_zones(m, b, apex, apex_len, &lens, &n);
+    merge_unlock(m);
+    for (size_t i = 0; i < n; i++) {
+        size_t names = 0, unseen = 0;
+        bool seen = false, gone = false;
+        /* a slice per lock hold, as merge_mark_end */
+        for (size_t cursor = 0;; cursor += MERGE_SWEEP_SLICE) {
+            merge_lock(m);
+            merge_zone_t *z = zone_get(m, b, apexes[i], lens[i], false);
+            if (z == NULL) {
+                merge_unlock(m);
+                gone = true;
+                break;
+            }
+            if (cursor == 0) {
+                names = z->names[b];
+                seen = (z->seen & bit) != 0;
+            }
+            if (cursor >= z->nbuckets || names == 0) {
+                merge_unlock(m);
+                break;
+            }
+            for (size_t k = cursor; k < cursor + MERGE_SWEEP_SLICE && k < z->nbuckets; k++) {
+                for (merge_entry_t *e = z->table[k]; e != NULL; e = e->next) {
+                    unseen += (e->mask & bit) && ((e->seen ^ z->parity) & bit) != 0;
+                }
+            }
+            merge_unlock(m);
+        }
+        if (!gone) {
+            fn(arg, apexes[i], lens[i], names, unseen < names ? unseen : names, seen);
+        }
+    }
+    free(apexes);
+    free(lens);
+}
+
+bool merge_zone_has(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len)
+{
+    merge_zone_t *z = zone_get(m, b, apex, apex_len, false);
+    return z != NULL && (z->backends & (1u << b)) != 0;
 }
 
 size_t merge_expire(merge_t *m, int64_t now)

@@ -176,6 +176,25 @@ bool merge_mark_begin(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_l
 size_t merge_mark_end(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, bool sweep,
                       int64_t now);
 
+/* merge_mark_end, except that the zones for which keep(arg, apex, len)
+ * returns true are left as they are (neither swept nor let go of): a
+ * drop held back by the guard (redis_guard.h). */
+typedef bool (*merge_keep_fn)(void *arg, const uint8_t *apex, size_t apex_len);
+size_t merge_mark_end_keep(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, bool sweep,
+                           merge_keep_fn keep, void *arg, int64_t now);
+
+/* Before merge_mark_end: for each zone in scope that b holds, call fn with
+ * b's names there, how many of them the reload has not seen (would be
+ * dropped), and whether the reload saw the zone's key at all. Call
+ * WITHOUT the lock (taken a slice at a time). */
+typedef void (*merge_count_fn)(void *arg, const uint8_t *apex, size_t apex_len, size_t names,
+                               size_t unseen, bool seen);
+void merge_mark_count(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len,
+                      merge_count_fn fn, void *arg);
+
+/* True if backend b has a key for this zone (under the lock). */
+bool merge_zone_has(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len);
+
 /* Backend b is about to load `names` names into this zone (creating it):
  * size the tables for them. -1 on allocation failure. */
 int merge_zone_reserve(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, size_t names);

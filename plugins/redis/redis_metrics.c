@@ -75,6 +75,24 @@ static double gauge_stream_lag(const redis_stats_snapshot_t *s, int64_t now_ms)
     return (double)(s->stream_lag_ms > 0 ? s->stream_lag_ms : 0) / 1000.0;
 }
 
+static double gauge_degraded(const redis_stats_snapshot_t *s, int64_t now_ms)
+{
+    (void)now_ms;
+    return s->degraded ? 1 : 0;
+}
+
+static double gauge_unsafe_eviction(const redis_stats_snapshot_t *s, int64_t now_ms)
+{
+    (void)now_ms;
+    return s->unsafe_eviction ? 1 : 0;
+}
+
+static double gauge_unsafe_persistence(const redis_stats_snapshot_t *s, int64_t now_ms)
+{
+    (void)now_ms;
+    return s->unsafe_persistence ? 1 : 0;
+}
+
 #define COUNTER(f) offsetof(redis_stats_snapshot_t, f), NULL
 
 static const redis_family_t redis_families[] = {
@@ -115,6 +133,36 @@ static const redis_family_t redis_families[] = {
     {"vmdns_redis_failovers_total", "counter",
      "Sessions that came up on another node of the backend than the previous one.",
      COUNTER(failovers)},
+    {"vmdns_redis_degraded", "gauge",
+     "1 while a reload that would drop more than max_drop of the backend's names (or a whole "
+     "zone) is held back: the old names are served stale until the drop is confirmed.",
+     0, gauge_degraded},
+    {"vmdns_redis_names_held", "gauge",
+     "Names a held-back drop keeps serving (gone from Redis, not confirmed yet).",
+     COUNTER(names_held)},
+    {"vmdns_redis_drops_held_total", "counter",
+     "Reloads whose drop of names was held back (max_drop exceeded, or a zone hash gone).",
+     COUNTER(drops_held)},
+    {"vmdns_redis_drops_confirmed_total", "counter",
+     "Held-back drops applied: confirmed by vmdnsctl confirm-drop, or gone for drop_confirm.",
+     COUNTER(drops_confirmed)},
+    {"vmdns_redis_stream_ignored_total", "counter",
+     "Change-stream entries ignored: for a zone without a hash in the backend, or a delzone "
+     "while the zone's hash still exists.",
+     COUNTER(stream_ignored)},
+    {"vmdns_redis_discontinuities_total", "counter",
+     "Times the data source changed identity (another node, a restart, a replication id or "
+     "stream change): each one triggers a full reload.",
+     COUNTER(discontinuities)},
+    {"vmdns_redis_wrong_type_total", "counter",
+     "Times a zone key that is not a hash, or a change-stream key that is not a stream, was met.",
+     COUNTER(wrong_type)},
+    {"vmdns_redis_unsafe_eviction", "gauge",
+     "1 if the node's maxmemory-policy may evict keys (anything but noeviction).", 0,
+     gauge_unsafe_eviction},
+    {"vmdns_redis_unsafe_persistence", "gauge",
+     "1 if the node has neither persistence (appendonly, save) nor a replica.", 0,
+     gauge_unsafe_persistence},
 };
 
 static int64_t redis_unix_ms(void)

@@ -33,6 +33,17 @@ typedef struct redis_stats {
     atomic_uint_fast64_t reconnects;   /* sessions lost */
     atomic_uint_fast64_t failovers;    /* sessions that came up on another node than the last one */
     atomic_uint_fast64_t limit_skipped[REDIS_STATS_LIMITS]; /* by redis_limit_kind_t */
+    /* trust in the source (redis_guard.c, redis_identity.c) */
+    atomic_bool degraded;                 /* a drop is held back: old names served stale */
+    atomic_uint_fast64_t names_held;      /* names a held drop keeps serving */
+    atomic_uint_fast64_t drops_held;      /* reloads whose drop was held back */
+    atomic_uint_fast64_t drops_confirmed; /* held drops applied (confirmed or timed out) */
+    atomic_uint_fast64_t
+        stream_ignored; /* stream entries ignored (zone without a hash, stray delzone) */
+    atomic_uint_fast64_t discontinuities; /* node or stream identity changes seen */
+    atomic_uint_fast64_t wrong_type;      /* keys of the wrong type met (stream or zone) */
+    atomic_bool unsafe_eviction;          /* the node may evict keys (maxmemory-policy) */
+    atomic_bool unsafe_persistence;       /* no persistence and no replica */
 } redis_stats_t;
 
 /* A plain copy, for exporters. */
@@ -43,6 +54,8 @@ typedef struct redis_stats_snapshot {
         reconnects, failovers;
     int64_t last_change_ms, stream_lag_ms;
     uint64_t limit_skipped[REDIS_STATS_LIMITS];
+    bool degraded, unsafe_eviction, unsafe_persistence;
+    uint64_t names_held, drops_held, drops_confirmed, stream_ignored, discontinuities, wrong_type;
 } redis_stats_snapshot_t;
 
 /* Copy s into out (name is set by the caller). */
@@ -65,6 +78,15 @@ static inline void redis_stats_read(const redis_stats_t *s, redis_stats_snapshot
     for (int i = 0; i < REDIS_STATS_LIMITS; i++) {
         out->limit_skipped[i] = atomic_load_explicit(&s->limit_skipped[i], memory_order_relaxed);
     }
+    out->degraded = atomic_load_explicit(&s->degraded, memory_order_relaxed);
+    out->unsafe_eviction = atomic_load_explicit(&s->unsafe_eviction, memory_order_relaxed);
+    out->unsafe_persistence = atomic_load_explicit(&s->unsafe_persistence, memory_order_relaxed);
+    out->names_held = atomic_load_explicit(&s->names_held, memory_order_relaxed);
+    out->drops_held = atomic_load_explicit(&s->drops_held, memory_order_relaxed);
+    out->drops_confirmed = atomic_load_explicit(&s->drops_confirmed, memory_order_relaxed);
+    out->stream_ignored = atomic_load_explicit(&s->stream_ignored, memory_order_relaxed);
+    out->discontinuities = atomic_load_explicit(&s->discontinuities, memory_order_relaxed);
+    out->wrong_type = atomic_load_explicit(&s->wrong_type, memory_order_relaxed);
 }
 
 /* Relaxed add/subtract helpers. */

@@ -148,6 +148,8 @@ static void want_reload(redis_backend_t *b, const char *why)
     backend_next_load(b);
 }
 
+static void send_check(redis_backend_t *b);
+
 static void on_check(redis_conn_t *c, redisReply *r, void *privdata)
 {
     redis_backend_t *b = privdata;
@@ -156,7 +158,17 @@ static void on_check(redis_conn_t *c, redisReply *r, void *privdata)
     }
     b->check_pending = false;
     const char *from = b->check_sent;
+    if (b->check_epoch != b->ident.epoch) {
+        send_check(b); /* of the data before a discontinuity */
+        return;
+    }
     if (r->type == REDIS_REPLY_ERROR) {
+        if (strstr(r->str, "no such key") != NULL) {
+            ident_stream_seen(b, false, -1, NULL);
+        }
+        if (b->check_epoch != b->ident.epoch) {
+            return;
+        }
         if (strcmp(from, "0-0") != 0 && strstr(r->str, "no such key") != NULL) {
             char why[160];
             snprintf(why, sizeof(why), "the change stream is gone (we were at %s)", from);
@@ -171,6 +183,10 @@ static void on_check(redis_conn_t *c, redisReply *r, void *privdata)
     info_parse(r, &info);
     if (info.last_generated != NULL) {
         note_lag(b, info.last_generated);
+    }
+    ident_stream_seen(b, true, info.entries_added, info.last_generated);
+    if (b->check_epoch != b->ident.epoch) {
+        return; /* a new stream: reloading anyway */
     }
     /* A full load queued, or begun after this check was sent, covers it. */
     bool covered =
@@ -188,7 +204,11 @@ static void send_check(redis_backend_t *b)
     if (!b->unverified || b->check_pending) {
         return;
     }
+    if (b->blk == NULL || b->stream_bad || !b->have_last_id) {
+        return;
+    }
     if (redis_conn_cmd(b->blk, on_check, b, "XINFO STREAM %s", b->stream_key) == 0) {
+        b->check_epoch = b->ident.epoch;
         snprintf(b->check_sent, sizeof(b->check_sent), "%s", b->check_from);
         b->check_sent_base = b->check_from_base;
         b->check_sent_ms = backend_now_ms();
@@ -201,7 +221,7 @@ static void on_xread(redis_conn_t *c, redisReply *r, void *privdata);
 
 static void send_xread(redis_backend_t *b)
 {
-    if (b->xread_pending) {
+    if (b->xread_pending || b->stream_bad || !b->have_last_id) {
         return;
     }
     if (redis_conn_cmd(b->blk, on_xread, b, "XREAD COUNT %d BLOCK %d STREAMS %s %s",
@@ -209,6 +229,7 @@ static void send_xread(redis_backend_t *b)
         backend_session_failed(b, "cannot send XREAD");
         return;
     }
+    b->xread_epoch = b->ident.epoch;
     b->xread_pending = true;
 }
 
@@ -243,6 +264,9 @@ static void apply_entries(redis_backend_t *b, const redisReply *entries)
     merge_unlock(b->merge);
     redis_stat_add(&b->stats->changes, (int64_t)n);
     atomic_store_explicit(&b->stats->last_change_ms, unix_ms(), memory_order_relaxed);
+    if (b->want_full || strset_count(b->dirty_zones) > 0) {
+        backend_next_load(b); /* zones the guard wants reread, a confirmed drop */
+    }
 }
 
 static bool entries_ok(const redisReply *entries)
@@ -268,7 +292,21 @@ static void on_xread(redis_conn_t *c, redisReply *r, void *privdata)
         return;
     }
     b->xread_pending = false;
+    if (b->xread_epoch != b->ident.epoch || !b->have_last_id) {
+        /* read from the data before a discontinuity: the reload covers it,
+         * and the stream is followed again from its newest id */
+        stream_start(b);
+        return;
+    }
     if (r->type == REDIS_REPLY_ERROR) {
+        if (strncmp(r->str, "WRONGTYPE", 9) == 0) {
+            /* not a stream: say so (stream_poll_type), keep serving */
+            redis_stat_add(&b->stats->wrong_type, 1);
+            b->stream_bad = true;
+            b->stream_bad_logged = false;
+            stream_poll_type(b);
+            return;
+        }
         backend_session_failed(b, r->str);
         return;
     }
@@ -297,14 +335,10 @@ void stream_start(redis_backend_t *b)
     if (!b->have_last_id || b->blk == NULL || !redis_conn_ready(b->blk) || b->xread_pending) {
         return;
     }
-    /* After (re)connecting: were entries trimmed while we were away? A
-     * check lost with the old connection is redone from its older id. */
-    if (b->check_pending) {
-        b->check_pending = false;
-        b->unverified = true;
-        snprintf(b->check_from, sizeof(b->check_from), "%s", b->check_sent);
-        b->check_from_base = b->check_sent_base;
-    } else if (!b->unverified) {
+    /* After (re)connecting: were entries trimmed while we were away? (A
+     * check lost with the old connection is redone from its older id:
+     * close_session set that up.) */
+    if (!b->unverified) {
         b->unverified = true;
         snprintf(b->check_from, sizeof(b->check_from), "%s", b->last_id);
         b->check_from_base = b->last_id_base;
@@ -320,12 +354,18 @@ static void on_lag(redis_conn_t *c, redisReply *r, void *privdata)
         return;
     }
     b->lag_pending = false;
+    if (b->lag_epoch != b->ident.epoch) {
+        return;
+    }
     if (r->type == REDIS_REPLY_ARRAY) {
         stream_info_t info;
         info_parse(r, &info);
         if (info.last_generated != NULL) {
             note_lag(b, info.last_generated);
         }
+        ident_stream_seen(b, true, info.entries_added, info.last_generated);
+    } else if (r->type == REDIS_REPLY_ERROR && strstr(r->str, "no such key") != NULL) {
+        ident_stream_seen(b, false, -1, NULL);
     }
 }
 
@@ -335,6 +375,44 @@ void stream_poll_lag(redis_backend_t *b)
         return;
     }
     if (redis_conn_cmd(b->cmd, on_lag, b, "XINFO STREAM %s", b->stream_key) == 0) {
+        b->lag_epoch = b->ident.epoch;
         b->lag_pending = true;
+    }
+}
+
+static void on_stream_type(redis_conn_t *c, redisReply *r, void *privdata)
+{
+    redis_backend_t *b = privdata;
+    if (c == NULL) {
+        return;
+    }
+    b->stream_type_pending = false;
+    if (!b->stream_bad || r->type != REDIS_REPLY_STATUS) {
+        return;
+    }
+    if (strcmp(r->str, "stream") == 0 || strcmp(r->str, "none") == 0) {
+        b->stream_bad = false;
+        log_info("redis: backend %s: key '%s' is %s now", b->cfg->name, b->stream_key,
+                 strcmp(r->str, "none") == 0 ? "gone" : "a stream again");
+        ident_discontinuity(b, "the change stream key is usable again, entries may be lost");
+        backend_next_load(b);
+        return;
+    }
+    if (!b->stream_bad_logged) {
+        b->stream_bad_logged = true;
+        log_warn("redis: backend %s: key '%s' is a %s, not a stream: changes are not followed "
+                 "until it is one (the zones stay served; keyspace notifications and "
+                 "resync_interval still reread them)",
+                 b->cfg->name, b->stream_key, r->str);
+    }
+}
+
+void stream_poll_type(redis_backend_t *b)
+{
+    if (!b->stream_bad || b->stream_type_pending || b->cmd == NULL || !redis_conn_ready(b->cmd)) {
+        return;
+    }
+    if (redis_conn_cmd(b->cmd, on_stream_type, b, "TYPE %s", b->stream_key) == 0) {
+        b->stream_type_pending = true;
     }
 }

@@ -13,16 +13,17 @@ static const char *const op_names[] = {
     [VMDNS_SCHEMA_OP_SET] = VMDNS_SCHEMA_SET,
     [VMDNS_SCHEMA_OP_DEL] = VMDNS_SCHEMA_DEL,
     [VMDNS_SCHEMA_OP_DELZONE] = VMDNS_SCHEMA_DELZONE,
+    [VMDNS_SCHEMA_OP_CONFIRM] = VMDNS_SCHEMA_CONFIRM,
 };
 
 const char *vmdns_schema_op_name(vmdns_schema_op_t op)
 {
-    return op > VMDNS_SCHEMA_OP_UNKNOWN && op <= VMDNS_SCHEMA_OP_DELZONE ? op_names[op] : NULL;
+    return op > VMDNS_SCHEMA_OP_UNKNOWN && op <= VMDNS_SCHEMA_OP_CONFIRM ? op_names[op] : NULL;
 }
 
 vmdns_schema_op_t vmdns_schema_op_parse(const char *text, size_t len)
 {
-    for (int op = VMDNS_SCHEMA_OP_SET; op <= VMDNS_SCHEMA_OP_DELZONE; op++)
+    for (int op = VMDNS_SCHEMA_OP_SET; op <= VMDNS_SCHEMA_OP_CONFIRM; op++)
         if (strlen(op_names[op]) == len && memcmp(op_names[op], text, len) == 0)
             return (vmdns_schema_op_t)op;
     return VMDNS_SCHEMA_OP_UNKNOWN;

@@ -10,6 +10,10 @@
  *   stream  prefix + "vmdns:changes" + suffix (no final dot, so zone
  *           discovery never takes it for a zone); each entry is
  *           zone <zone> name <field> op set|del|delzone value <json|"">
+ *           and, from an operator (vmdnsctl confirm-drop BACKEND):
+ *           zone . name <backend name, or *> op confirm-drop value ""
+ *           (vmdnsd then applies a drop of names it held back, see
+ *           plugins/redis/README.md, "Empty or shrunken source")
  *
  * Names here are text as stored; turning them into DNS names is the
  * caller's business.
@@ -28,6 +32,7 @@
 #define VMDNS_SCHEMA_SET     "set" /* the ops */
 #define VMDNS_SCHEMA_DEL     "del"
 #define VMDNS_SCHEMA_DELZONE "delzone"
+#define VMDNS_SCHEMA_CONFIRM "confirm-drop"
 
 /* What a stream entry does. */
 typedef enum vmdns_schema_op {
@@ -35,9 +40,10 @@ typedef enum vmdns_schema_op {
     VMDNS_SCHEMA_OP_SET,     /* name's field now holds value */
     VMDNS_SCHEMA_OP_DEL,     /* name's field is gone */
     VMDNS_SCHEMA_OP_DELZONE, /* the whole zone hash is gone */
+    VMDNS_SCHEMA_OP_CONFIRM, /* an operator confirms a held drop of backend `name` */
 } vmdns_schema_op_t;
 
-/* "set", "del", "delzone" (NULL for UNKNOWN). */
+/* "set", "del", "delzone", "confirm-drop" (NULL for UNKNOWN). */
 const char *vmdns_schema_op_name(vmdns_schema_op_t op);
 
 /* The op named by len bytes of text, or VMDNS_SCHEMA_OP_UNKNOWN. */

@@ -439,10 +439,11 @@ bool chain_ready(const chain_t *chain, char *why, size_t why_len)
     for (size_t i = 0; i < chain->nslots; i++) {
         const chain_inst_t *s = chain->slots[i];
         char reason[256] = "";
-        if (s->plugin->ready == NULL || s->plugin->ready(s->state, reason, sizeof(reason))) {
+        bool ok = s->plugin->ready == NULL || s->plugin->ready(s->state, reason, sizeof(reason));
+        if (ok && reason[0] == '\0') {
             continue;
         }
-        ready = false;
+        ready = ready && ok; /* a ready plugin may still say something (a detail) */
         if (off < why_len) {
             int n = snprintf(why + off, why_len - off, "%s%s%s%s", off > 0 ? "; " : "",
                              s->plugin->name, reason[0] ? ": " : "", reason);

@@ -89,7 +89,9 @@ void chain_activate(chain_t *chain, const chain_t *prev, bool view_kept);
  * a broken zone file found by a reload's loader thread), else 0. */
 int chain_failed(const chain_t *chain, cfg_error_t *err);
 
-/* True when every plugin says it is ready; otherwise `why` lists who is not. */
+/* True when every plugin says it is ready; otherwise `why` lists who is not.
+ * A plugin that is ready but filled its reason (a detail, e.g. a redis
+ * backend serving stale data) is listed in `why` too, "plugin: detail". */
 bool chain_ready(const chain_t *chain, char *why, size_t why_len);
 
 /* Name of the i-th plugin that was set up (chain order), or NULL past the

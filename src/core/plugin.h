@@ -319,7 +319,8 @@ typedef struct plugin {
     /* Optional: did the background work of a setup fail (env->reloading)?
      * -1 with err ("FILE:LINE: problem"): the reload is dropped. */
     int (*failed)(void *state, cfg_error_t *err);
-    /* Optional: ready for /ready? (fill `why` with what is not ready.) */
+    /* Optional: ready for /ready? (fill `why` with what is not ready; a
+     * plugin that is ready may fill it with a detail /ready shows.) */
     bool (*ready)(void *state, char *why, size_t why_len);
     /* Stop and free. */
     void (*teardown)(void *state);

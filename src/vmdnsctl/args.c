@@ -234,6 +234,10 @@ static int required(ctl_args_t *a, const char *cmd, char *why, size_t wl)
     case CMD_LIST:
     case CMD_GC:
         break;
+    case CMD_CONFIRM_DROP:
+        if (!a->name)
+            return bad(why, wl, "confirm-drop needs the backend's name (vmdnsd's config), or *");
+        break;
     }
     (void)cmd;
     return ARGS_OK;
@@ -250,7 +254,8 @@ int args_parse(int argc, char **argv, ctl_args_t *a, char *why, size_t wl)
                 {"renew", CMD_RENEW},
                 {"set", CMD_SET},
                 {"list", CMD_LIST},
-                {"gc", CMD_GC}};
+                {"gc", CMD_GC},
+                {"confirm-drop", CMD_CONFIRM_DROP}};
     memset(a, 0, sizeof(*a));
     char **w = calloc((size_t)argc + 1, sizeof(*w));
     int nw = 0, rc = ARGS_OK;

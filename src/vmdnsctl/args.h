@@ -20,6 +20,7 @@ typedef enum {
     CMD_SET,
     CMD_LIST,
     CMD_GC,
+    CMD_CONFIRM_DROP,
 } ctl_cmd_t;
 
 typedef struct ctl_args {

@@ -32,6 +32,8 @@ static const char USAGE[] =
     "  set FQDN TYPE TTL RDATA...     (no RDATA: remove the type; names are absolute)\n"
     "  list [ZONE]                    (presentation format, like a zone file)\n"
     "  gc                             (delete names whose lease has expired)\n"
+    "  confirm-drop BACKEND           (let vmdnsd's redis backend BACKEND drop the names\n"
+    "                                  it holds back, degraded; * for every backend)\n"
     "Redis defaults to 127.0.0.1:6379. Durations: 90s, 30m, 2h, 1d, 1h30m, 500ms.\n"
     "Exit status: 0 success, 1 failure, 2 bad command line.\n";
 
@@ -99,6 +101,8 @@ static int run(vmdns_registrar_t *r, const ctl_args_t *a, vmdns_error_t *e)
         printf("removed %zu expired name%s\n", removed, removed == 1 ? "" : "s");
         return 0;
     }
+    case CMD_CONFIRM_DROP:
+        return vmdns_confirm_drop(r, a->name, e);
     }
     return -1;
 }
