@@ -213,7 +213,9 @@ void ident_stream_seen(redis_backend_t *b, bool exists, long long entries_added,
     char why[200];
     why[0] = '\0';
     if (id->stream_known) {
-        if (exists != id->stream_exists) {
+        /* a stream appearing where none was followed (we were at 0-0 when
+         * it was seen absent) is just the first write */
+        if (exists != id->stream_exists && (!exists || id->absent_after_entries)) {
             snprintf(why, sizeof(why), "the change stream %s", exists ? "appeared" : "is gone");
         } else if (exists && entries_added >= 0 && id->stream_added >= 0 &&
                    entries_added < id->stream_added) {
@@ -228,6 +230,7 @@ void ident_stream_seen(redis_backend_t *b, bool exists, long long entries_added,
         }
     }
     id->stream_known = true;
+    id->absent_after_entries = !exists && strcmp(b->last_id, "0-0") != 0;
     id->stream_exists = exists;
     id->stream_added = exists ? entries_added : -1;
     snprintf(id->stream_last, sizeof(id->stream_last), "%s",

@@ -13,8 +13,9 @@
  *    under one id). Read at every connection and polled every second;
  *  - the change stream's: present or absent, entries-added (Redis 7) and
  *    last-generated-id, from the XINFO STREAM the backend sends anyway;
- *    absent -> present, present -> absent, or either number going back is
- *    a new stream.
+ *    present -> absent, absent -> present (when it was seen absent after
+ *    entries had been read: not the first write creating it), or either
+ *    number going back is a new stream.
  *
  * Any change is a discontinuity: whatever the stream ids look like and
  * whatever resync_interval says (0 included), the backend reloads in full
@@ -47,6 +48,7 @@ typedef struct redis_ident {
     bool save_known, save_on;
     /* the stream's */
     bool stream_known, stream_exists;
+    bool absent_after_entries; /* seen absent after entries had been read */
     long long stream_added;
     char stream_last[REDIS_IDENT_ID_MAX];
     /* bumped at each discontinuity: replies to commands sent before are

@@ -299,6 +299,13 @@ static void on_xread(redis_conn_t *c, redisReply *r, void *privdata)
         return;
     }
     if (r->type == REDIS_REPLY_ERROR) {
+        if (strncmp(r->str, "UNBLOCKED", 9) == 0) {
+            /* the node turned replica (and will resync: its replication id
+             * changes, redis_identity.c): keep the session, read again */
+            log_info("redis: backend %s: %s: %s", b->cfg->name, redis_conn_peer(b->blk), r->str);
+            send_xread(b);
+            return;
+        }
         if (strncmp(r->str, "WRONGTYPE", 9) == 0) {
             /* not a stream: say so (stream_poll_type), keep serving */
             redis_stat_add(&b->stats->wrong_type, 1);

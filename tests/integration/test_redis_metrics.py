@@ -59,6 +59,15 @@ FAMILIES = {
     "vmdns_redis_reconnects_total": "counter",
     "vmdns_redis_failovers_total": "counter",
     "vmdns_redis_limit_skipped_total": "counter",  # also labelled by limit
+    "vmdns_redis_degraded": "gauge",
+    "vmdns_redis_names_held": "gauge",
+    "vmdns_redis_drops_held_total": "counter",
+    "vmdns_redis_drops_confirmed_total": "counter",
+    "vmdns_redis_stream_ignored_total": "counter",
+    "vmdns_redis_discontinuities_total": "counter",
+    "vmdns_redis_wrong_type_total": "counter",
+    "vmdns_redis_unsafe_eviction": "gauge",
+    "vmdns_redis_unsafe_persistence": "gauge",
 }
 
 
