@@ -22,8 +22,10 @@
  * next node (or asks the sentinels for the master, checking ROLE), and
  * retries the write once; writes are idempotent, so a retry of a write that
  * did land is harmless. A write is reported successful only after its EXEC
- * (and optional WAIT) reply was read; otherwise the call fails with
- * VMDNS_ERR_UNCONFIRMED or VMDNS_ERR_CONNECT.
+ * reply was read and, when the master has replicas, WAIT confirmed it on
+ * them (min_replicas); otherwise the call fails with VMDNS_ERR_UNCONFIRMED
+ * or VMDNS_ERR_CONNECT. A Redis that refuses a write for lack of memory
+ * gives VMDNS_ERR_BACKEND, "Redis is out of memory ...".
  *
  * Leases: a VM registered with `lease_s` carries "expires" = now + lease_s
  * (the caller's clock). vmdnsd hides expired names; vmdns_gc() deletes them.
@@ -78,19 +80,34 @@ typedef struct vmdns_registrar_opts {
     int db;                        /* SELECT db (default 0) */
     const char *prefix;            /* key = prefix + zone + suffix (default "") */
     const char *suffix;
-    uint32_t connect_timeout_ms;      /* per connection attempt (default 1000) */
-    uint32_t command_timeout_ms;      /* per reply (default 2000) */
-    uint32_t failover_timeout_ms;     /* how long to look for a master (default 2000) */
-    uint64_t stream_maxlen;           /* XADD MAXLEN ~ (default 1000000) */
-    uint32_t default_ttl;             /* TTL when a VM gives none (default 30) */
-    unsigned min_replicas;            /* > 0: WAIT for this many replicas after each write */
-    uint32_t min_replicas_timeout_ms; /* WAIT timeout (default 100) */
+    uint32_t connect_timeout_ms;  /* per connection attempt (default 1000) */
+    uint32_t command_timeout_ms;  /* per reply (default 2000) */
+    uint32_t failover_timeout_ms; /* how long to look for a master (default 2000) */
+    uint64_t stream_maxlen;       /* XADD MAXLEN ~ (default 1000000) */
+    uint32_t default_ttl;         /* TTL when a VM gives none (default 30) */
+    /* Durability: a write is reported done only once this many replicas
+     * hold it (WAIT). VMDNS_MIN_REPLICAS_AUTO (the default): every replica
+     * in sync with the master, at least one when the sentinels list a
+     * healthy replica; none on a master without replicas. 0: never wait.
+     * A WAIT that comes back short is retried until failover_timeout_ms;
+     * if the master changed meanwhile (a failover began), the write is
+     * sent again to the new master. See the README, "Durability". */
+    unsigned min_replicas;
+    uint32_t min_replicas_timeout_ms; /* one WAIT's timeout (default 100) */
     /* Read-your-writes: if set, register/deregister return only once every
      * vmdnsd at these "host:port"s answers the new state over DNS. */
     const char *const *wait_visible;
     size_t n_wait_visible;
     uint32_t wait_visible_timeout_ms; /* default 5000 */
+    /* Called (from the calling thread, at most once per handle) with one
+     * line about a dangerous setting of the master: an eviction policy
+     * other than noeviction, or no persistence on a node without replicas.
+     * NULL (the default): not reported. */
+    void (*warn)(const char *message, void *ud);
+    void *warn_ud;
 } vmdns_registrar_opts_t;
+
+#define VMDNS_MIN_REPLICAS_AUTO ((unsigned)-1)
 
 /* Fill opts (of `size` bytes) with the defaults above (no nodes) and set
  * its struct_size. Call it through the macro, which passes the size. */
@@ -154,6 +171,17 @@ VMDNS_API int vmdns_set_rrset(vmdns_registrar_t *r, const char *fqdn, uint16_t t
  * lease_s seconds from now. VMDNS_ERR_NOT_FOUND if the name does not exist. */
 VMDNS_API int vmdns_renew(vmdns_registrar_t *r, const char *fqdn, uint32_t lease_s,
                           vmdns_error_t *err);
+
+/* Renew a VM's lease, and heal it: the caller holds the VM (what it gave
+ * vmdns_register_vm), so if the backend has lost its name (a Redis that
+ * restarted empty, a write lost in a failover) or its `_ssh._tcp.` SRV
+ * field, the VM is written again from vm, exactly as vmdns_register_vm
+ * would, with the new lease; otherwise only the lease of what is stored
+ * changes, as vmdns_renew. vm->lease_s (> 0) is the new lease. A VM that
+ * another writer deregistered is written again too: call it only for VMs
+ * that are live. *healed (if not NULL) is 1 if the VM was written again. */
+VMDNS_API int vmdns_renew_vm(vmdns_registrar_t *r, const vmdns_vm_t *vm, int *healed,
+                             vmdns_error_t *err);
 
 /* Delete every name whose lease has expired, in every zone, each with its
  * change-stream entry; a name renewed meanwhile is kept. *removed (if not

@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "common/err.h"
+#include "common/redis_info.h"
 #include "common/reply_cap.h"
 #include "common/sentinel.h"
 
@@ -65,13 +66,14 @@ static void guard_end(pipe_guard_t *g)
     pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
 
-/* Monotonic milliseconds. */
-static uint64_t now_ms(void)
+uint64_t vmdns_conn_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
+
+#define now_ms vmdns_conn_now_ms
 
 static void sleep_ms(uint32_t ms)
 {
@@ -126,6 +128,8 @@ int vmdns_conn_init(vmdns_conn_t *c, const vmdns_conn_opts_t *o, vmdns_error_t *
     c->connect_timeout_ms = o->connect_timeout_ms ? o->connect_timeout_ms : 1000;
     c->command_timeout_ms = o->command_timeout_ms ? o->command_timeout_ms : 2000;
     c->failover_timeout_ms = o->failover_timeout_ms;
+    c->warn = o->warn;
+    c->warn_ud = o->warn_ud;
     return 0;
 }
 
@@ -136,6 +140,11 @@ static void drop(vmdns_conn_t *c)
         redisFree(c->ctx);
         c->ctx = NULL;
     }
+}
+
+void vmdns_conn_drop(vmdns_conn_t *c)
+{
+    drop(c);
 }
 
 void vmdns_conn_destroy(vmdns_conn_t *c)
@@ -187,6 +196,88 @@ static redisReply *call(redisContext *ctx, const vmdns_hostport_t *a, char *why,
     return rep;
 }
 
+/* The master we just connected to has no replica in sync, but the
+ * sentinels list replica `a` for it: must a write wait for `a`? Yes if
+ * `a` is a replica (it is catching up), or a master promoted from ours
+ * (its previous replication id is our master's id): a failover is under
+ * way and our master is the old one, whose writes are about to be thrown
+ * away. No if `a` is a master that ours was promoted from (the old master
+ * the sentinels have not turned into a replica yet), or is unreachable. */
+static int replica_pending(vmdns_conn_t *c, const vmdns_hostport_t *a,
+                           const vmdns_redis_info_t *ours)
+{
+    char why[300];
+    uint32_t saved = c->connect_timeout_ms; /* a dead replica must not stall writes */
+    c->connect_timeout_ms = saved < 250 ? saved : 250;
+    redisContext *ctx = dial(c, a, why, sizeof(why));
+    c->connect_timeout_ms = saved;
+    redisReply *rep = NULL;
+    vmdns_redis_info_t ri = {0};
+    int pending = 0;
+    if (!ctx)
+        return 0;
+    if (c->password) {
+        const char *argv[3] = {"AUTH", c->username ? c->username : c->password, c->password};
+        rep = vmdns_reply_command(ctx, c->username ? 3 : 2, argv);
+        freeReplyObject(rep);
+    }
+    const char *iargv[2] = {"INFO", "replication"};
+    rep = vmdns_reply_command(ctx, 2, iargv);
+    if (rep && rep->type == REDIS_REPLY_STRING) {
+        vmdns_redis_info_parse(rep->str, rep->len, &ri);
+        if (strcmp(ri.role, "slave") == 0)
+            pending = 1;
+        else if (strcmp(ri.role, "master") == 0)
+            pending = ours->replid[0] && strcmp(ri.replid2, ours->replid) == 0;
+    }
+    freeReplyObject(rep);
+    redisFree(ctx);
+    return pending;
+}
+
+/* With no replica in sync, look at the ones the sentinels list (see
+ * replica_pending); with some, they are what WAIT counts. */
+static void recount_known(vmdns_conn_t *c, const vmdns_redis_info_t *ri)
+{
+    c->known_replicas = 0;
+    if (ri->online_replicas == 0)
+        for (size_t i = 0; i < c->n_listed; i++)
+            c->known_replicas += (unsigned)replica_pending(c, &c->listed[i], ri);
+}
+
+/* Read what the new master says about its replicas and its safety
+ * settings (common/redis_info.h); warn about the dangerous ones once per
+ * handle. A node that refuses CONFIG still answers INFO. */
+static void inspect(vmdns_conn_t *c)
+{
+    redisReply *info = NULL, *save = NULL;
+    vmdns_redis_info_t ri;
+    redisAppendCommand(c->ctx, "INFO");
+    redisAppendCommand(c->ctx, "CONFIG GET save");
+    if (vmdns_reply_get(c->ctx, (void **)&info) != REDIS_OK ||
+        vmdns_reply_get(c->ctx, (void **)&save) != REDIS_OK) {
+        freeReplyObject(info);
+        return; /* the next command finds the broken connection */
+    }
+    vmdns_redis_info_parse(info->type == REDIS_REPLY_STRING ? info->str : NULL, info->len, &ri);
+    if (save->type == REDIS_REPLY_ARRAY && save->elements == 2 &&
+        save->element[1]->type == REDIS_REPLY_STRING)
+        ri.rdb_save = save->element[1]->len > 0;
+    freeReplyObject(info);
+    freeReplyObject(save);
+    c->online_replicas = ri.online_replicas;
+    c->replicas_read_ms = now_ms();
+    recount_known(c, &ri);
+    char why[400];
+    if (!c->warned && c->warn &&
+        vmdns_redis_info_risks(&ri, c->known_replicas > 0, why, sizeof(why)) > 0) {
+        char msg[720];
+        snprintf(msg, sizeof(msg), "Redis %s: %s", c->where, why);
+        c->warn(msg, c->warn_ud);
+        c->warned = 1;
+    }
+}
+
 /* Outcome of trying one node. */
 enum { NODE_MASTER, NODE_NOT_MASTER, NODE_DOWN, NODE_AUTH };
 
@@ -232,7 +323,9 @@ static int try_node(vmdns_conn_t *c, const vmdns_hostport_t *a, char *why, size_
         return NODE_NOT_MASTER;
     }
     c->ctx = ctx;
+    c->master = *a;
     vmdns_hostport_str(a, c->where, sizeof(c->where));
+    inspect(c);
     return NODE_MASTER;
 }
 
@@ -251,6 +344,35 @@ static int pass_nodes(vmdns_conn_t *c, char *why, size_t wl)
             worst = NODE_AUTH;
     }
     return worst;
+}
+
+/* Does one entry of SENTINEL replicas (a flat key/value array) describe a
+ * replica that is not down? Unlike the readers' choice of a node to read
+ * from, a replica the sentinel is momentarily "disconnected" from still
+ * counts: that is exactly what the promoted replica looks like to the old
+ * master's sentinels while a failover runs, and a write must then wait
+ * for it rather than be acknowledged by the old master alone. */
+static int replica_alive(const redisReply *e, vmdns_hostport_t *out)
+{
+    const char *ip = NULL, *port = NULL, *flags = NULL;
+    if (!e || e->type != REDIS_REPLY_ARRAY)
+        return 0;
+    for (size_t k = 0; k + 1 < e->elements; k += 2) {
+        const redisReply *key = e->element[k], *val = e->element[k + 1];
+        if (key->type != REDIS_REPLY_STRING || val->type != REDIS_REPLY_STRING)
+            continue;
+        if (strcmp(key->str, "ip") == 0)
+            ip = val->str;
+        else if (strcmp(key->str, "port") == 0)
+            port = val->str;
+        else if (strcmp(key->str, "flags") == 0)
+            flags = val->str;
+    }
+    if (!ip || !port || !flags || strstr(flags, "s_down") || strstr(flags, "o_down"))
+        return 0;
+    char text[300], why[300];
+    snprintf(text, sizeof(text), strchr(ip, ':') ? "[%s]:%s" : "%s:%s", ip, port);
+    return vmdns_hostport_parse(text, 0, 6379, out, why, sizeof(why)) == 0;
 }
 
 /* One pass over the sentinels (the discovery round of common/sentinel.h):
@@ -279,14 +401,28 @@ static int pass_sentinels(vmdns_conn_t *c, char *why, size_t wl)
         rep = vmdns_reply_command(ctx, 3, argv);
         if (!rep)
             vmdns_sentinel_round_fail(&round, ctx->errstr);
-        redisFree(ctx);
         int named = rep && vmdns_sentinel_round_master(&round, rep) > 0;
         freeReplyObject(rep);
         vmdns_hostport_t m;
         if (!named || vmdns_sentinel_round_nodes(&round, &m, 1) != 1) {
+            redisFree(ctx);
             snprintf(why, wl, "%s (master '%s')", round.why, c->master_name);
             continue;
         }
+        /* The replicas it lists for that master, not down: with
+         * min_replicas auto a write may have to wait for them even while
+         * the master itself has just lost them in a failover (see
+         * replica_pending). */
+        const char *rargv[3] = {"SENTINEL", "replicas", c->master_name};
+        rep = vmdns_reply_command(ctx, 3, rargv);
+        c->n_listed = 0;
+        for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i < rep->elements &&
+                           c->n_listed < sizeof(c->listed) / sizeof(c->listed[0]);
+             i++)
+            if (replica_alive(rep->element[i], &c->listed[c->n_listed]))
+                c->n_listed++;
+        freeReplyObject(rep);
+        redisFree(ctx);
         int rc = try_node(c, &m, why, wl);
         if (rc == NODE_MASTER)
             return rc;
@@ -426,4 +562,92 @@ static int run(vmdns_conn_t *c, const vmdns_batch_t *b, int writes, redisReply *
         return vmdns_fail(err, VMDNS_ERR_UNCONFIRMED, "write not confirmed after failover: %s",
                           why);
     return vmdns_fail(err, VMDNS_ERR_CONNECT, "Redis request failed after failover: %s", why);
+}
+
+redisReply *vmdns_conn_cmd(vmdns_conn_t *c, int argc, const char **argv)
+{
+    pipe_guard_t g;
+    if (!c->ctx)
+        return NULL;
+    guard_begin(&g);
+    redisReply *rep = vmdns_reply_command(c->ctx, argc, argv);
+    guard_end(&g);
+    if (!rep)
+        drop(c);
+    return rep;
+}
+
+int vmdns_conn_read_replicas(vmdns_conn_t *c, uint32_t max_age_ms)
+{
+    if (c->ctx && max_age_ms && now_ms() - c->replicas_read_ms < max_age_ms)
+        return 0;
+    const char *argv[2] = {"INFO", "replication"};
+    redisReply *rep = vmdns_conn_cmd(c, 2, argv);
+    if (!rep)
+        return -1;
+    if (rep->type == REDIS_REPLY_STRING) {
+        vmdns_redis_info_t ri;
+        vmdns_redis_info_parse(rep->str, rep->len, &ri);
+        c->online_replicas = ri.online_replicas;
+        c->replicas_read_ms = now_ms();
+        pipe_guard_t g;
+        guard_begin(&g);
+        recount_known(c, &ri);
+        guard_end(&g);
+    }
+    freeReplyObject(rep);
+    return 0;
+}
+
+/* The master the first answering sentinel names: 0, or -1 if none answered. */
+static int sentinel_master(vmdns_conn_t *c, vmdns_hostport_t *m)
+{
+    char why[300];
+    for (size_t i = 0; i < c->n_sentinels; i++) {
+        redisContext *ctx = dial(c, &c->sentinels[i], why, sizeof(why));
+        redisReply *rep = NULL;
+        if (!ctx)
+            continue;
+        if (c->sentinel_password) {
+            const char *argv[2] = {"AUTH", c->sentinel_password};
+            rep = call(ctx, &c->sentinels[i], why, sizeof(why), 2, argv);
+            if (!rep) {
+                redisFree(ctx);
+                continue;
+            }
+            freeReplyObject(rep);
+        }
+        const char *argv[3] = {"SENTINEL", "get-master-addr-by-name", c->master_name};
+        rep = vmdns_reply_command(ctx, 3, argv);
+        redisFree(ctx);
+        int ok = rep && vmdns_sentinel_parse_master(rep, m) == 0;
+        freeReplyObject(rep);
+        if (ok)
+            return 0;
+    }
+    return -1;
+}
+
+int vmdns_conn_master_moved(vmdns_conn_t *c)
+{
+    const char *argv[1] = {"ROLE"};
+    redisReply *rep = vmdns_conn_cmd(c, 1, argv);
+    if (!rep)
+        return 1;
+    int master = rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
+                 rep->element[0]->type == REDIS_REPLY_STRING &&
+                 strcmp(rep->element[0]->str, "master") == 0;
+    freeReplyObject(rep);
+    if (!master)
+        return 1;
+    vmdns_hostport_t m;
+    if (c->n_sentinels) {
+        pipe_guard_t g;
+        guard_begin(&g);
+        int named = sentinel_master(c, &m) == 0;
+        guard_end(&g);
+        if (named && (m.port != c->master.port || strcmp(m.host, c->master.host) != 0))
+            return 1;
+    }
+    return 0;
 }

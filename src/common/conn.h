@@ -34,6 +34,10 @@ typedef struct vmdns_conn_opts {
     uint32_t connect_timeout_ms;  /* 0: 1000 */
     uint32_t command_timeout_ms;  /* 0: 2000 */
     uint32_t failover_timeout_ms; /* how long to look for a master (0: one pass) */
+    /* Called once per connection handle with a line about a dangerous
+     * setting of the master (eviction, no persistence): see redis_info.h. */
+    void (*warn)(const char *msg, void *ud);
+    void *warn_ud;
 } vmdns_conn_opts_t;
 
 typedef struct vmdns_conn {
@@ -45,7 +49,16 @@ typedef struct vmdns_conn {
     int db;
     uint32_t connect_timeout_ms, command_timeout_ms, failover_timeout_ms;
     redisContext *ctx;
-    char where[300]; /* the master we talk to, for messages */
+    char where[300];            /* the master we talk to, for messages */
+    vmdns_hostport_t master;    /* ... and its address */
+    unsigned online_replicas;   /* replicas in sync with it (INFO replication) */
+    unsigned known_replicas;    /* replicas a write must also wait for (see conn.c) */
+    vmdns_hostport_t listed[4]; /* replicas the sentinels list for it, not down */
+    size_t n_listed;
+    uint64_t replicas_read_ms; /* when online_replicas was read (monotonic) */
+    void (*warn)(const char *msg, void *ud);
+    void *warn_ud;
+    int warned; /* the risk warning was given */
 } vmdns_conn_t;
 
 /* Check and copy the options (no I/O). 0, or -1 with err. */
@@ -64,6 +77,25 @@ void vmdns_conn_destroy(vmdns_conn_t *c);
  * data (a lost batch is then VMDNS_ERR_UNCONFIRMED, not _CONNECT). */
 int vmdns_conn_run(vmdns_conn_t *c, const vmdns_batch_t *b, int writes, redisReply ***replies,
                    vmdns_error_t *err);
+
+/* Run one command on the current connection, without failover; NULL if
+ * there is no connection or it broke (then it is dropped). */
+redisReply *vmdns_conn_cmd(vmdns_conn_t *c, int argc, const char **argv);
+
+/* Re-read online_replicas if it is older than max_age_ms (0: always).
+ * 0, or -1 if the connection broke (it is then dropped). */
+int vmdns_conn_read_replicas(vmdns_conn_t *c, uint32_t max_age_ms);
+
+/* Is the node we write to still the master? 0 = yes, 1 = no longer (ROLE
+ * says replica, or the first sentinel that answers names another master,
+ * or the connection broke: it is then dropped). */
+int vmdns_conn_master_moved(vmdns_conn_t *c);
+
+/* Drop the connection: the next run looks for the master again. */
+void vmdns_conn_drop(vmdns_conn_t *c);
+
+/* Monotonic milliseconds. */
+uint64_t vmdns_conn_now_ms(void);
 
 /* Free what vmdns_conn_run returned. */
 void vmdns_conn_free_replies(redisReply **replies, size_t n);

@@ -67,36 +67,134 @@ int vmdns_txn_exec_ok(const redisReply *exec, vmdns_error_t *err)
     if (!exec)
         return vmdns_fail(err, VMDNS_ERR_UNCONFIRMED, "no EXEC reply");
     if (exec->type == REDIS_REPLY_ERROR)
-        return vmdns_fail(err, VMDNS_ERR_BACKEND, "EXEC: %s", exec->str);
+        return vmdns_txn_reply_error("EXEC", exec->str, err);
     if (exec->type != REDIS_REPLY_ARRAY)
         return vmdns_fail(err, VMDNS_ERR_BACKEND, "EXEC: transaction aborted");
     for (size_t i = 0; i < exec->elements; i++)
         if (exec->element[i]->type == REDIS_REPLY_ERROR)
-            return vmdns_fail(err, VMDNS_ERR_BACKEND, "in transaction: %s", exec->element[i]->str);
+            return vmdns_txn_reply_error("in transaction", exec->element[i]->str, err);
     return 0;
 }
 
-int vmdns_txn_append_wait(const vmdns_txn_ctx_t *t, vmdns_batch_t *b)
+int vmdns_txn_reply_error(const char *what, const char *str, vmdns_error_t *err)
 {
-    if (!t->min_replicas)
-        return 0;
+    if (strncmp(str, "OOM", 3) == 0)
+        return vmdns_fail(err, VMDNS_ERR_BACKEND,
+                          "Redis is out of memory (maxmemory reached, nothing was written): %.150s",
+                          str);
+    return vmdns_fail(err, VMDNS_ERR_BACKEND, "%s: %.200s", what, str);
+}
+
+int vmdns_txn_queued_ok(redisReply *const *replies, size_t first, size_t exec, vmdns_error_t *err)
+{
+    for (size_t i = first; i < exec; i++)
+        if (replies[i] && replies[i]->type == REDIS_REPLY_ERROR)
+            return vmdns_txn_reply_error("in transaction", replies[i]->str, err);
+    return vmdns_txn_exec_ok(replies[exec], err);
+}
+
+/* How many replicas must hold a write now. */
+static unsigned replicas_needed(const vmdns_txn_ctx_t *t)
+{
+    vmdns_conn_t *c = t->conn;
+    if (t->min_replicas != VMDNS_TXN_REPLICAS_AUTO)
+        return t->min_replicas;
+    if (c->online_replicas)
+        return c->online_replicas;
+    return c->known_replicas ? 1 : 0;
+}
+
+/* Append WAIT need timeout. */
+static void append_wait(const vmdns_txn_ctx_t *t, vmdns_batch_t *b, unsigned need)
+{
     char nrep[16], tmo[16];
-    snprintf(nrep, sizeof(nrep), "%u", t->min_replicas);
+    snprintf(nrep, sizeof(nrep), "%u", need);
     snprintf(tmo, sizeof(tmo), "%u", t->min_replicas_timeout_ms ? t->min_replicas_timeout_ms : 1);
     vmdns_batch_cmd(b, "WAIT", nrep, tmo, NULL);
-    return 1;
 }
 
-int vmdns_txn_wait_ok(const vmdns_txn_ctx_t *t, const redisReply *rep, vmdns_error_t *err)
+/* Replicas a WAIT reply counts, or -1 for an error reply (a replica
+ * refuses WAIT: the node was demoted). */
+static long long wait_count(const redisReply *rep)
 {
-    if (!rep || rep->type != REDIS_REPLY_INTEGER)
-        return vmdns_fail(err, VMDNS_ERR_BACKEND, "WAIT: %s",
-                          rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "odd reply");
-    if (rep->integer < (long long)t->min_replicas)
-        return vmdns_fail(err, VMDNS_ERR_UNCONFIRMED,
-                          "written on the master but only %lld of %u replicas confirmed it",
-                          rep->integer, t->min_replicas);
-    return 0;
+    return rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
+}
+
+/* A WAIT came back short: wait on the same connection (the write's
+ * offset is remembered per client) until enough replicas hold it, the
+ * node stops being the master, or the deadline. 1 = confirmed, 0 = the
+ * master moved (send again), -1 = deadline; *got the last count. */
+static int settle(const vmdns_txn_ctx_t *t, unsigned *need, long long *got, uint64_t deadline)
+{
+    vmdns_conn_t *c = t->conn;
+    for (;;) {
+        if (vmdns_conn_master_moved(c))
+            return 0;
+        if (t->min_replicas == VMDNS_TXN_REPLICAS_AUTO) {
+            if (vmdns_conn_read_replicas(c, 0) < 0)
+                return 0;
+            *need = replicas_needed(t);
+            if (*need == 0)
+                return 1;
+        }
+        char nrep[16], tmo[16];
+        snprintf(nrep, sizeof(nrep), "%u", *need);
+        snprintf(tmo, sizeof(tmo), "%u", 200u);
+        const char *argv[3] = {"WAIT", nrep, tmo};
+        redisReply *rep = vmdns_conn_cmd(c, 3, argv);
+        if (!rep)
+            return 0;
+        *got = wait_count(rep);
+        freeReplyObject(rep);
+        if (*got < 0)
+            return 0;
+        if (*got >= (long long)*need)
+            return 1;
+        if (vmdns_conn_now_ms() >= deadline)
+            return -1;
+    }
+}
+
+int vmdns_txn_run(const vmdns_txn_ctx_t *t, vmdns_batch_t *b, redisReply ***replies,
+                  vmdns_error_t *err)
+{
+    vmdns_conn_t *c = t->conn;
+    size_t base_len = b->len, base_ncmd = b->ncmd;
+    uint32_t patience = c->failover_timeout_ms > 1000 ? c->failover_timeout_ms : 1000;
+    uint64_t deadline = vmdns_conn_now_ms() + patience;
+    *replies = NULL;
+    for (int sends = 0;; sends++) {
+        b->len = base_len;
+        b->ncmd = base_ncmd;
+        if (t->min_replicas == VMDNS_TXN_REPLICAS_AUTO && c->ctx)
+            vmdns_conn_read_replicas(c, 1000); /* a broken connection is found by the run */
+        unsigned need = replicas_needed(t);
+        if (need)
+            append_wait(t, b, need);
+        redisReply **rep;
+        if (vmdns_conn_run(c, b, 1, &rep, err) < 0)
+            return -1;
+        need = replicas_needed(t); /* the run may have found a new master */
+        long long got = need ? wait_count(rep[b->ncmd - 1]) : 0;
+        int ok = !need || got >= (long long)need;
+        if (!ok && got >= 0)
+            ok = settle(t, &need, &got, deadline);
+        else if (!ok)
+            ok = 0; /* WAIT refused: the node is a replica now */
+        if (ok == 1) {
+            *replies = rep;
+            return 0;
+        }
+        vmdns_conn_free_replies(rep, b->ncmd);
+        if (ok < 0 || sends >= 4 || vmdns_conn_now_ms() >= deadline)
+            return vmdns_fail(err, VMDNS_ERR_UNCONFIRMED,
+                              "written on %.200s but only %lld of %u replicas confirmed it within "
+                              "%u ms",
+                              c->where, got < 0 ? 0 : got, need, patience);
+        /* The master moved under the write: it may be lost with the old
+         * master's data. Send it again to the new one. */
+        vmdns_conn_drop(c);
+    }
 }
 
 /* KEYS[1] zone hash, KEYS[2] change stream; ARGV[1] maxlen, ARGV[2] zone,
@@ -177,17 +275,14 @@ int vmdns_txn_cas(const vmdns_txn_ctx_t *t, const char *zone_key, const char *zo
     }
     vmdns_batch_t b = {0};
     vmdns_batch_argv(&b, (int)argc, argv, NULL);
-    int waited = vmdns_txn_append_wait(t, &b);
     redisReply **rep;
-    if (vmdns_conn_run(t->conn, &b, 1, &rep, err) == 0) {
-        if (rep[0]->type == REDIS_REPLY_INTEGER) {
+    if (vmdns_txn_run(t, &b, &rep, err) == 0) {
+        if (rep[0]->type == REDIS_REPLY_INTEGER)
             rc = rep[0]->integer == 1 ? 1 : 0;
-            if (rc == 1 && waited && vmdns_txn_wait_ok(t, rep[1], err) < 0)
-                rc = -1;
-        } else {
-            vmdns_fail(err, VMDNS_ERR_BACKEND, "EVAL: %s",
-                       rep[0]->type == REDIS_REPLY_ERROR ? rep[0]->str : "odd reply");
-        }
+        else if (rep[0]->type == REDIS_REPLY_ERROR)
+            vmdns_txn_reply_error("EVAL", rep[0]->str, err);
+        else
+            vmdns_fail(err, VMDNS_ERR_BACKEND, "EVAL: odd reply");
         vmdns_conn_free_replies(rep, b.ncmd);
     }
     vmdns_batch_free(&b);

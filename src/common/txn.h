@@ -42,11 +42,28 @@ size_t vmdns_txn_append(const vmdns_txn_ctx_t *t, vmdns_batch_t *b, const char *
 /* 0 if an EXEC reply says every queued command succeeded; else -1 with err. */
 int vmdns_txn_exec_ok(const redisReply *exec, vmdns_error_t *err);
 
-/* Append WAIT if min_replicas is set; returns 1 if appended. */
-int vmdns_txn_append_wait(const vmdns_txn_ctx_t *t, vmdns_batch_t *b);
+/* min_replicas: wait for as many replicas as the master has (at least
+ * one) when it has any, or the sentinels list a healthy one for it. */
+#define VMDNS_TXN_REPLICAS_AUTO ((unsigned)-1)
 
-/* Check the WAIT reply: 0, or -1 with err. */
-int vmdns_txn_wait_ok(const vmdns_txn_ctx_t *t, const redisReply *rep, vmdns_error_t *err);
+/* Send a batch of writes and make it durable: with min_replicas, a WAIT
+ * is appended and the batch counts as written only once enough replicas
+ * hold it. A WAIT that comes back short is waited for again until
+ * failover_timeout_ms; if meanwhile the node stopped being the master (a
+ * failover began: ROLE, or the sentinels name another), the connection is
+ * dropped and the whole (idempotent) batch is sent to the new master.
+ * On success *replies holds b->ncmd replies (WAIT included: b is left
+ * with it). 0, or -1 with err (VMDNS_ERR_UNCONFIRMED if not confirmed). */
+int vmdns_txn_run(const vmdns_txn_ctx_t *t, vmdns_batch_t *b, redisReply ***replies,
+                  vmdns_error_t *err);
+
+/* Map an error reply to the caller's words: an OOM refusal becomes
+ * "Redis is out of memory ..." (VMDNS_ERR_BACKEND). */
+int vmdns_txn_reply_error(const char *what, const char *str, vmdns_error_t *err);
+
+/* 0 if no reply of a queued transaction (MULTI..EXEC, replies[first..exec])
+ * is an error; else -1 with the first error, as vmdns_txn_reply_error. */
+int vmdns_txn_queued_ok(redisReply *const *replies, size_t first, size_t exec, vmdns_error_t *err);
 
 /* One field of a compare-and-set. */
 typedef struct vmdns_cas_item {

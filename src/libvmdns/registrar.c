@@ -14,6 +14,8 @@
 
 #include "registrar_int.h"
 
+_Static_assert(VMDNS_MIN_REPLICAS_AUTO == VMDNS_TXN_REPLICAS_AUTO, "one value for auto");
+
 /* The defaults, in this library's own layout. */
 static void opts_defaults(vmdns_registrar_opts_t *o)
 {
@@ -26,6 +28,7 @@ static void opts_defaults(vmdns_registrar_opts_t *o)
     o->failover_timeout_ms = 2000;
     o->stream_maxlen = 1000000;
     o->default_ttl = 30;
+    o->min_replicas = VMDNS_MIN_REPLICAS_AUTO;
     o->min_replicas_timeout_ms = 100;
     o->wait_visible_timeout_ms = 5000;
 }
@@ -126,7 +129,9 @@ vmdns_registrar_t *vmdns_registrar_open(const vmdns_registrar_opts_t *given, vmd
                             .db = o->db,
                             .connect_timeout_ms = o->connect_timeout_ms,
                             .command_timeout_ms = o->command_timeout_ms,
-                            .failover_timeout_ms = o->failover_timeout_ms};
+                            .failover_timeout_ms = o->failover_timeout_ms,
+                            .warn = o->warn,
+                            .warn_ud = o->warn_ud};
     if (vmdns_conn_init(&r->conn, &co, err) < 0 || vmdns_conn_ensure(&r->conn, err) < 0)
         goto fail;
     vmdns_ok(err);

@@ -195,7 +195,7 @@ static void write_chunk(vmdns_registrar_t *r, prep_t *p, size_t n)
         return;
     }
     vmdns_batch_t b = {0};
-    size_t exec_at[CHUNK];
+    size_t exec_at[CHUNK], queued[CHUNK];
     for (size_t k = 0; k < m; k++) {
         prep_t *q = &p[idx[k]];
         exec_at[k] = SIZE_MAX;
@@ -216,23 +216,20 @@ static void write_chunk(vmdns_registrar_t *r, prep_t *p, size_t n)
             continue;
         }
         vmdns_change_t ch[2] = {{field, q->json}, {sfield, q->srv_json}};
+        size_t before = b.ncmd;
         exec_at[k] = vmdns_txn_append(&r->txn, &b, key, q->name + zoff[k], ch, 2);
+        queued[k] = exec_at[k] - before - 1; /* the commands between MULTI and EXEC */
         free(key);
     }
-    int waited = vmdns_txn_append_wait(&r->txn, &b);
     redisReply **rep = NULL;
-    if (b.ncmd > (size_t)waited && vmdns_conn_run(&r->conn, &b, 1, &rep, &e) < 0) {
+    if (b.ncmd > 0 && vmdns_txn_run(&r->txn, &b, &rep, &e) < 0) {
         for (size_t k = 0; k < m; k++)
             if (exec_at[k] != SIZE_MAX)
                 p[idx[k]].e = e;
     } else if (rep) {
-        int wait_ok = !waited || vmdns_txn_wait_ok(&r->txn, rep[b.ncmd - 1], &e) == 0;
-        for (size_t k = 0; k < m; k++) {
-            if (exec_at[k] == SIZE_MAX)
-                continue;
-            if (vmdns_txn_exec_ok(rep[exec_at[k]], &p[idx[k]].e) == 0 && !wait_ok)
-                p[idx[k]].e = e;
-        }
+        for (size_t k = 0; k < m; k++)
+            if (exec_at[k] != SIZE_MAX)
+                vmdns_txn_queued_ok(rep, exec_at[k] - queued[k], exec_at[k], &p[idx[k]].e);
         vmdns_conn_free_replies(rep, b.ncmd);
     }
     vmdns_batch_free(&b);
@@ -331,14 +328,11 @@ static int deregister_locked(vmdns_registrar_t *r, const char *fqdn, prep_t *p, 
     vmdns_change_t ch[2] = {{field, NULL}, {sfield, NULL}};
     vmdns_batch_t b = {0};
     size_t at = vmdns_txn_append(&r->txn, &b, key, p->name + zoff, ch, 2);
-    int waited = vmdns_txn_append_wait(&r->txn, &b);
     free(key);
     redisReply **rep;
-    int rc = vmdns_conn_run(&r->conn, &b, 1, &rep, err);
+    int rc = vmdns_txn_run(&r->txn, &b, &rep, err);
     if (rc == 0) {
-        rc = vmdns_txn_exec_ok(rep[at], err);
-        if (rc == 0 && waited)
-            rc = vmdns_txn_wait_ok(&r->txn, rep[b.ncmd - 1], err);
+        rc = vmdns_txn_queued_ok(rep, 1, at, err);
         vmdns_conn_free_replies(rep, b.ncmd);
     }
     vmdns_batch_free(&b);

@@ -205,9 +205,35 @@ static int dns_pair(cfg_reader_t *r, const yaml_node_t *k, const char *key, cons
     }
     if (strcmp(key, "wait_visible") == 0)
         return addr_list(r, v, "dns.wait_visible", &d->wait_visible, &d->n_wait_visible);
+    if (strcmp(key, "min_replicas") == 0) {
+        const char *s = scalar(r, v, "dns.min_replicas");
+        if (!s)
+            return -1;
+        d->min_replicas_set = true;
+        if (strcmp(s, "auto") == 0) {
+            d->min_replicas = VMDNS_MIN_REPLICAS_AUTO;
+            return 0;
+        }
+        if (uint_value(r, v, "dns.min_replicas (or auto)", 64, &n) < 0)
+            return -1;
+        d->min_replicas = (unsigned)n;
+        return 0;
+    }
+    if (strcmp(key, "min_replicas_timeout") == 0) {
+        const char *s = scalar(r, v, "dns.min_replicas_timeout");
+        int64_t ms = s ? vmdns_duration_ms(s) : -1;
+        if (!s)
+            return -1;
+        if (ms <= 0 || ms > 60000)
+            return cfg_bad(
+                r, v, "dns.min_replicas_timeout: bad duration '%s' (1ms to 1m, e.g. 100ms)", s);
+        d->min_replicas_timeout_ms = (uint32_t)ms;
+        return 0;
+    }
     return cfg_bad(r, k,
                    "dns: unknown key '%s' (redis, sentinel, username, password, db, prefix, "
-                   "suffix, ttl, lease, timeout, wait_visible)",
+                   "suffix, ttl, lease, timeout, wait_visible, min_replicas, "
+                   "min_replicas_timeout)",
                    key);
 }
 

@@ -464,7 +464,7 @@ int vmssh_vm_renew(vmssh_t *h, const char *vm_id, uint32_t lease_s, vmssh_error_
             e.expires = expires;
             if (h->fwd->fast)
                 vmssh_note_store(h->cfg.state_dir, &e);
-            rc = vmssh_dns_renew(&h->reg, &h->cfg, e.name, lease_s, err);
+            rc = vmssh_dns_renew(&h->reg, &h->cfg, &e, lease_s, err);
         }
         vmssh_unlock(fd);
     }

@@ -35,6 +35,9 @@ typedef struct vmssh_dns_config {
     uint32_t ttl;
     uint32_t lease_s; /* default lease of both name and forward; 0 = none */
     uint32_t timeout_ms;
+    bool min_replicas_set;            /* min_replicas: given */
+    unsigned min_replicas;            /* a number, or VMDNS_MIN_REPLICAS_AUTO ("auto") */
+    uint32_t min_replicas_timeout_ms; /* min_replicas_timeout (0: libvmdns's default) */
 } vmssh_dns_config_t;
 
 /* The github: section (issue 10, keys part). */
@@ -256,7 +259,7 @@ int vmssh_dns_register(vmdns_registrar_t **r, const vmssh_config_t *c, const vms
                        uint32_t lease_s, vmssh_error_t *err);
 int vmssh_dns_deregister(vmdns_registrar_t **r, const vmssh_config_t *c, const char *name,
                          vmssh_error_t *err);
-int vmssh_dns_renew(vmdns_registrar_t **r, const vmssh_config_t *c, const char *name,
+int vmssh_dns_renew(vmdns_registrar_t **r, const vmssh_config_t *c, const vmssh_entry_t *e,
                     uint32_t lease_s, vmssh_error_t *err);
 
 /* ---- fault injection (tests only) ---- */

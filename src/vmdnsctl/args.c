@@ -12,6 +12,7 @@
 #include "args.h"
 #include "common/duration.h"
 #include "vmdns/record.h"
+#include "vmdns/registrar.h"
 
 /* Fill why and return ARGS_BAD. */
 static int bad(char *why, size_t wl, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -101,6 +102,21 @@ static int global_opt(int argc, char **argv, int *i, ctl_args_t *a, char *why, s
         if (ms <= 0 || ms > 3600000)
             return bad(why, wl, "bad --timeout '%s' (e.g. 2s, 500ms)", v), -1;
         a->timeout_ms = (uint32_t)ms;
+    } else if (strcmp(o, "--min-replicas") == 0) {
+        VAL();
+        a->min_replicas_set = 1;
+        if (strcmp(v, "auto") == 0)
+            a->min_replicas = VMDNS_MIN_REPLICAS_AUTO;
+        else if (number(v, 0, 64, &n) < 0)
+            return bad(why, wl, "bad --min-replicas '%s' (auto, or 0 to 64)", v), -1;
+        else
+            a->min_replicas = (unsigned)n;
+    } else if (strcmp(o, "--min-replicas-timeout") == 0) {
+        VAL();
+        int64_t ms = vmdns_duration_ms(v);
+        if (ms <= 0 || ms > 60000)
+            return bad(why, wl, "bad --min-replicas-timeout '%s' (e.g. 100ms, 1s)", v), -1;
+        a->replicas_timeout_ms = (uint32_t)ms;
     } else {
         return 0;
     }
@@ -160,7 +176,8 @@ static int command_opts(char **w, int nw, ctl_args_t *a, char *why, size_t wl)
         }
         if (!v && strcmp(o, "--ns") != 0)
             return bad(why, wl, "%s needs a value", o);
-        if (strcmp(o, "--ttl") == 0 && (a->cmd == CMD_REGISTER || a->cmd == CMD_ZONE_CREATE)) {
+        if (strcmp(o, "--ttl") == 0 &&
+            (a->cmd == CMD_REGISTER || a->cmd == CMD_ZONE_CREATE || a->cmd == CMD_RENEW)) {
             rc = ttl_value(v, &a->ttl, why, wl);
         } else if (strcmp(o, "--ns") == 0 && a->cmd == CMD_ZONE_CREATE) {
             takes = 0;
@@ -174,11 +191,12 @@ static int command_opts(char **w, int nw, ctl_args_t *a, char *why, size_t wl)
             continue;
         } else if (strcmp(o, "--mbox") == 0 && a->cmd == CMD_ZONE_CREATE) {
             a->mbox = v;
-        } else if (strcmp(o, "--ipv4") == 0 && a->cmd == CMD_REGISTER) {
+        } else if (strcmp(o, "--ipv4") == 0 && (a->cmd == CMD_REGISTER || a->cmd == CMD_RENEW)) {
             a->ipv4 = v;
-        } else if (strcmp(o, "--ipv6") == 0 && a->cmd == CMD_REGISTER) {
+        } else if (strcmp(o, "--ipv6") == 0 && (a->cmd == CMD_REGISTER || a->cmd == CMD_RENEW)) {
             a->ipv6 = v;
-        } else if (strcmp(o, "--ssh-port") == 0 && a->cmd == CMD_REGISTER) {
+        } else if (strcmp(o, "--ssh-port") == 0 &&
+                   (a->cmd == CMD_REGISTER || a->cmd == CMD_RENEW)) {
             uint64_t n;
             if (number(v, 1, 65535, &n) < 0)
                 return bad(why, wl, "bad --ssh-port '%s' (1 to 65535)", v);
@@ -226,6 +244,8 @@ static int required(ctl_args_t *a, const char *cmd, char *why, size_t wl)
     case CMD_RENEW:
         if (!a->name || !a->lease_s)
             return bad(why, wl, "renew needs FQDN and --lease");
+        if ((a->ssh_port || a->ttl) && !a->ipv4 && !a->ipv6)
+            return bad(why, wl, "renew: --ssh-port and --ttl go with --ipv4/--ipv6 (the VM)");
         break;
     case CMD_SET:
         if (!a->name || !a->type)

@@ -30,6 +30,9 @@ typedef struct ctl_args {
     const char *master, *username, *password, *prefix, *suffix;
     int db;
     uint32_t timeout_ms;
+    int min_replicas_set;         /* --min-replicas given */
+    unsigned min_replicas;        /* a number, or VMDNS_MIN_REPLICAS_AUTO */
+    uint32_t replicas_timeout_ms; /* --min-replicas-timeout (0: default) */
     /* command */
     ctl_cmd_t cmd;
     const char *name; /* FQDN or ZONE (NULL for list-all, gc) */

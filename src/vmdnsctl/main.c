@@ -22,19 +22,23 @@
 static const char USAGE[] =
     "usage: vmdnsctl [--redis HOST:PORT]... [--sentinel HOST:PORT... --master NAME]\n"
     "                [--username U] [--password P] [--db N] [--prefix P] [--suffix S]\n"
-    "                [--timeout DURATION] COMMAND\n"
+    "                [--timeout DURATION] [--min-replicas auto|N]\n"
+    "                [--min-replicas-timeout DURATION] COMMAND\n"
     "commands:\n"
     "  zone-create ZONE --ns NS... --mbox MBOX [--ttl N]\n"
     "  register FQDN [--ipv4 A] [--ipv6 AAAA] [--ssh-port PORT] [--ttl N] [--lease 30m]\n"
     "               [--wait-visible HOST:PORT]... [--wait-timeout DURATION]\n"
     "  deregister FQDN [--wait-visible HOST:PORT]... [--wait-timeout DURATION]\n"
-    "  renew FQDN --lease 30m\n"
+    "  renew FQDN --lease 30m [--ipv4 A] [--ipv6 AAAA] [--ssh-port PORT] [--ttl N]\n"
+    "                 (with the VM's addresses: written again if the backend lost it)\n"
     "  set FQDN TYPE TTL RDATA...     (no RDATA: remove the type; names are absolute)\n"
     "  list [ZONE]                    (presentation format, like a zone file)\n"
     "  gc                             (delete names whose lease has expired)\n"
     "  confirm-drop BACKEND           (let vmdnsd's redis backend BACKEND drop the names\n"
     "                                  it holds back, degraded; * for every backend)\n"
     "Redis defaults to 127.0.0.1:6379. Durations: 90s, 30m, 2h, 1d, 1h30m, 500ms.\n"
+    "--min-replicas: a write succeeds once that many replicas hold it (WAIT); auto\n"
+    "(default): every replica in sync, none on a master without replicas.\n"
     "Exit status: 0 success, 1 failure, 2 bad command line.\n";
 
 /* Print "vmdnsctl: <message>" and return status 1. */
@@ -42,6 +46,13 @@ static int fail(const vmdns_error_t *e)
 {
     fprintf(stderr, "vmdnsctl: %s\n", e->message[0] ? e->message : vmdns_strerror(e->code));
     return 1;
+}
+
+/* The library's warning about a dangerous Redis setting: one line on stderr. */
+static void warn_stderr(const char *msg, void *ud)
+{
+    (void)ud;
+    fprintf(stderr, "vmdnsctl: warning: %s\n", msg);
 }
 
 /* Open the handle from the global options. */
@@ -65,6 +76,11 @@ static vmdns_registrar_t *open_registrar(const ctl_args_t *a, vmdns_error_t *err
         o.command_timeout_ms = a->timeout_ms;
         o.failover_timeout_ms = a->timeout_ms;
     }
+    if (a->min_replicas_set)
+        o.min_replicas = a->min_replicas;
+    if (a->replicas_timeout_ms)
+        o.min_replicas_timeout_ms = a->replicas_timeout_ms;
+    o.warn = warn_stderr;
     o.wait_visible = (const char *const *)a->wait_visible;
     o.n_wait_visible = a->n_wait_visible;
     if (a->wait_timeout_ms)
@@ -88,6 +104,12 @@ static int run(vmdns_registrar_t *r, const ctl_args_t *a, vmdns_error_t *e)
     case CMD_DEREGISTER:
         return vmdns_deregister(r, a->name, e);
     case CMD_RENEW:
+        if (a->ipv4 || a->ipv6) {
+            vmdns_vm_t vm = {VMDNS_VM_INIT,        .name = a->name,         .ipv4 = a->ipv4,
+                             .ipv6 = a->ipv6,      .ssh_port = a->ssh_port, .ttl = a->ttl,
+                             .lease_s = a->lease_s};
+            return vmdns_renew_vm(r, &vm, NULL, e);
+        }
         return vmdns_renew(r, a->name, a->lease_s, e);
     case CMD_SET:
         return vmdns_set_rrset(r, a->name, a->type, a->ttl, (const char *const *)a->rdata,

@@ -17,6 +17,7 @@
 #include <hiredis/hiredis.h>
 
 #include "common/hostport.h"
+#include "common/redis_info.h"
 #include "common/redis_schema.h"
 #include "common/sentinel.h"
 
@@ -358,18 +359,57 @@ static void test_schema_entries(void **state)
     assert_null(vmdns_schema_op_name(VMDNS_SCHEMA_OP_UNKNOWN));
 }
 
+/* INFO text: the keys that matter, replicas in sync, CRLF, junk. */
+static void test_redis_info(void **state)
+{
+    (void)state;
+    static const char info[] =
+        "# Replication\r\nrole:master\r\nconnected_slaves:2\r\n"
+        "slave0:ip=127.0.0.1,port=7001,state=online,offset=10,lag=0\r\n"
+        "slave1:ip=127.0.0.1,port=7002,state=wait_bgsave,offset=0,lag=0\r\n"
+        "master_replid:aaaa\r\nmaster_replid2:bbbb\r\n"
+        "# Memory\r\nmaxmemory_policy:allkeys-lru\r\n# Persistence\r\naof_enabled:0\r\n"
+        "slaveX:state=online\r\nrole\r\n:::\r\n";
+    vmdns_redis_info_t ri;
+    vmdns_redis_info_parse(info, sizeof(info) - 1, &ri);
+    assert_string_equal(ri.role, "master");
+    assert_int_equal(ri.connected_replicas, 2);
+    assert_int_equal(ri.online_replicas, 1);
+    assert_string_equal(ri.replid, "aaaa");
+    assert_string_equal(ri.replid2, "bbbb");
+    assert_string_equal(ri.maxmemory_policy, "allkeys-lru");
+    assert_int_equal(ri.aof_enabled, 0);
+    assert_int_equal(ri.rdb_save, -1);
+
+    char why[400];
+    assert_int_equal(vmdns_redis_info_risks(&ri, 0, why, sizeof(why)), 1); /* has replicas */
+    assert_non_null(strstr(why, "maxmemory-policy is allkeys-lru"));
+    ri.connected_replicas = 0;
+    ri.rdb_save = 0;
+    assert_int_equal(vmdns_redis_info_risks(&ri, 0, why, sizeof(why)), 2);
+    assert_non_null(strstr(why, "; no persistence"));
+    assert_int_equal(vmdns_redis_info_risks(&ri, 1, why, sizeof(why)), 1); /* sentinel replicas */
+    strcpy(ri.maxmemory_policy, "noeviction");
+    ri.aof_enabled = 1;
+    assert_int_equal(vmdns_redis_info_risks(&ri, 0, why, sizeof(why)), 0);
+    assert_string_equal(why, "");
+
+    vmdns_redis_info_parse(NULL, 0, &ri); /* nothing known: nothing to say */
+    assert_int_equal(ri.aof_enabled, -1);
+    assert_int_equal(vmdns_redis_info_risks(&ri, 0, why, sizeof(why)), 0);
+    vmdns_redis_info_parse("maxmemory_policy:a-policy-name-longer-than-the-buffer-holds\n", 60,
+                           &ri);
+    assert_int_equal(strlen(ri.maxmemory_policy), sizeof(ri.maxmemory_policy) - 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hostport_forms),
-        cmocka_unit_test(test_hostport_errors),
-        cmocka_unit_test(test_hostport_str_and_sockaddr),
-        cmocka_unit_test(test_sentinel_master),
-        cmocka_unit_test(test_sentinel_switch_and_replicas),
-        cmocka_unit_test(test_sentinel_nodes),
-        cmocka_unit_test(test_sentinel_round),
-        cmocka_unit_test(test_schema_keys),
-        cmocka_unit_test(test_schema_entries),
+        cmocka_unit_test(test_hostport_forms),  cmocka_unit_test(test_redis_info),
+        cmocka_unit_test(test_hostport_errors), cmocka_unit_test(test_hostport_str_and_sockaddr),
+        cmocka_unit_test(test_sentinel_master), cmocka_unit_test(test_sentinel_switch_and_replicas),
+        cmocka_unit_test(test_sentinel_nodes),  cmocka_unit_test(test_sentinel_round),
+        cmocka_unit_test(test_schema_keys),     cmocka_unit_test(test_schema_entries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

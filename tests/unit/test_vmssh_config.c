@@ -52,7 +52,9 @@ static void test_full_example(void **state)
              "  prefix: p-\n"
              "  ttl: 30\n"
              "  lease: 2h\n"
-             "  timeout: 3s\n",
+             "  timeout: 3s\n"
+             "  min_replicas: 2\n"
+             "  min_replicas_timeout: 250ms\n",
              &c);
     assert_int_equal(c.backend, VMSSH_BACKEND_IPTABLES);
     assert_string_equal(c.external_interface, "eth0");
@@ -70,6 +72,9 @@ static void test_full_example(void **state)
     assert_int_equal(c.dns.ttl, 30);
     assert_int_equal(c.dns.lease_s, 7200);
     assert_int_equal(c.dns.timeout_ms, 3000);
+    assert_true(c.dns.min_replicas_set);
+    assert_int_equal(c.dns.min_replicas, 2);
+    assert_int_equal(c.dns.min_replicas_timeout_ms, 250);
     vmssh_config_free(&c);
 }
 
@@ -93,6 +98,10 @@ static void test_defaults_and_sentinel(void **state)
     assert_int_equal(c.dns.n_sentinels, 1);
     assert_string_equal(c.dns.master, "mymaster");
     assert_int_equal(c.dns.lease_s, 290);
+    assert_false(c.dns.min_replicas_set); /* libvmdns's default: auto */
+    vmssh_config_free(&c);
+    parse_ok(BASE "dns:\n  redis: [\"127.0.0.1:6379\"]\n  min_replicas: auto\n", &c);
+    assert_int_equal(c.dns.min_replicas, VMDNS_MIN_REPLICAS_AUTO);
     vmssh_config_free(&c);
 }
 
@@ -104,6 +113,10 @@ static void test_errors_name_file_and_line(void **state)
     parse_bad("external_interface: eth0\nport_range: 30000\n", "t.yaml:2: port_range:");
     parse_bad(BASE "backend: pf\n", "t.yaml:4: backend: 'pf'");
     parse_bad(BASE "vm_ssh_port: 70000\n", "t.yaml:4: vm_ssh_port:");
+    parse_bad(BASE "dns:\n  redis: [\"127.0.0.1:6379\"]\n  min_replicas: some\n",
+              "t.yaml:6: dns.min_replicas");
+    parse_bad(BASE "dns:\n  redis: [\"127.0.0.1:6379\"]\n  min_replicas_timeout: 2m\n",
+              "t.yaml:6: dns.min_replicas_timeout");
     parse_bad(BASE "vm_ssh_port: 0\n", "t.yaml:4: vm_ssh_port:");
     parse_bad(BASE "public_ipv6: 10.0.0.1\n", "t.yaml:4: public_ipv6:");
     parse_bad("external_interface: eth0\nport_range: 1-2\npublic_ipv4: 300.1.1.1\n",
