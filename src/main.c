@@ -52,6 +52,7 @@
  * lifetime, the plugin stages.
  */
 #include <event2/event.h>
+#include <ldns/sha2.h>
 #include <event2/thread.h>
 #include <errno.h>
 #include <signal.h>
@@ -100,6 +101,7 @@ typedef struct vmdnsd {
     bool stopping;                             /* SIGTERM/SIGINT seen */
     bool hard_stop;                            /* a second one: no drain */
     uint64_t reloads_applied, reloads_failed;
+    char config_sha512[2 * LDNS_SHA512_DIGEST_LENGTH + 1]; /* of the running config file */
     bgjob_list_t jobs; /* drains and frees running off the control thread */
 } vmdnsd_t;
 
@@ -147,6 +149,32 @@ static void vmdnsd_collect(void *ctx, metrics_out_t *out)
                    "Number of the configuration being served (1 at startup, +1 per reload "
                    "attempt).");
     metrics_sample(out, "vmdns_config_generation", NULL, d->gen != NULL ? d->gen->id : 0);
+    if (d->config_sha512[0] != '\0') {
+        const char *labels[] = {"hash", "sha512", "value", d->config_sha512, NULL};
+        metrics_family(out, "coredns_reload_version_info", "gauge",
+                       "A metric with a constant '1' value labeled by hash, and value which type "
+                       "of hash generated.");
+        metrics_sample(out, "coredns_reload_version_info", labels, 1);
+    }
+}
+
+/* The SHA-512 of the config file as it is now (coredns_reload_version_info:
+ * CoreDNS hashes the Corefile it runs). Empty if it cannot be read. */
+static void vmdnsd_hash_config(vmdnsd_t *d)
+{
+    cfg_error_t err = {{0}};
+    size_t len;
+    char *text = cfg_read_file(d->ctx.path, &len, &err);
+    d->config_sha512[0] = '\0';
+    if (text == NULL) {
+        return;
+    }
+    unsigned char digest[LDNS_SHA512_DIGEST_LENGTH];
+    ldns_sha512((unsigned char *)text, (unsigned int)len, digest);
+    for (size_t i = 0; i < sizeof(digest); i++) {
+        snprintf(d->config_sha512 + 2 * i, 3, "%02x", digest[i]);
+    }
+    free(text);
 }
 
 /* A server for g whose workers have worker slots of their own (so they never
@@ -184,6 +212,7 @@ static void vmdnsd_activate(vmdnsd_t *d, gen_t *g)
 {
     const gen_t *prev = d->gen != g ? d->gen : NULL;
     d->gen = g;
+    vmdnsd_hash_config(d);
     gen_activate(g, prev, &d->shared);
     metrics_register_collector(&g->plugin.metrics, "vmdnsd", vmdnsd_collect, d);
     httpd_pool_commit(&d->httpd);

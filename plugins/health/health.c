@@ -116,8 +116,8 @@ static void health_join(void *state, const void *conf, const plugin_env_t *env)
     if (!c->enabled) {
         return;
     }
-    if (env->gen != NULL) {
-        env->gen->lameduck_ms = c->lameduck_ms;
+    if (env->gen != NULL && c->lameduck_ms > env->gen->lameduck_ms) {
+        env->gen->lameduck_ms = c->lameduck_ms; /* several blocks: the longest */
     }
     httpd_endpoint_keep(env, c->listen, &((const health_t *)state)->http);
 }

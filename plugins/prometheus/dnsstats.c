@@ -156,38 +156,51 @@ static inline size_t dnsstats_map_hash(const void *zone)
     return (size_t)(h >> 58) & (DNSSTATS_ZONE_MAP - 1); /* top 6 bits: 64 entries */
 }
 
-/* The number of this apex among the first n (published) names, or 0. */
-static uint32_t dnsstats_zone_find(const dnsstats_t *s, uint32_t n, const uint8_t *apex,
-                                   size_t apex_len)
+static inline const char *dnsstats_srv(const char *server)
+{
+    return server != NULL ? server : "";
+}
+
+/* Is pair i (published) (server, label)? */
+static inline bool dnsstats_zone_is(const dnsstats_t *s, uint32_t i, const char *server,
+                                    const char *label)
+{
+    return strcmp(s->zone_label[i], label) == 0 &&
+           strcmp(s->server_label[i], dnsstats_srv(server)) == 0;
+}
+
+/* The number of this pair among the first n (published), or 0. */
+static uint32_t dnsstats_zone_find(const dnsstats_t *s, uint32_t n, const char *server,
+                                   const char *label)
 {
     for (uint32_t i = 2; i < n; i++) {
-        if (s->apex_len[i] == apex_len && memcmp(s->apex[i], apex, apex_len) == 0) {
+        if (dnsstats_zone_is(s, i, server, label)) {
             return i;
         }
     }
     return 0;
 }
 
-/* The number of this apex: a lock-free look at the published names, else
- * (a zone never seen by any worker) a new number under the lock. */
-static uint32_t dnsstats_zone_number(dnsstats_t *s, const uint8_t *apex, size_t apex_len)
+/* The number of this pair: a lock-free look at the published ones, else
+ * (a pair never seen by any worker) a new number under the lock. */
+static uint32_t dnsstats_zone_number(dnsstats_t *s, const char *server, const char *label)
 {
     uint32_t n = atomic_load_explicit(&s->nzones, memory_order_acquire);
-    uint32_t i = dnsstats_zone_find(s, n, apex, apex_len);
+    uint32_t i = dnsstats_zone_find(s, n, server, label);
     if (i != 0 || n >= DNSSTATS_ZONES) {
         return i != 0 ? i : DNSSTATS_ZONE_OTHER;
     }
     pthread_mutex_lock(&s->lock);
     n = atomic_load_explicit(&s->nzones, memory_order_relaxed);
-    i = dnsstats_zone_find(s, n, apex, apex_len); /* claimed meanwhile? */
+    i = dnsstats_zone_find(s, n, server, label); /* claimed meanwhile? */
     if (i == 0) {
         i = DNSSTATS_ZONE_OTHER;
-        if (n < DNSSTATS_ZONES && apex_len <= NAME_MAX_WIRE &&
-            name_to_text(apex, apex_len, s->zone_label[n], DNSSTATS_LABEL_MAX) > 0) {
-            memcpy(s->apex[n], apex, apex_len);
-            s->apex_len[n] = (uint8_t)apex_len;
+        if (n < DNSSTATS_ZONES && strlen(label) < DNSSTATS_LABEL_MAX &&
+            strlen(dnsstats_srv(server)) < DNSSTATS_SERVER_MAX) {
+            strcpy(s->zone_label[n], label);
+            strcpy(s->server_label[n], dnsstats_srv(server));
             i = n;
-            /* The name is written before the number is published. */
+            /* The names are written before the number is published. */
             atomic_store_explicit(&s->nzones, n + 1, memory_order_release);
         }
     }
@@ -195,11 +208,11 @@ static uint32_t dnsstats_zone_number(dnsstats_t *s, const uint8_t *apex, size_t 
     return i;
 }
 
-/* Slow path: number the zone, then cache its pointer in the slot. */
+/* Slow path: number the pair, then cache its pointer in the slot. */
 static uint32_t dnsstats_zone_claim(dnsstats_t *s, dnsstats_slot_t *w, const void *zone,
-                                    const uint8_t *apex, size_t apex_len)
+                                    const char *server, const char *label)
 {
-    uint32_t index = dnsstats_zone_number(s, apex, apex_len);
+    uint32_t index = dnsstats_zone_number(s, server, label);
     if (w->map_used >= DNSSTATS_ZONE_MAP * 3 / 4) {
         memset(w->map, 0, sizeof(w->map)); /* a cache: forget and refill */
         w->map_used = 0;
@@ -215,19 +228,18 @@ static uint32_t dnsstats_zone_claim(dnsstats_t *s, dnsstats_slot_t *w, const voi
 }
 
 static inline uint32_t dnsstats_zone_index(dnsstats_t *s, dnsstats_slot_t *w, const void *zone,
-                                           const uint8_t *apex, size_t apex_len)
+                                           const char *server, const char *label)
 {
-    if (zone == NULL) {
+    if (zone == NULL || label == NULL) {
         return DNSSTATS_ZONE_NONE;
     }
     size_t h = dnsstats_map_hash(zone);
     while (w->map[h].zone != NULL) {
         if (w->map[h].zone == zone) {
             uint32_t i = w->map[h].index;
-            /* A freed zone's address may be reused by another zone: check.
+            /* A freed pointer may come back for other names: check.
              * Published names never change, so this reads them unlocked. */
-            if (i == DNSSTATS_ZONE_OTHER ||
-                (s->apex_len[i] == apex_len && memcmp(s->apex[i], apex, apex_len) == 0)) {
+            if (i == DNSSTATS_ZONE_OTHER || dnsstats_zone_is(s, i, server, label)) {
                 return i;
             }
             w->map[h].zone = (const void *)&w->map; /* tombstone: never a zone */
@@ -235,7 +247,7 @@ static inline uint32_t dnsstats_zone_index(dnsstats_t *s, dnsstats_slot_t *w, co
         }
         h = (h + 1) & (DNSSTATS_ZONE_MAP - 1);
     }
-    return dnsstats_zone_claim(s, w, zone, apex, apex_len);
+    return dnsstats_zone_claim(s, w, zone, server, label);
 }
 
 /* The number of a plugin name among the first n published, or 0. */
@@ -275,7 +287,7 @@ static inline unsigned dnsstats_plugin_index(dnsstats_t *s, const char *plugin)
 
 void dnsstats_record(dnsstats_t *s, dnsstats_slot_t *w, const dnsstats_obs_t *o)
 {
-    dnsstats_zone_t *z = &w->zone[dnsstats_zone_index(s, w, o->zone, o->apex, o->apex_len)];
+    dnsstats_zone_t *z = &w->zone[dnsstats_zone_index(s, w, o->zone, o->server, o->label)];
     unsigned proto = o->proto ? 1 : 0;
     unsigned type = dnsstats_type_index(o->qtype);
     unsigned rcode = o->rcode < DNSSTATS_RCODES - 1 ? o->rcode : DNSSTATS_RCODES - 1;
@@ -299,6 +311,7 @@ void dnsstats_record(dnsstats_t *s, dnsstats_slot_t *w, const dnsstats_obs_t *o)
 
 /* One zone summed over every slot. */
 typedef struct sum_zone {
+    const char *server;
     const char *label;
     uint64_t requests[2][2][DNSSTATS_TYPES];
     uint64_t do_requests;
@@ -349,12 +362,14 @@ static void sum_add_zone(sum_zone_t *d, const dnsstats_zone_t *z)
 
 static int sum_zone_cmp(const void *a, const void *b)
 {
-    return strcmp(((const sum_zone_t *)a)->label, ((const sum_zone_t *)b)->label);
+    const sum_zone_t *x = a, *y = b;
+    int c = strcmp(x->server, y->server);
+    return c != 0 ? c : strcmp(x->label, y->label);
 }
 
 /* Sum every slot, released ones included, into `sum` (zones sorted by
  * label). Returns 0 or -1. */
-static int dnsstats_sum(dnsstats_t *s, sum_t *sum)
+static int dnsstats_sum(dnsstats_t *s, const char *server, sum_t *sum)
 {
     memset(sum, 0, sizeof(*sum));
     sum->nplugins = atomic_load_explicit(&s->nplugins, memory_order_acquire);
@@ -375,6 +390,7 @@ static int dnsstats_sum(dnsstats_t *s, sum_t *sum)
     }
     for (size_t z = 0; z < sum->nzones; z++) {
         sum->zones[z].label = s->zone_label[z];
+        sum->zones[z].server = s->server_label[z][0] != '\0' ? s->server_label[z] : server;
     }
     qsort(sum->zones, sum->nzones, sizeof(*sum->zones), sum_zone_cmp);
     return 0;
@@ -390,7 +406,7 @@ static bool any_nonzero(const uint64_t *v, size_t n)
     return false;
 }
 
-static void render_do_requests(const sum_t *sum, const char *server, metrics_out_t *out)
+static void render_do_requests(const sum_t *sum, metrics_out_t *out)
 {
     bool header = false;
     for (size_t i = 0; i < sum->nzones; i++) {
@@ -403,36 +419,42 @@ static void render_do_requests(const sum_t *sum, const char *server, metrics_out
                            "Counter of DNS requests with DO bit set per zone.");
             header = true;
         }
-        const char *labels[] = {"server", server, "zone", z->label, "view", "", NULL};
+        const char *labels[] = {"server", z->server, "zone", z->label, "view", "", NULL};
         metrics_sample_u64(out, "coredns_dns_do_requests_total", labels, z->do_requests);
     }
 }
 
-static void render_duration(const sum_t *sum, const char *server, metrics_out_t *out)
+/* The duration histogram per server and zone: the types summed (CoreDNS's
+ * mixin and dashboards aggregate by server, zone and le). */
+static void render_duration(const sum_t *sum, metrics_out_t *out)
 {
     bool header = false;
     for (size_t i = 0; i < sum->nzones; i++) {
         const sum_zone_t *z = &sum->zones[i];
+        uint64_t counts[DNSSTATS_DUR_BOUNDS + 1] = {0};
+        uint64_t sum_ns = 0;
         for (unsigned t = 0; t < DNSSTATS_TYPES; t++) {
-            if (!any_nonzero(z->duration[t], DNSSTATS_DUR_BOUNDS + 1)) {
-                continue;
+            for (unsigned b = 0; b <= DNSSTATS_DUR_BOUNDS; b++) {
+                counts[b] += z->duration[t][b];
             }
-            if (!header) {
-                metrics_family(out, "coredns_dns_request_duration_seconds", "histogram",
-                               "Histogram of the time (in seconds) each request took per zone.");
-                header = true;
-            }
-            const char *labels[] = {"server", server, "zone", z->label,
-                                    "view",   "",     "type", dnsstats_type_label(t),
-                                    NULL};
-            metrics_histogram(out, "coredns_dns_request_duration_seconds", labels,
-                              dnsstats_duration_bounds, DNSSTATS_DUR_BOUNDS, z->duration[t],
-                              (double)z->duration_sum_ns[t] / 1e9);
+            sum_ns += z->duration_sum_ns[t];
         }
+        if (!any_nonzero(counts, DNSSTATS_DUR_BOUNDS + 1)) {
+            continue;
+        }
+        if (!header) {
+            metrics_family(out, "coredns_dns_request_duration_seconds", "histogram",
+                           "Histogram of the time (in seconds) each request took per zone.");
+            header = true;
+        }
+        const char *labels[] = {"server", z->server, "zone", z->label, "view", "", NULL};
+        metrics_histogram(out, "coredns_dns_request_duration_seconds", labels,
+                          dnsstats_duration_bounds, DNSSTATS_DUR_BOUNDS, counts,
+                          (double)sum_ns / 1e9);
     }
 }
 
-static void render_size(const sum_t *sum, const char *server, bool request, metrics_out_t *out)
+static void render_size(const sum_t *sum, bool request, metrics_out_t *out)
 {
     const char *name =
         request ? "coredns_dns_request_size_bytes" : "coredns_dns_response_size_bytes";
@@ -450,8 +472,8 @@ static void render_size(const sum_t *sum, const char *server, bool request, metr
                                        : "Size of the returned response in bytes.");
                 header = true;
             }
-            const char *labels[] = {"server", server, "zone",  z->label,
-                                    "view",   "",     "proto", dnsstats_proto_label[p],
+            const char *labels[] = {"server", z->server, "zone",  z->label,
+                                    "view",   "",        "proto", dnsstats_proto_label[p],
                                     NULL};
             metrics_histogram(out, name, labels, dnsstats_size_bounds, DNSSTATS_SIZE_BOUNDS, counts,
                               (double)(request ? z->req_size_sum[p] : z->resp_size_sum[p]));
@@ -459,7 +481,7 @@ static void render_size(const sum_t *sum, const char *server, bool request, metr
     }
 }
 
-static void render_requests(const sum_t *sum, const char *server, metrics_out_t *out)
+static void render_requests(const sum_t *sum, metrics_out_t *out)
 {
     bool header = false;
     for (size_t i = 0; i < sum->nzones; i++) {
@@ -476,7 +498,7 @@ static void render_requests(const sum_t *sum, const char *server, metrics_out_t 
                             "Counter of DNS requests made per zone, protocol and family.");
                         header = true;
                     }
-                    const char *labels[] = {"server", server,
+                    const char *labels[] = {"server", z->server,
                                             "zone",   z->label,
                                             "view",   "",
                                             "proto",  dnsstats_proto_label[p],
@@ -491,7 +513,7 @@ static void render_requests(const sum_t *sum, const char *server, metrics_out_t 
     }
 }
 
-static void render_responses(const sum_t *sum, const char *server, metrics_out_t *out)
+static void render_responses(const sum_t *sum, metrics_out_t *out)
 {
     bool header = false;
     for (size_t i = 0; i < sum->nzones; i++) {
@@ -514,8 +536,8 @@ static void render_responses(const sum_t *sum, const char *server, metrics_out_t
                                    "Counter of response status codes.");
                     header = true;
                 }
-                const char *labels[] = {"server", server, "zone",   z->label,        "view", "",
-                                        "rcode",  rcode,  "plugin", sum->plugins[p], NULL};
+                const char *labels[] = {"server", z->server, "zone",   z->label,        "view", "",
+                                        "rcode",  rcode,     "plugin", sum->plugins[p], NULL};
                 metrics_sample_u64(out, "coredns_dns_responses_total", labels, z->responses[r][p]);
             }
         }
@@ -525,16 +547,16 @@ static void render_responses(const sum_t *sum, const char *server, metrics_out_t
 void dnsstats_render(dnsstats_t *s, const char *server, metrics_out_t *out)
 {
     sum_t sum;
-    if (dnsstats_sum(s, &sum) != 0) {
+    if (dnsstats_sum(s, server, &sum) != 0) {
         out->failed = true;
         return;
     }
     /* Sorted by family name, as the Go client writes them. */
-    render_do_requests(&sum, server, out);
-    render_duration(&sum, server, out);
-    render_size(&sum, server, true, out);
-    render_requests(&sum, server, out);
-    render_size(&sum, server, false, out);
-    render_responses(&sum, server, out);
+    render_do_requests(&sum, out);
+    render_duration(&sum, out);
+    render_size(&sum, true, out);
+    render_requests(&sum, out);
+    render_size(&sum, false, out);
+    render_responses(&sum, out);
     free(sum.zones);
 }

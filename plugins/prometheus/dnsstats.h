@@ -21,13 +21,15 @@
  *
  * Labels are small indexes, not strings: proto, family, qtype (the types
  * CoreDNS monitors, else "other"), rcode, the answering plugin, and the
- * zone. Zone and plugin names are numbered once for the whole store (slot
- * 0 is "." for answers from no zone, 1 is "other" once the table is full):
- * a worker finds a zone through a small cache of its own keyed by the zone
- * pointer and checked against the apex, so a query allocates nothing and
- * hashes nothing but a pointer. Only a zone or plugin seen for the first
- * time takes the store's lock (the claim path); lookups never do. A zone
- * replaced in the view (new pointer, same apex) finds its old number.
+ * (server, zone) pair: the listener and the server block's zone that took
+ * the query, as in CoreDNS ("dropped" for a name no block serves). Pairs
+ * and plugin names are numbered once for the whole store (slot 0 is "."
+ * for queries with no zone, 1 is "other" once the table is full): a worker
+ * finds a pair through a small cache of its own keyed by a pointer and
+ * checked against the names, so a query allocates nothing and hashes
+ * nothing but a pointer. Only a pair or plugin seen for the first time
+ * takes the store's lock (the claim path); lookups never do. A reload's
+ * new blocks (new pointers, same names) find their old numbers.
  */
 #ifndef VMDNS_PROMETHEUS_DNSSTATS_H
 #define VMDNS_PROMETHEUS_DNSSTATS_H
@@ -51,6 +53,7 @@
 #define DNSSTATS_DUR_BOUNDS  16
 #define DNSSTATS_SIZE_BOUNDS 14
 #define DNSSTATS_LABEL_MAX   (NAME_MAX_WIRE * 4 + 2) /* zone name as text */
+#define DNSSTATS_SERVER_MAX  128                     /* "dns://[v6 address]:port" */
 #define DNSSTATS_MAX_SLOTS   4096 /* worker slots: two servers of 2x1024 workers */
 
 /* CoreDNS's buckets: duration in seconds, sizes in bytes. */
@@ -90,8 +93,7 @@ typedef struct dnsstats {
     _Atomic uint32_t nslots; /* slots allocated; published after slot[i] */
     _Atomic(dnsstats_slot_t *) slot[DNSSTATS_MAX_SLOTS];
     _Atomic uint32_t nzones; /* zone numbers in use; published after the name */
-    uint8_t apex[DNSSTATS_ZONES][NAME_MAX_WIRE];
-    uint8_t apex_len[DNSSTATS_ZONES];
+    char server_label[DNSSTATS_ZONES][DNSSTATS_SERVER_MAX]; /* "" : the render's default */
     char zone_label[DNSSTATS_ZONES][DNSSTATS_LABEL_MAX];
     _Atomic uint32_t nplugins;                      /* plugin numbers in use; [0] = "" (the view) */
     _Atomic(const char *) plugin[DNSSTATS_PLUGINS]; /* static names */
@@ -99,11 +101,14 @@ typedef struct dnsstats {
 
 /* What one answered query contributes. */
 typedef struct dnsstats_obs {
-    const void *zone;    /* zone answered from (its identity), or NULL */
-    const uint8_t *apex; /* its apex, lower-cased wire (ignored if zone is NULL) */
-    size_t apex_len;
-    unsigned proto;  /* 0 udp, 1 tcp */
-    unsigned family; /* 0 IPv4, 1 IPv6 */
+    const void *zone;   /* identity of the (server, zone) pair (a pointer that
+                         * stays with these names while it lives), or NULL */
+    const char *server; /* `server` label ("dns://127.0.0.1:53"); NULL: the
+                         * render's default */
+    const char *label;  /* `zone` label ("example.com.", "dropped"); ignored
+                         * if zone is NULL */
+    unsigned proto;     /* 0 udp, 1 tcp */
+    unsigned family;    /* 0 IPv4, 1 IPv6 */
     uint16_t qtype;
     bool do_bit;
     unsigned rcode;

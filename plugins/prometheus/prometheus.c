@@ -79,10 +79,27 @@ static void prom_render_plugins(const prom_t *p, metrics_out_t *out)
     metrics_family(out, "coredns_plugin_enabled", "gauge",
                    "A metric that indicates whether a plugin is enabled on per server and zone "
                    "basis.");
-    const char *name;
-    for (size_t i = 0; (name = chain_plugin_name(chain, i)) != NULL; i++) {
-        const char *labels[] = {"server", p->server, "zone", ".", "view", "", "name", name, NULL};
-        metrics_sample(out, "coredns_plugin_enabled", labels, 1);
+    /* Per server block, as CoreDNS: each listener and zone of the block,
+     * each plugin it runs (data sources are shared by every block). */
+    for (size_t b = 0; b < chain_blocks(chain); b++) {
+        const char *server, *zone, *name;
+        for (size_t s = 0; (server = chain_block_server(chain, b, s)) != NULL; s++) {
+            for (size_t z = 0; (zone = chain_block_zone(chain, b, z)) != NULL; z++) {
+                for (size_t i = 0; (name = chain_plugin_name(chain, i)) != NULL; i++) {
+                    bool in_block = false;
+                    const char *bn;
+                    for (size_t k = 0; (bn = chain_block_plugin(chain, b, k)) != NULL; k++) {
+                        in_block = in_block || strcmp(bn, name) == 0;
+                    }
+                    if (!in_block && !chain_plugin_global_name(chain, name)) {
+                        continue;
+                    }
+                    const char *labels[] = {"server", server, "zone", zone, "view",
+                                            "",       "name", name,   NULL};
+                    metrics_sample(out, "coredns_plugin_enabled", labels, 1);
+                }
+            }
+        }
     }
 }
 
@@ -185,7 +202,7 @@ static bool prom_conf_equal(const void *a, const void *b)
 {
     const prom_conf_t *x = a, *y = b;
     return x->enabled == y->enabled && x->workers == y->workers &&
-           strcmp(x->listen, y->listen) == 0 && strcmp(x->server, y->server) == 0;
+           strcmp(x->listen, y->listen) == 0;
 }
 
 static int prom_parse(const plugin_parse_env_t *penv, cfg_node_t *cfg, void **conf,
@@ -260,22 +277,29 @@ static void prom_done(void *state, request_t *req)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    /* The plugin that wrote the answer: a query hook's, else the data
+     * source that owns the zone it came from ("file", "redis"). */
+    const char *plugin = req->answered_by;
+    if (plugin == NULL && req->meta.zone != NULL) {
+        plugin = view_zone_owner(req->meta.zone);
+    }
     dnsstats_obs_t o = {
-        .zone = req->meta.zone,
+        .zone = req->zone_label != NULL ? (const void *)((uintptr_t)req->zone_label ^
+                                                         ((uintptr_t)req->server_label << 7))
+                                        : NULL,
+        .server = req->server_label,
+        .label = req->zone_label,
         .proto = req->proto == REQ_TCP,
         .family = req->peer != NULL && req->peer->sa_family == AF_INET6,
         .qtype = q->qtype,
         .do_bit = q->has_edns && q->edns_do,
         .rcode = req->meta.rcode,
-        .plugin = req->answered_by,
+        .plugin = plugin,
         .req_size = q->len,
         .dropped = req->action == RESPOND_DROP,
         .resp_size = req->resp_len,
         .duration_ns = now > req->start_ns ? now - req->start_ns : 0,
     };
-    if (o.zone != NULL) {
-        o.apex = view_zone_apex(req->meta.zone, &o.apex_len);
-    }
     dnsstats_record(p->stats, slot, &o);
 }
 
@@ -309,5 +333,6 @@ const plugin_t plugin_prometheus = {
     .corefile = prom_corefile,
     .join = prom_join,
     .done = prom_done,
+    .sees_dropped = true,
     .teardown = prom_teardown,
 };

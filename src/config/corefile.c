@@ -21,12 +21,16 @@
  * CoreDNS plugins that vmdnsd does without are accepted with a note
  * (cf_ignored); anything else is "unknown directive".
  *
- * vmdnsd runs one plugin chain over one view, so what CoreDNS configures
- * per server block is merged: the listen addresses of all blocks are
- * served, zones of all data sources are in the view, and a chain-wide
- * directive repeated in several blocks must say the same thing each time
- * (cf_once: the usual `prometheus :9153` in every block is fine; two
- * different addresses are an error rather than a silent choice).
+ * Each server block becomes one item of the tree's `servers` list, as a
+ * YAML user would write it: `zones` (the block's keys), `listen` (its
+ * keys' ports on its `bind` addresses) and the sections of its per-query
+ * plugins (log, errors, prometheus, health...), so each block gets its
+ * own instances with its own options (core/chain.c). Data sources (file,
+ * redis: plugins whose data lives in the view) fill the one shared view:
+ * their directives, in whatever block, write the top-level section, and a
+ * data directive repeated in several blocks must say the same thing each
+ * time where it cannot be merged (cf_once). A directive given twice in one
+ * block must say the same thing twice.
  */
 #include "config/corefile.h"
 
@@ -64,9 +68,11 @@ typedef struct cf_block {
     size_t nbinds;
 } cf_block_t;
 
-/* A chain-wide directive seen already, and what it said. */
+/* A directive seen already (in which block: -1 for a data source's,
+ * which is global), and what it said. */
 typedef struct cf_seen {
     const char *name;
+    long block;
     char sig[1024];
     const cf_token_t *at;
 } cf_seen_t;
@@ -81,7 +87,10 @@ struct cf_plugin_ctx {
     size_t nplugins;
     const cf_block_t *block; /* the server block being read */
     const plugin_t *owner;   /* the plugin whose hook runs */
-    cfg_node_t *listen;      /* the `listen` list, made on first use */
+    cfg_node_t *servers;     /* the `servers` list */
+    cfg_node_t *bnode;       /* the block's item in it */
+    long nblock;             /* its number */
+    cfg_node_t *listen;      /* the block's `listen` list, made on first use */
     unsigned default_port;   /* of keys without one: 53, or -dns.port */
     cf_seen_t once[CF_MAX_ONCE];
     size_t nonce;
@@ -101,9 +110,17 @@ int cf_fail(cfg_error_t *err, const cf_token_t *at, const char *fmt, ...)
 
 /* ---- tree helpers (corefile_plugin.h) ---- */
 
+/* Does the plugin running its hook feed the shared view (one top-level
+ * section for every block) rather than configure its block? */
+static bool cf_owner_global(const cf_plugin_ctx_t *ctx)
+{
+    return ctx->owner != NULL && (ctx->owner->view_data == PLUGIN_VIEW_HANDOVER ||
+                                  ctx->owner->view_data == PLUGIN_VIEW_BOUND);
+}
+
 cfg_node_t *cf_root(cf_plugin_ctx_t *ctx)
 {
-    return ctx->root;
+    return cf_owner_global(ctx) || ctx->bnode == NULL ? ctx->root : ctx->bnode;
 }
 
 static cfg_node_t *cf_scalar(const cf_token_t *at, const char *text)
@@ -152,9 +169,10 @@ cfg_node_t *cf_add_node(cfg_node_t *seq, const cf_token_t *at, cfg_kind_t kind, 
 cfg_node_t *cf_section(cf_plugin_ctx_t *ctx, const char *key, const cf_token_t *at, cfg_kind_t kind,
                        cfg_error_t *err)
 {
-    cfg_node_t *n = cfg_peek(ctx->root, key);
+    cfg_node_t *root = cf_root(ctx);
+    cfg_node_t *n = cfg_peek(root, key);
     if (n == NULL) {
-        return cf_put_node(ctx->root, key, at, kind, err);
+        return cf_put_node(root, key, at, kind, err);
     }
     if (n->kind != kind) {
         cf_fail(err, at, "%s: given twice in different forms", key);
@@ -252,6 +270,7 @@ int cf_once(cf_plugin_ctx_t *p, const cf_directive_t *d, cfg_error_t *err)
 {
     /* Keyed by plugin: a directive may have several names. */
     const char *who = p->owner != NULL ? p->owner->name : d->name->text;
+    long block = cf_owner_global(p) ? -1 : p->nblock;
     char sig[1024];
     size_t off = 0;
     const cf_token_t *end = d->block ? d->body + d->nbody : d->args + d->nargs;
@@ -265,15 +284,19 @@ int cf_once(cf_plugin_ctx_t *p, const cf_directive_t *d, cfg_error_t *err)
     sig[off] = '\0';
     for (size_t i = 0; i < p->nonce; i++) {
         cf_seen_t *s = &p->once[i];
-        if (strcmp(s->name, who) != 0) {
+        if (strcmp(s->name, who) != 0 || s->block != block) {
             continue;
         }
         if (strcmp(s->sig, sig) == 0) {
             return 1;
         }
+        if (block >= 0) {
+            return cf_fail(err, d->name, "%s: given twice in this server block (first on %s:%d)",
+                           d->name->text, s->at->file, s->at->line);
+        }
         return cf_fail(err, d->name,
-                       "%s: differs from the one on %s:%d (vmdnsd has one plugin chain for all "
-                       "server blocks: give it once, or the same everywhere)",
+                       "%s: differs from the one on %s:%d (data sources fill one view shared by "
+                       "every server block: give it once, or the same everywhere)",
                        d->name->text, s->at->file, s->at->line);
     }
     if (p->nonce == CF_MAX_ONCE) {
@@ -281,6 +304,7 @@ int cf_once(cf_plugin_ctx_t *p, const cf_directive_t *d, cfg_error_t *err)
     }
     cf_seen_t *s = &p->once[p->nonce++];
     s->name = who;
+    s->block = block;
     s->at = d->name;
     memcpy(s->sig, sig, off + 1);
     return 0;
@@ -499,7 +523,7 @@ static int cf_listen_add(cf_parser_t *p, const cf_token_t *at, const char *addr,
     char text[INET6_ADDRSTRLEN + 16];
     snprintf(text, sizeof(text), strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr, port);
     if (p->listen == NULL &&
-        (p->listen = cf_put_node(p->root, "listen", at, CFG_SEQ, p->err)) == NULL) {
+        (p->listen = cf_put_node(p->bnode, "listen", at, CFG_SEQ, p->err)) == NULL) {
         return -1;
     }
     for (size_t i = 0; i < p->listen->n; i++) {
@@ -529,6 +553,29 @@ static int cf_block_listen(cf_parser_t *p, const cf_block_t *b)
     return 0;
 }
 
+/* The block's item in `servers`, with its `zones`. */
+static int cf_block_node(cf_parser_t *p, const cf_block_t *b)
+{
+    const cf_token_t *at = b->keys[0].at;
+    if (p->servers == NULL &&
+        (p->servers = cf_put_node(p->root, "servers", at, CFG_SEQ, p->err)) == NULL) {
+        return -1;
+    }
+    p->bnode = cf_add_node(p->servers, at, CFG_MAP, p->err);
+    cfg_node_t *zones =
+        p->bnode != NULL ? cf_put_node(p->bnode, "zones", at, CFG_SEQ, p->err) : NULL;
+    if (zones == NULL) {
+        return -1;
+    }
+    for (size_t k = 0; k < b->nkeys; k++) {
+        if (cf_add(zones, b->keys[k].at, b->keys[k].zone, p->err) != 0) {
+            return -1;
+        }
+    }
+    p->listen = NULL;
+    return 0;
+}
+
 /* One server block from p->pos. `braceless`: the file's only block may
  * leave out its braces (everything after the keys is its body). */
 static int cf_server_block(cf_parser_t *p, bool braceless)
@@ -537,6 +584,9 @@ static int cf_server_block(cf_parser_t *p, bool braceless)
     cf_block_t b = {0};
     size_t i = p->pos;
     int rc = cf_keys(p, &b, &i);
+    if (rc == 0) {
+        rc = cf_block_node(p, &b);
+    }
     const cf_token_t *open = i < T->n && cf_is_open(&T->t[i]) ? &T->t[i] : NULL;
     if (rc == 0 && open == NULL && !braceless) {
         rc = cf_fail(p->err, b.keys[b.nkeys - 1].at, "expected '{' after the server block keys");
@@ -561,6 +611,8 @@ static int cf_server_block(cf_parser_t *p, bool braceless)
     if (rc == 0) {
         rc = cf_block_listen(p, &b);
     }
+    p->bnode = NULL;
+    p->nblock++;
     free(b.keys);
     free(b.binds);
     return rc;

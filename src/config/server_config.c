@@ -24,9 +24,10 @@
 #define CFG_MAX_IDLE_MS  (3600ull * 1000)
 #define CFG_MAX_IO_MS    (60ull * 1000)
 
-/* Append one checked address to out->listen. */
-static int cfg_add_listen(cfg_server_t *out, const cfg_node_t *n, const char *text,
-                          cfg_error_t *err)
+/* Append one checked address to out->listen (`shared`: already there is
+ * fine, another server block listens there too). */
+static int cfg_add_listen_to(cfg_server_t *out, const cfg_node_t *n, const char *text, bool shared,
+                             cfg_error_t *err)
 {
     struct sockaddr_storage ss;
     socklen_t sslen;
@@ -36,8 +37,11 @@ static int cfg_add_listen(cfg_server_t *out, const cfg_node_t *n, const char *te
     }
     for (size_t i = 0; i < out->opts.nlisten; i++) {
         if (strcmp(out->listen[i], text) == 0) {
-            return cfg_fail(err, n, "listen address '%s' is given twice", text);
+            return shared ? 0 : cfg_fail(err, n, "listen address '%s' is given twice", text);
         }
+    }
+    if (out->opts.nlisten == CFG_MAX_LISTEN) {
+        return cfg_fail(err, n, "listen: more than %d addresses", CFG_MAX_LISTEN);
     }
     char *copy = strdup(text);
     if (copy == NULL) {
@@ -47,8 +51,71 @@ static int cfg_add_listen(cfg_server_t *out, const cfg_node_t *n, const char *te
     return 0;
 }
 
+static int cfg_add_listen(cfg_server_t *out, const cfg_node_t *n, const char *text,
+                          cfg_error_t *err)
+{
+    return cfg_add_listen_to(out, n, text, false, err);
+}
+
+/* `servers: [{listen: ...}, ...]`: every server's addresses, each once
+ * (several server blocks may share one). */
+static int cfg_read_servers_listen(cfg_node_t *root, cfg_node_t *servers, cfg_server_t *out,
+                                   cfg_error_t *err)
+{
+    cfg_node_t *top = cfg_peek(root, "listen");
+    if (top != NULL) {
+        return cfg_fail(err, top, "listen: with `servers`, give each server its own listen");
+    }
+    if (servers->kind != CFG_SEQ || servers->n == 0) {
+        return cfg_fail(err, servers,
+                        "servers: expected a list of servers (zones, listen, plugins)");
+    }
+    out->listen = calloc(CFG_MAX_LISTEN, sizeof(*out->listen));
+    if (out->listen == NULL) {
+        return cfg_fail(err, servers, "out of memory");
+    }
+    out->opts.listen = (const char **)out->listen;
+    for (size_t s = 0; s < servers->n; s++) {
+        cfg_node_t *item = servers->items[s];
+        if (item->kind != CFG_MAP) {
+            return cfg_fail(err, item, "servers: each server is a map (zones, listen, plugins)");
+        }
+        cfg_node_t *n = cfg_peek(item, "listen");
+        if (n == NULL) {
+            if (cfg_add_listen_to(out, item, CFG_DEFAULT_LISTEN, true, err) != 0) {
+                return -1;
+            }
+            continue;
+        }
+        if (n->kind == CFG_MAP || (n->kind == CFG_SEQ && n->n == 0)) {
+            return cfg_fail(err, n, "listen: expected an address or a non-empty list of addresses");
+        }
+        size_t count = n->kind == CFG_SEQ ? n->n : 1;
+        for (size_t i = 0; i < count; i++) {
+            const cfg_node_t *it = n->kind == CFG_SEQ ? n->items[i] : n;
+            const char *text;
+            if (cfg_string(it, &text, err) != 0) {
+                return -1;
+            }
+            for (size_t j = 0; j < i; j++) {
+                if (n->items[j]->kind == CFG_SCALAR && strcmp(n->items[j]->value, text) == 0) {
+                    return cfg_fail(err, it, "listen address '%s' is given twice", text);
+                }
+            }
+            if (cfg_add_listen_to(out, it, text, true, err) != 0) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 static int cfg_read_listen(cfg_node_t *root, cfg_server_t *out, cfg_error_t *err)
 {
+    cfg_node_t *servers = cfg_peek(root, "servers");
+    if (servers != NULL) {
+        return cfg_read_servers_listen(root, servers, out, err);
+    }
     cfg_node_t *n = cfg_get(root, "listen");
     size_t count = n == NULL ? 1 : n->kind == CFG_SEQ ? n->n : 1;
     if (n != NULL && n->kind == CFG_MAP) {
@@ -163,6 +230,12 @@ int cfg_server_read(cfg_node_t *root, cfg_server_t *out, cfg_error_t *err)
         cfg_server_free(out);
         return -1;
     }
+    out->alias = calloc(out->opts.nlisten + 1, sizeof(*out->alias));
+    if (out->alias == NULL) {
+        cfg_server_free(out);
+        return cfg_fail(err, root, "out of memory");
+    }
+    server_listen_alias(out->opts.listen, out->opts.nlisten, out->alias);
     return 0;
 }
 
@@ -175,5 +248,6 @@ void cfg_server_free(cfg_server_t *s)
         free(s->listen[i]);
     }
     free(s->listen);
+    free(s->alias);
     memset(s, 0, sizeof(*s));
 }

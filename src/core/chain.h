@@ -98,6 +98,19 @@ bool chain_ready(const chain_t *chain, char *why, size_t why_len);
  * end (for coredns_plugin_enabled). */
 const char *chain_plugin_name(const chain_t *chain, size_t i);
 
+/* Server blocks (chain.c: one per item of `servers`, or one for a config
+ * without it), for coredns_plugin_enabled: how many; block b's i-th zone
+ * ("example.com."), i-th `server` label ("dns://127.0.0.1:53"), i-th
+ * plugin (chain order); NULL past the end. */
+size_t chain_blocks(const chain_t *chain);
+const char *chain_block_zone(const chain_t *chain, size_t b, size_t i);
+const char *chain_block_server(const chain_t *chain, size_t b, size_t i);
+const char *chain_block_plugin(const chain_t *chain, size_t b, size_t i);
+
+/* True if the chain's plugin `name` is a data source (one instance for
+ * every block: file, redis). */
+bool chain_plugin_global_name(const chain_t *chain, const char *name);
+
 /* Drop the chain's hold on its instances, in reverse order: those no other
  * chain holds are torn down (and their config freed). NULL is fine. */
 void chain_free(chain_t *chain);
@@ -112,6 +125,10 @@ typedef struct chain_packet {
     unsigned worker; /* request_t.worker */
     unsigned slot;   /* request_t.slot */
     uint64_t start_ns;
+    unsigned listener; /* the listen address (index into the config's `listen`
+                        * list, its first alias: server_listen_alias) the
+                        * packet came to; picks the server blocks that may
+                        * answer it */
 } chain_packet_t;
 
 /* Answer one packet into out (cap bytes; for UDP at least 65535 so any

@@ -81,6 +81,7 @@ gen_t *gen_load(const gen_ctx_t *ctx, unsigned id, const gen_t *prev, cfg_error_
         .listen = o->listen,
         .nlisten = o->nlisten,
         .config_path = ctx->path,
+        .listen_alias = g->server_cfg.alias,
     };
     /* The whole config is read and checked before anything starts. */
     chain_conf_t *cc = chain_parse(&penv, g->cfg, err);

@@ -75,22 +75,27 @@ typedef struct request {
     req_proto_t proto;           /* udp or tcp */
     const struct sockaddr *peer; /* client address */
     socklen_t peer_len;
-    unsigned worker;         /* index of the worker thread in its server (0..workers-1) */
-    unsigned slot;           /* worker slot: unique among every running server's
-                              * workers (state kept across reloads; see
-                              * plugin_slots_claim) */
-    uint64_t start_ns;       /* CLOCK_MONOTONIC when received */
-    uint8_t *resp;           /* response buffer */
-    size_t resp_cap;         /* its size: the largest message allowed */
-    size_t resp_len;         /* bytes written */
-    answer_meta_t meta;      /* rcode/AA/TC/zone/kind/charged name of the response */
-    const char *answered_by; /* name of the plugin that wrote resp */
-    respond_action_t action; /* the respond stage's decision (done hooks) */
-    const char *action_by;   /* the plugin that decided DROP/TRUNCATE, or NULL */
-    bool server_cookie_ok;   /* the query carried a server cookie this server
-                              * made and it is valid (RFC 7873/9018); set by the
-                              * server before the chain runs. RRL exempts such
-                              * clients. */
+    unsigned worker;          /* index of the worker thread in its server (0..workers-1) */
+    unsigned slot;            /* worker slot: unique among every running server's
+                               * workers (state kept across reloads; see
+                               * plugin_slots_claim) */
+    uint64_t start_ns;        /* CLOCK_MONOTONIC when received */
+    uint8_t *resp;            /* response buffer */
+    size_t resp_cap;          /* its size: the largest message allowed */
+    size_t resp_len;          /* bytes written */
+    answer_meta_t meta;       /* rcode/AA/TC/zone/kind/charged name of the response */
+    const char *answered_by;  /* name of the plugin that wrote resp */
+    respond_action_t action;  /* the respond stage's decision (done hooks) */
+    const char *action_by;    /* the plugin that decided DROP/TRUNCATE, or NULL */
+    bool server_cookie_ok;    /* the query carried a server cookie this server
+                               * made and it is valid (RFC 7873/9018); set by the
+                               * server before the chain runs. RRL exempts such
+                               * clients. */
+    const char *server_label; /* the listener, as CoreDNS's `server` label:
+                               * "dns://127.0.0.1:53", "dns://:53" */
+    const char *zone_label;   /* the server block's zone that took the query
+                               * ("example.com.", "."), or "dropped" when no
+                               * block on that listener serves the name */
 } request_t;
 
 /* What a query hook decided. */
@@ -243,6 +248,9 @@ typedef struct plugin_parse_env {
     const char *const *listen; /* the DNS listen addresses */
     size_t nlisten;
     const char *config_path; /* the config file given on the command line, or NULL */
+    /* listen_alias[i]: the first listen address sharing a socket with
+     * listen[i] (server_listen_alias); NULL: each is its own. */
+    const unsigned *listen_alias;
 } plugin_parse_env_t;
 
 typedef struct plugin {
@@ -316,6 +324,10 @@ typedef struct plugin {
      * message; the connection stays open. TRUNCATE keeps the reply's OPT. */
     respond_action_t (*respond)(void *state, request_t *req);
     void (*done)(void *state, request_t *req);
+    /* The done hook also sees the queries no server block took (REFUSED,
+     * zone_label "dropped"; metrics count them as CoreDNS does). Each such
+     * instance sees them once, not once per block. */
+    bool sees_dropped;
     /* Optional: did the background work of a setup fail (env->reloading)?
      * -1 with err ("FILE:LINE: problem"): the reload is dropped. */
     int (*failed)(void *state, cfg_error_t *err);

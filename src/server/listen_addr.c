@@ -68,3 +68,28 @@ int server_listen_addrs(const char *text, server_addr_t out[2], char *err, size_
     out[1].optional = true;
     return 2;
 }
+
+void server_listen_alias(const char *const *listen, size_t n, unsigned *alias)
+{
+    char why[256];
+    for (size_t i = 0; i < n; i++) {
+        alias[i] = (unsigned)i;
+        server_addr_t a[2];
+        int na = server_listen_addrs(listen[i], a, why, sizeof(why));
+        for (size_t j = 0; j < i && na > 0 && alias[i] == i; j++) {
+            server_addr_t b[2];
+            int nb = server_listen_addrs(listen[j], b, why, sizeof(why));
+            for (int x = 0; x < na; x++) {
+                for (int y = 0; y < nb; y++) {
+                    bool port0 = a[x].ss.ss_family == AF_INET
+                                     ? ((const struct sockaddr_in *)&a[x].ss)->sin_port == 0
+                                     : ((const struct sockaddr_in6 *)&a[x].ss)->sin6_port == 0;
+                    if (!port0 && a[x].len == b[y].len &&
+                        memcmp(&a[x].ss, &b[y].ss, a[x].len) == 0) {
+                        alias[i] = alias[j];
+                    }
+                }
+            }
+        }
+    }
+}

@@ -57,11 +57,12 @@ struct server {
     struct sockaddr_storage *addr; /* port patched after a port-0 bind */
     socklen_t *addr_len;
     uint16_t *bound_port;
-    bool *optional; /* addr[i] is left out where its family cannot be bound */
-    size_t nlisten; /* listen addresses of the config */
-    size_t *first;  /* listen address i: index of its first socket address */
-    bool running;   /* threads were spawned and not joined */
-    bool tried;     /* server_start() was called (it is not repeatable) */
+    bool *optional;        /* addr[i] is left out where its family cannot be bound */
+    size_t nlisten;        /* listen addresses of the config */
+    size_t *first;         /* listen address i: index of its first socket address */
+    unsigned *sock_listen; /* socket address k: the listener it reports (first alias) */
+    bool running;          /* threads were spawned and not joined */
+    bool tried;            /* server_start() was called (it is not repeatable) */
 };
 
 static uint16_t get_port(const struct sockaddr_storage *ss);
@@ -113,26 +114,35 @@ server_t *server_new(const server_opts_t *o, const view_t *view, const chain_t *
     s->bound_port = calloc(cap, sizeof(*s->bound_port));
     s->optional = calloc(cap, sizeof(*s->optional));
     s->first = calloc(o->nlisten, sizeof(*s->first));
+    s->sock_listen = calloc(cap, sizeof(*s->sock_listen));
+    unsigned *alias = calloc(o->nlisten, sizeof(*alias));
     s->workers = calloc(2 * (size_t)nworkers, sizeof(*s->workers));
     if (s->addr == NULL || s->addr_len == NULL || s->bound_port == NULL || s->optional == NULL ||
-        s->first == NULL || s->workers == NULL) {
+        s->first == NULL || s->workers == NULL || s->sock_listen == NULL || alias == NULL) {
         snprintf(err, errlen, "out of memory");
+        free(alias);
         server_free(s);
         return NULL;
     }
+    server_listen_alias(o->listen, o->nlisten, alias);
     for (size_t i = 0; i < o->nlisten; i++) {
         server_addr_t a[2];
         int n = server_listen_addrs(o->listen[i], a, err, errlen);
         if (n < 0) {
+            free(alias);
             server_free(s);
             return NULL;
         }
         for (int k = 0; k < n; k++) {
+            size_t before = s->naddr;
             size_t at = server_add_addr(s, &a[k]);
+            if (at == before)
+                s->sock_listen[at] = alias[i];
             if (k == 0)
                 s->first[i] = at;
         }
     }
+    free(alias);
     s->shared.gen = malloc(sizeof(*s->shared.gen));
     if (s->shared.gen == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -275,6 +285,7 @@ static int worker_open_addr(server_t *s, worker_t *wu, worker_t *wt, size_t i, c
             return -1;
         wu->udp[i].fd = fd;
         wu->udp[i].pktinfo = wildcard;
+        wu->udp[i].listener = s->sock_listen[i];
         if (chosen) { /* use the port the kernel chose, for everything */
             uint16_t port = sock_local_port(fd);
             if (port == 0) {
@@ -286,6 +297,7 @@ static int worker_open_addr(server_t *s, worker_t *wu, worker_t *wt, size_t i, c
         fd = sock_tcp_open(sa, s->addr_len[i], err, errlen);
         if (fd >= 0) {
             wt->tcp[i].fd = fd;
+            wt->tcp[i].listener = s->sock_listen[i];
             s->bound_port[i] = get_port(&s->addr[i]);
             return 0;
         }
@@ -535,6 +547,7 @@ void server_free(server_t *s)
     free(s->bound_port);
     free(s->optional);
     free(s->first);
+    free(s->sock_listen);
     free(s);
 }
 

@@ -110,6 +110,12 @@ uint16_t server_bound_port(const server_t *s, size_t i);
 int server_parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len, char *err,
                         size_t errlen);
 
+/* For each of the n listen addresses, the first one (lowest index) that
+ * shares a socket address with it (":53" and "0.0.0.0:53" are one socket,
+ * so one listener): alias[i] <= i, alias[i] == i for most. A packet's
+ * chain_packet_t.listener is always such a first alias. */
+void server_listen_alias(const char *const *listen, size_t n, unsigned *alias);
+
 /* One socket address a listen address stands for. */
 typedef struct server_addr {
     struct sockaddr_storage ss;

@@ -102,6 +102,7 @@ typedef struct tcp_conn {
     uint32_t client; /* its counter in the per-client table (tcp_client.c) */
     struct sockaddr_storage peer;
     socklen_t peer_len;
+    unsigned listener; /* chain_packet_t.listener */
 } tcp_conn_t;
 
 int tcp_worker_init(worker_t *w)
@@ -338,6 +339,7 @@ static size_t conn_answer(tcp_conn_t *c, const uint8_t *buf, size_t len)
                 .worker = w->index,
                 .slot = w->slot,
                 .start_ns = start_ns,
+                .listener = c->listener,
             };
             uint8_t *o = w->tcp_out + w->tcp_out_len;
             size_t rlen = worker_answer(w, &p, o + 2, TCP_MSG_MAX);
@@ -502,7 +504,7 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg)
 /* Take over an accepted socket (counted in the client's counter `client`).
  * Returns -1 if out of memory. */
 static int conn_new(worker_t *w, int fd, const struct sockaddr_storage *peer, socklen_t peer_len,
-                    uint32_t client)
+                    uint32_t client, unsigned listener)
 {
     int one = 1;
     tcp_conn_t *c = calloc(1, sizeof(*c));
@@ -516,6 +518,7 @@ static int conn_new(worker_t *w, int fd, const struct sockaddr_storage *peer, so
     c->client = client;
     c->peer = *peer;
     c->peer_len = peer_len;
+    c->listener = listener;
     event_assign(&c->rev, w->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
     event_assign(&c->wev, w->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
     evtimer_assign(&c->iot, w->base, conn_on_io_timeout, c);
@@ -582,7 +585,7 @@ static bool listener_accept(tcp_listener_t *l)
         if (sh->tcp_max > 0 && open >= sh->tcp_max && w->fresh_head != NULL && !w->draining &&
             tcp_client_take(sh, &peer, &client)) {
             conn_close(w->fresh_head); /* full: the oldest that asked nothing makes room */
-            if (conn_new(w, cfd, &peer, plen, client) != 0) {
+            if (conn_new(w, cfd, &peer, plen, client, l->listener) != 0) {
                 tcp_client_release(sh, client);
                 atomic_fetch_sub(&sh->tcp_open, 1);
                 close(cfd);
@@ -593,7 +596,7 @@ static bool listener_accept(tcp_listener_t *l)
         } else if (!tcp_client_take(sh, &peer, &client)) {
             atomic_fetch_sub(&sh->tcp_open, 1);
             close(cfd);
-        } else if (conn_new(w, cfd, &peer, plen, client) != 0) {
+        } else if (conn_new(w, cfd, &peer, plen, client, l->listener) != 0) {
             tcp_client_release(sh, client);
             atomic_fetch_sub(&sh->tcp_open, 1);
             close(cfd);

@@ -45,7 +45,7 @@ extern const udp_api_t udp_api_mmsg;
 /* Answer one received datagram into out (cap bytes) for worker w; start_ns
  * is when its batch arrived. Returns the response length, 0 to send
  * nothing. Called by the backends' handle for every packet. */
-static inline size_t udp_answer(worker_t *w, const uint8_t *pkt, size_t len,
+static inline size_t udp_answer(worker_t *w, const udp_sock_t *us, const uint8_t *pkt, size_t len,
                                 const struct sockaddr *peer, socklen_t peer_len, uint64_t start_ns,
                                 uint8_t *out, size_t cap)
 {
@@ -58,6 +58,7 @@ static inline size_t udp_answer(worker_t *w, const uint8_t *pkt, size_t len,
         .worker = w->index,
         .slot = w->slot,
         .start_ns = start_ns,
+        .listener = us->listener,
     };
     return worker_answer(w, &p, out, cap);
 }

@@ -189,7 +189,7 @@ static void mmsg_handle(void *ctx, worker_t *w, udp_sock_t *us)
         if (rh->msg_flags & MSG_TRUNC)
             continue;
         uint8_t *out = b->out + (size_t)nout * b->out_stride;
-        size_t len = udp_answer(w, b->riov[i].iov_base, b->rmsg[i].msg_len,
+        size_t len = udp_answer(w, us, b->riov[i].iov_base, b->rmsg[i].msg_len,
                                 (const struct sockaddr *)&b->peer[i], rh->msg_namelen, b->start_ns,
                                 out, b->out_cap);
         if (len == 0)

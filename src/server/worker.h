@@ -34,7 +34,8 @@ struct tcp_conn;
 /* One UDP socket of one worker. */
 typedef struct udp_sock {
     int fd;
-    bool pktinfo; /* bound to a wildcard: reply from the address the query came to */
+    unsigned listener; /* chain_packet_t.listener of what comes in here */
+    bool pktinfo;      /* bound to a wildcard: reply from the address the query came to */
     struct event ev;
     struct worker *w;
 } udp_sock_t;
@@ -42,7 +43,8 @@ typedef struct udp_sock {
 /* One TCP listening socket of one worker. */
 typedef struct tcp_listener {
     int fd;
-    bool paused; /* accept() ran out of fds/memory: waiting on `retry` */
+    unsigned listener; /* chain_packet_t.listener of its connections */
+    bool paused;       /* accept() ran out of fds/memory: waiting on `retry` */
     log_once_t paused_logged;
     struct event ev;    /* readable: connections to accept */
     struct event retry; /* re-enables ev after a pause */

@@ -138,6 +138,12 @@ static void test_defaults_and_keys(void **state)
                 "{log:{class:[denial,error]},errors:{consolidate:30s},health:{},metrics:{},"
                 "listen:[127.0.0.1:53]}");
     /* One-line blocks. */
+    /* Each block its own options (split horizon); data sources shared. */
+    expect_tree("internal.test {\n bind 127.0.0.2\n log\n prometheus :9153\n file db\n}\n"
+                "example.test {\n bind 127.0.0.1\n prometheus :9253\n}\n",
+                "{servers:[{zones:[internal.test.],log:true,metrics:{listen::9153},"
+                "listen:[127.0.0.2:53]},{zones:[example.test.],metrics:{listen::9253},"
+                "listen:[127.0.0.1:53]}],zones:[{origin:internal.test.,file:db}]}");
     expect_tree(". {\n bind 127.0.0.1\n health { lameduck 1s }\n}\n",
                 "{health:{lameduck:1s},listen:[127.0.0.1:53]}");
 }
@@ -382,9 +388,9 @@ static void test_errors(void **state)
     expect_error("10.0.0.0/17 {\n}\n",
                  "t/Corefile:1: '10.0.0.0/17': an IPv4 prefix length must be 0, 8, 16, 24 or 32 "
                  "to name one reverse zone (list the in-addr.arpa zones it covers instead)");
-    expect_error("a.test {\n prometheus :9153\n}\nb.test {\n prometheus :9253\n}\n",
-                 "t/Corefile:5: prometheus: differs from the one on t/Corefile:2 (vmdnsd has one "
-                 "plugin chain for all server blocks: give it once, or the same everywhere)");
+    expect_error("a.test {\n prometheus :9153\n prometheus :9253\n}\n",
+                 "t/Corefile:3: prometheus: given twice in this server block (first on "
+                 "t/Corefile:2)");
     expect_error(". {\n health :8080 {\n  lameduck 1s\n  bogus 2\n }\n}\n",
                  "t/Corefile:4: health: unknown option 'bogus'");
     expect_error(". {\n ready :1 :2\n}\n", "t/Corefile:2: ready: too many arguments (at most 1)");
@@ -492,20 +498,21 @@ static void test_plugin_hook(void **state)
     assert_string_equal(got, "{throttle:{rate:100,slip:2,zones:[a.test.,b.test.]},"
                              "listen:[127.0.0.1:53,127.0.0.1:5300]}");
     /* Nodes carry the Corefile's positions. */
-    const cfg_node_t *slip = cfg_peek(cfg_peek(root, "throttle"), "slip");
+    const cfg_node_t *slip =
+        cfg_peek(cfg_peek(cfg_peek(root, "servers")->items[0], "throttle"), "slip");
     assert_string_equal(slip->file, "t/Corefile");
     assert_int_equal(slip->line, 4);
     cfg_free(root);
 
-    /* The hook's own errors, and cf_once across server blocks. */
+    /* The hook's own errors, and cf_once in one server block (blocks
+     * have options of their own). */
     const char *bad = ". {\n  throttle {\n    burst 3\n  }\n}\n";
     assert_null(cfg_parse_corefile_with(bad, strlen(bad), "t/Corefile", plugins, 2, &err));
     assert_string_equal(err.msg, "t/Corefile:3: throttle: unknown option 'burst'");
-    const char *twice = "a.test {\n  throttle 1\n}\nb.test {\n  slowdown 2\n}\n";
+    const char *twice = "a.test {\n  throttle 1\n  slowdown 2\n}\n";
     assert_null(cfg_parse_corefile_with(twice, strlen(twice), "t/Corefile", plugins, 2, &err));
-    assert_string_equal(err.msg, "t/Corefile:5: slowdown: differs from the one on t/Corefile:2 "
-                                 "(vmdnsd has one plugin chain for all server blocks: give it "
-                                 "once, or the same everywhere)");
+    assert_string_equal(err.msg, "t/Corefile:3: slowdown: given twice in this server block "
+                                 "(first on t/Corefile:2)");
     const char *quiet = ". {\n  quiet\n}\n";
     assert_null(cfg_parse_corefile_with(quiet, strlen(quiet), "t/Corefile", plugins, 2, &err));
     assert_string_equal(err.msg, "t/Corefile:2: unknown directive 'quiet'");
