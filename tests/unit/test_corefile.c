@@ -109,10 +109,10 @@ static void test_directives(void **state)
                 "    reload 10s 2s\n"
                 "    cache 30\n"
                 "}\n",
-                "{zones:[{origin:vm.example.com.,file:db.vm}],metrics:{listen:127.0.0.1:9153},"
-                "health:{listen:127.0.0.1:8080,lameduck:5s},ready:{listen:127.0.0.1:8181},"
-                "log:true,errors:true,any:true,reload:{interval:10s,jitter:2s},"
-                "listen:[127.0.0.1:5300,[::1]:5300]}");
+                "{servers:[{zones:[vm.example.com.],metrics:{listen:127.0.0.1:9153},health:{liste"
+                "n:127.0.0.1:8080,lameduck:5s},ready:{listen:127.0.0.1:8181},log:true,errors:true"
+                ",any:true,reload:{interval:10s,jitter:2s},listen:[127.0.0.1:5300,[::1]:5300]}],z"
+                "ones:[{origin:vm.example.com.,file:db.vm}]}");
 }
 
 static void test_defaults_and_keys(void **state)
@@ -120,23 +120,26 @@ static void test_defaults_and_keys(void **state)
     /* No bind: every address (":53", whatever the host; the server picks
      * 0.0.0.0 and [::] when it binds); no port: 53; file zones from the keys. */
     expect_tree("Example.COM {\n  file db.example\n}\n",
-                "{zones:[{origin:example.com.,file:db.example}],listen:[:53]}");
+                "{servers:[{zones:[example.com.],listen:[:53]}],zones:[{origin:example.com.,file:"
+                "db.example}]}");
     /* Several keys, commas, a scheme, per-key ports, the root zone. */
     expect_tree("dns://a.test:5300, b.test:5301,\n"
                 "  c.test. {\n"
                 "  bind 127.0.0.1\n"
                 "  file db\n"
                 "}\n",
-                "{zones:[{origin:a.test.,file:db},{origin:b.test.,file:db},"
-                "{origin:c.test.,file:db}],"
-                "listen:[127.0.0.1:5300,127.0.0.1:5301,127.0.0.1:53]}");
+                "{servers:[{zones:[a.test.,b.test.,c.test.],listen:[127.0.0.1:5300,127.0.0.1:5301"
+                ",127.0.0.1:53]}],zones:[{origin:a.test.,file:db},{origin:b.test.,file:db},{origi"
+                "n:c.test.,file:db}]}");
     /* Two blocks on the same address: one listener. */
-    expect_tree(". { bind 127.0.0.1\n}\nx.test { bind 127.0.0.1\n}\n", "{listen:[127.0.0.1:53]}");
+    expect_tree(". { bind 127.0.0.1\n}\nx.test { bind 127.0.0.1\n}\n",
+                "{servers:[{zones:[.],listen:[127.0.0.1:53]},{zones:[x.test.],listen:[127.0.0.1:5"
+                "3]}]}");
     /* log/errors/health/prometheus with blocks and bare. */
     expect_tree(". {\n bind 127.0.0.1\n log . {\n  class denial error\n }\n"
                 " errors {\n  consolidate 30s\n }\n health\n prometheus\n}\n",
-                "{log:{class:[denial,error]},errors:{consolidate:30s},health:{},metrics:{},"
-                "listen:[127.0.0.1:53]}");
+                "{servers:[{zones:[.],log:{class:[denial,error]},errors:{consolidate:30s},health:"
+                "{},metrics:{},listen:[127.0.0.1:53]}]}");
     /* One-line blocks. */
     /* Each block its own options (split horizon); data sources shared. */
     expect_tree("internal.test {\n bind 127.0.0.2\n log\n prometheus :9153\n file db\n}\n"
@@ -145,7 +148,7 @@ static void test_defaults_and_keys(void **state)
                 "listen:[127.0.0.2:53]},{zones:[example.test.],metrics:{listen::9253},"
                 "listen:[127.0.0.1:53]}],zones:[{origin:internal.test.,file:db}]}");
     expect_tree(". {\n bind 127.0.0.1\n health { lameduck 1s }\n}\n",
-                "{health:{lameduck:1s},listen:[127.0.0.1:53]}");
+                "{servers:[{zones:[.],health:{lameduck:1s},listen:[127.0.0.1:53]}]}");
 }
 
 static void test_redis(void **state)
@@ -168,9 +171,10 @@ static void test_redis(void **state)
                 "    connect_timeout 100\n"
                 "  }\n"
                 "}\n",
-                "{redis:{backends:[{addresses:[10.0.0.1:6379,10.0.0.2:6379],password:s3cret,"
-                "prefix:_dns:,name:redis1},{addresses:[10.1.0.1],db:2,name:redis2}],"
-                "connect_timeout:100ms,read_timeout:2s,default_ttl:60},listen:[127.0.0.1:53]}");
+                "{servers:[{zones:[vm.example.com.],listen:[127.0.0.1:53]}],redis:{backends:[{add"
+                "resses:[10.0.0.1:6379,10.0.0.2:6379],password:s3cret,prefix:_dns:,name:redis1},{"
+                "addresses:[10.1.0.1],db:2,name:redis2}],connect_timeout:100ms,read_timeout:2s,de"
+                "fault_ttl:60}}");
     expect_error(". {\n redis {\n  address a:1\n  connect_timeout 100\n }\n"
                  " redis {\n  address b:1\n  connect_timeout 200\n }\n}\n",
                  "t/Corefile:8: redis: connect_timeout differs from t/Corefile:4 (it applies to "
@@ -179,17 +183,19 @@ static void test_redis(void **state)
      * zones as arguments; database/db; unix sockets; comma lists; empty
      * values unset; fallthrough and fork options accepted */
     expect_tree(". {\n redis\n}\n",
-                "{redis:{backends:[{addresses:[localhost:6379],name:redis1}]},listen:[:53]}");
+                "{servers:[{zones:[.],listen:[:53]}],redis:{backends:[{addresses:[localhost:6379]"
+                ",name:redis1}]}}");
     expect_tree(". {\n redis {\n  password x\n }\n}\n",
-                "{redis:{backends:[{password:x,addresses:[localhost:6379],name:redis1}]},"
-                "listen:[:53]}");
+                "{servers:[{zones:[.],listen:[:53]}],redis:{backends:[{password:x,addresses:[loca"
+                "lhost:6379],name:redis1}]}}");
     expect_tree(". {\n redis Example.org vm.example.com. {\n  address unix:///run/r.sock\n"
                 "  database 3\n  password \"\"\n  username \"\"\n  fallthrough\n"
                 "  pool_size 10\n  write_timeout 5000\n }\n}\n",
-                "{redis:{backends:[{zones:[example.org.,vm.example.com.],addresses:[/run/r.sock],"
-                "db:3,name:redis1}]},listen:[:53]}");
+                "{servers:[{zones:[.],listen:[:53]}],redis:{backends:[{zones:[example.org.,vm.exa"
+                "mple.com.],addresses:[/run/r.sock],db:3,name:redis1}]}}");
     expect_tree(". {\n redis {\n  address a:6379,b:6380\n  ttl \"\"\n }\n}\n",
-                "{redis:{backends:[{addresses:[a:6379,b:6380],name:redis1}]},listen:[:53]}");
+                "{servers:[{zones:[.],listen:[:53]}],redis:{backends:[{addresses:[a:6379,b:6380],"
+                "name:redis1}]}}");
     expect_error(". {\n redis {\n  address a:1\n  pool_sise 10\n }\n}\n",
                  "t/Corefile:4: redis: unknown option 'pool_sise'");
 }
@@ -204,8 +210,8 @@ static void test_env_quotes_comments(void **state)
                 "  bind {%VMDNS_TEST_ADDR%} {$VMDNS_TEST_UNSET:127.0.0.3}\n"
                 "  file \"my zones/db \\\"x\\\" #1\"  # the file name has a space, quotes, #\n"
                 "}\n",
-                "{zones:[{origin:example.com.,file:my zones/db \"x\" #1}],"
-                "listen:[127.0.0.2:5399,127.0.0.3:5399]}");
+                "{servers:[{zones:[example.com.],listen:[127.0.0.2:5399,127.0.0.3:5399]}],zones:["
+                "{origin:example.com.,file:my zones/db \"x\" #1}]}");
     /* An unset variable without a default is empty: a directive whose only
      * argument is empty has none. */
     expect_error(". {\n  bind {$VMDNS_TEST_UNSET}\n}\n",
@@ -224,8 +230,8 @@ static void test_env_quotes_comments(void **state)
                 "  }\n"
                 "  health {$VMDNS_TEST_UNSET}\n"
                 "}\n",
-                "{redis:{backends:[{addresses:[10.0.0.1:6379],name:redis1}],read_timeout:2s},"
-                "health:{},listen:[127.0.0.1:53]}");
+                "{servers:[{zones:[vm.example.com.],health:{},listen:[127.0.0.1:53]}],redis:{back"
+                "ends:[{addresses:[10.0.0.1:6379],name:redis1}],read_timeout:2s}}");
 }
 
 static void test_snippets(void **state)
@@ -247,8 +253,9 @@ static void test_snippets(void **state)
                 "  bind 127.0.0.1\n"
                 "  import listen 127.0.0.1 9153\n"
                 "}\n",
-                "{log:true,errors:true,metrics:{listen:127.0.0.1:9153},"
-                "listen:[127.0.0.1:53]}");
+                "{servers:[{zones:[a.test.],log:true,errors:true,metrics:{listen:127.0.0.1:9153},"
+                "listen:[127.0.0.1:53]},{zones:[b.test.],log:true,errors:true,metrics:{listen:127"
+                ".0.0.1:9153},listen:[127.0.0.1:53]}]}");
     /* A snippet's error points into the snippet. */
     expect_error("(bad) {\n  log\n  forward . 8.8.8.8\n}\n. {\n  import bad\n}\n",
                  "t/Corefile:3: unknown directive 'forward'");
@@ -290,8 +297,10 @@ static void test_import_files(void **state)
     char got[2048];
     size_t off = 0;
     dump(root, got, sizeof(got), &off);
-    assert_string_equal(got, "{zones:[{origin:a.test.,file:a.db},{origin:b.test.,file:b.db}],"
-                             "listen:[127.0.0.1:53,:53],log:true,errors:true}");
+    assert_string_equal(
+        got, "{servers:[{zones:[a.test.],listen:[127.0.0.1:53]},{zones:[b.test.],listen:[127.0"
+             ".0.1:53]},{zones:[c.test.],log:true,errors:true,listen:[:53]}],zones:[{origin:a."
+             "test.,file:a.db},{origin:b.test.,file:b.db}]}");
     /* Nodes remember the file they came from (zone files resolve against it). */
     const cfg_node_t *zones = cfg_peek(root, "zones");
     char want[700];
@@ -331,25 +340,27 @@ static void test_coredns_forms(void **state)
                 "  file db\n"
                 "  file db2 2001:db8::/32\n"
                 "}\n",
-                "{zones:[{origin:10.in-addr.arpa.,file:db},{origin:1.168.192.in-addr.arpa.,"
-                "file:db},{origin:d.f.ip6.arpa.,file:db},{origin:8.b.d.0.1.0.0.2.ip6.arpa.,"
-                "file:db2}],listen:[127.0.0.1:5300]}");
-    expect_tree("example.com {\n  bind lo {\n    except ::1\n  }\n}\n", "{listen:[127.0.0.1:53]}");
+                "{servers:[{zones:[10.in-addr.arpa.,1.168.192.in-addr.arpa.,d.f.ip6.arpa.],listen"
+                ":[127.0.0.1:5300]}],zones:[{origin:10.in-addr.arpa.,file:db},{origin:1.168.192.i"
+                "n-addr.arpa.,file:db},{origin:d.f.ip6.arpa.,file:db},{origin:8.b.d.0.1.0.0.2.ip6"
+                ".arpa.,file:db2}]}");
+    expect_tree("example.com {\n  bind lo {\n    except ::1\n  }\n}\n",
+                "{servers:[{zones:[example.com.],listen:[127.0.0.1:53]}]}");
     expect_tree("example.com {\n  bind 127.0.0.1\n  ready :8181 {\n    monitor until-ready\n"
                 "  }\n  prometheus :9153 {\n    runtime_metrics\n  }\n"
                 "  errors stdout {\n    stacktrace\n    consolidate 5m \".* timeout$\" warning "
                 "show_first\n    consolidate 30s \"^other\"\n  }\n}\n",
-                "{ready:{listen::8181},metrics:{listen::9153},errors:{consolidate:5m},"
-                "listen:[127.0.0.1:53]}");
+                "{servers:[{zones:[example.com.],ready:{listen::8181},metrics:{listen::9153},erro"
+                "rs:{consolidate:5m},listen:[127.0.0.1:53]}]}");
     /* log: names, stdout, formats, several class lines. */
     expect_tree("example.com {\n  bind 127.0.0.1\n  log example.com 10.0.0.0/8 stdout "
                 "\"{remote} {name} {rcode}\" {\n    class denial\n    class error\n  }\n}\n",
-                "{log:{names:[example.com.,10.in-addr.arpa.],format:{remote} {name} {rcode},"
-                "class:[denial,error]},listen:[127.0.0.1:53]}");
+                "{servers:[{zones:[example.com.],log:{names:[example.com.,10.in-addr.arpa.],forma"
+                "t:{remote} {name} {rcode},class:[denial,error]},listen:[127.0.0.1:53]}]}");
     expect_tree("example.com {\n  bind 127.0.0.1\n  log . {combined}\n}\n",
-                "{log:{format:{combined}},listen:[127.0.0.1:53]}");
+                "{servers:[{zones:[example.com.],log:{format:{combined}},listen:[127.0.0.1:53]}]}");
     expect_tree("example.com {\n  bind 127.0.0.1\n  log stdout\n}\n",
-                "{log:true,listen:[127.0.0.1:53]}");
+                "{servers:[{zones:[example.com.],log:true,listen:[127.0.0.1:53]}]}");
     expect_error("example.com {\n  ready {\n    monitor sometimes\n  }\n}\n",
                  "t/Corefile:3: ready: monitor until-ready|continuously");
     expect_error("example.com {\n  errors {\n    consolidate 5m \"(\" warning\n  }\n}\n",
@@ -359,7 +370,8 @@ static void test_coredns_forms(void **state)
 static void test_braceless(void **state)
 {
     expect_tree("example.com:5301\nbind 127.0.0.1\nfile db\n",
-                "{zones:[{origin:example.com.,file:db}],listen:[127.0.0.1:5301]}");
+                "{servers:[{zones:[example.com.],listen:[127.0.0.1:5301]}],zones:[{origin:example"
+                ".com.,file:db}]}");
 }
 
 static void test_errors(void **state)
@@ -413,9 +425,10 @@ static void test_host_independent(void **state)
 {
     const char *text = ".:5300 example.com {\n  file db\n  prometheus :9153\n}\n"
                        "b.test {\n  bind ::1 127.0.0.1\n  health\n}\n";
-    const char *want = "{zones:[{origin:.,file:db},{origin:example.com.,file:db}],"
-                       "metrics:{listen::9153},listen:[:5300,:53,[::1]:53,127.0.0.1:53],"
-                       "health:{}}";
+    const char *want =
+        "{servers:[{zones:[.,example.com.],metrics:{listen::9153},listen:[:5300,:53]},{zo"
+        "nes:[b.test.],health:{},listen:[[::1]:53,127.0.0.1:53]}],zones:[{origin:.,file:d"
+        "b},{origin:example.com.,file:db}]}";
     sockets_made = 0;
     no_ipv6 = false;
     expect_tree(text, want);
@@ -495,8 +508,10 @@ static void test_plugin_hook(void **state)
     char got[1024];
     size_t off = 0;
     dump(root, got, sizeof(got), &off);
-    assert_string_equal(got, "{throttle:{rate:100,slip:2,zones:[a.test.,b.test.]},"
-                             "listen:[127.0.0.1:53,127.0.0.1:5300]}");
+    assert_string_equal(
+        got, "{servers:[{zones:[a.test.,b.test.],throttle:{rate:100,slip:2,zones:[a.test.,b.te"
+             "st.]},listen:[127.0.0.1:53,127.0.0.1:5300]},{zones:[c.test.],throttle:{rate:100,"
+             "slip:2,zones:[c.test.]},listen:[127.0.0.1:53]}]}");
     /* Nodes carry the Corefile's positions. */
     const cfg_node_t *slip =
         cfg_peek(cfg_peek(cfg_peek(root, "servers")->items[0], "throttle"), "slip");
@@ -523,13 +538,14 @@ static void test_plugin_hook(void **state)
     /* ... as plugins/rrl and its plugin.cfg line made `rrl` known, read by
      * its own hook (plugins/rrl/rrl_config.c). */
     expect_tree("a.test b.test {\n  rrl {\n    responses-per-second 5\n    report-only\n  }\n}\n",
-                "{rrl:{responses-per-second:5,report-only:true,zones:[a.test.,b.test.]},"
-                "listen:[:53]}");
+                "{servers:[{zones:[a.test.,b.test.],rrl:{responses-per-second:5,report-only:true,"
+                "zones:[a.test.,b.test.]},listen:[:53]}]}");
     expect_error(". {\n  rrl {\n    burst 3\n  }\n}\n",
                  "t/Corefile:3: rrl: unknown option 'burst'");
     /* The same `rrl` in two blocks limits both blocks' zones. */
     expect_tree("a.test {\n  rrl\n}\nb.test {\n  rrl\n}\n",
-                "{rrl:{zones:[a.test.,b.test.]},listen:[:53]}");
+                "{servers:[{zones:[a.test.],rrl:{zones:[a.test.]},listen:[:53]},{zones:[b.test.],"
+                "rrl:{zones:[b.test.]},listen:[:53]}]}");
 }
 
 int main(void)
