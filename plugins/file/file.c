@@ -479,9 +479,9 @@ static int file_setup(const plugin_env_t *env, const void *conf, void **state, c
             continue;
         }
         if ((st->watch == NULL &&
-             (st->watch = file_watch_new(env->control, env->shared)) == NULL) ||
-            file_watch_add(st->watch, st->zones[i].name, fz->path, fz->size, fz->mtime, fz->ino,
-                           fz->reload_ms) != 0) {
+             (st->watch = file_watch_new(env->control, env->shared, env->view)) == NULL) ||
+            file_watch_add(st->watch, fz->origin, fz->origin_len, st->zones[i].name, fz->path,
+                           fz->size, fz->mtime, fz->ino, fz->reload_ms) != 0) {
             file_watch_free(st->watch);
             st->watch = NULL;
             file_state_free(st);

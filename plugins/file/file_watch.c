@@ -3,16 +3,17 @@
  * file_watch.c - check zone files for changes on the control thread and
  * ask main for a reload (CoreDNS's `file DB { reload 1m }`).
  *
- * A stat(2) per file per interval, nothing more: the control thread never
- * reads a zone. When a file's size, modification time or inode differ
- * from what this configuration read, the watcher asks for a reload, the
- * same one SIGHUP starts: main reads the config again, the new `file`
- * instance reads only the changed files on its loader thread and swaps
- * them in when they parse (a broken file fails that reload and the
- * running zone stays). CoreDNS compares the SOA serial and loads only a
- * greater one; vmdnsd reloads a changed file (a changed serial is a
- * changed file; an edit that keeps the serial is served too, where
- * CoreDNS would keep the old data).
+ * A stat(2) per file per interval: the control thread never reads a whole
+ * zone. When a file's size, modification time or inode differ from what
+ * was seen last, its SOA serial is read from its first records
+ * (zone_file_peek_serial) and, as CoreDNS does, only a serial greater
+ * than the one served starts a reload (one that is not is logged once
+ * and left until the next change, SIGHUP or SIGUSR1; a file whose SOA
+ * cannot be found there is reloaded, and the reload says what is wrong
+ * with it). The reload is the one SIGHUP starts: main reads the config
+ * again, the new `file` instance reads only the changed files on its
+ * loader thread and swaps them in when they parse (a broken file fails
+ * that reload and the running zone stays).
  */
 #include "file/file_watch.h"
 
@@ -22,8 +23,13 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/rcu.h"
+#include "dns/name.h"
+#include "file/zonefile.h"
 
 typedef struct file_watched {
+    uint8_t origin[NAME_MAX_WIRE];
+    size_t origin_len;
     char zone[256];
     char *path;
     off_t size;
@@ -34,11 +40,30 @@ typedef struct file_watched {
 struct file_watch {
     struct event *timer;
     plugin_shared_t *shared;
+    const view_t *view;
     uint64_t interval_ms; /* the shortest asked for */
     size_t n;
     file_watched_t *files;
     bool asked; /* a reload was asked for: the next configuration takes over */
 };
+
+/* The serial the view answers for f's zone (false: not served). */
+static bool file_watch_served(const file_watch_t *w, const file_watched_t *f, uint32_t *serial)
+{
+    uint8_t offs[NAME_MAX_LABELS];
+    unsigned labels = name_label_offsets(f->origin, f->origin_len, offs);
+    bool found = false;
+    rcu_read_lock();
+    const view_zone_t *z = view_find_zone(w->view, f->origin, f->origin_len, offs, labels);
+    size_t len = 0;
+    const uint8_t *apex = z != NULL ? view_zone_apex(z, &len) : NULL;
+    if (apex != NULL && len == f->origin_len && memcmp(apex, f->origin, len) == 0) {
+        *serial = view_zone_serial(z);
+        found = true;
+    }
+    rcu_read_unlock();
+    return found;
+}
 
 static void file_watch_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -56,6 +81,15 @@ static void file_watch_tick(evutil_socket_t fd, short what, void *arg)
         f->size = st.st_size;
         f->ino = st.st_ino;
         f->mtime = st.st_mtim;
+        uint32_t served, serial;
+        if (file_watch_served(w, f, &served) &&
+            zone_file_peek_serial(f->path, f->origin, f->origin_len, &serial) == 0 &&
+            serial <= served) {
+            log_info("plugin/file: %s changed, but its serial %u is not greater than the %u "
+                     "served (zone %s): not reloaded",
+                     f->path, serial, served, f->zone);
+            continue;
+        }
         if (w->shared != NULL && w->shared->reload != NULL) {
             log_info("plugin/file: %s changed (zone %s), reloading", f->path, f->zone);
             w->shared->reload(w->shared->reload_ctx); /* runs later, from main's loop */
@@ -67,13 +101,15 @@ static void file_watch_tick(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-file_watch_t *file_watch_new(struct event_base *control, plugin_shared_t *shared)
+file_watch_t *file_watch_new(struct event_base *control, plugin_shared_t *shared,
+                             const view_t *view)
 {
     file_watch_t *w = calloc(1, sizeof(*w));
     if (w == NULL) {
         return NULL;
     }
     w->shared = shared;
+    w->view = view;
     w->timer = evtimer_new(control, file_watch_tick, w);
     if (w->timer == NULL) {
         free(w);
@@ -82,8 +118,9 @@ file_watch_t *file_watch_new(struct event_base *control, plugin_shared_t *shared
     return w;
 }
 
-int file_watch_add(file_watch_t *w, const char *zone, const char *path, off_t size,
-                   struct timespec mtime, ino_t ino, uint64_t interval_ms)
+int file_watch_add(file_watch_t *w, const uint8_t *origin, size_t origin_len, const char *zone,
+                   const char *path, off_t size, struct timespec mtime, ino_t ino,
+                   uint64_t interval_ms)
 {
     file_watched_t *grown = realloc(w->files, (w->n + 1) * sizeof(*grown));
     if (grown == NULL) {
@@ -96,6 +133,8 @@ int file_watch_add(file_watch_t *w, const char *zone, const char *path, off_t si
         return -1;
     }
     snprintf(f->zone, sizeof(f->zone), "%s", zone);
+    memcpy(f->origin, origin, origin_len);
+    f->origin_len = origin_len;
     f->size = size;
     f->mtime = mtime;
     f->ino = ino;

@@ -462,3 +462,48 @@ view_zone_t *zone_file_load(const char *path, const uint8_t *origin, size_t orig
     fclose(fp);
     return zone;
 }
+
+int zone_file_peek_serial(const char *path, const uint8_t *origin, size_t origin_len,
+                          uint32_t *serial)
+{
+    char origin_text[NAME_MAX_WIRE * 4 + 2];
+    if (name_to_text(origin, origin_len, origin_text, sizeof(origin_text)) == 0) {
+        return -1;
+    }
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL) {
+        return -1;
+    }
+    ldns_rdf *orig = ldns_dname_new_frm_str(origin_text);
+    ldns_rdf *prev = ldns_dname_new_frm_str(origin_text);
+    uint32_t ttl = ZONE_DEFAULT_TTL;
+    int line = 0, rc = -1;
+    for (int n = 0; orig != NULL && prev != NULL && n < ZONE_PEEK_MAX_LINES && !feof(fp); n++) {
+        ldns_rr *rr = NULL;
+        ldns_status s = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &orig, &prev, &line);
+        if (s == LDNS_STATUS_SYNTAX_EMPTY || s == LDNS_STATUS_SYNTAX_TTL ||
+            s == LDNS_STATUS_SYNTAX_ORIGIN) {
+            continue;
+        }
+        if (s != LDNS_STATUS_OK) {
+            break;
+        }
+        bool soa = ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && ldns_rr_rd_count(rr) >= 3;
+        if (soa) {
+            *serial = ldns_rdf2native_int32(ldns_rr_rdf(rr, 2));
+            rc = 0;
+        }
+        ldns_rr_free(rr);
+        if (soa) {
+            break;
+        }
+    }
+    if (orig != NULL) {
+        ldns_rdf_deep_free(orig);
+    }
+    if (prev != NULL) {
+        ldns_rdf_deep_free(prev);
+    }
+    fclose(fp);
+    return rc;
+}

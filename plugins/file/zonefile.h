@@ -38,4 +38,12 @@ view_zone_t *zone_file_load(const char *path, const uint8_t *origin, size_t orig
 view_zone_t *zone_file_read(FILE *fp, const char *name, const uint8_t *origin, size_t origin_len,
                             zone_file_stats_t *stats, cfg_error_t *err);
 
+/* The SOA serial of the zone file at `path`, read from its first records
+ * only (at most ZONE_PEEK_MAX_LINES; the SOA comes first in a zone file),
+ * so it is cheap enough for the control thread. 0, or -1 if no SOA was
+ * found there (the caller then treats the serial as unknown). */
+#define ZONE_PEEK_MAX_LINES 64
+int zone_file_peek_serial(const char *path, const uint8_t *origin, size_t origin_len,
+                          uint32_t *serial);
+
 #endif

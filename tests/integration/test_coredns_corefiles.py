@@ -8,8 +8,8 @@ them (issue 11, points 10 and 11), served by vmdnsd over the wire.
   and two `class` lines, `errors stdout { consolidate ... ; stacktrace }`,
   `ready { monitor until-ready }`, `prometheus { runtime_metrics }`, `any`.
   PTR and forward answers, the log lines (format, classes), CoreDNS's
-  HINFO for ANY, and a zone file whose serial grew served again without
-  a signal.
+  HINFO for ANY; a zone file changed without a greater serial is not
+  reloaded, one whose serial grew is, without a signal (CoreDNS's rule).
 - `reload` watches the files the Corefile imports; a glob that matches
   nothing is a warning; a relative `file` path is found in the working
   directory as CoreDNS finds it.
@@ -118,6 +118,12 @@ class HomelabCorefileTest(unittest.TestCase):
         self.assertIn("errors: consolidate .* i/o timeout$: vmdnsd consolidates", text)
         self.assertIn("serving /ready", text)
         self.assertIn("serving /metrics", text)
+        # Changed, same serial: CoreDNS keeps what it serves, and so does vmdnsd.
+        write(self.rev, REVERSE_ZONE.format(serial=1).replace("nas.", "nas1."))
+        wait_for(lambda: "serial 1 is not greater than the 1 served" in s.log_text(), 10,
+                 what="the unchanged serial noticed")
+        r = udp(query("10.1.168.192.in-addr.arpa.", "PTR"), s.port)
+        self.assertEqual(r.answer[0][0].target.to_text(), "nas.example.com.")
         # The reverse zone's serial grew: served within a few seconds, no signal.
         write(self.rev, REVERSE_ZONE.format(serial=2).replace("nas.", "nas2."))
         wait_for(lambda: udp(query("1.168.192.in-addr.arpa.", "SOA"), s.port).answer[0][0].serial
