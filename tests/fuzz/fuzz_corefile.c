@@ -171,10 +171,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cfgfz_check_error(WHO, &err, prefix);
         return 0;
     }
-    /* every server block adds its listen addresses */
-    if (cfg_peek(root, "listen") == NULL) {
-        fprintf(stderr, WHO ": a Corefile without 'listen' in its tree\n");
+    /* every server block is an item of `servers` with its listen addresses */
+    cfg_node_t *servers = cfg_peek(root, "servers");
+    if (servers == NULL || servers->kind != CFG_SEQ || servers->n == 0) {
+        fprintf(stderr, WHO ": a Corefile without 'servers' in its tree\n");
         abort();
+    }
+    for (size_t i = 0; i < servers->n; i++) {
+        if (servers->items[i]->kind != CFG_MAP || cfg_peek(servers->items[i], "listen") == NULL) {
+            fprintf(stderr, WHO ": server block %zu without 'listen' in its tree\n", i + 1);
+            abort();
+        }
     }
     cfgfz_check_tree(WHO, root, prefix);
     cfg_free(root);
