@@ -17,6 +17,7 @@
 #include <event2/http.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config/corefile_plugin.h"
 #include "core/httpd.h"
@@ -25,13 +26,66 @@
 #define HEALTH_DEFAULT_LISTEN  ":8080" /* every address, dual-stack: CoreDNS */
 #define HEALTH_MAX_LAMEDUCK_MS (3600u * 1000u)
 
+/* CoreDNS's health metrics, for every /health endpoint of the process
+ * (kept across reloads; control thread only, where /health is served):
+ * how long answering /health took, and how many could not be answered. */
+#define HEALTH_KEPT_STATS "health.stats"
+#define HEALTH_BOUNDS     5
+static const double health_bounds[HEALTH_BOUNDS] = {0.00025, 0.0025, 0.025, 0.25, 2.5};
+
+typedef struct health_stats {
+    uint64_t counts[HEALTH_BOUNDS + 1];
+    double sum;
+    uint64_t failures;
+} health_stats_t;
+
 typedef struct health {
     httpd_endpoint_t http;
+    health_stats_t *stats; /* kept, or our own (no shared state: tests) */
+    bool owns_stats;
 } health_t;
+
+static double health_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static void health_http(struct evhttp_request *req, void *arg)
 {
+    health_t *h = arg;
+    double start = health_now();
+    if (evhttp_request_get_connection(req) == NULL) {
+        h->stats->failures++; /* the client is gone: nothing to answer */
+        return;
+    }
     httpd_reply_text(req, 200, "OK", "OK");
+    double took = health_now() - start;
+    unsigned b = 0;
+    while (b < HEALTH_BOUNDS && took > health_bounds[b]) {
+        b++;
+    }
+    h->stats->counts[b]++;
+    h->stats->sum += took;
+}
+
+/* coredns_health_request_duration_seconds, coredns_health_request_failures_total. */
+static void health_collect(void *ctx, metrics_out_t *out)
+{
+    const health_stats_t *st = ctx;
+    metrics_family(out, "coredns_health_request_duration_seconds", "histogram",
+                   "Histogram of the time (in seconds) each request took.");
+    metrics_histogram(out, "coredns_health_request_duration_seconds", NULL, health_bounds,
+                      HEALTH_BOUNDS, st->counts, st->sum);
+    metrics_family(out, "coredns_health_request_failures_total", "counter",
+                   "The number of times the health check failed.");
+    metrics_sample_u64(out, "coredns_health_request_failures_total", NULL, st->failures);
+}
+
+static void health_free_stats(void *ptr)
+{
+    free(ptr);
 }
 
 static void health_teardown(void *state)
@@ -41,6 +95,9 @@ static void health_teardown(void *state)
         return;
     }
     httpd_endpoint_close(&h->http);
+    if (h->owns_stats) {
+        free(h->stats);
+    }
     free(h);
 }
 
@@ -119,7 +176,18 @@ static void health_join(void *state, const void *conf, const plugin_env_t *env)
     if (env->gen != NULL && c->lameduck_ms > env->gen->lameduck_ms) {
         env->gen->lameduck_ms = c->lameduck_ms; /* several blocks: the longest */
     }
-    httpd_endpoint_keep(env, c->listen, &((const health_t *)state)->http);
+    const health_t *h = state;
+    httpd_endpoint_keep(env, c->listen, &h->http);
+    /* One collector per configuration, whatever the number of blocks with
+     * a `health` (they share the counters). */
+    for (size_t i = 0; env->gen != NULL && i < env->gen->metrics.n; i++) {
+        if (strcmp(env->gen->metrics.c[i].name, "health") == 0) {
+            return;
+        }
+    }
+    if (env->gen != NULL) {
+        metrics_register_collector(&env->gen->metrics, "health", health_collect, h->stats);
+    }
 }
 
 static int health_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)
@@ -131,6 +199,20 @@ static int health_setup(const plugin_env_t *env, const void *conf, void **state,
     }
     health_t *h = calloc(1, sizeof(*h));
     if (h == NULL) {
+        return cfg_fail_pos(err, &c->at, "health: out of memory");
+    }
+    h->stats = env->shared != NULL ? plugin_kept_get(env->shared, HEALTH_KEPT_STATS) : NULL;
+    if (h->stats == NULL) {
+        h->stats = calloc(1, sizeof(*h->stats));
+        h->owns_stats = true;
+        if (h->stats != NULL && env->shared != NULL &&
+            plugin_kept_put(env->shared, HEALTH_KEPT_STATS, h->stats, health_free_stats, NULL) ==
+                0) {
+            h->owns_stats = false;
+        }
+    }
+    if (h->stats == NULL) {
+        free(h);
         return cfg_fail_pos(err, &c->at, "health: out of memory");
     }
     if (httpd_endpoint_open(&h->http, env, "health", &c->at, c->listen, "/health", health_http, h,
