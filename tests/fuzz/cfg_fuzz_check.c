@@ -132,6 +132,8 @@ void cfgfz_check_tree(const char *who, cfg_node_t *root, const char *prefix)
         CFGFZ_CHECK(who, s.opts.limits.edns_udp_size >= 512 && s.opts.limits.edns_udp_size <= 4096);
         CFGFZ_CHECK(who, s.opts.tcp_max_connections >= 1);
         CFGFZ_CHECK(who, s.opts.tcp_idle_timeout_ms >= 1);
+        CFGFZ_CHECK(who, s.opts.tcp_max_per_client >= 1);
+        CFGFZ_CHECK(who, s.opts.tcp_io_timeout_ms >= 10 && s.opts.tcp_io_timeout_ms <= 60000);
         cfg_server_free(&s);
     } else {
         cfgfz_check_error(who, &err, prefix);

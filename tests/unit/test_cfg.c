@@ -65,6 +65,8 @@ static void test_good_file(void **state)
     assert_int_equal(s.opts.limits.edns_udp_size, 1400);
     assert_int_equal(s.opts.tcp_max_connections, 50);
     assert_int_equal(s.opts.tcp_idle_timeout_ms, 90000);
+    assert_int_equal(s.opts.tcp_max_per_client, 5);
+    assert_int_equal(s.opts.tcp_io_timeout_ms, 250);
 
     /* zones is left for the file plugin: reported until someone reads it. */
     assert_int_equal(cfg_check_unused(root, &err), -1);
@@ -101,6 +103,8 @@ static void test_defaults(void **state)
     assert_int_equal(s.opts.limits.edns_udp_size, 1232);
     assert_int_equal(s.opts.tcp_max_connections, 1024);
     assert_int_equal(s.opts.tcp_idle_timeout_ms, 10000);
+    assert_int_equal(s.opts.tcp_max_per_client, 32);
+    assert_int_equal(s.opts.tcp_io_timeout_ms, 500);
     assert_int_equal(cfg_check_unused(root, &err), 0);
     cfg_server_free(&s);
     cfg_free(root);
@@ -210,6 +214,12 @@ static void test_bad_duration(void **state)
     msg = server_err("limits:\n  tcp_idle_timeout: 0s\n", &err);
     assert_true(strncmp(msg, "t.yaml:2: ", 10) == 0);
     msg = server_err("limits:\n  tcp_idle_timeout: 2h\n", &err);
+    assert_true(strncmp(msg, "t.yaml:2: ", 10) == 0);
+    msg = server_err("limits:\n  tcp_io_timeout: 5ms\n", &err);
+    assert_string_equal(msg, "t.yaml:2: tcp_io_timeout: must be from 10ms to 1m");
+    msg = server_err("limits:\n  tcp_io_timeout: 2m\n", &err);
+    assert_string_equal(msg, "t.yaml:2: tcp_io_timeout: must be from 10ms to 1m");
+    msg = server_err("limits:\n  tcp_max_connections_per_client: 0\n", &err);
     assert_true(strncmp(msg, "t.yaml:2: ", 10) == 0);
 }
 
