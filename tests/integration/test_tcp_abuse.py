@@ -252,12 +252,14 @@ class TestFileDescriptors(AbuseCase):
                                                          "tcp_max_connections_per_client": 1024})
         held = []
         self.addCleanup(lambda: [s.close() for s in held])
-        # HTTP clients (evhttp has no limit of its own): more than there are
-        # descriptors; the last few wait in the listen backlog (64).
-        for i in range(150):
-            held.append(socket.create_connection(("127.0.0.1", hport), timeout=1))
+        # HTTP clients (evhttp has no limit of its own): 5 more than there
+        # are descriptors left; those 5 wait in the listen backlog (64).
+        fds = lambda: len(os.listdir("/proc/%d/fd" % proc.pid))
+        for i in range(160 - fds() + 5):
+            held.append(socket.create_connection(("127.0.0.1", hport), timeout=2))
+        wait_for(lambda: fds() >= 160, 10, what="vmdnsd out of descriptors")
         for i in range(10):  # DNS clients: their accept() fails too
-            held.append(socket.create_connection(("127.0.0.1", port), timeout=1))
+            held.append(socket.create_connection(("127.0.0.1", port), timeout=2))
         time.sleep(0.5)
         # One more HTTP client waits in the backlog; so does a DNS client.
         pending = [socket.create_connection(("127.0.0.1", hport), timeout=1),
