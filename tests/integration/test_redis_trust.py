@@ -11,7 +11,8 @@ each test asserts what DNS answers during and after the fault:
     staying gone for drop_confirm;
   - [master, replica], the master stalled, the empty replica taken over
     and later resynced, with resync_interval 0: stale meanwhile, back at
-    once after the resync (a new replication id);
+    once after the resync; a replica promoted under vmdnsd (a new
+    replication id, same session): reloaded at once;
   - a Sentinel announcing an empty node and then the old one back, with a
     write in between: the old names never become NXDOMAIN;
   - stream entries for a zone without a hash (com.) are ignored and
@@ -340,6 +341,28 @@ class TestReplicaTakeover(TrustCase):
         # the replica's resync dropped its clients: vmdnsd moved on to the
         # primary (another run_id), a discontinuity either way
         self.assertGreaterEqual(self.metric("vmdns_redis_discontinuities_total"), 2)
+
+
+    def test_new_replication_id_reloads_while_connected(self):
+        primary = self.node()
+        replica = self.node()
+        fill(primary)
+        replica.replicaof(primary)
+        replica.wait_replicated(primary)
+        self.start([rh.backend_yaml("t", [replica.addr])], resync="0")
+        rh.wait_answer(self.port, "vm-%d.%s" % (N - 1, ZONE), {vm_addr(N - 1)})
+        reloads = self.metric("vmdns_redis_reloads_total")
+        # promoted: a new replication id on the node vmdnsd reads, same session
+        replica.replicaof(None)
+        self.server.wait_log("replication id of %s changed" % replica.addr, timeout=5)
+        wait_for(lambda: self.metric("vmdns_redis_reloads_total") > reloads, 5,
+                 what="a full reload (resync_interval is 0)")
+        self.assertEqual(self.metric("vmdns_redis_reconnects_total"), 0)
+        self.assertEqual(self.metric("vmdns_redis_discontinuities_total"), 1)
+        with replica.client() as c:  # followed from the newest entry on
+            rh.register(c, ZONE, "promoted", rh.value(a="10.8.0.6"))
+        rh.wait_answer(self.port, "promoted." + ZONE, {"10.8.0.6"}, timeout=5)
+        self.assert_all()
 
 
 class TestLyingSentinel(TrustCase):

@@ -371,6 +371,78 @@ static void test_two_reloads_in_a_row(void **state)
     assert_string_equal(a_of(f, z, "between.vm.example."), "10.0.0.2");
 }
 
+/* What merge_mark_count reports, for the guard (redis_guard.c). */
+typedef struct counted {
+    size_t zones, names, unseen, unseen_zones;
+} counted_t;
+
+static void count_cb(void *arg, const uint8_t *apex, size_t apex_len, size_t held, size_t unseen,
+                     bool seen)
+{
+    counted_t *c = arg;
+    c->zones++;
+    c->names += held;
+    c->unseen += unseen;
+    c->unseen_zones += !seen;
+}
+
+static bool keep_gone(void *arg, const uint8_t *apex, size_t apex_len)
+{
+    uint8_t gone[NAME_MAX_WIRE];
+    size_t len = wire("gone.example.", gone);
+    return apex_len == len && memcmp(apex, gone, len) == 0;
+}
+
+/* A drop held back (kept) leaves every name served; the next reload that
+ * sees them gone again counts them again and may sweep them (a kept name
+ * must not look "seen" to it). */
+static void test_held_drop_then_swept(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time(NULL);
+    const char *z = "vm.example.";
+    set(f, 0, z, "x.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.1\"}]}", now);
+    set(f, 0, z, "y.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.2\"}]}", now);
+    set(f, 0, "gone.example.", "g.gone.example.", "{\"a\":[{\"ip\":\"10.0.0.3\"}]}", now);
+    for (int round = 0; round < 3; round++) {
+        merge_lock(f->merge);
+        assert_true(merge_mark_begin(f->merge, 0, NULL, 0));
+        merge_unlock(f->merge);
+        set(f, 0, z, "x.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.1\"}]}", now);
+        counted_t c = {0};
+        merge_mark_count(f->merge, 0, NULL, 0, count_cb, &c);
+        assert_int_equal(c.zones, 2);
+        assert_int_equal(c.names, 3);
+        assert_int_equal(c.unseen, 2);       /* y, and g in a zone not seen */
+        assert_int_equal(c.unseen_zones, 1); /* gone.example. */
+        if (round < 2) {
+            /* round 0: hold everything; round 1: hold the vanished zone only */
+            if (round == 0) {
+                assert_int_equal(merge_mark_end(f->merge, 0, NULL, 0, false, now), 0);
+                assert_string_equal(a_of(f, z, "y.vm.example."), "10.0.0.2");
+            } else {
+                assert_int_equal(
+                    merge_mark_end_keep(f->merge, 0, NULL, 0, true, keep_gone, NULL, now), 1);
+                assert_string_equal(a_of(f, z, "y.vm.example."), "");
+                set(f, 0, z, "y.vm.example.", "{\"a\":[{\"ip\":\"10.0.0.2\"}]}", now);
+            }
+            assert_string_equal(a_of(f, "gone.example.", "g.gone.example."), "10.0.0.3");
+            continue;
+        }
+        /* round 2: confirmed, everything unseen goes */
+        assert_int_equal(merge_mark_end(f->merge, 0, NULL, 0, true, now), 2);
+    }
+    assert_string_equal(a_of(f, z, "x.vm.example."), "10.0.0.1");
+    assert_string_equal(a_of(f, z, "y.vm.example."), "");
+    assert_null(zone_of(f, "gone.example."));
+    uint8_t apex[NAME_MAX_WIRE];
+    size_t len = wire(z, apex);
+    merge_lock(f->merge);
+    assert_true(merge_zone_has(f->merge, 0, apex, len));
+    assert_false(merge_zone_has(f->merge, 1, apex, len));
+    merge_unlock(f->merge);
+}
+
 static void test_one_zone_sweep_leaves_others(void **state)
 {
     fixture_t *f = *state;
@@ -705,6 +777,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reload_sweep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_reloads_in_a_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_zone_sweep_leaves_others, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_held_drop_then_swept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delzone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_of_another_plugin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redis_drop_leaves_file_zone, setup, teardown),
