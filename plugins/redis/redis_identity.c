@@ -10,33 +10,17 @@
 #include <string.h>
 
 #include "redis/redis_backend_int.h"
+#include "redis/redis_info.h"
 
-/* The value of `key` in INFO text ("key:value\r\n" lines) into out;
- * false if absent. */
+/* INFO fields of a reply (NUL-terminated by hiredis). */
 static bool info_get(const char *text, const char *key, char *out, size_t cap)
 {
-    size_t klen = strlen(key);
-    for (const char *p = text; p != NULL && *p != '\0';) {
-        if (strncmp(p, key, klen) == 0 && p[klen] == ':') {
-            const char *v = p + klen + 1;
-            size_t n = strcspn(v, "\r\n");
-            if (n >= cap) {
-                n = cap - 1;
-            }
-            memcpy(out, v, n);
-            out[n] = '\0';
-            return true;
-        }
-        p = strchr(p, '\n');
-        p = p ? p + 1 : NULL;
-    }
-    return false;
+    return redis_info_get(text, strlen(text), key, out, cap);
 }
 
 static long long info_num(const char *text, const char *key, long long dflt)
 {
-    char v[32];
-    return info_get(text, key, v, sizeof(v)) ? strtoll(v, NULL, 10) : dflt;
+    return redis_info_num(text, strlen(text), key, dflt);
 }
 
 void ident_discontinuity(redis_backend_t *b, const char *why)
