@@ -103,9 +103,34 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.stream_maxlen, 1000000);
     assert_int_equal(cfg.default_ttl, 300);
     assert_true(cfg.keyspace_notifications);
+    assert_int_equal(cfg.max_drop_pct, 50);
+    assert_int_equal(cfg.drop_confirm_ms, 300000);
     assert_int_equal(cfg.defaults.refresh, 3600);
     assert_int_equal(cfg.defaults.nns, 0);
     assert_int_equal(cfg.backends[0].db, 0);
+    redis_config_free(&cfg);
+}
+
+/* The drop guard's settings (issue 13): "30%" or 30; 100% is off. */
+static void test_drop_guard(void **state)
+{
+    redis_config_t cfg;
+    cfg_error_t err;
+    assert_int_equal(read_config("redis:\n  backends:\n    - {name: a, addresses: [\"h\"]}\n"
+                                 "  max_drop: 30%\n  drop_confirm: 90s\n",
+                                 &cfg, &err),
+                     0);
+    assert_int_equal(cfg.max_drop_pct, 30);
+    assert_int_equal(cfg.drop_confirm_ms, 90000);
+    redis_config_free(&cfg);
+    cfg_free(root);
+    root = NULL;
+    assert_int_equal(read_config("redis:\n  backends:\n    - {name: a, addresses: [\"h\"]}\n"
+                                 "  max_drop: 100\n  drop_confirm: 0\n",
+                                 &cfg, &err),
+                     0);
+    assert_int_equal(cfg.max_drop_pct, 100);
+    assert_int_equal(cfg.drop_confirm_ms, 0);
     redis_config_free(&cfg);
 }
 
@@ -146,6 +171,12 @@ static void test_errors(void **state)
     expect_error("redis:\n  backends:\n    - {name: a, addresses: [h], db: x}\n", 3, "");
     expect_error("redis:\n  backends:\n    - {name: a, addresses: [h], username: u}\n", 3,
                  "needs 'password'");
+    expect_error("redis:\n  backends:\n    - {name: a, addresses: [h]}\n  max_drop: 101%\n", 4,
+                 "max_drop must be a percentage");
+    expect_error("redis:\n  backends:\n    - {name: a, addresses: [h]}\n  max_drop: half\n", 4,
+                 "max_drop must be a percentage");
+    expect_error("redis:\n  backends:\n    - {name: a, addresses: [h]}\n  drop_confirm: x\n", 4,
+                 "duration");
 }
 
 static int teardown(void **state)
@@ -160,6 +191,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_config),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_drop_guard),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
