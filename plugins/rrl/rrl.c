@@ -128,6 +128,24 @@ static uint64_t rrl_response_key(const rrl_t *r, const rrl_client_t *cl, const r
     }
 }
 
+/* Before the answer is built: fetch the table line of the likely account
+ * (an answer for QNAME and QTYPE), so that building the answer hides the
+ * cache miss the charge would cost (with many clients and names, most
+ * lines are cold). Never answers. */
+static plugin_result_t rrl_query(void *state, request_t *req)
+{
+    rrl_t *r = state;
+    if (r == NULL || req->proto != REQ_UDP || !r->lim[RRL_ANSWER].on) {
+        return PLUGIN_NEXT;
+    }
+    rrl_client_t cl;
+    if (rrl_client_of(req->peer, req->peer_len, r->conf->v4_prefix, r->conf->v6_prefix, &cl)) {
+        rrl_table_prefetch(r->table, rrl_key(r->table, &cl, RRL_ANSWER, req->q->qtype,
+                                             req->q->qname, req->q->qname_len));
+    }
+    return PLUGIN_NEXT;
+}
+
 static respond_action_t rrl_respond(void *state, request_t *req)
 {
     rrl_t *r = state;
@@ -310,6 +328,7 @@ const plugin_t plugin_rrl = {
     .conf_free = rrl_conf_free,
     .setup = rrl_setup,
     .join = rrl_join,
+    .query = rrl_query,
     .respond = rrl_respond,
     .teardown = rrl_teardown,
 };

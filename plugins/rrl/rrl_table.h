@@ -126,6 +126,10 @@ static inline uint32_t rrl_ticks(uint64_t ns)
  * be limited. Lock-free, allocates nothing; any thread. */
 bool rrl_table_charge(rrl_table_t *t, uint64_t key, const rrl_limit_t *lim, uint32_t now);
 
+/* Start loading the line of `key` into the cache (a worker does it
+ * before it builds the answer, so the charge after finds it there). */
+void rrl_table_prefetch(rrl_table_t *t, uint64_t key);
+
 /* The balance of an account in whole tokens (rounded down), or INT64_MAX
  * if it has no bucket: for tests and debugging. */
 int64_t rrl_table_balance(rrl_table_t *t, uint64_t key);
