@@ -36,7 +36,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "core/metrics.h"
 #include "core/plugin.h"
 #include "rrl/rrl.h"
@@ -54,10 +53,15 @@ typedef struct rrl_stats {
     uint64_t limited; /* the slot's limited responses, for slip-ratio (its worker only) */
 } rrl_stats_t;
 
-/* What lives for the process: the newest table and every slot's counters. */
+/* Tables of different sizes kept at once (server blocks with their own
+ * max-table-size); a further size replaces the least recently used. */
+#define RRL_KEPT_TABLES 4
+
+/* What lives for the process: the tables (one per max-table-size in use,
+ * most recently used first) and every slot's counters. */
 typedef struct rrl_keep {
-    rrl_table_t *table; /* one reference */
-    rrl_stats_t *stats; /* PLUGIN_MAX_SLOTS */
+    rrl_table_t *tables[RRL_KEPT_TABLES]; /* one reference each */
+    rrl_stats_t *stats;                   /* PLUGIN_MAX_SLOTS */
 } rrl_keep_t;
 
 typedef struct rrl {
@@ -72,7 +76,9 @@ static void rrl_keep_free(void *ptr)
 {
     rrl_keep_t *k = ptr;
     if (k != NULL) {
-        rrl_table_unref(k->table);
+        for (int i = 0; i < RRL_KEPT_TABLES; i++) {
+            rrl_table_unref(k->tables[i]);
+        }
         free(k->stats);
         free(k);
     }
@@ -230,9 +236,19 @@ static void rrl_collect(void *ctx, metrics_out_t *out)
 
 static void rrl_join(void *state, const void *conf, const plugin_env_t *env)
 {
-    if (state != NULL && env->gen != NULL) {
-        metrics_register_collector(&env->gen->metrics, "rrl", rrl_collect, state);
+    if (state == NULL || env->gen == NULL) {
+        return;
     }
+    /* One collector per configuration: the instances of several server
+     * blocks share the counters (and, at one size, the table), and a
+     * family must appear once on /metrics. */
+    const metrics_registry_t *m = &env->gen->metrics;
+    for (size_t i = 0; i < m->n; i++) {
+        if (strcmp(m->c[i].name, "rrl") == 0) {
+            return;
+        }
+    }
+    metrics_register_collector(&env->gen->metrics, "rrl", rrl_collect, state);
 }
 
 static void rrl_teardown(void *state)
@@ -246,10 +262,11 @@ static void rrl_teardown(void *state)
     free(r);
 }
 
-/* The process's table and counters (kept under "rrl"): made at the first
- * setup, the table replaced when max-table-size changed (the running
- * instance keeps its own until it is torn down). */
-static rrl_keep_t *rrl_attach(const plugin_env_t *env, const rrl_conf_t *c, rrl_t *r)
+/* The process's tables and counters (kept under "rrl"), made at the first
+ * setup: the instance takes the kept table of its max-table-size (the
+ * accounts survive the reload), or a new one. A running instance keeps
+ * its own reference until it is torn down. */
+static rrl_table_t *rrl_attach(const plugin_env_t *env, const rrl_conf_t *c, rrl_t *r)
 {
     rrl_keep_t *k = env->shared != NULL ? plugin_kept_get(env->shared, RRL_KEPT) : NULL;
     if (k == NULL) {
@@ -264,19 +281,27 @@ static rrl_keep_t *rrl_attach(const plugin_env_t *env, const rrl_conf_t *c, rrl_
             return NULL;
         }
     }
+    r->stats = k->stats;
     size_t want = (size_t)((c->table_size + RRL_LINE - 1) / RRL_LINE * RRL_LINE);
-    if (k->table == NULL || rrl_table_size(k->table) != want) {
-        rrl_table_t *t = rrl_table_new((size_t)c->table_size);
+    int at = RRL_KEPT_TABLES - 1; /* none of this size: the least recently used goes */
+    for (int i = 0; i < RRL_KEPT_TABLES; i++) {
+        if (k->tables[i] == NULL || rrl_table_size(k->tables[i]) == want) {
+            at = i;
+            break;
+        }
+    }
+    rrl_table_t *t = k->tables[at];
+    if (t == NULL || rrl_table_size(t) != want) {
+        t = rrl_table_new((size_t)c->table_size);
         if (t == NULL) {
             return NULL;
         }
-        if (k->table != NULL) {
-            log_info("rrl: max-table-size changed: a new table of %zu accounts", want);
-        }
-        rrl_table_unref(k->table);
-        k->table = t;
+        rrl_table_unref(k->tables[at]);
     }
-    return k;
+    /* Most recently used first. */
+    memmove(&k->tables[1], &k->tables[0], (size_t)at * sizeof(k->tables[0]));
+    k->tables[0] = t;
+    return t;
 }
 
 static int rrl_setup(const plugin_env_t *env, const void *conf, void **state, cfg_error_t *err)
@@ -291,15 +316,14 @@ static int rrl_setup(const plugin_env_t *env, const void *conf, void **state, cf
         return cfg_fail_pos(err, &c->at, "rrl: out of memory");
     }
     r->conf = c;
-    rrl_keep_t *k = rrl_attach(env, c, r);
-    if (k == NULL) {
+    rrl_table_t *t = rrl_attach(env, c, r);
+    if (t == NULL) {
         rrl_teardown(r);
         return cfg_fail_pos(err, &c->at, "rrl: out of memory for a table of %llu accounts",
                             (unsigned long long)c->table_size);
     }
-    r->table = k->table;
+    r->table = t;
     rrl_table_ref(r->table);
-    r->stats = k->stats;
     for (int kind = 0; kind < RRL_NKINDS; kind++) {
         rrl_limit_init(&r->lim[kind], c->rate_milli[kind], c->window_s);
     }

@@ -248,7 +248,7 @@ static bool rrl_is_value_key(const char *opt)
     return false;
 }
 
-/* Add the zones of the directive's server block not yet in `zones`. */
+/* Add the zones of the directive's server block. */
 static int rrl_add_block_zones(cf_plugin_ctx_t *ctx, cfg_node_t *zones, cfg_error_t *err)
 {
     for (size_t i = 0; i < cf_block_nzones(ctx); i++) {
@@ -267,15 +267,10 @@ static int rrl_add_block_zones(cf_plugin_ctx_t *ctx, cfg_node_t *zones, cfg_erro
 
 int rrl_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *err)
 {
+    /* Each server block has its own `rrl` (core/server blocks): once per block. */
     int seen = cf_once(ctx, d, err);
-    if (seen < 0) {
-        return -1;
-    }
-    if (seen > 0) {
-        /* The same `rrl` in another server block: without zone arguments it
-         * limits that block's zones too. */
-        cfg_node_t *zones = cfg_peek(cfg_peek(cf_root(ctx), "rrl"), "zones");
-        return d->nargs == 0 && zones != NULL ? rrl_add_block_zones(ctx, zones, err) : 0;
+    if (seen != 0) {
+        return seen < 0 ? -1 : 0;
     }
     cfg_node_t *m = cf_section(ctx, "rrl", d->name, CFG_MAP, err);
     if (m == NULL) {

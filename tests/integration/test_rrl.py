@@ -223,15 +223,18 @@ class RrlTest(unittest.TestCase):
 
     def test_corefile(self):
         """The Corefile directive: `rrl` in the example.com block limits
-        example.com (the block's zone), not example.net (another block)."""
+        example.com (the block's zone); example.net's block has its own
+        `rrl` with another allowance."""
         server = Vmdnsd(config="# replaced below\n")
         self.addCleanup(server.cleanup)
         server.config_path = os.path.join(server.tmp, "Corefile")
         with open(server.config_path, "w") as f:
             f.write("example.com:0 {\n  bind 127.0.0.1\n  file %s\n"
-                    "  rrl {\n    responses-per-second 5\n    slip-ratio 1\n  }\n}\n"
-                    "example.net:0 {\n  bind 127.0.0.1\n  file %s\n}\n"
-                    % (DEFAULT_ZONES[0][1], DEFAULT_ZONES[1][1]))
+                    "  rrl {\n    responses-per-second 5\n    slip-ratio 1\n  }\n"
+                    "  prometheus %s\n}\n"
+                    "example.net:0 {\n  bind 127.0.0.1\n  file %s\n"
+                    "  rrl {\n    responses-per-second 1000\n  }\n}\n"
+                    % (DEFAULT_ZONES[0][1], HTTP_LISTEN["metrics"], DEFAULT_ZONES[1][1]))
         server.start(option="--corefile")
         flood = Flood(server.port)
         self.addCleanup(flood.close)
@@ -243,6 +246,11 @@ class RrlTest(unittest.TestCase):
         self.addCleanup(other.close)
         other.run("www.example.net.", 100, seconds=0.2)
         self.assertEqual(other.counts(), (100, 0))
+        # Two blocks, two rrl instances: each family once on /metrics.
+        with urllib.request.urlopen(http_url(server.http["metrics"], "/metrics"), timeout=5) as r:
+            body = r.read().decode()
+        self.assertEqual(body.count("# TYPE coredns_rrl_responses_exceeded_total counter"), 1)
+        self.assertGreaterEqual(metric(server, "coredns_rrl_responses_exceeded_total"), 90)
 
 
 if __name__ == "__main__":

@@ -333,6 +333,49 @@ static void test_report_only_and_requests(void **state)
     hook_free(&h);
 }
 
+/* The table lives for the process (plugin_kept): a new instance (a
+ * reload, another server block) takes the table of its max-table-size,
+ * with its accounts; another size gets a table of its own, and the first
+ * size finds its table again. */
+static void test_kept_tables(void **state)
+{
+    static plugin_shared_t shared; /* zero: what main starts with */
+    plugin_env_t env = {.shared = &shared};
+    cfg_error_t err = {{0}};
+    const char *yaml[] = {"rrl: {responses-per-second: 1}\n",
+                          "rrl: {responses-per-second: 5, max-table-size: 64}\n"};
+    cfg_node_t *root[2];
+    void *conf[2], *a, *b, *c;
+    for (int i = 0; i < 2; i++) {
+        root[i] = cfg_parse_yaml(yaml[i], strlen(yaml[i]), "t.yaml", &err);
+        assert_int_equal(plugin_rrl.parse(NULL, cfg_get(root[i], "rrl"), &conf[i], &err), 0);
+    }
+    assert_int_equal(plugin_rrl.setup(&env, conf[0], &a, &err), 0);
+    assert_int_equal(plugin_rrl.setup(&env, conf[1], &b, &err), 0);
+    assert_ptr_not_equal(rrl_instance_table(a), rrl_instance_table(b));
+    assert_int_equal(rrl_table_size(rrl_instance_table(b)), 64);
+    /* An account limited in the first instance ... */
+    rrl_table_t *t = rrl_instance_table(a);
+    rrl_client_t cl = client4("127.0.1.1", 24);
+    uint64_t key = rrl_key(t, &cl, RRL_ERROR, 0, NULL, 0);
+    assert_int_equal(ask(&(hook_t){.state = a}, "127.0.1.1", "x.vm.test", ANSWER_KIND_ERROR, 0),
+                     RESPOND_SEND);
+    assert_int_equal(rrl_table_balance(t, key), 0);
+    /* ... is still limited after a "reload" (a new instance, old torn down). */
+    plugin_rrl.teardown(a);
+    assert_int_equal(plugin_rrl.setup(&env, conf[0], &c, &err), 0);
+    assert_ptr_equal(rrl_instance_table(c), t);
+    assert_int_not_equal(ask(&(hook_t){.state = c}, "127.0.1.1", "y.vm.test", ANSWER_KIND_ERROR, 0),
+                         RESPOND_SEND);
+    plugin_rrl.teardown(b);
+    plugin_rrl.teardown(c);
+    for (int i = 0; i < 2; i++) {
+        plugin_rrl.conf_free(conf[i]);
+        cfg_free(root[i]);
+    }
+    plugin_kept_free_all(&shared);
+}
+
 /* ---- config ---- */
 
 static void expect_conf_error(const char *yaml, const char *want)
@@ -424,7 +467,7 @@ int main(void)
         cmocka_unit_test(test_prefixes),      cmocka_unit_test(test_keys),
         cmocka_unit_test(test_table_bound),   cmocka_unit_test(test_respond_slip),
         cmocka_unit_test(test_slip_extremes), cmocka_unit_test(test_report_only_and_requests),
-        cmocka_unit_test(test_config),
+        cmocka_unit_test(test_kept_tables),   cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
