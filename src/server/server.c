@@ -20,7 +20,9 @@
  * pipelined queries, clients that never read); in a thread of its own that
  * work delays other TCP clients, never a UDP answer. The TCP workers also
  * run at a lower scheduling priority (nice +TCP_NICE), so that on a busy
- * host the kernel runs a UDP worker first when both have work.
+ * host the kernel runs a UDP worker first when both have work, and the UDP
+ * workers ask for a short time slice (worker_short_slice), so that one
+ * woken by a datagram gets a CPU soon.
  *
  * Each worker thread registers with RCU (it reads the view), runs its
  * event loop until server_stop() writes to its eventfd, closes its TCP
@@ -37,6 +39,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "core/rcu.h"
@@ -47,7 +50,8 @@
 #include "server/worker.h"
 
 #define SERVER_MAX_WORKERS 1024
-#define TCP_NICE           5 /* TCP workers run this much nicer than the UDP ones */
+#define TCP_NICE           5      /* TCP workers run this much nicer than the UDP ones */
+#define UDP_SLICE_NS       500000 /* a UDP worker's time slice: short, so it runs soon on wakeup */
 
 struct server {
     worker_shared_t shared;
@@ -365,6 +369,28 @@ static int worker_pair_listen(server_t *s, worker_t *wu, worker_t *wt, char *err
     return 0;
 }
 
+/* Ask the scheduler for a short time slice for this (UDP) thread: with
+ * EEVDF (Linux 6.12 and later) a task with a shorter slice gets an earlier
+ * deadline, so a UDP worker woken by a datagram preempts a busy thread
+ * sooner instead of waiting for the end of its slice. Same policy and
+ * nice; older kernels ignore the slice. Best effort. */
+static void worker_short_slice(void)
+{
+    struct { /* the kernel's struct sched_attr, first version (48 bytes) */
+        uint32_t size, sched_policy;
+        uint64_t sched_flags;
+        int32_t sched_nice;
+        uint32_t sched_priority;
+        uint64_t sched_runtime, sched_deadline, sched_period;
+    } a;
+    memset(&a, 0, sizeof(a));
+    a.size = sizeof(a);
+    a.sched_policy = SCHED_OTHER;
+    a.sched_nice = getpriority(PRIO_PROCESS, 0);
+    a.sched_runtime = UDP_SLICE_NS;
+    (void)syscall(SYS_sched_setattr, 0, &a, 0);
+}
+
 static void *worker_main(void *arg)
 {
     worker_t *w = arg;
@@ -372,6 +398,8 @@ static void *worker_main(void *arg)
     if (w->is_tcp) /* per thread on Linux; best effort (never fails the start) */
         (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
                           getpriority(PRIO_PROCESS, 0) + TCP_NICE);
+    else
+        worker_short_slice();
     event_base_dispatch(w->base);
     if (w->draining && w->is_tcp)
         event_del(&w->drain_timer);

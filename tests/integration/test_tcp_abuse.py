@@ -98,8 +98,9 @@ class AbuseCase(unittest.TestCase):
         lim = {"tcp_max_connections": 256, "tcp_max_connections_per_client": 32,
                "tcp_io_timeout": "300ms"}
         lim.update(limits or {})
-        srv = Vmdnsd(zones=[("example.com.", zone_file(tmp))],
-                     workers=self.workers if workers is None else workers, limits=lim, v6=False)
+        self.cur_workers = self.workers if workers is None else workers
+        srv = Vmdnsd(zones=[("example.com.", zone_file(tmp))], workers=self.cur_workers,
+                     limits=lim, v6=False)
         srv.start(probe="example.com.")
         self.addCleanup(srv.cleanup)
         self.addCleanup(lambda: srv.stop(check=False) if srv.alive() else None)
@@ -113,7 +114,7 @@ class AbuseCase(unittest.TestCase):
             u = r["udp"]
             print("\n%s x%d (workers %s): udp %d/%d p50 %.2f ms p99 %.2f ms; tcp %d/%d; "
                   "server sockets %.1f MB; kernel TCP %.1f MB; rss %.1f MB; flood %s"
-                  % (kind, conns, self.workers, u["answered"], u["sent"], u["p50_ms"], u["p99_ms"],
+                  % (kind, conns, self.cur_workers, u["answered"], u["sent"], u["p50_ms"], u["p99_ms"],
                      r["tcp"]["answered"], r["tcp"]["asked"], r["server_sock_mem_max"] / 1e6,
                      r["tcp_mem_max_pages"] * os.sysconf("SC_PAGE_SIZE") / 1e6,
                      r["rss_max_kb"] / 1024.0,
