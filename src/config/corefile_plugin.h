@@ -14,10 +14,13 @@
  * option, a wrong number of arguments) with cf_fail: "FILE:LINE: problem".
  *
  * A hook is called once per occurrence of its directive, in file order, in
- * any server block. vmdnsd has one chain for all blocks: a chain-wide
- * directive starts with cf_once() (the same text in several blocks is fine,
- * different text is an error); a data source adds to its section instead
- * (cf_section() finds what an earlier block made).
+ * any server block. Each block is a server of its own (core/chain.c): the
+ * hook of a per-query plugin writes the block's section (cf_root() is the
+ * block's item of `servers`) and starts with cf_once() (the same directive
+ * twice in one block must say the same thing). A data source (file,
+ * redis: view_data HANDOVER/BOUND) fills the one shared view: cf_root() is
+ * the top level for it, and it adds to its section (cf_section() finds
+ * what an earlier block made).
  */
 #ifndef VMDNS_CONFIG_COREFILE_PLUGIN_H
 #define VMDNS_CONFIG_COREFILE_PLUGIN_H
@@ -76,10 +79,12 @@ int cf_max_args(const cf_directive_t *d, size_t max, cfg_error_t *err);
  * error if it was seen with different ones. */
 int cf_once(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *err);
 
-/* The root map of the tree being built. */
+/* Where the running hook's plugin writes its section: the current server
+ * block's map (its item of `servers`), or for a data source (file, redis)
+ * the root map of the tree being built. */
 cfg_node_t *cf_root(cf_plugin_ctx_t *ctx);
 
-/* The root's section `key`: the existing one (which must be of `kind`),
+/* The section `key` under cf_root(): the existing one (which must be of `kind`),
  * else a new empty map or list at the token's line. NULL with an error. */
 cfg_node_t *cf_section(cf_plugin_ctx_t *ctx, const char *key, const cf_token_t *at, cfg_kind_t kind,
                        cfg_error_t *err);
