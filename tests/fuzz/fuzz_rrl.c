@@ -8,7 +8,8 @@
  * a tiny table so accounts evict each other, prefix lengths, report-only,
  * requests-per-second); every further 24 bytes are one response: source
  * address (IPv4, IPv6 or IPv4-mapped), kind, wildcard, transport, cookie,
- * the clock step, and a name. Checked on every response:
+ * the clock step, and a name; it goes through the query hook (which only
+ * prefetches) and the respond hook. Checked on every response:
  *   - TCP, a valid server cookie and report-only are always SEND;
  *   - slip-ratio 0 never truncates, 1 never drops;
  *   - the account's balance stays within [-window * rate, max(rate, 1)];
@@ -116,6 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         req.meta.charged = req.meta.wildcard ? wild : charged;
         req.meta.charged_len = req.meta.wildcard ? sizeof(wild) : sizeof(charged);
 
+        FUZZ_CHECK(plugin_rrl.query(state, &req) == PLUGIN_NEXT); /* prefetch only */
         respond_action_t a = plugin_rrl.respond(state, &req);
         FUZZ_CHECK(a == RESPOND_SEND || a == RESPOND_DROP || a == RESPOND_TRUNCATE);
         if (req.proto == REQ_TCP || req.server_cookie_ok || conf.report_only) {
