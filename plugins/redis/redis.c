@@ -2,14 +2,15 @@
 /*
  * redis.c - the `redis` plugin: zones served from Redis backends.
  *
- * A data source, like `file`: it has no per-query hook. At setup it reads
+ * A data source, like `file`. At setup it reads
  * the `redis:` config, builds the merge (the union of all backends over the
  * view) and starts one thread per backend, which load in parallel and then
  * follow their change streams. Workers never wait for any of it; they
- * answer from the view, which fills as loads finish. /ready says "not
- * ready" (naming the backends) until every reachable backend has finished
- * its first load. The backends' counters are exported as vmdns_redis_*
- * metrics (redis_metrics.c) by a collector registered at setup.
+ * answer from the view, which fills as loads finish; until a backend's
+ * first load, names of the zones it is known to serve get SERVFAIL, not
+ * REFUSED (the query hook, redis_pending.h). /ready says "not ready"
+ * (naming the backends) until every backend has finished its first load. The backends' counters are
+ * exported as vmdns_redis_* metrics (redis_metrics.c) by a collector registered at setup.
  *
  * Reloads (PLUGIN_VIEW_HANDOVER): a changed `redis:` section keeps the
  * view and the merge (redis_core_t). Every backend whose own settings and
@@ -35,6 +36,7 @@
 #include "redis/redis_config.h"
 #include "redis/redis_merge.h"
 #include "redis/redis_metrics.h"
+#include "redis/redis_pending.h"
 
 /* The parsed `redis:` section. Counted: the instance set up from it holds
  * it, and so does every backend still running from it (a backend kept by
@@ -75,6 +77,7 @@ typedef struct redis_plugin {
     unsigned slot[REDIS_MAX_BACKENDS];
     bool started[REDIS_MAX_BACKENDS]; /* this instance started the thread */
     bool ordered;                     /* its order was given to the merge */
+    redis_pending_t *pending;         /* SERVFAIL while loading (redis_pending.h) */
 } redis_plugin_t;
 
 static void redis_conf_put(redis_conf_t *c)
@@ -140,6 +143,10 @@ static void redis_teardown(void *state)
     redis_plugin_t *p = state;
     if (p == NULL) {
         return;
+    }
+    if (p->pending != NULL) { /* the zones served, for the next start */
+        redis_pending_save(p->pending);
+        redis_pending_free(p->pending);
     }
     for (size_t i = 0; p->core != NULL && i < p->n; i++) {
         core_slot_put(p->core, p->slot[i]);
@@ -307,6 +314,7 @@ static int redis_setup(const plugin_env_t *env, const void *conf, void **state, 
         p->started[i] = true;
         p->n = i + 1;
     }
+    p->pending = redis_pending_new(env, p->cfg, core->merge, p->slot, core->stats);
     if (!env->view_serving) { /* nobody answers from this view yet: serve at once */
         merge_order(core->merge, p->slot, p->n);
         merge_apply(core->merge, 0);
@@ -354,6 +362,13 @@ static void redis_join(void *state, const void *conf, const plugin_env_t *env)
     }
 }
 
+/* Worker: SERVFAIL for names of zones still loading (redis_pending.h). */
+static plugin_result_t redis_query(void *state, request_t *req)
+{
+    redis_plugin_t *p = state;
+    return p != NULL ? redis_pending_query(p->pending, req) : PLUGIN_NEXT;
+}
+
 static bool redis_ready(void *state, char *why, size_t why_len)
 {
     redis_plugin_t *p = state;
@@ -363,7 +378,12 @@ static bool redis_ready(void *state, char *why, size_t why_len)
         why[0] = '\0';
     }
     for (size_t i = 0; p != NULL && i < p->n; i++) {
-        if (redis_backend_settled(p->core->slots[p->slot[i]].backend)) {
+        /* Serving: not ready until a first load, even for a backend that
+         * proved unreachable (its zones answer SERVFAIL until then). A
+         * reload's configuration not serving yet waits only until its new
+         * backends have loaded or proved unreachable, then switches. */
+        if (atomic_load(&p->core->stats[p->slot[i]].loaded) ||
+            (!p->ordered && redis_backend_settled(p->core->slots[p->slot[i]].backend))) {
             continue;
         }
         if (ready && why_len > 0) {
@@ -422,5 +442,6 @@ const plugin_t plugin_redis = {
     .corefile = redis_corefile,
     .join = redis_join,
     .ready = redis_ready,
+    .query = redis_query,
     .teardown = redis_teardown,
 };

@@ -329,6 +329,7 @@ int redis_config_read(cfg_node_t *node, redis_config_t *cfg, cfg_error_t *err)
         opt_duration(node, "max_backoff", &cfg->max_backoff_ms, err) != 0 ||
         opt_duration(node, "drop_confirm", &cfg->drop_confirm_ms, err) != 0 ||
         opt_percent(node, "max_drop", &cfg->max_drop_pct, err) != 0 ||
+        opt_string(node, "state_file", &cfg->state_file, err) != 0 ||
         opt_u32(node, "default_ttl", 0x7fffffff, &cfg->default_ttl, err) != 0) {
         goto out;
     }
@@ -361,6 +362,7 @@ out:
 
 void redis_config_free(redis_config_t *cfg)
 {
+    free(cfg->state_file);
     for (size_t i = 0; i < cfg->nbackends; i++) {
         redis_backend_config_t *b = &cfg->backends[i];
         free(b->name);
@@ -435,8 +437,8 @@ bool redis_config_equal(const redis_config_t *a, const redis_config_t *b)
         a->resync_interval_ms != b->resync_interval_ms || a->max_backoff_ms != b->max_backoff_ms ||
         a->stream_maxlen != b->stream_maxlen || a->default_ttl != b->default_ttl ||
         a->keyspace_notifications != b->keyspace_notifications ||
-        !redis_limits_equal(&a->limits, &b->limits) ||
-        a->max_drop_pct != b->max_drop_pct || a->drop_confirm_ms != b->drop_confirm_ms ||
+        !redis_limits_equal(&a->limits, &b->limits) || a->max_drop_pct != b->max_drop_pct ||
+        a->drop_confirm_ms != b->drop_confirm_ms || !same_str(a->state_file, b->state_file) ||
         !redis_defaults_equal(&a->defaults, &b->defaults)) {
         return false;
     }

@@ -23,6 +23,7 @@
  *     keyspace_notifications: true
  *     max_drop: 50%               # a reload removing more is held (stale) until confirmed
  *     drop_confirm: 5m            # ... by the names staying gone this long (0: only vmdnsctl)
+ *     state_file: /var/lib/vmdns/redis-zones  # zones SERVFAIL (not REFUSED) while loading
  *     defaults:
  *       soa: {ns: ns1.vm.example.com., mbox: hostmaster.vm.example.com., ttl: 300,
  *             refresh: 3600, retry: 600, expire: 86400, minttl: 30}
@@ -95,9 +96,13 @@ typedef struct redis_config {
                                server only reads) */
     uint32_t default_ttl;   /* TTL of a stored record without "ttl" */
     bool keyspace_notifications;
-    redis_limits_t limits; /* redis_limits.h: sizes, notify_interval */
+    redis_limits_t limits;    /* redis_limits.h: sizes, notify_interval */
     uint32_t max_drop_pct;    /* a reload dropping more of a backend's names is held */
     uint64_t drop_confirm_ms; /* a held drop applies after this long (0: only when confirmed) */
+    /* `state_file:` the zones served last time, answered SERVFAIL until
+     * their backend's first load (redis_pending.h). NULL: the default,
+     * $STATE_DIRECTORY/redis-zones when systemd gives one, else none. */
+    char *state_file;
     redis_defaults_t defaults;
 } redis_config_t;
 

@@ -9,7 +9,7 @@
  *       database N (db N); name NAME;          connect_timeout: MSms, read_timeout: MSms,
  *       connect_timeout MS; read_timeout MS;   default_ttl: N,
  *       ttl N; fallthrough [ZONES];            max_drop: P%, drop_confirm: D}
- *       max_drop P%; drop_confirm D }
+ *       max_drop P%; drop_confirm D; state_file PATH }
  *
  * This reads the option set of the CoreDNS redis plugin family (arvancloud,
  * rverst, codysnider and their forks) so their Corefiles work unchanged:
@@ -159,7 +159,8 @@ static int redis_cf_option(cfg_node_t *redis, cfg_node_t *be, cfg_node_t **addrs
         redis_cf_ms(v->text, ms, sizeof(ms));
         return redis_cf_global(redis, t->text, l, ms, err);
     }
-    if (strcmp(t->text, "max_drop") == 0 || strcmp(t->text, "drop_confirm") == 0) {
+    if (strcmp(t->text, "max_drop") == 0 || strcmp(t->text, "drop_confirm") == 0 ||
+        strcmp(t->text, "state_file") == 0) {
         return redis_cf_global(redis, t->text, l, v->text, err);
     }
     if (strcmp(t->text, "ttl") == 0) {

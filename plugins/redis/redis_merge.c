@@ -1475,3 +1475,11 @@ int merge_touch(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, co
     e->seen = (e->seen & ~bit) | (z->parity & bit); /* seen in b's current reload epoch */
     return 1;
 }
+
+uint8_t (*merge_zones_of(merge_t *m, unsigned b, uint8_t **lens, size_t *n))[NAME_MAX_WIRE]
+{
+    merge_lock(m);
+    uint8_t(*apexes)[NAME_MAX_WIRE] = scope_zones(m, b, NULL, 0, lens, n);
+    merge_unlock(m);
+    return apexes;
+}

@@ -209,4 +209,8 @@ size_t merge_zone_count(const merge_t *m);
  * them (it may have let go). Cheap when there are none. Under the lock. */
 void merge_retry_held(merge_t *m);
 
+/* The apexes of the zones backend b holds, copied (free both *lens and the
+ * result; *n of them); NULL when out of memory. Any thread. */
+uint8_t (*merge_zones_of(merge_t *m, unsigned b, uint8_t **lens, size_t *n))[NAME_MAX_WIRE];
+
 #endif

@@ -108,6 +108,13 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.defaults.refresh, 3600);
     assert_int_equal(cfg.defaults.nns, 0);
     assert_int_equal(cfg.backends[0].db, 0);
+    assert_null(cfg.state_file); /* $STATE_DIRECTORY/redis-zones, else none */
+    redis_config_free(&cfg);
+    assert_int_equal(read_config("redis:\n  backends:\n    - {name: a, addresses: [\"h\"]}\n"
+                                 "  state_file: /var/lib/vmdns/z\n",
+                                 &cfg, &err),
+                     0);
+    assert_string_equal(cfg.state_file, "/var/lib/vmdns/z");
     redis_config_free(&cfg);
 }
 
