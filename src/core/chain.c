@@ -511,11 +511,20 @@ static int chain_build_blocks(chain_t *chain, chain_conf_t *cc, chain_inst_t **s
         chain_block_t *blk = &chain->blocks[chain->nblocks++];
         blk->scope = cb->scope; /* taken over */
         memset(&cb->scope, 0, sizeof(cb->scope));
-        if ((blk->inst = calloc(cb->n + 1, sizeof(*blk->inst))) == NULL) {
+        if ((blk->inst = calloc(cb->n + cc->n + 1, sizeof(*blk->inst))) == NULL) {
             return -1;
         }
         for (size_t i = 0; i < cb->n; i++) {
             blk->inst[blk->ninst++] = slot_inst[cb->slot[i]];
+        }
+        /* A data source with a query hook (redis: SERVFAIL for its zones
+         * while they load) answers in every block, after the block's own
+         * plugins (data sources come last in plugin.cfg). */
+        for (size_t i = 0; i < cc->n; i++) {
+            if (cc->slots[i].global && slot_inst[i] != NULL &&
+                slot_inst[i]->plugin->query != NULL) {
+                blk->inst[blk->ninst++] = slot_inst[i];
+            }
         }
         if (chain_block_hooks(blk) != 0) {
             return -1;
