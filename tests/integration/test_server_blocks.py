@@ -203,6 +203,58 @@ class CorefileBlocksTest(ScopeMixin, unittest.TestCase):
                      what="reload applied")
 
 
+ENDPOINTS = """\
+example.net:0 {
+    bind 127.0.0.1
+    file %(net)s
+    prometheus 127.0.0.1:0
+    health 127.0.0.1:0
+}
+example.com:0 {
+    bind 127.0.0.2
+    file %(com)s
+    prometheus 127.0.0.2:0
+    health 127.0.0.2:0 {
+        lameduck 1s
+    }
+}
+""" % {"com": COM, "net": NET}
+
+
+class SeveralEndpointsTest(unittest.TestCase):
+    """Several `prometheus` and `health` addresses in different blocks:
+    every one is served, as CoreDNS does (issue 11, point 10)."""
+
+    def test_every_address_served(self):
+        v = Vmdnsd(config="# replaced below\n", v6=False)
+        v.config_path = os.path.join(v.tmp, "Corefile")
+        with open(v.config_path, "w") as f:
+            f.write(ENDPOINTS)
+        try:
+            v.start(option="--corefile", probe="example.net.")
+            found = re.findall(r"serving /(metrics|health) on (\S+) \(port (\d+)\)", v.log_text())
+            by_path = {}
+            for path, listen, port in found:
+                by_path.setdefault(path, set()).add((listen.rpartition(":")[0], int(port)))
+            for path in ("metrics", "health"):
+                hosts = {h for h, _ in by_path.get(path, ())}
+                self.assertEqual(hosts, {"127.0.0.1", "127.0.0.2"}, path)
+                for host, port in by_path[path]:
+                    url = http_url((host, port), "/" + path)
+                    with urllib.request.urlopen(url, timeout=5) as r:
+                        body = r.read().decode()
+                    self.assertEqual(r.status, 200, url)
+                    if path == "metrics":  # every endpoint shows every block
+                        self.assertIn('server="dns://127.0.0.1:0"', body)
+                        self.assertIn('server="dns://127.0.0.2:0"', body)
+            # SIGTERM: the longest lameduck of the blocks (1s) applies.
+            v.proc.send_signal(signal.SIGTERM)
+            v.wait_log("lameduck for 1000ms")
+        finally:
+            v.stop(check=False)
+            v.cleanup()
+
+
 class YamlServersTest(ScopeMixin, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
