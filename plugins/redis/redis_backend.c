@@ -371,6 +371,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     stream_poll_lag(b);
     stream_poll_type(b);
     ident_poll(b);
+    backend_trim_tick(b);
     if (!event_pending(b->notify_timer, EV_TIMEOUT, NULL)) {
         notify_flush(b);
     }

@@ -33,7 +33,7 @@
 #define REDIS_XREAD_COUNT     100
 #define REDIS_SCAN_COUNT      1000
 #define REDIS_NOTIFY_DELAY_MS 200
-#define REDIS_NOTIFY_DUTY     3 /* a zone reread taking T is not reread for 3 T */
+#define REDIS_NOTIFY_DUTY     1 /* a zone reread taking T is not reread for T after it */
 #define REDIS_KEY_MAX         1100
 
 struct event;
@@ -116,6 +116,7 @@ struct redis_backend {
     strset_t *ks_last;      /* per zone: monotonic ms before which it is not reread */
     fieldhash_t *fieldhash; /* value hashes of zones reread for notifications */
     bool ks_config_refused; /* ... and refused: logged once */
+    uint64_t trim_at_ms;    /* malloc_trim due then (redis_trim.c); 0: none */
 
     /* scratch space for batches, kept between them (a big malloc per batch
      * makes glibc consolidate its free lists every time) */
@@ -251,6 +252,14 @@ bool apply_loaded(redis_backend_t *b, const uint8_t *apex, size_t apex_len, appl
 /* Count and log (once per key and field) a bad record. */
 void apply_bad(redis_backend_t *b, const char *key, const char *field, size_t skipped,
                const char *why);
+
+/* ---- redis_trim.c ---- */
+
+/* A big load ended: return freed memory to the system shortly. */
+void backend_trim_later(redis_backend_t *b);
+
+/* From the tick: trim if it is due. */
+void backend_trim_tick(redis_backend_t *b);
 
 /* ---- redis_limits_apply.c ---- */
 

@@ -130,6 +130,9 @@ static void load_finish(redis_backend_t *b)
     if (!load->full) {
         notify_zone_read(b, load->apex, load->apex_len, (uint64_t)ms);
     }
+    if (load->full || load->names > 10000) {
+        backend_trim_later(b);
+    }
     if (load->full) {
         redis_stat_add(&b->stats->reloads, 1);
         atomic_store(&b->stats->loaded, true);

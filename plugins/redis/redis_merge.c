@@ -1075,8 +1075,14 @@ int merge_zone_reserve(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_
     if (z == NULL) {
         return -1;
     }
-    table_reserve(z, z->count + names);
-    view_zone_reserve(z->vz, view_zone_size(z->vz) + names);
+    /* `names` is what the hash holds: on a reload most of them are here
+     * already, so size for the larger of the two, not their sum (which
+     * doubled both tables at every resync and kept them doubled). */
+    table_reserve(z, names > z->count ? names : z->count);
+    size_t held = view_zone_size(z->vz);
+    if (names > held) {
+        view_zone_reserve(z->vz, names);
+    }
     return 0;
 }
 

@@ -196,7 +196,8 @@ void merge_mark_count(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_l
 bool merge_zone_has(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len);
 
 /* Backend b is about to load `names` names into this zone (creating it):
- * size the tables for them. -1 on allocation failure. */
+ * size the tables for that many (names already there count: a reload
+ * does not grow them). -1 on allocation failure. */
 int merge_zone_reserve(merge_t *m, unsigned b, const uint8_t *apex, size_t apex_len, size_t names);
 
 /* Drop names whose lease ended at or before now. Returns how many. */
