@@ -13,7 +13,11 @@ the same zone in Redis:
   - a reload that adds a zone file for a zone Redis serves already fails
     with a message naming both plugins and the zone, and changes nothing;
   - a reload that drops `zones:` altogether keeps the view (Redis is not
-    loaded again) and Redis's copy of the zone is answered from then on.
+    loaded again) and Redis's copy of the zone is answered from then on;
+  - in a Corefile, the order is the plugins' (file before redis, as
+    CoreDNS's plugin.cfg), not the order of the lines: a block that names
+    `redis` before `file` for the same zone answers the file's data, and
+    the Redis copy is logged (issue 11, point 12).
 """
 
 import os
@@ -23,7 +27,7 @@ import unittest
 import urllib.request
 
 import redis_harness as rh
-from vmdns_harness import HTTP_LISTEN, TEST_ZONE, dig, http_url, wait_for
+from vmdns_harness import HTTP_LISTEN, TEST_ZONE, Vmdnsd, dig, http_url, wait_for
 
 ZONE = "example.com."  # in tests/integration/data/test.zone: www A 192.0.2.80
 REDIS_ONLY = "vm.example.net."
@@ -140,6 +144,35 @@ class ZoneOwnerTest(unittest.TestCase):
                  what="Redis's copy of the zone")
         self.assertEqual(dig_a(self.port, "vm." + REDIS_ONLY), ("NOERROR", {"10.0.0.1"}))
         wait_for(lambda: self.ignored() == 0, 5, what="vmdns_redis_zones_ignored 0")
+
+
+class CorefileOrderTest(unittest.TestCase):
+    """`redis` before `file` in one server block: plugin order decides."""
+
+    def test_file_first_whatever_the_line_order(self):
+        node = rh.Node().start()
+        server = None
+        try:
+            with node.client() as c:
+                c("HSET", ZONE, "www", rh.value(a="198.51.100.1"))
+                c("HSET", REDIS_ONLY, "vm", rh.value(a="10.0.0.1"))
+            server = Vmdnsd(config="# replaced below\n", v6=False)
+            server.config_path = os.path.join(server.tmp, "Corefile")
+            with open(server.config_path, "w") as f:
+                f.write("example.com:0 vm.example.net:0 {\n"
+                        "    bind 127.0.0.1\n"
+                        "    redis {\n        address %s\n    }\n"
+                        "    file %s example.com\n"
+                        "}\n" % (node.addr, TEST_ZONE))
+            server.start(option="--corefile", probe=ZONE)
+            rh.wait_answer(server.port, "vm." + REDIS_ONLY, {"10.0.0.1"})
+            self.assertEqual(dig_a(server.port, "www." + ZONE), ("NOERROR", {"192.0.2.80"}))
+            rh.wait_log(server, "redis: zone example.com. is served by the file plugin")
+        finally:
+            if server is not None:
+                server.stop(check=False)
+                server.cleanup()
+            node.cleanup()
 
 
 if __name__ == "__main__":
