@@ -882,15 +882,21 @@ static size_t finish_request(const chain_block_t *blk, const answer_limits_t *li
     return req->action == RESPOND_DROP ? 0 : req->resp_len;
 }
 
-/* A query no block takes: REFUSED, seen by the plugins that count drops. */
+/* A query no block takes, seen by the plugins that count drops. */
+static void chain_dropped(const chain_t *chain, request_t *req)
+{
+    for (size_t i = 0; i < chain->ndropped; i++) {
+        chain->dropped[i].fn(chain->dropped[i].state, req);
+    }
+}
+
+/* A query no block takes: REFUSED. */
 static size_t chain_refuse(const chain_t *chain, const answer_limits_t *lim, request_t *req,
                            size_t max)
 {
     req->resp_len = answer_error(req->q, WIRE_RCODE_REFUSED, lim, req->resp, max);
     answer_meta_error(&req->meta, WIRE_RCODE_REFUSED, NULL);
-    for (size_t i = 0; i < chain->ndropped; i++) {
-        chain->dropped[i].fn(chain->dropped[i].state, req);
-    }
+    chain_dropped(chain, req);
     return req->resp_len;
 }
 
@@ -924,12 +930,12 @@ size_t chain_process(const chain_t *chain, const view_t *view, const answer_limi
         /* Rate limiting, logs and metrics see these too, as in CoreDNS. */
         request_t req = request_of(chain, &q, p, out, max);
         const chain_block_t *blk = chain_pick(chain, &q, p->listener, &req);
+        req.resp_len = n;
+        answer_meta_error(&req.meta, error_rcode, NULL);
         rcu_read_lock();
         if (blk == NULL) {
-            n = chain_refuse(chain, lim, &req, max);
+            chain_dropped(chain, &req); /* the error stands; no block's hooks */
         } else {
-            req.resp_len = n;
-            answer_meta_error(&req.meta, error_rcode, NULL);
             n = finish_request(blk, lim, &req);
         }
         rcu_read_unlock();

@@ -24,6 +24,7 @@ import signal
 import unittest
 import urllib.request
 
+import dns.opcode
 import dns.rcode
 
 from vmdns_harness import DEFAULT_ZONES, Vmdnsd, http_url, query, tcp, udp, wait_for
@@ -103,6 +104,11 @@ class ScopeMixin:
             # Outside every zone: the `.` block takes it on 127.0.0.1.
             r = self.ask("example.org.", "127.0.0.1", public, over=over)
             self.assertEqual(rcode(r), "REFUSED")
+            # A query the core refuses (opcode STATUS) keeps its rcode even
+            # where no block takes the name.
+            msg = query("www.example.net.", "A")
+            msg.set_opcode(dns.opcode.STATUS)
+            self.assertEqual(rcode(over(msg, internal, host="127.0.0.2")), "NOTIMP")
 
     def check_log(self):
         internal, public = self.ports()
