@@ -17,7 +17,7 @@ namespaces running a real sshd):
     port range has one port, which the next open gets);
   - a port bound by a local listener is skipped;
   - bad command lines exit 2 and bad values exit 1, touching nothing;
-  - `list`, `renew`, re-opening, leases (nft: the kernel drops an expired
+  - `list`, `renew` (also writing a name Redis lost again), re-opening, leases (nft: the kernel drops an expired
     forward by itself; iptables: reconcile does);
   - iptables: a host whose FORWARD policy is DROP still forwards.
 
@@ -275,6 +275,23 @@ class ForwardTests:
         self.assertFailed(r, "renew of a VM that is not open")
         self.vmssh.close("vm-n")
         self.assertNoTrace("vm-n", VM0, port)
+
+    def test_renew_heals_a_name_the_backend_lost(self):
+        """vmssh renew writes the VM's name again when Redis lost it (issue
+        13.3): the host knows the VM's address and port, Redis is not the
+        only copy."""
+        port = self.vmssh.open_ok("vm-h", VM0, lease="1h")
+        self.assertResolves("vm-h", port)
+        self.net.redis_cli("HDEL", nh.ZONE, "vm-h", "_ssh._tcp.vm-h")  # lost
+        self.assertEqual(self.net.redis_cli("HEXISTS", nh.ZONE, "vm-h").strip(), "0")
+        r = self.vmssh("renew", "vm-h", "--lease", "1h")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for field in ("vm-h", "_ssh._tcp.vm-h"):
+            self.assertEqual(self.net.redis_cli("HEXISTS", nh.ZONE, field).strip(), "1",
+                             field)
+        self.assertResolves("vm-h", port)
+        self.vmssh.close("vm-h")
+        self.assertNoTrace("vm-h", VM0, port)
 
     def test_lease_expires_by_itself(self):
         keep = self.vmssh.open_ok("vm-keep", VM1, lease="1h")
