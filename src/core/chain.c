@@ -334,6 +334,37 @@ static int chain_conf_block_plugin(chain_conf_t *cc, chain_conf_block_t *b, cons
     return chain_conf_block_add(cc, b, p, &b->penv, section, err);
 }
 
+/* As CoreDNS: one zone on one listener is in one server block only (which
+ * one would take its queries?). -1 with "FILE:LINE: problem". */
+static int chain_conf_check_dupes(const chain_conf_t *cc, const plugin_parse_env_t *penv,
+                                  const cfg_node_t *servers, cfg_error_t *err)
+{
+    for (size_t b = 0; servers != NULL && b < cc->nblocks; b++) {
+        const chain_scope_t *x = &cc->blocks[b].scope;
+        for (size_t a = 0; a < b; a++) {
+            const chain_scope_t *y = &cc->blocks[a].scope;
+            for (size_t l = 0; l < x->nlisten; l++) {
+                if (!chain_scope_on(y, x->listen[l])) {
+                    continue;
+                }
+                for (size_t i = 0; i < x->nzones; i++) {
+                    for (size_t j = 0; j < y->nzones; j++) {
+                        if (x->zones[i].len == y->zones[j].len &&
+                            memcmp(x->zones[i].wire, y->zones[j].wire, x->zones[i].len) == 0) {
+                            return cfg_fail(err, servers->items[b],
+                                            "zone %s on %s is in two server blocks (the other "
+                                            "starts on line %d)",
+                                            x->zones[i].text, penv->listen[x->listen[l]],
+                                            servers->items[a]->line);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return 0;
+}
+
 chain_conf_t *chain_parse_from(const plugin_t *const *plugins, size_t nplugins,
                                const plugin_parse_env_t *penv, cfg_node_t *root, cfg_error_t *err)
 {
@@ -367,6 +398,10 @@ chain_conf_t *chain_parse_from(const plugin_t *const *plugins, size_t nplugins,
             chain_conf_free(cc);
             return NULL;
         }
+    }
+    if (chain_conf_check_dupes(cc, penv, servers, err) != 0) {
+        chain_conf_free(cc);
+        return NULL;
     }
     /* In chain order: a data source once (file before redis: the first to
      * publish a zone keeps it), every other plugin once per block. */

@@ -45,7 +45,7 @@ COREFILE = """\
     bind {args[0]} {args[1]}
 }
 
-example.com:{$VMDNS_COREFILE_TEST_PORT} example.net.:{$VMDNS_COREFILE_TEST_PORT} {
+example.com:{$VMDNS_COREFILE_TEST_PORT} example.org.:{$VMDNS_COREFILE_TEST_PORT} {
     file "%(test_zone)s" example.com
     import common %(binds)s
     cache 30

@@ -261,6 +261,33 @@ class SeveralEndpointsTest(unittest.TestCase):
             v.cleanup()
 
 
+class DuplicateZoneTest(unittest.TestCase):
+    """One zone in two blocks on one listener is an error, as in CoreDNS."""
+
+    def test_refused_with_file_and_line(self):
+        import subprocess
+        import tempfile
+        from vmdns_harness import binary
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "Corefile")
+            with open(path, "w") as f:
+                f.write("example.com:5399 {\n bind 127.0.0.1\n}\n"
+                        "a.example.com:5399 {\n bind 127.0.0.1\n}\n"
+                        "example.com:5399 {\n bind 127.0.0.1\n}\n")
+            p = subprocess.run([binary("vmdnsd"), "--check", "--corefile", path],
+                               capture_output=True, text=True, timeout=10)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("Corefile:7: zone example.com. on 127.0.0.1:5399 is in two server "
+                          "blocks (the other starts on line 1)", p.stdout + p.stderr)
+            # The same zone on two different addresses is fine.
+            with open(path, "w") as f:
+                f.write("example.com:5399 {\n bind 127.0.0.1\n}\n"
+                        "example.com:5399 {\n bind 127.0.0.2\n}\n")
+            p = subprocess.run([binary("vmdnsd"), "--check", "--corefile", path],
+                               capture_output=True, text=True, timeout=10)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+
 class YamlServersTest(ScopeMixin, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
