@@ -857,6 +857,7 @@ static request_t request_of(const chain_t *chain, const wire_query_t *q, const c
         .resp_cap = cap,
         .server_label = chain->labels[p->listener < chain->nlabels ? p->listener : 0],
         .zone_label = "dropped",
+        .tcp_fd = p->proto == REQ_TCP && p->fd > 0 ? p->fd : -1,
     };
 }
 
@@ -1002,6 +1003,14 @@ size_t chain_process(const chain_t *chain, const view_t *view, const answer_limi
             answered = true;
             break;
         }
+    }
+    if (q.tsig.present && !req.tsig_checked) {
+        /* signed with a key no plugin knows (no `tsig` configured): NOTAUTH,
+         * BADKEY, never an unsigned answer (RFC 8945 5.2) */
+        req.resp_len = tsig_error_response(&q, TSIG_BADKEY, out, max);
+        answer_meta_error(&req.meta, WIRE_RCODE_NOTAUTH, NULL);
+        req.answered_by = NULL;
+        answered = true;
     }
     if (!answered) {
         req.resp_len = answer_query(view, &q, lim, out, max, &req.meta);

@@ -129,6 +129,7 @@ typedef struct chain_packet {
                         * list, its first alias: server_listen_alias) the
                         * packet came to; picks the server blocks that may
                         * answer it */
+    int fd;            /* request_t.tcp_fd: the TCP socket, -1 for UDP (0 is read as -1) */
 } chain_packet_t;
 
 /* Answer one packet into out (cap bytes; for UDP at least 65535 so any

@@ -50,6 +50,7 @@
 #include "config/cfg.h"
 #include "core/metrics.h"
 #include "dns/answer.h"
+#include "dns/tsig.h"
 #include "dns/wire.h"
 #include "view/view.h"
 
@@ -96,6 +97,14 @@ typedef struct request {
     const char *zone_label;   /* the server block's zone that took the query
                                * ("example.com.", "."), or "dropped" when no
                                * block on that listener serves the name */
+    int tcp_fd;               /* the TCP connection's socket (-1 over UDP): a zone
+                               * transfer streams on a dup() of it */
+    /* TSIG (dns/tsig.h): a query hook that checked q->tsig sets tsig_checked
+     * (the `tsig` plugin); a signed query no hook checked is answered
+     * NOTAUTH/BADKEY by the core, never unsigned. tsig.key is set when the
+     * query verified: its response(s) are signed with it. */
+    bool tsig_checked;
+    tsig_state_t tsig;
 } request_t;
 
 /* What a query hook decided. */

@@ -136,11 +136,61 @@ bool wire_edns_option_find(const wire_query_t *q, uint16_t code, const uint8_t *
     return false;
 }
 
+/* The uncompressed name at pkt[*pos]: moves past it; its length, or 0. */
+static size_t plain_name(const uint8_t *pkt, size_t len, size_t *pos)
+{
+    size_t p = *pos;
+    while (p < len && pkt[p] != 0) {
+        if (pkt[p] > 63)
+            return 0; /* a pointer or a bad label */
+        p += 1 + pkt[p];
+    }
+    if (p >= len || p + 1 - *pos > NAME_MAX_WIRE)
+        return 0;
+    size_t n = p + 1 - *pos;
+    *pos = p + 1;
+    return n;
+}
+
+/* Read a TSIG record (RFC 8945 4.2) starting at owner, RDATA at rd. */
+static bool parse_tsig(const uint8_t *pkt, size_t owner, size_t rd, uint16_t rdlen, wire_query_t *q)
+{
+    wire_tsig_t *t = &q->tsig;
+    size_t p = owner, end = rd + rdlen;
+    t->key_off = (uint16_t)owner;
+    if ((t->key_len = (uint8_t)plain_name(pkt, end, &p)) == 0 || p + 10 != rd)
+        return false;
+    if (wire_read_u16(pkt + p + 2) != 255 || wire_read_u32(pkt + p + 4) != 0)
+        return false; /* class ANY, TTL 0 */
+    p = rd;
+    t->alg_off = (uint16_t)p;
+    if ((t->alg_len = (uint8_t)plain_name(pkt, end, &p)) == 0 || p + 10 > end)
+        return false;
+    t->time_signed = ((uint64_t)wire_read_u16(pkt + p) << 32) | wire_read_u32(pkt + p + 2);
+    t->fudge = wire_read_u16(pkt + p + 6);
+    t->mac_len = wire_read_u16(pkt + p + 8);
+    p += 10;
+    if (p + t->mac_len + 6 > end)
+        return false;
+    t->mac_off = (uint16_t)p;
+    p += t->mac_len;
+    t->orig_id = wire_read_u16(pkt + p);
+    t->error = wire_read_u16(pkt + p + 2);
+    t->other_len = wire_read_u16(pkt + p + 4);
+    t->other_off = (uint16_t)(p + 6);
+    if (p + 6 + t->other_len != end)
+        return false;
+    t->rr_off = (uint16_t)owner;
+    t->present = true;
+    return true;
+}
+
 /* Parse one resource record of the answer/authority/additional sections;
  * records an OPT in the additional section into q. Returns OPTIONS_OK,
  * OPTIONS_BAD for a malformed record, OPTIONS_BAD_COOKIE for a well-formed
  * OPT whose COOKIE is not. */
-static int parse_rr(const uint8_t *pkt, size_t len, size_t *pos, bool additional, wire_query_t *q)
+static int parse_rr(const uint8_t *pkt, size_t len, size_t *pos, bool additional, bool last,
+                    wire_query_t *q)
 {
     size_t p = *pos;
     size_t owner = p;
@@ -162,6 +212,11 @@ static int parse_rr(const uint8_t *pkt, size_t len, size_t *pos, bool additional
         if (r != OPTIONS_OK)
             return r;
     }
+    if (type == WIRE_TYPE_TSIG) {
+        /* RFC 8945 5.1: only as the last record, in the additional section */
+        if (!additional || !last || len > 65535 || !parse_tsig(pkt, owner, p + 10, rdlen, q))
+            return OPTIONS_BAD;
+    }
     *pos = p + 10 + rdlen;
     return OPTIONS_OK;
 }
@@ -179,6 +234,7 @@ wire_verdict_t wire_parse_query(const uint8_t *pkt, size_t len, wire_query_t *q)
     q->edns_opt_len = 0;
     q->cookie = NULL;
     q->cookie_len = 0;
+    q->tsig.present = false;
     if (len < WIRE_HEADER_SIZE)
         return WIRE_DROP;
     q->id = wire_read_u16(pkt);
@@ -227,7 +283,7 @@ wire_verdict_t wire_parse_query(const uint8_t *pkt, size_t len, wire_query_t *q)
      * implement: their NOTIMP carries an OPT when the query had one. */
     unsigned total = (unsigned)ancount + nscount + arcount;
     for (unsigned i = 0; i < total; i++) {
-        int r = parse_rr(pkt, len, &pos, i >= (unsigned)ancount + nscount, q);
+        int r = parse_rr(pkt, len, &pos, i >= (unsigned)ancount + nscount, i + 1 == total, q);
         if (r != OPTIONS_OK) {
             /* Do not trust a half-parsed OPT; but a bad COOKIE in a good
              * OPT gets its FORMERR with an OPT (RFC 7873 5.2.2). */

@@ -41,6 +41,7 @@ enum {
     WIRE_TYPE_MAILA = 254,
     WIRE_TYPE_ANY = 255,
     WIRE_TYPE_CAA = 257,
+    WIRE_TYPE_TSIG = 250,
 };
 #define WIRE_CLASS_IN  1
 #define WIRE_CLASS_ANY 255
@@ -75,6 +76,24 @@ typedef enum {
     WIRE_NOTIMP,  /* opcode other than QUERY */
 } wire_verdict_t;
 
+/* The TSIG record of a query (RFC 8945 4.2), pointing into the packet. */
+typedef struct wire_tsig {
+    bool present;
+    uint16_t rr_off;  /* where the TSIG RR starts (the signed part ends) */
+    uint16_t key_off; /* the key name (owner), uncompressed wire */
+    uint8_t key_len;
+    uint16_t alg_off; /* the algorithm name, uncompressed wire */
+    uint8_t alg_len;
+    uint64_t time_signed; /* 48-bit seconds */
+    uint16_t fudge;
+    uint16_t mac_off;
+    uint16_t mac_len;
+    uint16_t orig_id;
+    uint16_t error;
+    uint16_t other_off;
+    uint16_t other_len;
+} wire_tsig_t;
+
 /* A parsed query. Lives on the worker's stack; points into the packet. */
 typedef struct wire_query {
     const uint8_t *pkt; /* the packet as received */
@@ -102,6 +121,10 @@ typedef struct wire_query {
      * of any other length makes the query FORMERR. Points into pkt. */
     const uint8_t *cookie;
     uint8_t cookie_len;
+    /* RFC 8945 TSIG: the last record of the additional section, checked
+     * for form (names uncompressed, RDATA fields tiling it); tsig.present
+     * false if absent. A TSIG anywhere else, or malformed, is FORMERR. */
+    wire_tsig_t tsig;
 } wire_query_t;
 
 #define WIRE_EDNS_COOKIE       10 /* option code */

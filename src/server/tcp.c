@@ -340,6 +340,7 @@ static size_t conn_answer(tcp_conn_t *c, const uint8_t *buf, size_t len)
                 .slot = w->slot,
                 .start_ns = start_ns,
                 .listener = c->listener,
+                .fd = c->fd,
             };
             uint8_t *o = w->tcp_out + w->tcp_out_len;
             size_t rlen = worker_answer(w, &p, o + 2, TCP_MSG_MAX);

@@ -777,3 +777,59 @@ const view_zone_t *view_find_zone(const view_t *view, const uint8_t *qname, size
     }
     return NULL;
 }
+
+/* Collects node pointers for view_zone_snapshot. */
+typedef struct snapshot_ctx {
+    const view_node_t **nodes;
+    size_t n, cap;
+    bool oom;
+} snapshot_ctx_t;
+
+static void snapshot_add(view_node_t *node, void *arg)
+{
+    snapshot_ctx_t *s = arg;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 1024;
+        const view_node_t **grown = realloc(s->nodes, cap * sizeof(*grown));
+        if (grown == NULL) {
+            s->oom = true;
+            return;
+        }
+        s->nodes = grown;
+        s->cap = cap;
+    }
+    s->nodes[s->n++] = node;
+}
+
+size_t view_zone_snapshot(const view_zone_t *zone, const view_node_t ***out, uint32_t *serial)
+{
+    view_zone_t *z = (view_zone_t *)zone; /* the lock only: nothing changes */
+    snapshot_ctx_t s = {NULL, 0, 0, false};
+    size_t expect = view_zone_size(zone) + 64;
+    s.nodes = malloc(expect * sizeof(*s.nodes)); /* before the lock: no realloc inside */
+    s.cap = s.nodes ? expect : 0;
+    pthread_mutex_lock(&z->lock);
+    name_table_foreach(&z->names, snapshot_add, &s);
+    *serial = z->serial;
+    pthread_mutex_unlock(&z->lock);
+    if (s.oom) {
+        free(s.nodes);
+        *out = NULL;
+        return 0;
+    }
+    *out = s.nodes;
+    return s.n;
+}
+
+void view_foreach_zone(const view_t *view, void (*fn)(const view_zone_t *zone, void *ctx),
+                       void *ctx)
+{
+    struct cds_lfht_iter iter;
+    struct cds_lfht_node *ht;
+    cds_lfht_for_each(view->zones, &iter, ht) /* not _for_each_entry: see view_zone_expire */
+    {
+        const view_zone_t *zone = caa_container_of(ht, view_zone_t, ht);
+        VMDNS_TSAN_ACQUIRE(zone);
+        fn(zone, ctx);
+    }
+}

@@ -141,6 +141,18 @@ view_zone_t *view_zone_get(view_t *view, const uint8_t *apex, size_t apex_len);
  * ahead, so the table slot is in cache by then). Writer thread only. */
 void view_zone_prefetch(view_zone_t *zone, const uint8_t *owner, size_t owner_len);
 
+/* For a zone transfer: every node of the zone as of one moment (the zone's
+ * writers wait while the pointers are copied, a few ms per 100k names),
+ * into a new array *out (free() it), and the serial of that moment.
+ * Call and use the nodes inside one rcu_read_lock() section: they stay
+ * valid until it ends. Returns the count; *out NULL if out of memory. */
+size_t view_zone_snapshot(const view_zone_t *zone, const view_node_t ***out, uint32_t *serial);
+
+/* Call fn for every published zone (inside rcu_read_lock(); the zones
+ * stay valid until it ends). */
+void view_foreach_zone(const view_t *view, void (*fn)(const view_zone_t *zone, void *ctx),
+                       void *ctx);
+
 /* Number of owner names (including empty non-terminals) in a zone. */
 size_t view_zone_size(const view_zone_t *zone);
 
