@@ -11,10 +11,10 @@
  *     zones: [vm.example.com.]    # optional: where `require` applies
  *
  * A signed query is verified here (query hook): a good MAC marks the
- * request (req->tsig) and every response to it is signed (respond hook;
- * a zone transfer signs each of its messages); an unknown key or a bad MAC
- * is answered NOTAUTH with an unsigned TSIG saying BADKEY / BADSIG, a
- * clock too far off gets a signed BADTIME. An unsigned query of a type in
+ * request (req->tsig) and the core signs its response after every respond
+ * hook (core/chain.c; a zone transfer signs each of its messages); an
+ * unknown key or a bad MAC is answered NOTAUTH with an unsigned TSIG
+ * saying BADKEY / BADSIG, a clock too far off gets a signed BADTIME. An unsigned query of a type in
  * `require` (for a name in `zones`, if given) is REFUSED, as CoreDNS does.
  * Without this plugin every signed query gets BADKEY (core/chain.c).
  */
@@ -255,31 +255,11 @@ static plugin_result_t tsig_query(void *state, request_t *req)
     if (e == TSIG_OK) {
         return PLUGIN_NEXT;
     }
-    if (e == TSIG_BADTIME) { /* NOTAUTH, signed, with the server's time */
-        size_t n = answer_error(q, WIRE_RCODE_NOERROR, &t->conf->limits, req->resp, req->resp_cap);
-        wire_write_u16(req->resp + 2,
-                       (uint16_t)((wire_read_u16(req->resp + 2) & ~0xF) | WIRE_RCODE_NOTAUTH));
-        req->resp_len = n;
-    } else {
-        req->tsig.key = NULL;
-        req->resp_len = tsig_error_response(q, e, req->resp, req->resp_cap);
-    }
+    /* NOTAUTH; the core adds the TSIG last: signed for BADTIME (with the
+     * server's time), unsigned naming the error for BADKEY/BADSIG */
+    req->resp_len = answer_error(q, WIRE_RCODE_NOTAUTH, &t->conf->limits, req->resp, req->resp_cap);
     answer_meta_error(&req->meta, WIRE_RCODE_NOTAUTH, NULL);
     return PLUGIN_DONE;
-}
-
-static respond_action_t tsig_respond(void *state, request_t *req)
-{
-    (void)state;
-    if (req->tsig.key == NULL || req->resp_len == 0) {
-        return RESPOND_SEND;
-    }
-    size_t n = tsig_sign(&req->tsig, req->resp, req->resp_len, req->resp_cap, (int64_t)time(NULL));
-    if (n == 0) { /* no room for the TSIG: an empty TC=1 reply, signed */
-        return RESPOND_TRUNCATE;
-    }
-    req->resp_len = n;
-    return RESPOND_SEND;
 }
 
 /* `tsig [ZONE...] { secret NAME KEY; require [QTYPE...] }` into `tsig:`. */
@@ -353,6 +333,5 @@ const plugin_t plugin_tsig = {
     .conf_free = tsig_conf_free,
     .setup = tsig_setup,
     .query = tsig_query,
-    .respond = tsig_respond,
     .teardown = tsig_teardown,
 };

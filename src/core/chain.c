@@ -45,6 +45,7 @@
 #include <strings.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "core/chain_block.h"
 #include "core/rcu.h"
 
@@ -861,6 +862,27 @@ static request_t request_of(const chain_t *chain, const wire_query_t *q, const c
     };
 }
 
+/* A signed query's response gets its TSIG last, after every respond hook
+ * (options added, truncation): signed with the verified key, or, for a key
+ * no one knows or a bad MAC, the unsigned TSIG naming the error. A signed
+ * reply that no longer fits is sent empty with TC=1, signed. */
+static void tsig_finish(const answer_limits_t *lim, request_t *req)
+{
+    int64_t now = (int64_t)time(NULL);
+    if (req->tsig.key != NULL) {
+        size_t n = tsig_sign(&req->tsig, req->resp, req->resp_len, req->resp_cap, now);
+        if (n == 0) {
+            req->resp_len =
+                answer_truncate(req->q, lim, req->resp, req->resp_len, req->resp_cap, &req->meta);
+            n = tsig_sign(&req->tsig, req->resp, req->resp_len, req->resp_cap, now);
+        }
+        req->resp_len = n;
+        return;
+    }
+    uint16_t error = req->tsig.error ? req->tsig.error : TSIG_BADKEY;
+    req->resp_len = tsig_append_error(req->q, error, req->resp, req->resp_len, req->resp_cap);
+}
+
 /* The block that takes q on listener l (CoreDNS: the longest zone of the
  * blocks on l), with req->zone_label set; NULL if none may: no block on l
  * has a zone for the name, or a block elsewhere claims it with a longer
@@ -912,6 +934,9 @@ static size_t finish_request(const chain_block_t *blk, const answer_limits_t *li
         req->resp_len =
             answer_truncate(req->q, lim, req->resp, req->resp_len, req->resp_cap, &req->meta);
     }
+    if (req->q->tsig.present && req->action != RESPOND_DROP && req->resp_len > 0) {
+        tsig_finish(lim, req);
+    }
     for (size_t i = 0; i < blk->ndone; i++) {
         blk->done[i].fn(blk->done[i].state, req);
     }
@@ -932,6 +957,10 @@ static size_t chain_refuse(const chain_t *chain, const answer_limits_t *lim, req
 {
     req->resp_len = answer_error(req->q, WIRE_RCODE_REFUSED, lim, req->resp, max);
     answer_meta_error(&req->meta, WIRE_RCODE_REFUSED, NULL);
+    if (req->q->tsig.present) { /* no block's key can check it: not signed back */
+        req->tsig.error = TSIG_BADKEY;
+        tsig_finish(lim, req);
+    }
     chain_dropped(chain, req);
     return req->resp_len;
 }
@@ -1007,7 +1036,9 @@ size_t chain_process(const chain_t *chain, const view_t *view, const answer_limi
     if (q.tsig.present && !req.tsig_checked) {
         /* signed with a key no plugin knows (no `tsig` configured): NOTAUTH,
          * BADKEY, never an unsigned answer (RFC 8945 5.2) */
-        req.resp_len = tsig_error_response(&q, TSIG_BADKEY, out, max);
+        req.resp_len = answer_error(&q, WIRE_RCODE_NOTAUTH, lim, out, max);
+        req.tsig.key = NULL;
+        req.tsig.error = TSIG_BADKEY; /* its TSIG goes on last (tsig_finish) */
         answer_meta_error(&req.meta, WIRE_RCODE_NOTAUTH, NULL);
         req.answered_by = NULL;
         answered = true;

@@ -190,16 +190,16 @@ uint16_t tsig_verify_query(const tsig_keyring_t *ring, const wire_query_t *q, in
     const tsig_alg_t *a = alg_of_wire(alg, t->alg_len);
     if (key == NULL || a == NULL ||
         (key->alg_len > 0 && (key->alg_len != t->alg_len || memcmp(key->alg, alg, t->alg_len)))) {
-        return TSIG_BADKEY;
+        return st->error = TSIG_BADKEY;
     }
     /* A MAC may be truncated to half its size, not below 10 bytes (5.2.2.1). */
     size_t min = a->size / 2 > 10 ? a->size / 2 : 10;
     if (t->mac_len > a->size || t->mac_len < min) {
-        return TSIG_BADSIG;
+        return st->error = TSIG_BADSIG;
     }
     hmac_t h;
     if (!hmac_begin(&h, key, a)) {
-        return TSIG_BADSIG;
+        return st->error = TSIG_BADSIG;
     }
     hmac_add_message(&h, q->pkt, t->rr_off, t->orig_id, (uint16_t)(wire_read_u16(q->pkt + 10) - 1));
     hmac_add_variables(&h, name, t->key_len, alg, t->alg_len, t->time_signed, t->fudge, t->error,
@@ -212,7 +212,7 @@ uint16_t tsig_verify_query(const tsig_keyring_t *ring, const wire_query_t *q, in
         diff |= (uint8_t)(mac[i] ^ q->pkt[t->mac_off + i]);
     }
     if (diff != 0) {
-        return TSIG_BADSIG;
+        return st->error = TSIG_BADSIG;
     }
     st->key = key;
     memcpy(st->alg, alg, t->alg_len);
@@ -300,24 +300,16 @@ size_t tsig_sign(tsig_state_t *st, uint8_t *msg, size_t len, size_t cap, int64_t
     return len + need;
 }
 
-size_t tsig_error_response(const wire_query_t *q, uint16_t error, uint8_t *out, size_t cap)
+size_t tsig_append_error(const wire_query_t *q, uint16_t error, uint8_t *msg, size_t len,
+                         size_t cap)
 {
     const wire_tsig_t *t = &q->tsig;
-    size_t qlen = q->question_end - WIRE_HEADER_SIZE;
     size_t rd = t->alg_len + 10 + 6;
-    size_t need = WIRE_HEADER_SIZE + qlen + t->key_len + 10 + rd;
-    if (!t->present || !q->has_question || need > cap) {
+    size_t need = t->key_len + 10 + rd;
+    if (!t->present || len < WIRE_HEADER_SIZE || len + need > cap) {
         return 0;
     }
-    memset(out, 0, WIRE_HEADER_SIZE);
-    wire_write_u16(out, q->id);
-    /* QR, the query's opcode and RD; rcode NOTAUTH */
-    wire_write_u16(out + 2, (uint16_t)(WIRE_FLAG_QR | (q->flags & (0x7800 | WIRE_FLAG_RD)) |
-                                       WIRE_RCODE_NOTAUTH));
-    wire_write_u16(out + 4, 1);
-    wire_write_u16(out + 10, 1);
-    memcpy(out + WIRE_HEADER_SIZE, q->pkt + WIRE_HEADER_SIZE, qlen);
-    uint8_t *p = out + WIRE_HEADER_SIZE + qlen;
+    uint8_t *p = msg + len;
     memcpy(p, q->pkt + t->key_off, t->key_len);
     p += t->key_len;
     wire_write_u16(p, WIRE_TYPE_TSIG);
@@ -333,5 +325,6 @@ size_t tsig_error_response(const wire_query_t *q, uint16_t error, uint8_t *out, 
     wire_write_u16(p, t->orig_id);
     wire_write_u16(p + 2, error);
     wire_write_u16(p + 4, 0);
-    return need;
+    wire_write_u16(msg + 10, (uint16_t)(wire_read_u16(msg + 10) + 1));
+    return len + need;
 }

@@ -53,7 +53,8 @@ typedef struct tsig_state {
     size_t alg_len;
     uint8_t mac[TSIG_MAX_MAC]; /* the request's MAC, then the last one sent */
     size_t mac_len;
-    uint16_t error;       /* TSIG_BADTIME: sign the error response */
+    uint16_t error;       /* the check's result: BADTIME is signed (key set),
+                           * BADKEY/BADSIG get an unsigned TSIG (key NULL) */
     uint64_t time_signed; /* the request's (for BADTIME's Other Data) */
     bool signed_one;      /* a response message was signed already */
 } tsig_state_t;
@@ -82,9 +83,11 @@ uint16_t tsig_verify_query(const tsig_keyring_t *ring, const wire_query_t *q, in
  * or 0 if it does not fit or the HMAC failed. */
 size_t tsig_sign(tsig_state_t *st, uint8_t *msg, size_t len, size_t cap, int64_t now);
 
-/* The response to a query whose TSIG failed with `error` (BADKEY, BADSIG):
- * NOTAUTH, the question, and an unsigned TSIG RR carrying the error
- * (RFC 8945 5.2.1, 5.2.2). Returns the length, or 0 if cap is too small. */
-size_t tsig_error_response(const wire_query_t *q, uint16_t error, uint8_t *out, size_t cap);
+/* Append to the response msg[0..len) (NOTAUTH) the unsigned TSIG RR of a
+ * query whose TSIG failed with `error` (BADKEY, BADSIG): the query's key
+ * and algorithm, its time, MAC size 0, the error (RFC 8945 5.2.1, 5.2.2);
+ * ARCOUNT grows by one. Returns the new length, or 0 if it does not fit. */
+size_t tsig_append_error(const wire_query_t *q, uint16_t error, uint8_t *msg, size_t len,
+                         size_t cap);
 
 #endif

@@ -270,7 +270,9 @@ wire_verdict_t wire_parse_query(const uint8_t *pkt, size_t len, wire_query_t *q)
         }
         unsigned total = ok ? (unsigned)ancount + nscount + arcount : 0;
         for (unsigned i = 0; i < total && ok; i++)
-            ok = parse_rr(pkt, len, &pos, i >= (unsigned)ancount + nscount, q) == OPTIONS_OK;
+            ok = parse_rr(pkt, len, &pos, i >= (unsigned)ancount + nscount, i + 1 == total, q) ==
+                 OPTIONS_OK;
+        q->tsig.present = false; /* nothing to sign: the reply has no question */
         if (!ok) {
             q->has_edns = false;
             q->edns_opt_len = 0;

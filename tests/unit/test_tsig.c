@@ -105,8 +105,12 @@ static void test_error_response_and_signing(void **state)
     size_t len = from_hex(signed_hex, pkt);
     wire_query_t q;
     assert_int_equal(wire_parse_query(pkt, len, &q), WIRE_ANSWER);
-    size_t n = tsig_error_response(&q, TSIG_BADKEY, out, sizeof(out));
-    assert_true(n > 0);
+    memcpy(out, pkt, q.question_end); /* a NOTAUTH reply with the question */
+    wire_write_u16(out + 2, 0x8000 | WIRE_RCODE_NOTAUTH);
+    memset(out + 6, 0, 6);
+    size_t n = tsig_append_error(&q, TSIG_BADKEY, out, q.question_end, sizeof(out));
+    assert_true(n > q.question_end);
+    assert_int_equal(tsig_append_error(&q, TSIG_BADKEY, out, q.question_end, n - 1), 0);
     assert_int_equal(out[3] & 0xF, WIRE_RCODE_NOTAUTH);
     assert_int_equal(wire_read_u16(out + 6), 0);  /* no answer */
     assert_int_equal(wire_read_u16(out + 10), 1); /* the TSIG */
