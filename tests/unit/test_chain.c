@@ -875,6 +875,91 @@ static int group_teardown(void **state)
     return 0;
 }
 
+/* Server blocks (chain_block.h): the block on the packet's listener with
+ * the longest zone runs its own instances; no block, or a longer zone of
+ * a block on another listener: REFUSED with no hook run; blocks with equal
+ * sections share one instance. */
+static void test_server_blocks(void **state)
+{
+    static const char *const listen[] = {"127.0.0.1:53", "127.0.0.2:53"};
+    static const plugin_t *const list[] = {&plugin_answer, &plugin_file};
+    memset(&seen, 0, sizeof(seen));
+    view_t *view = view_new();
+    answer_limits_t lim = {.edns_udp_size = 1232};
+    const char *yaml = "zones:\n  - origin: test.example.\n    file: test.zone\n"
+                       "servers:\n"
+                       "  - {zones: [test.example.], listen: [\"127.0.0.2:53\"], answer: 5}\n"
+                       "  - {zones: [\".\"], listen: [\"127.0.0.1:53\"], answer: 3}\n";
+    cfg_error_t err = {{0}};
+    cfg_node_t *cfg = cfg_parse_yaml(yaml, strlen(yaml), VMDNS_TEST_DATA "/chain.yaml", &err);
+    assert_non_null(cfg);
+    plugin_env_t env = {.view = view, .workers = 1, .limits = &lim, .listen = listen, .nlisten = 2};
+    chain_t *chain = chain_new_from(list, 2, &env, cfg, &err);
+    if (chain == NULL) {
+        fail_msg("chain_new_from: %s", err.msg);
+    }
+    assert_int_equal(cfg_check_unused(cfg, &err), 0);
+    assert_int_equal(seen.setups, 2); /* different configs: two instances */
+    assert_int_equal(chain_blocks(chain), 2);
+    assert_string_equal(chain_block_zone(chain, 0, 0), "test.example.");
+    assert_string_equal(chain_block_server(chain, 0, 0), "dns://127.0.0.2:53");
+    assert_string_equal(chain_block_server(chain, 1, 0), "dns://127.0.0.1:53");
+    assert_null(chain_block_server(chain, 1, 1));
+
+    uint8_t q[512], r[65535];
+    struct {
+        const char *name;
+        uint16_t type;
+        unsigned listener;
+        int rcode;
+        int hooks; /* query hooks that ran */
+    } cases[] = {
+        {"x.test.example.", WIRE_TYPE_TXT, 1, 5, 1}, /* block 0's instance */
+        {"x.other.", WIRE_TYPE_TXT, 0, 3, 1},        /* block 1's */
+        {"ns1.test.example.", WIRE_TYPE_A, 1, WIRE_RCODE_NOERROR, 1},
+        {"ns1.test.example.", WIRE_TYPE_A, 0, WIRE_RCODE_REFUSED, 0}, /* claimed elsewhere */
+        {"NS1.Test.Example.", WIRE_TYPE_TXT, 0, WIRE_RCODE_REFUSED, 0},
+        {"www.other.", WIRE_TYPE_A, 1, WIRE_RCODE_REFUSED, 0}, /* no block on 127.0.0.2 */
+        {"www.other.", WIRE_TYPE_A, 0, WIRE_RCODE_REFUSED, 1}, /* "." block: not in the view */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int before = seen.answer_queries;
+        size_t len = make_query(q, 0, 1, cases[i].name, cases[i].type, 0);
+        chain_packet_t p = {.pkt = q, .len = len, .proto = REQ_UDP, .listener = cases[i].listener};
+        size_t rlen = chain_process(chain, view, &lim, &p, r, sizeof(r));
+        assert_true(rlen >= 12);
+        if (RCODE(r) != cases[i].rcode || seen.answer_queries - before != cases[i].hooks) {
+            fail_msg("case %zu (%s on %u): rcode %d, %d hooks", i, cases[i].name, cases[i].listener,
+                     RCODE(r), seen.answer_queries - before);
+        }
+    }
+    chain_free(chain);
+    cfg_free(cfg);
+
+    /* Equal sections: one instance for both blocks. */
+    memset(&seen, 0, sizeof(seen));
+    const char *same = "servers:\n"
+                       "  - {zones: [a.example.], listen: [\"127.0.0.2:53\"], answer: 5}\n"
+                       "  - {zones: [b.example.], listen: [\"127.0.0.1:53\"], answer: 5}\n";
+    cfg = cfg_parse_yaml(same, strlen(same), "c.yaml", &err);
+    chain = chain_new_from(list, 2, &env, cfg, &err);
+    assert_non_null(chain);
+    assert_int_equal(seen.setups, 1);
+    chain_free(chain);
+    cfg_free(cfg);
+
+    /* One zone twice on one listener: an error with the line. */
+    const char *dup = "servers:\n"
+                      "  - {zones: [a.example.], listen: [\"127.0.0.1:53\"]}\n"
+                      "  - {zones: [A.example], listen: [\"127.0.0.1:53\"]}\n";
+    cfg = cfg_parse_yaml(dup, strlen(dup), "c.yaml", &err);
+    assert_null(chain_new_from(list, 2, &env, cfg, &err));
+    assert_string_equal(err.msg, "c.yaml:3: zone a.example. on 127.0.0.1:53 is in two server "
+                                 "blocks (the other starts on line 2)");
+    cfg_free(cfg);
+    view_free(view);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -885,7 +970,7 @@ int main(void)
         cmocka_unit_test(test_respond_send),         cmocka_unit_test(test_respond_drop),
         cmocka_unit_test(test_respond_truncate),     cmocka_unit_test(test_respond_adds_option),
         cmocka_unit_test(test_reuse_unchanged),      cmocka_unit_test(test_start_ready_teardown),
-        cmocka_unit_test(test_registry_chain),
+        cmocka_unit_test(test_registry_chain),       cmocka_unit_test(test_server_blocks),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
