@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "libvmdns/record_limit.h"
 #include "vmdns/record.h"
 
 #define FUZZ_CHECK(cond)                                                                           \
@@ -87,6 +88,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FUZZ_CHECK(err.code == VMDNS_OK);
     check_list(&first);
+
+    /* The limited reader (vmdnsd's records_per_name) gives the same result,
+     * or refuses a value that holds more records than the limit. */
+    vmdns_rrlist_t lim;
+    if (vmdns_record_parse_json_max((const char *)data, size, VMDNS_DEFAULT_TTL, NULL, 3, &lim,
+                                    &err) == 0) {
+        FUZZ_CHECK(same_records(&first, &lim) && lim.skipped == first.skipped);
+    } else {
+        FUZZ_CHECK(err.code == VMDNS_ERR_SPACE && lim.n == 0 && lim.rrs == NULL);
+        FUZZ_CHECK(first.n + first.skipped > 3);
+    }
+    vmdns_rrlist_free(&lim);
 
     char *json = vmdns_record_to_json(first.rrs, first.n, first.expires, &err);
     if (json == NULL) {
