@@ -186,6 +186,44 @@ class RrlTest(unittest.TestCase):
         self.assertGreaterEqual(metric(server, "coredns_rrl_responses_exceeded_total"), limited)
         self.assertGreaterEqual(metric(server, "vmdns_rrl_slipped_total"), tc)
 
+    def test_valid_server_cookie_exempt(self):
+        # A client that holds a server cookie (RFC 7873: it proved its
+        # address) is never limited, even from the flooded /24; the same
+        # address without the cookie is. The cookie comes from the server.
+        import dns.edns
+        server = self.start()
+        src = "127.0.1.77"
+        client = bytes.fromhex("0102030405060708")
+
+        def ask(cookie):
+            m = query("www.example.com.", "A", use_edns=0,
+                      options=[dns.edns.GenericOption(10, cookie)])
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                s.bind((src, 0))
+                s.settimeout(1.0)
+                s.sendto(m.to_wire(), ("127.0.0.1", server.port))
+                return dns.message.from_wire(s.recv(65535))
+            except socket.timeout:
+                return None
+            finally:
+                s.close()
+
+        first = ask(client)
+        full = [o.data for o in first.options if o.otype == 10][0]
+        self.assertGreater(len(full), 8)  # client + server cookie
+        flood = Flood(server.port, net=1, n=20)
+        try:
+            flood.run("www.example.com.", 600, seconds=1.5)
+        finally:
+            flood.close()
+        with_cookie = [ask(full) for _ in range(30)]
+        self.assertTrue(all(r is not None and r.answer and not r.flags & dns.flags.TC
+                            for r in with_cookie), "a client with a valid cookie was limited")
+        plain = [ask_from(server.port, src, "www.example.com.") for _ in range(30)]
+        limited = sum(1 for r in plain if r is None or r.flags & dns.flags.TC or not r.answer)
+        self.assertGreater(limited, 10, "the /24 without cookies was not limited")
+
     def test_report_only(self):
         server = self.start(extra="  report-only: true\n")
         flood = Flood(server.port)
