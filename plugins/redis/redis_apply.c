@@ -106,6 +106,9 @@ void apply_parse_entry(redis_backend_t *b, const redisReply *fields, apply_op_t 
     if (!redis_backend_serves(b->cfg, op->apex, op->apex_len)) {
         return; /* a zone this backend is not configured to serve (`redis ZONES...`) */
     }
+    if (limits_zone_skipped(b, op->apex, op->apex_len)) {
+        return; /* a load skipped the zone for a limit: none of it is served */
+    }
     char key[REDIS_KEY_MAX];
     if (redis_zone_key(b->cfg->prefix, op->apex, op->apex_len, b->cfg->suffix, key, sizeof(key)) ==
         0) {

@@ -117,6 +117,7 @@ struct redis_backend {
     fieldhash_t *fieldhash; /* value hashes of zones reread for notifications */
     bool ks_config_refused; /* ... and refused: logged once */
     uint64_t trim_at_ms;    /* malloc_trim due then (redis_trim.c); 0: none */
+    strset_t *over_limit;   /* zones a load skipped for a limit (value: the limit kind) */
 
     /* scratch space for batches, kept between them (a big malloc per batch
      * makes glibc consolidate its free lists every time) */
@@ -281,5 +282,13 @@ void limits_note_too_big(redis_backend_t *b, const char *key, const char *field)
 
 /* False (counted, logged) if a zone of `names` fields is over the limit. */
 bool limits_zone_names_ok(redis_backend_t *b, const char *key, long long names);
+
+/* A load read the zone of `key` in full: it is no longer over a limit. */
+void limits_zone_loaded(redis_backend_t *b, const uint8_t *apex, size_t apex_len);
+
+/* True (counted) if a stream entry for this zone must be ignored: a load
+ * skipped the zone for a limit, so none of it is served, not even what
+ * the stream adds. */
+bool limits_zone_skipped(redis_backend_t *b, const uint8_t *apex, size_t apex_len);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "redis/redis_backend_int.h"
+#include "redis/redis_names.h"
 
 #define LOGGED_MAX 10000
 
@@ -44,6 +45,41 @@ bool limits_value_ok(redis_backend_t *b, const char *key, const char *field, siz
     return false;
 }
 
+/* Remember that the zone of `key` is skipped for limit `kind`. */
+static void note_over(redis_backend_t *b, const char *key, redis_limit_kind_t kind)
+{
+    uint8_t apex[NAME_MAX_WIRE];
+    size_t len = redis_key_to_apex(key, strlen(key), b->cfg->prefix, b->cfg->suffix, apex);
+    if (len == 0) {
+        return;
+    }
+    if (b->over_limit == NULL && (b->over_limit = strset_new()) == NULL) {
+        return;
+    }
+    long *k = strset_counter(b->over_limit, apex, len);
+    if (k != NULL) {
+        *k = (long)kind;
+    }
+}
+
+void limits_zone_loaded(redis_backend_t *b, const uint8_t *apex, size_t apex_len)
+{
+    if (b->over_limit != NULL) {
+        strset_remove(b->over_limit, apex, apex_len);
+    }
+}
+
+bool limits_zone_skipped(redis_backend_t *b, const uint8_t *apex, size_t apex_len)
+{
+    if (b->over_limit == NULL || strset_count(b->over_limit) == 0 ||
+        !strset_has(b->over_limit, apex, apex_len)) {
+        return false;
+    }
+    long kind = *strset_counter(b->over_limit, apex, apex_len);
+    redis_stat_add(&b->stats->limit_skipped[kind], 1);
+    return true;
+}
+
 static int cmp_keys(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -61,6 +97,7 @@ size_t limits_zones(redis_backend_t *b, char **keys, size_t nkeys)
         snprintf(detail, sizeof(detail), "zone %zu of %zu, more than %llu zones in the backend",
                  i + 1, nkeys, (unsigned long long)max);
         limits_hit(b, REDIS_LIMIT_ZONES, keys[i], "", detail);
+        note_over(b, keys[i], REDIS_LIMIT_ZONES);
         free(keys[i]);
         keys[i] = NULL;
     }
@@ -76,6 +113,7 @@ bool limits_zone_names_ok(redis_backend_t *b, const char *key, long long names)
     snprintf(detail, sizeof(detail), "%lld names, more than %llu in one zone", names,
              (unsigned long long)b->gcfg->limits.names_per_zone);
     limits_hit(b, REDIS_LIMIT_NAMES, key, "", detail);
+    note_over(b, key, REDIS_LIMIT_NAMES);
     return false;
 }
 

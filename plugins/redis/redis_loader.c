@@ -45,7 +45,7 @@ struct redis_load {
     bool zone_added;
     bool zone_over; /* more names than limits.names_per_zone: skipped whole */
     bool sweep;     /* the backend held names in scope when the load began */
-    long seq;   /* guard_load_begin */
+    long seq;       /* guard_load_begin */
     size_t names;
     struct timespec started;
 };
@@ -311,6 +311,7 @@ static void on_hscan(redis_conn_t *c, redisReply *r, void *privdata)
         apply_batch(b, key, r->element[1]);
     }
     if (strcmp(load->cursor, "0") == 0) {
+        limits_zone_loaded(b, load->zone, load->zone_len); /* within the limits (again) */
         load->next_key++;
         next_zone(b);
     } else {

@@ -174,6 +174,8 @@ void notify_free(redis_backend_t *b)
     strset_free(b->ks_due);
     strset_free(b->ks_last);
     fieldhash_free(b->fieldhash);
+    strset_free(b->over_limit);
+    b->over_limit = NULL;
     b->ks_due = b->ks_last = NULL;
     b->fieldhash = NULL;
 }

@@ -204,6 +204,14 @@ class TestZoneLimits(LimitCase):
         self.assertIn("key 'b.test.' skipped whole: 6 names, more than 5 in one zone "
                       "(limits.names_per_zone)", log)
         self.assertIn("key 'd.test.' skipped whole: zone 5 of 6", log)
+        # a skipped zone is not served in part: the stream's writes to it
+        # are ignored too (and counted), those to a kept zone applied
+        names = self.skipped("names_per_zone")
+        rh.register(self.client, "b.test.", "n9", rh.value(a="10.7.9.9"))
+        rh.register(self.client, "a.test.", "n9", rh.value(a="10.7.9.9"))
+        rh.wait_answer(self.port, "n9.a.test.", {"10.7.9.9"})
+        self.assertEqual(rh.rcode(self.port, "n9.b.test."), dns.rcode.REFUSED)
+        self.assertEqual(self.skipped("names_per_zone"), names + 1)
 
 
 class TestRaised(LimitCase):
