@@ -254,6 +254,19 @@ bool apply_loaded(redis_backend_t *b, const uint8_t *apex, size_t apex_len, appl
 void apply_bad(redis_backend_t *b, const char *key, const char *field, size_t skipped,
                const char *why);
 
+/* ---- redis_slice.c ---- */
+
+/* The calling thread's CPU time in microseconds. */
+uint64_t slice_clock_us(void);
+
+/* The HSCAN COUNT to ask for (count 0: not measured yet: the default). */
+unsigned slice_count(unsigned count);
+
+/* The next COUNT after a batch of `count` took `took_us` to parse and
+ * apply: halved while a batch takes more than REDIS_SLICE_US, grown back
+ * while it takes less than a quarter of that. */
+unsigned slice_next_count(unsigned count, uint64_t took_us);
+
 /* ---- redis_trim.c ---- */
 
 /* A big load ended: return freed memory to the system shortly. */

@@ -43,9 +43,10 @@ struct redis_load {
     uint8_t zone[NAME_MAX_WIRE];
     size_t zone_len;
     bool zone_added;
-    bool zone_over; /* more names than limits.names_per_zone: skipped whole */
-    bool sweep;     /* the backend held names in scope when the load began */
-    long seq;       /* guard_load_begin */
+    bool zone_over;       /* more names than limits.names_per_zone: skipped whole */
+    unsigned hscan_count; /* fields asked per HSCAN (redis_slice.c); 0: not set yet */
+    bool sweep;           /* the backend held names in scope when the load began */
+    long seq;             /* guard_load_begin */
     size_t names;
     struct timespec started;
 };
@@ -308,7 +309,9 @@ static void on_hscan(redis_conn_t *c, redisReply *r, void *privdata)
     }
     snprintf(load->cursor, sizeof(load->cursor), "%s", r->element[0]->str);
     if (r->element[1]->elements > 0) {
+        uint64_t t0 = slice_clock_us();
         apply_batch(b, key, r->element[1]);
+        load->hscan_count = slice_next_count(load->hscan_count, slice_clock_us() - t0);
     }
     if (strcmp(load->cursor, "0") == 0) {
         limits_zone_loaded(b, load->zone, load->zone_len); /* within the limits (again) */
@@ -402,8 +405,8 @@ static void load_step(redis_backend_t *b)
                                   load->cursor, b->pattern, REDIS_SCAN_COUNT);
         break;
     case LOAD_ZONES:
-        rc = redis_conn_cmd(b->cmd, on_hscan, b, "HSCAN %s %s COUNT %d", load->keys[load->next_key],
-                            load->cursor, REDIS_SCAN_COUNT);
+        rc = redis_conn_cmd(b->cmd, on_hscan, b, "HSCAN %s %s COUNT %u", load->keys[load->next_key],
+                            load->cursor, slice_count(load->hscan_count));
         break;
     }
     if (rc != 0) {
