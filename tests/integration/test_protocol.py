@@ -187,7 +187,9 @@ class CorefileNsid(unittest.TestCase):
         srv = Vmdnsd(config="# replaced\n")
         srv.config_path = os.path.join(srv.tmp, "Corefile")
         with open(srv.config_path, "w") as f:
-            f.write("example.com:0 {\n    bind 127.0.0.1\n    file %s\n    nsid\n}\n"
+            # the root block: id.server. must fall in a block's zones to be
+            # answered (server blocks scope like CoreDNS)
+            f.write(".:0 {\n    bind 127.0.0.1\n    file %s example.com\n    nsid\n}\n"
                     % DEFAULT_ZONES[0][1])
         srv.start(option="--corefile")
         try:
