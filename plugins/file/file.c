@@ -493,11 +493,13 @@ static int file_setup(const plugin_env_t *env, const void *conf, void **state, c
         return 0;
     }
     if (file_load_all(st, err) != 0) {
+        file_watch_free(st->watch); /* the watch is freed apart (file_teardown) */
         file_state_free(st);
         return -1;
     }
     char why[sizeof(err->msg)];
     if (!env->view_serving && file_publish(st, why, sizeof(why)) != 0) { /* nobody answers yet */
+        file_watch_free(st->watch);
         file_state_free(st);
         return cfg_fail(err, NULL, "%s", why);
     }
