@@ -367,7 +367,8 @@ static int conn_keep_rest(tcp_conn_t *c, const uint8_t *buf, size_t len, size_t 
 {
     size_t rest = len - used;
     if (buf == c->in) {
-        memmove(c->in, c->in + used, rest);
+        if (rest > 0) /* c->in may be NULL when nothing was read */
+            memmove(c->in, c->in + used, rest);
     } else if (rest > 0) {
         if (conn_in_reserve(c, rest) != 0)
             return -1;
