@@ -104,9 +104,17 @@ view_node_t *redis_node_from_json(const redis_zone_ctx_t *z, const uint8_t *owne
     res->why[0] = '\0';
     vmdns_rrlist_t list;
     vmdns_error_t err;
-    char zone[NAME_MAX_WIRE * 4 + 2];
-    if (name_to_text(z->apex, z->apex_len, zone, sizeof(zone)) == 0) {
-        zone[0] = '\0';
+    /* The zone's name as text, for relative names in the value: rendered
+     * once per zone and thread, not once per field (a load parses millions). */
+    static _Thread_local uint8_t last_apex[NAME_MAX_WIRE];
+    static _Thread_local size_t last_apex_len;
+    static _Thread_local char zone[NAME_MAX_WIRE * 4 + 2];
+    if (last_apex_len != z->apex_len || memcmp(last_apex, z->apex, z->apex_len) != 0) {
+        if (name_to_text(z->apex, z->apex_len, zone, sizeof(zone)) == 0) {
+            zone[0] = '\0';
+        }
+        memcpy(last_apex, z->apex, z->apex_len);
+        last_apex_len = z->apex_len;
     }
     if (vmdns_record_parse_json_max(json, len, z->default_ttl, zone[0] ? zone : NULL,
                                     z->max_records, &list, &err) != 0) {

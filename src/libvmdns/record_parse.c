@@ -240,10 +240,13 @@ static size_t get_name(const builder_t *b, jref_t obj, const char *key, uint8_t 
     }
     char full[VMDNS_NAME_MAXTEXT + 2];
     if (b->zone != NULL && strcmp(s, "@") == 0) {
-        s = b->zone;
+        s = b->zone; /* a missing final dot reads as absolute anyway */
     } else if (b->zone != NULL && one_relative_label(s, sl)) {
         bool root = strcmp(b->zone, ".") == 0;
-        if (snprintf(full, sizeof(full), "%s.%s", s, root ? "" : b->zone) >= (int)sizeof(full)) {
+        size_t zl = strlen(b->zone);
+        const char *dot = zl > 0 && b->zone[zl - 1] == '.' ? "" : ".";
+        if (snprintf(full, sizeof(full), "%s.%s%s", s, root ? "" : b->zone, root ? "" : dot) >=
+            (int)sizeof(full)) {
             bad(w, "\"%s\": name too long", key);
             return 0;
         }
@@ -633,12 +636,9 @@ int vmdns_record_parse_json_max(const char *json, size_t len, uint32_t default_t
     if (kind_of(root) != JL_OBJECT)
         return vmdns_fail(err, VMDNS_ERR_JSON, "not a JSON object");
 
-    char origin[VMDNS_NAME_MAXTEXT + 2];
-    size_t zl = zone ? strlen(zone) : 0;
-    if (zl > 0 && zl < VMDNS_NAME_MAXTEXT)
-        snprintf(origin, sizeof(origin), "%s%s", zone, zone[zl - 1] == '.' ? "" : ".");
-    builder_t b = {.default_ttl = default_ttl,
-                   .zone = zl > 0 && zl < VMDNS_NAME_MAXTEXT ? origin : NULL};
+    /* the zone is only looked at for a relative name (get_name): nothing to
+     * prepare per value, which the load path parses millions of */
+    builder_t b = {.default_ttl = default_ttl, .zone = zone != NULL && zone[0] ? zone : NULL};
     const jl_value_t *ro = jl_at(doc, rootv);
     if (max_records > 0) {
         size_t n = count_records(doc, ro);
