@@ -30,8 +30,8 @@ typedef struct cfg_server {
 
 /* Read `listen`, `workers` and `limits` from the root map (marking them
  * used). With `servers` (server blocks), the addresses are every server's
- * `listen` (default CFG_DEFAULT_LISTEN), each once. `workers: auto` becomes the number of online CPUs. Returns 0, or
- * -1 with "FILE:LINE: problem" in err; *out is then empty. */
+ * `listen` (default CFG_DEFAULT_LISTEN), each once. `workers: auto` becomes the number of online
+ * CPUs. Returns 0, or -1 with "FILE:LINE: problem" in err; *out is then empty. */
 int cfg_server_read(cfg_node_t *root, cfg_server_t *out, cfg_error_t *err);
 
 /* Free what cfg_server_read() allocated. */

@@ -158,8 +158,11 @@ static void test_rverst_dialect(void **state)
     const view_rrset_t *soa = view_node_rrset(n, WIRE_TYPE_SOA);
     assert_non_null(soa);
     assert_int_equal(soa->ttl, 300); /* -1: the default TTL of the test context */
-    static const uint8_t mname[] = "\x03ns1\x02vm\x07" "example";
-    static const uint8_t rname[] = "\x0a" "hostmaster\x02vm\x07" "example";
+    static const uint8_t mname[] = "\x03ns1\x02vm\x07"
+                                   "example";
+    static const uint8_t rname[] = "\x0a"
+                                   "hostmaster\x02vm\x07"
+                                   "example";
     const uint8_t *rd = soa->wire + 10;
     assert_memory_equal(rd, mname, sizeof(mname));
     assert_memory_equal(rd + sizeof(mname), rname, sizeof(rname));
@@ -179,13 +182,15 @@ static void test_rverst_dialect(void **state)
     /* several labels without the final dot stay absolute (arvancloud) */
     n = build("x.vm.example.", "{\"cname\":[{\"host\":\"target.example.net\"}]}", &res);
     assert_non_null(n);
-    static const uint8_t abs_target[] = "\x06target\x07" "example\x03net";
+    static const uint8_t abs_target[] = "\x06target\x07"
+                                        "example\x03net";
     assert_memory_equal(view_node_rrset(n, WIRE_TYPE_CNAME)->wire + 10, abs_target,
                         sizeof(abs_target));
     view_node_free(n);
     n = build("x.vm.example.", "{\"mx\":[{\"host\":\"mail\",\"preference\":10}]}", &res);
     assert_non_null(n);
-    static const uint8_t rel_target[] = "\x04mail\x02vm\x07" "example";
+    static const uint8_t rel_target[] = "\x04mail\x02vm\x07"
+                                        "example";
     assert_memory_equal(view_node_rrset(n, WIRE_TYPE_MX)->wire + 12, rel_target,
                         sizeof(rel_target));
     view_node_free(n);
