@@ -13,17 +13,44 @@
 #include <pthread.h>
 #include <string.h>
 
-/* The algorithms computed, by wire name. */
+/* The algorithms computed, by wire name (written out: a signed query's
+ * algorithm is compared as it arrives, with no conversion per lookup). */
 typedef struct tsig_alg {
-    const char *text;   /* as written in configs and by dig/knot */
+    const char *wire; /* lower-case wire form; its NUL is the root label */
+    size_t wire_len;
     const char *digest; /* OpenSSL's digest name */
     size_t size;
 } tsig_alg_t;
 
+#define TSIG_ALG(w, d, n)                                                                          \
+    {                                                                                              \
+        w, sizeof(w), d, n                                                                         \
+    }
 static const tsig_alg_t tsig_algs[] = {
-    {"hmac-md5.sig-alg.reg.int", "MD5", 16}, {"hmac-sha1", "SHA1", 20},
-    {"hmac-sha224", "SHA224", 28},           {"hmac-sha256", "SHA256", 32},
-    {"hmac-sha384", "SHA384", 48},           {"hmac-sha512", "SHA512", 64},
+    TSIG_ALG("\x08"
+             "hmac-md5"
+             "\x07"
+             "sig-alg"
+             "\x03"
+             "reg"
+             "\x03"
+             "int",
+             "MD5", 16),
+    TSIG_ALG("\x09"
+             "hmac-sha1",
+             "SHA1", 20),
+    TSIG_ALG("\x0b"
+             "hmac-sha224",
+             "SHA224", 28),
+    TSIG_ALG("\x0b"
+             "hmac-sha256",
+             "SHA256", 32),
+    TSIG_ALG("\x0b"
+             "hmac-sha384",
+             "SHA384", 48),
+    TSIG_ALG("\x0b"
+             "hmac-sha512",
+             "SHA512", 64),
 };
 #define TSIG_NALGS (sizeof(tsig_algs) / sizeof(tsig_algs[0]))
 
@@ -31,9 +58,7 @@ static const tsig_alg_t tsig_algs[] = {
 static const tsig_alg_t *alg_of_wire(const uint8_t *wire, size_t len)
 {
     for (size_t i = 0; i < TSIG_NALGS; i++) {
-        uint8_t w[NAME_MAX_WIRE];
-        size_t n = name_from_text(tsig_algs[i].text, w);
-        if (n == len && memcmp(w, wire, len) == 0) {
+        if (tsig_algs[i].wire_len == len && memcmp(tsig_algs[i].wire, wire, len) == 0) {
             return &tsig_algs[i];
         }
     }
@@ -43,7 +68,7 @@ static const tsig_alg_t *alg_of_wire(const uint8_t *wire, size_t len)
 bool tsig_algorithm_from_text(const char *text, uint8_t out[NAME_MAX_WIRE], size_t *len)
 {
     bool md5 = strcmp(text, "hmac-md5") == 0 || strcmp(text, "hmac-md5.") == 0;
-    *len = name_from_text(md5 ? tsig_algs[0].text : text, out);
+    *len = name_from_text(md5 ? "hmac-md5.sig-alg.reg.int." : text, out);
     return *len > 0 && alg_of_wire(out, *len) != NULL;
 }
 
