@@ -21,12 +21,18 @@
 
 #include <event2/event.h>
 #include <hiredis/async.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "redis/redis_conn_io.h"
+
+/* How many read timeouts in a row are forgiven because a reply was already
+ * waiting to be read: enough for a stalled thread to catch up, few enough that
+ * a node dripping a reply byte by byte still times out. */
+enum { REDIS_CONN_LATE_READS = 3 };
 
 struct redis_conn {
     redisAsyncContext *ac;
@@ -37,8 +43,9 @@ struct redis_conn {
     redis_conn_event_fn fn;
     void *arg;
     uint64_t read_timeout_ms;
-    unsigned pending;   /* commands sent and not answered (not counting subscriptions) */
-    unsigned handshake; /* handshake replies still expected */
+    unsigned pending;    /* commands sent and not answered (not counting subscriptions) */
+    unsigned handshake;  /* handshake replies still expected */
+    unsigned late_reads; /* read timeouts forgiven since the last reply: bytes were waiting */
     bool ready;
     bool failed;
     vmdns_reply_cap_t cap; /* this connection's reply limits (redis_conn_io.h) */
@@ -99,9 +106,27 @@ static void on_connect_timeout(evutil_socket_t fd, short what, void *arg)
     redis_conn_fail(arg, "connect timeout");
 }
 
+/* Bytes are waiting on the connection's socket: the reply came, and it is
+ * this thread that was late to read it (a long stall on a loaded host), not
+ * Redis that was slow. */
+static bool reply_waiting(const redis_conn_t *c)
+{
+    if (c->ac == NULL || c->ac->c.fd < 0) {
+        return false;
+    }
+    struct pollfd p = {.fd = c->ac->c.fd, .events = POLLIN};
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
 static void on_read_timeout(evutil_socket_t fd, short what, void *arg)
 {
-    redis_conn_fail(arg, "read timeout");
+    redis_conn_t *c = arg;
+    if (c->late_reads < REDIS_CONN_LATE_READS && reply_waiting(c)) {
+        c->late_reads++; /* let the read callback run first; bounded, so a drip still times out */
+        timer_arm(c->read_timer, c->read_timeout_ms);
+        return;
+    }
+    redis_conn_fail(c, "read timeout");
 }
 
 /* A reply grew past the cap while being received (redis_conn_io.c). */
@@ -157,6 +182,7 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
         return;
     }
     redis_conn_t *c = t.conn;
+    c->late_reads = 0;
     if (c->pending > 0 && --c->pending > 0) {
         timer_arm(c->read_timer, c->read_timeout_ms);
     } else {

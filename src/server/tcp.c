@@ -36,10 +36,15 @@
  * wait in the backlog nor cost the open ones anything. When tcp_max
  * connections (counted across all workers) are open, a new one takes the
  * place of the worker's oldest connection that has not sent a complete
- * query yet (the "fresh" list, oldest first), or is closed at once if there
- * is none: clients that hold slots without asking anything (slowloris, a
- * flood of connections) then lose them to clients that ask, instead of
- * keeping them from ever getting one. When accept() runs out of
+ * query yet (the "fresh" list, oldest first); failing that, of the oldest
+ * one whose answers are waiting for a client that does not take them (the
+ * "stalled" list: it is reset); or it is closed at once if there is
+ * neither. Clients that hold slots without asking anything (slowloris, a
+ * flood of connections) or without reading (a non-reader flood) then lose
+ * them to clients that ask and read, instead of keeping them from ever
+ * getting one. A real client whose answers wait only for the length of a
+ * round trip is rarely the oldest stalled one, and if it is reset it
+ * retries. When accept() runs out of
  * file descriptors, accepting pauses for TCP_PAUSE_MS instead of spinning,
  * and says so once in the log.
  *
@@ -78,6 +83,7 @@
 #define TCP_IN_MIN         512 /* smallest `in` allocation */
 #define TCP_ACCEPT_BATCH   32  /* accepts per readiness event */
 #define TCP_PAUSE_MS       100
+#define TCP_FRESH_GRACE_MS 200 /* a new client's first query, before it may be evicted */
 #define TCP_DRAIN_GRACE_MS 250 /* draining: time for a new client's first query */
 
 typedef struct tcp_conn {
@@ -93,9 +99,10 @@ typedef struct tcp_conn {
     bool eof;         /* the client closed its side: send what is pending, close */
     bool dead;        /* a send failed: close as soon as we are back in a callback */
     bool answered;    /* at least one query was answered */
-    bool fresh;       /* on the worker's fresh list: no complete query yet */
-    struct tcp_conn *fprev, *fnext;
-    uint8_t *in; /* the start of a message not fully read yet */
+    bool on[2];       /* on the worker's evict list [TCP_FRESH] / [TCP_STALLED] */
+    struct tcp_conn *lprev[2], *lnext[2];
+    uint64_t accepted_ms; /* CLOCK_MONOTONIC_COARSE at accept */
+    uint8_t *in;          /* the start of a message not fully read yet */
     size_t in_len, in_cap;
     uint8_t *out; /* answers the socket did not take yet: out[out_off..out_len) */
     size_t out_off, out_len, out_cap;
@@ -111,7 +118,8 @@ int tcp_worker_init(worker_t *w)
     w->tcp_out = malloc(TCP_OUT_SCRATCH);
     w->tcp_out_len = 0;
     w->conns = NULL;
-    w->fresh_head = w->fresh_tail = NULL;
+    for (int i = 0; i < 2; i++)
+        w->evict_head[i] = w->evict_tail[i] = NULL;
     w->idle_tv = NULL;
     w->io_tv = NULL;
     if (w->tcp_in == NULL || w->tcp_out == NULL)
@@ -140,27 +148,45 @@ static size_t conn_pending(const tcp_conn_t *c)
     return c->out_len - c->out_off;
 }
 
-/* Take c off the worker's fresh list (it sent a complete query, or goes). */
-static void conn_unfresh(tcp_conn_t *c)
+/* Put c last (newest) on the worker's evict list `which`, if not there. */
+static void conn_list_add(tcp_conn_t *c, int which)
 {
     worker_t *w = c->w;
-    if (!c->fresh)
+    if (c->on[which])
         return;
-    if (c->fprev != NULL)
-        c->fprev->fnext = c->fnext;
+    c->on[which] = true;
+    c->lnext[which] = NULL;
+    c->lprev[which] = w->evict_tail[which];
+    if (w->evict_tail[which] != NULL)
+        w->evict_tail[which]->lnext[which] = c;
     else
-        w->fresh_head = c->fnext;
-    if (c->fnext != NULL)
-        c->fnext->fprev = c->fprev;
+        w->evict_head[which] = c;
+    w->evict_tail[which] = c;
+}
+
+/* Take c off the worker's evict list `which` (a complete query came, its
+ * answers were taken, or it goes). */
+static void conn_list_remove(tcp_conn_t *c, int which)
+{
+    worker_t *w = c->w;
+    if (!c->on[which])
+        return;
+    if (c->lprev[which] != NULL)
+        c->lprev[which]->lnext[which] = c->lnext[which];
     else
-        w->fresh_tail = c->fprev;
-    c->fresh = false;
+        w->evict_head[which] = c->lnext[which];
+    if (c->lnext[which] != NULL)
+        c->lnext[which]->lprev[which] = c->lprev[which];
+    else
+        w->evict_tail[which] = c->lprev[which];
+    c->on[which] = false;
 }
 
 static void conn_close(tcp_conn_t *c)
 {
     worker_t *w = c->w;
-    conn_unfresh(c);
+    conn_list_remove(c, TCP_FRESH);
+    conn_list_remove(c, TCP_STALLED);
     event_del(&c->rev);
     event_del(&c->wev);
     event_del(&c->iot);
@@ -301,8 +327,10 @@ static void conn_flush(tcp_conn_t *c)
         c->dead = true;
         return;
     }
-    if (!c->writing && event_add(&c->wev, w->io_tv != NULL ? w->io_tv : w->idle_tv) == 0)
+    if (!c->writing && event_add(&c->wev, w->io_tv != NULL ? w->io_tv : w->idle_tv) == 0) {
         c->writing = true;
+        conn_list_add(c, TCP_STALLED);
+    }
 }
 
 /* Answer the complete messages in buf[0..len), as long as the connection is
@@ -351,7 +379,7 @@ static size_t conn_answer(tcp_conn_t *c, const uint8_t *buf, size_t len)
             }
             off += 2 + mlen;
             c->answered = true;
-            conn_unfresh(c);
+            conn_list_remove(c, TCP_FRESH);
         }
         conn_flush(c);
         /* Stop at a partial message, on error, or while backed up; when the
@@ -485,6 +513,7 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg)
     c->out_off = c->out_len = 0;
     event_del(&c->wev);
     c->writing = false;
+    conn_list_remove(c, TCP_STALLED);
     if (c->eof) {
         conn_close(c);
         return;
@@ -501,6 +530,13 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg)
         conn_io_timer(c, used > 0);
     }
     conn_drain_check(c);
+}
+
+static uint64_t coarse_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* Take over an accepted socket (counted in the client's counter `client`).
@@ -528,13 +564,8 @@ static int conn_new(worker_t *w, int fd, const struct sockaddr_storage *peer, so
     if (w->conns != NULL)
         w->conns->prev = c;
     w->conns = c;
-    c->fresh = true; /* newest last */
-    c->fprev = w->fresh_tail;
-    if (w->fresh_tail != NULL)
-        w->fresh_tail->fnext = c;
-    else
-        w->fresh_head = c;
-    w->fresh_tail = c;
+    c->accepted_ms = coarse_now_ms();
+    conn_list_add(c, TCP_FRESH);
     conn_start_reading(c);
     return 0;
 }
@@ -555,6 +586,22 @@ void tcp_on_retry(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (l->paused && event_add(&l->ev, NULL) == 0)
         l->paused = false;
+}
+
+/* The connection to give up its slot for a new one when the table is full
+ * (see the top of this file), or NULL if none may. A connection that has
+ * asked nothing for TCP_FRESH_GRACE_MS goes first; then one that does not
+ * take its answers; only then one that connected a moment ago (a real
+ * client's first query is a round trip away: under a flood of new
+ * connections it would otherwise be evicted before it could ask). */
+static tcp_conn_t *evict_candidate(worker_t *w)
+{
+    tcp_conn_t *fresh = w->evict_head[TCP_FRESH];
+    if (w->draining)
+        return NULL;
+    if (fresh != NULL && coarse_now_ms() - fresh->accepted_ms >= TCP_FRESH_GRACE_MS)
+        return fresh;
+    return w->evict_head[TCP_STALLED] != NULL ? w->evict_head[TCP_STALLED] : fresh;
 }
 
 /* Accept up to TCP_ACCEPT_BATCH connections. Returns true if the batch
@@ -584,9 +631,12 @@ static bool listener_accept(tcp_listener_t *l)
             log_once_reset(&l->paused_logged);
         uint_fast32_t open = atomic_fetch_add(&sh->tcp_open, 1);
         uint32_t client;
-        if (sh->tcp_max > 0 && open >= sh->tcp_max && w->fresh_head != NULL && !w->draining &&
-            tcp_client_take(sh, &peer, &client)) {
-            conn_close(w->fresh_head); /* full: the oldest that asked nothing makes room */
+        tcp_conn_t *room = sh->tcp_max > 0 && open >= sh->tcp_max ? evict_candidate(w) : NULL;
+        if (room != NULL && tcp_client_take(sh, &peer, &client)) {
+            if (room->on[TCP_FRESH])
+                conn_close(room); /* full: the oldest that asked nothing makes room */
+            else
+                conn_abort(room); /* or the oldest that does not take its answers */
             if (conn_new(w, cfd, &peer, plen, client, l->listener) != 0) {
                 tcp_client_release(sh, client);
                 atomic_fetch_sub(&sh->tcp_open, 1);

@@ -62,6 +62,9 @@ typedef struct worker_gen {
 /* What server_stop()/server_drain() asked of the workers. */
 enum { WORKER_RUN = 0, WORKER_DRAIN = 1, WORKER_STOP = 2 };
 
+/* The two lists of TCP connections that may be evicted (worker_t.evict_head). */
+enum { TCP_FRESH = 0, TCP_STALLED = 1 };
+
 /* State shared by all workers of one server (owned by the server). */
 typedef struct worker_shared {
     worker_gen_t *gen; /* RCU-protected; see worker_answer() */
@@ -108,9 +111,12 @@ typedef struct worker {
     uint8_t *tcp_in;  /* read scratch */
     uint8_t *tcp_out; /* response scratch, flushed with one send() */
     size_t tcp_out_len;
-    struct tcp_conn *conns;      /* open connections (doubly linked) */
-    struct tcp_conn *fresh_head; /* connections with no complete query yet, oldest first */
-    struct tcp_conn *fresh_tail;
+    struct tcp_conn *conns; /* open connections (doubly linked) */
+    /* Connections that may give up their slot when the table is full, oldest
+     * first: [TCP_FRESH] sent no complete query yet, [TCP_STALLED] have
+     * answers waiting that the client does not take (tcp.c). */
+    struct tcp_conn *evict_head[2];
+    struct tcp_conn *evict_tail[2];
     const struct timeval *idle_tv; /* common timeout of the base, or NULL */
     const struct timeval *io_tv;   /* common timeout of the base, or NULL */
 } worker_t;

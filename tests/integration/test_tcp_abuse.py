@@ -195,7 +195,10 @@ class TestNonReaders(AbuseCase):
         # The server's sockets hold small buffers: well under 128 KiB each
         # (autotuned, one such connection took megabytes).
         self.assertLess(r["server_sock_mem_max"], conns * 128 * 1024, r)
-        self.assertGreaterEqual(r["tcp"]["answered"], 0.25 * r["tcp"]["asked"], r["tcp"])
+        # A full table resets the oldest connection whose answers wait for a
+        # client that does not take them: real clients get slots (30/30 here
+        # on an idle machine; before that rule, 6-25 of 30).
+        self.assertGreaterEqual(r["tcp"]["answered"], 0.6 * r["tcp"]["asked"], r["tcp"])
 
     def test_one_worker(self):
         self.check(self.start(workers=1))
