@@ -781,7 +781,9 @@ def traces(text, vm, ip=None, port=None):
 
 
 def session_pids(sid):
-    """Pids of the processes in session `sid` (a killed vmssh's children)."""
+    """Pids of the processes still running in session `sid` (a killed vmssh's
+    children). Zombies are done: an orphan waits for its reaper (pid 1 here
+    may take a second), but it changes nothing any more."""
     pids = []
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -792,7 +794,7 @@ def session_pids(sid):
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[3]) == sid:  # state ppid pgrp session
+        if int(fields[3]) == sid and fields[0] not in ("Z", "X"):  # state ppid pgrp session
             pids.append(int(d))
     return pids
 

@@ -377,6 +377,20 @@ class Sentinel:
         r = self.cmd("SENTINEL", "get-master-addr-by-name", self.name)
         return None if r is None else (r[0], int(r[1]))
 
+    def failover(self, timeout=30.0):
+        """SENTINEL FAILOVER, asked again while the sentinel refuses because it
+        has no replica it deems fit yet (NOGOODSLAVE: it has not seen a recent
+        INFO from one) or a failover is still settling (INPROG)."""
+        def started():
+            try:
+                self.cmd("SENTINEL", "FAILOVER", self.name)
+                return True
+            except RespError as e:
+                if "NOGOODSLAVE" in str(e) or "INPROG" in str(e):
+                    return False
+                raise
+        wait_for(started, timeout, interval=0.2, what="SENTINEL FAILOVER accepted")
+
     def wait_replicas_known(self, n, timeout=10.0):
         wait_for(lambda: len(self.cmd("SENTINEL", "replicas", self.name)) >= n, timeout,
                  what="sentinel to know %d replica(s)" % n)

@@ -272,7 +272,7 @@ class TestSentinel(FailoverCase):
         prober = Prober(port, {"vm-%d.%s" % (i, ZONE): vm_addr(i) for i in range(20)})
         prober.start()
         try:
-            sentinel.cmd("SENTINEL", "FAILOVER", "vmdns")
+            sentinel.failover()
             rh.wait_for(lambda: sentinel.master() == ("127.0.0.1", replica.port), 20,
                         what="sentinel to promote the replica")
             rh.wait_for(lambda: "role:master" in replica.cmd("INFO", "replication"), 10,
