@@ -19,6 +19,7 @@
 #include "common/redis_schema.h"
 #include "redis/redis_backend_int.h"
 #include "redis/redis_names.h"
+#include "redis/redis_parse.h"
 
 #define BAD_LOGGED_MAX 10000
 
@@ -44,11 +45,25 @@ static void field_text(const char *field, size_t len, char *out, size_t cap)
     snprintf(out, cap, "%.*s", (int)(len < 300 ? len : 300), field);
 }
 
+void apply_parse_report(redis_backend_t *b, const char *key, const char *field,
+                        const redis_parse_t *res)
+{
+    if (res->over_limit) {
+        limits_hit(b, REDIS_LIMIT_RECORDS, key, field, res->why);
+    } else if (res->skipped > 0) {
+        apply_bad(b, key, field, res->skipped, res->why);
+    }
+    if (res->too_big) {
+        limits_note_too_big(b, key, field);
+    }
+}
+
 bool apply_parse_field(redis_backend_t *b, const redis_zone_ctx_t *ctx, const char *key,
                        const char *field, size_t field_len, const char *value, size_t value_len,
-                       apply_item_t *out)
+                       bool offload, apply_item_t *out)
 {
     out->node = NULL;
+    out->offload = false;
     out->owner_len = redis_field_to_owner(field, field_len, ctx->apex, ctx->apex_len, out->owner);
     if (out->owner_len == 0) {
         char f[320];
@@ -62,27 +77,41 @@ bool apply_parse_field(redis_backend_t *b, const redis_zone_ctx_t *ctx, const ch
         limits_value_ok(b, key, f, value_len);
         return true;
     }
+    if (offload && value_len > REDIS_PARSE_OFF_BYTES) {
+        out->offload = true; /* parsed by the parse thread (redis_defer.c) */
+        return true;
+    }
     redis_parse_t res;
     out->node = redis_node_from_json(ctx, out->owner, out->owner_len, value, value_len, &res);
     if (res.skipped > 0 || res.too_big) {
         char f[320];
         field_text(field, field_len, f, sizeof(f));
-        if (res.over_limit) {
-            limits_hit(b, REDIS_LIMIT_RECORDS, key, f, res.why);
-        } else if (res.skipped > 0) {
-            apply_bad(b, key, f, res.skipped, res.why);
-        }
-        if (res.too_big) {
-            limits_note_too_big(b, key, f);
-        }
+        apply_parse_report(b, key, f, &res);
     }
     return true;
+}
+
+/* Hand a stream entry to redis_defer.c (value: a set's big value, else
+ * NULL); a failure loses it: reload. */
+static void entry_defer(redis_backend_t *b, apply_op_t *op, const redis_zone_ctx_t *ctx,
+                        const char *value, size_t value_len, const char *key, const char *field,
+                        size_t field_len)
+{
+    char f[320];
+    field_text(field, field_len, f, sizeof(f));
+    if (defer_stream(b, op, ctx, value, value_len, key, f) != 0) {
+        log_warn("redis: backend %s: out of memory deferring a stream entry; reloading",
+                 b->cfg->name);
+        b->want_full = true;
+    }
 }
 
 void apply_parse_entry(redis_backend_t *b, const redisReply *fields, apply_op_t *op)
 {
     op->kind = APPLY_SKIP;
     op->item.node = NULL;
+    op->item.offload = false;
+    op->deferred = false;
     if (fields->type != REDIS_REPLY_ARRAY) {
         apply_bad(b, b->stream_key, "(entry)", 1, "stream entry without fields");
         return;
@@ -95,6 +124,11 @@ void apply_parse_entry(redis_backend_t *b, const redisReply *fields, apply_op_t 
             memcpy(op->confirm, e.name, e.name_len);
             op->confirm_len = e.name_len;
             op->kind = APPLY_CONFIRM;
+            op->apex_len = 0;
+            op->item.owner_len = 0;
+            if (defer_must_wait(b, NULL, 0, NULL, 0)) {
+                entry_defer(b, op, NULL, NULL, 0, b->stream_key, "(confirm-drop)", 14);
+            }
         }
         return;
     }
@@ -121,14 +155,25 @@ void apply_parse_entry(redis_backend_t *b, const redisReply *fields, apply_op_t 
     }
     if (e.op == VMDNS_SCHEMA_OP_DELZONE) {
         op->kind = APPLY_DELZONE;
+        op->item.owner_len = 0;
+        if (defer_must_wait(b, op->apex, op->apex_len, NULL, 0)) {
+            entry_defer(b, op, NULL, NULL, 0, key, "(delzone)", 9);
+        }
         return;
     }
     redis_zone_ctx_t ctx = {&b->gcfg->defaults,   b->gcfg->default_ttl,
                             (uint32_t)time(NULL), op->apex,
                             op->apex_len,         b->gcfg->limits.records_per_name};
     if (e.op == VMDNS_SCHEMA_OP_SET) {
-        if (apply_parse_field(b, &ctx, key, e.name, e.name_len, e.value, e.value_len, &op->item)) {
+        if (apply_parse_field(b, &ctx, key, e.name, e.name_len, e.value, e.value_len, true,
+                              &op->item)) {
             op->kind = APPLY_SET;
+            bool big = op->item.offload;
+            if (big ||
+                defer_must_wait(b, op->apex, op->apex_len, op->item.owner, op->item.owner_len)) {
+                entry_defer(b, op, &ctx, big ? e.value : NULL, e.value_len, key, e.name,
+                            e.name_len);
+            }
         }
         return;
     }
@@ -139,11 +184,16 @@ void apply_parse_entry(redis_backend_t *b, const redisReply *fields, apply_op_t 
         return;
     }
     op->kind = APPLY_DEL;
+    if (defer_must_wait(b, op->apex, op->apex_len, op->item.owner, op->item.owner_len)) {
+        entry_defer(b, op, &ctx, NULL, 0, key, e.name, e.name_len);
+    }
 }
 
 void apply_entry(redis_backend_t *b, apply_op_t *op, int64_t now)
 {
-    bool loading = b->load != NULL;
+    /* a deferred entry touches the running load only if it arrived during
+     * it (as it would have, applied in line) */
+    bool loading = b->load != NULL && (!op->deferred || op->load_seq == b->load_seq);
     if ((op->kind == APPLY_SET || op->kind == APPLY_DEL) &&
         !guard_entry_zone(b, op->apex, op->apex_len)) {
         /* a zone this backend has no hash for: reread, not trusted */
@@ -185,7 +235,7 @@ void apply_entry(redis_backend_t *b, apply_op_t *op, int64_t now)
     if (loading && op->kind != APPLY_DELZONE) {
         strset_add2(b->touched, op->apex, op->apex_len, op->item.owner, op->item.owner_len);
     }
-    if (b->ks_stream != NULL) {
+    if (b->ks_stream != NULL && !op->deferred) { /* a deferred one did on arrival */
         notify_stream_entry(b, op->apex, op->apex_len);
     }
 }

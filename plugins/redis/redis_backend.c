@@ -33,7 +33,6 @@
 
 #define BACKOFF_BASE_MS   100
 #define TICK_MS           1000
-#define BACKEND_NICE      5
 #define STABLE_SESSION_MS 5000 /* a session this old was not a flap */
 
 static void round_start(redis_backend_t *b);
@@ -60,7 +59,7 @@ void *backend_scratch(redis_backend_t *b, size_t bytes)
 
 void backend_lower_priority(redis_backend_t *b)
 {
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), BACKEND_NICE) != 0) {
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), REDIS_BACKEND_NICE) != 0) {
         log_warn("redis: backend %s: cannot lower the thread's priority: %s", b->cfg->name,
                  strerror(errno));
     }
@@ -416,6 +415,7 @@ static void *backend_main(void *arg)
     sentinel_watch_free(b->watch);
     b->watch = NULL;
     close_session(b);
+    defer_free(b); /* its unapplied nodes freed while RCU-registered too */
     rcu_unregister_thread();
     atomic_store(&b->exited, true);
     return NULL;
@@ -528,6 +528,7 @@ void redis_backend_free(redis_backend_t *b)
             event_free(events[i]);
         }
     }
+    defer_free(b);
     loader_free(b->load);
     guard_free(b);
     if (b->base != NULL) {

@@ -35,9 +35,11 @@
 #define REDIS_NOTIFY_DELAY_MS 200
 #define REDIS_NOTIFY_DUTY     1 /* a zone reread taking T is not reread for T after it */
 #define REDIS_KEY_MAX         1100
+#define REDIS_BACKEND_NICE    5 /* the thread's priority after the first load (and its parser's) */
 
 struct event;
 typedef struct redis_load redis_load_t;
+typedef struct redis_defer redis_defer_t;
 
 struct redis_backend {
     unsigned index;
@@ -85,7 +87,12 @@ struct redis_backend {
     strset_t *dirty_zones;    /* zones to reread (apex wire) */
     strset_t *touched;        /* apex+owner the stream changed during the load */
     strset_t *touched_zones;  /* apexes the stream deleted during the load */
+    long load_seq;            /* guard_load_begin of the load in b->load */
     bool loaded_once;
+
+    /* values parsed off the thread, and the order of what waits for them
+     * (redis_defer.c); NULL until the first big value */
+    redis_defer_t *defer;
 
     /* the stream */
     char last_id[REDIS_STREAM_ID_MAX];
@@ -160,6 +167,10 @@ int loader_begin(redis_backend_t *b, const uint8_t *apex, size_t apex_len);
 /* (Re)issue the commands of the current load on b->cmd (after connecting). */
 void loader_run(redis_backend_t *b);
 
+/* The running load's fields parsed off the thread are all applied: its
+ * end, if it was waiting for them, runs now. */
+void loader_parsed(redis_backend_t *b);
+
 /* Forget the current load (teardown). */
 void loader_free(redis_load_t *load);
 
@@ -217,14 +228,22 @@ typedef struct apply_item {
     view_node_t *node;   /* NULL: nothing to serve (bad or empty) */
     uint64_t value_hash; /* of the value, for redis_fieldhash.h (0: not kept) */
     bool unchanged;      /* same value as last applied: not parsed (node NULL) */
+    bool offload;        /* bigger than REDIS_PARSE_OFF_BYTES: not parsed yet (node NULL) */
     size_t field_idx;    /* where it is in the batch */
 } apply_item_t;
 
 /* Parse a field of zone `ctx` (from a load or the stream), counting and
- * logging bad data. Returns false if the field is not a name in the zone. */
+ * logging bad data. Returns false if the field is not a name in the zone.
+ * With `offload`, a value bigger than REDIS_PARSE_OFF_BYTES (and within
+ * limits.value_bytes) is not parsed: out->offload is set instead, for the
+ * caller to hand it to the parse thread (redis_defer.c). */
 bool apply_parse_field(redis_backend_t *b, const redis_zone_ctx_t *ctx, const char *key,
                        const char *field, size_t field_len, const char *value, size_t value_len,
-                       apply_item_t *out);
+                       bool offload, apply_item_t *out);
+
+/* Count and log what parsing the value of key/field (text) left out. */
+void apply_parse_report(redis_backend_t *b, const char *key, const char *field,
+                        const redis_parse_t *res);
 
 /* One change-stream entry, parsed (outside the lock), then applied. */
 typedef enum { APPLY_SET, APPLY_DEL, APPLY_DELZONE, APPLY_CONFIRM, APPLY_SKIP } apply_kind_t;
@@ -235,10 +254,14 @@ typedef struct apply_op {
     apply_item_t item;
     char confirm[128]; /* APPLY_CONFIRM: the backend named */
     size_t confirm_len;
+    bool deferred; /* applied from redis_defer.c's FIFO, after it arrived */
+    long load_seq; /* deferred: b->load_seq when it arrived (-1: no load ran) */
 } apply_op_t;
 
 /* Parse the field/value array of a stream entry. Bad entries become
- * APPLY_SKIP (counted and logged). */
+ * APPLY_SKIP (counted and logged). An entry that must wait for a value
+ * parsed off the thread (its own, or an earlier one of its name) is handed
+ * to redis_defer.c and becomes APPLY_SKIP too. */
 void apply_parse_entry(redis_backend_t *b, const redisReply *fields, apply_op_t *op);
 
 /* Apply a parsed entry; call with the merge lock held. Takes the node. */
@@ -253,6 +276,35 @@ bool apply_loaded(redis_backend_t *b, const uint8_t *apex, size_t apex_len, appl
 /* Count and log (once per key and field) a bad record. */
 void apply_bad(redis_backend_t *b, const char *key, const char *field, size_t skipped,
                const char *why);
+
+/* ---- redis_defer.c ---- */
+
+/* True if a change of (apex, owner) must wait behind the deferred ones
+ * (owner NULL: a delzone or confirm-drop, which waits behind anything). */
+bool defer_must_wait(const redis_backend_t *b, const uint8_t *apex, size_t apex_len,
+                     const uint8_t *owner, size_t owner_len);
+
+/* Queue a parsed stream entry (value NULL), or a set whose value (copied)
+ * is parsed off the thread in ctx; key and field name it in messages.
+ * Takes op's node and turns op into APPLY_SKIP. 0, or -1 on allocation
+ * failure (the entry is lost: the caller reloads). */
+int defer_stream(redis_backend_t *b, apply_op_t *op, const redis_zone_ctx_t *ctx, const char *value,
+                 size_t value_len, const char *key, const char *field);
+
+/* The same for a field of zone ctx->apex read by the running load (with
+ * its value's hash kept in b->fieldhash if `hashed`). Takes item's node. */
+int defer_loaded(redis_backend_t *b, const redis_zone_ctx_t *ctx, apply_item_t *item, bool hashed,
+                 const char *value, size_t value_len, const char *key, const char *field);
+
+/* Fields of the running load still waiting in the FIFO. */
+size_t defer_load_pending(const redis_backend_t *b);
+
+/* The running load starts over or ends: its fields in the FIFO are
+ * dropped when they reach the head. */
+void defer_load_forget(redis_backend_t *b);
+
+/* Join the parse thread and free what is queued (teardown). */
+void defer_free(redis_backend_t *b);
 
 /* ---- redis_slice.c ---- */
 

@@ -46,6 +46,7 @@ struct redis_load {
     bool zone_over;       /* more names than limits.names_per_zone: skipped whole */
     unsigned hscan_count; /* fields asked per HSCAN (redis_slice.c); 0: not set yet */
     bool sweep;           /* the backend held names in scope when the load began */
+    bool waiting;         /* all read: its end waits for fields parsed off the thread */
     long seq;             /* guard_load_begin */
     size_t names;
     struct timespec started;
@@ -97,6 +98,7 @@ void loader_abort(redis_backend_t *b)
     }
     b->load = NULL;
     b->full_started_ms = 0;
+    defer_load_forget(b); /* what it still had parsed off the thread is not applied */
     merge_mark_end(b->merge, b->index, load->full ? NULL : load->apex, load->apex_len, false,
                    now_s());
     strset_clear(b->touched);
@@ -151,6 +153,24 @@ static void load_finish(redis_backend_t *b)
     backend_next_load(b);
 }
 
+/* Everything is read: end the load once the fields it parses off the
+ * thread are applied (its sweep must see them). */
+static void load_end(redis_backend_t *b)
+{
+    if (defer_load_pending(b) > 0) {
+        b->load->waiting = true; /* loader_parsed ends it */
+        return;
+    }
+    load_finish(b);
+}
+
+void loader_parsed(redis_backend_t *b)
+{
+    if (b->load != NULL && b->load->waiting && defer_load_pending(b) == 0) {
+        load_finish(b);
+    }
+}
+
 /* Move on to the next zone key, or finish. */
 static void next_zone(redis_backend_t *b)
 {
@@ -177,7 +197,26 @@ static void next_zone(redis_backend_t *b)
         load_step(b);
         return;
     }
-    load_finish(b);
+    load_end(b);
+}
+
+/* Hand a field read by the load to redis_defer.c: parsed off the thread
+ * if big (it->offload), else parsed already and waiting behind a change
+ * of its name. On failure (out of memory) it is parsed here and now, and
+ * -1 returned: the caller applies it in line. */
+static int defer_field(redis_backend_t *b, const redis_zone_ctx_t *ctx, const char *key,
+                       const redisReply *f, const redisReply *v, bool hashed, apply_item_t *it)
+{
+    char field[320];
+    snprintf(field, sizeof(field), "%.*s", (int)(f->len < 300 ? f->len : 300), f->str);
+    bool big = it->offload;
+    if (defer_loaded(b, ctx, it, hashed, big ? v->str : NULL, v->len, key, field) == 0) {
+        return 0;
+    }
+    if (big) {
+        apply_parse_field(b, ctx, key, f->str, f->len, v->str, v->len, false, it);
+    }
+    return -1;
 }
 
 /* Parse a HSCAN batch outside the lock, apply it under the lock. */
@@ -196,6 +235,9 @@ static void apply_batch(redis_backend_t *b, const char *key, const redisReply *i
      * not change since it was applied is not parsed (redis_fieldhash.h). */
     bool hashed =
         b->fieldhash != NULL && fieldhash_tracked(b->fieldhash, load->zone, load->zone_len);
+    /* Changes waiting for a value parsed off the thread (redis_defer.c):
+     * a field of a name among them waits behind them. */
+    bool fifo = defer_must_wait(b, NULL, 0, NULL, 0);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const redisReply *f = items->element[2 * i], *v = items->element[2 * i + 1];
@@ -206,20 +248,30 @@ static void apply_batch(redis_backend_t *b, const char *key, const redisReply *i
         it->value_hash = hashed ? fieldhash_value(v->str, v->len) : 0;
         it->unchanged = false;
         it->field_idx = i;
-        if (hashed) {
+        bool wait = false;
+        if (hashed || fifo) {
             it->owner_len =
                 redis_field_to_owner(f->str, f->len, load->zone, load->zone_len, it->owner);
-            if (it->owner_len > 0 && fieldhash_get(b->fieldhash, load->zone, load->zone_len,
-                                                   it->owner, it->owner_len) == it->value_hash) {
+            wait = fifo && it->owner_len > 0 &&
+                   defer_must_wait(b, load->zone, load->zone_len, it->owner, it->owner_len);
+            if (hashed && !wait && it->owner_len > 0 &&
+                fieldhash_get(b->fieldhash, load->zone, load->zone_len, it->owner, it->owner_len) ==
+                    it->value_hash) {
                 it->unchanged = true;
                 it->node = NULL;
                 k++;
                 continue;
             }
         }
-        if (apply_parse_field(b, &ctx, key, f->str, f->len, v->str, v->len, it)) {
-            k++;
+        if (!apply_parse_field(b, &ctx, key, f->str, f->len, v->str, v->len, true, it)) {
+            continue;
         }
+        if ((it->offload || wait) && defer_field(b, &ctx, key, f, v, hashed, it) == 0) {
+            fifo = true;
+            load->names++;
+            continue;
+        }
+        k++;
     }
     int64_t now = now_s();
     merge_lock(b->merge);
@@ -245,7 +297,10 @@ static void apply_batch(redis_backend_t *b, const char *key, const redisReply *i
         if (it->unchanged) { /* the name went meanwhile (a lease): parse it after all */
             const redisReply *f = items->element[2 * it->field_idx],
                              *v = items->element[2 * it->field_idx + 1];
-            apply_parse_field(b, &ctx, key, f->str, f->len, v->str, v->len, it);
+            apply_parse_field(b, &ctx, key, f->str, f->len, v->str, v->len, true, it);
+            if (it->offload && defer_field(b, &ctx, key, f, v, hashed, it) == 0) {
+                continue;
+            }
         }
         bool applied = apply_loaded(b, load->zone, load->zone_len, it, now);
         if (hashed) {
@@ -420,6 +475,11 @@ void loader_run(redis_backend_t *b)
     if (load == NULL || b->cmd == NULL || !redis_conn_ready(b->cmd)) {
         return;
     }
+    if (load->waiting) {
+        return; /* all read already: it ends when its deferred fields are applied */
+    }
+    /* starting over: what it parses off the thread is read again */
+    defer_load_forget(b);
     snprintf(load->cursor, sizeof(load->cursor), "0");
     load->next_key = 0;
     if (load->full) {
@@ -446,6 +506,8 @@ int loader_begin(redis_backend_t *b, const uint8_t *apex, size_t apex_len)
     }
     clock_gettime(CLOCK_MONOTONIC, &load->started);
     load->seq = guard_load_begin(b);
+    b->load_seq = load->seq;
+    defer_load_forget(b);
     load->full = apex == NULL;
     load->first = load->full && !b->loaded_once;
     if (load->full) {

@@ -33,6 +33,7 @@ typedef struct redis_stats {
     atomic_uint_fast64_t reconnects;   /* sessions lost */
     atomic_uint_fast64_t failovers;    /* sessions that came up on another node than the last one */
     atomic_uint_fast64_t limit_skipped[REDIS_STATS_LIMITS]; /* by redis_limit_kind_t */
+    atomic_uint_fast64_t parsed_off; /* values parsed off the backend thread (redis_parse.h) */
     /* trust in the source (redis_guard.c, redis_identity.c) */
     atomic_bool degraded;                 /* a drop is held back: old names served stale */
     atomic_uint_fast64_t names_held;      /* names a held drop keeps serving */
@@ -51,7 +52,7 @@ typedef struct redis_stats_snapshot {
     const char *name; /* the backend's configured name */
     bool up, loaded;
     uint64_t names, records, zones, zones_ignored, bad_records, conflicts, changes, reloads,
-        reconnects, failovers;
+        reconnects, failovers, parsed_off;
     int64_t last_change_ms, stream_lag_ms;
     uint64_t limit_skipped[REDIS_STATS_LIMITS];
     bool degraded, unsafe_eviction, unsafe_persistence;
@@ -73,6 +74,7 @@ static inline void redis_stats_read(const redis_stats_t *s, redis_stats_snapshot
     out->reloads = atomic_load_explicit(&s->reloads, memory_order_relaxed);
     out->reconnects = atomic_load_explicit(&s->reconnects, memory_order_relaxed);
     out->failovers = atomic_load_explicit(&s->failovers, memory_order_relaxed);
+    out->parsed_off = atomic_load_explicit(&s->parsed_off, memory_order_relaxed);
     out->last_change_ms = atomic_load_explicit(&s->last_change_ms, memory_order_relaxed);
     out->stream_lag_ms = atomic_load_explicit(&s->stream_lag_ms, memory_order_relaxed);
     for (int i = 0; i < REDIS_STATS_LIMITS; i++) {

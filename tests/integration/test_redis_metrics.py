@@ -53,6 +53,7 @@ FAMILIES = {
     "vmdns_redis_bad_records_total": "counter",
     "vmdns_redis_conflicts_total": "counter",
     "vmdns_redis_changes_total": "counter",
+    "vmdns_redis_parsed_off_thread_total": "counter",
     "vmdns_redis_last_change_timestamp_seconds": "gauge",
     "vmdns_redis_last_change_seconds": "gauge",
     "vmdns_redis_stream_lag_seconds": "gauge",
