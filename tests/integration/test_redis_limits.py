@@ -23,6 +23,7 @@ Run: VMDNS_BUILD=build /usr/bin/python3 -m unittest -v test_redis_limits
 """
 
 import json
+import signal
 import time
 import unittest
 
@@ -36,6 +37,7 @@ from vmdns_harness import query, tcp, udp
 
 ZONE = "vm.example.com."
 BIG = "big.example.com."
+RAISED = "  limits: {records_per_name: 200000, value_bytes: 16777216}\n"
 
 
 def many_a(n, first=0):
@@ -102,6 +104,18 @@ class LimitCase(unittest.TestCase):
         samples, _ = self.http.scrape()
         return samples.get(("vmdns_redis_limit_skipped_total",
                             frozenset({("backend", "lim"), ("limit", limit)})), 0)
+
+    def parsed_off(self):
+        """Values the backend handed to its parse thread."""
+        samples, _ = self.http.scrape()
+        return samples.get(("vmdns_redis_parsed_off_thread_total",
+                            frozenset({("backend", "lim")})), 0)
+
+    def check_served_too_big(self, name, zone):
+        """name (limits raised) is served: an RRset too big for any message."""
+        rh.wait_for(lambda: rh.rcode(self.port, name + "." + zone) == dns.rcode.NOERROR, 20,
+                    what="%s served" % name)
+        assert_too_big(self, self.port, name + "." + zone)
 
 
 def assert_too_big(case, port, name):
@@ -248,19 +262,13 @@ class TestRaisedCanary(CanaryCases, LimitCase):
     """With the limits raised, the 100,000-record field is parsed and
     served; its parse runs off the backend thread, so the stream goes on
     meanwhile, and nothing of the same name overtakes it."""
-    limits = "  limits: {records_per_name: 200000, value_bytes: 16777216}\n"
+    limits = RAISED
 
-    def parsed_off(self):
-        samples, _ = self.http.scrape()
-        return samples.get(("vmdns_redis_parsed_off_thread_total",
-                            frozenset({("backend", "lim")})), 0)
-
-    sighted = parsed_off
+    def sighted(self):
+        return self.parsed_off()
 
     def check_huge(self, name, zone):
-        rh.wait_for(lambda: rh.rcode(self.port, name + "." + zone) == dns.rcode.NOERROR, 10,
-                    what="%s served" % name)
-        assert_too_big(self, self.port, name + "." + zone)
+        self.check_served_too_big(name, zone)
         self.server.wait_log("field '%s': an RRset larger than a DNS message" % name)
 
     def never_overtaken(self, name, later, want):
@@ -303,6 +311,37 @@ class TestRaisedCanary(CanaryCases, LimitCase):
         self.client("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
         self.check_huge("lost", ZONE)
         canary_delay(self.port, self.client, "canary-lost", "10.9.4.2")
+
+
+class TestRaisedInFlight(LimitCase):
+    """Big values still being parsed when the backend is replaced (a
+    reload that changes its config) or stopped: nothing leaks or is used
+    after being freed (the ASan and TSan builds check that at the stop),
+    and the new backend serves what the old one had not applied yet."""
+    limits = RAISED
+
+    def write_big(self, tag):
+        cmds = []
+        for i in range(4):
+            cmds += rh.set_commands(ZONE, "%s%d" % (tag, i), many_a(100000, first=i))
+        before = self.parsed_off()
+        self.client.pipeline(cmds)
+        rh.wait_for(lambda: self.parsed_off() > before, 10, what="a big value read")
+
+    def test_reload_and_stop_with_parses_in_flight(self):
+        self.write_big("reload")
+        with open(self.server.config_path) as f:
+            text = f.read()
+        with open(self.server.config_path, "w") as f:
+            f.write(text.replace("connect_timeout: 300ms", "connect_timeout: 301ms"))
+        self.server.proc.send_signal(signal.SIGHUP)
+        self.server.wait_log("configuration 2 from", timeout=20)
+        self.assertIn("0 kept running with their data, 1 loading", self.server.log_text())
+        for i in range(4):
+            self.check_served_too_big("reload%d" % i, ZONE)
+        canary_delay(self.port, self.client, "canary-reload", "10.9.5.1")
+        self.write_big("stop")
+        self.assertEqual(self.server.stop(), 0)
 
 
 class TestRaised(LimitCase):
