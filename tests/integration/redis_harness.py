@@ -20,6 +20,7 @@ loopback ports, started and stopped by the test itself:
 Every process started here is stopped by the object that started it.
 """
 
+import atexit
 import json
 import os
 import select
@@ -28,8 +29,10 @@ import signal
 import socket
 import subprocess
 import tempfile
+import sys
 import threading
 import time
+import traceback
 
 import dns.exception
 import dns.message
@@ -39,6 +42,39 @@ from vmdns_harness import (ProcessError, Vmdnsd, _tail, owned_port, query, start
                            startup_failure, udp, unread_bytes, wait_for)
 
 STREAM = "vmdns:changes"
+
+# Every redis-server and redis-sentinel a test starts, until it is stopped: at
+# exit, any still running is stopped and named with the test that started it
+# (a test that forgets its cleanup must not leave servers behind on the
+# machine, and should be found).
+_RUNNING = {}
+
+
+def _started_by():
+    """file:line of the test code that started a server."""
+    for frame in reversed(traceback.extract_stack()[:-2]):
+        if os.path.basename(frame.filename).startswith("test_"):
+            return "%s:%d %s" % (os.path.basename(frame.filename), frame.lineno, frame.name)
+    return "?"
+
+
+def _track(server, proc):
+    _RUNNING[id(server)] = (server, proc, _started_by())
+
+
+def _untrack(server):
+    _RUNNING.pop(id(server), None)
+
+
+@atexit.register
+def _stop_leftovers():
+    for server, proc, who in list(_RUNNING.values()):
+        if proc.poll() is None:
+            sys.stderr.write("redis_harness: %s on port %d, started at %s, was not stopped by "
+                             "its test: stopping it\n" % (type(server).__name__, server.port, who))
+            proc.kill()
+            proc.wait(5)
+        shutil.rmtree(server.tmp, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------
@@ -237,6 +273,7 @@ class Node:
                 ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
                  "--save", "", "--appendonly", "no", "--dir", self.tmp] + self.extra,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        _track(self, self.proc)
 
         def up():  # our server says it listens (not some other one on the port)
             if self.proc.poll() is not None:
@@ -318,6 +355,7 @@ class Node:
 
     def cleanup(self):
         self.stop()
+        _untrack(self)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -354,6 +392,7 @@ class Sentinel:
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(["redis-sentinel", self.conf], stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=subprocess.STDOUT)
+        _track(self, self.proc)
 
         def up():  # "+monitor" comes after the listening socket is bound
             if self.proc.poll() is not None:
@@ -404,6 +443,7 @@ class Sentinel:
                 self.proc.kill()
                 self.proc.wait(5)
         self.proc = None
+        _untrack(self)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
