@@ -81,7 +81,7 @@ class Servers:
     def cleanup(self):
         for thing in reversed(self.items):
             try:
-                if hasattr(thing, "stop") and hasattr(thing, "log_path"):
+                if isinstance(thing, rh.Vmdnsd):
                     thing.stop(check=False)
                 thing.cleanup()
             except Exception:  # keep cleaning the rest

@@ -272,13 +272,17 @@ class TestRaisedCanary(CanaryCases, LimitCase):
         self.server.wait_log("field '%s': an RRset larger than a DNS message" % name)
 
     def never_overtaken(self, name, later, want):
-        """A big set of name, and right behind it (the same XREAD) the
-        `later` commands of the same name: the answer goes from what it was
-        straight to `want` (rdata texts; empty: the name is gone), and is
-        never the big value in between."""
+        """A big set of name, and right behind it the `later` commands of
+        the same name, in one MULTI/EXEC (so one XREAD sees both entries and
+        no reread sees the big value: without it, an XREAD served between
+        the two would rightly show the big value for a moment): the answer
+        goes from what it was straight to `want` (rdata texts; empty: the
+        name is gone), and is never the big value in between."""
         fqdn = name + "." + ZONE
         first = rh.answer_set(udp(query(fqdn, "A"), self.port))
-        self.client.pipeline(rh.set_commands(ZONE, name, many_a(100000, first=3)) + later)
+        inner = [c for c in rh.set_commands(ZONE, name, many_a(100000, first=3)) + later
+                 if c[0] not in ("MULTI", "EXEC")]
+        self.client.pipeline([["MULTI"]] + inner + [["EXEC"]])
         settled, limit = None, time.monotonic() + 20
         while settled is None or time.monotonic() < settled + 0.3:
             self.assertLess(time.monotonic(), limit, "the later change was never applied")
