@@ -10,17 +10,17 @@
 #include <string.h>
 
 #include "redis/redis_backend_int.h"
-#include "redis/redis_info.h"
+#include "common/redis_info.h"
 
 /* INFO fields of a reply (NUL-terminated by hiredis). */
 static bool info_get(const char *text, const char *key, char *out, size_t cap)
 {
-    return redis_info_get(text, strlen(text), key, out, cap);
+    return vmdns_redis_info_get(text, strlen(text), key, out, cap);
 }
 
 static long long info_num(const char *text, const char *key, long long dflt)
 {
-    return redis_info_num(text, strlen(text), key, dflt);
+    return vmdns_redis_info_num(text, strlen(text), key, dflt);
 }
 
 void ident_discontinuity(redis_backend_t *b, const char *why)

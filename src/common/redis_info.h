@@ -15,6 +15,7 @@
 #ifndef VMDNS_COMMON_REDIS_INFO_H
 #define VMDNS_COMMON_REDIS_INFO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct vmdns_redis_info {
@@ -27,6 +28,15 @@ typedef struct vmdns_redis_info {
     char replid[48];             /* master_replid: its replication history */
     char replid2[48];            /* master_replid2: the one before its promotion */
 } vmdns_redis_info_t;
+
+/* The value of `key` (the first "key:value" line of INFO text, read within
+ * len bytes whatever they hold) into out (NUL-ended, cut to cap - 1 bytes);
+ * false (out "") if there is none or cap is 0. For the fields the redis
+ * plugin follows one by one (run_id, master_repl_offset...). */
+bool vmdns_redis_info_get(const char *text, size_t len, const char *key, char *out, size_t cap);
+
+/* The value of `key` as a number, or dflt if absent or not a number. */
+long long vmdns_redis_info_num(const char *text, size_t len, const char *key, long long dflt);
 
 /* Parse INFO text (any sections, "key:value" lines, CRLF or LF) into out.
  * Unknown keys are ignored; out->rdb_save is left -1. */

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * fuzz_redis_plugin_info.c - the INFO reply reader of the redis plugin
- * (plugins/redis/redis_info.c) on any bytes.
+ * fuzz_redis_plugin_info.c - the one-field INFO reader the redis plugin
+ * follows node identity with (vmdns_redis_info_get in common/redis_info.c)
+ * on any bytes.
  *
  * Input: a key (up to the first NUL byte, at most 64 bytes) then the INFO
- * text (common/redis_info.c, the registrar's reader, has fuzz_redis_info). Checked: nothing is read
+ * text (the whole-reply parser of the same file has fuzz_redis_info). Checked: nothing is read
  * past the text (ASan), the value is NUL-ended within its buffer, and it is found at a "key:" line
  * start.
  */
@@ -14,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "redis/redis_info.h"
+#include "common/redis_info.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -35,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(text, nul + 1, len);
     }
     char out[16];
-    if (redis_info_get(text, len, key, out, sizeof(out))) {
+    if (vmdns_redis_info_get(text, len, key, out, sizeof(out))) {
         size_t n = strlen(out);
         assert(n < sizeof(out));
         /* the line "key:" + value is in the text */
@@ -48,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         assert(out[0] == '\0');
     }
-    (void)redis_info_num(text, len, key, -1);
+    (void)vmdns_redis_info_num(text, len, key, -1);
     free(text);
     return 0;
 }
