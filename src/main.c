@@ -101,6 +101,10 @@ typedef struct vmdnsd {
     bool stopping;                             /* SIGTERM/SIGINT seen */
     bool hard_stop;                            /* a second one: no drain */
     uint64_t reloads_applied, reloads_failed;
+    /* TCP closes counted by servers that are gone (replaced on a reload), so
+     * that vmdns_tcp_connections_closed_total never goes back; added by
+     * whichever thread frees the server. */
+    _Atomic uint64_t tcp_closed_retired[TCP_CLOSE_REASONS];
     char config_sha512[2 * LDNS_SHA512_DIGEST_LENGTH + 1]; /* of the running config file */
     bgjob_list_t jobs; /* drains and frees running off the control thread */
 } vmdnsd_t;
@@ -149,6 +153,20 @@ static void vmdnsd_collect(void *ctx, metrics_out_t *out)
                    "Number of the configuration being served (1 at startup, +1 per reload "
                    "attempt).");
     metrics_sample(out, "vmdns_config_generation", NULL, d->gen != NULL ? d->gen->id : 0);
+    uint64_t closed[TCP_CLOSE_REASONS];
+    for (int i = 0; i < TCP_CLOSE_REASONS; i++)
+        closed[i] = atomic_load(&d->tcp_closed_retired[i]);
+    unsigned open = server_tcp_counts(d->server, closed);
+    metrics_family(out, "vmdns_tcp_connections_open", "gauge",
+                   "TCP connections open now, all workers.");
+    metrics_sample(out, "vmdns_tcp_connections_open", NULL, open);
+    metrics_family(out, "vmdns_tcp_connections_closed_total", "counter",
+                   "TCP connections the server closed or refused, by reason (idle, io_timeout, "
+                   "write_timeout, evicted_new, evicted_stalled, refused_full, refused_client).");
+    for (int i = 0; i < TCP_CLOSE_REASONS; i++) {
+        const char *labels[] = {"reason", tcp_close_reason_names[i], NULL};
+        metrics_sample_u64(out, "vmdns_tcp_connections_closed_total", labels, closed[i]);
+    }
     if (d->config_sha512[0] != '\0') {
         const char *labels[] = {"hash", "sha512", "value", d->config_sha512, NULL};
         metrics_family(out, "coredns_reload_version_info", "gauge",
@@ -197,11 +215,22 @@ static server_t *vmdnsd_server_new(vmdnsd_t *d, const gen_t *g, unsigned *slot_b
     return s;
 }
 
+/* Keep the TCP close counts of a server about to be freed. */
+static void vmdnsd_keep_tcp_counts(vmdnsd_t *d, const server_t *s)
+{
+    uint64_t closed[TCP_CLOSE_REASONS] = {0};
+    server_tcp_counts(s, closed);
+    for (int i = 0; i < TCP_CLOSE_REASONS; i++)
+        atomic_fetch_add(&d->tcp_closed_retired[i], closed[i]);
+}
+
 /* Free a server (stopping it if needed) and give its worker slots back. */
 static void vmdnsd_server_free(vmdnsd_t *d, server_t *s, unsigned slot_base)
 {
     if (s != NULL) {
         unsigned n = server_workers(s);
+        server_stop(s);
+        vmdnsd_keep_tcp_counts(d, s);
         server_free(s); /* joins the workers: nobody writes their slots any more */
         plugin_slots_release(&d->shared, slot_base, n);
     }
@@ -251,7 +280,9 @@ static void retire_drain(void *arg)
 {
     vmdnsd_retire_t *r = arg;
     server_drain(r->server, r->drain_ms); /* the new listeners already answer */
-    server_free(r->server);               /* joins the workers */
+    server_stop(r->server);
+    vmdnsd_keep_tcp_counts(r->d, r->server);
+    server_free(r->server); /* joins the workers */
 }
 
 static void retire_view(void *arg)

@@ -161,6 +161,8 @@ server_t *server_new(const server_opts_t *o, const view_t *view, const chain_t *
     s->shared.tcp_io_ms = o->tcp_io_timeout_ms;
     s->shared.tcp_per_client = o->tcp_max_per_client;
     atomic_init(&s->shared.tcp_open, 0);
+    for (int i = 0; i < TCP_CLOSE_REASONS; i++)
+        atomic_init(&s->shared.tcp_closed[i], 0);
     if (tcp_clients_init(&s->shared, o->tcp_max_connections) != 0) {
         snprintf(err, errlen, "out of memory");
         server_free(s);
@@ -619,4 +621,17 @@ void server_describe(const server_t *s, char *out, size_t cap)
         int n = snprintf(out + off, cap - off, "%s%s", i > 0 ? ", " : "", text);
         off += n < 0 ? 0 : (size_t)n;
     }
+}
+
+const char *const tcp_close_reason_names[TCP_CLOSE_REASONS] = {
+    "idle",         "io_timeout",    "write_timeout", "evicted_new", "evicted_stalled",
+    "refused_full", "refused_client"};
+
+unsigned server_tcp_counts(const server_t *s, uint64_t closed[TCP_CLOSE_REASONS])
+{
+    if (s == NULL)
+        return 0;
+    for (int i = 0; i < TCP_CLOSE_REASONS; i++)
+        closed[i] += atomic_load_explicit(&s->shared.tcp_closed[i], memory_order_relaxed);
+    return (unsigned)atomic_load_explicit(&s->shared.tcp_open, memory_order_relaxed);
 }

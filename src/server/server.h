@@ -86,6 +86,26 @@ int server_swap(server_t *s, const view_t *view, const chain_t *chain);
 /* Stop if needed, close every socket and free the server. NULL is fine. */
 void server_free(server_t *s);
 
+/* Why TCP connections were closed by the server (or refused), for
+ * vmdns_tcp_connections_closed_total{reason} (see tcp.c for each rule). */
+typedef enum {
+    TCP_CLOSE_IDLE,            /* nothing read or written for tcp_idle_timeout */
+    TCP_CLOSE_IO_TIMEOUT,      /* a message did not arrive whole in tcp_io_timeout */
+    TCP_CLOSE_WRITE_TIMEOUT,   /* answers not taken in tcp_io_timeout: reset */
+    TCP_CLOSE_EVICTED_NEW,     /* table full: made room, had asked nothing */
+    TCP_CLOSE_EVICTED_STALLED, /* table full: made room, did not read (reset) */
+    TCP_CLOSE_REFUSED_FULL,    /* table full, nobody to evict: closed at accept */
+    TCP_CLOSE_REFUSED_CLIENT,  /* over tcp_max_connections_per_client: closed at accept */
+    TCP_CLOSE_REASONS
+} tcp_close_reason_t;
+
+/* Metric names of the reasons above, in order. */
+extern const char *const tcp_close_reason_names[TCP_CLOSE_REASONS];
+
+/* Add the server's counts of closed TCP connections by reason into
+ * closed[], and return how many are open now. NULL is fine (adds nothing). */
+unsigned server_tcp_counts(const server_t *s, uint64_t closed[TCP_CLOSE_REASONS]);
+
 /* Number of threads of the server that answer queries: one UDP and one
  * TCP worker per `workers` (the config's, or one per online CPU). This is
  * how many worker slots it needs (request_t.slot, request_t.worker). */

@@ -143,6 +143,11 @@ int tcp_worker_init(worker_t *w)
     return 0;
 }
 
+static void tcp_count_close(worker_shared_t *sh, tcp_close_reason_t why)
+{
+    atomic_fetch_add_explicit(&sh->tcp_closed[why], 1, memory_order_relaxed);
+}
+
 static size_t conn_pending(const tcp_conn_t *c)
 {
     return c->out_len - c->out_off;
@@ -410,9 +415,11 @@ static int conn_keep_rest(tcp_conn_t *c, const uint8_t *buf, size_t len, size_t 
  * client took none of its answers. */
 static void conn_on_io_timeout(evutil_socket_t fd, short what, void *arg)
 {
+    tcp_conn_t *c = arg;
     (void)fd;
     (void)what;
-    conn_abort(arg);
+    tcp_count_close(c->w->shared, TCP_CLOSE_IO_TIMEOUT);
+    conn_abort(c);
 }
 
 /* Start, restart or stop the clock of a message being read: it runs while
@@ -443,6 +450,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
     ssize_t n;
 
     if (what & EV_TIMEOUT) {
+        tcp_count_close(w->shared, TCP_CLOSE_IDLE);
         conn_close(c);
         return;
     }
@@ -495,6 +503,7 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg)
     worker_t *w = c->w;
 
     if (what & EV_TIMEOUT) { /* the client took nothing for that long */
+        tcp_count_close(w->shared, TCP_CLOSE_WRITE_TIMEOUT);
         conn_abort(c);
         return;
     }
@@ -633,19 +642,24 @@ static bool listener_accept(tcp_listener_t *l)
         uint32_t client;
         tcp_conn_t *room = sh->tcp_max > 0 && open >= sh->tcp_max ? evict_candidate(w) : NULL;
         if (room != NULL && tcp_client_take(sh, &peer, &client)) {
-            if (room->on[TCP_FRESH])
+            if (room->on[TCP_FRESH]) {
+                tcp_count_close(sh, TCP_CLOSE_EVICTED_NEW);
                 conn_close(room); /* full: the oldest that asked nothing makes room */
-            else
+            } else {
+                tcp_count_close(sh, TCP_CLOSE_EVICTED_STALLED);
                 conn_abort(room); /* or the oldest that does not take its answers */
+            }
             if (conn_new(w, cfd, &peer, plen, client, l->listener) != 0) {
                 tcp_client_release(sh, client);
                 atomic_fetch_sub(&sh->tcp_open, 1);
                 close(cfd);
             }
         } else if (sh->tcp_max > 0 && open >= sh->tcp_max) {
+            tcp_count_close(sh, room != NULL ? TCP_CLOSE_REFUSED_CLIENT : TCP_CLOSE_REFUSED_FULL);
             atomic_fetch_sub(&sh->tcp_open, 1);
             close(cfd);
         } else if (!tcp_client_take(sh, &peer, &client)) {
+            tcp_count_close(sh, TCP_CLOSE_REFUSED_CLIENT);
             atomic_fetch_sub(&sh->tcp_open, 1);
             close(cfd);
         } else if (conn_new(w, cfd, &peer, plen, client, l->listener) != 0) {

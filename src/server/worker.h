@@ -26,6 +26,7 @@
 
 #include "core/chain.h"
 #include "core/log.h"
+#include "server/server.h"
 
 struct worker;
 struct udp_api;
@@ -71,10 +72,11 @@ typedef struct worker_shared {
     atomic_int mode;   /* WORKER_RUN/DRAIN/STOP, read when stop_fd fires */
     uint32_t drain_ms; /* WORKER_DRAIN: how long TCP may take to finish */
     answer_limits_t limits;
-    uint32_t tcp_max;              /* 0: no limit */
-    uint32_t tcp_idle_ms;          /* 0: no idle timeout */
-    uint32_t tcp_io_ms;            /* 0: no I/O timeout */
-    atomic_uint_fast32_t tcp_open; /* open TCP connections, all workers */
+    uint32_t tcp_max;                                   /* 0: no limit */
+    uint32_t tcp_idle_ms;                               /* 0: no idle timeout */
+    uint32_t tcp_io_ms;                                 /* 0: no I/O timeout */
+    atomic_uint_fast32_t tcp_open;                      /* open TCP connections, all workers */
+    atomic_uint_fast64_t tcp_closed[TCP_CLOSE_REASONS]; /* server.h: by reason */
     /* Open TCP connections per client address (tcp_client.c): a table of
      * counters indexed by a keyed hash of the address, allocated once. */
     uint32_t tcp_per_client; /* 0: no limit (and no table) */

@@ -24,7 +24,7 @@ import urllib.request
 import dns.flags
 import dns.message
 
-from vmdns_harness import DEFAULT_ZONES, HTTP_LISTEN, Vmdnsd, http_url, query
+from vmdns_harness import DEFAULT_ZONES, HTTP_LISTEN, Vmdnsd, http_url, metric, query
 
 RRL = """rrl:
   responses-per-second: 10
@@ -37,13 +37,6 @@ RRL = """rrl:
 def config(window=15, extra=""):
     return (RRL.format(window=window, extra=extra)
             + "metrics: {listen: \"%s\"}\n" % HTTP_LISTEN["metrics"])
-
-
-def metric(server, name):
-    with urllib.request.urlopen(http_url(server.http["metrics"], "/metrics"), timeout=5) as r:
-        body = r.read().decode()
-    m = re.search(r"^%s (\S+)$" % re.escape(name), body, re.M)
-    return float(m.group(1)) if m else None
 
 
 class Flood:

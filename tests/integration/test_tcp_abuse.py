@@ -32,7 +32,7 @@ import tempfile
 import time
 import unittest
 
-from vmdns_harness import Vmdnsd, binary, wait_for
+from vmdns_harness import HTTP_LISTEN, Vmdnsd, binary, metric, wait_for
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "bench"))
@@ -83,6 +83,11 @@ def closed_within(s, seconds):
         return False
 
 
+def closed(srv, reason):
+    """vmdns_tcp_connections_closed_total of one reason."""
+    return metric(srv, 'vmdns_tcp_connections_closed_total{reason="%s"}' % reason)
+
+
 def cpu_seconds(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -100,7 +105,8 @@ class AbuseCase(unittest.TestCase):
         lim.update(limits or {})
         self.cur_workers = self.workers if workers is None else workers
         srv = Vmdnsd(zones=[("example.com.", zone_file(tmp))], workers=self.cur_workers,
-                     limits=lim, v6=False)
+                     limits=lim, v6=False,
+                     extra='metrics: {listen: "%s"}\n' % HTTP_LISTEN["metrics"])
         srv.start(probe="example.com.")
         self.addCleanup(srv.cleanup)
         self.addCleanup(lambda: srv.stop(check=False) if srv.alive() else None)
@@ -139,6 +145,8 @@ class TestPerClientCap(AbuseCase):
             held.append(s)
         closed = [closed_within(s, 0.5) for s in held]
         self.assertEqual(closed.count(False), 4, closed)
+        self.assertEqual(metric(srv, 'vmdns_tcp_connections_closed_total{reason="refused_client"}'),
+                         6)
         # The ones kept are served.
         for i, s in enumerate(held):
             if not closed[i]:
@@ -181,6 +189,8 @@ class TestSlowloris(AbuseCase):
         srv = self.start()
         r = self.flood(srv, "slowloris", 300, 30)  # more than tcp_max_connections (256)
         f = r["flood"]
+        self.assertGreater(closed(srv, "io_timeout") + closed(srv, "evicted_new"),
+                           f["closed_by_server"] / 2, "slowloris closes on /metrics")
         self.assertGreater(f["closed_by_server"], 0)
         late = [round(t, 3) for t in f["close_after_first_byte"] if t > 1.5]
         self.assertLess(len(late), 0.01 * max(1, len(f["close_after_first_byte"])) + 1, late[:10])
@@ -201,7 +211,12 @@ class TestNonReaders(AbuseCase):
         self.assertGreaterEqual(r["tcp"]["answered"], 0.6 * r["tcp"]["asked"], r["tcp"])
 
     def test_one_worker(self):
-        self.check(self.start(workers=1))
+        srv = self.start(workers=1)
+        self.check(srv)
+        # what happened to the non-readers is on /metrics
+        reset = (closed(srv, "write_timeout") + closed(srv, "evicted_stalled"))
+        self.assertGreater(reset, 250, "non-readers reset (write_timeout + evicted_stalled)")
+        self.assertIsNotNone(metric(srv, "vmdns_tcp_connections_open"))
 
     def test_default_workers(self):
         self.check(self.start(workers="auto"))

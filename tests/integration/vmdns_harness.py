@@ -35,6 +35,7 @@ import tempfile
 import time
 
 import unittest
+import urllib.request
 
 import dns.exception
 import dns.flags
@@ -409,6 +410,15 @@ def http_url(endpoint, path):
     Vmdnsd.http, or a port on 127.0.0.1."""
     host, port = endpoint if isinstance(endpoint, tuple) else ("127.0.0.1", endpoint)
     return "http://%s:%d%s" % ("[%s]" % host if ":" in host else host, port, path)
+
+
+def metric(server, name):
+    """The value of one sample on the server's /metrics (`name` with its
+    labels as printed, e.g. 'x_total{reason="idle"}'), or None if absent."""
+    with urllib.request.urlopen(http_url(server.http["metrics"], "/metrics"), timeout=5) as r:
+        body = r.read().decode()
+    m = re.search(r"^%s (\S+)$" % re.escape(name), body, re.M)
+    return float(m.group(1)) if m else None
 
 
 def parse_listening(line):
