@@ -137,8 +137,11 @@ class GraceTests(unittest.TestCase):
     def test_ipv6_session_counted(self):
         if not self.ipv6:
             self.skipTest("no ::1 in the VM namespace")
-        self.session(self.net.host, VM0, 1)
-        self.session(self.net.vm[0], "::1", 3)
+        # the IPv6 one first and longer, the IPv4 one right before grace
+        # starts (a login can take a second on a loaded box: both must still
+        # be there at grace's first look)
+        self.session(self.net.vm[0], "::1", 5)
+        self.session(self.net.host, VM0, 2.5)
         code, out, err, took = self.grace("--interval", "200ms")
         self.assertEqual(code, EXIT_ENDED, out + err)
         lines = out.splitlines()
