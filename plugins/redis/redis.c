@@ -440,6 +440,7 @@ const plugin_t plugin_redis = {
     .conf_free = redis_conf_free,
     .setup = redis_setup,
     .corefile = redis_corefile,
+    .corefile_blocks = true,
     .join = redis_join,
     .ready = redis_ready,
     .query = redis_query,

@@ -11,6 +11,21 @@
  *       ttl N; fallthrough [ZONES];            max_drop: P%, drop_confirm: D}
  *       max_drop P%; drop_confirm D; state_file PATH }
  *
+ * Every other key of the YAML section has a Corefile line of the same
+ * name, with the YAML's value syntax (durations: a bare number is seconds,
+ * as in YAML; only connect_timeout and read_timeout take the CoreDNS
+ * plugins' bare milliseconds): resync_interval, max_backoff,
+ * notify_interval, stream_maxlen, keyspace_notifications, default_ttl
+ * (= ttl), addresses (= address), and the groups, each a block of lines
+ * (redis_corefile_groups.c):
+ *
+ *       limits { records_per_name N; value_bytes N; names_per_zone N;
+ *                zones_per_backend N }
+ *       defaults { soa { ns N; mbox M; ttl T; refresh R; retry R;
+ *                        expire E; minttl M }
+ *                  ns NS... }
+ *       sentinel { addresses A...; master NAME; username U; password P }
+ *
  * This reads the option set of the CoreDNS redis plugin family (arvancloud,
  * rverst, codysnider and their forks) so their Corefiles work unchanged:
  * a bare `redis` is localhost:6379; an address may be a unix socket path
@@ -22,8 +37,9 @@
  * Several address lines are nodes of one backend; several redis blocks (in
  * one server block or several) are several backends, named redis1, redis2,
  * ... unless a block says `name`. The options that apply to every backend
- * (timeouts, ttl) must then say the same thing in every block. The values
- * are checked by redis_config.c, like the YAML's.
+ * (timeouts, ttl, limits, defaults ...) must then say the same thing in
+ * every block. The values are checked by redis_config.c, like the YAML's,
+ * at the Corefile line that gave them.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,6 +48,7 @@
 #include "config/corefile_plugin.h"
 #include "core/log.h"
 #include "redis/redis_config.h"
+#include "redis/redis_corefile.h"
 
 /* Options of redis plugin forks that have no meaning in vmdnsd (connection
  * pools, retries, client-side caches, features of one fork): accepted, so
@@ -62,20 +79,32 @@ static void redis_cf_ms(const char *text, char *out, size_t cap)
     snprintf(out, cap, "%s%s", text, digits ? "ms" : "");
 }
 
-/* A redis-wide option given in one redis block: the same in every block. */
-static int redis_cf_global(cfg_node_t *redis, const char *key, const cf_line_t *l,
-                           const char *value, cfg_error_t *err)
+int redis_cf_set(cfg_node_t *map, const char *key, const cf_line_t *l, const char *value,
+                 cfg_error_t *err)
 {
     const cf_token_t *at = &l->args[0];
-    cfg_node_t *old = cfg_peek(redis, key);
+    cfg_node_t *old = cfg_peek(map, key);
     if (old == NULL) {
-        return cf_put(redis, key, at, value, err);
+        return cf_put(map, key, at, value, err);
     }
     if (strcmp(old->value, value) != 0) {
         return cf_fail(err, at, "redis: %s differs from %s:%d (it applies to all redis blocks)",
                        l->opt->text, old->file, old->line);
     }
     return 0;
+}
+
+const char *redis_cf_value(const cf_line_t *l, const char *what, cfg_error_t *err)
+{
+    if (l->block) {
+        cf_fail(err, l->opt, "%s: %s takes no block", what, l->opt->text);
+        return NULL;
+    }
+    if (l->nargs != 1) {
+        cf_fail(err, l->opt, "%s: %s takes one value", what, l->opt->text);
+        return NULL;
+    }
+    return l->args[0].text;
 }
 
 /* Add one node address ("host:port", "/path", "unix:///path"). */
@@ -103,28 +132,43 @@ static int redis_cf_address(cfg_node_t *be, cfg_node_t **addrs, const cf_token_t
     return cf_add(*addrs, at, addr, err);
 }
 
+int redis_cf_addresses(cfg_node_t *map, cfg_node_t **addrs, const cf_line_t *l, const char *what,
+                       cfg_error_t *err)
+{
+    if (l->block) {
+        return cf_fail(err, l->opt, "%s: %s takes no block", what, l->opt->text);
+    }
+    if (l->nargs == 0) {
+        return cf_fail(err, l->opt, "%s: %s needs HOST:PORT or a socket path", what, l->opt->text);
+    }
+    for (size_t k = 0; k < l->nargs; k++) { /* "a:6379,b:6379" is two nodes too */
+        const char *p = l->args[k].text;
+        for (const char *comma; (comma = strchr(p, ',')) != NULL; p = comma + 1) {
+            if (redis_cf_address(map, addrs, &l->args[k], p, (size_t)(comma - p), err) != 0) {
+                return -1;
+            }
+        }
+        if (redis_cf_address(map, addrs, &l->args[k], p, strlen(p), err) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Options of the whole redis section that are one value, as in YAML
+ * (same key, same value syntax); every redis block must agree. */
+static const char *const global_options[] = {
+    "max_drop",        "drop_confirm",  "state_file",  "resync_interval",       "max_backoff",
+    "notify_interval", "stream_maxlen", "default_ttl", "keyspace_notifications"};
+
 /* One option line of a redis block. */
 static int redis_cf_option(cfg_node_t *redis, cfg_node_t *be, cfg_node_t **addrs,
                            const cf_line_t *l, cfg_error_t *err)
 {
     static const char *const single[] = {"password", "username", "prefix", "suffix", "db", "name"};
     const cf_token_t *t = l->opt;
-    if (strcmp(t->text, "address") == 0) {
-        if (l->nargs == 0) {
-            return cf_fail(err, t, "redis: address needs HOST:PORT or a socket path");
-        }
-        for (size_t k = 0; k < l->nargs; k++) { /* "a:6379,b:6379" is two nodes too */
-            const char *p = l->args[k].text;
-            for (const char *comma; (comma = strchr(p, ',')) != NULL; p = comma + 1) {
-                if (redis_cf_address(be, addrs, &l->args[k], p, (size_t)(comma - p), err) != 0) {
-                    return -1;
-                }
-            }
-            if (redis_cf_address(be, addrs, &l->args[k], p, strlen(p), err) != 0) {
-                return -1;
-            }
-        }
-        return 0;
+    if (strcmp(t->text, "address") == 0 || strcmp(t->text, "addresses") == 0) {
+        return redis_cf_addresses(be, addrs, l, "redis", err);
     }
     for (size_t i = 0; i < sizeof(fork_options) / sizeof(fork_options[0]); i++) {
         if (strcmp(t->text, fork_options[i]) == 0) {
@@ -134,15 +178,24 @@ static int redis_cf_option(cfg_node_t *redis, cfg_node_t *be, cfg_node_t **addrs
             return 0;
         }
     }
+    if (strcmp(t->text, "limits") == 0) {
+        return redis_cf_limits(redis, l, err);
+    }
+    if (strcmp(t->text, "defaults") == 0) {
+        return redis_cf_defaults(redis, l, err);
+    }
+    if (strcmp(t->text, "sentinel") == 0) {
+        return redis_cf_sentinel(be, l, err);
+    }
+    if (l->block) {
+        return cf_fail(err, t, "redis: %s takes no block", t->text);
+    }
     if (strcmp(t->text, "fallthrough") == 0) {
         return 0; /* every source answers from one view: nothing to fall through to */
     }
-    if (l->nargs != 1) {
-        return cf_fail(err, t, "redis: %s takes one value", t->text);
-    }
-    const cf_token_t *v = &l->args[0];
-    if (v->text[0] == '\0') {
-        return 0; /* an empty value ("", an unset {$VAR}) is "not set", as in CoreDNS */
+    const char *v = redis_cf_value(l, "redis", err);
+    if (v == NULL) {
+        return -1;
     }
     const char *key = strcmp(t->text, "database") == 0 ? "db" : t->text;
     for (size_t i = 0; i < sizeof(single) / sizeof(single[0]); i++) {
@@ -152,19 +205,20 @@ static int redis_cf_option(cfg_node_t *redis, cfg_node_t *be, cfg_node_t **addrs
         if (cfg_peek(be, single[i]) != NULL) {
             return cf_fail(err, t, "redis: %s given twice", t->text);
         }
-        return cf_put(be, single[i], v, v->text, err);
+        return cf_put(be, single[i], &l->args[0], v, err);
     }
     char ms[64];
     if (strcmp(t->text, "connect_timeout") == 0 || strcmp(t->text, "read_timeout") == 0) {
-        redis_cf_ms(v->text, ms, sizeof(ms));
-        return redis_cf_global(redis, t->text, l, ms, err);
-    }
-    if (strcmp(t->text, "max_drop") == 0 || strcmp(t->text, "drop_confirm") == 0 ||
-        strcmp(t->text, "state_file") == 0) {
-        return redis_cf_global(redis, t->text, l, v->text, err);
+        redis_cf_ms(v, ms, sizeof(ms));
+        return redis_cf_set(redis, t->text, l, ms, err);
     }
     if (strcmp(t->text, "ttl") == 0) {
-        return redis_cf_global(redis, "default_ttl", l, v->text, err);
+        return redis_cf_set(redis, "default_ttl", l, v, err);
+    }
+    for (size_t i = 0; i < sizeof(global_options) / sizeof(global_options[0]); i++) {
+        if (strcmp(t->text, global_options[i]) == 0) {
+            return redis_cf_set(redis, t->text, l, v, err);
+        }
     }
     return cf_fail(err, t, "redis: unknown option '%s'", t->text);
 }
@@ -211,8 +265,15 @@ int redis_corefile(cf_plugin_ctx_t *ctx, const cf_directive_t *d, cfg_error_t *e
             return -1;
         }
     }
-    if (addrs == NULL && redis_cf_address(be, &addrs, d->name, "localhost:6379",
-                                          strlen("localhost:6379"), err) != 0) {
+    cfg_node_t *sentinel = cfg_peek(be, "sentinel");
+    if (addrs != NULL && sentinel != NULL) {
+        return cfg_fail(err, sentinel,
+                        "redis: sentinel: a redis block has either address lines or a "
+                        "sentinel, not both");
+    }
+    if (addrs == NULL && sentinel == NULL &&
+        redis_cf_address(be, &addrs, d->name, "localhost:6379", strlen("localhost:6379"), err) !=
+            0) {
         return -1; /* no address: the plugins' default */
     }
     if (cfg_peek(be, "name") == NULL) {

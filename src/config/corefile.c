@@ -21,6 +21,11 @@
  * CoreDNS plugins that vmdnsd does without are accepted with a note
  * (cf_ignored); anything else is "unknown directive".
  *
+ * An option line inside a directive's block may have a block of its own
+ * (`redis { limits { ... } }`, up to CF_MAX_BLOCK_DEPTH levels), for a
+ * plugin whose hook reads them (plugin_t.corefile_blocks); for the others
+ * such a block is "nested blocks are not supported".
+ *
  * Each server block becomes one item of the tree's `servers` list, as a
  * YAML user would write it: `zones` (the block's keys), `listen` (its
  * keys' ports on its `bind` addresses) and the sections of its per-query
@@ -205,12 +210,18 @@ static int cf_read_dir(cf_parser_t *p, cf_directive_t *d)
         }
         d->block = true;
         d->body = &T->t[++i];
-        while (i < T->n && !cf_is_close(&T->t[i])) {
-            if (cf_is_open(&T->t[i])) {
-                return cf_fail(p->err, &T->t[i], "%s: nested blocks are not supported",
-                               d->name->text);
+        for (int depth = 1; i < T->n && !(depth == 1 && cf_is_close(&T->t[i])); i++) {
+            if (cf_is_close(&T->t[i])) {
+                depth--;
+                continue;
             }
-            i++;
+            if (!cf_is_open(&T->t[i])) {
+                continue;
+            }
+            if (d->nested == NULL) {
+                d->nested = &T->t[i];
+            }
+            depth++;
         }
         if (i >= T->n) {
             return cf_fail(p->err, d->name, "%s: the block has no closing '}'", d->name->text);
@@ -230,7 +241,7 @@ static int cf_read_dir(cf_parser_t *p, cf_directive_t *d)
  * the empty string as "nothing given", and so their defaults apply. */
 static bool cf_line_empty(const cf_line_t *l)
 {
-    return l->nargs == 1 && l->args[0].text[0] == '\0';
+    return !l->block && l->nargs == 1 && l->args[0].text[0] == '\0';
 }
 
 bool cf_next_line(const cf_directive_t *d, size_t *pos, cf_line_t *line)
@@ -241,15 +252,39 @@ bool cf_next_line(const cf_directive_t *d, size_t *pos, cf_line_t *line)
             return false;
         }
         size_t j = i + 1;
-        while (j < d->nbody && !d->body[j].bol) {
+        while (j < d->nbody && !d->body[j].bol && !cf_is_open(&d->body[j])) {
             j++;
         }
         line->opt = &d->body[i];
         line->args = &d->body[i + 1];
         line->nargs = j - i - 1;
+        line->block = j < d->nbody && cf_is_open(&d->body[j]);
+        line->body = line->block ? &d->body[j + 1] : NULL;
+        line->nbody = 0;
+        if (line->block) { /* to the matching `}` (cf_read_dir checked they pair up) */
+            int depth = 1;
+            for (j++; j < d->nbody; j++) {
+                depth += cf_is_open(&d->body[j]) ? 1 : cf_is_close(&d->body[j]) ? -1 : 0;
+                if (depth == 0) {
+                    break;
+                }
+            }
+            line->nbody = (size_t)(&d->body[j] - line->body);
+            j = j < d->nbody ? j + 1 : j;
+        }
         *pos = j;
     } while (cf_line_empty(line));
     return true;
+}
+
+void cf_line_block(const cf_line_t *line, cf_directive_t *d)
+{
+    *d = (cf_directive_t){.name = line->opt,
+                          .args = line->args,
+                          .nargs = line->nargs,
+                          .block = line->block,
+                          .body = line->body,
+                          .nbody = line->nbody};
 }
 
 int cf_no_block(const cf_directive_t *d, cfg_error_t *err)
@@ -392,11 +427,44 @@ static const plugin_t *cf_owner(const cf_parser_t *p, const char *name)
     return NULL;
 }
 
+/* The blocks inside a directive's block, for a plugin that reads them:
+ * each `{` on the line of its option, and not too deep. */
+static int cf_check_nesting(cf_parser_t *p, const cf_directive_t *d)
+{
+    int depth = 1;
+    for (size_t i = 0; i < d->nbody; i++) {
+        const cf_token_t *t = &d->body[i];
+        if (cf_is_close(t)) {
+            depth--;
+            continue;
+        }
+        if (!cf_is_open(t)) {
+            continue;
+        }
+        if (t->bol) {
+            return cf_fail(p->err, t, "'{' must be on the line of its option");
+        }
+        if (++depth > CF_MAX_BLOCK_DEPTH) {
+            return cf_fail(p->err, t, "%s: blocks nest at most %d deep", d->name->text,
+                           CF_MAX_BLOCK_DEPTH);
+        }
+    }
+    return 0;
+}
+
 static int cf_directive(cf_parser_t *p, cf_block_t *b, const cf_directive_t *d)
 {
     const char *name = d->name->text;
     if (d->name->quoted) {
         return cf_fail(p->err, d->name, "unknown directive '%s'", name);
+    }
+    const plugin_t *owner = cf_owner(p, name);
+    if (d->nested != NULL &&
+        (owner != NULL ? !owner->corefile_blocks : strcmp(name, "bind") == 0)) {
+        return cf_fail(p->err, d->nested, "%s: nested blocks are not supported", name);
+    }
+    if (d->nested != NULL && owner != NULL && cf_check_nesting(p, d) != 0) {
+        return -1;
     }
     if (strcmp(name, "bind") == 0) {
         return cf_bind(p, b, d);
@@ -406,7 +474,6 @@ static int cf_directive(cf_parser_t *p, cf_block_t *b, const cf_directive_t *d)
                        "tls: not supported (vmdnsd serves DNS over UDP and TCP only; put a "
                        "TLS proxy in front)");
     }
-    const plugin_t *owner = cf_owner(p, name);
     if (owner != NULL) {
         p->block = b;
         p->owner = owner;

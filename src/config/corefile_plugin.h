@@ -38,8 +38,15 @@
 /* The reader's state while it reads one file: opaque to plugins. */
 typedef struct cf_plugin_ctx cf_plugin_ctx_t;
 
+/* Deepest nesting of blocks in a directive: the directive's own block is
+ * level 1 (`redis { defaults { soa { ... } } }` is 3). */
+#define CF_MAX_BLOCK_DEPTH 3
+
 /* One directive: its name token, the arguments on its line and, when it
- * has a `{ ... }` block, the tokens inside the braces. */
+ * has a `{ ... }` block, the tokens inside the braces. `nested` is the
+ * first `{` inside that block (an option with a block of its own), NULL
+ * if none: only a plugin with corefile_blocks (core/plugin.h) gets one,
+ * the reader refuses it for the others. */
 typedef struct cf_directive {
     const cf_token_t *name;
     const cf_token_t *args;
@@ -47,22 +54,31 @@ typedef struct cf_directive {
     bool block;
     const cf_token_t *body;
     size_t nbody;
+    const cf_token_t *nested;
 } cf_directive_t;
 
 /* One line of a directive's block: the option and its arguments
- * (args[i] is opt[1 + i]). */
+ * (args[i] is opt[1 + i]) and, for `opt ARGS... { ... }`, the tokens of
+ * its own block (block, body, nbody; the braces are not included). */
 typedef struct cf_line {
     const cf_token_t *opt;
     const cf_token_t *args;
     size_t nargs;
+    bool block;
+    const cf_token_t *body;
+    size_t nbody;
 } cf_line_t;
 
 /* The next line of d's block: start with *pos = 0; false after the last.
- * A line whose only argument is empty (`password ""`, `ttl {$UNSET}`) is
- * skipped: as in CoreDNS, the option is then not set. (Likewise a
- * directive whose only argument is empty has no arguments.)
+ * A line whose only argument is empty (`password ""`, `ttl {$UNSET}`) and
+ * has no block is skipped: as in CoreDNS, the option is then not set.
+ * (Likewise a directive whose only argument is empty has no arguments.)
  *   for (size_t pos = 0; cf_next_line(d, &pos, &l);) ... */
 bool cf_next_line(const cf_directive_t *d, size_t *pos, cf_line_t *line);
+
+/* A line with a block as a directive of its own (name = the option), so
+ * cf_next_line reads the lines of that block. */
+void cf_line_block(const cf_line_t *line, cf_directive_t *d);
 
 /* "FILE:LINE: problem" at the token; returns -1. */
 int cf_fail(cfg_error_t *err, const cf_token_t *at, const char *fmt, ...)

@@ -278,6 +278,10 @@ typedef struct plugin {
      * no Corefile directive. */
     const char *const *directives;
     int (*corefile)(struct cf_plugin_ctx *ctx, const struct cf_directive *d, cfg_error_t *err);
+    /* The hook reads options that have blocks of their own (`limits {
+     * ... }` inside `redis { ... }`, cf_line_t.block). False: the reader
+     * refuses a nested block in this plugin's directives. */
+    bool corefile_blocks;
     plugin_view_data_t view_data;
     /* Read and check the section (NULL when config_key is NULL) into a new
      * config object *conf (may stay NULL). Side-effect free: no socket, no
