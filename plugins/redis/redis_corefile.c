@@ -80,7 +80,7 @@ static void redis_cf_ms(const char *text, char *out, size_t cap)
 }
 
 int redis_cf_set(cfg_node_t *map, const char *key, const cf_line_t *l, const char *value,
-                 cfg_error_t *err)
+                 const char *what, cfg_error_t *err)
 {
     const cf_token_t *at = &l->args[0];
     cfg_node_t *old = cfg_peek(map, key);
@@ -88,7 +88,7 @@ int redis_cf_set(cfg_node_t *map, const char *key, const cf_line_t *l, const cha
         return cf_put(map, key, at, value, err);
     }
     if (strcmp(old->value, value) != 0) {
-        return cf_fail(err, at, "redis: %s differs from %s:%d (it applies to all redis blocks)",
+        return cf_fail(err, at, "%s: %s differs from %s:%d (it applies to all redis blocks)", what,
                        l->opt->text, old->file, old->line);
     }
     return 0;
@@ -210,14 +210,14 @@ static int redis_cf_option(cfg_node_t *redis, cfg_node_t *be, cfg_node_t **addrs
     char ms[64];
     if (strcmp(t->text, "connect_timeout") == 0 || strcmp(t->text, "read_timeout") == 0) {
         redis_cf_ms(v, ms, sizeof(ms));
-        return redis_cf_set(redis, t->text, l, ms, err);
+        return redis_cf_set(redis, t->text, l, ms, "redis", err);
     }
     if (strcmp(t->text, "ttl") == 0) {
-        return redis_cf_set(redis, "default_ttl", l, v, err);
+        return redis_cf_set(redis, "default_ttl", l, v, "redis", err);
     }
     for (size_t i = 0; i < sizeof(global_options) / sizeof(global_options[0]); i++) {
         if (strcmp(t->text, global_options[i]) == 0) {
-            return redis_cf_set(redis, t->text, l, v, err);
+            return redis_cf_set(redis, t->text, l, v, "redis", err);
         }
     }
     return cf_fail(err, t, "redis: unknown option '%s'", t->text);

@@ -13,10 +13,11 @@
 
 /* `key: value` in map for option line l, for an option that applies to
  * every redis block: set the first time, the same value again is fine, a
- * different one is "FILE:LINE: redis: OPT differs from FILE:LINE (it
- * applies to all redis blocks)". 0, or -1 with err. */
+ * different one is "FILE:LINE: WHAT: OPT differs from FILE:LINE (it
+ * applies to all redis blocks)" (WHAT: "redis", "redis: limits" ...).
+ * 0, or -1 with err. */
 int redis_cf_set(cfg_node_t *map, const char *key, const cf_line_t *l, const char *value,
-                 cfg_error_t *err);
+                 const char *what, cfg_error_t *err);
 
 /* The one value of option line l, checked: one argument and no block,
  * else "FILE:LINE: WHAT: OPT takes one value" (WHAT is "redis" or

@@ -80,7 +80,7 @@ static int redis_cf_scalars(cfg_node_t *map, const cf_line_t *group, const char 
             return cf_fail(err, o.opt, "%s: unknown option '%s'", what, o.opt->text);
         }
         const char *v = redis_cf_value(&o, what, err);
-        if (v == NULL || redis_cf_set(map, o.opt->text, &o, v, err) != 0) {
+        if (v == NULL || redis_cf_set(map, o.opt->text, &o, v, what, err) != 0) {
             return -1;
         }
     }
@@ -103,7 +103,7 @@ int redis_cf_limits(cfg_node_t *redis, const cf_line_t *l, cfg_error_t *err)
         if (strcmp(o.opt->text, "notify_interval") == 0) {
             /* the YAML has it beside limits:, redis_limits.h reads it with them */
             if ((v = redis_cf_value(&o, "redis: limits", err)) == NULL ||
-                redis_cf_set(redis, "notify_interval", &o, v, err) != 0) {
+                redis_cf_set(redis, "notify_interval", &o, v, "redis: limits", err) != 0) {
                 return -1;
             }
             continue;
@@ -112,7 +112,7 @@ int redis_cf_limits(cfg_node_t *redis, const cf_line_t *l, cfg_error_t *err)
             return cf_fail(err, o.opt, "redis: limits: unknown option '%s'", o.opt->text);
         }
         if ((v = redis_cf_value(&o, "redis: limits", err)) == NULL ||
-            redis_cf_set(limits, o.opt->text, &o, v, err) != 0) {
+            redis_cf_set(limits, o.opt->text, &o, v, "redis: limits", err) != 0) {
             return -1;
         }
     }

@@ -16,6 +16,12 @@ Two real setups a switching user has, each with a real redis-server:
 Then the TTL rules, one test per row of the table in plugins/redis/README.md,
 a value with no record (NODATA, hides the wildcard), and the options of
 forks that are accepted with one warning.
+
+Last, the options vmdnsd adds, in their Corefile spelling (the YAML keys'
+names, groups as blocks): `limits { records_per_name 2 }` skips a name of
+three records (vmdns_redis_limit_skipped_total counts it), `defaults {
+soa { ... } ns ... }` is the SOA and NS of a zone without `@`, and
+`keyspace_notifications false` leaves the server's setting alone.
 """
 
 import os
@@ -24,6 +30,7 @@ import unittest
 import dns.rcode
 import dns.rdatatype
 
+from test_ops import http_get, parse_metrics
 from vmdns_harness import Redis, Vmdnsd, query, rr_texts, udp, wait_for
 
 ARVAN_DATA = {  # the arvancloud README's `hgetall example.net.`
@@ -266,6 +273,100 @@ class DefaultTtlTest(unittest.TestCase):
                 server.stop()
                 server.cleanup()
 
+
+GROUPS_COREFILE = """\
+.:{port} {
+    bind 127.0.0.1
+    prometheus 127.0.0.1:0
+    redis vm.example.com {
+        address 127.0.0.1:%(port)d
+        keyspace_notifications false
+        limits {
+            records_per_name 2
+        }
+        defaults {
+            soa {
+                ns ns1.vm.example.com.
+                mbox hostmaster.vm.example.com.
+                ttl 1234
+                refresh 111
+                retry 222
+                expire 333
+                minttl 44
+            }
+            ns ns1.vm.example.com. ns2.vm.example.com.
+        }
+    }
+}
+"""
+
+
+class CorefileGroupsTest(unittest.TestCase):
+    """The YAML-only options of before, set from a Corefile."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis().start()
+        load(cls.redis, "vm.example.com.", {
+            "two": '{"a":[{"ip":"192.0.2.1"},{"ip":"192.0.2.2"}]}',
+            "three": '{"a":[{"ip":"192.0.2.1"},{"ip":"192.0.2.2"},{"ip":"192.0.2.3"}]}',
+        })
+        cls.server = CorefileServer(GROUPS_COREFILE % {"port": cls.redis.port})
+        try:
+            cls.server.start(option="--corefile", probe="vm.example.com.")
+            wait_for(lambda: ask(cls.server, "two.vm.example.com.").answer, 10, what="loaded")
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.server.stop()
+        finally:
+            cls.server.cleanup()
+            cls.redis.stop()
+
+    def skipped(self, limit):
+        status, body, _ = http_get(self.server.http["metrics"], "/metrics")
+        self.assertEqual(status, 200)
+        samples, _ = parse_metrics(body)
+        return samples.get(("vmdns_redis_limit_skipped_total",
+                            frozenset({("backend", "redis1"), ("limit", limit)})), 0)
+
+    def test_records_per_name(self):
+        self.assertEqual(rrs(ask(self.server, "two.vm.example.com.").answer),
+                         ["two.vm.example.com. 300 IN A 192.0.2.1",
+                          "two.vm.example.com. 300 IN A 192.0.2.2"])
+        r = ask(self.server, "three.vm.example.com.")
+        self.assertEqual(r.rcode(), dns.rcode.NXDOMAIN)  # skipped whole, never in part
+        self.assertEqual(r.answer, [])
+        self.assertEqual(self.skipped("records_per_name"), 1)
+
+    def test_default_soa_and_ns(self):
+        r = ask(self.server, "vm.example.com.", "SOA")
+        self.assertEqual(r.rcode(), dns.rcode.NOERROR)
+        self.assertEqual(len(r.answer), 1)
+        self.assertEqual(r.answer[0].ttl, 1234)
+        soa = r.answer[0][0]
+        self.assertEqual((soa.mname.to_text(), soa.rname.to_text(), soa.refresh, soa.retry,
+                          soa.expire, soa.minimum),
+                         ("ns1.vm.example.com.", "hostmaster.vm.example.com.", 111, 222, 333,
+                          44))
+        ns = ask(self.server, "vm.example.com.", "NS")
+        self.assertEqual(sorted(rd.target.to_text() for rrset in ns.answer for rd in rrset),
+                         ["ns1.vm.example.com.", "ns2.vm.example.com."])
+
+    def test_keyspace_notifications_false(self):
+        # true (the default) opens a third connection, subscribed, before
+        # the first load (so before "two" was answered) and CONFIG SETs
+        # notify-keyspace-events; false: the command and stream connections only
+        clients = [line for line in self.redis.cli("CLIENT", "LIST").splitlines()
+                   if "cmd=client" not in line]
+        self.assertEqual(len(clients), 2, clients)
+        self.assertTrue(all(" psub=0 " in line for line in clients), clients)
+        self.assertEqual(self.redis.cli("CONFIG", "GET", "notify-keyspace-events").split(),
+                         ["notify-keyspace-events"])
 
 if __name__ == "__main__":
     unittest.main()

@@ -198,6 +198,15 @@ static void test_redis(void **state)
                 "name:redis1}]}}");
     expect_error(". {\n redis {\n  address a:1\n  pool_sise 10\n }\n}\n",
                  "t/Corefile:4: redis: unknown option 'pool_sise'");
+    /* vmdnsd's own options: the YAML keys, groups as blocks (nested up to
+     * 3 deep), a block on one line; sentinel instead of the default address */
+    expect_tree(". {\n redis {\n  resync_interval 30s\n  limits { records_per_name 2 }\n"
+                "  defaults {\n   soa {\n    mbox h.x.\n    minttl 5\n   }\n   ns a.x. b.x.\n  }\n"
+                " }\n redis {\n  sentinel {\n   addresses s1,s2:1\n   master m\n  }\n }\n}\n",
+                "{servers:[{zones:[.],listen:[:53]}],redis:{backends:[{addresses:[localhost:6379],"
+                "name:redis1},{sentinel:{addresses:[s1,s2:1],master:m},name:redis2}],resync_interv"
+                "al:30s,limits:{records_per_name:2},defaults:{soa:{mbox:h.x.,minttl:5},ns:[a.x.,b."
+                "x.]}}}");
 }
 
 static void test_env_quotes_comments(void **state)
@@ -409,6 +418,8 @@ static void test_errors(void **state)
     expect_error(". {\n any {\n }\n}\n", "t/Corefile:2: any: takes no block");
     expect_error(". {\n log {\n  class a {\n  }\n }\n}\n",
                  "t/Corefile:3: log: nested blocks are not supported");
+    expect_error(". {\n bind 127.0.0.1 {\n  except {\n  }\n }\n}\n",
+                 "t/Corefile:3: bind: nested blocks are not supported");
     expect_error(". {\n file\n}\n",
                  "t/Corefile:2: file: give the zone file (file DBFILE [ZONES...])");
     expect_error(". {\n file db bad..name\n}\n", "t/Corefile:2: bad zone name 'bad..name'");

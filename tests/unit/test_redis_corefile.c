@@ -307,10 +307,11 @@ static void test_errors(void **state)
                  "t/Corefile:3: sentinel: 'master' is required");
     expect_error(". {\n redis {\n  sentinel {\n   master m\n   master n\n  }\n }\n}\n",
                  "t/Corefile:5: redis: sentinel: master given twice");
-    expect_error(". {\n redis {\n  limits {\n   records_per_name 5\n  }\n }\n"
-                 " redis {\n  address h:2\n  limits {\n   records_per_name 6\n  }\n }\n}\n",
-                 "t/Corefile:10: redis: records_per_name differs from t/Corefile:4 (it applies "
-                 "to all redis blocks)");
+    expect_error(
+        ". {\n redis {\n  limits {\n   records_per_name 5\n  }\n }\n"
+        " redis {\n  address h:2\n  limits {\n   records_per_name 6\n  }\n }\n}\n",
+        "t/Corefile:10: redis: limits: records_per_name differs from t/Corefile:4 (it applies "
+        "to all redis blocks)");
     expect_error(". {\n redis {\n  defaults {\n   ns a.\n  }\n }\n"
                  " redis {\n  address h:2\n  defaults {\n   ns b.\n  }\n }\n}\n",
                  "t/Corefile:10: redis: defaults: ns differs from t/Corefile:4 (it applies to "
@@ -319,6 +320,14 @@ static void test_errors(void **state)
                  "  resync_interval 2s\n }\n}\n",
                  "t/Corefile:7: redis: resync_interval differs from t/Corefile:3 (it applies to "
                  "all redis blocks)");
+    expect_error(". {\n redis {\n  defaults {\n   soa {\n    ttl 60\n   }\n  }\n }\n"
+                 " redis {\n  address h:2\n  defaults { soa { ttl 61 } }\n }\n}\n",
+                 "t/Corefile:11: redis: defaults: soa: ttl differs from t/Corefile:5 (it applies "
+                 "to all redis blocks)");
+    expect_error(". {\n redis {\n  notify_interval 1s\n  limits {\n   notify_interval 2s\n"
+                 "  }\n }\n}\n",
+                 "t/Corefile:5: redis: limits: notify_interval differs from t/Corefile:3 (it "
+                 "applies to all redis blocks)");
     /* the shape of nested blocks */
     expect_error(". {\n redis {\n  defaults {\n   soa {\n    x {\n    }\n   }\n  }\n }\n}\n",
                  "t/Corefile:5: redis: blocks nest at most 3 deep");
