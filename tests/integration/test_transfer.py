@@ -22,6 +22,7 @@ import struct
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -29,6 +30,7 @@ import dns.message
 import dns.name
 import dns.query
 import dns.rcode
+import dns.rdatatype
 import dns.tsig
 import dns.tsigkeyring
 import dns.flags
@@ -260,6 +262,282 @@ tsig:
         self.assertGreaterEqual(records, NAMES + 3, out[-2000:])  # SOA, NS, ns1 A, the vms
         self.assertGreater(len(tsigs), 50)  # one per message: every message is signed
         self.assertTrue(all("NOERROR" in l for l in tsigs))
+
+
+# --------------------------------------------------------------------------
+# The transfer is a snapshot
+
+
+SNAP_ZONE = "snap.example.org."
+SNAP_NAMES = 50000
+TRACKED = 64  # names the writer changes, spread over the transfer
+
+
+def gen_ip(g):
+    """The A record that says "generation g"."""
+    return "172.%d.%d.%d" % (16 + (g >> 16), (g >> 8) & 255, g & 255)
+
+
+def ip_gen(ip):
+    a, b, c, d = (int(x) for x in ip.split("."))
+    return ((b - 16) << 16) | (c << 8) | d if a == 172 else None
+
+
+def axfr(port, zone, per_message_delay=0.0, rcvbuf=None):
+    """A raw AXFR over TCP, read one message at a time (sleeping
+    per_message_delay after each, with a small receive buffer when rcvbuf
+    is given, so the server can only send as fast as we read). Returns
+    ([(owner, type, rdata text)] in transfer order, messages, the time the
+    first and the last message arrived)."""
+    m = dns.message.make_query(zone, "AXFR")
+    wire = m.to_wire()
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(30)
+    s.connect(("127.0.0.1", port))
+    msgs, soas, t_first = [], 0, None
+    with s:
+        s.sendall(struct.pack("!H", len(wire)) + wire)
+        while soas < 2:
+            hdr = _recv_n(s, 2)
+            data = _recv_n(s, struct.unpack("!H", hdr)[0])
+            if t_first is None:
+                t_first = time.monotonic()
+            msg = dns.message.from_wire(data, one_rr_per_rrset=True)
+            if msg.rcode() != dns.rcode.NOERROR:
+                raise AssertionError("AXFR rcode %s" % dns.rcode.to_text(msg.rcode()))
+            msgs.append(msg)
+            soas += sum(1 for rr in msg.answer if rr.rdtype == dns.rdatatype.SOA)
+            if per_message_delay:
+                time.sleep(per_message_delay)
+    t_last = time.monotonic()
+    records = []
+    for msg in msgs:
+        for rrset in msg.answer:
+            for rd in rrset:
+                records.append((rrset.name.to_text(), dns.rdatatype.to_text(rrset.rdtype),
+                                rd.to_text()))
+    return records, len(msgs), t_first, t_last
+
+
+def _recv_n(s, n):
+    data = b""
+    while len(data) < n:
+        chunk = s.recv(n - len(data))
+        if not chunk:
+            raise EOFError("the transfer ended early")
+        data += chunk
+    return data
+
+
+class Writer(threading.Thread):
+    """Changes the tracked names through the registrar path (HSET + XADD in
+    one MULTI/EXEC each, one name at a time, in the given order), one
+    generation after another, until stopped at a generation's end. `log`
+    holds every write in the order Redis took them."""
+
+    def __init__(self, port, zone, order):
+        super().__init__(daemon=True)
+        self.client = Client(port)
+        self.zone, self.order = zone, order
+        self.log, self.times = [], []
+        self.stop_at_end = threading.Event()
+        self.error = None
+
+    def run(self):
+        try:
+            g = 0
+            while not self.stop_at_end.is_set():
+                g += 1
+                for name in self.order:
+                    register(self.client, self.zone, name, value(a=gen_ip(g)))
+                    self.log.append((name, g))
+                    self.times.append(time.monotonic())
+        except Exception as e:  # reported by the test
+            self.error = e
+        finally:
+            self.client.close()
+
+
+def state_after(log, k, names):
+    """Every tracked name's generation once the first k writes are applied."""
+    state = dict.fromkeys(names, 0)
+    for name, g in log[:k]:
+        state[name] = g
+    return state
+
+
+class TransferSnapshotTest(unittest.TestCase):
+    """An AXFR shows the zone as of one moment while Redis writes land
+    during the transfer.
+
+    A 50,000-name Redis zone; TRACKED names, spread evenly over the order
+    in which a first AXFR lists them (the name table's order, which only
+    changes when names are added or removed), are set to generation 0.
+    Then a writer changes them the registrar's way (one MULTI/EXEC of
+    HSET + XADD per name), one generation after another, each generation
+    in the *reverse* of the transfer order, while a client reads an AXFR
+    slowly (a small receive buffer, 15 ms after each message: about 2 s
+    for the zone, during which the writer completes dozens of
+    generations).
+
+    vmdnsd applies stream entries one name at a time and every change
+    raises the zone's serial by one, so the serial S in the AXFR's SOA
+    says how many of the writer's changes the transfer may show:
+    exactly the first S - S0 (S0: the serial before the writer started).
+    The check: first and last SOA identical; every name that was not
+    changed exactly as loaded (the count too); and the tracked names
+    exactly as after the writer's first S - S0 writes.
+
+    Why a live walk (records read from the current zone as the transfer
+    goes, not from one snapshot) fails it: writes land on names it has not
+    reached yet. The writer goes backwards through the transfer order, so
+    the names it writes lie ahead of a forward walk until the two meet:
+    any write applied after the walk began and before they meet is
+    seen, and the content is then newer than its own SOA serial says (the
+    exact check fails). Across two or more generations during the walk it
+    would also show names two generations apart, which no moment ever
+    had (the writer never gets a name two generations ahead of another);
+    checked separately, as it does not depend on the serial. The test
+    asserts that the writer did complete generations while the client was
+    reading, so the overlap really happened. A second, fast AXFR after the
+    writer stopped must show the final state.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Node()
+        cls.redis.start()
+        cls.client = Client(cls.redis.port)
+        apex = value(soa={"ns": "ns1.snap.example.org.", "mbox": "hostmaster.snap.example.org.",
+                          "refresh": 3600, "retry": 600, "expire": 86400, "minttl": 30},
+                     ns=[{"host": "ns1.snap.example.org."}])
+        items = [("@", apex), ("ns1", value(a="192.0.2.53"))]
+        items += [("n-%d" % i, value(a="10.%d.%d.%d" % (i >> 16, (i >> 8) & 255, i & 255)))
+                  for i in range(SNAP_NAMES)]
+        fill_zone(cls.client, SNAP_ZONE, items)
+        # no resync and no keyspace notifications: the stream alone changes
+        # the zone, so its serial counts the writer's changes
+        config = """\
+listen: ["127.0.0.1:{port}"]
+redis:
+  backends:
+    - {name: main, addresses: ["%(redis)s"]}
+  resync_interval: 0
+  keyspace_notifications: false
+transfer:
+  to: ["127.0.0.0/8"]
+""" % {"redis": cls.redis.addr}
+        cls.server = Vmdnsd(config=config)
+        cls.server.start(probe=SNAP_ZONE)
+        wait_for(lambda: udp(query("n-%d.%s" % (SNAP_NAMES - 1, SNAP_ZONE)),
+                             cls.server.port).answer, 60, what="the 50k-name zone loaded")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.server.cleanup()
+        cls.client.close()
+        cls.redis.stop()
+        cls.redis.cleanup()
+
+    def wait_serial_still(self):
+        """The zone's serial once nothing changes it any more."""
+        last = [None]
+
+        def still():
+            s = soa_serial(self.server.port, SNAP_ZONE)
+            same, last[0] = s == last[0], s
+            return same and s is not None
+        wait_for(still, 20, interval=0.3, what="the serial to stand still")
+        return last[0]
+
+    def split(self, records):
+        """(SOA records, {tracked name: generation}, the other records)."""
+        soas = [r for r in records if r[1] == "SOA"]
+        gens, rest = {}, []
+        for owner, rdtype, rdata in records:
+            if owner in self.tracked_set and rdtype == "A":
+                self.assertNotIn(owner, gens, "a tracked name twice")
+                gens[owner] = ip_gen(rdata)
+            elif rdtype != "SOA":
+                rest.append((owner, rdtype, rdata))
+        return soas, gens, rest
+
+    def test_transfer_is_one_moment_while_writes_land(self):
+        first, _, _, _ = axfr(self.server.port, SNAP_ZONE)
+        owners = []
+        for owner, _, _ in first:
+            if not owners or owners[-1] != owner:
+                owners.append(owner)
+        vms = [o for o in owners if o.startswith("n-")]
+        self.assertEqual(len(vms), SNAP_NAMES)
+        step = len(vms) // TRACKED
+        tracked = [vms[i * step + step // 2] for i in range(TRACKED)]  # transfer order
+        self.tracked_set = set(tracked)
+        expected_rest = sorted(r for r in first if r[1] != "SOA" and r[0] not in self.tracked_set)
+        for name in tracked:  # generation 0
+            register(self.client, SNAP_ZONE, name.split(".")[0], value(a=gen_ip(0)))
+        wait_for(lambda: udp(query(tracked[-1]), self.server.port).answer[0][0].address ==
+                 gen_ip(0), 10, what="generation 0 applied")
+        s0 = self.wait_serial_still()
+
+        writer = Writer(self.redis.port, SNAP_ZONE,
+                        [n.split(".")[0] for n in reversed(tracked)])
+        writer.start()
+        try:
+            # let it get going, so the snapshot falls at some point mid-stream
+            wait_for(lambda: len(writer.log) >= 3 * TRACKED + 17 or writer.error, 10,
+                     what="the writer started")
+            records, messages, t_first, t_last = axfr(
+                self.server.port, SNAP_ZONE, per_message_delay=0.015, rcvbuf=4096)
+            during = sum(1 for t in list(writer.times) if t_first <= t <= t_last)
+        finally:
+            writer.stop_at_end.set()
+            writer.join(30)
+        self.assertIsNone(writer.error)
+        log = list(writer.log)
+        print("\n  AXFR of %d names in %d messages over %.2f s; %d writes (%.1f generations) "
+              "landed meanwhile" % (SNAP_NAMES, messages, t_last - t_first, during,
+                                    during / TRACKED))
+        # the writes really overlapped the transfer: a walk at the client's
+        # pace would have crossed several generations
+        self.assertGreaterEqual(during, 3 * TRACKED, "too few writes during the transfer")
+
+        soas, gens, rest = self.split(records)
+        self.assertEqual(len(soas), 2)
+        self.assertEqual(records[0], soas[0])
+        self.assertEqual(records[-1], soas[1])
+        self.assertEqual(soas[0], soas[1], "first and last SOA differ")
+        serial = int(soas[0][2].split()[2])
+        k = serial - s0
+        self.assertTrue(0 <= k <= len(log), (serial, s0, len(log)))
+        # everything not written: exactly as loaded, nothing missing or doubled
+        self.assertEqual(sorted(rest), expected_rest)
+        self.assertEqual(set(gens), self.tracked_set)
+        # the tracked names: as after the first k writes, no more, no fewer
+        want = state_after(log, k, [n.split(".")[0] for n in tracked])
+        got = {n.split(".")[0]: g for n, g in gens.items()}
+        self.assertEqual(got, want, "not the zone of serial %d (write %d of %d)" %
+                         (serial, k, len(log)))
+        # (implied by the above, and independent of the serial: no two
+        # names more than one generation apart)
+        self.assertLessEqual(max(got.values()) - min(got.values()), 1)
+        print("  the AXFR shows serial %d = write %d of %d (generation %d..%d)" %
+              (serial, k, len(log), min(got.values()), max(got.values())))
+
+        # after the writer stopped: a second transfer shows the final state
+        wait_for(lambda: soa_serial(self.server.port, SNAP_ZONE) == s0 + len(log), 20,
+                 what="every write applied")
+        records, _, _, _ = axfr(self.server.port, SNAP_ZONE)
+        soas, gens, rest = self.split(records)
+        self.assertEqual(soas[0], soas[1])
+        self.assertEqual(int(soas[0][2].split()[2]), s0 + len(log))
+        self.assertEqual(sorted(rest), expected_rest)
+        final = {n.split(".")[0]: g for n, g in gens.items()}
+        self.assertEqual(final, state_after(log, len(log), list(final)))
+        self.assertEqual(set(final.values()), {log[-1][1]})
 
 
 if __name__ == "__main__":
