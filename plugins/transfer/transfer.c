@@ -7,6 +7,8 @@
  *     zones: [vm.example.com.]  # optional   transfer [ZONES...] {
  *     to: ["*"]                 # or IPs,        to ADDRESS...
  *                               # IP:PORT, CIDR }
+ *     notify_timeout: 1s        # optional: first retry after; doubled
+ *     notify_tries: 5           # optional: NOTIFY sends in all
  *
  * A transfer of a zone in `zones` (every zone when none are given; in a
  * Corefile the server block's zones) from a client whose address matches a
@@ -17,14 +19,16 @@
  * are signed. Everyone else gets REFUSED. Over UDP an allowed client gets
  * an empty TC=1 reply: ask again over TCP.
  *
- * NOTIFY: once a second the control thread looks at each zone's serial;
- * when it changed (or the zone appeared) a NOTIFY goes to every `to`
- * address that is a host (port 53 unless given), so at most one per zone
- * and peer per second however fast Redis changes.
+ * NOTIFY (xfr_notifier.h): once a second the control thread looks at each
+ * zone's serial; when it changed (or the zone appeared) a NOTIFY goes to
+ * every `to` address that is a host (port 53 unless given), so at most one
+ * per zone and peer per second however fast Redis changes, and it is
+ * retried until answered (`notify_timeout`, doubled per try, `notify_tries`
+ * sends in all). Counters: vmdns_transfer_* on /metrics.
  */
 #include <arpa/inet.h>
-#include <event2/event.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,9 +36,9 @@
 
 #include "config/corefile_plugin.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/plugin.h"
-#include "core/rcu.h"
-#include "transfer/xfr_notify.h"
+#include "transfer/xfr_notifier.h"
 #include "transfer/xfr_stream.h"
 
 #define XFR_MAX_ZONES 256
@@ -56,28 +60,17 @@ typedef struct xfr_conf {
     size_t nzones;
     xfr_peer_t peers[XFR_MAX_PEERS];
     size_t npeers;
+    uint64_t notify_timeout_ms; /* before the first retry; doubled per try */
+    uint64_t notify_tries;      /* sends in all */
     answer_limits_t limits;
     cfg_pos_t at;
 } xfr_conf_t;
-
-/* A zone's serial as last seen by the NOTIFY tick. */
-typedef struct xfr_seen {
-    uint8_t apex[NAME_MAX_WIRE];
-    uint8_t apex_len;
-    uint32_t serial;
-    bool alive; /* seen in the current tick */
-} xfr_seen_t;
 
 typedef struct xfr_plugin {
     const xfr_conf_t *conf;
     const view_t *view;
     xfr_stream_t stream;
-    int notify_sock4, notify_sock6;
-    struct event *tick;
-    xfr_seen_t *seen;
-    size_t nseen, capseen;
-    uint16_t notify_id;
-    unsigned long notifies;
+    xfr_notifier_t *notifier;
 } xfr_plugin_t;
 
 /* ---- config ---- */
@@ -160,6 +153,7 @@ static int xfr_parse(const plugin_parse_env_t *penv, cfg_node_t *cfg, void **con
         return cfg_fail(err, cfg, "transfer: expected a map with 'to'");
     }
     cfg_node_t *to = cfg_get(cfg, "to"), *zones = cfg_get(cfg, "zones");
+    cfg_node_t *ntimeout = cfg_get(cfg, "notify_timeout"), *ntries = cfg_get(cfg, "notify_tries");
     if (to == NULL) {
         return cfg_fail(err, cfg,
                         "transfer: 'to' is required (addresses allowed to transfer, "
@@ -172,6 +166,20 @@ static int xfr_parse(const plugin_parse_env_t *penv, cfg_node_t *cfg, void **con
     cfg_pos_of(cfg, &c->at);
     if (penv->limits != NULL) {
         c->limits = *penv->limits;
+    }
+    c->notify_timeout_ms = XFR_NOTIFY_DEFAULT_TIMEOUT;
+    c->notify_tries = XFR_NOTIFY_DEFAULT_TRIES;
+    if (ntimeout != NULL) {
+        if (cfg_duration_ms(ntimeout, &c->notify_timeout_ms, err) != 0) {
+            goto fail;
+        }
+        if (c->notify_timeout_ms < 10 || c->notify_timeout_ms > 600000) {
+            cfg_fail(err, ntimeout, "transfer: notify_timeout must be 10ms to 10m");
+            goto fail;
+        }
+    }
+    if (ntries != NULL && cfg_uint(ntries, 1, 10, &c->notify_tries, err) != 0) {
+        goto fail;
     }
     if (xfr_read_list(to, "to", XFR_MAX_PEERS, &c->npeers, err) != 0) {
         goto fail;
@@ -210,6 +218,7 @@ static bool xfr_conf_equal(const void *a, const void *b)
 {
     const xfr_conf_t *x = a, *y = b;
     return x->nzones == y->nzones && x->npeers == y->npeers &&
+           x->notify_timeout_ms == y->notify_timeout_ms && x->notify_tries == y->notify_tries &&
            memcmp(x->zones, y->zones, sizeof(x->zones)) == 0 &&
            memcmp(x->zone_lens, y->zone_lens, sizeof(x->zone_lens)) == 0 &&
            memcmp(x->peers, y->peers, sizeof(x->peers)) == 0 &&
@@ -360,96 +369,89 @@ static plugin_result_t xfr_query(void *state, request_t *req)
     return PLUGIN_DONE;
 }
 
-/* ---- NOTIFY (control thread) ---- */
+/* ---- NOTIFY and metrics (control thread) ---- */
 
-static xfr_seen_t *seen_find(xfr_plugin_t *x, const uint8_t *apex, size_t len)
+static bool xfr_listed_cb(const void *ctx, const uint8_t *apex, size_t len)
 {
-    for (size_t i = 0; i < x->nseen; i++) {
-        if (x->seen[i].apex_len == len && memcmp(x->seen[i].apex, apex, len) == 0) {
-            return &x->seen[i];
-        }
-    }
-    if (x->nseen == x->capseen) {
-        size_t cap = x->capseen ? x->capseen * 2 : 16;
-        xfr_seen_t *grown = realloc(x->seen, cap * sizeof(*grown));
-        if (grown == NULL) {
-            return NULL;
-        }
-        x->seen = grown;
-        x->capseen = cap;
-    }
-    xfr_seen_t *s = &x->seen[x->nseen++];
-    memset(s, 0, sizeof(*s));
-    memcpy(s->apex, apex, len);
-    s->apex_len = (uint8_t)len;
-    s->serial = 0;
-    s->alive = false;
-    return s;
+    return xfr_zone_listed(ctx, apex, len);
 }
 
-static void notify_peers(xfr_plugin_t *x, const uint8_t *apex, size_t len)
+/* The `to` entries that are hosts, as NOTIFY targets. */
+static size_t xfr_targets(const xfr_conf_t *c, struct sockaddr_storage *out)
 {
-    for (size_t i = 0; i < x->conf->npeers; i++) {
-        const xfr_peer_t *p = &x->conf->peers[i];
+    size_t n = 0;
+    for (size_t i = 0; i < c->npeers && n < XFR_NOTIFY_MAX_TARGETS; i++) {
+        const xfr_peer_t *p = &c->peers[i];
         if (!p->host) {
             continue;
         }
-        struct sockaddr_storage ss;
-        memset(&ss, 0, sizeof(ss));
-        socklen_t sl;
-        int sock;
+        struct sockaddr_storage *ss = &out[n++];
+        memset(ss, 0, sizeof(*ss));
         if (p->family == AF_INET) {
-            struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+            struct sockaddr_in *sin = (struct sockaddr_in *)ss;
             sin->sin_family = AF_INET;
             sin->sin_port = htons(p->port);
             memcpy(&sin->sin_addr, p->addr, 4);
-            sl = sizeof(*sin);
-            sock = x->notify_sock4;
         } else {
-            struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+            struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
             sin6->sin6_family = AF_INET6;
             sin6->sin6_port = htons(p->port);
             memcpy(&sin6->sin6_addr, p->addr, 16);
-            sl = sizeof(*sin6);
-            sock = x->notify_sock6;
-        }
-        if (sock >= 0 &&
-            xfr_notify_send(sock, x->notify_id++, apex, len, (struct sockaddr *)&ss, sl)) {
-            x->notifies++;
         }
     }
+    return n;
 }
 
-/* Compare one zone's serial with the last tick's; NOTIFY on a change. */
-static void tick_zone(const view_zone_t *zone, void *arg)
+static void xfr_collect(void *ctx, metrics_out_t *out)
 {
-    xfr_plugin_t *x = arg;
-    size_t len;
-    const uint8_t *apex = view_zone_apex(zone, &len);
-    if (!xfr_zone_listed(x->conf, apex, len)) {
-        return;
+    const xfr_plugin_t *x = ctx;
+    const xfr_notify_stats_t *st = xfr_notifier_stats(x->notifier);
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } counters[] = {
+        {"vmdns_transfer_notify_sent_total", "NOTIFY datagrams sent, retries included.",
+         offsetof(xfr_notify_stats_t, sent)},
+        {"vmdns_transfer_notify_retried_total", "NOTIFY datagrams sent again, unanswered.",
+         offsetof(xfr_notify_stats_t, retried)},
+        {"vmdns_transfer_notify_answered_total", "NOTIFYs a secondary answered.",
+         offsetof(xfr_notify_stats_t, answered)},
+        {"vmdns_transfer_notify_failed_total", "NOTIFYs given up: no answer after the last try.",
+         offsetof(xfr_notify_stats_t, failed)},
+        {"vmdns_transfer_notify_replaced_total",
+         "NOTIFYs still unanswered when the zone changed again (a new one replaced them).",
+         offsetof(xfr_notify_stats_t, replaced)},
+    };
+    for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+        metrics_family(out, counters[i].name, "counter", counters[i].help);
+        metrics_sample_u64(out, counters[i].name, NULL,
+                           *(const uint64_t *)(const void *)((const char *)st + counters[i].off));
     }
-    uint32_t serial = view_zone_serial(zone);
-    xfr_seen_t *s = seen_find(x, apex, len);
-    if (s == NULL) {
-        return;
-    }
-    bool changed = !s->alive || s->serial != serial;
-    s->alive = true;
-    s->serial = serial;
-    if (changed) {
-        notify_peers(x, apex, len);
-    }
+    metrics_family(out, "vmdns_transfer_zone_transfers_total", "counter",
+                   "Zone transfers (AXFR, IXFR) streamed to the end.");
+    metrics_sample_u64(out, "vmdns_transfer_zone_transfers_total", NULL,
+                       atomic_load_explicit(&x->stream.transfers, memory_order_relaxed));
+    metrics_family(out, "vmdns_transfer_zone_transfers_failed_total", "counter",
+                   "Zone transfers cut off or failed.");
+    metrics_sample_u64(out, "vmdns_transfer_zone_transfers_failed_total", NULL,
+                       atomic_load_explicit(&x->stream.failed, memory_order_relaxed));
 }
 
-static void xfr_tick(evutil_socket_t fd, short what, void *arg)
+static void xfr_join(void *state, const void *conf, const plugin_env_t *env)
 {
-    (void)fd;
-    (void)what;
-    xfr_plugin_t *x = arg;
-    rcu_read_lock();
-    view_foreach_zone(x->view, tick_zone, x);
-    rcu_read_unlock();
+    (void)conf;
+    if (state == NULL || env->gen == NULL) {
+        return;
+    }
+    /* one collector per configuration (a family appears once on /metrics):
+     * with several `transfer` instances, the first one's counters */
+    const metrics_registry_t *m = &env->gen->metrics;
+    for (size_t i = 0; i < m->n; i++) {
+        if (strcmp(m->c[i].name, "transfer") == 0) {
+            return;
+        }
+    }
+    metrics_register_collector(&env->gen->metrics, "transfer", xfr_collect, state);
 }
 
 /* ---- lifetime ---- */
@@ -463,19 +465,20 @@ static int xfr_setup(const plugin_env_t *env, const void *conf, void **state, cf
     }
     x->conf = c;
     x->view = env->view;
-    x->notify_sock4 = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    x->notify_sock6 = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    x->notify_id = (uint16_t)getpid();
     if (xfr_stream_start(&x->stream, env->view) != 0) {
         free(x);
         return cfg_fail_pos(err, &c->at, "transfer: cannot start the transfer thread");
     }
-    x->tick = event_new(env->control, -1, EV_PERSIST, xfr_tick, x);
-    struct timeval one = {1, 0};
-    if (x->tick == NULL || event_add(x->tick, &one) != 0) {
+    struct sockaddr_storage targets[XFR_NOTIFY_MAX_TARGETS];
+    size_t ntargets = xfr_targets(c, targets);
+    x->notifier =
+        xfr_notifier_new(env->control, env->view, targets, ntargets, (unsigned)c->notify_timeout_ms,
+                         (unsigned)c->notify_tries, xfr_listed_cb, c);
+    if (x->notifier == NULL) {
         xfr_stream_stop(&x->stream);
         free(x);
-        return cfg_fail_pos(err, &c->at, "transfer: cannot start the NOTIFY timer");
+        return cfg_fail_pos(err, &c->at,
+                            "transfer: cannot start NOTIFY (out of memory or sockets)");
     }
     *state = x;
     return 0;
@@ -487,17 +490,8 @@ static void xfr_teardown(void *state)
     if (x == NULL) {
         return;
     }
-    if (x->tick != NULL) {
-        event_free(x->tick);
-    }
+    xfr_notifier_free(x->notifier);
     xfr_stream_stop(&x->stream);
-    if (x->notify_sock4 >= 0) {
-        close(x->notify_sock4);
-    }
-    if (x->notify_sock6 >= 0) {
-        close(x->notify_sock6);
-    }
-    free(x->seen);
     free(x);
 }
 
@@ -564,6 +558,7 @@ const plugin_t plugin_transfer = {
     .conf_equal = xfr_conf_equal,
     .conf_free = xfr_conf_free,
     .setup = xfr_setup,
+    .join = xfr_join,
     .query = xfr_query,
     .teardown = xfr_teardown,
 };

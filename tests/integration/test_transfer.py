@@ -29,6 +29,7 @@ import unittest
 import dns.message
 import dns.name
 import dns.query
+import dns.opcode
 import dns.rcode
 import dns.rdatatype
 import dns.tsig
@@ -37,7 +38,8 @@ import dns.flags
 import dns.zone
 
 from redis_harness import Client, Node, fill_zone, register, value
-from vmdns_harness import (ProcessError, Vmdnsd, owned_port, query, rr_texts, start_on_owned_port,
+from test_ops import http_get, parse_metrics
+from vmdns_harness import (HTTP_LISTEN, ProcessError, Vmdnsd, owned_port, query, rr_texts, start_on_owned_port,
                            startup_failure, tcp, udp, wait_for)
 
 ZONE = "vm.example.com."
@@ -538,6 +540,164 @@ transfer:
         final = {n.split(".")[0]: g for n, g in gens.items()}
         self.assertEqual(final, state_after(log, len(log), list(final)))
         self.assertEqual(set(final.values()), {log[-1][1]})
+
+
+# --------------------------------------------------------------------------
+# NOTIFY is retried until answered (RFC 1996 3.6)
+
+
+NOTIFY_ZONE = "notify.example.org."
+
+
+class NotifySink(threading.Thread):
+    """A UDP "secondary" on loopback that records every NOTIFY it gets
+    (time, id, zone) and answers the answer_on-th copy of each id; with
+    answer_on None it never answers properly: it replies with another id
+    (which must not count as an answer)."""
+
+    def __init__(self, answer_on):
+        super().__init__(daemon=True)
+        self.answer_on = answer_on
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.got = []
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+
+    def run(self):
+        counts = {}
+        while not self.done.is_set():
+            try:
+                data, peer = self.sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            m = dns.message.from_wire(data)
+            if m.opcode() != dns.opcode.NOTIFY:
+                continue
+            with self.lock:
+                self.got.append((time.monotonic(), m.id, m.question[0].name.to_text()))
+            counts[m.id] = counts.get(m.id, 0) + 1
+            r = dns.message.make_response(m)
+            if self.answer_on is None:
+                r.id = (m.id + 0x8000) & 0xFFFF
+            elif counts[m.id] != self.answer_on:
+                continue
+            self.sock.sendto(r.to_wire(), peer)
+
+    def of(self, zone=NOTIFY_ZONE):
+        with self.lock:
+            return [g for g in self.got if g[2] == zone]
+
+    def ids(self, zone=NOTIFY_ZONE):
+        out = []
+        for _, i, _ in self.of(zone):
+            if i not in out:
+                out.append(i)
+        return out
+
+    def count(self, i, zone=NOTIFY_ZONE):
+        return sum(1 for g in self.of(zone) if g[1] == i)
+
+    def stop(self):
+        self.done.set()
+        self.join(5)
+        self.sock.close()
+
+
+class NotifyRetryTest(unittest.TestCase):
+    """Two loopback "secondaries" that record every NOTIFY: one answers the
+    3rd copy of each, one never answers (it replies with a wrong id).
+    vmdnsd (notify_timeout 100ms, notify_tries 5: sends at 0, 0.1, 0.3,
+    0.7 and 1.5 s, given up at 3.1 s) must resend to the first until the
+    answer and then stop, send exactly 5 copies to the second and give
+    up, and, when the zone changes again while a NOTIFY is unanswered,
+    replace it with a new one (new id, tries from the start)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.answers3 = NotifySink(3)
+        cls.silent = NotifySink(None)
+        cls.answers3.start()
+        cls.silent.start()
+        cls.redis = Node()
+        cls.redis.start()
+        cls.client = Client(cls.redis.port)
+        apex = value(soa={"ns": "ns1.notify.example.org.", "mbox": "h.notify.example.org.",
+                          "refresh": 3600, "retry": 600, "expire": 86400, "minttl": 30},
+                     ns=[{"host": "ns1.notify.example.org."}])
+        fill_zone(cls.client, NOTIFY_ZONE, [("@", apex), ("ns1", value(a="192.0.2.53"))])
+        config = """\
+listen: ["127.0.0.1:{port}"]
+redis:
+  backends:
+    - {name: main, addresses: ["%(redis)s"]}
+transfer:
+  to: ["127.0.0.1:%(a)d", "127.0.0.1:%(s)d"]
+  notify_timeout: 100ms
+  notify_tries: 5
+metrics: {listen: "%(metrics)s"}
+""" % {"redis": cls.redis.addr, "a": cls.answers3.port, "s": cls.silent.port,
+       "metrics": HTTP_LISTEN["metrics"]}
+        cls.server = Vmdnsd(config=config)
+        cls.server.start(probe=NOTIFY_ZONE)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.server.cleanup()
+        cls.client.close()
+        cls.redis.stop()
+        cls.redis.cleanup()
+        cls.answers3.stop()
+        cls.silent.stop()
+
+    def metric(self, name):
+        _, body, _ = http_get(self.server.http["metrics"], "/metrics")
+        return parse_metrics(body)[0].get(("vmdns_transfer_notify_%s_total" % name, frozenset()))
+
+    def test_notify_retried_answered_given_up_replaced(self):
+        # the zone appeared at startup: one NOTIFY to each
+        wait_for(lambda: self.metric("failed") == 1, 15, what="the silent peer given up")
+        time.sleep(0.5)  # no 6th copy (it would have gone at the give-up)
+        first = self.silent.ids()[0]
+        self.assertEqual(self.silent.ids(), [first])
+        times = [t for t, _, _ in self.silent.of()]
+        self.assertEqual(len(times), 5, self.silent.of())  # the first send and 4 retries
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        for gap, want in zip(gaps, (0.1, 0.2, 0.4, 0.8)):  # doubling
+            self.assertGreaterEqual(gap, want * 0.9, gaps)
+            self.assertLess(gap, want + 0.4, gaps)
+        self.assertEqual(len(self.answers3.ids()), 1)
+        self.assertEqual(len(self.answers3.of()), 3)  # answered the 3rd: no 4th
+        self.assertEqual(self.metric("sent"), 8)
+        self.assertEqual(self.metric("retried"), 6)
+        self.assertEqual(self.metric("answered"), 1)
+        self.assertEqual(self.metric("replaced"), 0)
+        print("\n  silent peer: 5 NOTIFYs, gaps %s s, then given up"
+              % " ".join("%.2f" % g for g in gaps))
+
+        # a change: a new NOTIFY (new id); a second change while it is
+        # unanswered replaces it
+        register(self.client, NOTIFY_ZONE, "a", value(a="192.0.2.1"))
+        wait_for(lambda: len(self.silent.ids()) == 2 and
+                 self.silent.count(self.silent.ids()[1]) >= 2, 5, what="the change's NOTIFY")
+        second = self.silent.ids()[1]
+        register(self.client, NOTIFY_ZONE, "b", value(a="192.0.2.2"))
+        wait_for(lambda: len(self.silent.ids()) == 3 and
+                 self.silent.count(self.silent.ids()[2]) == 5, 8,
+                 what="5 copies of the newest NOTIFY")
+        third = self.silent.ids()[2]
+        self.assertNotIn(third, (first, second))
+        got = self.silent.of()
+        last_second = max(t for t, i, _ in got if i == second)
+        first_third = min(t for t, i, _ in got if i == third)
+        self.assertLess(last_second, first_third)  # one in flight: the old one stopped
+        self.assertLess(self.silent.count(second), 5)
+        self.assertEqual(self.metric("replaced"), 1)
+        # the answering peer never got a 4th copy of anything
+        self.assertTrue(all(self.answers3.count(i) <= 3 for i in self.answers3.ids()))
 
 
 if __name__ == "__main__":
