@@ -2,11 +2,12 @@
 /*
  * xfr_notify.c - DNS NOTIFY (RFC 1996): tell the secondaries a zone changed.
  *
- * A message with opcode NOTIFY, AA, the zone's SOA as the question and the
- * new SOA serial in the answer section (a hint, 3.7), sent over UDP to each
- * `to` address. Secondaries then ask for the SOA and transfer. Sending is
- * fire and forget from the control thread (a non-blocking socket); the
- * caller rate-limits by calling at most once a second per zone.
+ * A message with opcode NOTIFY, AA and the zone's SOA as the question, and
+ * no answer section (the serial hint of RFC 1996 3.7 is optional; the
+ * secondary asks for the SOA anyway), sent over UDP to each `to` address.
+ * Secondaries then ask for the SOA and transfer. This file builds and sends
+ * one message; retries until a secondary answers, and the rate limit per
+ * zone, are xfr_notifier.c's.
  */
 #include "transfer/xfr_notify.h"
 
