@@ -363,17 +363,26 @@ static void on_hscan(redis_conn_t *c, redisReply *r, void *privdata)
         return;
     }
     snprintf(load->cursor, sizeof(load->cursor), "%s", r->element[0]->str);
+    bool last = strcmp(load->cursor, "0") == 0;
+    if (!last) {
+        /* Ask for the next batch before parsing this one: Redis reads it
+         * while this thread parses (the COUNT adapts one batch later). A
+         * batch that puts the zone over a limit makes the reply to this
+         * request be dropped (zone_over, above). */
+        load_step(b);
+        if (b->load != load || !b->up) {
+            return; /* the command could not be sent: the session is gone */
+        }
+    }
     if (r->element[1]->elements > 0) {
         uint64_t t0 = slice_clock_us();
         apply_batch(b, key, r->element[1]);
         load->hscan_count = slice_next_count(load->hscan_count, slice_clock_us() - t0);
     }
-    if (strcmp(load->cursor, "0") == 0) {
+    if (last) {
         limits_zone_loaded(b, load->zone, load->zone_len); /* within the limits (again) */
         load->next_key++;
         next_zone(b);
-    } else {
-        load_step(b);
     }
 }
 
