@@ -109,6 +109,18 @@ class ConfigErrorTest(unittest.TestCase):
                             r"\b100\b")
         self.check_rejected(base.replace("10s", "10 parsecs"), r"vmdns\.yaml$", 6, r"parsecs")
 
+    def test_bad_notify_settings(self):
+        # the transfer plugin's NOTIFY retries: out of range, named at their line
+        base = GOOD.format(port=53, zone=TEST_ZONE) + 'transfer:\n  to: ["127.0.0.1"]\n'
+        self.check_rejected(base + "  notify_timeout: 5ms\n", r"vmdns\.yaml$", 9,
+                            r"notify_timeout must be 10ms to 10m")
+        self.check_rejected(base + "  notify_timeout: soon\n", r"vmdns\.yaml$", 9, r"soon")
+        self.check_rejected(base + "  notify_tries: 0\n", r"vmdns\.yaml$", 9, r"\b0\b")
+        self.check_rejected(base + "  notify_tries: 11\n", r"vmdns\.yaml$", 9, r"\b11\b")
+        path = self.write("good.yaml", base + "  notify_timeout: 250ms\n  notify_tries: 3\n")
+        p = self.run_vmdnsd("--check-config", path)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
     def test_unreadable_zone_file(self):
         missing = os.path.join(self.tmp, "missing.zone")
         cfg = GOOD.format(port=53, zone=missing)
