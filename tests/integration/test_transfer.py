@@ -127,6 +127,18 @@ class Knotd:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def fill_numbered_zone(client, zone, prefix, count):
+    """Write a zone to Redis: its apex (SOA, NS ns1), ns1, and `count` names
+    PREFIX-0, PREFIX-1... with one A record each (10.x.y.z from the number)."""
+    apex = value(soa={"ns": "ns1." + zone, "mbox": "hostmaster." + zone, "refresh": 3600,
+                      "retry": 600, "expire": 86400, "minttl": 30},
+                 ns=[{"host": "ns1." + zone}])
+    items = [("@", apex), ("ns1", value(a="192.0.2.53"))]
+    items += [("%s-%d" % (prefix, i), value(a="10.%d.%d.%d" % (i >> 16, (i >> 8) & 255, i & 255)))
+              for i in range(count)]
+    fill_zone(client, zone, items)
+
+
 def soa_serial(port, name=ZONE):
     r = udp(query(name, "SOA"), port)
     if r.rcode() != dns.rcode.NOERROR or not r.answer:
@@ -140,13 +152,7 @@ class TransferToKnotTest(unittest.TestCase):
         cls.redis = Node()
         cls.redis.start()
         cls.client = Client(cls.redis.port)
-        apex = value(soa={"ns": "ns1.vm.example.com.", "mbox": "hostmaster.vm.example.com.",
-                          "refresh": 3600, "retry": 600, "expire": 86400, "minttl": 30},
-                     ns=[{"host": "ns1.vm.example.com."}])
-        items = [("@", apex), ("ns1", value(a="192.0.2.53"))]
-        items += [("vm-%d" % i, value(a="10.%d.%d.%d" % (i >> 16, (i >> 8) & 255, i & 255)))
-                  for i in range(NAMES)]
-        fill_zone(cls.client, ZONE, items)
+        fill_numbered_zone(cls.client, ZONE, "vm", NAMES)
         cls.knot_port = owned_port()
         config = """\
 listen: ["127.0.0.1:{port}"]
@@ -412,13 +418,7 @@ class TransferSnapshotTest(unittest.TestCase):
         cls.redis = Node()
         cls.redis.start()
         cls.client = Client(cls.redis.port)
-        apex = value(soa={"ns": "ns1.snap.example.org.", "mbox": "hostmaster.snap.example.org.",
-                          "refresh": 3600, "retry": 600, "expire": 86400, "minttl": 30},
-                     ns=[{"host": "ns1.snap.example.org."}])
-        items = [("@", apex), ("ns1", value(a="192.0.2.53"))]
-        items += [("n-%d" % i, value(a="10.%d.%d.%d" % (i >> 16, (i >> 8) & 255, i & 255)))
-                  for i in range(SNAP_NAMES)]
-        fill_zone(cls.client, SNAP_ZONE, items)
+        fill_numbered_zone(cls.client, SNAP_ZONE, "n", SNAP_NAMES)
         # no resync and no keyspace notifications: the stream alone changes
         # the zone, so its serial counts the writer's changes
         config = """\
