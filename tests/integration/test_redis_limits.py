@@ -33,11 +33,17 @@ import dns.rdatatype
 
 import redis_harness as rh
 from test_redis_metrics import Http
-from vmdns_harness import query, tcp, udp
+from vmdns_harness import query, sanitized_build, tcp, udp
 
 ZONE = "vm.example.com."
 BIG = "big.example.com."
 RAISED = "  limits: {records_per_name: 200000, value_bytes: 16777216}\n"
+# Issue 13: a huge field delays a canary write by no more than 50 ms. That is
+# the bound for a real build; a sanitizer build instruments what still runs
+# on the backend thread for such a value (receiving its 2 MB and hashing it,
+# about 1 ms plain) 10-50 times over, so it gets 150 ms: what it must still
+# catch is a parse on that thread (seconds under a sanitizer).
+CANARY_MAX_S = 0.150 if sanitized_build() else 0.050
 
 
 def many_a(n, first=0):
@@ -148,7 +154,7 @@ class CanaryCases:
             base = baseline(self.port, self.client)
             worst = attempt(i)
             results.append((worst - base, worst, base))
-            if worst - base < 0.050:
+            if worst - base < CANARY_MAX_S:
                 break
         best = min(results)
         print("\n  %s: canary %.1f ms, baseline %.1f ms (attempts: %s)"
@@ -163,7 +169,7 @@ class CanaryCases:
             rh.register(self.client, ZONE, "huge-s%d" % i, many_a(100000, first=i))
             return canary_delay(self.port, self.client, "canary-s%d" % i, "10.9.0.%d" % (i + 1))
 
-        self.assertLess(self.excess(attempt), 0.050)
+        self.assertLess(self.excess(attempt), CANARY_MAX_S)
         rh.wait_for(lambda: self.sighted() >= before + 1, 10, what="the huge field dealt with")
         self.check_huge("huge-s0", ZONE)
 
@@ -184,7 +190,7 @@ class CanaryCases:
                 self.assertLess(time.monotonic(), deadline + 10, "the zone was never reread")
             return worst
 
-        self.assertLess(self.excess(attempt), 0.050)
+        self.assertLess(self.excess(attempt), CANARY_MAX_S)
         self.assertGreater(self.sighted(), before)
         self.check_huge("huge-h0", BIG)
         self.assertEqual(rh.addresses(self.port, "static." + BIG), {"10.0.0.2"})
