@@ -38,9 +38,8 @@ import dns.flags
 import dns.zone
 
 from redis_harness import Client, Node, fill_zone, register, value
-from test_ops import http_get, parse_metrics
-from vmdns_harness import (HTTP_LISTEN, ProcessError, Vmdnsd, owned_port, query, rr_texts, start_on_owned_port,
-                           startup_failure, tcp, udp, wait_for)
+from vmdns_harness import (HTTP_LISTEN, ProcessError, Vmdnsd, metric, owned_port, query, rr_texts,
+                           start_on_owned_port, startup_failure, tcp, udp, wait_for)
 
 ZONE = "vm.example.com."
 NAMES = 100000
@@ -139,6 +138,16 @@ def fill_numbered_zone(client, zone, prefix, count):
     fill_zone(client, zone, items)
 
 
+def stop_primary(cls):
+    """Stop what a class fixture started for the primary: vmdnsd, the Redis
+    client and the redis-server."""
+    cls.server.stop()
+    cls.server.cleanup()
+    cls.client.close()
+    cls.redis.stop()
+    cls.redis.cleanup()
+
+
 def soa_serial(port, name=ZONE):
     r = udp(query(name, "SOA"), port)
     if r.rcode() != dns.rcode.NOERROR or not r.answer:
@@ -184,11 +193,7 @@ tsig:
     @classmethod
     def tearDownClass(cls):
         cls.knot.stop()
-        cls.server.stop()
-        cls.server.cleanup()
-        cls.client.close()
-        cls.redis.stop()
-        cls.redis.cleanup()
+        stop_primary(cls)
 
     def test_secondary_answers_like_the_primary(self):
         print("\n  knotd transferred %d names in %.2f s" % (NAMES, self.transfer_s))
@@ -438,11 +443,7 @@ transfer:
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.stop()
-        cls.server.cleanup()
-        cls.client.close()
-        cls.redis.stop()
-        cls.redis.cleanup()
+        stop_primary(cls)
 
     def wait_serial_still(self):
         """The zone's serial once nothing changes it any more."""
@@ -645,17 +646,12 @@ metrics: {listen: "%(metrics)s"}
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.stop()
-        cls.server.cleanup()
-        cls.client.close()
-        cls.redis.stop()
-        cls.redis.cleanup()
+        stop_primary(cls)
         cls.answers3.stop()
         cls.silent.stop()
 
     def metric(self, name):
-        _, body, _ = http_get(self.server.http["metrics"], "/metrics")
-        return parse_metrics(body)[0].get(("vmdns_transfer_notify_%s_total" % name, frozenset()))
+        return metric(self.server, "vmdns_transfer_notify_%s_total" % name)
 
     def test_notify_retried_answered_given_up_replaced(self):
         # the zone appeared at startup: one NOTIFY to each
