@@ -71,6 +71,9 @@ typedef struct xfr_plugin {
     const view_t *view;
     xfr_stream_t stream;
     xfr_notifier_t *notifier;
+    /* the next instance of the same configuration: /metrics sums them all
+     * (xfr_join links them; control thread only) */
+    struct xfr_plugin *next_in_gen;
 } xfr_plugin_t;
 
 /* ---- config ---- */
@@ -147,6 +150,27 @@ static int xfr_read_list(cfg_node_t *n, const char *what, size_t max, size_t *co
     return 0;
 }
 
+/* No `zones` of its own: the server block's (every zone for a "." block,
+ * as in a Corefile, where the block's zones are the directive's default).
+ * -1 if they do not fit. */
+static int xfr_block_zones(const plugin_parse_env_t *penv, xfr_conf_t *c)
+{
+    const uint8_t *wire;
+    size_t len;
+    for (size_t i = 0; plugin_block_zone(penv, i, &wire, &len); i++) {
+        if (len == 1) { /* "." */
+            c->nzones = 0;
+            return 0;
+        }
+        if (c->nzones == XFR_MAX_ZONES) {
+            return -1;
+        }
+        memcpy(c->zones[c->nzones], wire, len);
+        c->zone_lens[c->nzones++] = (uint8_t)len;
+    }
+    return 0;
+}
+
 static int xfr_parse(const plugin_parse_env_t *penv, cfg_node_t *cfg, void **conf, cfg_error_t *err)
 {
     if (cfg->kind != CFG_MAP) {
@@ -206,6 +230,9 @@ static int xfr_parse(const plugin_parse_env_t *penv, cfg_node_t *cfg, void **con
             }
             c->zone_lens[i] = (uint8_t)len;
         }
+    } else if (xfr_block_zones(penv, c) != 0) {
+        cfg_fail(err, cfg, "transfer: more than %d zones in the server block", XFR_MAX_ZONES);
+        goto fail;
     }
     *conf = c;
     return 0;
@@ -402,10 +429,32 @@ static size_t xfr_targets(const xfr_conf_t *c, struct sockaddr_storage *out)
     return n;
 }
 
+/* The counters of every instance in a configuration, summed. */
+typedef struct xfr_totals {
+    xfr_notify_stats_t notify;
+    uint64_t transfers, failed;
+} xfr_totals_t;
+
+static void xfr_sum(const xfr_plugin_t *first, xfr_totals_t *t)
+{
+    memset(t, 0, sizeof(*t));
+    for (const xfr_plugin_t *x = first; x != NULL; x = x->next_in_gen) {
+        const xfr_notify_stats_t *st = xfr_notifier_stats(x->notifier);
+        t->notify.sent += st->sent;
+        t->notify.retried += st->retried;
+        t->notify.answered += st->answered;
+        t->notify.failed += st->failed;
+        t->notify.replaced += st->replaced;
+        t->transfers += atomic_load_explicit(&x->stream.transfers, memory_order_relaxed);
+        t->failed += atomic_load_explicit(&x->stream.failed, memory_order_relaxed);
+    }
+}
+
 static void xfr_collect(void *ctx, metrics_out_t *out)
 {
-    const xfr_plugin_t *x = ctx;
-    const xfr_notify_stats_t *st = xfr_notifier_stats(x->notifier);
+    xfr_totals_t t;
+    xfr_sum(ctx, &t);
+    const xfr_notify_stats_t *st = &t.notify;
     static const struct {
         const char *name, *help;
         size_t off;
@@ -429,12 +478,10 @@ static void xfr_collect(void *ctx, metrics_out_t *out)
     }
     metrics_family(out, "vmdns_transfer_zone_transfers_total", "counter",
                    "Zone transfers (AXFR, IXFR) streamed to the end.");
-    metrics_sample_u64(out, "vmdns_transfer_zone_transfers_total", NULL,
-                       atomic_load_explicit(&x->stream.transfers, memory_order_relaxed));
+    metrics_sample_u64(out, "vmdns_transfer_zone_transfers_total", NULL, t.transfers);
     metrics_family(out, "vmdns_transfer_zone_transfers_failed_total", "counter",
                    "Zone transfers cut off or failed.");
-    metrics_sample_u64(out, "vmdns_transfer_zone_transfers_failed_total", NULL,
-                       atomic_load_explicit(&x->stream.failed, memory_order_relaxed));
+    metrics_sample_u64(out, "vmdns_transfer_zone_transfers_failed_total", NULL, t.failed);
 }
 
 static void xfr_join(void *state, const void *conf, const plugin_env_t *env)
@@ -443,14 +490,28 @@ static void xfr_join(void *state, const void *conf, const plugin_env_t *env)
     if (state == NULL || env->gen == NULL) {
         return;
     }
-    /* one collector per configuration (a family appears once on /metrics):
-     * with several `transfer` instances, the first one's counters */
+    /* one collector per configuration (a family appears once on /metrics),
+     * on the first instance, which links the others and sums them */
+    xfr_plugin_t *x = state;
     const metrics_registry_t *m = &env->gen->metrics;
     for (size_t i = 0; i < m->n; i++) {
-        if (strcmp(m->c[i].name, "transfer") == 0) {
-            return;
+        if (strcmp(m->c[i].name, "transfer") != 0) {
+            continue;
         }
+        xfr_plugin_t *last = m->c[i].ctx;
+        for (;; last = last->next_in_gen) {
+            if (last == x) {
+                return; /* already linked (one instance serving two blocks) */
+            }
+            if (last->next_in_gen == NULL) {
+                break;
+            }
+        }
+        x->next_in_gen = NULL;
+        last->next_in_gen = x;
+        return;
     }
+    x->next_in_gen = NULL;
     metrics_register_collector(&env->gen->metrics, "transfer", xfr_collect, state);
 }
 

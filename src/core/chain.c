@@ -276,6 +276,7 @@ static int chain_conf_scope(chain_conf_t *cc, size_t nplugins, const plugin_pars
         snprintf(err->msg, sizeof(err->msg), "out of memory reading the plugins' config");
         return -1;
     }
+    b->penv.block = &b->scope;
     if (item == NULL) {
         b->scope.every_listener = true;
         return chain_scope_zones(&b->scope, NULL, root, err);
@@ -302,6 +303,17 @@ static int chain_conf_scope(chain_conf_t *cc, size_t nplugins, const plugin_pars
         b->penv.nlisten = nl;
     }
     return 0;
+}
+
+bool plugin_block_zone(const plugin_parse_env_t *penv, size_t i, const uint8_t **wire, size_t *len)
+{
+    const chain_scope_t *scope = penv->block;
+    if (scope == NULL || i >= scope->nzones) {
+        return false;
+    }
+    *wire = scope->zones[i].wire;
+    *len = scope->zones[i].len;
+    return true;
 }
 
 /* Plugin p in block b: its section (the block's, or the top-level one it

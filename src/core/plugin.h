@@ -260,7 +260,16 @@ typedef struct plugin_parse_env {
     /* listen_alias[i]: the first listen address sharing a socket with
      * listen[i] (server_listen_alias); NULL: each is its own. */
     const unsigned *listen_alias;
+    /* The server block being parsed (read it with plugin_block_zone), or
+     * NULL: a plugin outside any block (a data source). */
+    const void *block;
 } plugin_parse_env_t;
+
+/* The i-th zone of the server block a plugin section is parsed for: its
+ * wire form (lower-cased) in *wire and *len, true; false past the last
+ * one. A config without `servers` is one block of zone "." (every zone),
+ * as a Corefile block written "." is. */
+bool plugin_block_zone(const plugin_parse_env_t *penv, size_t i, const uint8_t **wire, size_t *len);
 
 typedef struct plugin {
     const char *name;

@@ -696,5 +696,69 @@ metrics: {listen: "%(metrics)s"}
         self.assertTrue(all(self.answers3.count(i) <= 3 for i in self.answers3.ids()))
 
 
+NOTIFY_ZONE2 = "notify2.example.org."
+
+
+class NotifyTwoServersTest(unittest.TestCase):
+    """Two server blocks, each with its own `transfer` section and
+    secondary: each secondary hears only of its own zone, and /metrics
+    sums the NOTIFY counters of both instances (it used to show only the
+    first one's)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sinks = [NotifySink(1), NotifySink(1)]
+        for sink in cls.sinks:
+            sink.start()
+        cls.redis = Node()
+        cls.redis.start()
+        cls.client = Client(cls.redis.port)
+        for zone in (NOTIFY_ZONE, NOTIFY_ZONE2):
+            apex = value(soa={"ns": "ns1." + zone, "mbox": "h." + zone, "refresh": 3600,
+                              "retry": 600, "expire": 86400, "minttl": 30},
+                         ns=[{"host": "ns1." + zone}])
+            fill_zone(cls.client, zone, [("@", apex), ("ns1", value(a="192.0.2.53"))])
+        config = """\
+redis:
+  backends:
+    - {name: main, addresses: ["%(redis)s"]}
+metrics: {listen: "%(metrics)s"}
+servers:
+  - zones: ["%(z1)s"]
+    listen: ["127.0.0.1:{port}"]
+    transfer: {to: ["127.0.0.1:%(a)d"], notify_timeout: 100ms}
+  - zones: ["%(z2)s"]
+    listen: ["127.0.0.1:{port}"]
+    transfer: {to: ["127.0.0.1:%(b)d"], notify_timeout: 100ms}
+""" % {"redis": cls.redis.addr, "a": cls.sinks[0].port, "b": cls.sinks[1].port,
+       "z1": NOTIFY_ZONE, "z2": NOTIFY_ZONE2, "metrics": HTTP_LISTEN["metrics"]}
+        cls.server = Vmdnsd(config=config)
+        cls.server.start(probe=NOTIFY_ZONE)
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_primary(cls)
+        for sink in cls.sinks:
+            sink.stop()
+
+    def metric(self, name):
+        return metric(self.server, "vmdns_transfer_notify_%s_total" % name)
+
+    def test_each_secondary_its_zone_and_metrics_sum_both(self):
+        wait_for(lambda: self.metric("answered") == 2, 10, what="both NOTIFYs answered")
+        self.assertEqual(len(self.sinks[0].of(NOTIFY_ZONE)), 1)
+        self.assertEqual(len(self.sinks[1].of(NOTIFY_ZONE2)), 1)
+        self.assertEqual(self.sinks[0].of(NOTIFY_ZONE2), [])
+        self.assertEqual(self.sinks[1].of(NOTIFY_ZONE), [])
+        self.assertEqual(self.metric("sent"), 2)
+        # a change to the second zone: only its secondary hears, and the
+        # sum moves
+        register(self.client, NOTIFY_ZONE2, "a", value(a="192.0.2.1"))
+        wait_for(lambda: self.metric("answered") == 3, 5, what="the change's NOTIFY")
+        self.assertEqual(len(self.sinks[1].of(NOTIFY_ZONE2)), 2)
+        self.assertEqual(len(self.sinks[0].of(NOTIFY_ZONE)), 1)
+        self.assertEqual(self.metric("sent"), 3)
+
+
 if __name__ == "__main__":
     unittest.main()
