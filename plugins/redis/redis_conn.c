@@ -382,6 +382,7 @@ void redis_conn_close(redis_conn_t *c)
     }
     c->failed = true;
     detach(c);
+    vmdns_reply_cap_release_arena(&c->cap); /* replies hiredis still holds keep it */
     if (c->connect_timer) {
         event_free(c->connect_timer);
     }

@@ -126,7 +126,10 @@ int redis_conn_io_attach(redisAsyncContext *ac, struct event_base *base, vmdns_r
         free(io);
         return REDIS_ERR;
     }
-    vmdns_reply_cap_install(ac->c.reader, cap);
+    /* replies built in an arena (hiredis frees them after each callback:
+     * with its own objects, a big load was a tenth malloc and free);
+     * out of memory for it: hiredis' objects, capped all the same */
+    (void)vmdns_reply_cap_install_arena(ac->c.reader, cap);
     ac->ev.addRead = add_read;
     ac->ev.delRead = del_read;
     ac->ev.addWrite = add_write;

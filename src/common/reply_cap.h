@@ -30,10 +30,11 @@
 #define VMDNS_REPLY_DEFAULT_TOTAL (64u * 1024u * 1024u) /* 64 MiB */
 
 typedef struct vmdns_reply_cap {
-    size_t max_bulk;  /* longest string */
-    size_t max_total; /* one reply: string bytes + 64 per element */
-    size_t total;     /* of the reply being parsed */
-    char why[120];    /* set when a reply was refused ("" otherwise) */
+    size_t max_bulk;                 /* longest string */
+    size_t max_total;                /* one reply: string bytes + 64 per element */
+    size_t total;                    /* of the reply being parsed */
+    char why[120];                   /* set when a reply was refused ("" otherwise) */
+    struct vmdns_reply_arena *arena; /* replies built in it (reply_arena.h), or NULL */
 } vmdns_reply_cap_t;
 
 /* Set the limits (and clear the state). */
@@ -42,6 +43,15 @@ void vmdns_reply_cap_init(vmdns_reply_cap_t *cap, size_t max_bulk, size_t max_to
 /* Wrap r's object functions so replies are checked against cap (NULL: the
  * calling thread's default cap). cap must outlive the parsing. */
 void vmdns_reply_cap_install(redisReader *r, vmdns_reply_cap_t *cap);
+
+/* The same for a reader whose replies hiredis frees itself (an async
+ * context's: they never reach freeReplyObject): they are also built in an
+ * arena (reply_arena.h) that cap then holds. -1 when out of memory (the
+ * reader is left capped, with hiredis' allocation). The owner gives the
+ * arena up with vmdns_reply_cap_release_arena() when it lets go of the
+ * context; replies hiredis frees later still find it. */
+int vmdns_reply_cap_install_arena(redisReader *r, vmdns_reply_cap_t *cap);
+void vmdns_reply_cap_release_arena(vmdns_reply_cap_t *cap);
 
 /* Before a read: false (and cap->why set) if what r holds of an
  * incomplete reply already exceeds the caps. */

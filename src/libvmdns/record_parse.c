@@ -560,31 +560,54 @@ static void parse_expires(builder_t *b, jref_t v, vmdns_rrlist_t *out)
     out->expires = jl_at(v.d, v.v)->i;
 }
 
-/* One reusable JSON document per thread: parsing a value allocates nothing
- * once the buffers have grown to the largest value seen. */
-static pthread_key_t doc_key;
-static pthread_once_t doc_once = PTHREAD_ONCE_INIT;
+/* One reusable JSON document and record scratch per thread: parsing a
+ * value allocates nothing but its result once the buffers have grown to
+ * the largest value seen (the load path parses millions). */
+typedef struct parse_scratch {
+    jl_doc_t doc;
+    vmdns_rr_t *rrs;
+    size_t *offs;
+    size_t cap;
+    uint8_t *buf;
+    size_t bcap;
+} parse_scratch_t;
 
-static void doc_destroy(void *p)
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free_records(parse_scratch_t *s)
 {
-    vmdns_jl_doc_free(p);
-    free(p);
+    free(s->rrs);
+    free(s->offs);
+    free(s->buf);
+    s->rrs = NULL;
+    s->offs = NULL;
+    s->buf = NULL;
+    s->cap = s->bcap = 0;
 }
 
-static void doc_key_init(void)
+static void scratch_destroy(void *p)
 {
-    (void)pthread_key_create(&doc_key, doc_destroy);
+    parse_scratch_t *s = p;
+    vmdns_jl_doc_free(&s->doc);
+    scratch_free_records(s);
+    free(s);
 }
 
-static jl_doc_t *thread_doc(void)
+static void scratch_key_init(void)
 {
-    pthread_once(&doc_once, doc_key_init);
-    jl_doc_t *d = pthread_getspecific(doc_key);
-    if (!d && (d = calloc(1, sizeof(*d))) != NULL && pthread_setspecific(doc_key, d) != 0) {
-        free(d);
-        d = NULL;
+    (void)pthread_key_create(&scratch_key, scratch_destroy);
+}
+
+static parse_scratch_t *thread_scratch(void)
+{
+    pthread_once(&scratch_once, scratch_key_init);
+    parse_scratch_t *s = pthread_getspecific(scratch_key);
+    if (!s && (s = calloc(1, sizeof(*s))) != NULL && pthread_setspecific(scratch_key, s) != 0) {
+        free(s);
+        s = NULL;
     }
-    return d;
+    return s;
 }
 
 /* One huge value must not pin its buffers to this thread for good. */
@@ -592,6 +615,19 @@ static void release_big(jl_doc_t *doc)
 {
     if (doc->cappool > (1u << 20) || doc->capvalues > (1u << 16) || doc->capmembers > (1u << 16))
         vmdns_jl_doc_free(doc);
+}
+
+/* Give the builder's buffers back to the thread's scratch (or free them
+ * if one huge value grew them). */
+static void scratch_keep(parse_scratch_t *s, builder_t *b)
+{
+    s->rrs = b->rrs;
+    s->offs = b->offs;
+    s->cap = b->cap;
+    s->buf = b->buf;
+    s->bcap = b->bcap;
+    if (s->cap > (1u << 12) || s->bcap > (1u << 20))
+        scratch_free_records(s);
 }
 
 /* Records a value holds before any is parsed: array lengths under the type
@@ -625,9 +661,10 @@ int vmdns_record_parse_json_max(const char *json, size_t len, uint32_t default_t
                                 vmdns_error_t *err)
 {
     memset(out, 0, sizeof(*out));
-    jl_doc_t *doc = thread_doc();
-    if (!doc)
+    parse_scratch_t *scratch = thread_scratch();
+    if (!scratch)
         return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory parsing a record value");
+    jl_doc_t *doc = &scratch->doc;
     uint32_t rootv = vmdns_jl_parse(doc, json, len);
     if (rootv == JL_NONE)
         return vmdns_fail(err, VMDNS_ERR_JSON, "not JSON: %s at offset %zu", doc->error,
@@ -638,7 +675,13 @@ int vmdns_record_parse_json_max(const char *json, size_t len, uint32_t default_t
 
     /* the zone is only looked at for a relative name (get_name): nothing to
      * prepare per value, which the load path parses millions of */
-    builder_t b = {.default_ttl = default_ttl, .zone = zone != NULL && zone[0] ? zone : NULL};
+    builder_t b = {.default_ttl = default_ttl,
+                   .zone = zone != NULL && zone[0] ? zone : NULL,
+                   .rrs = scratch->rrs,
+                   .offs = scratch->offs,
+                   .cap = scratch->cap,
+                   .buf = scratch->buf,
+                   .bcap = scratch->bcap};
     const jl_value_t *ro = jl_at(doc, rootv);
     if (max_records > 0) {
         size_t n = count_records(doc, ro);
@@ -679,9 +722,7 @@ int vmdns_record_parse_json_max(const char *json, size_t len, uint32_t default_t
     int rc = b.oom ? -1 : finish(&b, out);
     out->skipped = b.skipped;
     memcpy(out->first_error, b.first_error, sizeof(out->first_error));
-    free(b.rrs);
-    free(b.offs);
-    free(b.buf);
+    scratch_keep(scratch, &b);
     if (rc < 0) {
         vmdns_rrlist_free(out);
         return vmdns_fail(err, VMDNS_ERR_NOMEM, "out of memory parsing a record value");
