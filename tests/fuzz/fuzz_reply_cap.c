@@ -7,7 +7,13 @@
  * reply is incomplete the buffer check stops the feeding once the reader
  * holds more than the cap allows.
  *
- * Input: byte 0 picks the chunk size, the rest is what the peer sends.
+ * With an arena (as vmdnsd's async connections read), the same holds, and
+ * replies are freed through the reader's own functions, as hiredis does;
+ * the owner may let go of the arena before the reader is freed.
+ *
+ * Input: byte 0 picks the chunk size (bits 0-4), the arena (bit 5) and
+ * letting go of it before the reader (bit 6); the rest is what the peer
+ * sends.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -50,13 +56,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     size_t chunk = (size_t)data[0] % 32 + 1;
+    int arena = data[0] & 0x20, let_go_early = data[0] & 0x40;
     data++;
     size--;
     vmdns_reply_cap_t cap;
     vmdns_reply_cap_init(&cap, MAX_BULK, MAX_TOTAL);
     redisReader *r = redisReaderCreate();
     FUZZ_CHECK(r != NULL);
-    vmdns_reply_cap_install(r, &cap);
+    if (arena)
+        FUZZ_CHECK(vmdns_reply_cap_install_arena(r, &cap) == 0);
+    else
+        vmdns_reply_cap_install(r, &cap);
     for (size_t off = 0; off < size;) {
         if (!vmdns_reply_cap_buffer_ok(r, &cap)) {
             FUZZ_CHECK(r->len - r->pos > MAX_BULK);
@@ -74,12 +84,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
              * max_bulk, but counted in the total */
             size_t total = reply_size(reply, &longest);
             FUZZ_CHECK(total <= MAX_TOTAL + 64);
-            freeReplyObject(reply);
+            r->fn->freeObject(reply); /* freeReplyObject for hiredis' own */
             reply = NULL;
         }
         if (rc != REDIS_OK)
             break;
     }
+    if (arena && let_go_early) {
+        vmdns_reply_cap_release_arena(&cap); /* a partial reply keeps it */
+        r->privdata = NULL;
+    }
     redisReaderFree(r);
+    vmdns_reply_cap_release_arena(&cap);
     return 0;
 }
