@@ -52,19 +52,21 @@ static bool charge(const redisReadTask *task, size_t bytes)
     return true;
 }
 
-static void *create_string(const redisReadTask *task, char *str, size_t len)
+/* A string of len bytes may be built (counted); false, with why, if not. */
+static bool string_allowed(const redisReadTask *task, size_t len)
 {
     vmdns_reply_cap_t *cap = cap_of(task);
     if (len > cap->max_bulk) {
         snprintf(cap->why, sizeof(cap->why),
                  "reply string of %zu bytes, more than the cap of %zu: connection closed", len,
                  cap->max_bulk);
-        return NULL;
+        return false;
     }
-    return charge(task, len) ? orig->createString(task, str, len) : NULL;
+    return charge(task, len);
 }
 
-static void *create_array(const redisReadTask *task, int elements)
+/* The same for an array of `elements`. */
+static bool array_allowed(const redisReadTask *task, int elements)
 {
     size_t n = elements > 0 ? (size_t)elements : 0;
     vmdns_reply_cap_t *cap = cap_of(task);
@@ -72,9 +74,19 @@ static void *create_array(const redisReadTask *task, int elements)
         snprintf(cap->why, sizeof(cap->why),
                  "reply array of %d elements, more than the cap allows: connection closed",
                  elements);
-        return NULL;
+        return false;
     }
-    return charge(task, n * sizeof(void *)) ? orig->createArray(task, elements) : NULL;
+    return charge(task, n * sizeof(void *));
+}
+
+static void *create_string(const redisReadTask *task, char *str, size_t len)
+{
+    return string_allowed(task, len) ? orig->createString(task, str, len) : NULL;
+}
+
+static void *create_array(const redisReadTask *task, int elements)
+{
+    return array_allowed(task, elements) ? orig->createArray(task, elements) : NULL;
 }
 
 static void *create_integer(const redisReadTask *task, long long value)
@@ -147,17 +159,9 @@ static redisReply *arena_object(const redisReadTask *task, int type, size_t extr
 
 static void *arena_string(const redisReadTask *task, char *str, size_t len)
 {
-    vmdns_reply_cap_t *cap = cap_of(task);
-    if (len > cap->max_bulk) {
-        snprintf(cap->why, sizeof(cap->why),
-                 "reply string of %zu bytes, more than the cap of %zu: connection closed", len,
-                 cap->max_bulk);
-        return NULL;
-    }
-    if (!charge(task, len))
-        return NULL;
     void *buf = NULL;
-    redisReply *r = arena_object(task, task->type, len + 1, &buf);
+    redisReply *r =
+        string_allowed(task, len) ? arena_object(task, task->type, len + 1, &buf) : NULL;
     if (r == NULL)
         return NULL;
     memcpy(buf, str, len);
@@ -169,16 +173,9 @@ static void *arena_string(const redisReadTask *task, char *str, size_t len)
 
 static void *arena_array(const redisReadTask *task, int elements)
 {
-    size_t n = elements > 0 ? (size_t)elements : 0;
-    vmdns_reply_cap_t *cap = cap_of(task);
-    if (elements < 0 || n > cap->max_total / ELEMENT_COST) {
-        snprintf(cap->why, sizeof(cap->why),
-                 "reply array of %d elements, more than the cap allows: connection closed",
-                 elements);
+    if (!array_allowed(task, elements))
         return NULL;
-    }
-    if (!charge(task, n * sizeof(void *)))
-        return NULL;
+    size_t n = (size_t)elements;
     void *vec = NULL;
     redisReply *r = arena_object(task, REDIS_REPLY_ARRAY, n * sizeof(redisReply *), &vec);
     if (r == NULL)
