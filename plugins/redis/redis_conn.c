@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "redis/redis_conn_io.h"
 
@@ -33,6 +34,11 @@
  * waiting to be read: enough for a stalled thread to catch up, few enough that
  * a node dripping a reply byte by byte still times out. */
 enum { REDIS_CONN_LATE_READS = 3 };
+
+/* A command that left more than this after it was queued was held up by
+ * this thread (starved on a loaded host), not by Redis: its read timeout
+ * counts from when it left. */
+enum { REDIS_CONN_LATE_SEND_MS = 100 };
 
 struct redis_conn {
     redisAsyncContext *ac;
@@ -43,9 +49,11 @@ struct redis_conn {
     redis_conn_event_fn fn;
     void *arg;
     uint64_t read_timeout_ms;
-    unsigned pending;    /* commands sent and not answered (not counting subscriptions) */
-    unsigned handshake;  /* handshake replies still expected */
-    unsigned late_reads; /* read timeouts forgiven since the last reply: bytes were waiting */
+    unsigned pending;       /* commands sent and not answered (not counting subscriptions) */
+    unsigned handshake;     /* handshake replies still expected */
+    unsigned late_reads;    /* read timeouts forgiven since the last reply: bytes were waiting */
+    uint64_t read_armed_ms; /* monotonic: when the read clock started */
+    uint64_t read_sent_ms;  /* the first write after that (0: none yet) */
     bool ready;
     bool failed;
     vmdns_reply_cap_t cap; /* this connection's reply limits (redis_conn_io.h) */
@@ -63,6 +71,31 @@ static void timer_arm(struct event *ev, uint64_t ms)
 {
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
     event_add(ev, &tv);
+}
+
+static uint64_t conn_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Start the read clock for the oldest command not answered: queued now
+ * (`queued`: its write is still to come) or sent already. */
+static void read_clock_start(redis_conn_t *c, bool queued)
+{
+    c->read_armed_ms = conn_now_ms();
+    c->read_sent_ms = queued ? 0 : c->read_armed_ms;
+    timer_arm(c->read_timer, c->read_timeout_ms);
+}
+
+/* redis_conn_io.c wrote to the socket. */
+static void on_wrote(void *arg)
+{
+    redis_conn_t *c = arg;
+    if (c->read_sent_ms == 0) {
+        c->read_sent_ms = conn_now_ms();
+    }
 }
 
 /* Let go of the hiredis context without any further callback into c. */
@@ -126,6 +159,17 @@ static void on_read_timeout(evutil_socket_t fd, short what, void *arg)
         timer_arm(c->read_timer, c->read_timeout_ms);
         return;
     }
+    /* The command went out late (this thread was starved between queueing
+     * and writing it): Redis gets its whole read timeout from then on. */
+    uint64_t now = conn_now_ms();
+    if (c->late_reads < REDIS_CONN_LATE_READS && c->read_sent_ms != 0 &&
+        c->read_sent_ms >= c->read_armed_ms + REDIS_CONN_LATE_SEND_MS &&
+        c->read_sent_ms + c->read_timeout_ms > now) {
+        c->late_reads++;
+        c->read_armed_ms = c->read_sent_ms; /* once: the clock now runs from the write */
+        timer_arm(c->read_timer, c->read_sent_ms + c->read_timeout_ms - now);
+        return;
+    }
     redis_conn_fail(c, "read timeout");
 }
 
@@ -184,7 +228,7 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
     redis_conn_t *c = t.conn;
     c->late_reads = 0;
     if (c->pending > 0 && --c->pending > 0) {
-        timer_arm(c->read_timer, c->read_timeout_ms);
+        read_clock_start(c, false); /* the next one was sent already */
     } else {
         event_del(c->read_timer);
     }
@@ -214,7 +258,7 @@ static int send_prepared(redis_conn_t *c, trampoline_t *t, int rc)
         return -1;
     }
     if (c->pending++ == 0) {
-        timer_arm(c->read_timer, c->read_timeout_ms);
+        read_clock_start(c, true);
     }
     return 0;
 }
@@ -342,7 +386,7 @@ redis_conn_t *redis_conn_open(struct event_base *base, const redis_conn_opts_t *
     /* Keep the read buffer between replies: freeing and regrowing it for
      * every big reply (a batch of stream entries) costs more than it saves. */
     ac->c.reader->maxbuf = 0;
-    if (redis_conn_io_attach(ac, base, &c->cap, on_overflow, c) != REDIS_OK) {
+    if (redis_conn_io_attach(ac, base, &c->cap, on_overflow, on_wrote, c) != REDIS_OK) {
         snprintf(c->why, sizeof(c->why), "cannot attach to the event loop");
         detach(c);
         timer_arm(c->fail_later, 0);

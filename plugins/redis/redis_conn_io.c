@@ -25,6 +25,7 @@ typedef struct conn_io {
     struct event *rev, *wev;
     vmdns_reply_cap_t *cap;
     void (*overflow)(void *arg);
+    void (*wrote)(void *arg);
     void *arg;
     bool stopped; /* over the cap: never read again */
     bool *alive;  /* set false by cleanup (hiredis freed the context) */
@@ -66,6 +67,7 @@ static void on_write(evutil_socket_t fd, short what, void *p)
     (void)fd;
     (void)what;
     conn_io_t *io = p;
+    io->wrote(io->arg); /* before: the write may free io (a failed write) */
     redisAsyncHandleWrite(io->ac);
 }
 
@@ -104,7 +106,7 @@ static void cleanup(void *p)
 }
 
 int redis_conn_io_attach(redisAsyncContext *ac, struct event_base *base, vmdns_reply_cap_t *cap,
-                         void (*overflow)(void *arg), void *arg)
+                         void (*overflow)(void *arg), void (*wrote)(void *arg), void *arg)
 {
     if (ac->ev.data != NULL) {
         return REDIS_ERR;
@@ -113,7 +115,7 @@ int redis_conn_io_attach(redisAsyncContext *ac, struct event_base *base, vmdns_r
     if (io == NULL) {
         return REDIS_ERR;
     }
-    *io = (conn_io_t){.ac = ac, .cap = cap, .overflow = overflow, .arg = arg};
+    *io = (conn_io_t){.ac = ac, .cap = cap, .overflow = overflow, .wrote = wrote, .arg = arg};
     io->rev = event_new(base, ac->c.fd, EV_READ, on_read, io);
     io->wev = event_new(base, ac->c.fd, EV_WRITE, on_write, io);
     if (io->rev == NULL || io->wev == NULL) {

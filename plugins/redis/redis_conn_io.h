@@ -18,8 +18,10 @@
 struct event_base;
 
 /* Attach ac to base; `cap` (installed on ac's reader) and `arg` must stay
- * valid until ac is freed or detached from its owner. REDIS_OK/REDIS_ERR. */
+ * valid until ac is freed or detached from its owner. `wrote(arg)` is
+ * called as each write to the socket begins (the read timeout counts from
+ * the write). REDIS_OK/REDIS_ERR. */
 int redis_conn_io_attach(redisAsyncContext *ac, struct event_base *base, vmdns_reply_cap_t *cap,
-                         void (*overflow)(void *arg), void *arg);
+                         void (*overflow)(void *arg), void (*wrote)(void *arg), void *arg);
 
 #endif

@@ -17,6 +17,7 @@ off and failed over while vmdnsd answers:
 """
 
 import os
+import random
 import signal
 import threading
 import time
@@ -250,6 +251,35 @@ class TestTrimmedStream(FailoverCase):
                         what="s%d, deleted in a lost entry, gone after the reload" % i)
         self.assertEqual(rh.addresses(port, "s5." + ZONE), vm_addr(5))
         self.assertIn("trimmed past", rh.log_text(server))
+        self.stop_vmdnsd(server)
+
+
+class TestStarvedServer(FailoverCase):
+    def test_stalls_longer_than_the_read_timeout_keep_the_connection(self):
+        """vmdnsd itself stopped (SIGSTOP: a host so loaded that its threads
+        do not run) for longer than read_timeout, several times at varied
+        moments: Redis answered in time, so no connection is dropped as
+        timed out; a write made during each stall is answered after it."""
+        node = self.things.add(rh.Node().start())
+        with node.client() as c:
+            rh.register(c, ZONE, "s0", vm_value(0))
+        server = self.vmdnsd([rh.backend_yaml("t", [node.addr])], read_timeout="1s")
+        port = server.port
+        rh.wait_answer(port, "s0." + ZONE, vm_addr(0))
+        rnd = random.Random(7)
+        for i in range(1, 5):
+            time.sleep(rnd.uniform(0.05, 0.6))  # a different phase of the polls each time
+            os.kill(server.proc.pid, signal.SIGSTOP)
+            try:
+                with node.client() as c:
+                    rh.register(c, ZONE, "s%d" % i, vm_value(i))
+                time.sleep(1.6)
+            finally:
+                os.kill(server.proc.pid, signal.SIGCONT)
+            rh.wait_answer(port, "s%d.%s" % (i, ZONE), vm_addr(i), timeout=10)
+        time.sleep(1.5)  # a timeout noticed late would show by now
+        lost = [l for l in rh.log_text(server).splitlines() if "lost " in l or "timeout" in l]
+        self.assertEqual(lost, [])
         self.stop_vmdnsd(server)
 
 

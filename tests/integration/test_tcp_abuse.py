@@ -32,7 +32,7 @@ import tempfile
 import time
 import unittest
 
-from vmdns_harness import HTTP_LISTEN, Vmdnsd, binary, metric, wait_for
+from vmdns_harness import HTTP_LISTEN, Vmdnsd, binary, metric, sanitized_build, wait_for
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "bench"))
@@ -40,6 +40,21 @@ import tcp_abuse  # noqa: E402
 
 SECONDS = float(os.environ.get("VMDNS_ABUSE_SECONDS", "3"))
 UDP_P99_MS = 10.0
+# Under a sanitizer vmdnsd accepts and resets flood connections 10-15x
+# slower (1,200 against 15,600 in 3 s, one worker), so a real client's
+# connection can wait in the kernel's accept queue, behind the flood, past
+# the probe's 1 s timeout: the share of TCP queries answered is a figure of
+# the real build (held there); a sanitizer build must still answer some.
+SANITIZED = sanitized_build()
+
+
+def assert_tcp_served(test, tcp, share):
+    """The real TCP client got at least `share` of its queries answered
+    (a sanitizer build: at least one)."""
+    if SANITIZED:
+        test.assertGreaterEqual(tcp["answered"], 1, tcp)
+    else:
+        test.assertGreaterEqual(tcp["answered"], share * tcp["asked"], tcp)
 
 
 def zone_file(tmp):
@@ -194,7 +209,7 @@ class TestSlowloris(AbuseCase):
         self.assertGreater(f["closed_by_server"], 0)
         late = [round(t, 3) for t in f["close_after_first_byte"] if t > 1.5]
         self.assertLess(len(late), 0.01 * max(1, len(f["close_after_first_byte"])) + 1, late[:10])
-        self.assertGreaterEqual(r["tcp"]["answered"], 0.9 * r["tcp"]["asked"], r["tcp"])
+        assert_tcp_served(self, r["tcp"], 0.9)
 
 
 class TestNonReaders(AbuseCase):
@@ -208,7 +223,7 @@ class TestNonReaders(AbuseCase):
         # A full table resets the oldest connection whose answers wait for a
         # client that does not take them: real clients get slots (30/30 here
         # on an idle machine; before that rule, 6-25 of 30).
-        self.assertGreaterEqual(r["tcp"]["answered"], 0.6 * r["tcp"]["asked"], r["tcp"])
+        assert_tcp_served(self, r["tcp"], 0.6)
 
     def test_one_worker(self):
         srv = self.start(workers=1)
