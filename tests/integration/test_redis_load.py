@@ -60,6 +60,10 @@ class TestParallelLoad(unittest.TestCase):
         rh.wait_answer(cls.port, "vm-a%d.vm.example.com." % (cls.N - 1), {"10.1.3.249"})
         rh.wait_answer(cls.port, "vm-b%d.vm.example.com." % (cls.N - 1), {"10.2.3.249"})
         rh.wait_answer(cls.port, "www.other.example.org.", {"10.3.0.2"})
+        # every load ended (a name answered says only that it was loaded:
+        # HSCAN order is the hash's, so A's `x` may come after vm-a999)
+        for b in ("a", "b", "c"):
+            rh.wait_log(cls.server, "redis: backend %s: loaded" % b, timeout=30)
 
     @classmethod
     def tearDownClass(cls):
