@@ -201,6 +201,7 @@ void apply_entry(redis_backend_t *b, apply_op_t *op, int64_t now)
         op->item.node = NULL;
         return;
     }
+    bool announced = true; /* Redis published a keyspace event for this write */
     switch (op->kind) {
     case APPLY_SET:
         merge_set(b->merge, b->index, op->apex, op->apex_len, op->item.owner, op->item.owner_len,
@@ -208,8 +209,10 @@ void apply_entry(redis_backend_t *b, apply_op_t *op, int64_t now)
         op->item.node = NULL;
         break;
     case APPLY_DEL:
-        merge_del(b->merge, b->index, op->apex, op->apex_len, op->item.owner, op->item.owner_len,
-                  now);
+        /* a delete of a name Redis did not hold (the registrar clears a
+         * field that may not exist) made Redis announce nothing */
+        announced = merge_del(b->merge, b->index, op->apex, op->apex_len, op->item.owner,
+                              op->item.owner_len, now) == 1;
         break;
     case APPLY_DELZONE:
         /* applied only if the hash is really gone: the zone's reread
@@ -235,8 +238,9 @@ void apply_entry(redis_backend_t *b, apply_op_t *op, int64_t now)
     if (loading && op->kind != APPLY_DELZONE) {
         strset_add2(b->touched, op->apex, op->apex_len, op->item.owner, op->item.owner_len);
     }
-    if (b->ks_stream != NULL && !op->deferred) { /* a deferred one did on arrival */
-        notify_stream_entry(b, op->apex, op->apex_len);
+    if (b->ks_stream != NULL && !op->deferred && announced) { /* a deferred one did on arrival */
+        notify_stream_entry(b, op->apex, op->apex_len,
+                            op->kind == APPLY_SET ? NOTIFY_SET : NOTIFY_OTHER);
     }
 }
 

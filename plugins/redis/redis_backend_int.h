@@ -117,8 +117,12 @@ struct redis_backend {
     redis_guard_t guard;
 
     /* keyspace notifications: per zone, events seen vs stream entries */
+    /* keyspace events and applied stream entries of the current window,
+     * per zone and kind (redis_notify.c); ks_credit: the last window's
+     * events still waiting for their entries */
     strset_t *ks_events;
     strset_t *ks_stream;
+    strset_t *ks_credit;
     strset_t *ks_due;       /* zones to reread once their interval allows (redis_notify.c) */
     strset_t *ks_last;      /* per zone: monotonic ms before which it is not reread */
     fieldhash_t *fieldhash; /* value hashes of zones reread for notifications */
@@ -198,8 +202,14 @@ void stream_poll_type(redis_backend_t *b);
 /* Subscribe to keyspace notifications on b->sub. */
 void notify_subscribe(redis_backend_t *b);
 
-/* A stream entry for this zone was applied (to balance its notification). */
-void notify_stream_entry(redis_backend_t *b, const uint8_t *apex, size_t apex_len);
+/* What a stream entry's write made Redis announce: an `hset` event
+ * (NOTIFY_SET), another one (NOTIFY_OTHER: hdel, del), or none. */
+typedef enum { NOTIFY_SET, NOTIFY_OTHER } notify_kind_t;
+
+/* A stream entry for this zone was applied (to balance its notification
+ * of that kind). */
+void notify_stream_entry(redis_backend_t *b, const uint8_t *apex, size_t apex_len,
+                         notify_kind_t kind);
 
 /* The debounce timer fired: queue rereads of zones changed behind the
  * stream's back (each at most once per notify_interval). */

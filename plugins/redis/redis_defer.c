@@ -186,7 +186,8 @@ int defer_stream(redis_backend_t *b, apply_op_t *op, const redis_zone_ctx_t *ctx
     op->item.node = NULL; /* the entry's now */
     op->kind = APPLY_SKIP;
     if (b->ks_stream != NULL && e->op.kind != APPLY_CONFIRM) {
-        notify_stream_entry(b, e->op.apex, e->op.apex_len); /* arrived: balances its event */
+        notify_stream_entry(b, e->op.apex, e->op.apex_len, /* arrived: balances its event */
+                            e->op.kind == APPLY_SET ? NOTIFY_SET : NOTIFY_OTHER);
     }
     return push(b, d, e);
 }

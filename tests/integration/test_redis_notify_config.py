@@ -6,17 +6,22 @@ A stock redis-server publishes no keyspace events. At connect vmdnsd reads
 notify-keyspace-events and adds K, g and h (CONFIG SET), keeping the flags
 already set, so `redis-cli HSET zone. name json` is answered within a
 second. Where CONFIG is refused (here: renamed away), one clear log line
-says so and resync_interval catches such writes.
+says so and resync_interval catches such writes. A plain write right
+after a registrar write (whose stream entries must not hide it: the
+registrar also clears fields that do not exist, which Redis does not
+announce) is seen within a second too.
 
 Run: VMDNS_BUILD=build /usr/bin/python3 -m unittest -v test_redis_notify_config
 """
 
+import subprocess
 import time
 import unittest
 
 import dns.rcode
 
 import redis_harness as rh
+from vmdns_harness import binary
 
 ZONE = "vm.example.com."
 
@@ -76,6 +81,26 @@ class TestStockRedis(Case):
         self.server.wait_log("enabling keyspace notifications", count=2, timeout=15)
         d = self.plain_hset_delay("after", "10.2.0.1", timeout=5)
         self.assertLess(d, 1.0)
+
+    def test_plain_write_right_after_a_registrar_write(self):
+        """`vmdnsctl register` (HSET, a no-op HDEL of the SRV field, two
+        stream entries) and at once a plain HSET, in one window: the plain
+        write is seen within a second. It used to wait for resync_interval:
+        two entries balanced the registrar's event and the plain one."""
+        self.server.wait_log("enabling keyspace notifications")
+        for i in range(4):
+            r = subprocess.run([binary("vmdnsctl"), "--redis", self.node.addr, "register",
+                                "reg%d.%s" % (i, ZONE), "--ipv4", "10.3.0.%d" % (i + 1)],
+                               capture_output=True, text=True, timeout=10)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            d = self.plain_hset_delay("after%d" % i, "10.4.0.%d" % (i + 1), timeout=5)
+            self.assertLess(d, 1.0, "plain HSET after a registrar write took %.2f s" % d)
+        # a registrar delete of a name that is not there, then a plain HDEL
+        with self.node.client() as c:
+            rh.deregister(c, ZONE, "never-there")
+            c("HDEL", ZONE, "after0")
+        rh.wait_for(lambda: rh.rcode(self.server.port, "after0." + ZONE) == dns.rcode.NXDOMAIN,
+                    1.0, what="a plain HDEL after a registrar delete of a missing name")
 
 
 class TestConfigRefused(Case):
