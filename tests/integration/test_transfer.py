@@ -12,7 +12,8 @@ within seconds, with no refresh timer involved (knot's refresh is 1 hour).
 Then what everyone else gets: an unsigned AXFR is REFUSED (TSIG required),
 one signed with an unknown key NOTAUTH/BADKEY, one signed with the right
 key from an address not in `to` REFUSED, AXFR over UDP an empty TC=1 reply,
-and an AXFR of a zone file works the same way.
+and an AXFR of a zone file works the same way. CorefileTransferTest says
+the same with CoreDNS's `transfer` and `tsig` syntax in two server blocks.
 """
 
 import os
@@ -38,8 +39,9 @@ import dns.flags
 import dns.zone
 
 from redis_harness import Client, Node, fill_zone, register, value
-from vmdns_harness import (HTTP_LISTEN, ProcessError, Vmdnsd, metric, owned_port, query, rr_texts,
-                           start_on_owned_port, startup_failure, tcp, udp, wait_for)
+from vmdns_harness import (DEFAULT_ZONES, HTTP_LISTEN, ProcessError, Vmdnsd, metric, owned_port,
+                           query, rr_texts, start_on_owned_port, startup_failure, tcp, udp,
+                           wait_for)
 
 ZONE = "vm.example.com."
 NAMES = 100000
@@ -758,6 +760,80 @@ servers:
         self.assertEqual(len(self.sinks[1].of(NOTIFY_ZONE2)), 2)
         self.assertEqual(len(self.sinks[0].of(NOTIFY_ZONE)), 1)
         self.assertEqual(self.metric("sent"), 3)
+
+
+class CorefileTransferTest(unittest.TestCase):
+    """The same plugins in a Corefile, as a CoreDNS user writes them
+    (`transfer { to ... }` and `tsig { secret NAME KEY; require ... }`), per
+    server block: example.net on 127.0.0.1 goes to 127.0.0.1 with the key
+    required; example.com on 127.0.0.2 only to 192.0.2.10, unsigned."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.v = Vmdnsd(config="# replaced below\n", v6=False)
+        cls.v.config_path = os.path.join(cls.v.tmp, "Corefile")
+        with open(cls.v.config_path, "w") as f:
+            f.write(COREFILE_XFR % {"net": DEFAULT_ZONES[1][1], "com": DEFAULT_ZONES[0][1],
+                                    "secret": SECRET})
+        cls.v.start(option="--corefile", probe="example.net.")
+        by_host = {}
+        for host, port in cls.v.listening:
+            by_host.setdefault(host, port)
+        cls.public, cls.internal = by_host["127.0.0.1"], by_host["127.0.0.2"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.v.stop()
+        cls.v.cleanup()
+
+    def test_signed_axfr_from_a_to_address(self):
+        xfr = dns.query.xfr("127.0.0.1", "example.net.", port=self.public, keyring=KEYRING,
+                            keyname="xfr-key.", timeout=10)
+        zone = dns.zone.from_xfr(xfr)
+        served = dns.zone.from_file(DEFAULT_ZONES[1][1], origin="example.net.", relativize=True)
+        self.assertEqual(sorted(n.to_text() for n in zone.nodes),
+                         sorted(n.to_text() for n in served.nodes))
+        self.assertEqual(zone.get_rdataset("@", "SOA")[0].serial,
+                         served.get_rdataset("@", "SOA")[0].serial)
+
+    def test_unsigned_axfr_refused_where_required(self):
+        r = tcp(dns.message.make_query("example.net.", "AXFR"), self.public)
+        self.assertEqual(r.rcode(), dns.rcode.REFUSED)
+
+    def test_other_block_refuses_an_address_not_in_its_to(self):
+        r = dns.query.tcp(dns.message.make_query("example.com.", "AXFR"), "127.0.0.2",
+                          port=self.internal, timeout=5, source="127.0.0.1")
+        self.assertEqual(r.rcode(), dns.rcode.REFUSED)
+        # and the zone is not reachable from the public block at all
+        r = tcp(dns.message.make_query("example.com.", "AXFR"), self.public)
+        self.assertEqual(r.rcode(), dns.rcode.REFUSED)
+        # while plain queries there are still answered
+        r = dns.query.udp(query("www.example.com.", "A"), "127.0.0.2", port=self.internal,
+                          timeout=3)
+        self.assertEqual(r.rcode(), dns.rcode.NOERROR)
+        self.assertTrue(r.answer)
+
+
+COREFILE_XFR = """\
+example.net:0 {
+    bind 127.0.0.1
+    file %(net)s
+    transfer {
+        to 127.0.0.1
+    }
+    tsig {
+        secret xfr-key. %(secret)s
+        require AXFR IXFR
+    }
+}
+example.com:0 {
+    bind 127.0.0.2
+    file %(com)s
+    transfer {
+        to 192.0.2.10
+    }
+}
+"""
 
 
 if __name__ == "__main__":
