@@ -402,6 +402,18 @@ static int cf_bind(cf_parser_t *p, cf_block_t *b, const cf_directive_t *d)
  * said once per load why they do nothing. */
 static const char *const cf_ignored[][2] = {
     {"cache", "vmdnsd answers from memory already"},
+    {"loop", "vmdnsd forwards nothing, so there is no forwarding loop to find"},
+    {"loadbalance", "answers keep the order of their records"},
+};
+
+/* Directives of CoreDNS plugins a Corefile may rely on that vmdnsd cannot
+ * stand in for: refused at their line, saying why and what to do. */
+static const char *const cf_unsupported[][2] = {
+    {"forward", "vmdnsd is an authoritative server: it neither recurses nor forwards, and "
+                "names outside its zones are REFUSED; remove it and leave other names to a "
+                "resolver"},
+    {"grpc", "vmdnsd is an authoritative server: it neither recurses nor forwards"},
+    {"kubernetes", "vmdnsd serves zones from files and Redis, not from a cluster's API"},
 };
 
 /* The plugin that owns directive `name`, or NULL. */
@@ -490,6 +502,11 @@ static int cf_directive(cf_parser_t *p, cf_block_t *b, const cf_directive_t *d)
                 p->ignored_noted |= 1u << i;
             }
             return 0;
+        }
+    }
+    for (size_t i = 0; i < sizeof(cf_unsupported) / sizeof(cf_unsupported[0]); i++) {
+        if (strcmp(name, cf_unsupported[i][0]) == 0) {
+            return cf_fail(p->err, d->name, "%s: not supported (%s)", name, cf_unsupported[i][1]);
         }
     }
     return cf_fail(p->err, d->name, "unknown directive '%s'", name);

@@ -14,6 +14,11 @@ them (issue 11, points 10 and 11), served by vmdnsd over the wire.
   nothing is a warning; a relative `file` path is found in the working
   directory as CoreDNS finds it.
 - A `tls://` block is refused with the key, the line and what to do.
+- Kubernetes: the stock CoreDNS ConfigMap's Corefile with a redis zone
+  block beside it. `kubernetes` and `forward` are refused at their line
+  with the reason; the redis block as its own ConfigMap (with the stock
+  block's errors/health/ready/prometheus/cache/loop/reload/loadbalance
+  lines) serves the zone from a real redis-server.
 """
 
 import os
@@ -24,6 +29,7 @@ import unittest
 import dns.rcode
 import dns.rdatatype
 
+import redis_harness as rh
 from vmdns_harness import DATA, TEST_ZONE, Vmdnsd, _sanitizer_env, binary, query, udp, wait_for
 
 REVERSE_ZONE = """\
@@ -141,6 +147,104 @@ class HomelabCorefileTest(unittest.TestCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn("%s:1: 'tls://example.com:853': tls:// server blocks (DNS over TLS) are "
                       "not supported" % self.corefile, p.stderr)
+
+
+# The CoreDNS ConfigMap of a kubeadm cluster (kube-system/coredns), plus the
+# server block a redis plugin user adds for the VM zone.
+K8S_STOCK = """\
+.:53 {
+    errors
+    health {
+       lameduck 5s
+    }
+    ready
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+       pods insecure
+       fallthrough in-addr.arpa ip6.arpa
+       ttl 30
+    }
+    prometheus :9153
+    forward . /etc/resolv.conf {
+       max_concurrent 1000
+    }
+    cache 30
+    loop
+    reload
+    loadbalance
+}
+"""
+
+K8S_VM_ZONE = """\
+vm.example.com:0 {{
+    bind 127.0.0.1
+    errors
+    health 127.0.0.1:0 {{
+       lameduck 5s
+    }}
+    ready 127.0.0.1:0
+    redis {{
+        address {redis}
+        connect_timeout 2000
+        read_timeout 2000
+        ttl 30
+    }}
+    prometheus 127.0.0.1:0
+    cache 30
+    loop
+    reload
+    loadbalance
+}}
+"""
+
+
+class KubernetesConfigMapTest(unittest.TestCase):
+    def setUp(self):
+        self.s = Server(config="# unused\n")
+        self.addCleanup(self.s.cleanup)
+        self.corefile = os.path.join(self.s.tmp, "Corefile")
+
+    def check(self, text):
+        write(self.corefile, text)
+        return subprocess.run([binary("vmdnsd"), "-conf", self.corefile, "--check"],
+                              capture_output=True, text=True, timeout=10)
+
+    def test_stock_configmap_refused_at_the_line_saying_why(self):
+        p = self.check(K8S_STOCK)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("%s:7: kubernetes: not supported (vmdnsd serves zones from files and "
+                      "Redis" % self.corefile, p.stderr)
+        p = self.check(K8S_STOCK.replace("    kubernetes cluster.local in-addr.arpa ip6.arpa {\n"
+                                         "       pods insecure\n"
+                                         "       fallthrough in-addr.arpa ip6.arpa\n"
+                                         "       ttl 30\n    }\n", ""))
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("%s:8: forward: not supported (vmdnsd is an authoritative server: it "
+                      "neither recurses nor forwards" % self.corefile, p.stderr)
+
+    def test_redis_zone_configmap_served(self):
+        node = rh.Node().start()
+        self.addCleanup(node.cleanup)
+        client = rh.Client(node.port)
+        self.addCleanup(client.close)
+        rh.fill_zone(client, "vm.example.com.", [
+            ("@", rh.value(soa={"ns": "ns1.vm.example.com.", "mbox": "h.vm.example.com.",
+                                "refresh": 3600, "retry": 600, "expire": 86400, "minttl": 30},
+                           ns=[{"host": "ns1.vm.example.com."}])),
+            ("vm-abc123", rh.value(a="10.1.2.3")),
+        ])
+        write(self.corefile, K8S_VM_ZONE.format(redis=node.addr))
+        s = self.s.launch([binary("vmdnsd"), "-conf", self.corefile], cwd="/")
+        wait_for(lambda: rh.addresses(s.port, "vm-abc123.vm.example.com.") == {"10.1.2.3"}, 10,
+                 what="the VM's name from Redis:\n" + s.output())
+        r = udp(query("vm-abc123.vm.example.com.", "A"), s.port)
+        self.assertEqual(r.answer[0].ttl, 30)
+        r = udp(query("kubernetes.default.svc.cluster.local.", "A"), s.port)
+        self.assertEqual(r.rcode(), dns.rcode.REFUSED)
+        text = s.log_text()
+        for name in ("cache", "loop", "loadbalance"):
+            self.assertEqual(len(re.findall(r"Corefile:\d+: %s: ignored; " % name, text)), 1,
+                             text)
+        s.stop()
 
 
 class ImportsAndPathsTest(unittest.TestCase):
