@@ -400,6 +400,38 @@ class LogClassTest(unittest.TestCase):
             self.assertEqual(len(logged), 1, logged)
 
 
+class LogFormatTest(unittest.TestCase):
+    """CoreDNS's {common} and {combined} formats, as CoreDNS prints them:
+    {remote}:{port} - {>id} "{type} {class} {name} {proto} {size} {>do}
+    {>bufsize}" {rcode} {>rflags} {rsize} {duration}, and for combined
+    the opcode (a number, as CoreDNS's replacer writes it) in quotes after
+    it."""
+
+    def check(self, fmt, tail):
+        srv = OpsServer(config=ops_config().replace("log: true", 'log: {format: "%s"}' % fmt))
+        with srv:
+            q = dns.message.make_query("www.example.net.", "A", use_edns=0, payload=1232)
+            q.id = 4242
+            wire = q.to_wire()
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+                s.settimeout(5)
+                s.sendto(wire, ("127.0.0.1", srv.port))
+                rsize = len(s.recv(4096))
+            wait_for(lambda: any(" 4242 " in l for l in srv.log_lines()), 5, what="the log line")
+            line = [l for l in srv.log_lines() if " 4242 " in l][0]
+            self.assertRegex(line, r'^\[INFO\] 127\.0\.0\.1:%d - 4242 "A IN www\.example\.net\. '
+                             r'udp %d false 1232" NOERROR qr,aa,rd %d \d+(\.\d+)?s%s$'
+                             % (port, len(wire), rsize, tail))
+
+    def test_common(self):
+        self.check("{common}", "")
+
+    def test_combined(self):
+        self.check("{combined}", ' "0"')  # CoreDNS prints the opcode as a number
+
+
 class LameduckTest(unittest.TestCase):
     def test_ready_503_while_still_answering(self):
         srv = OpsServer(config=ops_config().replace("lameduck: 0s", "lameduck: 2s"))
