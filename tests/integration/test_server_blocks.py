@@ -261,6 +261,50 @@ class SeveralEndpointsTest(unittest.TestCase):
             v.cleanup()
 
 
+ERRORS_PER_BLOCK = """\
+loud.example:0 {
+    bind 127.0.0.1
+    redis loud.example {
+        address 127.0.0.1:%(dead)d
+        connect_timeout 200
+    }
+    errors
+}
+quiet.example:0 {
+    bind 127.0.0.2
+    redis quiet.example {
+        address 127.0.0.1:%(dead)d
+        connect_timeout 200
+    }
+}
+"""
+
+
+class ErrorsPerBlockTest(unittest.TestCase):
+    """`errors` logs the server failures of its own block only: two blocks
+    whose Redis zones never load (SERVFAIL), one with `errors`."""
+
+    def test_only_the_block_with_errors_logs(self):
+        from vmdns_harness import owned_port
+        v = Vmdnsd(config="# replaced below\n", v6=False)
+        v.config_path = os.path.join(v.tmp, "Corefile")
+        with open(v.config_path, "w") as f:
+            f.write(ERRORS_PER_BLOCK % {"dead": owned_port()})
+        try:
+            v.start(option="--corefile", probe="example.org.")  # REFUSED: no error
+            ports = dict(v.listening)
+            for host, zone in (("127.0.0.2", "quiet.example."), ("127.0.0.1", "loud.example.")):
+                r = udp(query("vm-1." + zone, "A"), ports[host], host=host)
+                self.assertEqual(rcode(r), "SERVFAIL")
+            v.wait_log("plugin/errors: ")
+            text = v.log_text()
+            self.assertRegex(text, r"\[ERROR\] plugin/errors: 2 vm-1\.loud\.example\. A")
+            self.assertNotIn("vm-1.quiet.example.", text)
+        finally:
+            v.stop(check=False)
+            v.cleanup()
+
+
 class DuplicateZoneTest(unittest.TestCase):
     """One zone in two blocks on one listener is an error, as in CoreDNS."""
 
