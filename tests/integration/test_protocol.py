@@ -25,6 +25,8 @@ import dns.edns
 import dns.flags
 import dns.message
 import dns.rcode
+import dns.tsig
+import dns.tsigkeyring
 
 from vmdns_harness import DEFAULT_ZONES, Vmdnsd, query, tcp, tcp_raw, udp, udp_raw
 
@@ -120,6 +122,24 @@ class Opcodes(ServerCase):
                         self.assertEqual(raw[:2], b"\x42\x42")
                         self.assertEqual(has_opt, pkt.endswith(OPT))
                         self.assertEqual(counts[:3], (1 if has_q else 0, 0, 0))
+
+
+class TsigWithoutTsigPlugin(ServerCase):
+    """No `tsig` configured: a signed query is still never answered
+    unsigned (RFC 8945 5.2): NOTAUTH with an unsigned BADKEY TSIG."""
+
+    def test_unknown_key_badkey(self):
+        keyring = dns.tsigkeyring.from_text(
+            {"some-key.": ("hmac-sha256", "c29tZS1rZXktc29tZS1rZXktc29tZS1rZXktMTIzNA==")})
+        for over_tcp in (False, True):
+            with self.subTest(tcp=over_tcp):
+                m = dns.message.make_query("www.example.com.", "A")
+                m.use_tsig(keyring, keyname="some-key.")
+                raw = self.raw(m.to_wire(), over_tcp)
+                self.assertEqual(raw[3] & 0xF, dns.rcode.NOTAUTH)
+                self.assertEqual(struct.unpack("!H", raw[6:8])[0], 0)  # no answer
+                with self.assertRaises(dns.tsig.PeerBadKey):
+                    dns.message.from_wire(raw, keyring=keyring, request_mac=m.mac)
 
 
 class ChaosWithoutNsid(ServerCase):
