@@ -74,6 +74,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "dns/wire.h"
 #include "server/worker.h"
 
 #define TCP_MSG_MAX        65535       /* largest DNS message */
@@ -350,13 +351,23 @@ static size_t conn_answer(tcp_conn_t *c, const uint8_t *buf, size_t len)
     uint64_t start_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     w->lim.now = (int64_t)time(NULL);
     for (;;) {
-        bool incomplete = false;
+        bool incomplete = false, garbage = false;
         while (!c->dead) {
             if (len - off < 2) {
                 incomplete = true;
                 break;
             }
             size_t mlen = ((size_t)buf[off] << 8) | buf[off + 1];
+            if (mlen < WIRE_HEADER_SIZE) {
+                /* Not even a header (a slowloris' two zero bytes make an
+                 * empty message): nothing to answer, no client worth a
+                 * slot. Taken for a query, it left the fresh list and held
+                 * an unevictable slot until the idle timeout. What was
+                 * answered before it is still sent; then the connection
+                 * ends as if the client had closed it. */
+                garbage = true;
+                break;
+            }
             if (len - off - 2 < mlen) {
                 incomplete = true;
                 break;
@@ -383,10 +394,16 @@ static size_t conn_answer(tcp_conn_t *c, const uint8_t *buf, size_t len)
                 w->tcp_out_len += 2 + rlen;
             }
             off += 2 + mlen;
-            c->answered = true;
-            conn_list_remove(c, TCP_FRESH);
+            if (rlen > 0) { /* a dropped message is no query asked: still evictable */
+                c->answered = true;
+                conn_list_remove(c, TCP_FRESH);
+            }
         }
         conn_flush(c);
+        if (garbage) {
+            c->eof = true;
+            return len; /* the rest is not read */
+        }
         /* Stop at a partial message, on error, or while backed up; when the
          * socket took everything, go on with what is left. */
         if (incomplete || c->dead || conn_pending(c) >= TCP_OUT_HIGH)
@@ -441,6 +458,18 @@ static void conn_io_timer(tcp_conn_t *c, bool restart)
     }
 }
 
+/* The client is done (it closed its side, or sent what is no query): read
+ * nothing more, send what is pending, then close. */
+static void conn_end(tcp_conn_t *c)
+{
+    c->eof = true;
+    c->in_len = 0;
+    conn_stop_reading(c);
+    conn_io_timer(c, false);
+    if (conn_pending(c) == 0)
+        conn_close(c);
+}
+
 static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 {
     tcp_conn_t *c = arg;
@@ -478,15 +507,14 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
         return;
     }
     if (n == 0) { /* the client is done; a partial message will never complete */
-        c->eof = true;
-        c->in_len = 0;
-        conn_stop_reading(c);
-        conn_io_timer(c, false);
-        if (conn_pending(c) == 0)
-            conn_close(c);
+        conn_end(c);
         return;
     }
     size_t used = conn_answer(c, buf, have);
+    if (c->eof) { /* a message that was no query */
+        conn_end(c);
+        return;
+    }
     if (c->dead || conn_keep_rest(c, buf, have, used) != 0) {
         conn_close(c);
         return;
@@ -530,6 +558,10 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg)
     if (!c->reading) {
         /* Backed up until now: answer what was read meanwhile, then read on. */
         size_t used = conn_answer(c, c->in, c->in_len);
+        if (c->eof) {
+            conn_end(c);
+            return;
+        }
         if (c->dead || conn_keep_rest(c, c->in, c->in_len, used) != 0) {
             conn_close(c);
             return;

@@ -210,6 +210,23 @@ class TestSlowloris(AbuseCase):
         s.sendall(m[10:])
         self.assertEqual(read_answer_id(s), 77)
 
+    def test_message_without_a_header_closes(self):
+        """Two zero bytes are an empty message: not a query. Taken for one,
+        a slowloris connection left the evictable (fresh) list and held its
+        slot until the idle timeout; 256 of them refused every client."""
+        srv = self.start()
+        for short in (b"\x00\x00", b"\x00\x05hello"):
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=2)
+            self.addCleanup(s.close)
+            s.sendall(short)
+            self.assertTrue(closed_within(s, 1.0), short)
+        # a query before the bad message is still answered
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=2)
+        self.addCleanup(s.close)
+        s.sendall(tcp_abuse.tcp_msg(tcp_abuse.make_query("www.example.com", qid=55)) + b"\x00\x00")
+        self.assertEqual(read_answer_id(s), 55)
+        self.assertTrue(closed_within(s, 1.0))
+
     def test_flood_does_not_deny_service(self):
         srv = self.start()
         r = self.flood(srv, "slowloris", 300, 30)  # more than tcp_max_connections (256)
