@@ -209,12 +209,12 @@ class CoreDNSCommandLineTest(unittest.TestCase):
         self.assertIn("[INFO] vmdnsd", s.log_text())
         self.assertEqual(s.stderr_text(), "")
         with open(self.corefile, "w") as f:
-            f.write("example.com {\n  forward . 1.1.1.1\n}\n")
+            f.write("example.com {\n  whoami\n}\n")
         p = subprocess.run([binary("vmdnsd"), "-conf", self.corefile], capture_output=True,
                            text=True, timeout=10)
         self.assertEqual(p.returncode, 1)
         self.assertEqual(p.stderr.strip(),
-                         "[ERROR] %s:2: unknown directive 'forward'" % self.corefile)
+                         "[ERROR] %s:2: unknown directive 'whoami'" % self.corefile)
 
     def test_reload_signals_never_kill(self):
         self.write_corefile(extra="    health 127.0.0.1:0 {\n        lameduck 5s\n    }\n")
