@@ -328,7 +328,8 @@ void redis_pending_save(redis_pending_t *p)
         free(lens);
     }
     if (!l.oom) {
-        qsort(l.v, l.n, sizeof(*l.v), by_text);
+        if (l.n > 1) /* no lines: l.v is NULL, which qsort must not get */
+            qsort(l.v, l.n, sizeof(*l.v), by_text);
         static const char head[] = "# vmdnsd: the zones each redis backend served (BACKEND "
                                    "ZONE); SERVFAIL for them until it has loaded\n";
         size_t len = sizeof(head) - 1;
